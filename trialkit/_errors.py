@@ -1,0 +1,162 @@
+"""Error types and the registry of validation rules.
+
+Every problem trialkit finds in a spec or in data is a :class:`Problem` with a rule code from
+:class:`Rule`; all problems found in one pass travel together in one :class:`ValidationError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields
+from enum import Enum
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+
+class Rule(str, Enum):
+    """Registry of validation rules: code and one-line meaning (used in docs and messages)."""
+
+    # spec rules
+    SPEC_UNREADABLE = "spec_unreadable"
+    UNKNOWN_KEY = "unknown_key"
+    MISSING_KEY = "missing_key"
+    WRONG_TYPE = "wrong_type"
+    INVALID_VALUE = "invalid_value"
+    # file rules
+    FILE_NOT_FOUND = "file_not_found"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    UNREADABLE_FILE = "unreadable_file"
+    EMPTY_FILE = "empty_file"
+    MISSING_COLUMN = "missing_column"
+    PATTERN_UNMATCHED = "pattern_unmatched"
+    # record rules
+    MISSING_SUBJECT = "missing_subject"
+    DUPLICATE_RECORD = "duplicate_record"
+    ARM_CONFLICT = "arm_conflict"
+    UNKNOWN_ARM = "unknown_arm"
+    ARM_ABSENT = "arm_absent"
+    TOO_FEW_SUBJECTS = "too_few_subjects"
+    UNKNOWN_VISIT = "unknown_visit"
+    VISIT_ABSENT = "visit_absent"
+    UNKNOWN_ENDPOINT = "unknown_endpoint"
+    NON_NUMERIC = "non_numeric"
+    NOT_INTEGER = "not_integer"
+    OUT_OF_RANGE = "out_of_range"
+    MULTIPLE_BASELINE = "multiple_baseline"
+    COVARIATE_CONFLICT = "covariate_conflict"
+
+    @property
+    def meaning(self) -> str:
+        return _MEANINGS[self]
+
+
+_MEANINGS: dict[Rule, str] = {
+    Rule.SPEC_UNREADABLE: "the study spec is not valid TOML or cannot be read",
+    Rule.UNKNOWN_KEY: "a key in the spec that trialkit does not know",
+    Rule.MISSING_KEY: "a required key is absent from the spec",
+    Rule.WRONG_TYPE: "a spec value has the wrong type",
+    Rule.INVALID_VALUE: "a spec value is outside the allowed set or inconsistent with another key",
+    Rule.FILE_NOT_FOUND: "a data file named in the spec does not exist",
+    Rule.UNSUPPORTED_FORMAT: "a file format trialkit does not read (pickles are always refused)",
+    Rule.UNREADABLE_FILE: "a file that cannot be parsed in its declared format",
+    Rule.EMPTY_FILE: "a file with no data rows",
+    Rule.MISSING_COLUMN: "a column the spec requires is absent from the file",
+    Rule.PATTERN_UNMATCHED: "the wide-format column pattern matches no column for an endpoint",
+    Rule.MISSING_SUBJECT: "a record without a subject identifier",
+    Rule.DUPLICATE_RECORD: "more than one record for the same subject, visit and endpoint",
+    Rule.ARM_CONFLICT: "a subject recorded in more than one arm",
+    Rule.UNKNOWN_ARM: "an arm code not declared in the spec",
+    Rule.ARM_ABSENT: "an arm declared in the spec with no subject in the data",
+    Rule.TOO_FEW_SUBJECTS: "an arm with fewer than 2 subjects",
+    Rule.UNKNOWN_VISIT: "a visit not listed in [visits].order",
+    Rule.VISIT_ABSENT: "a visit listed in the spec with no record in the data",
+    Rule.UNKNOWN_ENDPOINT: "an endpoint code not declared in the spec",
+    Rule.NON_NUMERIC: "text in a numeric column (never coerced to missing)",
+    Rule.NOT_INTEGER: "a non-integer value on an integer scale",
+    Rule.OUT_OF_RANGE: "a value outside the endpoint's declared range",
+    Rule.MULTIPLE_BASELINE: "more than one baseline record for a subject and endpoint",
+    Rule.COVARIATE_CONFLICT: "a subject-level covariate that differs between a subject's rows",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec or with data, and where it is.
+
+    ``row`` is the spreadsheet row number in the file (the header is row 1, the first record
+    row 2); ``column`` is a column name for data problems and a dotted key path for spec problems.
+    """
+
+    rule: Rule
+    file: str
+    message: str
+    row: int | None = None
+    subject: str | None = None
+    column: str | None = None
+    value: str | None = None
+
+
+PROBLEM_COLUMNS: tuple[str, ...] = ("rule", "file", "row", "subject", "column", "value", "message")
+
+
+class TrialkitError(ValueError):
+    """Base class for every error trialkit raises on bad input or bad options."""
+
+
+class ValidationError(TrialkitError):
+    """All problems found in a spec or its data, carried together.
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        Every problem found, in the order found.
+    """
+
+    def __init__(self, problems: Sequence[Problem]):
+        if not problems:
+            raise ValueError("ValidationError needs at least one problem")
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(self.summary())
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The problems as a frame with columns rule, file, row, subject, column, value, message."""
+        rows = [{f.name: getattr(p, f.name) for f in fields(Problem)} for p in self.problems]
+        frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+        frame["rule"] = [p.rule.value for p in self.problems]
+        frame["row"] = frame["row"].astype("Int64")
+        return frame
+
+    def summary(self, limit: int = 20) -> str:
+        """Human-readable list of the problems: the first ``limit`` and a count of the rest."""
+        n = len(self.problems)
+        lines = [f"{n} problem{'s' if n != 1 else ''} found:"]
+        for p in self.problems[:limit]:
+            place = [p.file] if p.file else []
+            if p.row is not None:
+                place.append(f"row {p.row}")
+            if p.subject is not None:
+                place.append(f"subject {p.subject!r}")
+            if p.column is not None:
+                place.append(f"column {p.column!r}")
+            lines.append(f"  [{p.rule.value}] {', '.join(place)}: {p.message}")
+        if n > limit:
+            lines.append(f"  ... and {n - limit} more (see ValidationError.table)")
+        return "\n".join(lines)
+
+
+def closest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Up to ``n`` candidates that look like ``name`` (case-insensitive), best first."""
+    pool = [str(c) for c in candidates]
+    lowered = {c.lower(): c for c in pool}
+    hits = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[h] for h in hits]
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a candidate is close to ``name``, else an empty string."""
+    hits = closest(name, candidates)
+    if not hits:
+        return ""
+    return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"

@@ -1,0 +1,106 @@
+"""``load``: spec file -> read every data file -> validate everything -> Trial."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from trialkit._errors import ValidationError
+from trialkit.io._layouts import read_layout
+from trialkit.spec import StudySpec, read_spec
+from trialkit.trial import InputFile, Trial
+from trialkit.validate import check_covariates, check_records
+
+
+def sha256_of(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load(spec: str | Path | StudySpec) -> Trial:
+    """Read a trial: the study spec and every data file it names, all checked at once.
+
+    Parameters
+    ----------
+    spec : path or StudySpec
+        A study spec TOML file (see DESIGN.md), or an already parsed spec.
+
+    Returns
+    -------
+    Trial
+
+    Raises
+    ------
+    ValidationError
+        Every problem with the spec or the data (file, row, subject, column, value and rule);
+        nothing is loaded when there is any. Missing values are not problems.
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> trial = tk.load("data/synthetic/abbasi2012/study.toml")  # doctest: +SKIP
+    """
+    if not isinstance(spec, StudySpec):
+        spec_path = Path(spec)
+        spec = read_spec(spec_path)
+        inputs = [InputFile(str(spec_path), sha256_of(spec_path))]
+    else:
+        inputs = [] if spec.source is None else [InputFile(str(spec.source), sha256_of(spec.source))]
+    layout = read_layout(spec)
+    problems = list(layout.problems)
+    if layout.records.empty and not problems:
+        raise AssertionError("a layout produced no records and no problem")  # pragma: no cover
+    problems += check_records(layout.records, spec)
+    subjects, cov_problems = check_covariates(layout.covariates, spec)
+    problems += cov_problems
+    if problems:
+        raise ValidationError(problems)
+    inputs += [InputFile(f, sha256_of(f)) for f in layout.files]
+    data, arm_of = tidy_frame(layout.records, spec)
+    subjects = subjects.merge(arm_of, on="subject", how="inner")
+    subjects = subjects[["subject", "arm", *spec.analysis.covariates]]
+    subjects["arm"] = pd.Categorical(subjects["arm"], categories=data["arm"].cat.categories)
+    return Trial(spec=spec, data=data, subjects=subjects.reset_index(drop=True), inputs=tuple(inputs))
+
+
+def tidy_frame(records: pd.DataFrame, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Canonical tidy frame from valid records: the full subject x endpoint x visit grid.
+
+    Rows are sorted by subject (as text), then endpoint and visit in spec order, so the same
+    trial gives the same frame whatever file layout or format it came from.
+    """
+    arm_of = records[["subject", "arm"]].drop_duplicates("subject")
+    subjects = np.sort(arm_of["subject"].to_numpy(dtype=str))
+    levels = spec.arms.levels or (spec.arms.control,) + tuple(
+        sorted(a for a in arm_of["arm"].unique() if a != spec.arms.control))
+    endpoints = [e.id for e in spec.endpoints]
+    visits = list(spec.visits.order)
+    s_code = np.searchsorted(subjects, records["subject"].to_numpy(dtype=str))
+    e_code = pd.Categorical(records["endpoint"], categories=endpoints).codes.astype(np.int64)
+    v_code = pd.Categorical(records["visit"], categories=visits).codes.astype(np.int64)
+    n_s, n_e, n_v = len(subjects), len(endpoints), len(visits)
+    flat = (s_code * n_e + e_code) * n_v + v_code
+    value = np.full(n_s * n_e * n_v, np.nan)
+    value[flat] = records["value"].to_numpy(dtype="float64")
+    grid_s = np.repeat(np.arange(n_s), n_e * n_v)
+    grid_e = np.tile(np.repeat(np.arange(n_e), n_v), n_s)
+    grid_v = np.tile(np.arange(n_v), n_s * n_e)
+    arm_by_subject = arm_of.set_index("subject")["arm"].reindex(subjects).to_numpy(dtype=object)
+    arm_codes = pd.Categorical(arm_by_subject, categories=levels).codes
+    data = pd.DataFrame({
+        "subject": pd.array(subjects[grid_s], dtype="str"),
+        "arm": pd.Categorical.from_codes(arm_codes[grid_s], categories=levels, ordered=True),
+        "visit": pd.Categorical.from_codes(grid_v, categories=visits, ordered=True),
+        "endpoint": pd.Categorical.from_codes(grid_e, categories=endpoints, ordered=True),
+        "value": value,
+        "visit_index": grid_v.astype("int64"),
+    })
+    arm_of = pd.DataFrame({"subject": subjects, "arm": arm_by_subject})
+    return data, arm_of

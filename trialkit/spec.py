@@ -1,0 +1,578 @@
+"""Study spec: TOML in, frozen dataclasses out.
+
+The spec contract is in ``DESIGN.md``. :func:`parse_spec` checks every key and collects every
+problem (unknown keys with the closest valid name, wrong types, inconsistent values) before raising
+one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Mapping
+
+from trialkit._errors import Problem, Rule, ValidationError, did_you_mean
+
+__all__ = [
+    "AnalysisOptions",
+    "ArmsSpec",
+    "DataSpec",
+    "DataFormat",
+    "Endpoint",
+    "Multiplicity",
+    "StudySpec",
+    "VisitsSpec",
+    "parse_spec",
+    "read_spec",
+]
+
+
+class DataFormat(str, Enum):
+    """How records are laid out in the data file(s)."""
+
+    WIDE = "wide"
+    LONG = "long"
+    ADAM = "adam"
+
+
+class Multiplicity(str, Enum):
+    """Multiplicity adjustments over secondary endpoints."""
+
+    HOLM = "holm"
+    HOCHBERG = "hochberg"
+    BONFERRONI = "bonferroni"
+    BH = "bh"
+    FIXED_SEQUENCE = "fixed_sequence"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class StudyInfo:
+    id: str
+    title: str = ""
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class ArmsSpec:
+    """Arms of the trial. ``levels`` is the declared arm codes, control first when not given."""
+
+    control: str
+    levels: tuple[str, ...]
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class VisitsSpec:
+    order: tuple[str, ...]
+    primary: str
+    baseline: str | None = None
+
+    @property
+    def post_baseline(self) -> tuple[str, ...]:
+        return tuple(v for v in self.order if v != self.baseline)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One outcome variable and the rules its values obey.
+
+    ``responder_change`` is the change-from-baseline threshold: a subject responds when change
+    <= threshold for a negative threshold and >= threshold for a positive one. ``code`` is the
+    value identifying the endpoint in long and ADaM files (default: ``id``).
+    """
+
+    id: str
+    label: str
+    unit: str = ""
+    range: tuple[float, float] | None = None
+    integer: bool = False
+    better: str = "higher"
+    scale: str = "linear"
+    primary: bool = False
+    responder_change: float | None = None
+    code: str = ""
+
+    @property
+    def file_code(self) -> str:
+        return self.code or self.id
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    covariates: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    multiplicity: Multiplicity = Multiplicity.HOLM
+    mmrm: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Where the data are and how they are laid out.
+
+    Exactly one of ``path`` (one file, arm in ``[arms].column``) and ``files`` (one file per arm,
+    keyed by arm code) is set. Paths are absolute (resolved against the spec's folder).
+    """
+
+    format: DataFormat
+    subject: str
+    path: Path | None = None
+    files: tuple[tuple[str, Path], ...] = ()
+    pattern: str | None = None
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    visit: str | None = None
+    endpoint: str | None = None
+    value: str | None = None
+    delimiter: str = ","
+    decimal: str = "."
+    encoding: str = "utf-8-sig"
+    sheet: str | int = 0
+    missing: tuple[str, ...] = ("", "NA", ".")
+
+    @property
+    def sources(self) -> tuple[tuple[str | None, Path], ...]:
+        """(arm or None, path) for every data file."""
+        if self.path is not None:
+            return ((None, self.path),)
+        return self.files
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A parsed, checked study spec (see DESIGN.md for the TOML contract)."""
+
+    study: StudyInfo
+    arms: ArmsSpec
+    visits: VisitsSpec
+    endpoints: tuple[Endpoint, ...]
+    analysis: AnalysisOptions
+    data: DataSpec
+    source: Path | None = None
+
+    @property
+    def primary_endpoint(self) -> Endpoint:
+        return next(e for e in self.endpoints if e.primary)
+
+    def endpoint(self, endpoint_id: str) -> Endpoint:
+        for e in self.endpoints:
+            if e.id == endpoint_id:
+                return e
+        raise KeyError(endpoint_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The schema, as data: section -> key -> (accepted types, required)
+
+_STR = (str,)
+_NUM = (int, float)
+_BOOL = (bool,)
+_LIST = (list,)
+_TABLE = (dict,)
+
+_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
+    "study": {"id": (_STR, True), "title": (_STR, False), "alpha": (_NUM, False)},
+    "arms": {"column": (_STR, False), "control": (_STR, True), "levels": (_LIST, False)},
+    "visits": {"baseline": (_STR, False), "order": (_LIST, True), "primary": (_STR, False)},
+    "endpoints": {
+        "id": (_STR, True),
+        "label": (_STR, False),
+        "unit": (_STR, False),
+        "range": (_LIST, False),
+        "integer": (_BOOL, False),
+        "better": (_STR, False),
+        "scale": (_STR, False),
+        "primary": (_BOOL, False),
+        "responder": (_TABLE, False),
+        "code": (_STR, False),
+    },
+    "analysis": {
+        "covariates": (_LIST, False),
+        "categorical": (_LIST, False),
+        "multiplicity": (_STR, False),
+        "mmrm": (_TABLE, False),
+    },
+    "data": {
+        "format": (_STR, True),
+        "subject": (_STR, False),
+        "path": (_STR, False),
+        "files": (_TABLE, False),
+        "pattern": (_STR, False),
+        "columns": (_TABLE, False),
+        "visit": (_STR, False),
+        "endpoint": (_STR, False),
+        "value": (_STR, False),
+        "delimiter": (_STR, False),
+        "decimal": (_STR, False),
+        "encoding": (_STR, False),
+        "sheet": ((str, int), False),
+        "missing": (_LIST, False),
+    },
+}
+_REQUIRED_SECTIONS = ("study", "arms", "visits", "endpoints", "data")
+_SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+_MMRM_KEYS = {"covariance": ("unstructured", "compound_symmetry", "ar1", "toeplitz"),
+              "df": ("satterthwaite", "kenward_roger", "residual")}
+
+
+class _Collector:
+    """Accumulates spec problems so that all of them are reported at once."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def add(self, rule: Rule, key: str, message: str, value: Any = None) -> None:
+        shown = None if value is None else str(value)
+        self.problems.append(Problem(rule, self.file, message, column=key, value=shown))
+
+
+def _type_name(types: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             list: "an array", dict: "a table"}
+    if types == _NUM:
+        return "a number"
+    return " or ".join(names[t] for t in types)
+
+
+def _check_table(raw: Any, section: str, path: str, out: _Collector) -> dict[str, Any]:
+    """Type-check one table against the schema; returns only the well-typed keys."""
+    if not isinstance(raw, dict):
+        out.add(Rule.WRONG_TYPE, path, f"`{path}` must be a table; got {type(raw).__name__}.")
+        return {}
+    schema = _SCHEMA[section]
+    good: dict[str, Any] = {}
+    for key, value in raw.items():
+        key_path = f"{path}.{key}"
+        if key not in schema:
+            out.add(Rule.UNKNOWN_KEY, key_path,
+                    f"unknown key `{key_path}`{did_you_mean(key, schema)}; "
+                    f"valid keys: {', '.join(sorted(schema))}.")
+            continue
+        types, _ = schema[key]
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            out.add(Rule.WRONG_TYPE, key_path,
+                    f"`{key_path}` must be {_type_name(types)}; got {value!r}.", value)
+            continue
+        good[key] = value
+    for key, (_, required) in schema.items():
+        if required and key not in raw:
+            out.add(Rule.MISSING_KEY, f"{path}.{key}", f"required key `{path}.{key}` is missing.")
+    return good
+
+
+def _string_list(value: Any, key: str, out: _Collector) -> tuple[str, ...] | None:
+    if not all(isinstance(v, str) for v in value):
+        out.add(Rule.WRONG_TYPE, key, f"`{key}` must be an array of strings; got {value!r}.")
+        return None
+    dupes = sorted({v for v in value if value.count(v) > 1})
+    if dupes:
+        out.add(Rule.INVALID_VALUE, key, f"`{key}` lists {', '.join(map(repr, dupes))} twice.")
+        return None
+    return tuple(value)
+
+
+def _choice(value: str, allowed: tuple[str, ...], key: str, out: _Collector) -> str | None:
+    if value in allowed:
+        return value
+    out.add(Rule.INVALID_VALUE, key,
+            f"`{key}` must be one of {', '.join(map(repr, allowed))}; got {value!r}"
+            f"{did_you_mean(value, allowed)}.", value)
+    return None
+
+
+def _parse_endpoint(raw: Any, index: int, out: _Collector) -> Endpoint | None:
+    path = f"endpoints[{index}]"
+    t = _check_table(raw, "endpoints", path, out)
+    if "id" not in t:
+        return None
+    eid = t["id"]
+    if not _SLUG.match(eid):
+        out.add(Rule.INVALID_VALUE, f"{path}.id",
+                f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; "
+                f"got {eid!r}.", eid)
+    rng = None
+    if "range" in t:
+        r = t["range"]
+        if (len(r) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                   for x in r) or not r[0] < r[1]):
+            out.add(Rule.INVALID_VALUE, f"{path}.range",
+                    f"`{path}.range` must be [low, high] numbers with low < high; got {r!r}.", r)
+        else:
+            rng = (float(r[0]), float(r[1]))
+    better = _choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
+    scale = _choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
+    if scale == "log" and rng is not None and rng[0] < 0:
+        out.add(Rule.INVALID_VALUE, f"{path}.range",
+                f"`{path}.scale` is 'log' but the range admits negative values {rng!r}.")
+    responder = None
+    if "responder" in t:
+        resp = t["responder"]
+        unknown = set(resp) - {"change"}
+        for k in sorted(unknown):
+            out.add(Rule.UNKNOWN_KEY, f"{path}.responder.{k}",
+                    f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.")
+        c = resp.get("change")
+        if (not isinstance(c, (int, float)) or isinstance(c, bool) or c == 0
+                or not math.isfinite(c)):
+            out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
+                    f"`{path}.responder.change` must be a non-zero number; got {c!r}.", c)
+        else:
+            responder = float(c)
+    return Endpoint(
+        id=eid,
+        label=t.get("label", eid),
+        unit=t.get("unit", ""),
+        range=rng,
+        integer=t.get("integer", False),
+        better=better or "higher",
+        scale=scale or "linear",
+        primary=t.get("primary", False),
+        responder_change=responder,
+        code=t.get("code", ""),
+    )
+
+
+def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> StudySpec:
+    """Check a decoded TOML mapping and build the :class:`StudySpec`.
+
+    Parameters
+    ----------
+    raw : mapping
+        The decoded TOML document.
+    base : Path
+        Folder that relative data paths are resolved against (the spec's folder).
+    file : str
+        Name used for the spec in problem reports.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found, each with its key path.
+    """
+    out = _Collector(file)
+    for key in raw:
+        if key not in _SCHEMA:
+            out.add(Rule.UNKNOWN_KEY, key,
+                    f"unknown section `[{key}]`{did_you_mean(key, _SCHEMA)}; "
+                    f"valid sections: {', '.join(_SCHEMA)}.")
+    for key in _REQUIRED_SECTIONS:
+        if key not in raw:
+            out.add(Rule.MISSING_KEY, key, f"required section `[{key}]` is missing.")
+
+    st = _check_table(raw.get("study", {}), "study", "study", out)
+    study_id = st.get("id", "")
+    if study_id and not _SLUG.match(study_id):
+        out.add(Rule.INVALID_VALUE, "study.id",
+                f"`study.id` must be a slug (letters, digits, _ or -); got {study_id!r}.", study_id)
+    alpha = float(st.get("alpha", 0.05))
+    if not 0 < alpha < 1:
+        out.add(Rule.INVALID_VALUE, "study.alpha",
+                f"`study.alpha` must be a number in (0, 1); got {alpha!r}.", alpha)
+
+    raw_eps = raw.get("endpoints", [])
+    endpoints: list[Endpoint] = []
+    if not isinstance(raw_eps, list) or not raw_eps:
+        if "endpoints" in raw:
+            out.add(Rule.WRONG_TYPE, "endpoints",
+                    "`endpoints` must be one or more [[endpoints]] tables.")
+    else:
+        for i, e in enumerate(raw_eps):
+            ep = _parse_endpoint(e, i, out)
+            if ep is not None:
+                endpoints.append(ep)
+    ids = [e.id for e in endpoints]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        out.add(Rule.INVALID_VALUE, "endpoints", f"endpoint id {dup!r} is declared twice.", dup)
+    codes = [e.file_code for e in endpoints]
+    for dup in sorted({c for c in codes if codes.count(c) > 1} - {i for i in ids if ids.count(i) > 1}):
+        out.add(Rule.INVALID_VALUE, "endpoints", f"endpoint code {dup!r} is used twice.", dup)
+    primaries = [e.id for e in endpoints if e.primary]
+    if endpoints and len(primaries) > 1:
+        out.add(Rule.INVALID_VALUE, "endpoints",
+                f"only one endpoint may be primary; got {', '.join(primaries)}.")
+    if endpoints and not primaries:
+        # the first endpoint is primary by default, as in a protocol's endpoint list
+        endpoints[0] = _replace_primary(endpoints[0])
+
+    vi = _check_table(raw.get("visits", {}), "visits", "visits", out)
+    order = _string_list(vi["order"], "visits.order", out) if "order" in vi else None
+    visits = None
+    if order is not None:
+        if not order:
+            out.add(Rule.INVALID_VALUE, "visits.order", "`visits.order` must list at least one visit.")
+        baseline = vi.get("baseline")
+        primary_visit = vi.get("primary", order[-1] if order else "")
+        for key, v in (("visits.baseline", baseline), ("visits.primary", primary_visit)):
+            if v is not None and order and v not in order:
+                out.add(Rule.INVALID_VALUE, key,
+                        f"`{key}` = {v!r} is not in `visits.order`{did_you_mean(v, order)}.", v)
+        if baseline is not None and primary_visit == baseline:
+            out.add(Rule.INVALID_VALUE, "visits.primary",
+                    "`visits.primary` must be a post-baseline visit, not the baseline.")
+        if baseline is not None and order and order[0] != baseline:
+            out.add(Rule.INVALID_VALUE, "visits.baseline",
+                    f"the baseline visit {baseline!r} must come first in `visits.order`.")
+        visits = VisitsSpec(order=order, primary=primary_visit, baseline=baseline)
+
+    ar = _check_table(raw.get("arms", {}), "arms", "arms", out)
+    da = _check_table(raw.get("data", {}), "data", "data", out)
+    fmt = None
+    if "format" in da:
+        fmt_s = _choice(da["format"], tuple(f.value for f in DataFormat), "data.format", out)
+        fmt = DataFormat(fmt_s) if fmt_s else None
+    files: tuple[tuple[str, Path], ...] = ()
+    if "files" in da:
+        bad = {k: v for k, v in da["files"].items() if not isinstance(v, str)}
+        for k, v in bad.items():
+            out.add(Rule.WRONG_TYPE, f"data.files.{k}", f"`data.files.{k}` must be a path string.", v)
+        files = tuple((k, (base / v).resolve()) for k, v in da["files"].items() if k not in bad)
+    path = (base / da["path"]).resolve() if "path" in da else None
+    if path is not None and files:
+        out.add(Rule.INVALID_VALUE, "data", "give either `data.path` or `[data.files]`, not both.")
+    if path is None and not files and "data" in raw:
+        out.add(Rule.MISSING_KEY, "data.path",
+                "set `data.path` (one file with an arm column) or `[data.files]` (one file per arm).")
+
+    levels: tuple[str, ...] | None = None
+    if "levels" in ar:
+        levels = _string_list(ar["levels"], "arms.levels", out)
+    control = ar.get("control")
+    arm_column = ar.get("column")
+    if files:
+        file_arms = tuple(k for k, _ in files)
+        if levels is not None and set(levels) != set(file_arms):
+            out.add(Rule.INVALID_VALUE, "arms.levels",
+                    f"`arms.levels` {list(levels)} differs from the arms of `[data.files]` "
+                    f"{list(file_arms)}.")
+        levels = levels or file_arms
+        if len(files) < 2:
+            out.add(Rule.INVALID_VALUE, "data.files", "`[data.files]` needs one file per arm, "
+                    "at least two arms.")
+    elif path is not None and fmt is not None and fmt is not DataFormat.ADAM and arm_column is None:
+        out.add(Rule.MISSING_KEY, "arms.column",
+                "one data file needs `arms.column`, the column holding each subject's arm.")
+    if levels is not None and control is not None and control not in levels:
+        out.add(Rule.INVALID_VALUE, "arms.control",
+                f"`arms.control` = {control!r} is not a declared arm{did_you_mean(control, levels)}; "
+                f"arms: {', '.join(levels)}.", control)
+    if levels is not None and len(levels) < 2:
+        out.add(Rule.INVALID_VALUE, "arms.levels", "a trial needs at least two arms.")
+    if levels is not None and control is not None and control in levels:
+        levels = (control,) + tuple(a for a in levels if a != control)
+
+    subject = da.get("subject", "USUBJID" if fmt is DataFormat.ADAM else None)
+    if subject is None and "data" in raw:
+        out.add(Rule.MISSING_KEY, "data.subject", "required key `data.subject` (the subject id column) is missing.")
+    columns: dict[str, dict[str, str]] = {}
+    if fmt is DataFormat.WIDE:
+        if "pattern" in da and "columns" in da:
+            out.add(Rule.INVALID_VALUE, "data", "give either `data.pattern` or `[data.columns]`, not both.")
+        if "pattern" not in da and "columns" not in da:
+            out.add(Rule.MISSING_KEY, "data.pattern",
+                    "wide data need `data.pattern` (e.g. \"{endpoint}_{visit}\") or `[data.columns]`.")
+        if "pattern" in da and not {"{endpoint}", "{visit}"} <= set(re.findall(r"\{\w+\}", da["pattern"])):
+            out.add(Rule.INVALID_VALUE, "data.pattern",
+                    f"`data.pattern` must contain {{endpoint}} and {{visit}}; got {da['pattern']!r}.",
+                    da["pattern"])
+        for ep_id, mapping in da.get("columns", {}).items():
+            key = f"data.columns.{ep_id}"
+            if ids and ep_id not in ids:
+                out.add(Rule.INVALID_VALUE, key,
+                        f"`{key}` names no declared endpoint{did_you_mean(ep_id, ids)}.", ep_id)
+            if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+                out.add(Rule.WRONG_TYPE, key, f"`{key}` must be a table of visit = \"column\".")
+                continue
+            for visit in mapping:
+                if order is not None and visit not in order:
+                    out.add(Rule.INVALID_VALUE, f"{key}.{visit}",
+                            f"`{key}.{visit}` names a visit not in `visits.order`"
+                            f"{did_you_mean(visit, order)}.", visit)
+            columns[ep_id] = dict(mapping)
+    if fmt is DataFormat.LONG:
+        for key in ("visit", "value"):
+            if key not in da:
+                out.add(Rule.MISSING_KEY, f"data.{key}", f"long data need `data.{key}`, the {key} column.")
+        if "endpoint" not in da and len(endpoints) > 1:
+            out.add(Rule.MISSING_KEY, "data.endpoint",
+                    "long data with more than one endpoint need `data.endpoint`, the endpoint column.")
+    if fmt is not DataFormat.WIDE:
+        for key in ("pattern", "columns"):
+            if key in da:
+                out.add(Rule.INVALID_VALUE, f"data.{key}", f"`data.{key}` applies to wide data only.")
+    delimiter = da.get("delimiter", ",")
+    if len(delimiter) != 1:
+        out.add(Rule.INVALID_VALUE, "data.delimiter",
+                f"`data.delimiter` must be one character; got {delimiter!r}.", delimiter)
+    decimal = _choice(da.get("decimal", "."), (".", ","), "data.decimal", out) or "."
+    if decimal == delimiter:
+        out.add(Rule.INVALID_VALUE, "data.decimal", "`data.decimal` must differ from `data.delimiter`.")
+    missing = ("", "NA", ".")
+    if "missing" in da:
+        missing = _string_list(da["missing"], "data.missing", out) or missing
+
+    an = _check_table(raw.get("analysis", {}), "analysis", "analysis", out)
+    covariates = _string_list(an.get("covariates", []), "analysis.covariates", out) or ()
+    categorical = _string_list(an.get("categorical", []), "analysis.categorical", out) or ()
+    for c in categorical:
+        if c not in covariates:
+            out.add(Rule.INVALID_VALUE, "analysis.categorical",
+                    f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.", c)
+    mult = _choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity),
+                   "analysis.multiplicity", out)
+    mmrm = an.get("mmrm", {})
+    for k, v in mmrm.items():
+        if k not in _MMRM_KEYS:
+            out.add(Rule.UNKNOWN_KEY, f"analysis.mmrm.{k}",
+                    f"unknown key `analysis.mmrm.{k}`{did_you_mean(k, _MMRM_KEYS)}.")
+        elif not isinstance(v, str):
+            out.add(Rule.WRONG_TYPE, f"analysis.mmrm.{k}", f"`analysis.mmrm.{k}` must be a string.", v)
+        else:
+            _choice(v, _MMRM_KEYS[k], f"analysis.mmrm.{k}", out)
+
+    if out.problems:
+        raise ValidationError(out.problems)
+    assert fmt is not None and visits is not None and control is not None  # guaranteed above
+    return StudySpec(
+        study=StudyInfo(id=study_id, title=st.get("title", study_id), alpha=alpha),
+        arms=ArmsSpec(control=control, levels=levels or (), column=arm_column),
+        visits=visits,
+        endpoints=tuple(endpoints),
+        analysis=AnalysisOptions(covariates=covariates, categorical=categorical,
+                                 multiplicity=Multiplicity(mult), mmrm=dict(mmrm)),
+        data=DataSpec(
+            format=fmt, subject=subject, path=path, files=files, pattern=da.get("pattern"),
+            columns=columns, visit=da.get("visit"), endpoint=da.get("endpoint"),
+            value=da.get("value"), delimiter=delimiter, decimal=decimal,
+            encoding=da.get("encoding", "utf-8-sig"), sheet=da.get("sheet", 0), missing=missing,
+        ),
+    )
+
+
+def _replace_primary(endpoint: Endpoint) -> Endpoint:
+    from dataclasses import replace
+
+    return replace(endpoint, primary=True)
+
+
+def read_spec(path: str | Path) -> StudySpec:
+    """Read and check a study spec TOML file.
+
+    Raises
+    ------
+    ValidationError
+        When the file is missing, is not TOML, or breaks any spec rule (all listed at once).
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        raw = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ValidationError([Problem(Rule.FILE_NOT_FOUND, str(path), "the study spec does not exist.")])
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValidationError([Problem(Rule.SPEC_UNREADABLE, str(path), f"cannot read the spec: {exc}.")])
+    return parse_spec(raw, base=path.resolve().parent, file=str(path))
