@@ -37,7 +37,7 @@ def _row_problems(records: pd.DataFrame, mask: np.ndarray, rule: Rule, column_of
 
 
 def _value(rec, rule: Rule) -> str | None:
-    v = {Rule.UNKNOWN_ARM: rec.arm, Rule.UNKNOWN_VISIT: rec.visit,
+    v = {Rule.MISSING_SUBJECT: None, Rule.UNKNOWN_ARM: rec.arm, Rule.UNKNOWN_VISIT: rec.visit,
          Rule.UNKNOWN_ENDPOINT: rec._code if rec._code is not None else rec.endpoint}.get(rule, rec.value)
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
@@ -93,8 +93,12 @@ def check_records(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
                    f"declared: {', '.join(codes)}." if not pd.isna(r.endpoint) else "the record has no endpoint."))
 
     usable = ~(subj_missing | unknown_arm)
-    problems += _check_arms(records.loc[usable], spec)
-    keyed = records.loc[~(subj_missing | unknown_visit | unknown_ep)]
+    arm_problems = _check_arms(records.loc[usable], spec)
+    problems += arm_problems
+    # a subject in two arms (files) duplicates every record: report the cause once
+    conflicted = {p.subject for p in arm_problems if p.rule is Rule.ARM_CONFLICT}
+    in_conflict = records["subject"].isin(conflicted).to_numpy() if conflicted else False
+    keyed = records.loc[~(subj_missing | unknown_visit | unknown_ep | in_conflict)]
     problems += _check_duplicates(keyed, spec)
     if not keyed.empty:
         seen = set(keyed["visit"].unique())

@@ -1,0 +1,86 @@
+"""Layering rules, checked on the source: lower layers never import higher ones."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "trialkit"
+
+#: module -> modules it must never import
+FORBIDDEN = {
+    "spec": ("io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate"),
+    "io": ("summary", "analysis", "report", "cli", "simulate"),
+    "validate": ("trial", "summary", "analysis", "report", "cli"),
+    "trial": ("io", "validate", "analysis", "report", "cli"),
+    "summary": ("io", "report", "cli"),
+    "analysis": ("io", "report", "cli"),
+    "simulate": ("report", "cli", "analysis"),
+}
+IO_CALLS = {"open", "to_csv", "to_excel", "to_parquet", "write_text", "write_bytes", "savefig", "mkdir"}
+PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate")
+
+
+def _modules():
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        parts = [p.lstrip("_") for p in rel.parts if p != "__init__"]
+        yield (parts[0] if parts else ""), path, ast.parse(path.read_text(), filename=str(path))
+
+
+def _imports(tree: ast.AST) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("trialkit."):
+            found.add(node.module.split(".")[1].lstrip("_"))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("trialkit."):
+                    found.add(alias.name.split(".")[1].lstrip("_"))
+    return found
+
+
+def test_lower_layers_never_import_higher_ones() -> None:
+    offences = []
+    for layer, path, tree in _modules():
+        for imported in _imports(tree) & set(FORBIDDEN.get(layer, ())):
+            offences.append(f"{path.name} ({layer}) imports {imported}")
+    assert not offences, offences
+
+
+def test_pure_layers_do_no_file_io_or_plotting() -> None:
+    offences = []
+    for layer, path, tree in _modules():
+        if layer not in PURE:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in IO_CALLS:
+                    offences.append(f"{path.name}:{node.lineno} calls {name}")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                mod = getattr(node, "module", None) or node.names[0].name
+                if mod.split(".")[0] in {"matplotlib", "seaborn"}:
+                    offences.append(f"{path.name}:{node.lineno} imports {mod}")
+    assert not offences, offences
+
+
+def test_no_user_text_is_evaluated() -> None:
+    offences = []
+    for _, path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in {"eval", "exec", "query", "read_pickle"} or (name in {"load", "loads"} and isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") == "pickle"):
+                    offences.append(f"{path.name}:{node.lineno} calls {name}")
+    assert not offences, offences
+
+
+def test_public_names_are_listed() -> None:
+    import trialkit
+
+    assert set(trialkit.__all__) <= set(dir(trialkit))
+    for name in trialkit.__all__:
+        obj = getattr(trialkit, name)
+        if callable(obj) and not name.startswith("_"):
+            assert obj.__doc__, f"{name} has no docstring"

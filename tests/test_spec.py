@@ -1,0 +1,132 @@
+"""Study spec: every key checked, every problem reported at once with its key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import trialkit as tk
+from conftest import base_spec, write_spec
+from trialkit.spec import Multiplicity, parse_spec
+
+
+def _problems(raw: dict) -> list[tuple[str, str]]:
+    with pytest.raises(tk.ValidationError) as info:
+        parse_spec(raw, base=Path("."))
+    return [(p.rule.value, p.column) for p in info.value.problems]
+
+
+def test_valid_spec_parses_to_frozen_dataclasses() -> None:
+    spec = parse_spec(base_spec(), base=Path("/data"))
+    assert spec.study.id == "small" and spec.study.alpha == 0.05
+    assert spec.arms.levels == ("placebo", "active") and spec.arms.control == "placebo"
+    assert spec.visits.post_baseline == ("week8",)
+    assert spec.primary_endpoint.id == "isi" and spec.primary_endpoint.responder_change == -6
+    assert spec.endpoint("sleep_time").range == (0.0, 1440.0)
+    assert spec.analysis.multiplicity is Multiplicity.HOLM
+    assert spec.data.path == Path("/data/trial.csv")
+    with pytest.raises(AttributeError):
+        spec.study.id = "other"  # type: ignore[misc]
+
+
+def test_control_is_listed_first_among_arms() -> None:
+    spec = parse_spec(base_spec(arms={"levels": ["active", "placebo"]}), base=Path("."))
+    assert spec.arms.levels == ("placebo", "active")
+
+
+def test_first_endpoint_is_primary_when_none_is_marked() -> None:
+    raw = base_spec()
+    del raw["endpoints"][0]["primary"]
+    assert parse_spec(raw, base=Path(".")).primary_endpoint.id == "isi"
+
+
+def test_unknown_keys_name_the_closest_valid_key() -> None:
+    raw = base_spec(study={"alfa": 0.05}, data={"delimeter": ";"})
+    raw["endpoints"][0]["rnage"] = [0, 28]
+    raw["visit"] = {}
+    with pytest.raises(tk.ValidationError) as info:
+        parse_spec(raw, base=Path("."))
+    messages = {p.column: p.message for p in info.value.problems}
+    assert set(messages) == {"study.alfa", "data.delimeter", "endpoints[0].rnage", "visit"}
+    assert "did you mean 'alpha'" in messages["study.alfa"]
+    assert "did you mean 'delimiter'" in messages["data.delimeter"]
+    assert "did you mean 'range'" in messages["endpoints[0].rnage"]
+    assert "did you mean 'visits'" in messages["visit"]
+
+
+@pytest.mark.parametrize(("section", "key", "value"), [
+    ("study", "alpha", "0.05"),
+    ("study", "id", 3),
+    ("visits", "order", "baseline,week8"),
+    ("data", "missing", "NA"),
+    ("analysis", "covariates", "age"),
+])
+def test_wrong_types_are_named(section, key, value) -> None:
+    raw = base_spec(**{section: {key: value}})
+    assert ("wrong_type", f"{section}.{key}") in _problems(raw)
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"study": {"alpha": 1.5}}, ("invalid_value", "study.alpha")),
+    ({"study": {"id": "two words"}}, ("invalid_value", "study.id")),
+    ({"arms": {"control": "placebos"}}, ("invalid_value", "arms.control")),
+    ({"visits": {"primary": "week 8"}}, ("invalid_value", "visits.primary")),
+    ({"visits": {"primary": "baseline"}}, ("invalid_value", "visits.primary")),
+    ({"visits": {"order": ["week8", "baseline"]}}, ("invalid_value", "visits.baseline")),
+    ({"visits": {"order": ["baseline", "week8", "week8"]}}, ("invalid_value", "visits.order")),
+    ({"data": {"format": "wid"}}, ("invalid_value", "data.format")),
+    ({"data": {"pattern": "{endpoint}"}}, ("invalid_value", "data.pattern")),
+    ({"data": {"decimal": ";"}}, ("invalid_value", "data.decimal")),
+    ({"analysis": {"multiplicity": "holms"}}, ("invalid_value", "analysis.multiplicity")),
+    ({"analysis": {"categorical": ["bmi"]}}, ("invalid_value", "analysis.categorical")),
+    ({"analysis": {"mmrm": {"covariance": "un"}}}, ("invalid_value", "analysis.mmrm.covariance")),
+])
+def test_invalid_values_are_named(changes, expected) -> None:
+    assert expected in _problems(base_spec(**changes))
+
+
+def test_endpoint_rules_are_checked() -> None:
+    raw = base_spec()
+    raw["endpoints"][0].update({"range": [28, 0], "better": "lowr", "responder": {"change": 0}})
+    raw["endpoints"][1].update({"scale": "log", "range": [-1, 10], "primary": True})
+    raw["endpoints"].append({"id": "isi"})
+    found = _problems(raw)
+    for expected in [("invalid_value", "endpoints[0].range"), ("invalid_value", "endpoints[0].better"),
+                     ("invalid_value", "endpoints[0].responder.change"),
+                     ("invalid_value", "endpoints[1].range"), ("invalid_value", "endpoints")]:
+        assert expected in found
+
+
+def test_missing_sections_and_keys_are_all_reported() -> None:
+    found = _problems({"study": {}, "data": {"format": "long", "path": "x.csv", "subject": "id"}})
+    assert ("missing_key", "study.id") in found
+    assert ("missing_key", "arms") in found and ("missing_key", "visits") in found
+    assert ("missing_key", "endpoints") in found
+    assert ("missing_key", "data.visit") in found and ("missing_key", "data.value") in found
+
+
+def test_one_file_needs_an_arm_column_and_files_need_two_arms() -> None:
+    raw = base_spec()
+    del raw["arms"]["column"]
+    assert ("missing_key", "arms.column") in _problems(raw)
+    raw = base_spec()
+    del raw["data"]["path"]
+    raw["data"]["files"] = {"placebo": "p.csv"}
+    assert ("invalid_value", "data.files") in _problems(raw)
+
+
+def test_spec_file_errors(tmp_path) -> None:
+    with pytest.raises(tk.ValidationError) as info:
+        tk.read_spec(tmp_path / "missing.toml")
+    assert info.value.problems[0].rule is tk.Rule.FILE_NOT_FOUND
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[study\nid = 1")
+    with pytest.raises(tk.ValidationError) as info:
+        tk.read_spec(bad)
+    assert info.value.problems[0].rule is tk.Rule.SPEC_UNREADABLE
+
+
+def test_relative_paths_resolve_against_the_spec_folder(tmp_path) -> None:
+    spec = tk.read_spec(write_spec(tmp_path, base_spec()))
+    assert spec.data.path == (tmp_path / "trial.csv").resolve()

@@ -1,0 +1,217 @@
+"""Every data rule, each broken on purpose in a real file: the problem names file, row, subject, column, value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trialkit as tk
+from conftest import base_spec, small_wide, to_long, write_frame, write_spec
+
+
+def _problems(folder: Path, frame: pd.DataFrame, spec: dict | None = None, name: str = "trial.csv") -> pd.DataFrame:
+    if name.endswith(".csv"):
+        frame.to_csv(folder / name, index=False)
+    else:
+        write_frame(frame, folder / name)
+    with pytest.raises(tk.ValidationError) as info:
+        tk.load(write_spec(folder, spec or base_spec(data={"path": name})))
+    return info.value.table
+
+
+def _only(table: pd.DataFrame, rule: str) -> pd.DataFrame:
+    assert set(table["rule"]) == {rule}, table.to_string()
+    return table
+
+
+@pytest.mark.parametrize("text", ["<5", "ND", "1,2", "12 points", "inf"])
+def test_text_in_a_numeric_column_is_an_error_never_missing(tmp_path, text) -> None:
+    wide = small_wide().astype({"sleep_time_week8": object})
+    wide.loc[4, "sleep_time_week8"] = text
+    t = _only(_problems(tmp_path, wide), "non_numeric")
+    assert t[["row", "subject", "column", "value"]].values.tolist() == [[6, "S005", "sleep_time_week8", text]]
+
+
+def test_text_in_an_excel_numeric_cell_is_an_error(tmp_path) -> None:
+    wide = small_wide().astype({"isi_baseline": object})
+    wide.loc[0, "isi_baseline"] = "<5"
+    t = _only(_problems(tmp_path, wide, base_spec(data={"path": "trial.xlsx"}), name="trial.xlsx"), "non_numeric")
+    assert t[["row", "subject", "value"]].values.tolist() == [[2, "S001", "<5"]]
+
+
+def test_duplicate_subject_visit_endpoint_rows_are_listed_with_their_rows(tmp_path) -> None:
+    long = to_long(small_wide())
+    long = pd.concat([long, long.iloc[[1]]], ignore_index=True)  # S001 isi week8 twice
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _only(_problems(tmp_path, long, spec), "duplicate_record")
+    assert t["subject"].item() == "S001"
+    assert "row 3" in t["message"].item() and f"row {len(long) + 1}" in t["message"].item()
+
+
+def test_two_baseline_records_are_a_multiple_baseline_error(tmp_path) -> None:
+    long = to_long(small_wide())
+    long = pd.concat([long, long.iloc[[0]].assign(value=15.0)], ignore_index=True)
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _only(_problems(tmp_path, long, spec), "multiple_baseline")
+    assert t["value"].item() == f"{long.loc[0, 'value']:g}, 15"
+
+
+def test_subject_with_two_arms_is_an_arm_conflict(tmp_path) -> None:
+    long = to_long(small_wide())
+    long.loc[3, "arm"] = "placebo"  # S001 is active elsewhere
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _only(_problems(tmp_path, long, spec), "arm_conflict")
+    assert t["subject"].item() == "S001" and "'active'" in t["message"].item() and "'placebo'" in t["message"].item()
+
+
+def test_subject_in_two_arm_files_is_an_arm_conflict(tmp_path) -> None:
+    wide = small_wide()
+    active = wide.loc[wide["arm"] == "active"].drop(columns="arm")
+    placebo = pd.concat([wide.loc[wide["arm"] == "placebo"], wide.iloc[[0]]]).drop(columns="arm")
+    active.to_csv(tmp_path / "active.csv", index=False)
+    placebo.to_csv(tmp_path / "placebo.csv", index=False)
+    spec = base_spec()
+    spec["arms"] = {"control": "placebo"}
+    spec["data"] = {"format": "wide", "subject": "subject_id", "pattern": "{endpoint}_{visit}",
+                    "files": {"active": "active.csv", "placebo": "placebo.csv"}}
+    with pytest.raises(tk.ValidationError) as info:
+        tk.load(write_spec(tmp_path, spec))
+    t = _only(info.value.table, "arm_conflict")
+    assert t["subject"].item() == "S001"
+    assert "active.csv" in t["message"].item() and "placebo.csv" in t["message"].item()
+
+
+def test_undeclared_arm_code_names_the_closest_declared_arm(tmp_path) -> None:
+    wide = small_wide()
+    wide.loc[1, "arm"] = "activ"
+    t = _only(_problems(tmp_path, wide), "unknown_arm")
+    assert t[["row", "subject", "column", "value"]].values.tolist() == [[3, "S002", "arm", "activ"]]
+    assert "did you mean 'active'" in t["message"].item()
+
+
+def test_declared_arm_without_subjects_is_reported(tmp_path) -> None:
+    spec = base_spec(arms={"levels": ["placebo", "active", "high_dose"]})
+    t = _only(_problems(tmp_path, small_wide(), spec), "arm_absent")
+    assert t["value"].item() == "high_dose"
+
+
+def test_arm_with_one_subject_is_too_few(tmp_path) -> None:
+    wide = small_wide()
+    wide = wide.loc[(wide["arm"] == "placebo") | (wide["subject_id"] == "S001")]
+    t = _only(_problems(tmp_path, wide), "too_few_subjects")
+    assert t["value"].item() == "active"
+
+
+@pytest.mark.parametrize(("column", "value", "rule"), [
+    ("isi_week8", 29.0, "out_of_range"),
+    ("isi_week8", -1.0, "out_of_range"),
+    ("sleep_time_baseline", 1441.0, "out_of_range"),
+    ("isi_baseline", 12.5, "not_integer"),
+])
+def test_values_break_the_endpoint_rules(tmp_path, column, value, rule) -> None:
+    wide = small_wide()
+    wide.loc[6, column] = value
+    t = _only(_problems(tmp_path, wide), rule)
+    assert t[["row", "subject", "column", "value"]].values.tolist() == [[8, "S007", column, f"{value:g}"]]
+
+
+def test_log_scale_endpoint_rejects_zero(tmp_path) -> None:
+    spec = base_spec()
+    spec["endpoints"][1] = {"id": "sleep_time", "scale": "log"}
+    wide = small_wide()
+    wide.loc[0, "sleep_time_week8"] = 0.0
+    t = _only(_problems(tmp_path, wide, spec), "out_of_range")
+    assert "log scale" in t["message"].item()
+
+
+def test_visit_not_in_the_spec_is_named_with_the_closest(tmp_path) -> None:
+    long = to_long(small_wide())
+    long.loc[long["visit"] == "week8", "visit"] = "week 8"
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _problems(tmp_path, long, spec)
+    assert set(t["rule"]) == {"unknown_visit", "visit_absent"}
+    unknown = t.loc[t["rule"] == "unknown_visit"]
+    assert len(unknown) == 20 and (unknown["value"] == "week 8").all()
+    assert "did you mean 'week8'" in unknown["message"].iloc[0]
+    assert t.loc[t["rule"] == "visit_absent", "value"].item() == "week8"
+
+
+def test_endpoint_code_not_declared_in_long_data(tmp_path) -> None:
+    long = to_long(small_wide())
+    long.loc[0, "endpoint"] = "ISI"
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _only(_problems(tmp_path, long, spec), "unknown_endpoint")
+    assert t[["row", "value"]].values.tolist() == [[2, "ISI"]]
+    assert "did you mean 'isi'" in t["message"].item()
+
+
+def test_record_without_subject_id(tmp_path) -> None:
+    wide = small_wide()
+    wide.loc[3, "subject_id"] = np.nan
+    t = _only(_problems(tmp_path, wide), "missing_subject")
+    assert t["row"].tolist() == [5]
+
+
+def test_covariate_that_changes_within_a_subject(tmp_path) -> None:
+    long = to_long(small_wide())
+    long.loc[1, "age"] = 99.0
+    spec = base_spec()
+    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
+                    "endpoint": "endpoint", "value": "value"}
+    t = _only(_problems(tmp_path, long, spec), "covariate_conflict")
+    assert t[["subject", "column"]].values.tolist() == [["S001", "age"]]
+
+
+def test_numeric_covariate_with_text(tmp_path) -> None:
+    wide = small_wide().astype({"age": object})
+    wide.loc[2, "age"] = "sixty"
+    t = _only(_problems(tmp_path, wide), "non_numeric")
+    assert t[["row", "column", "value"]].values.tolist() == [[4, "age", "sixty"]]
+
+
+def test_all_problems_are_reported_at_once(tmp_path) -> None:
+    wide = small_wide().astype({"sleep_time_week8": object})
+    wide.loc[0, "sleep_time_week8"] = "ND"
+    wide.loc[1, "arm"] = "actve"
+    wide.loc[2, "isi_baseline"] = 40.0
+    wide.loc[3, "isi_week8"] = 3.5
+    t = _problems(tmp_path, wide)
+    assert sorted(t["rule"]) == ["non_numeric", "not_integer", "out_of_range", "unknown_arm"]
+
+
+def test_missing_values_are_counted_not_errors(small_trial_dir) -> None:
+    trial = tk.load(small_trial_dir)
+    counts = trial.missing_counts().set_index(["arm", "visit", "endpoint"])
+    assert counts.loc[("active", "week8", "isi"), "n_missing"] == 1
+    assert counts.loc[("active", "baseline", "isi"), "n_missing"] == 0
+    assert counts["n_missing"].sum() == 2
+    assert (counts["n_subjects"] == 5).all()
+
+
+def test_missing_value_codes_are_configurable(tmp_path) -> None:
+    wide = small_wide().astype({"isi_week8": object})
+    wide.loc[5, "isi_week8"] = "-99"
+    write_frame(wide, tmp_path / "trial.csv")
+    trial = tk.load(write_spec(tmp_path, base_spec(data={"missing": ["", "-99"]})))
+    assert trial.data["value"].isna().sum() == 3
+
+
+def test_problem_table_has_the_contract_columns(tmp_path) -> None:
+    wide = small_wide()
+    wide.loc[0, "isi_week8"] = 30.0
+    t = _problems(tmp_path, wide)
+    assert list(t.columns) == ["rule", "file", "row", "subject", "column", "value", "message"]
+    assert t["file"].item() == str((tmp_path / "trial.csv").resolve())
