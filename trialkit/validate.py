@@ -7,6 +7,7 @@ never drops, fixes or coerces a value. Missing values are not problems; they are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,7 +17,7 @@ from trialkit._errors import Problem, Rule, did_you_mean
 from trialkit.io._values import parse_numbers
 from trialkit.spec import StudySpec
 
-__all__ = ["check_records", "check_covariates", "MIN_SUBJECTS_PER_ARM"]
+__all__ = ["RecordCodes", "check_covariates", "check_records", "encode_records", "MIN_SUBJECTS_PER_ARM"]
 
 #: an arm needs this many subjects before any comparison makes sense
 MIN_SUBJECTS_PER_ARM = 2
@@ -54,60 +55,105 @@ def _rows_text(rows: pd.DataFrame) -> str:
     return ", ".join(places[:_ROWS_SHOWN]) + (f" and {more} more" if more > 0 else "")
 
 
-def check_records(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
+def category_codes(values: pd.Series, categories) -> np.ndarray:
+    """Position of each value in ``categories`` (-1 when missing or not listed), as int64."""
+    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values)
+    return cat.set_categories(list(categories)).codes.astype(np.int64)
+
+
+def present_categories(values: pd.Series) -> list[str]:
+    """Distinct non-missing values, as sorted text."""
+    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values)
+    codes = cat.codes
+    used = np.bincount(codes[codes >= 0], minlength=len(cat.categories)) > 0
+    return sorted(cat.categories[used].astype(str))
+
+
+@dataclass(frozen=True)
+class RecordCodes:
+    """Integer codes of each record's subject, arm, visit and endpoint (-1: missing or unknown).
+
+    Subjects are coded against their sorted names, arms against the declared levels (or the
+    arms present, control first), visits and endpoints against the spec's order.
+    """
+
+    subjects: tuple[str, ...]
+    arms: tuple[str, ...]
+    subject: np.ndarray
+    arm: np.ndarray
+    visit: np.ndarray
+    endpoint: np.ndarray
+
+
+def encode_records(records: pd.DataFrame, spec: StudySpec) -> RecordCodes:
+    """One pass over the records turning labels into codes (shared by checks and the tidy frame)."""
+    subjects = tuple(present_categories(records["subject"]))
+    control = spec.arms.control
+    arms = spec.arms.levels or (control,) + tuple(a for a in present_categories(records["arm"]) if a != control)
+    return RecordCodes(
+        subjects=subjects, arms=arms,
+        subject=category_codes(records["subject"], subjects),
+        arm=category_codes(records["arm"], arms),
+        visit=category_codes(records["visit"], spec.visits.order),
+        endpoint=category_codes(records["endpoint"], [e.id for e in spec.endpoints]),
+    )
+
+
+def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | None = None) -> list[Problem]:
     """Every rule a record set can break, checked at once.
 
     Rules: missing_subject, unknown_arm, arm_conflict, arm_absent, too_few_subjects,
     unknown_visit, visit_absent, unknown_endpoint, duplicate_record, multiple_baseline,
-    not_integer, out_of_range. (non_numeric is found while reading.)
+    not_integer, out_of_range. (non_numeric is found while reading.) The checks work on integer
+    codes of subject, arm, visit and endpoint, so a million records cost a few array passes;
+    messages are built only for offending records.
     """
+    codes = codes or encode_records(records, spec)
     problems: list[Problem] = []
-    subj_missing = records["subject"].isna().to_numpy()
+    subjects, s = codes.subjects, codes.subject
+    subj_missing = s < 0
     problems += _row_problems(records, subj_missing, Rule.MISSING_SUBJECT, lambda r: None,
                               lambda r: "the record has no subject identifier.")
-    levels = spec.arms.levels
-    arm_values = records["arm"]
-    if levels:
-        unknown_arm = ~arm_values.isin(levels).to_numpy()
-        problems += _row_problems(
-            records, unknown_arm, Rule.UNKNOWN_ARM, lambda r: spec.arms.column,
-            lambda r: (f"arm {r.arm!r} is not declared{did_you_mean(str(r.arm), levels)}; "
-                       f"declared arms: {', '.join(levels)}." if not pd.isna(r.arm)
-                       else "the record has no arm."))
-    else:
-        unknown_arm = arm_values.isna().to_numpy()
-        problems += _row_problems(records, unknown_arm, Rule.UNKNOWN_ARM, lambda r: spec.arms.column,
-                                  lambda r: "the record has no arm.")
+    levels, a = codes.arms, codes.arm
+    unknown_arm = a < 0
+    problems += _row_problems(
+        records, unknown_arm, Rule.UNKNOWN_ARM, lambda r: spec.arms.column,
+        lambda r: (f"arm {r.arm!r} is not declared{did_you_mean(str(r.arm), levels)}; "
+                   f"declared arms: {', '.join(levels)}." if not pd.isna(r.arm)
+                   else "the record has no arm."))
     visits = spec.visits.order
-    unknown_visit = ~records["visit"].isin(visits).to_numpy()
+    v = codes.visit
+    unknown_visit = v < 0
     problems += _row_problems(
         records, unknown_visit, Rule.UNKNOWN_VISIT, lambda r: spec.data.visit or r._column,
         lambda r: (f"visit {r.visit!r} is not in `visits.order`{did_you_mean(str(r.visit), visits)}; "
                    f"visits: {', '.join(visits)}." if not pd.isna(r.visit) else "the record has no visit."))
     ids = [e.id for e in spec.endpoints]
-    unknown_ep = ~records["endpoint"].isin(ids).to_numpy()
-    codes = [e.file_code for e in spec.endpoints]
+    e = codes.endpoint
+    unknown_ep = e < 0
+    codes = [ep.file_code for ep in spec.endpoints]
     problems += _row_problems(
         records, unknown_ep, Rule.UNKNOWN_ENDPOINT, lambda r: spec.data.endpoint,
         lambda r: (f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), codes)}; "
                    f"declared: {', '.join(codes)}." if not pd.isna(r.endpoint) else "the record has no endpoint."))
 
-    usable = ~(subj_missing | unknown_arm)
-    arm_problems = _check_arms(records.loc[usable], spec)
+    arm_problems, conflicted = _check_arms(records, s, a, subjects, levels, spec)
     problems += arm_problems
     # a subject in two arms (files) duplicates every record: report the cause once
-    conflicted = {p.subject for p in arm_problems if p.rule is Rule.ARM_CONFLICT}
-    in_conflict = records["subject"].isin(conflicted).to_numpy() if conflicted else False
-    keyed = records.loc[~(subj_missing | unknown_visit | unknown_ep | in_conflict)]
-    problems += _check_duplicates(keyed, spec)
-    if not keyed.empty:
-        seen = set(keyed["visit"].unique())
-        for v in visits:
-            if v not in seen:
-                problems.append(Problem(Rule.VISIT_ABSENT, _files(records),
-                                        f"visit {v!r} is in `visits.order` but no record has it.",
-                                        column=spec.data.visit, value=v))
-    problems += _check_values(records.loc[~unknown_ep], spec)
+    keyed = ~(subj_missing | unknown_visit | unknown_ep | conflicted[np.maximum(s, 0)])
+    n_s, n_e, n_v = len(subjects), len(ids), len(visits)
+    flat = (s * n_e + e) * n_v + v
+    counts = np.bincount(flat[keyed], minlength=n_s * n_e * n_v)
+    dup = keyed & (counts[np.where(keyed, flat, 0)] > 1)
+    if dup.any():
+        problems += _check_duplicates(records.loc[dup], spec)
+    if keyed.any():
+        per_visit = np.bincount(v[keyed], minlength=n_v)
+        for k in np.flatnonzero(per_visit == 0):
+            problems.append(Problem(Rule.VISIT_ABSENT, _files(records),
+                                    f"visit {visits[k]!r} is in `visits.order` but no record has it.",
+                                    column=spec.data.visit, value=visits[k]))
+    problems += _check_values(records, e, spec)
     # a wide row yields one record per value column: report a row-level problem once
     return list(dict.fromkeys(problems))
 
@@ -116,24 +162,27 @@ def _files(records: pd.DataFrame) -> str:
     return ", ".join(pd.unique(records["_file"].astype(str)))
 
 
-def _check_arms(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
+def _check_arms(records: pd.DataFrame, s: np.ndarray, a: np.ndarray, subjects, levels,
+                spec: StudySpec) -> tuple[list[Problem], np.ndarray]:
+    """arm_conflict, arm_absent and too_few_subjects; also returns the conflicted-subject mask."""
     problems: list[Problem] = []
-    pairs = records[["subject", "arm"]].drop_duplicates()
-    n_arms = pairs.groupby("subject", sort=True)["arm"].size()
-    for subject in n_arms.index[n_arms.to_numpy() > 1]:
-        rows = records.loc[records["subject"] == subject]
-        first = rows.drop_duplicates("arm")
-        where = "; ".join(f"{a!r} in {f.rsplit('/', 1)[-1]} row {r}"
-                          for a, f, r in zip(first["arm"], first["_file"], first["_row"]))
-        problems.append(Problem(Rule.ARM_CONFLICT, str(first["_file"].iloc[0]),
-                                f"subject {subject!r} is recorded in more than one arm: {where}.",
-                                row=int(first["_row"].iloc[0]), subject=str(subject),
-                                column=spec.arms.column, value=", ".join(map(str, first["arm"]))))
-    counts = pairs.groupby("arm", sort=False)["subject"].nunique()
-    levels = spec.arms.levels or tuple(counts.index)
-    for arm in levels:
-        n = int(counts.get(arm, 0))
-        if n == 0 and not records.empty:
+    n_s, n_a = len(subjects), len(levels)
+    ok = (s >= 0) & (a >= 0)
+    has_arm = np.bincount(s[ok] * n_a + a[ok], minlength=n_s * n_a).reshape(n_s, n_a) > 0
+    conflicted = has_arm.sum(axis=1) > 1
+    if conflicted.any():
+        rows = records.loc[ok & conflicted[np.maximum(s, 0)]]
+        for subject, part in rows.groupby(rows["subject"].astype(str), sort=True):
+            first = part.drop_duplicates("arm")
+            where = "; ".join(f"{arm!r} in {f.rsplit('/', 1)[-1]} row {r}"
+                              for arm, f, r in zip(first["arm"], first["_file"], first["_row"]))
+            problems.append(Problem(Rule.ARM_CONFLICT, str(first["_file"].iloc[0]),
+                                    f"subject {subject!r} is recorded in more than one arm: {where}.",
+                                    row=int(first["_row"].iloc[0]), subject=str(subject),
+                                    column=spec.arms.column, value=", ".join(map(str, first["arm"]))))
+    per_arm = has_arm.sum(axis=0)
+    for arm, n in zip(levels, per_arm):
+        if n == 0 and ok.any():
             problems.append(Problem(Rule.ARM_ABSENT, _files(records),
                                     f"arm {arm!r} is declared in the spec but no subject has it.",
                                     column=spec.arms.column, value=arm))
@@ -141,16 +190,14 @@ def _check_arms(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
             problems.append(Problem(Rule.TOO_FEW_SUBJECTS, _files(records),
                                     f"arm {arm!r} has {n} subject; at least "
                                     f"{MIN_SUBJECTS_PER_ARM} are needed.", column=spec.arms.column, value=arm))
-    return problems
+    return problems, np.append(conflicted, False)
 
 
 def _check_duplicates(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
-    key = ["subject", "visit", "endpoint"]
-    dup = records.duplicated(key, keep=False).to_numpy()
-    if not dup.any():
-        return []
+    """One problem per subject x visit x endpoint with more than one record (``records``: only those)."""
     problems = []
-    for (subject, visit, endpoint), rows in records.loc[dup].groupby(key, sort=True):
+    key = [records[c].astype(str) for c in ("subject", "visit", "endpoint")]
+    for (subject, visit, endpoint), rows in records.groupby(key, sort=True):
         is_base = visit == spec.visits.baseline
         rule = Rule.MULTIPLE_BASELINE if is_base else Rule.DUPLICATE_RECORD
         what = "baseline records" if is_base else "records"
@@ -162,33 +209,37 @@ def _check_duplicates(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
     return problems
 
 
-def _check_values(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
-    problems: list[Problem] = []
-    endpoint = records["endpoint"].to_numpy(dtype=object)
-    value = records["value"].to_numpy()
-    for e in spec.endpoints:
-        mine = endpoint == e.id
-        if not mine.any():
-            continue
-        v = np.where(mine, value, np.nan)
-        with np.errstate(invalid="ignore"):
-            if e.range is not None:
-                lo, hi = e.range
-                out = (v < lo) | (v > hi)
-                problems += _row_problems(
-                    records, out, Rule.OUT_OF_RANGE, lambda r: r._column,
-                    lambda r, e=e, lo=lo, hi=hi: f"{r.value:g} is outside the range of {e.id!r}, "
-                                                 f"[{lo:g}, {hi:g}] {e.unit}".rstrip() + ".")
-            if e.scale == "log":
-                nonpos = v <= 0
-                problems += _row_problems(
-                    records, nonpos, Rule.OUT_OF_RANGE, lambda r: r._column,
-                    lambda r, e=e: f"{r.value:g} is not positive, but {e.id!r} is analysed on the log scale.")
-            if e.integer:
-                frac = ~np.isnan(v) & (v != np.round(v))
-                problems += _row_problems(
-                    records, frac, Rule.NOT_INTEGER, lambda r: r._column,
-                    lambda r, e=e: f"{r.value:g} is not a whole number, but {e.id!r} is an integer scale.")
+def _check_values(records: pd.DataFrame, e: np.ndarray, spec: StudySpec) -> list[Problem]:
+    """out_of_range, not_integer and non-positive values on a log scale, in one pass per rule.
+
+    Each endpoint's limits are looked up by the record's endpoint code (the extra last slot,
+    reached by code -1, holds the limits of records whose endpoint is unknown: none apply).
+    """
+    eps = spec.endpoints
+    lo = np.array([ep.range[0] if ep.range else -np.inf for ep in eps] + [-np.inf])[e]
+    hi = np.array([ep.range[1] if ep.range else np.inf for ep in eps] + [np.inf])[e]
+    is_log = np.array([ep.scale == "log" for ep in eps] + [False])[e]
+    is_int = np.array([ep.integer for ep in eps] + [False])[e]
+    value = records["value"].to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"):
+        out = (value < lo) | (value > hi)
+        nonpositive = is_log & (value <= 0) & ~out
+        fraction = is_int & ~np.isnan(value) & (value != np.round(value))
+
+    def endpoint(r) -> tuple:
+        ep = spec.endpoint(str(r.endpoint))
+        return ep, ep.range or (-np.inf, np.inf)
+
+    problems = _row_problems(
+        records, out, Rule.OUT_OF_RANGE, lambda r: r._column,
+        lambda r: (lambda ep, rng: f"{r.value:g} is outside the range of {ep.id!r}, "
+                                   f"[{rng[0]:g}, {rng[1]:g}] {ep.unit}".rstrip() + ".")(*endpoint(r)))
+    problems += _row_problems(
+        records, nonpositive, Rule.OUT_OF_RANGE, lambda r: r._column,
+        lambda r: f"{r.value:g} is not positive, but {str(r.endpoint)!r} is analysed on the log scale.")
+    problems += _row_problems(
+        records, fraction, Rule.NOT_INTEGER, lambda r: r._column,
+        lambda r: f"{r.value:g} is not a whole number, but {str(r.endpoint)!r} is an integer scale.")
     return problems
 
 
@@ -199,6 +250,8 @@ def check_covariates(covariates: pd.DataFrame, spec: StudySpec) -> tuple[pd.Data
     are kept as text. Returns the frame ``subject, <covariates>`` (one row per subject) and the
     problems.
     """
+    if not spec.analysis.covariates:
+        return pd.DataFrame({"subject": present_categories(covariates["subject"])}), []
     problems: list[Problem] = []
     frame = covariates.loc[covariates["subject"].notna()].copy()
     for c in spec.analysis.covariates:

@@ -7,7 +7,9 @@ pickle, an empty file or a missing column each becomes a :class:`~trialkit.Probl
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -47,6 +49,7 @@ class RawTable:
     file: str
     frame: pd.DataFrame
     rows: np.ndarray
+    sha256: str
 
 
 def _problem(rule: Rule, path: Path, message: str, **kw) -> Problem:
@@ -115,13 +118,17 @@ def read_table(
     if select is not None:
         wanted += [c for c in select(header) if c not in wanted]
     text_cols = [c for c in text if c in wanted]
-    try:
-        frame, rows = _read_body(path, kind, data, wanted, text_cols)
-    except Exception as exc:
-        return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
+    # the bytes hashed are the bytes parsed: provenance cannot drift from what was read
+    content = path.read_bytes()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hash while parsing
+        digest = pool.submit(lambda: hashlib.sha256(content).hexdigest())
+        try:
+            frame, rows = _read_body(path, content, kind, data, wanted, text_cols)
+        except Exception as exc:
+            return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
     if len(frame) == 0:
         return None, [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
-    return RawTable(str(path), frame, rows), []
+    return RawTable(str(path), frame, rows, digest.result()), []
 
 
 def _short(exc: Exception) -> str:
@@ -178,11 +185,14 @@ def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
     return list(meta.column_names)
 
 
-def _read_body(path: Path, kind: str, data: DataSpec, columns: list[str],
+def _read_body(path: Path, content: bytes, kind: str, data: DataSpec, columns: list[str],
                text_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     if kind == "csv":
+        fast = _read_csv_arrow(content, data, columns, text_cols)
+        if fast is not None:
+            return fast
         frame = pd.read_csv(
-            path, sep=data.delimiter, decimal=data.decimal, encoding=data.encoding,
+            io.BytesIO(content), sep=data.delimiter, decimal=data.decimal, encoding=data.encoding,
             usecols=columns, dtype=_text_columns(text_cols), keep_default_na=False,
             na_values=list(data.missing), skip_blank_lines=False,
         )
@@ -191,6 +201,8 @@ def _read_body(path: Path, kind: str, data: DataSpec, columns: list[str],
         if blank.any():
             # keep line numbers true to the file: blank lines count, then are dropped
             frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
+        for c in text_cols:
+            frame[c] = _clean_categories(frame[c])
         return frame[columns], rows
     if kind == "excel":
         frame = pd.read_excel(
@@ -214,8 +226,61 @@ def _read_body(path: Path, kind: str, data: DataSpec, columns: list[str],
     return _as_text(frame, text_cols), np.arange(1, len(frame) + 1)
 
 
+_ARROW_ENCODINGS = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
+
+
+def _read_csv_arrow(content: bytes, data: DataSpec, columns: list[str],
+                    text_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Multi-threaded CSV parse with identifier columns dictionary-encoded (categoricals).
+
+    Returns None, and the caller uses pandas, whenever the fast parser could read the file
+    differently from what the rules require: a non-UTF-8 encoding, blank lines or quoted line
+    breaks (row numbers would no longer be line numbers), or a literal ``nan`` that Arrow would
+    read as a number.
+    """
+    if data.encoding.lower() not in _ARROW_ENCODINGS:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    as_dict = pa.dictionary(pa.int32(), pa.string())
+    table = pacsv.read_csv(
+        pa.BufferReader(content),
+        parse_options=pacsv.ParseOptions(delimiter=data.delimiter),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns, column_types={c: as_dict for c in text_cols},
+            null_values=list(data.missing), strings_can_be_null=True,
+            quoted_strings_can_be_null=True, decimal_point=data.decimal),
+    )
+    lines = content.count(b"\n") + (not content.endswith(b"\n"))
+    if table.num_rows != lines - 1:
+        return None  # blank lines or line breaks inside quotes: row numbers need the line-true reader
+    for c in columns:
+        col = table[c]
+        if pa.types.is_floating(col.type) and pc.any(pc.and_(pc.is_nan(col), pc.is_valid(col))).as_py():
+            return None
+    frame = table.to_pandas()
+    for c in text_cols:
+        frame[c] = _clean_categories(frame[c])
+    return frame[columns], np.arange(2, len(frame) + 2)
+
+
+def _clean_categories(col: pd.Series) -> pd.Series:
+    """Strip blanks from identifier categories; an empty identifier is missing."""
+    if not isinstance(col.dtype, pd.CategoricalDtype):
+        col = col.astype("category")
+    cats = pd.Index(col.cat.categories.astype(str).str.strip(), dtype=object)
+    if cats.has_duplicates or (cats == "").any():
+        codes_map = {c: i for i, c in enumerate(pd.unique(cats[cats != ""]))}
+        remap = np.array([codes_map.get(c, -1) for c in cats] + [-1], dtype=np.int64)
+        codes = remap[col.cat.codes.to_numpy()]
+        return pd.Series(pd.Categorical.from_codes(codes, categories=list(codes_map)), index=col.index)
+    return col.cat.rename_categories(list(cats))
+
+
 def _as_text(frame: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
-    """Identifier columns as text; integral numbers print without a trailing ``.0``."""
+    """Identifier columns as stripped text categories; integral numbers lose the trailing ``.0``."""
     frame = frame.copy()
     for c in text_cols:
         col = frame[c]
@@ -229,5 +294,5 @@ def _as_text(frame: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
             else:
                 s = str(v).strip()
                 out[i] = s if s else np.nan
-        frame[c] = pd.Series(out, index=frame.index, dtype="str")
+        frame[c] = _clean_categories(pd.Series(out, index=frame.index, dtype="str"))
     return frame

@@ -32,13 +32,7 @@ class Layout:
     records: pd.DataFrame
     covariates: pd.DataFrame
     problems: tuple[Problem, ...]
-    files: tuple[str, ...]
-
-
-def _strip(column: pd.Series) -> pd.Series:
-    col = column.astype("str")
-    col = col.str.strip()
-    return col.where(col != "")
+    files: tuple[tuple[str, str], ...]  # (path, sha256 of the bytes parsed)
 
 
 def _non_numeric(values_raw: pd.Series, bad: np.ndarray, table: RawTable, column: str,
@@ -60,7 +54,7 @@ def _s(v: object) -> str | None:
 
 
 def _covariate_frame(spec: StudySpec, table: RawTable, subjects: pd.Series) -> pd.DataFrame:
-    cols = {"subject": subjects.to_numpy(dtype=object)}
+    cols = {"subject": subjects.array}
     for c in spec.analysis.covariates:
         cols[c] = table.frame[c].to_numpy(dtype=object)
     frame = pd.DataFrame(cols)
@@ -72,7 +66,8 @@ def _covariate_frame(spec: StudySpec, table: RawTable, subjects: pd.Series) -> p
 def _records(subject, arm, visit, endpoint, value, file, rows, column) -> pd.DataFrame:
     """Records frame; scalar arguments (one arm, visit, endpoint or column) are broadcast."""
     def col(x):
-        return x.to_numpy(dtype=object) if isinstance(x, pd.Series) else x
+        # categoricals stay categoricals (cheap at a million rows); positions, not index labels
+        return x.array if isinstance(x, pd.Series) else x
 
     return pd.DataFrame({
         "subject": col(subject), "arm": col(arm), "visit": col(visit), "endpoint": col(endpoint),
@@ -89,7 +84,7 @@ def _wide_columns(spec: StudySpec) -> dict[tuple[str, str], str]:
     return {(eid, v): col for eid, mapping in spec.data.columns.items() for v, col in mapping.items()}
 
 
-def _read_wide(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _read_wide(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
     d = spec.data
     colmap = _wide_columns(spec)
     id_cols = [d.subject] + ([spec.arms.column] if arm is None else [])
@@ -97,6 +92,7 @@ def _read_wide(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | N
                                  text=id_cols, optional=list(colmap.values()))
     if table is None:
         return None, None, problems
+    hashes.append((table.file, table.sha256))
     present = set(table.frame.columns)
     header = list(table.frame.columns)
     # report value columns the pattern promised but the file lacks, by endpoint
@@ -118,8 +114,8 @@ def _read_wide(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | N
                     + _near(c, header), column=c))
     if problems:
         return None, None, problems
-    subjects = _strip(table.frame[d.subject])
-    arms = _strip(table.frame[spec.arms.column]) if arm is None else arm
+    subjects = table.frame[d.subject]
+    arms = table.frame[spec.arms.column] if arm is None else arm
     parts = []
     for (eid, visit), col in colmap.items():
         values, bad = parse_numbers(table.frame[col], decimal=d.decimal, missing=d.missing)
@@ -134,7 +130,7 @@ def _near(name: str, header: list[str]) -> str:
     return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
 
 
-def _read_long(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _read_long(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
     d = spec.data
     adam = d.format is DataFormat.ADAM
     problems: list[Problem] = []
@@ -152,14 +148,17 @@ def _read_long(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | N
                                  text=id_cols + optional, optional=optional)
     if table is None:
         return None, None, problems
+    hashes.append((table.file, table.sha256))
     f = table.frame
-    subjects = _strip(f[d.subject])
-    arms = _strip(f[arm_col]) if arm_col else arm
-    visits = _strip(f[visit_col])
+    subjects = f[d.subject]
+    arms = f[arm_col] if arm_col else arm
+    visits = f[visit_col]
     code_to_id = {e.file_code: e.id for e in spec.endpoints}
     if endpoint_col:
-        codes = _strip(f[endpoint_col])
-        endpoints = codes.map(lambda c: code_to_id.get(c, c) if isinstance(c, str) else c)
+        codes = f[endpoint_col]
+        endpoints = codes.cat.rename_categories(
+            lambda c: code_to_id.get(c, c)) if _renames_cleanly(codes, code_to_id) else codes.astype(object).map(
+            lambda c: code_to_id.get(c, c) if isinstance(c, str) else c)
     else:
         codes = None
         endpoints = spec.endpoints[0].id
@@ -169,18 +168,29 @@ def _read_long(spec: StudySpec, path, arm: str | None) -> tuple[pd.DataFrame | N
         # BDS files hold many parameters; the spec names the ones to analyse
         keep &= codes.isin(list(code_to_id)).to_numpy()
         if ADAM_BASELINE_FLAG in f.columns and spec.visits.baseline is not None:
-            flag = _strip(f[ADAM_BASELINE_FLAG]).fillna("").str.upper().to_numpy() == "Y"
-            at_baseline_visit = visits.to_numpy(dtype=object) == spec.visits.baseline
+            baseline = spec.visits.baseline
+            flag = f[ADAM_BASELINE_FLAG].isin(["Y", "y"]).to_numpy()
+            at_baseline_visit = (visits == baseline).to_numpy()
             # ADaM: the flagged record is the baseline; other records of that visit are not analysed
             keep &= ~(at_baseline_visit & ~flag)
-            visits = visits.where(~flag, spec.visits.baseline)
+            if baseline not in visits.cat.categories:
+                visits = visits.cat.add_categories([baseline])
+            visits = visits.where(~flag, baseline)
     if bad.any():
         problems += _non_numeric(f[value_col], bad & keep, table, value_col, subjects)
     rec = _records(subjects, arms, visits, endpoints, values, table.file, table.rows, value_col)
     if endpoint_col is not None:
         rec["_column"] = endpoint_col if not adam else value_col
-    rec["_code"] = codes.to_numpy(dtype=object) if codes is not None else None
+    rec["_code"] = codes.array if codes is not None else None
+    if keep.all():
+        return rec, _covariate_frame(spec, table, subjects), problems
     return rec.loc[keep].reset_index(drop=True), _covariate_frame(spec, table, subjects).loc[keep], problems
+
+
+def _renames_cleanly(codes: pd.Series, code_to_id: dict[str, str]) -> bool:
+    """Whether mapping codes to ids keeps category names unique (then renaming is enough)."""
+    renamed = [code_to_id.get(c, c) for c in codes.cat.categories]
+    return len(set(renamed)) == len(renamed)
 
 
 def _adam_arm_column(path, spec: StudySpec) -> str:
@@ -201,8 +211,7 @@ def read_layout(spec: StudySpec) -> Layout:
     reader = _read_wide if spec.data.format is DataFormat.WIDE else _read_long
     recs, covs, problems, files = [], [], [], []
     for arm, path in spec.data.sources:
-        files.append(str(path))
-        r, c, p = reader(spec, path, arm)
+        r, c, p = reader(spec, path, arm, files)
         problems += p
         if r is not None:
             recs.append(r)

@@ -12,7 +12,7 @@ from trialkit._errors import ValidationError
 from trialkit.io._layouts import read_layout
 from trialkit.spec import StudySpec, read_spec
 from trialkit.trial import InputFile, Trial
-from trialkit.validate import check_covariates, check_records
+from trialkit.validate import RecordCodes, check_covariates, check_records, encode_records
 
 
 def sha256_of(path: str | Path) -> str:
@@ -57,50 +57,49 @@ def load(spec: str | Path | StudySpec) -> Trial:
     problems = list(layout.problems)
     if layout.records.empty and not problems:
         raise AssertionError("a layout produced no records and no problem")  # pragma: no cover
-    problems += check_records(layout.records, spec)
+    codes = encode_records(layout.records, spec)
+    problems += check_records(layout.records, spec, codes)
     subjects, cov_problems = check_covariates(layout.covariates, spec)
     problems += cov_problems
     if problems:
         raise ValidationError(problems)
-    inputs += [InputFile(f, sha256_of(f)) for f in layout.files]
-    data, arm_of = tidy_frame(layout.records, spec)
-    subjects = subjects.merge(arm_of, on="subject", how="inner")
+    inputs += [InputFile(f, h) for f, h in layout.files]
+    data, arm_of = tidy_frame(layout.records, codes, spec)
+    subjects = arm_of.merge(subjects.astype({"subject": str}), on="subject", how="left")
     subjects = subjects[["subject", "arm", *spec.analysis.covariates]]
-    subjects["arm"] = pd.Categorical(subjects["arm"], categories=data["arm"].cat.categories)
+    subjects["subject"] = pd.Categorical(subjects["subject"], categories=data["subject"].cat.categories)
     return Trial(spec=spec, data=data, subjects=subjects.reset_index(drop=True), inputs=tuple(inputs))
 
 
-def tidy_frame(records: pd.DataFrame, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Canonical tidy frame from valid records: the full subject x endpoint x visit grid.
 
     Rows are sorted by subject (as text), then endpoint and visit in spec order, so the same
     trial gives the same frame whatever file layout or format it came from.
+
+    Returns
+    -------
+    (data, subjects)
+        The tidy frame and a frame ``subject, arm`` (one row per subject, sorted).
     """
-    arm_of = records[["subject", "arm"]].drop_duplicates("subject")
-    subjects = np.sort(arm_of["subject"].to_numpy(dtype=str))
-    levels = spec.arms.levels or (spec.arms.control,) + tuple(
-        sorted(a for a in arm_of["arm"].unique() if a != spec.arms.control))
-    endpoints = [e.id for e in spec.endpoints]
-    visits = list(spec.visits.order)
-    s_code = np.searchsorted(subjects, records["subject"].to_numpy(dtype=str))
-    e_code = pd.Categorical(records["endpoint"], categories=endpoints).codes.astype(np.int64)
-    v_code = pd.Categorical(records["visit"], categories=visits).codes.astype(np.int64)
+    subjects, levels = list(codes.subjects), list(codes.arms)
+    endpoints, visits = [e.id for e in spec.endpoints], list(spec.visits.order)
     n_s, n_e, n_v = len(subjects), len(endpoints), len(visits)
-    flat = (s_code * n_e + e_code) * n_v + v_code
     value = np.full(n_s * n_e * n_v, np.nan)
-    value[flat] = records["value"].to_numpy(dtype="float64")
+    value[(codes.subject * n_e + codes.endpoint) * n_v + codes.visit] = records["value"].to_numpy(dtype="float64")
+    arm_by_subject = np.empty(n_s, dtype=np.int64)
+    arm_by_subject[codes.subject] = codes.arm  # one arm per subject: validation has checked it
     grid_s = np.repeat(np.arange(n_s), n_e * n_v)
-    grid_e = np.tile(np.repeat(np.arange(n_e), n_v), n_s)
     grid_v = np.tile(np.arange(n_v), n_s * n_e)
-    arm_by_subject = arm_of.set_index("subject")["arm"].reindex(subjects).to_numpy(dtype=object)
-    arm_codes = pd.Categorical(arm_by_subject, categories=levels).codes
     data = pd.DataFrame({
-        "subject": pd.array(subjects[grid_s], dtype="str"),
-        "arm": pd.Categorical.from_codes(arm_codes[grid_s], categories=levels, ordered=True),
+        "subject": pd.Categorical.from_codes(grid_s, categories=subjects),
+        "arm": pd.Categorical.from_codes(arm_by_subject[grid_s], categories=levels, ordered=True),
         "visit": pd.Categorical.from_codes(grid_v, categories=visits, ordered=True),
-        "endpoint": pd.Categorical.from_codes(grid_e, categories=endpoints, ordered=True),
+        "endpoint": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(n_e), n_v), n_s),
+                                              categories=endpoints, ordered=True),
         "value": value,
         "visit_index": grid_v.astype("int64"),
     })
-    arm_of = pd.DataFrame({"subject": subjects, "arm": arm_by_subject})
+    arm_of = pd.DataFrame({"subject": subjects,
+                           "arm": pd.Categorical.from_codes(arm_by_subject, categories=levels, ordered=True)})
     return data, arm_of
