@@ -12,7 +12,22 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
+_LAZY = {"analyze": "trialkit.analysis", "Results": "trialkit.analysis", "Analysis": "trialkit.analysis"}
+
+
+def __getattr__(name: str):
+    # the efficacy layer imports statsmodels (about a second): load it only when asked for
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'trialkit' has no attribute {name!r}")
+
+
 __all__ = [
+    "Analysis",
+    "Results",
+    "analyze",
     "Problem",
     "Rule",
     "StudySpec",

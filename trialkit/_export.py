@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -26,6 +28,44 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _atomic_write(target: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            write(fh)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is pd.NA:
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts with JSON-safe values (NaN and NA become None)."""
+    return [_jsonable(r) for r in frame.astype(object).to_dict("records")]
+
+
+def write_json(target: Path, document: Mapping) -> Path:
+    """Write ``document`` as indented UTF-8 JSON (NaN as null), atomically; keys keep their order."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(_jsonable(dict(document)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    _atomic_write(target, lambda fh: fh.write(text))
+    return target
+
+
 def write_csvs(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
     """Write each table as ``folder/name`` (UTF-8, ``\\n`` line ends, full float precision).
 
@@ -36,13 +76,7 @@ def write_csvs(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
     written = []
     for name, frame in tables.items():
         target = folder / name
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                neutralise_cells(frame).to_csv(fh, index=False, lineterminator="\n")
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        safe = neutralise_cells(frame)
+        _atomic_write(target, lambda fh: safe.to_csv(fh, index=False, lineterminator="\n"))
         written.append(target)
     return written

@@ -56,6 +56,47 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _format_p(p: float) -> str:
+    return "NA" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from trialkit import load
+    from trialkit._export import frame_records, write_csvs, write_json
+    from trialkit.analysis import analyze
+
+    trial = load(args.spec)
+    res = analyze(trial)
+    spec = trial.spec
+    level = f"{100 * (1 - res.alpha):g}%"
+    t = res.table
+    primary = spec.primary_endpoint
+    rows = t.loc[(t["analysis"] == "ancova") & (t["endpoint"] == primary.id) & (t["visit"] == spec.visits.primary)]
+    kind = "ratio of geometric means" if primary.scale == "log" else "difference in LS means"
+    print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
+    for r in rows.itertuples(index=False):
+        print(f"  {r.contrast}: {kind} {r.estimate:.3g} {primary.unit} ({level} CI {r.ci_low:.3g} to "
+              f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, p = {_format_p(r.p_value)}); "
+              f"n = {r.n_treatment} vs {r.n_control}")
+    main_rows = t.loc[(t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
+                      ["endpoint", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
+                       "n_treatment", "n_control"]]
+    _print_frame(main_rows, f"ANCOVA at {spec.visits.primary}, all endpoints "
+                            f"(p_adjusted: {res.provenance['multiplicity']} over secondary endpoints)")
+    if not res.failures.empty:
+        _print_frame(res.failures, "Analyses that could not run")
+    if args.out:
+        out = Path(args.out)
+        tables = {"results.csv": t, "table1.csv": res.table1, "smd.csv": res.smd,
+                  "responder_sweep.csv": res.responder_sweep, "failures.csv": res.failures}
+        written = write_csvs(out, tables)
+        written.append(write_json(out / "results.json", {
+            "provenance": dict(res.provenance), "alpha": res.alpha,
+            "results": frame_records(t), "failures": frame_records(res.failures)}))
+        print("\nwrote " + ", ".join(str(p) for p in written))
+    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from trialkit._write import write_simulation
     from trialkit.simulate import read_design, simulate
@@ -84,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write counts.csv, missing.csv and summary.csv here")
     p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
     p.set_defaults(func=_cmd_summary)
+    p = sub.add_parser("analyze", help="efficacy analyses: ANCOVA, change tests, effect sizes, responders")
+    p.add_argument("spec", help="study spec (TOML)")
+    p.add_argument("--out", metavar="DIR", help="write results.csv, results.json, table1.csv, ... here")
+    p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
+    p.set_defaults(func=_cmd_analyze)
     p = sub.add_parser("simulate", help="generate a synthetic parallel-group trial from a design")
     p.add_argument("design", help="design file (TOML)")
     p.add_argument("--seed", type=int, required=True)

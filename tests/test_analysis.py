@@ -1,0 +1,181 @@
+"""The efficacy layer's contract: columns, failures named and isolated, options checked, reruns identical."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trialkit as tk
+from conftest import base_spec, small_wide, write_frame, write_spec
+from trialkit.analysis import RESULT_COLUMNS
+from trialkit.cli import main
+
+BUNDLED = Path(__file__).parents[1] / "data" / "synthetic" / "abbasi2012" / "study.toml"
+WITH_P = {"ancova", "welch_change", "student_change", "mann_whitney_change", "paired_within",
+          "wilcoxon_within", "responder_rd", "responder_rr", "responder_or"}
+
+
+@pytest.fixture(scope="module")
+def bundled() -> tuple[tk.Trial, tk.Results]:
+    trial = tk.load(BUNDLED)
+    return trial, tk.analyze(trial)
+
+
+def _trial(tmp_path: Path, wide: pd.DataFrame, **spec_changes) -> tk.Trial:
+    write_frame(wide, tmp_path / "trial.csv")
+    return tk.load(write_spec(tmp_path, base_spec(**spec_changes)))
+
+
+def test_results_follow_the_contract(bundled) -> None:
+    trial, res = bundled
+    t = res.table
+    assert tuple(t.columns) == RESULT_COLUMNS
+    assert set(t["analysis"]) == {a.value for a in tk.Analysis}
+    assert not t.loc[t["analysis"].isin(WITH_P), "p_value"].isna().any()
+    assert ((t["p_value"].dropna() >= 0) & (t["p_value"].dropna() <= 1)).all()
+    assert (t["ci_low"] <= t["ci_high"]).all()
+    between = ~t["analysis"].isin(["ancova_lsmean", "paired_within", "wilcoxon_within", "responder_rate"])
+    assert t.loc[between, "contrast"].eq("magnesium - placebo").all()
+    assert res.failures.empty
+    # one primary-visit ANCOVA row per endpoint; the primary endpoint is not adjusted
+    anc = t.loc[(t["analysis"] == "ancova") & (t["visit"] == "week8")].set_index("endpoint")
+    assert len(anc) == 10 and anc.loc["isi", "p_adjusted"] == anc.loc["isi", "p_value"]
+    assert (anc.drop(index="isi")["p_adjusted"] >= anc.drop(index="isi")["p_value"]).all()
+    assert t.loc[t["analysis"] != "ancova", "p_adjusted"].isna().all()
+
+
+def test_log_scale_endpoints_report_ratios(bundled) -> None:
+    _, res = bundled
+    t = res.table
+    mel = t.loc[(t["endpoint"] == "melatonin") & (t["analysis"] == "ancova")].iloc[0]
+    assert mel["ci_low"] < mel["estimate"] < mel["ci_high"] and mel["ci_low"] > 0
+    # the ratio's CI is symmetric on the log scale with the reported log-scale SE
+    half = np.log(mel["ci_high"]) - np.log(mel["estimate"])
+    assert half == pytest.approx(np.log(mel["estimate"]) - np.log(mel["ci_low"]), rel=1e-12)
+
+
+def test_analysis_does_not_mutate_and_reruns_identically(bundled) -> None:
+    trial, res = bundled
+    before = trial.data.copy()
+    again = tk.analyze(trial)
+    pd.testing.assert_frame_equal(trial.data, before)
+    pd.testing.assert_frame_equal(again.table, res.table, check_exact=True)
+    pd.testing.assert_frame_equal(again.table1, res.table1, check_exact=True)
+
+
+@pytest.mark.parametrize("options", [{"alpha": 1.5}, {"alpha": "0.05"}, {"analyses": ["anova"]},
+                                     {"multiplicity": "holms"}])
+def test_bad_options_are_rejected(bundled, options) -> None:
+    trial, _ = bundled
+    with pytest.raises(tk.TrialkitError):
+        tk.analyze(trial, **options)
+
+
+def test_subset_of_analyses(bundled) -> None:
+    trial, _ = bundled
+    res = tk.analyze(trial, analyses=["welch_change"], sweep=False)
+    assert set(res.table["analysis"]) == {"welch_change"} and len(res.table) == 10
+
+
+def test_alpha_changes_interval_width(bundled) -> None:
+    trial, res = bundled
+    wide = tk.analyze(trial, alpha=0.01, analyses=["ancova"])
+    a = res.table.query("analysis == 'ancova' and endpoint == 'isi'").iloc[0]
+    b = wide.table.query("analysis == 'ancova' and endpoint == 'isi'").iloc[0]
+    assert b["ci_high"] - b["ci_low"] > a["ci_high"] - a["ci_low"] and a["estimate"] == b["estimate"]
+
+
+def _failures(res: tk.Results, analysis: str) -> pd.DataFrame:
+    f = res.failures
+    return f.loc[f["analysis"] == analysis]
+
+
+def test_arm_with_one_analysable_subject_fails_only_that_endpoint(tmp_path) -> None:
+    wide = small_wide()
+    wide.loc[wide["arm"] == "active", "isi_week8"] = [10.0, np.nan, np.nan, np.nan, np.nan]
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = _failures(res, "ancova")
+    assert f[["endpoint", "term"]].values.tolist() == [["isi", "arm"]]
+    assert "'active' has 1 analysable subject" in f["message"].item()
+    assert set(_failures(res, "welch_change")["endpoint"]) == {"isi"}
+    assert "sleep_time" in set(res.table.loc[res.table["analysis"] == "ancova", "endpoint"])
+    assert not res.table["p_value"].loc[res.table["analysis"].isin(WITH_P)].isna().any()
+
+
+def test_constant_covariate_is_named(tmp_path) -> None:
+    wide = small_wide().assign(age=70.0)
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = _failures(res, "ancova")
+    assert set(f["term"]) == {"age"} and "constant" in f["message"].iloc[0]
+    assert not _failures(res, "welch_change").shape[0]  # change tests do not use covariates
+    assert _failures(res, "smd")[["term", "contrast"]].values.tolist() == [["age", "active - placebo"]]
+
+
+def test_covariate_collinear_with_baseline_is_named(tmp_path) -> None:
+    wide = small_wide()
+    wide["age"] = 2 * wide["isi_baseline"] + 40
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = _failures(res, "ancova")
+    assert f.loc[f["endpoint"] == "isi", "term"].item() == "age"
+    assert "collinear" in f.loc[f["endpoint"] == "isi", "message"].item()
+    assert "sleep_time" in set(res.table.loc[res.table["analysis"] == "ancova", "endpoint"])
+
+
+def test_covariate_collinear_with_arm_is_named(tmp_path) -> None:
+    wide = small_wide()
+    wide["sex"] = np.where(wide["arm"] == "active", "F", "M")
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = _failures(res, "ancova")
+    assert set(f["term"]) == {"sex[M]"} and "collinear" in f["message"].iloc[0]
+
+
+def test_empty_categorical_level_in_analysed_set(tmp_path) -> None:
+    wide = small_wide()
+    wide["sex"] = "M"
+    wide.loc[2, "sex"] = "F"  # S003 has no week-8 values: F is empty in the analysed set
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = _failures(res, "ancova")
+    assert set(f["term"]) == {"sex"} and "'F'" in f["message"].iloc[0]
+
+
+def test_zero_variance_change_fails_the_t_tests(tmp_path) -> None:
+    wide = small_wide()
+    wide["sleep_time_baseline"] = wide["sleep_time_baseline"].round()
+    wide["sleep_time_week8"] = wide["sleep_time_baseline"] + 10.0
+    wide.loc[2, "sleep_time_week8"] = np.nan
+    res = tk.analyze(_trial(tmp_path, wide))
+    f = res.failures.loc[res.failures["endpoint"] == "sleep_time"]
+    assert {"welch_change", "student_change", "paired_within", "hedges_g"} <= set(f["analysis"])
+    assert f.loc[f["analysis"] == "welch_change", "message"].str.contains("zero variance").all()
+
+
+def test_cli_analyze_writes_outputs_and_prints_primary(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["analyze", str(BUNDLED), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "primary endpoint Insomnia Severity Index at week8" in printed
+    assert "magnesium - placebo: difference in LS means" in printed
+    for name in ("results.csv", "results.json", "table1.csv", "smd.csv", "responder_sweep.csv"):
+        assert (out / name).stat().st_size > 0
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["provenance"]["inputs"][0]["sha256"] and doc["provenance"]["versions"]["statsmodels"]
+    csv = pd.read_csv(out / "results.csv")
+    assert tuple(csv.columns) == RESULT_COLUMNS and len(csv) == len(doc["results"])
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["analyze", str(BUNDLED), "--out", str(out)]) == 0
+    assert first == {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_cli_analyze_exit_codes(tmp_path) -> None:
+    wide = small_wide().assign(age=70.0)
+    write_frame(wide, tmp_path / "trial.csv")
+    assert main(["analyze", str(write_spec(tmp_path, base_spec())), "--out", str(tmp_path / "o")]) == 1
+    assert (tmp_path / "o" / "failures.csv").read_text().count("age") >= 2
+    wide.loc[0, "isi_week8"] = 99.0
+    write_frame(wide, tmp_path / "trial.csv")
+    assert main(["analyze", str(write_spec(tmp_path, base_spec())), "--out", str(tmp_path / "p")]) == 2
+    assert not (tmp_path / "p").exists()

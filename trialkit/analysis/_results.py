@@ -1,0 +1,107 @@
+"""Result types of the efficacy layer: one :class:`Estimate` per row, collected in :class:`Results`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any, Mapping
+
+import pandas as pd
+
+from trialkit._errors import TrialkitError
+
+RESULT_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "estimate", "std_error", "ci_low",
+                  "ci_high", "df", "statistic", "p_value", "p_adjusted", "n_treatment", "n_control")
+FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message")
+NAN = math.nan
+
+
+class Analysis(str, Enum):
+    """Registry of analysis ids (the ``analysis`` column); definitions in docs/analyses.md."""
+
+    ANCOVA = "ancova"
+    ANCOVA_LSMEAN = "ancova_lsmean"
+    WELCH_CHANGE = "welch_change"
+    STUDENT_CHANGE = "student_change"
+    MANN_WHITNEY_CHANGE = "mann_whitney_change"
+    PAIRED_WITHIN = "paired_within"
+    WILCOXON_WITHIN = "wilcoxon_within"
+    HEDGES_G = "hedges_g"
+    HEDGES_G_ANCOVA = "hedges_g_ancova"
+    RESPONDER_RATE = "responder_rate"
+    RESPONDER_RD = "responder_rd"
+    RESPONDER_RR = "responder_rr"
+    RESPONDER_OR = "responder_or"
+    RESPONDER_NNT = "responder_nnt"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate of one analysis for one contrast (endpoint and visit are added by the caller).
+
+    Fields not defined by an analysis are NaN (``n_control`` is None for within-arm rows).
+    """
+
+    analysis: Analysis
+    contrast: str
+    estimate: float
+    std_error: float = NAN
+    ci_low: float = NAN
+    ci_high: float = NAN
+    df: float = NAN
+    statistic: float = NAN
+    p_value: float = NAN
+    n_treatment: int | None = None
+    n_control: int | None = None
+
+    def row(self, endpoint: str, visit: str) -> dict[str, Any]:
+        d = asdict(self)
+        d["analysis"] = self.analysis.value
+        return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN}
+
+
+class AnalysisError(TrialkitError):
+    """An analysis that the data cannot support; names the term at fault.
+
+    Raised inside one analysis and caught by :func:`trialkit.analyze`, which records it in
+    ``Results.failures`` and goes on with the other analyses.
+    """
+
+    def __init__(self, message: str, *, term: str = ""):
+        super().__init__(message)
+        self.term = term
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """Everything ``analyze`` produced.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per estimate, columns :data:`RESULT_COLUMNS`.
+    failures : DataFrame
+        Analyses that could not run, columns :data:`FAILURE_COLUMNS`.
+    table1 : DataFrame
+        Baseline characteristics by arm.
+    smd : DataFrame
+        Standardised mean differences at baseline (``variable, contrast, smd``).
+    responder_sweep : DataFrame
+        Responder analyses over a grid of thresholds (MCID sweep).
+    alpha : float
+        1 - confidence level of every interval.
+    provenance : mapping
+        Input hashes, versions, options.
+    """
+
+    table: pd.DataFrame
+    failures: pd.DataFrame
+    table1: pd.DataFrame = field(default_factory=pd.DataFrame)
+    smd: pd.DataFrame = field(default_factory=pd.DataFrame)
+    responder_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
+    alpha: float = 0.05
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")

@@ -1,0 +1,312 @@
+"""``analyze``: every pre-specified efficacy analysis of a trial, as one results table.
+
+For every endpoint, every post-baseline visit and every arm against the control arm. A
+failing analysis is recorded in ``Results.failures`` and the others go on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from trialkit._errors import TrialkitError
+from trialkit.analysis._results import (FAILURE_COLUMNS, RESULT_COLUMNS, Analysis, AnalysisError,
+                                        Estimate, Results)
+from trialkit.analysis.ancova import ancova
+from trialkit.analysis.effect_size import hedges_g, pooled_sd
+from trialkit.analysis.multiplicity import adjust_p
+from trialkit.analysis.rank_tests import mann_whitney, signed_rank
+from trialkit.analysis.responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
+from trialkit.analysis.table1 import baseline_table, standardised_differences
+from trialkit.analysis.ttests import paired_t, two_sample_t
+from trialkit.spec import Endpoint, Multiplicity
+from trialkit.trial import Trial
+
+__all__ = ["analyze", "ALL_ANALYSES"]
+
+ALL_ANALYSES: tuple[Analysis, ...] = tuple(Analysis)
+_RESPONDER = {Analysis.RESPONDER_RATE, Analysis.RESPONDER_RD, Analysis.RESPONDER_RR,
+              Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT}
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One endpoint at one visit: per-subject arrays aligned with ``trial.subjects``."""
+
+    endpoint: Endpoint
+    visit: str
+    arm: np.ndarray
+    baseline: np.ndarray
+    value: np.ndarray
+
+
+def _grid(trial: Trial) -> np.ndarray:
+    """Values as a subject x endpoint x visit array (the tidy frame is that grid, in that order)."""
+    d = trial.data
+    n_s = len(d["subject"].cat.categories)
+    n_e, n_v = len(trial.spec.endpoints), len(trial.spec.visits.order)
+    if len(d) != n_s * n_e * n_v:
+        raise TrialkitError("the trial's tidy frame is not the full subject x endpoint x visit grid.")
+    return d["value"].to_numpy(dtype="float64").reshape(n_s, n_e, n_v)
+
+
+def _cells(trial: Trial) -> Iterable[_Cell]:
+    spec = trial.spec
+    grid = _grid(trial)
+    if list(trial.subjects["subject"].astype(str)) != list(trial.data["subject"].cat.categories):
+        raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
+    arm = trial.subjects["arm"].astype(str).to_numpy()
+    b = spec.visits.order.index(spec.visits.baseline)
+    for k, ep in enumerate(spec.endpoints):
+        for v in spec.visits.post_baseline:
+            j = spec.visits.order.index(v)
+            yield _Cell(ep, v, arm, grid[:, k, b], grid[:, k, j])
+
+
+class _Collector:
+    def __init__(self, wanted: set[Analysis]):
+        self.wanted = wanted
+        self.rows: list[dict] = []
+        self.failures: list[dict] = []
+
+    def run(self, cell: _Cell, kinds: Sequence[Analysis], contrast: str, fn: Callable[[], Iterable[Estimate]]) -> None:
+        if not self.wanted.intersection(kinds):
+            return
+        try:
+            for est in fn():
+                if est.analysis in self.wanted:
+                    self.rows.append(est.row(cell.endpoint.id, cell.visit))
+        except AnalysisError as exc:
+            for kind in kinds:
+                if kind in self.wanted:
+                    self.fail(cell, kind, contrast, exc.term, str(exc))
+
+    def fail(self, cell: _Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
+        self.failures.append({"endpoint": cell.endpoint.id, "visit": cell.visit, "analysis": kind.value,
+                              "contrast": contrast, "term": term, "message": message})
+
+
+def _exp_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
+    back = np.exp if log else (lambda v: v)
+    return Estimate(kind, contrast, float(back(t.estimate)), t.std_error, float(back(t.ci_low)),
+                    float(back(t.ci_high)), t.df, t.statistic, t.p_value, n_t, n_c)
+
+
+def _rank_estimate(r, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
+    back = np.exp if log else (lambda v: v)
+    return Estimate(kind, contrast, float(back(r.estimate)), ci_low=float(back(r.ci_low)),
+                    ci_high=float(back(r.ci_high)), statistic=r.statistic, p_value=r.p_value,
+                    n_treatment=n_t, n_control=n_c)
+
+
+def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> None:
+    spec = trial.spec
+    arms, control = list(trial.arms), trial.control
+    log = cell.endpoint.scale == "log"
+    covs = trial.subjects[list(spec.analysis.covariates)]
+    numeric = [c for c in spec.analysis.covariates if c not in spec.analysis.categorical]
+    categorical = {c: sorted(trial.subjects[c].dropna().astype(str).unique()) for c in spec.analysis.categorical}
+
+    # ANCOVA set: follow-up, baseline and every covariate present
+    frame = pd.DataFrame({"arm": cell.arm, "y": cell.value, "baseline": cell.baseline}).join(covs.reset_index(drop=True))
+    complete = frame.dropna()
+    fit_holder: dict = {}
+
+    def fit():
+        fit_holder["fit"] = ancova(complete, arms=arms, numeric=numeric, categorical=categorical,
+                                   alpha=alpha, log_scale=log)
+        return fit_holder["fit"].lsmeans + fit_holder["fit"].differences
+
+    out.run(cell, (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA), "all arms", fit)
+    fitted = fit_holder.get("fit")
+
+    has_change = ~np.isnan(cell.value) & ~np.isnan(cell.baseline)
+    if log:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = np.log(cell.value) - np.log(cell.baseline)
+    else:
+        change = cell.value - cell.baseline
+    raw_change = cell.value - cell.baseline
+    by_arm = {a: change[has_change & (cell.arm == a)] for a in arms}
+    raw_by_arm = {a: raw_change[has_change & (cell.arm == a)] for a in arms}
+    threshold = cell.endpoint.responder_change
+
+    for a in arms[1:]:
+        contrast = f"{a} - {control}"
+        x, y = by_arm[a], by_arm[control]
+        n_t, n_c = len(x), len(y)
+        for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
+            out.run(cell, (kind,), contrast, lambda kind=kind, equal=equal: [_exp_estimate(
+                two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)])
+        out.run(cell, (Analysis.MANN_WHITNEY_CHANGE,), contrast, lambda: [_rank_estimate(
+            mann_whitney(x, y, alpha=alpha), Analysis.MANN_WHITNEY_CHANGE, contrast, n_t, n_c, log)])
+
+        def g_change():
+            g = hedges_g(float(x.mean() - y.mean()), pooled_sd(x, y) if min(n_t, n_c) >= 2 else np.nan,
+                         n_t, n_c, alpha=alpha)
+            return [Estimate(Analysis.HEDGES_G, contrast, g.estimate, g.std_error, g.ci_low, g.ci_high,
+                             n_treatment=n_t, n_control=n_c)]
+
+        out.run(cell, (Analysis.HEDGES_G,), contrast, g_change)
+        if fitted is not None and Analysis.HEDGES_G_ANCOVA in out.wanted:
+            def g_adjusted(a=a, contrast=contrast):
+                diff = next(d for d in fitted.differences if d.contrast == contrast)
+                yv = np.log(complete["y"].to_numpy(float)) if log else complete["y"].to_numpy(float)
+                arm_col = complete["arm"].to_numpy()
+                yt, yc = yv[arm_col == a], yv[arm_col == control]
+                estimate = float(np.log(diff.estimate)) if log else diff.estimate
+                g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
+                return [Estimate(Analysis.HEDGES_G_ANCOVA, contrast, g.estimate, g.std_error, g.ci_low,
+                                 g.ci_high, n_treatment=len(yt), n_control=len(yc))]
+
+            out.run(cell, (Analysis.HEDGES_G_ANCOVA,), contrast, g_adjusted)
+        if threshold is not None and out.wanted & _RESPONDER:
+            def responders(a=a):
+                res = responder_estimates(raw_by_arm[a], raw_by_arm[control], threshold, arm=a,
+                                          control=control, alpha=alpha)
+                for kind, message in res.failures:
+                    out.fail(cell, kind, f"{a} - {control}", "responder", message)
+                return res.estimates
+
+            out.run(cell, (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR,
+                           Analysis.RESPONDER_NNT), contrast, responders)
+
+    for a in arms:
+        d, n_a = by_arm[a], len(by_arm[a])
+        out.run(cell, (Analysis.PAIRED_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_exp_estimate(
+            paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, a, n_a, None, log)])
+        out.run(cell, (Analysis.WILCOXON_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_rank_estimate(
+            signed_rank(d, alpha=alpha), Analysis.WILCOXON_WITHIN, a, n_a, None, log)])
+        if threshold is not None:
+            out.run(cell, (Analysis.RESPONDER_RATE,), a, lambda a=a: [responder_rates(
+                raw_by_arm[a], threshold, arm=a, alpha=alpha)])
+
+
+def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity) -> pd.DataFrame:
+    """p_adjusted for ANCOVA at the primary visit: secondary endpoints adjusted per contrast,
+    the primary endpoint left as it is."""
+    table = table.copy()
+    spec = trial.spec
+    at_primary = (table["analysis"] == Analysis.ANCOVA.value) & (table["visit"] == spec.visits.primary)
+    primary = at_primary & (table["endpoint"] == spec.primary_endpoint.id)
+    table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
+    order = {e.id: i for i, e in enumerate(spec.endpoints)}
+    family = at_primary & ~primary
+    for contrast in pd.unique(table.loc[family, "contrast"]):
+        rows = table.loc[family & (table["contrast"] == contrast)]
+        rows = rows.iloc[np.argsort(rows["endpoint"].map(order).to_numpy(), kind="stable")]
+        table.loc[rows.index, "p_adjusted"] = adjust_p(rows["p_value"].to_numpy(), method)
+    return table
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for pkg in ("trialkit", "numpy", "pandas", "scipy", "statsmodels"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover
+            out[pkg] = "unknown"
+    return out
+
+
+def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Analysis | str] | None = None,
+            multiplicity: Multiplicity | str | None = None, sweep: bool = True) -> Results:
+    """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
+
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial with a baseline visit.
+    alpha : float, optional
+        1 − confidence level; default ``[study].alpha``.
+    analyses : iterable of Analysis or str, optional
+        Subset of analysis ids to run; default all.
+    multiplicity : Multiplicity or str, optional
+        Adjustment over secondary endpoints; default ``[analysis].multiplicity``.
+    sweep : bool
+        Also compute the responder MCID sweep.
+
+    Returns
+    -------
+    Results
+        ``table`` (one row per estimate), ``failures``, ``table1``, ``smd``, ``responder_sweep``.
+
+    Raises
+    ------
+    TrialkitError
+        Bad options (unknown analysis id, alpha outside (0, 1)), or a trial without a baseline.
+    """
+    spec = trial.spec
+    alpha = spec.study.alpha if alpha is None else alpha
+    if not isinstance(alpha, float | int) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        raise TrialkitError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
+    try:
+        wanted = set(ALL_ANALYSES) if analyses is None else {Analysis(a) for a in analyses}
+        method = Multiplicity(multiplicity) if multiplicity is not None else spec.analysis.multiplicity
+    except ValueError as exc:
+        raise TrialkitError(f"{exc}; analyses: {', '.join(a.value for a in Analysis)}; "
+                            f"multiplicity: {', '.join(m.value for m in Multiplicity)}.") from None
+    if spec.visits.baseline is None:
+        raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
+    out = _Collector(wanted)
+    for cell in _cells(trial):
+        _analyse_cell(trial, cell, out, float(alpha))
+    table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
+    table = _adjust(table, trial, method)
+    table = table.astype({"n_treatment": "Int64", "n_control": "Int64"})
+    failures = pd.DataFrame(out.failures, columns=list(FAILURE_COLUMNS))
+    provenance = {
+        "study": spec.study.id,
+        "inputs": [{"path": i.path, "sha256": i.sha256} for i in trial.inputs],
+        "versions": _versions(),
+        "alpha": float(alpha),
+        "multiplicity": method.value,
+        "covariates": list(spec.analysis.covariates),
+        "categorical": list(spec.analysis.categorical),
+        "population": "full analysis set",
+    }
+    sweep_table = _sweep(trial, float(alpha)) if sweep and wanted & _RESPONDER else pd.DataFrame()
+    smd = standardised_differences(trial)
+    failures = pd.concat([failures, _smd_failures(trial, smd)], ignore_index=True)
+    return Results(table=table, failures=failures, table1=baseline_table(trial), smd=smd,
+                   responder_sweep=sweep_table, alpha=float(alpha), provenance=provenance)
+
+
+def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
+    """A failure row for every baseline variable whose standardised difference is undefined."""
+    spec = trial.spec
+    variables = [*spec.analysis.covariates, *(e.id for e in spec.endpoints)]
+    have = set(zip(smd["variable"], smd["contrast"])) if not smd.empty else set()
+    rows = [{"endpoint": v, "visit": spec.visits.baseline, "analysis": "smd", "contrast": f"{a} - {trial.control}",
+             "term": v, "message": "standardised difference undefined: fewer than 2 values in an arm, zero SD "
+                                   "in both arms, or categories the arms do not share."}
+            for a in trial.arms[1:] for v in variables if (v, f"{a} - {trial.control}") not in have]
+    return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
+
+
+def _sweep(trial: Trial, alpha: float) -> pd.DataFrame:
+    frames = []
+    spec = trial.spec
+    ch = trial.changes()
+    ch = ch.loc[(ch["visit"] == spec.visits.primary) & ch["change"].notna()]
+    for ep in spec.endpoints:
+        if ep.responder_change is None:
+            continue
+        part = ch.loc[ch["endpoint"] == ep.id]
+        for a in trial.arms[1:]:
+            t = part.loc[part["arm"] == a, "change"].to_numpy(float)
+            c = part.loc[part["arm"] == trial.control, "change"].to_numpy(float)
+            try:
+                sw = mcid_sweep(t, c, default_thresholds(ep.responder_change, integer=ep.integer),
+                                arm=a, control=trial.control, alpha=alpha)
+            except AnalysisError:
+                continue
+            frames.append(sw.assign(endpoint=ep.id, visit=spec.visits.primary))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["endpoint", "visit", *[c for c in out.columns if c not in ("endpoint", "visit")]]]

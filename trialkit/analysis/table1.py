@@ -1,0 +1,227 @@
+"""Baseline characteristics by arm (CONSORT "Table 1") and standardised differences at baseline.
+
+No p-values: CONSORT 2010 (item 15) advises against testing baseline differences in a randomised
+trial. Pure functions of a :class:`~trialkit.Trial`; no I/O, no formatting.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from trialkit._errors import TrialkitError
+from trialkit.analysis._results import AnalysisError
+from trialkit.trial import Trial
+
+__all__ = ["SMD_COLUMNS", "TABLE1_COLUMNS", "baseline_table", "standardised_differences"]
+
+TABLE1_COLUMNS = ("variable", "label", "level", "arm", "n", "n_missing", "mean", "sd", "median",
+                  "q1", "q3", "count", "percent")
+SMD_COLUMNS = ("variable", "contrast", "smd")
+
+
+@dataclass(frozen=True)
+class _Variable:
+    """One baseline variable: its name, display label, values per subject and kind."""
+
+    name: str
+    label: str
+    values: pd.Series  # aligned with trial.subjects
+    categorical: bool
+
+
+def _variables(trial: Trial) -> list[_Variable]:
+    """Covariates in spec order, then each endpoint's baseline value in spec order."""
+    spec, subjects = trial.spec, trial.subjects
+    out: list[_Variable] = []
+    for c in spec.analysis.covariates:
+        if c not in subjects.columns:
+            raise TrialkitError(f"covariate {c!r} is missing from the trial's subject frame.")
+        categorical = c in spec.analysis.categorical
+        values = subjects[c]
+        if categorical:
+            values = pd.Series([str(v) if pd.notna(v) else None for v in values], dtype=object)
+        else:
+            values = pd.to_numeric(values, errors="raise").astype("float64")
+        out.append(_Variable(c, c, values.reset_index(drop=True), categorical))
+    base = spec.visits.baseline
+    if base is None:
+        return out
+    d = trial.data
+    at_base = d.loc[(d["visit"] == base).to_numpy(), ["subject", "endpoint", "value"]]
+    wide = at_base.pivot(index="subject", columns="endpoint", values="value")
+    subject_ids = subjects["subject"].astype(str).to_numpy()
+    wide.index = wide.index.astype(str)
+    wide.columns = wide.columns.astype(str)
+    for e in spec.endpoints:
+        label = f"{e.label} ({e.unit})" if e.unit else e.label
+        values = pd.Series(wide[e.id].reindex(subject_ids).to_numpy(dtype="float64"))
+        out.append(_Variable(e.id, label, values, False))
+    return out
+
+
+def _arm_codes(trial: Trial) -> tuple[np.ndarray, tuple[str, ...]]:
+    arms = trial.arms
+    return trial.subjects["arm"].astype(str).to_numpy(), arms
+
+
+def _levels(values: pd.Series) -> list[str]:
+    return sorted({str(v) for v in values.dropna()})
+
+
+def baseline_table(trial: Trial) -> pd.DataFrame:
+    """Baseline characteristics by arm: summaries of numbers, counts and percents of categories.
+
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`TABLE1_COLUMNS`. Variables are the spec's covariates (in spec order)
+        followed by every endpoint at the baseline visit (``variable`` = endpoint id, ``label``
+        = "label (unit)"); arms in trial order (control first).
+
+        - numeric variable: one row per arm with ``n`` (non-missing), ``n_missing``, ``mean``,
+          ``sd`` (n - 1 denominator), ``median``, ``q1``, ``q3`` (R ``quantile`` type 7);
+          ``level``, ``count`` and ``percent`` are empty.
+        - categorical covariate (``analysis.categorical``): one row per level (sorted as text)
+          per arm with ``n`` = non-missing in the arm, ``n_missing``, ``count`` and ``percent``
+          = 100 count / n; the numeric summaries are empty.
+
+        A summary that needs more values than the arm has (SD with n < 2, anything with n = 0)
+        is empty; ``n`` says why. No p-values (CONSORT 2010, item 15).
+    """
+    arm_of, arms = _arm_codes(trial)
+    rows = []
+    for var in _variables(trial):
+        levels = _levels(var.values) if var.categorical else []
+        for arm in arms:
+            part = var.values[arm_of == arm]
+            missing = part.isna().to_numpy()
+            n, n_missing = int((~missing).sum()), int(missing.sum())
+            common = {"variable": var.name, "label": var.label, "arm": arm, "n": n,
+                      "n_missing": n_missing}
+            if var.categorical:
+                present = part[~missing].astype(str)
+                if not levels:  # no value in any arm: the counts still show it
+                    rows.append(common)
+                for level in levels:
+                    count = int((present == level).sum())
+                    rows.append({**common, "level": level, "count": count,
+                                 "percent": 100.0 * count / n if n else math.nan})
+                continue
+            x = part[~missing].to_numpy(dtype="float64")
+            rows.append({**common,
+                         "mean": float(x.mean()) if n else math.nan,
+                         "sd": float(x.std(ddof=1)) if n > 1 else math.nan,
+                         "median": float(np.median(x)) if n else math.nan,
+                         "q1": float(np.quantile(x, 0.25)) if n else math.nan,
+                         "q3": float(np.quantile(x, 0.75)) if n else math.nan})
+    out = pd.DataFrame(rows, columns=list(TABLE1_COLUMNS))
+    floats = ("mean", "sd", "median", "q1", "q3", "percent")
+    return out.astype({"variable": "str", "label": "str", "level": "str", "arm": "str",
+                       "n": "int64", "n_missing": "int64", "count": "Int64"}
+                      | {c: "float64" for c in floats})
+
+
+def _numeric_smd(x1: np.ndarray, x0: np.ndarray, name: str, contrast: str) -> float:
+    if x1.size < 2 or x0.size < 2:
+        raise AnalysisError(f"{name!r}: the standardised difference for {contrast} needs at least 2 "
+                            f"non-missing values per arm; got {x1.size} and {x0.size}.", term=name)
+    v1, v0 = x1.var(ddof=1), x0.var(ddof=1)
+    if v1 + v0 == 0:
+        raise AnalysisError(f"{name!r} is constant in both arms of {contrast}: its standardised "
+                            "difference is undefined (zero pooled SD).", term=name)
+    return float((x1.mean() - x0.mean()) / math.sqrt((v1 + v0) / 2))
+
+
+def _categorical_smd(v1: pd.Series, v0: pd.Series, name: str, contrast: str) -> float:
+    n1, n0 = len(v1), len(v0)
+    if n1 == 0 or n0 == 0:
+        raise AnalysisError(f"{name!r}: an arm of {contrast} has no non-missing value; the "
+                            "standardised difference is undefined.", term=name)
+    levels = _levels(pd.concat([v1, v0]))  # levels seen in the two arms compared
+    if len(levels) < 2:
+        raise AnalysisError(f"{name!r} takes one level ({levels[0]!r}) in both arms of {contrast}: "
+                            "its standardised difference is undefined.", term=name)
+    p1 = np.array([(v1 == lv).sum() / n1 for lv in levels])
+    p0 = np.array([(v0 == lv).sum() / n0 for lv in levels])
+    if not set(v1) & set(v0):
+        raise AnalysisError(f"{name!r}: the arms of {contrast} share no level (complete separation); "
+                            "the standardised difference is infinite.", term=name)
+    if len(levels) == 2:
+        a, b = p1[1], p0[1]
+        return float((a - b) / math.sqrt((a * (1 - a) + b * (1 - b)) / 2))
+    t, c = p1[1:], p0[1:]
+    s = (np.diag(t) - np.outer(t, t) + np.diag(c) - np.outer(c, c)) / 2
+    diff = t - c
+    return float(math.sqrt(max(0.0, diff @ np.linalg.solve(s, diff))))
+
+
+def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFrame:
+    """Standardised differences at baseline of every non-control arm against control.
+
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial.
+    strict : bool
+        Raise on the first undefined difference instead of leaving its row out.
+
+    Returns
+    -------
+    DataFrame
+        ``variable, contrast, smd``: one row per variable (as in :func:`baseline_table`) per
+        arm, ``contrast = "<arm> - <control>"``. Missing values are left out per variable. A
+        difference that is undefined (below) has no row: never a NaN or a zero in its place.
+
+    Raises
+    ------
+    AnalysisError
+        With ``strict``, when a difference is undefined (``term`` = the variable): fewer than
+        2 values in an arm or zero SD in both (numeric); no value in an arm, a single level, or
+        arms with no level in common (categorical).
+
+    Notes
+    -----
+    - numeric: :math:`(\\bar x_1 - \\bar x_0)/\\sqrt{(s_1^2 + s_0^2)/2}` (sample SDs, n - 1);
+    - categorical with two levels (sorted as text; the first is the reference):
+      :math:`(p_1 - p_0)/\\sqrt{(p_1(1-p_1) + p_0(1-p_0))/2}` with p the proportion at the
+      second level (signed);
+    - categorical with k > 2 levels: Yang & Dalton (2012, SAS Global Forum paper 335-2012)
+      :math:`\\sqrt{(T - C)^\\top S^{-1} (T - C)}` with T, C the proportions at levels 2..k
+      and :math:`S = (S_T + S_C)/2`, :math:`S_{jj} = p_j(1 - p_j)`,
+      :math:`S_{jl} = -p_j p_l` (unsigned).
+
+    Levels are those seen in the two arms compared, so a level present only in a third arm
+    does not make S singular.
+    """
+    arm_of, arms = _arm_codes(trial)
+    control = trial.control
+    rows = []
+    for var in _variables(trial):
+        v0 = var.values[arm_of == control].dropna()
+        for arm in arms:
+            if arm == control:
+                continue
+            contrast = f"{arm} - {control}"
+            v1 = var.values[arm_of == arm].dropna()
+            try:
+                if var.categorical:
+                    smd = _categorical_smd(v1.astype(str), v0.astype(str), var.name, contrast)
+                else:
+                    smd = _numeric_smd(v1.to_numpy("float64"), v0.to_numpy("float64"), var.name,
+                                       contrast)
+            except AnalysisError:
+                if strict:
+                    raise
+                continue
+            rows.append({"variable": var.name, "contrast": contrast, "smd": smd})
+    out = pd.DataFrame(rows, columns=list(SMD_COLUMNS))
+    return out.astype({"variable": "str", "contrast": "str", "smd": "float64"})
