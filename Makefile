@@ -18,12 +18,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/trialkit validate $(SPEC)
 	$(BIN)/trialkit summary $(SPEC) --out $(OUT)
+	$(BIN)/trialkit analyze $(SPEC) --out $(OUT)
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_analyze.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

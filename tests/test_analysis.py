@@ -179,3 +179,36 @@ def test_cli_analyze_exit_codes(tmp_path) -> None:
     write_frame(wide, tmp_path / "trial.csv")
     assert main(["analyze", str(write_spec(tmp_path, base_spec())), "--out", str(tmp_path / "p")]) == 2
     assert not (tmp_path / "p").exists()
+
+
+def test_completers_population_is_the_fas_analysis_of_completers(tmp_path) -> None:
+    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    trial = tk.load(case / "study.toml")
+    res = tk.analyze(trial, populations=["fas", "completers"], sweep=False)
+    assert set(res.table["population"]) == {"fas", "completers"}
+    wide = pd.read_csv(case / "trial.csv", dtype={"subject_id": str})
+    dropped = wide["score_week4"].isna() | wide["score_week8"].isna()
+    assert 0 < dropped.sum() < len(wide)
+    wide.loc[dropped, ["score_week4", "score_week8"]] = np.nan
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    (tmp_path / "study.toml").write_text((case / "study.toml").read_text())
+    expected = tk.analyze(tk.load(tmp_path / "study.toml"), sweep=False).table
+    key = ["endpoint", "visit", "analysis", "contrast"]
+    got = res.table.loc[(res.table["population"] == "completers") & (res.table["endpoint"] == "score")]
+    want = expected.loc[expected["endpoint"] == "score"]
+    merged = want.merge(got, on=key, suffixes=("_fas", ""))
+    assert len(merged) == len(want) == len(got)
+    for c in ("estimate", "ci_low", "ci_high", "p_value", "n_treatment"):
+        np.testing.assert_allclose(merged[c].astype(float), merged[f"{c}_fas"].astype(float), rtol=1e-12)
+    fas = res.table.loc[(res.table["population"] == "fas") & (res.table["analysis"] == "ancova")
+                        & (res.table["endpoint"] == "score") & (res.table["visit"] == "week4")]
+    comp = got.loc[(got["analysis"] == "ancova") & (got["visit"] == "week4")]
+    assert (comp["n_treatment"].to_numpy() <= fas["n_treatment"].to_numpy()).all()
+
+
+def test_populations_come_from_the_spec(tmp_path) -> None:
+    write_frame(small_wide(), tmp_path / "trial.csv")
+    trial = tk.load(write_spec(tmp_path, base_spec(analysis={"populations": ["completers"]})))
+    assert set(tk.analyze(trial, sweep=False).table["population"]) == {"completers"}
+    with pytest.raises(tk.ValidationError, match="analysis.populations"):
+        tk.load(write_spec(tmp_path, base_spec(analysis={"populations": ["pp"]})))

@@ -24,6 +24,7 @@ __all__ = [
     "DataFormat",
     "Endpoint",
     "Multiplicity",
+    "Population",
     "StudySpec",
     "VisitsSpec",
     "parse_spec",
@@ -37,6 +38,13 @@ class DataFormat(str, Enum):
     WIDE = "wide"
     LONG = "long"
     ADAM = "adam"
+
+
+class Population(str, Enum):
+    """Analysis populations: every randomised subject, or those observed at every follow-up."""
+
+    FAS = "fas"
+    COMPLETERS = "completers"
 
 
 class Multiplicity(str, Enum):
@@ -108,6 +116,7 @@ class AnalysisOptions:
     categorical: tuple[str, ...] = ()
     multiplicity: Multiplicity = Multiplicity.HOLM
     mmrm: Mapping[str, str] = field(default_factory=dict)
+    populations: tuple[Population, ...] = (Population.FAS,)
 
 
 @dataclass(frozen=True)
@@ -194,6 +203,7 @@ _SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
         "categorical": (_LIST, False),
         "multiplicity": (_STR, False),
         "mmrm": (_TABLE, False),
+        "populations": (_LIST, False),
     },
     "data": {
         "format": (_STR, True),
@@ -524,6 +534,11 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                     f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.", c)
     mult = _choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity),
                    "analysis.multiplicity", out)
+    populations: list[Population] = []
+    for value in _string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
+        chosen = _choice(value, tuple(p.value for p in Population), "analysis.populations", out)
+        if chosen:
+            populations.append(Population(chosen))
     mmrm = an.get("mmrm", {})
     for k, v in mmrm.items():
         if k not in _MMRM_KEYS:
@@ -543,7 +558,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         visits=visits,
         endpoints=tuple(endpoints),
         analysis=AnalysisOptions(covariates=covariates, categorical=categorical,
-                                 multiplicity=Multiplicity(mult), mmrm=dict(mmrm)),
+                                 multiplicity=Multiplicity(mult), mmrm=dict(mmrm),
+                                 populations=tuple(populations)),
         data=DataSpec(
             format=fmt, subject=subject, path=path, files=files, pattern=da.get("pattern"),
             columns=columns, visit=da.get("visit"), endpoint=da.get("endpoint"),

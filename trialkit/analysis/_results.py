@@ -12,8 +12,9 @@ import pandas as pd
 from trialkit._errors import TrialkitError
 
 RESULT_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "estimate", "std_error", "ci_low",
-                  "ci_high", "df", "statistic", "p_value", "p_adjusted", "n_treatment", "n_control")
-FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message")
+                  "ci_high", "df", "statistic", "p_value", "p_adjusted", "n_treatment", "n_control",
+                  "population")
+FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message", "population")
 NAN = math.nan
 
 
@@ -55,10 +56,10 @@ class Estimate:
     n_treatment: int | None = None
     n_control: int | None = None
 
-    def row(self, endpoint: str, visit: str) -> dict[str, Any]:
+    def row(self, endpoint: str, visit: str, population: str = "fas") -> dict[str, Any]:
         d = asdict(self)
         d["analysis"] = self.analysis.value
-        return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN}
+        return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN, "population": population}
 
 
 class AnalysisError(TrialkitError):

@@ -23,7 +23,7 @@ from trialkit.analysis.rank_tests import mann_whitney, signed_rank
 from trialkit.analysis.responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis.table1 import baseline_table, standardised_differences
 from trialkit.analysis.ttests import paired_t, two_sample_t
-from trialkit.spec import Endpoint, Multiplicity
+from trialkit.spec import Endpoint, Multiplicity, Population
 from trialkit.trial import Trial
 
 __all__ = ["analyze", "ALL_ANALYSES"]
@@ -35,13 +35,15 @@ _RESPONDER = {Analysis.RESPONDER_RATE, Analysis.RESPONDER_RD, Analysis.RESPONDER
 
 @dataclass(frozen=True)
 class _Cell:
-    """One endpoint at one visit: per-subject arrays aligned with ``trial.subjects``."""
+    """One endpoint at one visit in one population: per-subject arrays aligned with
+    ``trial.subjects`` (subjects outside the population carry NaN)."""
 
     endpoint: Endpoint
     visit: str
     arm: np.ndarray
     baseline: np.ndarray
     value: np.ndarray
+    population: str
 
 
 def _grid(trial: Trial) -> np.ndarray:
@@ -54,17 +56,22 @@ def _grid(trial: Trial) -> np.ndarray:
     return d["value"].to_numpy(dtype="float64").reshape(n_s, n_e, n_v)
 
 
-def _cells(trial: Trial) -> Iterable[_Cell]:
+def _cells(trial: Trial, population: Population) -> Iterable[_Cell]:
     spec = trial.spec
     grid = _grid(trial)
     if list(trial.subjects["subject"].astype(str)) != list(trial.data["subject"].cat.categories):
         raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
     arm = trial.subjects["arm"].astype(str).to_numpy()
     b = spec.visits.order.index(spec.visits.baseline)
+    post = [spec.visits.order.index(v) for v in spec.visits.post_baseline]
     for k, ep in enumerate(spec.endpoints):
-        for v in spec.visits.post_baseline:
-            j = spec.visits.order.index(v)
-            yield _Cell(ep, v, arm, grid[:, k, b], grid[:, k, j])
+        values = grid[:, k, :]
+        if population is Population.COMPLETERS:
+            # completers of this endpoint: observed at every post-baseline visit
+            keep = ~np.isnan(values[:, post]).any(axis=1)
+            values = np.where(keep[:, None], values, np.nan)
+        for v, j in zip(spec.visits.post_baseline, post):
+            yield _Cell(ep, v, arm, values[:, b], values[:, j], population.value)
 
 
 class _Collector:
@@ -79,7 +86,7 @@ class _Collector:
         try:
             for est in fn():
                 if est.analysis in self.wanted:
-                    self.rows.append(est.row(cell.endpoint.id, cell.visit))
+                    self.rows.append(est.row(cell.endpoint.id, cell.visit, cell.population))
         except AnalysisError as exc:
             for kind in kinds:
                 if kind in self.wanted:
@@ -87,7 +94,8 @@ class _Collector:
 
     def fail(self, cell: _Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
         self.failures.append({"endpoint": cell.endpoint.id, "visit": cell.visit, "analysis": kind.value,
-                              "contrast": contrast, "term": term, "message": message})
+                              "contrast": contrast, "term": term, "message": message,
+                              "population": cell.population})
 
 
 def _exp_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
@@ -196,8 +204,9 @@ def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity) -> pd.DataF
     table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
     order = {e.id: i for i, e in enumerate(spec.endpoints)}
     family = at_primary & ~primary
-    for contrast in pd.unique(table.loc[family, "contrast"]):
-        rows = table.loc[family & (table["contrast"] == contrast)]
+    families = table.loc[family, ["contrast", "population"]].drop_duplicates()
+    for contrast, population in families.itertuples(index=False):
+        rows = table.loc[family & (table["contrast"] == contrast) & (table["population"] == population)]
         rows = rows.iloc[np.argsort(rows["endpoint"].map(order).to_numpy(), kind="stable")]
         table.loc[rows.index, "p_adjusted"] = adjust_p(rows["p_value"].to_numpy(), method)
     return table
@@ -214,7 +223,8 @@ def _versions() -> dict[str, str]:
 
 
 def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Analysis | str] | None = None,
-            multiplicity: Multiplicity | str | None = None, sweep: bool = True) -> Results:
+            multiplicity: Multiplicity | str | None = None, populations: Iterable[Population | str] | None = None,
+            sweep: bool = True) -> Results:
     """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
 
     Parameters
@@ -227,6 +237,10 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         Subset of analysis ids to run; default all.
     multiplicity : Multiplicity or str, optional
         Adjustment over secondary endpoints; default ``[analysis].multiplicity``.
+    populations : iterable of Population or str, optional
+        ``fas`` (every randomised subject with the values an analysis needs) and/or
+        ``completers`` (observed at every post-baseline visit of the endpoint); default
+        ``[analysis].populations``. The ``population`` column says which.
     sweep : bool
         Also compute the responder MCID sweep.
 
@@ -247,14 +261,17 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
     try:
         wanted = set(ALL_ANALYSES) if analyses is None else {Analysis(a) for a in analyses}
         method = Multiplicity(multiplicity) if multiplicity is not None else spec.analysis.multiplicity
+        chosen = spec.analysis.populations if populations is None else tuple(Population(p) for p in populations)
     except ValueError as exc:
         raise TrialkitError(f"{exc}; analyses: {', '.join(a.value for a in Analysis)}; "
-                            f"multiplicity: {', '.join(m.value for m in Multiplicity)}.") from None
+                            f"multiplicity: {', '.join(m.value for m in Multiplicity)}; "
+                            f"populations: {', '.join(p.value for p in Population)}.") from None
     if spec.visits.baseline is None:
         raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
     out = _Collector(wanted)
-    for cell in _cells(trial):
-        _analyse_cell(trial, cell, out, float(alpha))
+    for population in chosen:
+        for cell in _cells(trial, population):
+            _analyse_cell(trial, cell, out, float(alpha))
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
     table = _adjust(table, trial, method)
     table = table.astype({"n_treatment": "Int64", "n_control": "Int64"})
@@ -267,7 +284,7 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         "multiplicity": method.value,
         "covariates": list(spec.analysis.covariates),
         "categorical": list(spec.analysis.categorical),
-        "population": "full analysis set",
+        "populations": [p.value for p in chosen],
     }
     sweep_table = _sweep(trial, float(alpha)) if sweep and wanted & _RESPONDER else pd.DataFrame()
     smd = standardised_differences(trial)
@@ -283,7 +300,7 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
     have = set(zip(smd["variable"], smd["contrast"])) if not smd.empty else set()
     rows = [{"endpoint": v, "visit": spec.visits.baseline, "analysis": "smd", "contrast": f"{a} - {trial.control}",
              "term": v, "message": "standardised difference undefined: fewer than 2 values in an arm, zero SD "
-                                   "in both arms, or categories the arms do not share."}
+                                   "in both arms, or categories the arms do not share.", "population": "fas"}
             for a in trial.arms[1:] for v in variables if (v, f"{a} - {trial.control}") not in have]
     return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
 

@@ -81,11 +81,6 @@ def _exact_p(counts: np.ndarray, s: float) -> float:
     return min(1.0, 2.0 * min(lower, upper))
 
 
-def _tie_term(ranks: np.ndarray) -> float:
-    _, t = np.unique(ranks, return_counts=True)
-    return float(np.sum(t.astype(float) ** 3 - t))
-
-
 def brent_zero(fn, lo: float, hi: float, f_lo: float, f_hi: float, tol: float = ROOT_TOL,
                max_iter: int = 1000) -> float:
     """Root of ``fn`` in [lo, hi] by Brent's (1973) method: bisection, secant and inverse
@@ -151,6 +146,37 @@ def _estimate_root(fn, lo: float, hi: float) -> float:
     return brent_zero(fn, lo, hi, fn(lo), fn(hi))
 
 
+def _groups(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array and how often each occurs."""
+    if len(sorted_values) == 0:
+        return sorted_values, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    counts = np.diff(np.r_[starts, len(sorted_values)])
+    return sorted_values[starts], counts
+
+
+def _cube_term(counts: np.ndarray) -> float:
+    c = counts.astype(float)
+    return float(np.sum(c**3 - c))
+
+
+def _merged_stats(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """For sorted ``a`` and ``b``: (sum over a of [#b < a_i + #b == a_i / 2], tie term of a ∪ b).
+
+    The first is the Mann–Whitney count of ``a`` over ``b`` (ties count one half); the second
+    is sum(t^3 - t) over the tie groups of the pooled sample. Both are exact (half-integers and
+    integers), so they equal what ranking the pooled sample gives, in O(n log n) without a sort.
+    """
+    left = np.searchsorted(b, a, side="left")
+    right = np.searchsorted(b, a, side="right")
+    count = float(left.sum()) + 0.5 * float((right - left).sum())
+    values, na = _groups(a)
+    _, nb_all = _groups(b)
+    nb = np.searchsorted(b, values, side="right") - np.searchsorted(b, values, side="left")
+    tie = _cube_term(nb_all) + _cube_term(na + nb) - _cube_term(nb)
+    return count, tie
+
+
 def mann_whitney(x: np.ndarray, y: np.ndarray, *, alpha: float = 0.05) -> RankTest:
     """Two-sample Wilcoxon rank-sum (Mann–Whitney) test of ``x`` against ``y``.
 
@@ -180,10 +206,12 @@ def mann_whitney(x: np.ndarray, y: np.ndarray, *, alpha: float = 0.05) -> RankTe
         return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), float(diffs[qu - 1]),
                         float(diffs[ql]), True)
 
+    xs, ys = np.sort(x), np.sort(y)
+
     def z_of(d: float, zq: float, correct: bool) -> float:
-        r = stats.rankdata(np.concatenate([x - d, y]))
-        dz = r[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2
-        sigma = np.sqrt(nx * ny / 12 * ((nx + ny + 1) - _tie_term(r) / ((nx + ny) * (nx + ny - 1))))
+        u, tie = _merged_stats(xs - d, ys)
+        dz = u - nx * ny / 2
+        sigma = np.sqrt(nx * ny / 12 * ((nx + ny + 1) - tie / ((nx + ny) * (nx + ny - 1))))
         if sigma == 0:
             raise AnalysisError("every value is tied: no rank-based interval.", term="value")
         return (dz - (np.sign(dz) * 0.5 if correct else 0.0)) / sigma - zq
@@ -224,13 +252,17 @@ def signed_rank(d: np.ndarray, *, alpha: float = 0.05) -> RankTest:
         return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), float(walsh[qu - 1]),
                         float(walsh[ql]), True)
 
+    sorted_d = np.sort(nonzero)
+
     def z_of(shift: float, zq: float, correct: bool) -> float:
-        xd = nonzero - shift
-        xd = xd[xd != 0]
-        m = len(xd)
-        r = stats.rankdata(np.abs(xd))
-        zd = r[xd > 0].sum() - m * (m + 1) / 4
-        sigma = np.sqrt(m * (m + 1) * (2 * m + 1) / 24 - _tie_term(r) / 48)
+        xd = sorted_d - shift
+        neg_abs, pos = -xd[xd < 0][::-1], xd[xd > 0]
+        m = len(neg_abs) + len(pos)
+        # V = sum of midranks of the positives among all |xd|: their ranks among themselves plus
+        # the negatives below them (ties one half)
+        cross, tie = _merged_stats(pos, neg_abs)
+        zd = len(pos) * (len(pos) + 1) / 2 + cross - m * (m + 1) / 4
+        sigma = np.sqrt(m * (m + 1) * (2 * m + 1) / 24 - tie / 48)
         if sigma == 0:
             raise AnalysisError("every difference is tied: no signed-rank interval.", term="value")
         return (zd - (np.sign(zd) * 0.5 if correct else 0.0)) / sigma - zq
