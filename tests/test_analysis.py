@@ -212,3 +212,12 @@ def test_populations_come_from_the_spec(tmp_path) -> None:
     assert set(tk.analyze(trial, sweep=False).table["population"]) == {"completers"}
     with pytest.raises(tk.ValidationError, match="analysis.populations"):
         tk.load(write_spec(tmp_path, base_spec(analysis={"populations": ["pp"]})))
+
+
+def test_counts_show_who_was_left_out(bundled) -> None:
+    _, res = bundled
+    c = res.counts.set_index(["endpoint", "arm"]).loc["isi"]
+    assert c.loc["magnesium", "n_randomised"] == 23 and c.loc["magnesium", "n_missing_followup"] == 2
+    assert c.loc["placebo", "n_with_change"] == 22
+    anc = res.table.query("analysis == 'welch_change' and endpoint == 'isi'").iloc[0]
+    assert (anc["n_treatment"], anc["n_control"]) == (c.loc["magnesium", "n_with_change"], c.loc["placebo", "n_with_change"])

@@ -88,7 +88,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         tables = {"results.csv": t, "table1.csv": res.table1, "smd.csv": res.smd,
-                  "responder_sweep.csv": res.responder_sweep, "failures.csv": res.failures}
+                  "responder_sweep.csv": res.responder_sweep, "counts.csv": res.counts,
+                  "failures.csv": res.failures}
         written = write_csvs(out, tables)
         written.append(write_json(out / "results.json", {
             "provenance": dict(res.provenance), "alpha": res.alpha,

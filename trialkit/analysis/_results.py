@@ -15,6 +15,8 @@ RESULT_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "estimate", "std_
                   "ci_high", "df", "statistic", "p_value", "p_adjusted", "n_treatment", "n_control",
                   "population")
 FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message", "population")
+COUNT_COLUMNS = ("population", "endpoint", "visit", "arm", "n_randomised", "n_in_population", "n_with_change",
+                 "n_missing_followup", "n_missing_baseline")
 NAN = math.nan
 
 
@@ -90,6 +92,10 @@ class Results:
         Standardised mean differences at baseline (``variable, contrast, smd``).
     responder_sweep : DataFrame
         Responder analyses over a grid of thresholds (MCID sweep).
+    counts : DataFrame
+        Per population, endpoint, post-baseline visit and arm: subjects randomised, in the
+        population, with a change from baseline (the change analyses' n), and left out for a
+        missing follow-up or baseline value (columns :data:`COUNT_COLUMNS`).
     alpha : float
         1 - confidence level of every interval.
     provenance : mapping
@@ -101,6 +107,7 @@ class Results:
     table1: pd.DataFrame = field(default_factory=pd.DataFrame)
     smd: pd.DataFrame = field(default_factory=pd.DataFrame)
     responder_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
+    counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     alpha: float = 0.05
     provenance: Mapping[str, Any] = field(default_factory=dict)
 

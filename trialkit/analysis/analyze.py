@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis._results import (FAILURE_COLUMNS, RESULT_COLUMNS, Analysis, AnalysisError,
-                                        Estimate, Results)
+from trialkit.analysis._results import (COUNT_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, Analysis,
+                                        AnalysisError, Estimate, Results)
 from trialkit.analysis.ancova import ancova
 from trialkit.analysis.effect_size import hedges_g, pooled_sd
 from trialkit.analysis.multiplicity import adjust_p
@@ -79,6 +79,7 @@ class _Collector:
         self.wanted = wanted
         self.rows: list[dict] = []
         self.failures: list[dict] = []
+        self.counts: list[dict] = []
 
     def run(self, cell: _Cell, kinds: Sequence[Analysis], contrast: str, fn: Callable[[], Iterable[Estimate]]) -> None:
         if not self.wanted.intersection(kinds):
@@ -133,6 +134,14 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
     fitted = fit_holder.get("fit")
 
     has_change = ~np.isnan(cell.value) & ~np.isnan(cell.baseline)
+    for a in arms:
+        mine = cell.arm == a
+        in_pop = mine & (cell.population == Population.FAS.value or ~np.isnan(cell.value))
+        out.counts.append({"population": cell.population, "endpoint": cell.endpoint.id, "visit": cell.visit,
+                           "arm": a, "n_randomised": int(mine.sum()), "n_in_population": int(in_pop.sum()),
+                           "n_with_change": int((mine & has_change).sum()),
+                           "n_missing_followup": int((in_pop & np.isnan(cell.value)).sum()),
+                           "n_missing_baseline": int((in_pop & ~np.isnan(cell.value) & np.isnan(cell.baseline)).sum())})
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.log(cell.value) - np.log(cell.baseline)
@@ -290,7 +299,8 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
     smd = standardised_differences(trial)
     failures = pd.concat([failures, _smd_failures(trial, smd)], ignore_index=True)
     return Results(table=table, failures=failures, table1=baseline_table(trial), smd=smd,
-                   responder_sweep=sweep_table, alpha=float(alpha), provenance=provenance)
+                   responder_sweep=sweep_table, counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
+                   alpha=float(alpha), provenance=provenance)
 
 
 def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
