@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -47,6 +46,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from trialkit._errors import Problem, Rule, TrialkitError, ValidationError, did_you_mean
+from trialkit._toml import read_toml
 
 __all__ = [
     "ArmDesign",
@@ -276,12 +276,7 @@ def read_design(path: str | Path) -> Design:
         When the file is missing, is not TOML, or breaks any design rule (all listed at once).
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except FileNotFoundError:
-        raise ValidationError([Problem(Rule.FILE_NOT_FOUND, str(path), "the design file does not exist.")])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationError([Problem(Rule.SPEC_UNREADABLE, str(path), f"cannot read the design: {exc}.")])
+    raw = read_toml(path, "design file")
     return parse_design(raw, file=str(path))
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping
 
 from trialkit._errors import Problem, Rule, ValidationError, did_you_mean
+from trialkit._toml import read_toml
 
 __all__ = [
     "AnalysisOptions",
@@ -584,11 +584,5 @@ def read_spec(path: str | Path) -> StudySpec:
         When the file is missing, is not TOML, or breaks any spec rule (all listed at once).
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-        raw = tomllib.loads(text)
-    except FileNotFoundError:
-        raise ValidationError([Problem(Rule.FILE_NOT_FOUND, str(path), "the study spec does not exist.")])
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValidationError([Problem(Rule.SPEC_UNREADABLE, str(path), f"cannot read the spec: {exc}.")])
+    raw = read_toml(path, "study spec")
     return parse_spec(raw, base=path.resolve().parent, file=str(path))
