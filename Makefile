@@ -19,6 +19,8 @@ demo: $(VENV)/.installed
 	$(BIN)/trialkit validate $(SPEC)
 	$(BIN)/trialkit summary $(SPEC) --out $(OUT)
 	$(BIN)/trialkit analyze $(SPEC) --out $(OUT)
+	$(BIN)/trialkit reproduce abbasi2012 --out $(OUT)
+	$(BIN)/trialkit report $(SPEC) --out $(OUT) --published abbasi2012
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest

@@ -71,3 +71,31 @@ def test_console_script_runs_as_a_process(small_trial_dir) -> None:
     done = subprocess.run([sys.executable, "-m", "trialkit.cli", "validate", str(small_trial_dir)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_reproduce_bundled_trial_writes_verdicts(tmp_path, capsys) -> None:
+    out = tmp_path / "rep"
+    assert main(["reproduce", "abbasi2012", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("reproduced") >= 10 and "counter-intuitive direction" in printed
+    table = pd.read_csv(out / "reproduction.csv")
+    assert len(table) == 10 and set(table["verdict"]) == {"reproduced"}
+    assert (out / "reproduction.txt").read_text().startswith("Reproduction of abbasi2012")
+
+
+def test_reproduce_without_data_is_an_abstract_audit(tmp_path) -> None:
+    published = tmp_path / "copy.toml"
+    from pathlib import Path
+
+    published.write_text((Path(__file__).parents[1] / "data" / "published" / "abbasi2012.toml").read_text())
+    assert main(["reproduce", str(published), "--out", str(tmp_path / "o")]) == 0
+    assert set(pd.read_csv(tmp_path / "o" / "reproduction.csv")["verdict"]) == {"not assessable"}
+
+
+def test_reproduce_bad_inputs_exit_2(tmp_path, capsys) -> None:
+    assert main(["reproduce", "abbasi2013"]) == 2
+    assert "did you mean 'abbasi2012'" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[trial]\nid = "x"\n[[outcomes]]\nid = "a"\np = "1.3"\n')
+    assert main(["reproduce", str(bad)]) == 2
+    assert "outcomes[0]" in capsys.readouterr().err

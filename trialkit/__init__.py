@@ -12,7 +12,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-_LAZY = {"analyze": "trialkit.analysis", "Results": "trialkit.analysis", "Analysis": "trialkit.analysis"}
+_LAZY = {"analyze": "trialkit.analysis", "Results": "trialkit.analysis", "Analysis": "trialkit.analysis",
+         "report": "trialkit.report"}
 
 
 def __getattr__(name: str):
@@ -28,6 +29,7 @@ __all__ = [
     "Analysis",
     "Results",
     "analyze",
+    "report",
     "Problem",
     "Rule",
     "StudySpec",

@@ -33,6 +33,10 @@ def _atomic_write(target: Path, write) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             write(fh)
+        # mkstemp creates 0600; an output file gets the usual permissions (0666 less the umask)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -62,6 +66,13 @@ def write_json(target: Path, document: Mapping) -> Path:
     """Write ``document`` as indented UTF-8 JSON (NaN as null), atomically; keys keep their order."""
     target.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_jsonable(dict(document)), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    _atomic_write(target, lambda fh: fh.write(text))
+    return target
+
+
+def write_text(target: Path, text: str) -> Path:
+    """Write UTF-8 text atomically."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(target, lambda fh: fh.write(text))
     return target
 

@@ -56,8 +56,9 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _format_p(p: float) -> str:
-    return "NA" if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+def _p_text(p: float) -> str:
+    """``p = 0.018`` or ``p < 0.001`` (three decimals, as journals print p)."""
+    return "p = NA" if pd.isna(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
@@ -76,7 +77,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
     for r in rows.itertuples(index=False):
         print(f"  {r.contrast}: {kind} {r.estimate:.3g} {primary.unit} ({level} CI {r.ci_low:.3g} to "
-              f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, p = {_format_p(r.p_value)}); "
+              f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {_p_text(r.p_value)}); "
               f"n = {r.n_treatment} vs {r.n_control}")
     main_rows = t.loc[(t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
                       ["endpoint", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
@@ -95,6 +96,89 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             "provenance": dict(res.provenance), "alpha": res.alpha,
             "results": frame_records(t), "failures": frame_records(res.failures)}))
         print("\nwrote " + ", ".join(str(p) for p in written))
+    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+
+
+def _published_path(name: str) -> Path:
+    """A published-results file: a path, or the name of one bundled in data/published/."""
+    from trialkit._errors import Problem, Rule, did_you_mean
+
+    candidate = Path(name)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    folder = Path(__file__).resolve().parents[1] / "data" / "published"
+    bundled = folder / f"{name}.toml"
+    if bundled.exists():
+        return bundled
+    names = sorted(p.stem for p in folder.glob("*.toml")) if folder.exists() else []
+    raise ValidationError([Problem(Rule.FILE_NOT_FOUND, str(bundled),
+                                   f"no published-results file named {name!r}{did_you_mean(name, names)}; "
+                                   f"bundled: {', '.join(names) or 'none'}; or give a path to a .toml file.")])
+
+
+def _reproduction(published_file: Path, trial, results):
+    from trialkit.reproduce.published import read_published
+    from trialkit.reproduce.reproduction import reproduce
+
+    published = read_published(published_file)
+    if trial is None:
+        return reproduce(published)
+    logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
+    return reproduce(published, results_table=results.table, visit=trial.spec.visits.primary, log_endpoints=logs)
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from trialkit import load
+    from trialkit._export import write_csvs, write_text
+    from trialkit.analysis import analyze
+
+    published_file = _published_path(args.published)
+    data = Path(args.data) if args.data else None
+    if data is None and not Path(args.published).suffix:
+        bundled = Path(__file__).resolve().parents[1] / "data" / "synthetic" / args.published / "study.toml"
+        data = bundled if bundled.exists() else None
+    trial = load(data) if data is not None else None
+    results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
+    rep = _reproduction(published_file, trial, results)
+    t = rep.table
+    lines = [f"Reproduction of {rep.trial_id} from {published_file}",
+             f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}", ""]
+    for r in t.itertuples(index=False):
+        recomputed = "" if pd.isna(r.p_recomputed) else (
+            f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
+        lines.append(f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
+                     f"{recomputed}; Holm {'survives' if r.survives_holm else 'fails'}, "
+                     f"BH {'survives' if r.survives_bh else 'fails'}" + (f"  [{r.flags}]" if r.flags else ""))
+    lines += ["", "Assumptions:"] + [f"  - {a}" for a in rep.assumptions]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        written = write_csvs(out, {"reproduction.csv": t, "abstract_audit.csv": rep.audit.table,
+                                   "power.csv": rep.audit.power, "mde.csv": rep.audit.mde})
+        written.append(write_text(out / "reproduction.txt", text + "\n"))
+        print("\nwrote " + ", ".join(str(p) for p in written))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import shlex
+
+    from trialkit import load
+    from trialkit.analysis import analyze
+    from trialkit.report import report
+
+    trial = load(args.spec)
+    res = analyze(trial)
+    reproduction = _reproduction(_published_path(args.published), trial, res).table if args.published else None
+    out = Path(args.out) if args.out else Path("reports") / trial.spec.study.id
+    command = shlex.join(["trialkit", "report", str(args.spec), "--out", str(out)] + (["--xlsx"] if args.xlsx else [])
+                         + (["--published", args.published] if args.published else []))
+    html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
+    written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
+    print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))
+    if not res.failures.empty:
+        print(f"{len(res.failures)} analyses could not run; the report lists them.", file=sys.stderr)
     return EXIT_FAILED if not res.failures.empty else EXIT_OK
 
 
@@ -131,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write results.csv, results.json, table1.csv, ... here")
     p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
     p.set_defaults(func=_cmd_analyze)
+    p = sub.add_parser("report", help="HTML and PDF report: flow, Table 1, results, figures, methods, provenance")
+    p.add_argument("spec", help="study spec (TOML)")
+    p.add_argument("--out", metavar="DIR", help="write report.html and report.pdf here (default reports/<study id>)")
+    p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (formula-like text neutralised)")
+    p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
+    p.add_argument("--published", metavar="NAME|TOML",
+                   help="add a reproduction section against this published-results file")
+    p.set_defaults(func=_cmd_report)
+    p = sub.add_parser("reproduce", help="audit a published trial and re-analyse it: one verdict per outcome")
+    p.add_argument("published", metavar="NAME|TOML", help="bundled name (e.g. abbasi2012) or a published-results file")
+    p.add_argument("--data", metavar="SPEC", help="study spec of individual-level data to re-analyse "
+                                                  "(default for a bundled name: data/synthetic/NAME/study.toml)")
+    p.add_argument("--out", metavar="DIR", help="write reproduction.csv, reproduction.txt and the audit tables here")
+    p.set_defaults(func=_cmd_reproduce)
     p = sub.add_parser("simulate", help="generate a synthetic parallel-group trial from a design")
     p.add_argument("design", help="design file (TOML)")
     p.add_argument("--seed", type=int, required=True)

@@ -1,0 +1,483 @@
+"""Reports: numbers as in the results table, escaped user text, a self-contained page, a PDF of it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import trialkit as tk
+from conftest import base_spec, small_wide, write_frame, write_spec
+from trialkit.cli import main
+from trialkit.report import InconsistentCounts, format_number, format_p, render_html, report
+
+ROOT = Path(__file__).resolve().parents[1]
+ABBASI = ROOT / "data" / "synthetic" / "abbasi2012" / "study.toml"
+WHEN = "2024-01-02T03:04:05Z"
+SCRIPT, IMG, TD = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</td>"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+class _Page(HTMLParser):
+    """Every start tag with its attributes, and the text content, of an HTML document."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+class _Tables(HTMLParser):
+    """Rows of the tables with the given ids: row attributes plus ``{data-col: cell text}``."""
+
+    def __init__(self, ids: set[str]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids, self.table = ids, None
+        self.rows: dict[str, list[tuple[dict, dict[str, str]]]] = {i: [] for i in ids}
+        self.open: list[tuple[str, str | None, list[str]]] = []  # td/span elements: tag, data-col, text
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") in self.ids:
+            self.table = a["id"]
+        if self.table is None:
+            return
+        if tag == "tr" and "data-endpoint" in a:
+            self.rows[self.table].append((a, {}))
+        if tag in ("td", "span"):
+            self.open.append((tag, a.get("data-col") if self.rows[self.table] else None, []))
+
+    def handle_endtag(self, tag):
+        if self.table is None:
+            return
+        if tag in ("td", "span") and self.open:
+            _, col, text = self.open.pop()
+            if col is not None:
+                self.rows[self.table][-1][1][col] = " ".join("".join(text).split())
+        if tag == "table":
+            self.table = None
+
+    def handle_data(self, data):
+        for _, _, text in self.open:
+            text.append(data)
+
+
+def table_rows(html: str, *ids: str) -> dict[str, list[tuple[dict, dict[str, str]]]]:
+    p = _Tables(set(ids))
+    p.feed(html)
+    return p.rows
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def assert_shown(shown: str, value, what: str) -> None:
+    """``shown`` is ``value`` at the precision displayed (and formatted by the report's one function)."""
+    if shown == "–":
+        assert value is None or pd.isna(value), f"{what}: shown missing, value {value}"
+        return
+    if shown.startswith("<"):
+        assert float(value) < float(shown[1:]), f"{what}: {shown} vs {value}"
+        assert shown == format_p(value)
+        return
+    match = _NUMBER.fullmatch(shown.split()[0])
+    assert match, f"{what}: {shown!r} is not a number"
+    text = match.group(0)
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    assert abs(float(text) - float(value)) <= 0.5 * 10 ** -decimals + 1e-9, f"{what}: {shown} vs {value}"
+    assert text == format_number(value, decimals), f"{what}: {shown} vs {format_number(value, decimals)}"
+
+
+def assert_ci_shown(shown: str, low, high, what: str) -> None:
+    lo, hi = shown.split(" to ")
+    assert_shown(lo, low, what + " CI low")
+    assert_shown(hi, high, what + " CI high")
+
+
+def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
+    """A small trial whose arm labels, endpoint labels, units, title and subject ids are hostile."""
+    control, active = arms
+    wide = small_wide(n_per_arm=8)
+    wide["arm"] = wide["arm"].map({"active": active, "placebo": control})
+    wide["subject_id"] = [f"{TD}{IMG}{i}" for i in range(len(wide))]
+    write_frame(wide, folder / "trial.csv")
+    spec = base_spec(
+        study={"title": f"{SCRIPT} {IMG} {TD} $x$"},
+        arms={"column": "arm", "control": control, "levels": [control, active]},
+        endpoints=[
+            {"id": "isi", "label": f"ISI {SCRIPT}", "unit": IMG, "range": [0, 28], "integer": True,
+             "better": "lower", "primary": True, "responder": {"change": -6}},
+            {"id": "sleep_time", "label": f"Sleep {TD} {IMG}", "unit": f"min {SCRIPT}", "range": [0, 1440]},
+        ])
+    return tk.load(write_spec(folder, spec))
+
+
+# ------------------------------------------------------------------------------------------ fixtures
+
+@pytest.fixture(scope="session")
+def abbasi(tmp_path_factory):
+    trial = tk.load(ABBASI)
+    results = tk.analyze(trial)
+    out = tmp_path_factory.mktemp("abbasi")
+    html, pdf = report(trial, results, out, command="pytest", generated=WHEN, xlsx=True)
+    return trial, results, html, pdf
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile")
+    trial = hostile_trial(folder)
+    results = tk.analyze(trial)
+    reproduction = pd.DataFrame({"outcome": [f"ISI {SCRIPT}", IMG], "published": [1.5, -2.25],
+                                 "verdict": ["match", TD]})
+    html, pdf = report(trial, results, folder / "out", generated=WHEN, reproduction=reproduction)
+    return trial, results, html, pdf
+
+
+# ------------------------------------------------------------------------------------------ output
+
+def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
+    _, _, html, pdf = abbasi
+    assert html.name == "report.html" and pdf.name == "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    page = parse(text)
+    tags = {t for t, _ in page.tags}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed", "base"}
+    for tag, attrs in page.tags:
+        for name, value in attrs.items():
+            if name.startswith("xmlns"):
+                continue
+            assert "://" not in (value or ""), f"<{tag} {name}={value!r}> points outside the file"
+            if name in ("href", "src", "xlink:href"):
+                assert (value or "").startswith("#"), f"<{tag} {name}={value!r}>"
+            assert not name.startswith("on"), f"<{tag}> has an event handler {name}"
+    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 3
+    ids = [a["id"] for _, a in page.tags if "id" in a]
+    assert len(ids) == len(set(ids)), "duplicate ids in the page"
+
+
+def test_sections_follow_the_reader_order(abbasi) -> None:
+    text = abbasi[2].read_text(encoding="utf-8")
+    order = ["summary", "flow", "table1", "primary", "secondary", "responders", "figures", "methods", "provenance"]
+    positions = [text.index(f'<section id="{s}">') for s in order]
+    assert positions == sorted(positions)
+
+
+def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    spec = trial.spec
+    t = results.table
+    t = t.loc[t["population"] == "fas"]
+    tables = table_rows(html.read_text(encoding="utf-8"), "primary-result", "primary-lsmeans",
+                        "primary-supportive", "primary-within", "secondary-result", "responder-result")
+    secondary = [e.id for e in spec.endpoints if not e.primary]
+    assert [a["data-endpoint"] for a, _ in tables["secondary-result"]] == secondary
+    assert len(tables["primary-result"]) == len(trial.arms) - 1
+    assert len(tables["primary-lsmeans"]) == len(trial.arms)
+    checked = 0
+    for table, rows in tables.items():
+        assert rows, f"table {table} has no rows"
+        for attrs, cells in rows:
+            row = t.loc[(t["endpoint"] == attrs["data-endpoint"]) & (t["analysis"] == attrs["data-analysis"])
+                        & (t["contrast"] == attrs["data-contrast"])
+                        & (t["visit"] == attrs.get("data-visit", spec.visits.primary))]
+            assert len(row) == 1, attrs
+            row = row.iloc[0]
+            what = f"{table} {attrs['data-endpoint']} {attrs['data-analysis']}"
+            assert cells, what
+            for col, shown in cells.items():
+                if col == "ci":
+                    assert_ci_shown(shown, row["ci_low"], row["ci_high"], what)
+                else:
+                    assert_shown(shown, row[col], f"{what} {col}")
+                checked += 1
+    assert checked > 60
+
+
+def test_primary_result_is_in_the_pdf_text(abbasi) -> None:
+    from pypdf import PdfReader
+
+    trial, results, html, pdf = abbasi
+    spec = trial.spec
+    rows = table_rows(html.read_text(encoding="utf-8"), "primary-result")["primary-result"]
+    estimate = rows[0][1]["estimate"]
+    reader = PdfReader(pdf)
+    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    text = " ".join(pages)
+    assert spec.primary_endpoint.label in text
+    assert estimate in text
+    first = pages[0]
+    assert spec.primary_endpoint.label in first and estimate in first, "the primary result is not up front"
+    n = len(reader.pages)
+    assert n >= 3
+    assert f"Page 2 of {n}" in pages[1] and f"Study {spec.study.id}" in pages[1]
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
+    assert reader.pages[0].mediabox.height == pytest.approx(841.89, abs=1)
+
+
+def test_flow_table1_and_analyses_show_the_same_n(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    text = html.read_text(encoding="utf-8")
+    n = trial.subjects.groupby("arm", observed=True).size()
+    for arm, k in n.items():
+        assert f"Allocated to {arm}<br><strong>n = {k}</strong>" in text
+        assert f'data-arm="{arm}">{arm}<br><span class="n">N = {k}</span>' in text
+    primary = results.table.query("analysis == 'ancova' and endpoint == @trial.spec.primary_endpoint.id "
+                                  "and visit == @trial.spec.visits.primary and population == 'fas'").iloc[0]
+    assert f"(ANCOVA)<br><strong>n = {primary['n_treatment']}</strong>" in text
+    assert f"(ANCOVA)<br><strong>n = {primary['n_control']}</strong>" in text
+
+
+def test_inconsistent_n_is_an_error_and_writes_nothing(tmp_path) -> None:
+    trial = tk.load(ABBASI)
+    results = tk.analyze(trial)
+    table = results.table.copy()
+    table.loc[table["analysis"] == "welch_change", "n_treatment"] += 1
+    bad = dataclasses.replace(results, table=table)
+    with pytest.raises(InconsistentCounts, match=r"welch_change .* flow with baseline and follow-up") as err:
+        report(trial, bad, tmp_path / "out")
+    assert isinstance(err.value, tk.TrialkitError)
+    assert not (tmp_path / "out").exists()
+
+    t1 = results.table1.copy()
+    t1.loc[0, "n"] += 1
+    with pytest.raises(InconsistentCounts, match="Table 1"):
+        render_html(trial, dataclasses.replace(results, table1=t1))
+
+
+def test_html_is_byte_identical_for_the_same_input_and_time(tmp_path) -> None:
+    trial = tk.load(ABBASI)
+    results = tk.analyze(trial)
+    a, _ = report(trial, results, tmp_path / "a", generated=WHEN, pdf=False)
+    b, _ = report(trial, results, tmp_path / "b", generated=WHEN, pdf=False)
+    assert a.read_bytes() == b.read_bytes()
+    c = render_html(trial, results, generated="2025-06-07T08:09:10Z")
+    assert c.replace("2025-06-07T08:09:10Z", WHEN) == a.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------------ escaping
+
+def test_user_strings_are_only_text_in_the_html(hostile) -> None:
+    _, _, html, _ = hostile
+    page = parse(html.read_text(encoding="utf-8"))
+    tags = [t for t, _ in page.tags]
+    assert "script" not in tags and "img" not in tags
+    assert not any("onerror" in attrs for _, attrs in page.tags)
+    text = "".join(page.text)
+    for s in (SCRIPT, IMG, TD, f"{SCRIPT} {IMG} {TD} $x$"):
+        assert s in text
+    # the table structure is intact: every row of the flow table has the same number of cells
+    rows = table_rows(html.read_text(encoding="utf-8"), "secondary-result")["secondary-result"]
+    widths = {len(cells) for _, cells in rows}
+    assert len(widths) == 1
+
+
+def test_user_strings_are_only_text_in_the_svg_figures(hostile) -> None:
+    _, _, html, _ = hostile
+    text = html.read_text(encoding="utf-8")
+    svgs = re.findall(r"<svg\b.*?</svg>", text, re.S)
+    assert len(svgs) == 3
+    for svg in svgs:
+        root = ET.fromstring(svg)  # well-formed XML: nothing broke out of a text node
+        names = {el.tag.split("}")[-1] for el in root.iter()}
+        assert not names & {"script", "img", "foreignObject", "a"}
+        assert not any(k.startswith("on") for el in root.iter() for k in el.attrib)
+    shown = "".join("".join(ET.fromstring(s).itertext()) for s in svgs)
+    assert f"ISI {SCRIPT}" in shown and IMG in shown and f"{SCRIPT} & {TD}" in shown
+
+
+def test_user_strings_are_text_in_the_pdf(hostile) -> None:
+    from pypdf import PdfReader
+
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(hostile[3]).pages)
+    for s in (SCRIPT, IMG, TD):
+        assert s in text
+
+
+def test_reproduction_section_lists_each_outcome_and_its_verdict(hostile) -> None:
+    text = hostile[2].read_text(encoding="utf-8")
+    rows = re.search(r'<table class="data reproduction".*?</table>', text, re.S).group(0)
+    assert rows.count("<tr") == 3  # header + 2 outcomes
+    assert 'class="verdict-good"' in rows and 'class="verdict-other"' in rows
+    assert "&lt;/td&gt;" in rows and "-2.25" in rows
+
+
+def test_reproduction_table_needs_a_verdict_column(tmp_path) -> None:
+    trial = hostile_trial(tmp_path)
+    with pytest.raises(tk.TrialkitError, match="verdict"):
+        render_html(trial, tk.analyze(trial), reproduction=pd.DataFrame({"outcome": ["isi"]}))
+
+
+def test_xlsx_neutralises_formula_text(tmp_path, capsys) -> None:
+    from openpyxl import load_workbook
+
+    trial = hostile_trial(tmp_path, arms=("=1+2", "@SUM(A1)"))
+    spec = trial.inputs[0].path
+    code = main(["report", spec, "--out", str(tmp_path / "out"), "--xlsx"])
+    assert code in (0, 1)
+    book = load_workbook(tmp_path / "out" / "results.xlsx")
+    values = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "'@SUM(A1) - =1+2" in values
+    assert not [v for v in values if v[:1] in "=+-@"]
+    assert "wrote" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------ CLI, imports
+
+def test_cli_report_writes_to_reports_study_id_by_default(small_trial_dir, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(small_trial_dir.parent)
+    code = main(["report", str(small_trial_dir)])
+    assert code in (0, 1)  # 1: an analysis of the tiny trial could not run, and the report lists it
+    out = small_trial_dir.parent / "reports" / "small"
+    assert (out / "report.html").is_file() and (out / "report.pdf").is_file()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "trialkit report" in html and str(small_trial_dir) in html
+
+
+def test_cli_report_bad_input_exits_2(tmp_path) -> None:
+    wide = small_wide()
+    wide.loc[0, "isi_week8"] = 99.0
+    write_frame(wide, tmp_path / "trial.csv")
+    assert main(["report", str(write_spec(tmp_path, base_spec())), "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_report_package_can_be_called_as_the_report_function() -> None:
+    import trialkit.report
+
+    # importing the subpackage makes `trialkit.report` the module; calling it still makes a report
+    assert tk.report is trialkit.report and callable(tk.report)
+    with pytest.raises(tk.TrialkitError, match="`trial` must be a trialkit.Trial"):
+        tk.report("not a trial", None, "out")
+
+
+def test_heavy_report_libraries_are_not_imported_by_validate_or_analyze() -> None:
+    code = ("import sys, trialkit, trialkit.cli, trialkit.analysis; "
+            "heavy = [m for m in ('matplotlib', 'weasyprint', 'jinja2', 'seaborn') if m in sys.modules]; "
+            "print(heavy); sys.exit(1 if heavy else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import trialkit.report
+    import trialkit.report._format
+    import trialkit.report._report
+
+    for module in (trialkit.report, trialkit.report._format, trialkit.report._report):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_format_number_is_the_one_rounding_rule() -> None:
+    assert format_number(-0.0004, 3) == "0.000"
+    assert format_number(2.345, 1) == "2.3"
+    assert format_number(float("nan"), 2) == "–"
+    assert format_number(None) == "–"
+    assert format_p(0.0004) == "< 0.001"
+    assert format_p(0.0123) == "0.012"
+    assert format_number(pd.NA) == "–"
+    assert format_number(12345.6) == "12346"
+
+
+# ------------------------------------------------------------------------------------------ browser
+
+def _chromium_or_skip() -> None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+
+
+def _only(url: str, blocked: list[str]):
+    """A route handler letting through the report file itself and aborting (and recording) any other request."""
+
+    def handle(route) -> None:
+        if route.request.url == url:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    return handle
+
+
+def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
+    """Load ``html`` with every other request blocked; what went wrong, by kind."""
+    url = html.resolve().as_uri()
+    seen: dict[str, list[str]] = {"console": [], "failed": [], "blocked": [], "dialogs": []}
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}")
+                if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e: seen["console"].append(f"pageerror: {e}"))
+        page.on("requestfailed", lambda r: seen["failed"].append(r.url))
+        page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
+        context.route("**/*", _only(url, seen["blocked"]))
+        page.goto(url, wait_until="load")
+        if html.name == "report.html":
+            assert page.evaluate("document.querySelectorAll('script, img, iframe, link').length") == 0
+            heights = page.evaluate(
+                "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)")
+            assert len(heights) == 3 and min(heights) > 100
+            assert page.locator("#primary-result").is_visible()
+            page.screenshot(path=str(shot), full_page=True)
+    finally:
+        context.close()
+    return seen
+
+
+def test_html_loads_in_headless_chromium_without_errors_or_requests(abbasi, hostile, tmp_path) -> None:
+    _chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            for name, html in (("abbasi", abbasi[2]), ("hostile", hostile[2])):
+                seen = _open(browser, html, tmp_path / f"{name}.png")
+                assert seen == {"console": [], "failed": [], "blocked": [], "dialogs": []}, name
+            # the harness itself: a page that asks for something outside the file is caught
+            probe = tmp_path / "probe.html"
+            probe.write_text('<!DOCTYPE html><title>p</title><img src="http://example.invalid/x.png">')
+            assert _open(browser, probe, tmp_path / "probe.png")["blocked"] == ["http://example.invalid/x.png"]
+        finally:
+            browser.close()

@@ -1,0 +1,371 @@
+"""The report's figures, drawn with matplotlib in one style and returned as inline SVG text.
+
+No pyplot and no global state: each figure is a :class:`matplotlib.figure.Figure` drawn inside
+``rc_context(STYLE)`` and written by the SVG backend. The SVG is deterministic (fixed hash salt per
+figure, no date, text kept as text with ``svg.fonttype = 'none'``) and every user string (arm,
+endpoint, visit labels, units) reaches it as matplotlib text, which the SVG writer escapes; maths
+parsing is off, so a ``$`` in a label is only a dollar sign.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from trialkit.analysis import Results
+from trialkit.trial import Trial
+
+__all__ = ["Figure", "OKABE_ITO", "arm_colours", "change_figures", "forest_figure", "means_figures"]
+
+#: Okabe & Ito (2008) colour-blind-safe palette; the control arm is drawn in its grey
+OKABE_ITO = ("#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+CONTROL_GREY = "#7F7F7F"
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+PANELS_PER_FIGURE = 12
+COLUMNS = 3
+WIDTH_IN = 6.9  # A4 text width at 18 mm margins
+
+STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "trialkit",
+    "text.parse_math": False,
+    "font.family": "DejaVu Sans",
+    "font.size": 7.5,
+    "axes.titlesize": 8,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 7.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#E5E5E5",
+    "grid.linewidth": 0.6,
+    "axes.edgecolor": "#555555",
+    "axes.linewidth": 0.7,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "xtick.color": "#333333",
+    "ytick.color": "#333333",
+    "legend.fontsize": 7.5,
+    "legend.frameon": False,
+    "lines.linewidth": 1.3,
+    "lines.markersize": 4.5,
+    "figure.dpi": 72,
+    # an axis reads 10-18, never 1.0-1.8 with a "1e1" offset a reader can miss
+    "axes.formatter.useoffset": False,
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the report: an id (used for anchors), its inline SVG and its caption."""
+
+    id: str
+    svg: str
+    caption: str
+
+
+def arm_colours(arms: tuple[str, ...]) -> dict[str, str]:
+    """Colour per arm: grey for the control arm (listed first), Okabe–Ito colours for the others."""
+    return {a: CONTROL_GREY if i == 0 else OKABE_ITO[(i - 1) % len(OKABE_ITO)] for i, a in enumerate(arms)}
+
+
+def _marker(i: int) -> str:
+    return MARKERS[i % len(MARKERS)]
+
+
+def _wrap(text: str, width: int = 34) -> str:
+    return "\n".join(textwrap.wrap(str(text), width, break_long_words=True)) or " "
+
+
+_SVG_NS, _XLINK_NS = "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"
+_HREF = f"{{{_XLINK_NS}}}href"
+_REF = re.compile(r"url\(#([^)]+)\)")
+_LONG_DECIMAL = re.compile(r"(\d+\.\d\d)\d+")
+#: attributes holding coordinates only: rounded to 0.01 pt (text content is never touched)
+_GEOMETRY = frozenset({"d", "x", "y", "x1", "x2", "y1", "y2", "width", "height", "transform", "points"})
+_DROP = frozenset({f"{{{_SVG_NS}}}metadata", f"{{{_SVG_NS}}}style"})
+#: properties matplotlib writes in ``style`` that SVG also takes as presentation attributes; as
+#: attributes they are not parsed again as the page's CSS (which does not know them)
+_PRESENTATION = frozenset({"fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+                           "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray",
+                           "stroke-dashoffset", "opacity", "font-size", "font-family", "font-weight",
+                           "font-style", "text-anchor", "dominant-baseline", "clip-path"})
+
+
+def _style_to_attributes(el) -> None:
+    style = el.attrib.get("style")
+    if style is None:
+        return
+    kept = []
+    for declaration in style.split(";"):
+        name, sep, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            continue
+        if name in _PRESENTATION and name not in el.attrib:
+            el.attrib[name] = value
+        else:
+            kept.append(f"{name}: {value}")
+    if kept:
+        el.attrib["style"] = "; ".join(kept)
+    else:
+        del el.attrib["style"]
+
+
+def _clean(root) -> None:
+    """Make matplotlib's SVG fit to inline: drop metadata and the stylesheet (a <style> in inline SVG
+    would apply to the whole page), drop ids nothing refers to (matplotlib repeats ``axes_1`` etc. in
+    every figure), turn ``style`` declarations into presentation attributes, unwrap groups left
+    without attributes and round coordinates to 0.01 pt."""
+    referenced = set()
+    for el in root.iter():
+        for key, value in el.attrib.items():
+            if key == _HREF and value.startswith("#"):
+                referenced.add(value[1:])
+            referenced.update(_REF.findall(value))
+
+    def visit(el) -> None:
+        children = []
+        for child in list(el):
+            if child.tag in _DROP:
+                continue
+            visit(child)
+            if child.attrib.get("id") is not None and child.attrib["id"] not in referenced:
+                del child.attrib["id"]
+            _style_to_attributes(child)
+            for key in _GEOMETRY & child.attrib.keys():
+                child.attrib[key] = _LONG_DECIMAL.sub(r"\1", child.attrib[key])
+            if child.tag == f"{{{_SVG_NS}}}g" and not child.attrib and not (child.text or "").strip():
+                children.extend(child)
+            else:
+                children.append(child)
+        for child in list(el):
+            el.remove(child)
+        el.extend(children)
+
+    visit(root)
+
+
+def _svg(fig, salt: str) -> str:
+    """The figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS)."""
+    import xml.etree.ElementTree as ET
+
+    from matplotlib import rc_context
+
+    buf = io.StringIO()
+    with rc_context({"svg.hashsalt": f"trialkit-{salt}"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    root = ET.fromstring(buf.getvalue().encode("utf-8"))
+    _clean(root)
+    for key in ("width", "height"):  # the page's CSS sizes the figure; the viewBox keeps its shape
+        root.attrib.pop(key, None)
+    # matplotlib's stylesheet set round joins; as inherited presentation attributes they stay inside the figure
+    root.attrib.update({"class": "figure", "role": "img", "aria-labelledby": f"{salt}-caption",
+                        "stroke-linejoin": "round", "stroke-linecap": "butt"})
+    return ET.tostring(root, encoding="unicode", short_empty_elements=True) + "\n"
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.figure import Figure as MplFigure
+
+    return MplFigure(figsize=(width, height), layout="constrained")
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = min(COLUMNS, n)
+    return math.ceil(n / cols), cols
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def _mean_ci(x: np.ndarray, alpha: float, log: bool) -> tuple[float, float, float]:
+    x = x[~np.isnan(x)]
+    if log:
+        x = np.log(x[x > 0])
+    n = x.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if n < 2:
+        lo = hi = math.nan
+    else:
+        h = float(stats.t.ppf(1 - alpha / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+        lo, hi = m - h, m + h
+    if log:
+        return math.exp(m), math.exp(lo), math.exp(hi)
+    return m, lo, hi
+
+
+def _legend(fig, arms, colours, *, line: bool) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colours[a], marker=_marker(i), linestyle="-" if line else "none",
+                      markersize=5) for i, a in enumerate(arms)]
+    fig.legend(handles, [_wrap(a, 40) for a in arms], loc="outside upper center", ncols=min(len(arms), 4))
+
+
+def means_figures(trial: Trial, alpha: float) -> list[Figure]:
+    """Mean (geometric mean on the log scale) ± CI over visits, by arm, one panel per endpoint."""
+    from matplotlib import rc_context
+
+    spec = trial.spec
+    arms = trial.arms
+    colours = arm_colours(arms)
+    d = trial.data
+    visits = list(spec.visits.order)
+    level = f"{100 * (1 - alpha):g}%"
+    out = []
+    endpoints = list(spec.endpoints)
+    chunks = _chunks(endpoints, PANELS_PER_FIGURE)
+    for k, chunk in enumerate(chunks):
+        rows, cols = _grid(len(chunk))
+        with rc_context(STYLE):
+            fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
+            axes = fig.subplots(rows, cols, squeeze=False)
+            for ax in axes.flat[len(chunk):]:
+                ax.set_visible(False)
+            span = 0.08 * (len(arms) - 1)
+            for ax, ep in zip(axes.flat, chunk):
+                log = ep.scale == "log"
+                part = d.loc[(d["endpoint"] == ep.id).to_numpy()]
+                for i, a in enumerate(arms):
+                    shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
+                    m, lo, hi = [], [], []
+                    for v in visits:
+                        x = part.loc[((part["arm"] == a) & (part["visit"] == v)).to_numpy(), "value"]
+                        mm, ll, hh = _mean_ci(x.to_numpy(dtype="float64"), alpha, log)
+                        m.append(mm), lo.append(ll), hi.append(hh)
+                    pos = np.arange(len(visits)) + shift
+                    m, lo, hi = np.array(m), np.array(lo), np.array(hi)
+                    ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i),
+                                capsize=2, elinewidth=0.9)
+                ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
+                ax.set_xlim(-0.4, len(visits) - 0.6)
+                ax.set_title(_wrap(ep.label), loc="left")
+                unit = ep.unit or "value"
+                ax.set_ylabel(f"{unit} (geometric mean)" if log else f"{unit} (mean)")
+            _legend(fig, arms, colours, line=True)
+            svg = _svg(fig, f"fig-means-{k + 1}")
+        part_note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        out.append(Figure(f"fig-means-{k + 1}", svg,
+                          f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
+                          + ("Log-scale endpoints show geometric means with back-transformed intervals. "
+                             if any(e.scale == "log" for e in chunk) else "")
+                          + "Observed values; every randomised subject with a value at the visit."))
+    return out
+
+
+def change_figures(trial: Trial) -> list[Figure]:
+    """Change from baseline at the primary visit by arm: box (quartiles, 1.5 IQR whiskers) plus points."""
+    from matplotlib import rc_context
+
+    spec = trial.spec
+    arms = trial.arms
+    colours = arm_colours(arms)
+    ch = trial.changes()
+    ch = ch.loc[(ch["visit"] == spec.visits.primary).to_numpy() & ch["change"].notna().to_numpy()]
+    rng = np.random.default_rng(20240101)  # fixed jitter: the same data give the same figure
+    out = []
+    endpoints = list(spec.endpoints)
+    chunks = _chunks(endpoints, PANELS_PER_FIGURE)
+    for k, chunk in enumerate(chunks):
+        rows, cols = _grid(len(chunk))
+        with rc_context(STYLE):
+            fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
+            axes = fig.subplots(rows, cols, squeeze=False)
+            for ax in axes.flat[len(chunk):]:
+                ax.set_visible(False)
+            for ax, ep in zip(axes.flat, chunk):
+                part = ch.loc[(ch["endpoint"] == ep.id).to_numpy()]
+                data = [part.loc[(part["arm"] == a).to_numpy(), "change"].to_numpy(dtype="float64") for a in arms]
+                positions = np.arange(len(arms))
+                kept = [(p, x) for p, x in zip(positions, data) if x.size]
+                if kept:
+                    box = ax.boxplot([x for _, x in kept], positions=[p for p, _ in kept], widths=0.5,
+                                     showfliers=False, patch_artist=True, medianprops={"color": "#000000"},
+                                     whiskerprops={"color": "#555555"}, capprops={"color": "#555555"},
+                                     boxprops={"edgecolor": "#555555"})
+                    for patch, (p, _) in zip(box["boxes"], kept):
+                        patch.set_facecolor(colours[arms[p]] + "40")
+                for i, (p, x) in enumerate(zip(positions, data)):
+                    jitter = rng.uniform(-0.12, 0.12, x.size)
+                    ax.plot(p + jitter, x, linestyle="none", marker=_marker(i), markersize=3,
+                            color=colours[arms[i]], markeredgewidth=0, alpha=0.85, zorder=3, clip_on=False)
+                ax.axhline(0, color="#999999", linewidth=0.7, zorder=1)
+                ax.set_xticks(positions, [_wrap(a, 14) for a in arms])
+                ax.set_xlim(-0.6, len(arms) - 0.4)
+                ax.set_title(_wrap(ep.label), loc="left")
+                ax.set_ylabel(f"change ({ep.unit})" if ep.unit else "change")
+            _legend(fig, arms, colours, line=False)
+            svg = _svg(fig, f"fig-change-{k + 1}")
+        part_note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        out.append(Figure(f"fig-change-{k + 1}", svg,
+                          f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
+                          "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
+                          "follow-up (jittered sideways)."
+                          + (" Changes are on the measurement scale, also for log-scale endpoints."
+                             if any(e.scale == "log" for e in chunk) else "")))
+    return out
+
+
+def forest_figure(trial: Trial, results: Results) -> Figure | None:
+    """Hedges' g (ANCOVA-adjusted and of change) with CIs for every endpoint at the primary visit."""
+    from matplotlib import rc_context
+
+    spec = trial.spec
+    t = results.table
+    sel = t.loc[(t["visit"] == spec.visits.primary) & (t["population"] == "fas")
+                & t["analysis"].isin(["hedges_g_ancova", "hedges_g"])]
+    if sel.empty:
+        return None
+    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    many = len(contrasts) > 1
+    rows = []
+    for ep in spec.endpoints:
+        for c in contrasts:
+            label = ep.label if not many else f"{ep.label}: {c}"
+            label = f"{_wrap(label, 38)}\n({ep.better} is better)"
+            rows.append((ep.id, c, label))
+    level = f"{100 * (1 - results.alpha):g}%"
+    kinds = (("hedges_g_ancova", "adjusted for baseline (ANCOVA)", "o", "#0072B2", True),
+             ("hedges_g", "of change from baseline", "s", "#D55E00", False))
+    with rc_context(STYLE | {"axes.grid.axis": "x", "ytick.labelsize": 7}):
+        fig = _new_figure(WIDTH_IN, 0.7 + 0.42 * len(rows))
+        ax = fig.subplots()
+        y = np.arange(len(rows))[::-1]
+        for j, (kind, name, marker, colour, filled) in enumerate(kinds):
+            shift = 0.14 if j == 0 else -0.14
+            for yy, (ep_id, c, _) in zip(y, rows):
+                r = sel.loc[(sel["analysis"] == kind) & (sel["endpoint"] == ep_id) & (sel["contrast"] == c)]
+                if r.empty:
+                    continue
+                est, lo, hi = (float(r[k].iloc[0]) for k in ("estimate", "ci_low", "ci_high"))
+                ax.plot([lo, hi], [yy + shift] * 2, color=colour, linewidth=1.1)
+                ax.plot([est], [yy + shift], marker=marker, color=colour, markersize=4.5,
+                        markerfacecolor=colour if filled else "white", linestyle="none")
+            ax.plot([], [], marker=marker, color=colour, markerfacecolor=colour if filled else "white",
+                    label=f"Hedges' g {name}")
+        ax.axvline(0, color="#555555", linewidth=0.8)
+        ax.set_yticks(y, [r[2] for r in rows])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(f"standardised difference, {'arm' if many else trial.arms[1]} − "
+                      f"{trial.control} (Hedges' g, SD units) with {level} CI")
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
+        svg = _svg(fig, "fig-forest")
+    return Figure("fig-forest", svg,
+                  f"Standardised effects at {spec.visits.primary} with {level} confidence intervals. "
+                  "Negative values mean lower values in the treated arm; whether lower is better is "
+                  "stated under each endpoint."
+                  + (" Log-scale endpoints: g on the log scale."
+                     if any(e.scale == "log" for e in spec.endpoints) else ""))

@@ -1,0 +1,196 @@
+"""Subject flow (CONSORT-style counts) computed from the data, and the check that every N agrees.
+
+The flow counts are recomputed here from ``trial.data`` and ``trial.subjects``, independently of
+the analyses, so that :func:`check_consistency` compares two derivations of the same numbers:
+the N per arm in the flow diagram, in Table 1 and in each analysis must agree, and a mismatch is an
+error rather than a footnote.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from trialkit._errors import TrialkitError
+from trialkit.analysis import Analysis, Results
+from trialkit.spec import Population
+from trialkit.trial import Trial
+
+__all__ = ["FLOW_COLUMNS", "InconsistentCounts", "check_consistency", "flow_counts", "randomised"]
+
+FLOW_COLUMNS = ("population", "endpoint", "visit", "arm", "randomised", "followed_up",
+                "missing_followup", "with_change", "ancova_set")
+
+#: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis")
+_ANCOVA_SET = frozenset({Analysis.ANCOVA.value, Analysis.ANCOVA_LSMEAN.value, Analysis.HEDGES_G_ANCOVA.value})
+_CHANGE_SET = frozenset({Analysis.WELCH_CHANGE.value, Analysis.STUDENT_CHANGE.value,
+                         Analysis.MANN_WHITNEY_CHANGE.value, Analysis.PAIRED_WITHIN.value,
+                         Analysis.WILCOXON_WITHIN.value, Analysis.HEDGES_G.value,
+                         Analysis.RESPONDER_RATE.value, Analysis.RESPONDER_RD.value,
+                         Analysis.RESPONDER_RR.value, Analysis.RESPONDER_OR.value,
+                         Analysis.RESPONDER_NNT.value})
+_SHOWN = 10
+
+
+class InconsistentCounts(TrialkitError):
+    """The N per arm differs between the flow diagram, Table 1 and an analysis."""
+
+    def __init__(self, mismatches: list[str]):
+        self.mismatches = list(mismatches)
+        shown = "\n  ".join(self.mismatches[:_SHOWN])
+        more = len(self.mismatches) - _SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"the numbers of subjects do not agree between the flow diagram, Table 1 and the analyses "
+            f"({len(self.mismatches)} mismatches); the results do not belong to this trial's data, or "
+            f"were changed after `analyze`. Re-run `analyze` on this trial.\n  {shown}{tail}")
+
+
+def randomised(trial: Trial) -> dict[str, int]:
+    """Subjects randomised per arm, in trial order (control first)."""
+    arm = trial.subjects["arm"].astype(str)
+    return {a: int((arm == a).sum()) for a in trial.arms}
+
+
+def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
+    """Subjects per arm, endpoint and post-baseline visit at each step of the flow.
+
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial with a baseline visit.
+    populations : iterable of Population or str, optional
+        Default: the spec's ``analysis.populations``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`FLOW_COLUMNS`: ``randomised``; ``followed_up`` (endpoint observed at the
+        visit) and ``missing_followup``; ``with_change`` (baseline and follow-up observed: the set of
+        the change-score, within-arm and responder analyses); ``ancova_set`` (also every covariate
+        observed). In the completers population, subjects not observed at every post-baseline
+        visit of the endpoint count as not followed up.
+    """
+    spec = trial.spec
+    if spec.visits.baseline is None:
+        raise TrialkitError("the subject flow needs a baseline visit: set `visits.baseline`.")
+    chosen = spec.analysis.populations if populations is None else tuple(Population(p) for p in populations)
+    subjects = trial.subjects.reset_index(drop=True)
+    ids = subjects["subject"].astype(str).to_numpy()
+    arm = subjects["arm"].astype(str).to_numpy()
+    covs = list(spec.analysis.covariates)
+    cov_ok = subjects[covs].notna().all(axis=1).to_numpy() if covs else np.ones(len(ids), bool)
+    d = trial.data
+    values = d.pivot_table(index="subject", columns=["endpoint", "visit"], values="value",
+                           observed=False, dropna=False, aggfunc="first")
+    values.index = values.index.astype(str)
+    values = values.reindex(ids)
+    n_rand = randomised(trial)
+    post = spec.visits.post_baseline
+    rows = []
+    for population in chosen:
+        for ep in spec.endpoints:
+            base = values[(ep.id, spec.visits.baseline)].to_numpy(dtype="float64")
+            follow = {v: values[(ep.id, v)].to_numpy(dtype="float64") for v in post}
+            keep = np.ones(len(ids), bool)
+            if population is Population.COMPLETERS:
+                keep = np.logical_and.reduce([~np.isnan(follow[v]) for v in post])
+            for v in post:
+                seen = ~np.isnan(follow[v]) & keep
+                change = seen & ~np.isnan(base)
+                for a in trial.arms:
+                    in_arm = arm == a
+                    n_seen = int((seen & in_arm).sum())
+                    rows.append({"population": population.value, "endpoint": ep.id, "visit": v, "arm": a,
+                                 "randomised": n_rand[a], "followed_up": n_seen,
+                                 "missing_followup": n_rand[a] - n_seen,
+                                 "with_change": int((change & in_arm).sum()),
+                                 "ancova_set": int((change & cov_ok & in_arm).sum())})
+    return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+
+
+def _arms_of(trial: Trial) -> dict[str, tuple[str, str | None]]:
+    """contrast text -> (treatment arm, control arm or None for a within-arm row)."""
+    out: dict[str, tuple[str, str | None]] = {a: (a, None) for a in trial.arms}
+    out.update({f"{a} - {trial.control}": (a, trial.control) for a in trial.arms[1:]})
+    return out
+
+
+def _n(value) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
+
+
+def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> None:
+    """Raise :class:`InconsistentCounts` unless every N per arm agrees.
+
+    Checks: Table 1 ``n + n_missing`` equals the randomised count of its arm for every row, and
+    Table 1 has every arm; every results row's ``n_treatment`` / ``n_control`` equals the analysed
+    count of its arm in ``flow`` (the ANCOVA set for ``ancova``, ``ancova_lsmean`` and
+    ``hedges_g_ancova``; the change set for the change-score, within-arm and responder analyses;
+    at most the randomised count for analyses this check does not know); ``results.counts`` (when
+    present) has the same randomised and change-set counts; and the responder sweep's counts equal
+    the change set at its visit.
+    """
+    problems: list[str] = []
+    n_rand = randomised(trial)
+    t1 = results.table1
+    if not t1.empty:
+        missing_arms = [a for a in trial.arms if a not in set(t1["arm"].astype(str))]
+        if missing_arms:
+            problems.append(f"Table 1 has no column for arm(s) {missing_arms!r}")
+        for r in t1.itertuples(index=False):
+            a = str(r.arm)
+            total = int(r.n) + int(r.n_missing)
+            if a not in n_rand:
+                problems.append(f"Table 1 {r.variable!r}: arm {a!r} is not an arm of the trial")
+            elif total != n_rand[a]:
+                problems.append(f"Table 1 {r.variable!r}, {a}: n + missing = {total}, "
+                                f"randomised = {n_rand[a]}")
+    keyed = {(r.population, r.endpoint, r.visit, r.arm): r for r in flow.itertuples(index=False)}
+    arms_of = _arms_of(trial)
+    for r in results.table.itertuples(index=False):
+        where = f"{r.analysis} {r.endpoint} {r.visit} {r.contrast!r} ({r.population})"
+        if r.contrast not in arms_of:
+            problems.append(f"{where}: the contrast names no arm of the trial")
+            continue
+        treated, control = arms_of[r.contrast]
+        for arm, n in ((treated, _n(r.n_treatment)), (control, _n(r.n_control))):
+            if arm is None:
+                continue
+            step = keyed.get((r.population, r.endpoint, r.visit, arm))
+            if step is None:
+                problems.append(f"{where}: no such endpoint, visit or population in the flow")
+                break
+            if r.analysis in _ANCOVA_SET:
+                expected, label = step.ancova_set, "ANCOVA set"
+            elif r.analysis in _CHANGE_SET:
+                expected, label = step.with_change, "with baseline and follow-up"
+            else:
+                if n is None or n > step.randomised:
+                    problems.append(f"{where}: n {arm} = {n}, randomised = {step.randomised}")
+                continue
+            if n != expected:
+                problems.append(f"{where}: n {arm} = {n}, flow {label} = {expected}")
+    counts = getattr(results, "counts", None)  # analyze's own subject counts, when it reports them
+    if isinstance(counts, pd.DataFrame) and not counts.empty \
+            and {"n_randomised", "n_with_change"} <= set(counts.columns):
+        for r in counts.itertuples(index=False):
+            step = keyed.get((r.population, r.endpoint, r.visit, r.arm))
+            if step is None:
+                problems.append(f"results.counts {r.endpoint} {r.visit} {r.arm!r} ({r.population}): not in the flow")
+            elif (int(r.n_randomised), int(r.n_with_change)) != (step.randomised, step.with_change):
+                problems.append(f"results.counts {r.endpoint} {r.visit} {r.arm} ({r.population}): randomised "
+                                f"{int(r.n_randomised)}, with change {int(r.n_with_change)}; flow {step.randomised}, "
+                                f"{step.with_change}")
+    sweep = results.responder_sweep
+    if not sweep.empty and {"n_treatment", "n_control", "contrast"} <= set(sweep.columns):
+        distinct = sweep.drop_duplicates(["endpoint", "visit", "contrast", "n_treatment", "n_control"])
+        for r in distinct.itertuples(index=False):
+            treated, control = arms_of.get(r.contrast, (None, None))
+            for arm, n in ((treated, _n(r.n_treatment)), (control, _n(r.n_control))):
+                step = keyed.get(("fas", r.endpoint, r.visit, arm))
+                if arm is None or step is None or n != step.with_change:
+                    problems.append(f"responder sweep {r.endpoint} {r.visit} {r.contrast!r}: n {arm} = {n}, "
+                                    f"flow = {None if step is None else step.with_change}")
+    if problems:
+        raise InconsistentCounts(problems)

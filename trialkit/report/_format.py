@@ -1,0 +1,104 @@
+"""How numbers are shown in a report: one function per kind of number, and nothing else rounds.
+
+Every number in the report's tables goes through :func:`format_number` (or :func:`format_p`,
+which uses it), so a test can check each cell against the results table at the precision shown.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["MISSING", "decimals_for", "format_ci", "format_count", "format_number", "format_p"]
+
+#: shown for a number that is not there (an analysis not defining it, a summary needing more values)
+MISSING = "–"
+#: smallest p-value shown as a number; smaller ones read "< 0.001"
+P_FLOOR = 0.001
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(np.isnan(float(value)))
+    except (TypeError, ValueError):
+        return True
+
+
+def format_number(value, decimals: int | None = None) -> str:
+    """``value`` with ``decimals`` digits after the point, or 4 significant digits when None.
+
+    Missing values (None, NaN, pandas NA) read :data:`MISSING`. Negative numbers keep an ASCII
+    minus so that copied text stays a number; ``-0.00`` is shown as ``0.00``.
+
+    >>> format_number(-2.448742, 2)
+    '-2.45'
+    >>> format_number(-0.0004, 3)
+    '0.000'
+    >>> format_number(0.0512345)
+    '0.05123'
+    >>> format_number(float("nan"), 2)
+    '–'
+    """
+    if _is_missing(value):
+        return MISSING
+    v = float(value)
+    if math.isinf(v):
+        return "∞" if v > 0 else "-∞"
+    if decimals is None:
+        text = f"{v:.4g}"
+        if "e" in text:  # keep plain notation for readers: 12345.6 -> 12346, 0.00001234 -> 1.234e-05
+            text = f"{v:.0f}" if abs(v) >= 1 else text
+    else:
+        text = f"{v:.{decimals}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text
+
+
+def format_p(p) -> str:
+    """A p-value with 3 decimals, or ``< 0.001``.
+
+    >>> format_p(0.01772), format_p(0.00004)
+    ('0.018', '< 0.001')
+    """
+    if _is_missing(p):
+        return MISSING
+    return f"< {P_FLOOR:.3f}" if float(p) < P_FLOOR else format_number(p, 3)
+
+
+def format_ci(low, high, decimals: int | None) -> str:
+    """A confidence interval as ``low to high`` (a dash would read as a minus).
+
+    >>> format_ci(-4.44819, -0.449294, 2)
+    '-4.45 to -0.45'
+    """
+    if _is_missing(low) and _is_missing(high):
+        return MISSING
+    return f"{format_number(low, decimals)} to {format_number(high, decimals)}"
+
+
+def format_count(value) -> str:
+    """A count of subjects."""
+    return MISSING if _is_missing(value) else str(int(value))
+
+
+def decimals_for(values) -> int:
+    """Digits after the point for an endpoint, from the spread of its values.
+
+    Three significant digits of the standard deviation (an SD of 3.3 points gives 2 decimals,
+    40 minutes 1, 0.07 mmol/L 3), clipped to 0–3. Falls back to 2 when the spread is unknown.
+
+    >>> decimals_for([14.0, 17.0, 20.0]), decimals_for([300.0, 340.0, 380.0]), decimals_for([0.75, 0.82, 0.9])
+    (2, 1, 3)
+    """
+    x = np.asarray(values, dtype="float64")
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return 2
+    sd = float(x.std(ddof=1))
+    if not sd > 0:
+        return 2
+    return int(min(3, max(0, 2 - math.floor(math.log10(sd)))))

@@ -1,0 +1,242 @@
+"""``report``: one self-contained HTML page and a PDF of it, from one template."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trialkit._errors import TrialkitError
+from trialkit.analysis import Results
+from trialkit.report._flow import check_consistency, flow_counts, randomised
+from trialkit.report._format import format_count
+from trialkit.report._methods import methods_paragraphs, provenance
+from trialkit.report._tables import build_tables, effect_name, reproduction_rows
+from trialkit.spec import Population
+from trialkit.trial import Trial
+
+__all__ = ["render_html", "report", "write_pdf"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+HTML_NAME, PDF_NAME, XLSX_NAME = "report.html", "report.pdf", "results.xlsx"
+
+
+def _timestamp(generated: datetime | str | None) -> str:
+    """ISO 8601 time in UTC to the second; ``generated`` fixes it (for reproducible output)."""
+    if generated is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        when = (datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit()
+                else datetime.now(timezone.utc))
+    elif isinstance(generated, str):
+        try:
+            when = datetime.fromisoformat(generated)
+        except ValueError:
+            raise TrialkitError(f"`generated` must be an ISO 8601 date-time; got {generated!r}.") from None
+    elif isinstance(generated, datetime):
+        when = generated
+    else:
+        raise TrialkitError(f"`generated` must be a datetime or an ISO 8601 string; got {type(generated).__name__}.")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _check_reproduction(table: Any) -> pd.DataFrame | None:
+    if table is None:
+        return None
+    if not isinstance(table, pd.DataFrame):
+        raise TrialkitError(f"`reproduction` must be a DataFrame with one row per outcome and a `verdict` "
+                            f"column; got {type(table).__name__}.")
+    if "verdict" not in table.columns:
+        raise TrialkitError("`reproduction` must have a `verdict` column (one row per outcome); got columns "
+                            f"{', '.join(map(str, table.columns))}.")
+    return table
+
+
+def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
+    fas = flow.loc[flow["population"] == Population.FAS.value]
+    if fas.empty:  # the spec asked only for completers: the diagram shows them
+        fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
+    spec = trial.spec
+    primary = fas.loc[fas["endpoint"] == spec.primary_endpoint.id]
+    arms = []
+    for a in trial.arms:
+        part = primary.loc[primary["arm"] == a]
+        arms.append({"arm": a, "randomised": int(part["randomised"].iloc[0]),
+                     "by_visit": {r.visit: r._asdict() for r in part.itertuples(index=False)}})
+    labels = {e.id: e.label for e in spec.endpoints}
+    rows = []
+    for (endpoint, visit), part in fas.groupby(["endpoint", "visit"], sort=False):
+        by_arm = {r.arm: r for r in part.itertuples(index=False)}
+        rows.append({"endpoint": endpoint, "visit": visit, "label": labels[endpoint],
+                     "cells": [{"arm": a, "followed_up": format_count(by_arm[a].followed_up),
+                                "with_change": format_count(by_arm[a].with_change),
+                                "ancova_set": format_count(by_arm[a].ancova_set)} for a in trial.arms]})
+    show_change = bool((fas["with_change"] != fas["ancova_set"]).any())
+    return {"arms": arms, "visits": list(spec.visits.post_baseline), "rows": rows, "show_change": show_change}
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render_html(trial: Trial, results: Results, *, reproduction: pd.DataFrame | None = None,
+                command: str | None = None, generated: datetime | str | None = None) -> str:
+    """The report as one self-contained HTML document (text), after the consistency check.
+
+    Parameters and errors as :func:`report`; nothing is written.
+    """
+    from trialkit.report._figures import change_figures, forest_figure, means_figures
+
+    if not isinstance(trial, Trial):
+        raise TrialkitError(f"`trial` must be a trialkit.Trial; got {type(trial).__name__}.")
+    if not isinstance(results, Results):
+        raise TrialkitError(f"`results` must be trialkit.Results from `analyze`; got {type(results).__name__}.")
+    if command is not None and not isinstance(command, str):
+        raise TrialkitError(f"`command` must be text; got {type(command).__name__}.")
+    reproduction = _check_reproduction(reproduction)
+    spec = trial.spec
+    populations = [Population(p) for p in results.provenance.get("populations", [])] or None
+    flow = flow_counts(trial, populations)
+    check_consistency(trial, results, flow)
+
+    n_rand = randomised(trial)
+    tables = build_tables(trial, results, n_rand)
+    level = f"{100 * (1 - results.alpha):g}%"
+    primary = spec.primary_endpoint
+    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    figures = [*means_figures(trial, results.alpha), *change_figures(trial)]
+    forest = forest_figure(trial, results)
+    if forest is not None:
+        figures.append(forest)
+    repro = None
+    if reproduction is not None:
+        columns, rows, counts = reproduction_rows(reproduction)
+        repro = {"columns": columns, "rows": rows, "counts": counts}
+    context = {
+        "study": {
+            "id": spec.study.id, "title": spec.study.title, "level": level,
+            "n_total": sum(n_rand.values()), "n_endpoints": len(spec.endpoints),
+            "visits": list(spec.visits.order), "baseline": spec.visits.baseline,
+            "primary_visit": spec.visits.primary, "primary": primary,
+            "primary_effect": effect_name(primary),
+            "secondary": [e for e in spec.endpoints if not e.primary],
+            "covariates": list(spec.analysis.covariates),
+        },
+        "many_contrasts": len(contrasts) > 1,
+        "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
+        "flow": _flow_view(trial, flow),
+        "tables": tables,
+        "figures": figures,
+        "reproduction": repro,
+        "methods": methods_paragraphs(trial, results),
+        "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def write_pdf(html: str, target: Path) -> Path:
+    """Typeset ``html`` with WeasyPrint (print CSS: A4, running header, page numbers) into ``target``.
+
+    Every URL is refused: the page is self-contained, and a reference that slipped in must not be
+    fetched while printing.
+    """
+    import weasyprint
+
+    def refuse(url: str, *args, **kwargs):
+        raise ValueError(f"the report does not load external resources: {url}")
+
+    doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=refuse)
+    doc.write_pdf(target)
+    return target
+
+
+def report(trial: Trial, results: Results, out_dir: str | Path, *, reproduction: pd.DataFrame | None = None,
+           command: str | None = None, generated: datetime | str | None = None, pdf: bool = True,
+           xlsx: bool = False) -> tuple[Path, Path]:
+    """Write ``report.html`` (self-contained) and ``report.pdf`` (the same HTML, typeset) into ``out_dir``.
+
+    Parameters
+    ----------
+    trial : Trial
+        The loaded trial the results were computed from.
+    results : Results
+        ``trialkit.analyze(trial)``.
+    out_dir : str or Path
+        Folder to write into (created when missing).
+    reproduction : DataFrame, optional
+        A reproduction table, one row per outcome with a ``verdict`` column; shown as its own section.
+    command : str, optional
+        The command that made the report, recorded in its provenance.
+    generated : datetime or str, optional
+        Time stamp shown in the report (default: now, or ``SOURCE_DATE_EPOCH`` when set). With the
+        same inputs and time stamp the HTML is byte-identical.
+    pdf : bool
+        Also write the PDF (default). Without it the PDF is not written (one already in ``out_dir``
+        is left as it is).
+    xlsx : bool
+        Also write ``results.xlsx``: the results tables, with text cells that a spreadsheet would run
+        as formulas neutralised.
+
+    Returns
+    -------
+    (Path, Path)
+        The HTML and PDF paths.
+
+    Raises
+    ------
+    TrialkitError
+        Bad arguments, or :class:`~trialkit.report.InconsistentCounts` when the N per arm differs
+        between the flow diagram, Table 1 and an analysis. Nothing is written then.
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> from trialkit.report import report
+    >>> trial = tk.load("data/synthetic/abbasi2012/study.toml")  # doctest: +SKIP
+    >>> html, pdf = report(trial, tk.analyze(trial), "reports/abbasi2012")  # doctest: +SKIP
+    """
+    html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise TrialkitError(f"`out_dir` {str(out)!r} exists and is not a folder.")
+    out.mkdir(parents=True, exist_ok=True)
+    html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
+    pending: list[tuple[Path, Path]] = []
+    try:
+        for target, write in ((html_path, lambda p: p.write_text(html, encoding="utf-8", newline="\n")),
+                              (pdf_path, (lambda p: write_pdf(html, p)) if pdf else None),
+                              (out / XLSX_NAME, (lambda p: _write_xlsx(results, reproduction, p)) if xlsx else None)):
+            if write is None:
+                continue
+            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")
+            os.close(fd)
+            pending.append((Path(tmp), target))
+            write(Path(tmp))
+        mode = 0o666 & ~_umask()
+        for tmp, target in pending:  # every file is complete: put them in place together
+            os.chmod(tmp, mode)
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in pending:
+            tmp.unlink(missing_ok=True)
+    return html_path, pdf_path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_xlsx(results: Results, reproduction: pd.DataFrame | None, target: Path) -> None:
+    from trialkit.report._xlsx import write_xlsx
+
+    write_xlsx(results, target, reproduction=reproduction)

@@ -1,0 +1,347 @@
+"""The report's tables as plain rows of display text, built from ``Results`` and the flow counts.
+
+Each builder returns dicts of already formatted strings (numbers through :mod:`._format`) plus the
+keys that tie a row back to the results table (``endpoint``, ``contrast``, ``analysis``), which the
+template writes as ``data-*`` attributes. Text from the spec or data is left as it is here: the
+template engine escapes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from trialkit.analysis import Results
+from trialkit.report._format import MISSING, decimals_for, format_ci, format_count, format_number, format_p
+from trialkit.spec import Endpoint
+from trialkit.trial import Trial
+
+__all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals"]
+
+#: how each analysis id is named in the report (registry; ids from docs/analyses.md)
+ANALYSIS_NAMES = {
+    "ancova": "ANCOVA: difference in LS means",
+    "ancova_lsmean": "ANCOVA: LS mean",
+    "welch_change": "Welch t-test on change",
+    "student_change": "Student t-test on change",
+    "mann_whitney_change": "Mann–Whitney on change (Hodges–Lehmann shift)",
+    "paired_within": "Paired t-test, change within arm",
+    "wilcoxon_within": "Wilcoxon signed-rank, change within arm (pseudo-median)",
+    "hedges_g": "Hedges' g of change",
+    "hedges_g_ancova": "Hedges' g adjusted for baseline (ANCOVA)",
+    "responder_rate": "Responder rate (Wilson CI)",
+    "responder_rd": "Responder risk difference (Newcombe CI)",
+    "responder_rr": "Responder risk ratio",
+    "responder_or": "Responder odds ratio (Woolf CI)",
+    "responder_nnt": "Number needed to treat",
+}
+#: supportive analyses of the primary endpoint, in the order shown
+SUPPORTIVE = ("welch_change", "student_change", "mann_whitney_change", "hedges_g_ancova", "hedges_g")
+EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
+P_ADJUST_NAMES = {"holm": "Holm", "hochberg": "Hochberg", "bonferroni": "Bonferroni",
+                  "bh": "Benjamini–Hochberg", "fixed_sequence": "fixed sequence", "none": "none"}
+
+
+@dataclass
+class Tables:
+    """Every table of the report as display rows."""
+
+    arms: list[dict] = field(default_factory=list)
+    table1: list[dict] = field(default_factory=list)
+    table1_has_smd: bool = False
+    primary_lsmeans: list[dict] = field(default_factory=list)
+    primary_differences: list[dict] = field(default_factory=list)
+    primary_supportive: list[dict] = field(default_factory=list)
+    primary_within: list[dict] = field(default_factory=list)
+    secondary: list[dict] = field(default_factory=list)
+    other_visits: list[dict] = field(default_factory=list)
+    other_populations: list[dict] = field(default_factory=list)
+    responder_rates: list[dict] = field(default_factory=list)
+    responders: list[dict] = field(default_factory=list)
+    sweep: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    headline: list[dict] = field(default_factory=list)
+
+
+def endpoint_decimals(trial: Trial) -> dict[str, int]:
+    """Decimals per endpoint, from the spread of its baseline values (all values if no baseline)."""
+    d = trial.data
+    spec = trial.spec
+    out = {}
+    for ep in spec.endpoints:
+        sel = d["endpoint"] == ep.id
+        if spec.visits.baseline is not None:
+            sel &= d["visit"] == spec.visits.baseline
+        values = d.loc[sel.to_numpy(), "value"].to_numpy(dtype="float64")
+        if ep.scale == "log":
+            values = np.log(values[values > 0])
+            out[ep.id] = max(decimals_for(np.exp(values)), 1)
+        else:
+            out[ep.id] = decimals_for(values)
+    return out
+
+
+def _is_ratio(ep: Endpoint, analysis: str) -> bool:
+    return ep.scale == "log" and analysis in {"ancova", "welch_change", "student_change", "mann_whitney_change"}
+
+
+def effect_name(ep: Endpoint) -> str:
+    return "ratio of geometric LS means" if ep.scale == "log" else "difference in LS means"
+
+
+def _estimate_row(r, ep: Endpoint, decimals: int) -> dict:
+    """Display cells of one results row (estimate, CI, p, adjusted p, n)."""
+    ratio = _is_ratio(ep, r.analysis)
+    standardised = r.analysis.startswith("hedges_g")
+    d = EFFECT_DECIMALS if ratio or standardised else decimals
+    return {
+        "endpoint": r.endpoint, "visit": r.visit, "analysis": r.analysis, "contrast": r.contrast,
+        "population": r.population, "label": ep.label, "unit": ep.unit,
+        "name": ANALYSIS_NAMES.get(r.analysis, r.analysis),
+        "measure": "ratio" if ratio else ("SD units" if standardised else ep.unit),
+        "estimate": format_number(r.estimate, d), "ci": format_ci(r.ci_low, r.ci_high, d),
+        "p": format_p(r.p_value), "p_adjusted": format_p(r.p_adjusted),
+        "n_treatment": format_count(r.n_treatment), "n_control": format_count(r.n_control),
+        "decimals": d,
+    }
+
+
+def _rows(t: pd.DataFrame, **equal) -> pd.DataFrame:
+    sel = np.ones(len(t), bool)
+    for k, v in equal.items():
+        sel &= (t[k] == v).to_numpy()
+    return t.loc[sel]
+
+
+def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
+    t1 = results.table1
+    if t1.empty:
+        return []
+    smd = results.smd
+    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    rows = []
+    for variable, part in t1.groupby("variable", sort=False):
+        label = str(part["label"].iloc[0])
+        smd_cells = []
+        for c in contrasts:
+            hit = smd.loc[(smd["variable"] == variable) & (smd["contrast"] == c), "smd"] if not smd.empty else []
+            smd_cells.append(format_number(hit.iloc[0], EFFECT_DECIMALS) if len(hit) else MISSING)
+        by_arm = {a: part.loc[part["arm"] == a] for a in trial.arms}
+        missing = {a: int(by_arm[a]["n_missing"].iloc[0]) if len(by_arm[a]) else 0 for a in trial.arms}
+        numeric = part["level"].isna().all() or (part["level"].astype(str) == "nan").all()
+        if numeric:  # one decimal fewer than the endpoint tables (summaries, not estimates)
+            d = dec.get(variable)
+            if d is None and variable in trial.subjects.columns:
+                d = decimals_for(pd.to_numeric(trial.subjects[variable], errors="coerce"))
+            d = max(0, (2 if d is None else d) - 1)
+            cells = []
+            for a in trial.arms:
+                r = by_arm[a]
+                if r.empty:
+                    cells.append(MISSING)
+                    continue
+                r = r.iloc[0]
+                cells.append(f"{format_number(r['mean'], d)} ({format_number(r['sd'], d)})")
+            rows.append({"variable": variable, "label": label, "kind": "mean (SD)", "cells": cells,
+                         "smd": smd_cells, "level": False,
+                         "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                         "has_missing": any(missing.values())})
+        else:
+            rows.append({"variable": variable, "label": label, "kind": "n (%)", "cells": ["" for _ in trial.arms],
+                         "smd": smd_cells, "level": False,
+                         "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                         "has_missing": any(missing.values())})
+            levels = list(dict.fromkeys(part["level"].astype(str)))
+            for level in levels:
+                cells = []
+                for a in trial.arms:
+                    r = by_arm[a].loc[by_arm[a]["level"].astype(str) == level]
+                    if r.empty:
+                        cells.append(MISSING)
+                        continue
+                    r = r.iloc[0]
+                    cells.append(f"{format_count(r['count'])} ({format_number(r['percent'], 1)}%)")
+                rows.append({"variable": variable, "label": level, "kind": "", "cells": cells,
+                             "smd": ["" for _ in contrasts], "level": True, "n": [], "has_missing": False})
+    return rows
+
+
+RESPONDER_MEASURES = (("responder_rd", "Risk difference", 2), ("responder_rr", "Risk ratio", 2),
+                      ("responder_or", "Odds ratio", 2), ("responder_nnt", "Number needed to treat", 1))
+
+
+def responder_rule(ep: Endpoint) -> str:
+    th = ep.responder_change
+    return f"change {'≤' if th < 0 else '≥'} {format_number(th)} {ep.unit}".strip()
+
+
+def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]:
+    """Rates per arm (n/N, %, Wilson CI in %) and contrasts (RD, RR, OR, NNT) at the primary visit."""
+    spec = trial.spec
+    t = _rows(results.table, visit=spec.visits.primary, population="fas")
+    rates, contrasts = [], []
+    for ep in spec.endpoints:
+        if ep.responder_change is None:
+            continue
+        rule = responder_rule(ep)
+        for a in trial.arms:
+            r = _rows(t, endpoint=ep.id, analysis="responder_rate", contrast=a)
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            n = int(r["n_treatment"])
+            x = int(round(float(r["estimate"]) * n))
+            rates.append({"endpoint": ep.id, "label": ep.label, "rule": rule, "arm": a, "contrast": a,
+                          "responders": f"{x}/{n}", "percent": format_number(100 * float(r["estimate"]), 1),
+                          "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1)})
+        for a in trial.arms[1:]:
+            contrast = f"{a} - {trial.control}"
+            for kind, name, d in RESPONDER_MEASURES:
+                r = _rows(t, endpoint=ep.id, analysis=kind, contrast=contrast)
+                if r.empty:
+                    continue
+                r = r.iloc[0]
+                contrasts.append({"endpoint": ep.id, "label": ep.label, "rule": rule, "contrast": contrast,
+                                  "analysis": kind, "name": name, "estimate": format_number(r["estimate"], d),
+                                  "ci": format_ci(r["ci_low"], r["ci_high"], d), "p": format_p(r["p_value"])})
+    return rates, contrasts
+
+
+def _sweep(trial: Trial, results: Results) -> list[dict]:
+    sw = results.responder_sweep
+    if sw.empty:
+        return []
+    labels = {e.id: e for e in trial.spec.endpoints}
+    rd = sw.loc[sw["analysis"] == "responder_rd"]
+    rows = []
+    for r in rd.itertuples(index=False):
+        ep = labels.get(r.endpoint)
+        rows.append({"endpoint": r.endpoint, "label": ep.label if ep else r.endpoint, "contrast": r.contrast,
+                     "threshold": format_number(r.threshold), "unit": ep.unit if ep else "",
+                     "treatment": f"{format_count(r.responders_treatment)}/{format_count(r.n_treatment)}",
+                     "control": f"{format_count(r.responders_control)}/{format_count(r.n_control)}",
+                     "rd": format_number(r.estimate, 2), "ci": format_ci(r.ci_low, r.ci_high, 2),
+                     "p": format_p(r.p_value)})
+    return rows
+
+
+def _failures(trial: Trial, results: Results) -> list[dict]:
+    labels = {e.id: e.label for e in trial.spec.endpoints}
+    return [{"endpoint": labels.get(r.endpoint, r.endpoint), "visit": r.visit,
+             "analysis": ANALYSIS_NAMES.get(r.analysis, r.analysis), "contrast": r.contrast,
+             "population": r.population, "term": r.term, "message": r.message}
+            for r in results.failures.itertuples(index=False)]
+
+
+def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tables:
+    """Every table of the report, formatted for display."""
+    spec = trial.spec
+    dec = endpoint_decimals(trial)
+    t = results.table
+    primary, visit = spec.primary_endpoint, spec.visits.primary
+    out = Tables()
+    out.arms = [{"arm": a, "n": n_rand[a], "control": a == trial.control} for a in trial.arms]
+    out.table1 = _table1(trial, results, dec)
+    out.table1_has_smd = not results.smd.empty
+
+    fas = _rows(t, population="fas")
+    at = _rows(fas, visit=visit)
+    for a in trial.arms:
+        r = _rows(at, endpoint=primary.id, analysis="ancova_lsmean", contrast=a)
+        if not r.empty:
+            out.primary_lsmeans.append(_estimate_row(next(r.itertuples(index=False)), primary, dec[primary.id]))
+    for r in _rows(at, endpoint=primary.id, analysis="ancova").itertuples(index=False):
+        row = _estimate_row(r, primary, dec[primary.id])
+        row["statistic"] = format_number(r.statistic, 2)
+        row["df"] = format_number(r.df, 0 if float(r.df).is_integer() else 1)
+        out.primary_differences.append(row)
+        out.headline.append(row)
+    for kind in SUPPORTIVE:
+        for r in _rows(at, endpoint=primary.id, analysis=kind).itertuples(index=False):
+            out.primary_supportive.append(_estimate_row(r, primary, dec[primary.id]))
+    for a in trial.arms:
+        for r in _rows(at, endpoint=primary.id, analysis="paired_within", contrast=a).itertuples(index=False):
+            row = _estimate_row(r, primary, dec[primary.id])
+            if primary.scale == "log":
+                row["estimate"] = format_number(r.estimate, EFFECT_DECIMALS)
+                row["ci"] = format_ci(r.ci_low, r.ci_high, EFFECT_DECIMALS)
+                row["measure"] = "fold change"
+            out.primary_within.append(row)
+
+    ancova = _rows(fas, analysis="ancova")
+    for ep in spec.endpoints:
+        if ep.primary:
+            continue
+        for r in _rows(ancova, endpoint=ep.id, visit=visit).itertuples(index=False):
+            out.secondary.append(_estimate_row(r, ep, dec[ep.id]))
+    for v in spec.visits.post_baseline:
+        if v == visit:
+            continue
+        for ep in spec.endpoints:
+            for r in _rows(ancova, endpoint=ep.id, visit=v).itertuples(index=False):
+                out.other_visits.append(_estimate_row(r, ep, dec[ep.id]))
+    others = t.loc[(t["population"] != "fas").to_numpy() & (t["analysis"] == "ancova").to_numpy()]
+    for ep in spec.endpoints:
+        for r in _rows(others, endpoint=ep.id).itertuples(index=False):
+            out.other_populations.append(_estimate_row(r, ep, dec[ep.id]))
+    out.responder_rates, out.responders = _responders(trial, results)
+    out.sweep = _sweep(trial, results)
+    out.failures = _failures(trial, results)
+    return out
+
+
+#: the columns of ``trialkit.reproduce`` tables a reader needs, with their headers
+REPRODUCTION_DISPLAY = {"outcome": "Outcome", "p_published": "Published p", "direction_published": "Direction",
+                        "p_recomputed": "Recomputed p", "p_ancova": "ANCOVA p", "survives_holm": "Holm",
+                        "survives_bh": "BH", "verdict": "Verdict", "flags": "Flags"}
+
+
+def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[str, int]]:
+    """Columns, display rows and verdict counts of a reproduction table (one row per outcome).
+
+    A table with the columns of ``trialkit.reproduce`` is shown through
+    :data:`REPRODUCTION_DISPLAY` (the full table is in reproduction.csv); any other table whole.
+    """
+    headers = None
+    if set(REPRODUCTION_DISPLAY) <= set(map(str, table.columns)):
+        table = table[list(REPRODUCTION_DISPLAY)]
+        headers = list(REPRODUCTION_DISPLAY.values())
+    columns = [str(c) for c in table.columns]
+    rows = []
+    verdict_at = columns.index("verdict") if "verdict" in columns else None
+    for rec in table.itertuples(index=False, name=None):
+        cells = []
+        for col, v in zip(columns, rec):
+            if isinstance(v, (bool, np.bool_)):
+                text = "yes" if v else "no"
+            elif isinstance(v, (int, np.integer)):
+                text = str(int(v))
+            elif isinstance(v, (float, np.floating)) or v is None or v is pd.NA:
+                text = format_number(v)
+            else:
+                text = str(v)
+            cells.append({"text": text, "verdict": col == "verdict"})
+        verdict = "" if verdict_at is None else str(rec[verdict_at])
+        rows.append({"cells": cells, "status": _verdict_class(verdict)})
+    counts: dict[str, int] = {}
+    if "verdict" in columns:
+        for v in table["verdict"].astype(str):
+            counts[v] = counts.get(v, 0) + 1
+    return headers or columns, rows, counts
+
+
+_GOOD = {"match", "matches", "reproduced", "ok", "pass", "passed", "agree", "agrees", "consistent"}
+_BAD = {"mismatch", "differs", "different", "fail", "failed", "not reproduced", "not reproducible",
+        "inconsistent", "discrepant"}
+
+
+def _verdict_class(verdict: str) -> str:
+    """A CSS class from a fixed set (never the verdict text itself)."""
+    v = verdict.strip().lower()
+    if v in _GOOD:
+        return "good"
+    if v in _BAD:
+        return "bad"
+    return "other"
