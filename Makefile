@@ -16,13 +16,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/trialkit validate $(SPEC)
-	$(BIN)/trialkit summary $(SPEC) --out $(OUT)
+	scripts/system-deps.sh
 	$(BIN)/trialkit analyze $(SPEC) --out $(OUT)
-	$(BIN)/trialkit reproduce abbasi2012 --out $(OUT)
 	$(BIN)/trialkit report $(SPEC) --out $(OUT) --published abbasi2012
 
 test: $(VENV)/.installed
+	scripts/system-deps.sh --browser
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed
