@@ -1,9 +1,10 @@
-"""Calibrated reconstruction: moment matching, test inversion, and the calibrated abbasi2012 bundle.
+"""Calibrated reconstruction: targets from the published file and the calibrated abbasi2012 bundle.
 
-Tolerances: continuous moments and p-values 1e-10 relative (the construction is exact up to
-floating point; the written files keep 14 significant digits, about 1e-12 in p); integer scales
-within the granularity of n integers (mean 1/(2n), variance 1/(n - 1); see match_moments_integer)
-and the ISI p to the published rounding (0.006 = [0.0055, 0.0065]).
+Tolerances: p-values 1e-10 relative (the construction is exact up to floating point; the written
+files keep 14 significant digits, about 1e-12 in p); integer scales within the granularity of n
+integers (see tests/test_moment_matching.py) and the ISI p to the published rounding
+(0.006 = [0.0055, 0.0065]). Moment matching and the inversion of Student's t are tested in
+tests/test_moment_matching.py and tests/test_implied_effect.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import math
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,9 +25,7 @@ import trialkit as tk
 from trialkit._errors import TrialkitError
 from trialkit.analysis.ttests import two_sample_t
 from trialkit.reproduce.published import parse_published, read_published
-from trialkit.reproduce.reconstruct import (ASSUMED_TEST, Target, calibrate_difference, change_moments,
-                                           match_moments, match_moments_integer, reconstruct,
-                                           targets_from_published)
+from trialkit.reproduce.reconstruct import ASSUMED_TEST, Target, change_moments, reconstruct, targets_from_published
 from trialkit.simulate import ArmDesign, read_design, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,98 +67,8 @@ def _changes(trial: tk.Trial, endpoint: str) -> dict[str, np.ndarray]:
     return {a: change[arm.loc[change.index] == a].to_numpy(float) for a in ("magnesium", "placebo")}
 
 
-# --- moment matching ------------------------------------------------------------------------
-
-@pytest.mark.parametrize("seed, n, mean, sd", [(1, 21, -3.6, 4.1), (2, 22, 0.0, 0.05), (3, 2, 1e4, 3.0),
-                                               (4, 500, 0.36, 0.41), (5, 43, -1e-3, 1e-4)])
-def test_match_moments_hits_target_mean_and_sd_to_1e10(seed: int, n: int, mean: float, sd: float) -> None:
-    z = np.random.default_rng(seed).lognormal(size=n)
-    x = match_moments(z, mean, sd)
-    assert abs(x.mean() - mean) <= REL * max(abs(mean), sd)
-    assert math.isclose(x.std(ddof=1), sd, rel_tol=REL)
-    assert np.array_equal(np.argsort(x, kind="stable"), np.argsort(z, kind="stable"))  # shape kept
-
-
-def test_match_moments_rejects_what_cannot_be_standardised() -> None:
-    with pytest.raises(TrialkitError, match="no spread"):
-        match_moments(np.ones(5), 0.0, 1.0)
-    with pytest.raises(TrialkitError, match="at least 2"):
-        match_moments(np.array([1.0]), 0.0, 1.0)
-    with pytest.raises(TrialkitError, match="non-finite"):
-        match_moments(np.array([1.0, np.nan, 2.0]), 0.0, 1.0)
-    with pytest.raises(TrialkitError, match="`sd`"):
-        match_moments(np.array([1.0, 2.0]), 0.0, -1.0)
-
-
-def test_match_moments_integer_is_integer_in_range_and_within_the_granularity() -> None:
-    rng = np.random.default_rng(20120104)
-    for k in range(1000):
-        n = int(rng.integers(10, 41))
-        z = rng.standard_normal(n) if k % 2 else rng.exponential(size=n)
-        mean, sd = rng.uniform(-5, 5), rng.uniform(0.8, 6)
-        res = match_moments_integer(z, mean, sd, -100, 100)
-        assert res.values.dtype == np.int64 and len(res.values) == n
-        assert abs(res.mean - mean) <= 1 / (2 * n) + 1e-12, (k, n, mean)
-        assert abs(res.sd**2 - sd**2) <= 1 / (n - 1) + 1e-12, (k, n, sd)
-        assert (res.mean, res.sd) == (res.values.mean(), res.values.std(ddof=1))
-        assert (res.target_mean, res.target_sd) == (mean, sd)
-
-
-def test_match_moments_integer_respects_per_value_bounds_like_isi_from_baseline() -> None:
-    rng = np.random.default_rng(7)
-    baseline = rng.integers(10, 25, size=21)
-    res = match_moments_integer(rng.standard_normal(21), -5.6, 4.1, -baseline, 28 - baseline)
-    follow = baseline + res.values
-    assert follow.min() >= 0 and follow.max() <= 28
-    assert abs(res.mean + 5.6) <= 1 / 42 and abs(res.sd**2 - 4.1**2) <= 1 / 20
-
-
-def test_match_moments_integer_stays_in_range_when_the_bounds_bind() -> None:
-    res = match_moments_integer(np.arange(10.0), 0.5, 5.0, 0, 1)  # SD 5 impossible within [0, 1]
-    assert set(res.values.tolist()) <= {0, 1}
-    assert res.mean == 0.5 and res.sd < 5.0  # mean reached, SD as close as the bounds allow
-    assert math.isclose(res.sd, np.sqrt(10 * 0.25 / 9))
-
-
-def test_match_moments_integer_is_deterministic_and_rejects_empty_bounds() -> None:
-    z = np.random.default_rng(3).standard_normal(23)
-    a, b = (match_moments_integer(z, 2.0, 3.0, -10, 10) for _ in range(2))
-    assert np.array_equal(a.values, b.values) and a.n_moves == b.n_moves
-    with pytest.raises(TrialkitError, match="no integer fits"):
-        match_moments_integer(z, 0.0, 1.0, 0.2, 0.8)
-
-
-# --- inverting Student's t ------------------------------------------------------------------
-
-@pytest.mark.parametrize("p", [0.37, 0.08, 0.006, 0.0005, 1e-8])
-def test_calibrated_difference_gives_the_target_p_under_student_t(p: float) -> None:
-    rng = np.random.default_rng(11)
-    cal = calibrate_difference(p, n_treatment=21, n_control=22, sd_treatment=0.9, sd_control=1.3, direction=-1)
-    x = match_moments(rng.standard_normal(21), 5.0 + cal.estimate, 0.9)
-    y = match_moments(rng.standard_normal(22), 5.0, 1.3)
-    scipy_p = stats.ttest_ind(x, y, equal_var=True).pvalue
-    assert math.isclose(scipy_p, p, rel_tol=REL) and math.isclose(two_sample_t(x, y, equal_var=True).p_value, p,
-                                                                 rel_tol=REL)
-    assert cal.estimate < 0 and cal.df == 41 and math.isclose(cal.estimate / cal.std_error, cal.statistic)
-
-
-def test_calibrate_difference_uses_the_student_quantile() -> None:
-    # qt(0.975, 18) = 2.10092204024096 (R); SE = sqrt(1/10 + 1/10) for unit SDs
-    cal = calibrate_difference(0.05, n_treatment=10, n_control=10, sd_treatment=1.0, sd_control=1.0, direction=1)
-    assert math.isclose(cal.statistic, 2.10092204024096, rel_tol=1e-12)
-    assert math.isclose(cal.estimate, 2.10092204024096 * math.sqrt(0.2), rel_tol=1e-12)
-
-
-@pytest.mark.parametrize("kwargs, match", [
-    ({"p_value": 1.0}, "p_value"), ({"p_value": 0.0}, "p_value"), ({"n_control": 1}, "n_control"),
-    ({"sd_treatment": 0.0}, "sd_treatment"), ({"direction": 0}, "direction")])
-def test_calibrate_difference_rejects_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
-    args = {"p_value": 0.05, "n_treatment": 10, "n_control": 10, "sd_treatment": 1.0, "sd_control": 1.0,
-            "direction": 1} | kwargs
-    p = args.pop("p_value")
-    with pytest.raises(TrialkitError, match=match):
-        calibrate_difference(p, **args)
-
+# --- change moments of the design (moment matching and the inversion of Student's t are tested in
+# --- tests/test_moment_matching.py and tests/test_implied_effect.py) ------------------------------
 
 def test_change_moments_follow_the_design_on_linear_and_log_scales() -> None:
     design = read_design(BUNDLE / "design.toml")
@@ -325,6 +233,7 @@ def test_analysed_subjects_are_21_men_and_22_women_as_published(bundled) -> None
 def test_docstring_examples_run() -> None:
     import doctest
 
-    import trialkit.reproduce.reconstruct as module
+    from trialkit.reproduce import moment_matching, reconstruct
 
-    assert doctest.testmod(module).failed == 0
+    for module in (reconstruct, moment_matching):
+        assert doctest.testmod(module).failed == 0

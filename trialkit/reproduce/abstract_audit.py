@@ -7,7 +7,9 @@ scale :math:`s = \\sqrt{1/n_1 + 1/n_0}` of a two-sample comparison. This module 
 implied quantities under each plausible test (each row says which), which results survive Holm and
 Benjamini–Hochberg over the family of published p-values, the design's power and minimal
 detectable effect at the analysed n, and flags (counter-intuitive direction, "marginal" claims,
-non-significant results, p-values published as bounds, survival that depends on rounding).
+non-significant results, p-values published as bounds, survival that depends on rounding). The
+inversions themselves (p ↔ t ↔ d, exact CIs, power) live in
+:mod:`~trialkit.reproduce.implied_effect` and are importable from here too.
 
 Pure functions of numbers and of a :class:`~trialkit.reproduce.published.PublishedTrial`; no
 file I/O. Reference values: ``tests/reference/abstract_audit/`` (R 4.2 ``qt``, ``pt`` with
@@ -23,10 +25,14 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
 
 from trialkit._errors import TrialkitError
 from trialkit.analysis.multiplicity import adjust_p
+from trialkit.reproduce import _noncentral_t as nct
+from trialkit.reproduce._checks import STRICT as check
+from trialkit.reproduce.implied_effect import (AssumedTest, d_from_t, d_interval, hedges_correction,
+                                               minimal_detectable_effect, p_from_t, power_two_sample, t_from_d,
+                                               t_from_p)
 from trialkit.reproduce.published import (DesignType, Direction, PublishedFlag, PublishedOutcome,
                                           PublishedTrial, PValue)
 
@@ -60,59 +66,6 @@ _ALPHA_SLACK = 1e-12
 # ---------------------------------------------------------------------------------------------
 # Registries
 
-
-class AssumedTest(str, Enum):
-    """Registry of the tests a published p-value may have come from (one row each in the audit)."""
-
-    STUDENT_END = "student_end"
-    STUDENT_CHANGE = "student_change"
-    WELCH_MIN_DF = "welch_min_df"
-    PAIRED = "paired"
-
-    @property
-    def assumption(self) -> str:
-        """What the row assumes, and what its d means."""
-        return _ASSUMPTIONS[self]
-
-    def df(self, n_treatment: int, n_control: int) -> float:
-        """Degrees of freedom of the test."""
-        if self is AssumedTest.PAIRED:
-            return float(n_treatment - 1)
-        if self is AssumedTest.WELCH_MIN_DF:
-            return float(min(n_treatment, n_control) - 1)
-        return float(n_treatment + n_control - 2)
-
-    def scale(self, n_treatment: int, n_control: int) -> float:
-        """Factor s with d = t·s: √(1/n₁ + 1/n₀) for two samples, 1/√n for paired."""
-        if self is AssumedTest.PAIRED:
-            return 1.0 / math.sqrt(n_treatment)
-        return math.sqrt(1.0 / n_treatment + 1.0 / n_control)
-
-    def pooled_df(self, n_treatment: int, n_control: int) -> float:
-        """df of the SD that standardises d (for Hedges' J): n₁+n₀−2, or n−1 for paired."""
-        if self is AssumedTest.PAIRED:
-            return float(n_treatment - 1)
-        return float(n_treatment + n_control - 2)
-
-
-_ASSUMPTIONS: dict[AssumedTest, str] = {
-    AssumedTest.STUDENT_END: (
-        "independent two-sample Student t on end-of-trial values (pooled SD), df = n1 + n0 - 2; "
-        "d = (difference of end means) / (pooled SD of end values)"),
-    AssumedTest.STUDENT_CHANGE: (
-        "independent two-sample Student t on change from baseline (pooled SD), df = n1 + n0 - 2; "
-        "d = (difference of mean changes) / (pooled SD of change). Not on the scale of the end-value d: "
-        "with equal SDs at both visits and pre-post correlation r, SD(change) = SD * sqrt(2(1 - r)), so "
-        "the end-value d is this d * sqrt(2(1 - r)), smaller than it when r > 0.5"),
-    AssumedTest.WELCH_MIN_DF: (
-        "Welch t (end or change values) at its smallest possible df, min(n1, n0) - 1 (one arm's "
-        "variance dominates); the Welch df lies between this and n1 + n0 - 2, so this row and "
-        "student_end bracket the implied t. d = difference / sqrt((s1^2 + s0^2)/2), which equals the "
-        "pooled-SD d when n1 = n0"),
-    AssumedTest.PAIRED: (
-        "paired t on within-subject differences (crossover), df = n - 1; d_z = (mean difference) / "
-        "(SD of the differences) = t / sqrt(n), not comparable with a between-subject d"),
-}
 
 _TESTS_BY_DESIGN: dict[DesignType, tuple[AssumedTest, ...]] = {
     DesignType.PARALLEL: (AssumedTest.STUDENT_END, AssumedTest.STUDENT_CHANGE, AssumedTest.WELCH_MIN_DF),
@@ -166,236 +119,6 @@ OUTCOME_COLUMNS: tuple[str, ...] = (
     "survives_holm_best_case", "p_bh", "p_bh_low", "p_bh_high", "survives_bh", "survives_bh_worst_case",
     "survives_bh_best_case", *(f.column for f in AuditFlag),
 )
-
-
-# ---------------------------------------------------------------------------------------------
-# p <-> t <-> d
-
-
-def _check_p(p: float) -> float:
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 < p <= 1:
-        raise TrialkitError(f"`p` must be a number in (0, 1]; got {p!r}.")
-    return float(p)
-
-
-def _check_df(df: float) -> float:
-    if isinstance(df, bool) or not isinstance(df, (int, float, np.floating)) or not df > 0:
-        raise TrialkitError(f"`df` must be a positive number; got {df!r}.")
-    return float(df)
-
-
-def _check_n(n: int, name: str, minimum: int = 2) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise TrialkitError(f"`{name}` must be a whole number >= {minimum}; got {n!r}.")
-    return int(n)
-
-
-def t_from_p(p: float, df: float) -> float:
-    """Absolute t statistic implied by a two-sided p-value.
-
-    Parameters
-    ----------
-    p : float
-        Two-sided p-value, in (0, 1].
-    df : float
-        Degrees of freedom of the t distribution (> 0).
-
-    Returns
-    -------
-    float
-        :math:`|t| = t_{1-p/2,\\,df}`, the upper p/2 quantile (``stats.t.isf(p / 2, df)``,
-        R ``qt(p / 2, df, lower.tail = FALSE)``), so that :func:`p_from_t` returns ``p``.
-
-    Examples
-    --------
-    >>> round(t_from_p(0.05, 10), 6)
-    2.228139
-    """
-    return float(stats.t.isf(_check_p(p) / 2, _check_df(df)))
-
-
-def p_from_t(t: float, df: float) -> float:
-    """Two-sided p-value of a t statistic: :math:`p = 2\\,P(T_{df} > |t|)`.
-
-    Examples
-    --------
-    >>> round(p_from_t(2.228138851986274, 10), 12)
-    0.05
-    """
-    return float(2 * stats.t.sf(abs(float(t)), _check_df(df)))
-
-
-def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
-    """Cohen's d implied by a two-sample t: :math:`d = t\\sqrt{1/n_1 + 1/n_0}`.
-
-    With the pooled SD :math:`s_p`, :math:`t = (\\bar x_1 - \\bar x_0)/(s_p\\sqrt{1/n_1+1/n_0})`,
-    so :math:`d = (\\bar x_1 - \\bar x_0)/s_p = t\\sqrt{1/n_1+1/n_0}` exactly.
-
-    Examples
-    --------
-    >>> round(d_from_t(2.0, 8, 8), 12)
-    1.0
-    """
-    n1, n0 = _check_n(n_treatment, "n_treatment", 1), _check_n(n_control, "n_control", 1)
-    return float(t) * math.sqrt(1.0 / n1 + 1.0 / n0)
-
-
-def t_from_d(d: float, n_treatment: int, n_control: int) -> float:
-    """Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`)."""
-    n1, n0 = _check_n(n_treatment, "n_treatment", 1), _check_n(n_control, "n_control", 1)
-    return float(d) / math.sqrt(1.0 / n1 + 1.0 / n0)
-
-
-def hedges_correction(df: float) -> float:
-    """Exact small-sample factor :math:`J(\\nu) = \\Gamma(\\nu/2) / (\\sqrt{\\nu/2}\\,\\Gamma((\\nu-1)/2))`.
-
-    Hedges (1981); g = J·d. The same J as ``trialkit.analysis.effect_size`` (docs/analyses.md).
-
-    Examples
-    --------
-    >>> round(hedges_correction(41), 6)
-    0.981576
-    """
-    df = _check_df(df)
-    if df <= 1:
-        raise TrialkitError(f"Hedges' correction needs df > 1; got {df!r}.")
-    return float(np.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / np.sqrt(df / 2))
-
-
-def _ncp_limit(t: float, df: float, target: float) -> float:
-    """The noncentrality λ with P(T'(df, λ) <= t) = target (decreasing in λ, so unique)."""
-
-    def gap(ncp: float) -> float:
-        return float(stats.nct.cdf(t, df, ncp)) - target
-
-    width = 2.0 + abs(t)
-    lo, hi = t - width, t + width
-    while gap(lo) < 0:
-        lo -= width
-        width *= 2
-    while gap(hi) > 0:
-        hi += width
-        width *= 2
-    return float(optimize.brentq(gap, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500))
-
-
-def _d_interval(t: float, df: float, scale: float, level: float) -> tuple[float, float]:
-    tail = (1 - level) / 2
-    return (_ncp_limit(t, df, 1 - tail) * scale, _ncp_limit(t, df, tail) * scale)
-
-
-def d_interval(t: float, n_treatment: int, n_control: int, *, level: float = 0.95,
-               test: AssumedTest | str = AssumedTest.STUDENT_END) -> tuple[float, float]:
-    """Exact confidence interval of the standardised difference from an observed t.
-
-    Parameters
-    ----------
-    t : float
-        Observed t statistic (signed).
-    n_treatment, n_control : int
-        Group sizes (for ``paired``, both are the number of subjects).
-    level : float
-        Confidence level in (0, 1).
-    test : AssumedTest
-        Gives df ν = ``test.df(n₁, n₀)`` and scale s = ``test.scale(n₁, n₀)``
-        (default two-sample Student: ν = n₁ + n₀ − 2, s = √(1/n₁ + 1/n₀)).
-
-    Returns
-    -------
-    (float, float)
-        :math:`(\\lambda_L s, \\lambda_U s)` with the noncentrality limits solving
-        :math:`P(T'_{\\nu,\\lambda_L} \\le t) = 1-\\alpha/2` and
-        :math:`P(T'_{\\nu,\\lambda_U} \\le t) = \\alpha/2` (inversion of the noncentral t:
-        Steiger & Fouladi 1997, as ``MBESS::ci.smd``). Matches R ``uniroot`` on
-        ``pt(t, df, ncp)`` to 1e-8 relative (tests/reference/abstract_audit/).
-
-    Examples
-    --------
-    >>> low, high = d_interval(3.301272888859443, 22, 21)
-    >>> round(low, 6), round(high, 6)
-    (0.365506, 1.637927)
-    """
-    test = _as_test(test)
-    n1, n0 = _check_n(n_treatment, "n_treatment"), _check_n(n_control, "n_control")
-    return _d_interval(float(t), test.df(n1, n0), test.scale(n1, n0), _check_level(level))
-
-
-def _as_test(test: AssumedTest | str) -> AssumedTest:
-    try:
-        return AssumedTest(test)
-    except ValueError:
-        allowed = ", ".join(repr(t.value) for t in AssumedTest)
-        raise TrialkitError(f"`test` must be one of {allowed}; got {test!r}.") from None
-
-
-def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise TrialkitError(f"`level` must be a number in (0, 1); got {level!r}.")
-    return float(level)
-
-
-def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise TrialkitError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
-    return float(alpha)
-
-
-# ---------------------------------------------------------------------------------------------
-# Power and minimal detectable effect
-
-
-def _power(effect: float, df: float, scale: float, alpha: float) -> float:
-    ncp = effect / scale
-    q = stats.t.isf(alpha / 2, df)
-    return float(stats.nct.sf(q, df, ncp) + stats.nct.cdf(-q, df, ncp))
-
-
-def _mde(df: float, scale: float, power: float, alpha: float) -> float:
-    if power <= alpha:
-        raise TrialkitError(f"`power` must exceed `alpha` ({alpha}); got {power!r}.")
-    hi = 1.0
-    while _power(hi, df, scale, alpha) < power:
-        hi *= 2
-    return float(optimize.brentq(lambda e: _power(e, df, scale, alpha) - power, 0.0, hi,
-                                 xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500))
-
-
-def power_two_sample(d: float, n_treatment: int, n_control: int, *, alpha: float = 0.05) -> float:
-    """Power of the two-sided two-sample Student t test for a true standardised difference d.
-
-    Notes
-    -----
-    With df = n₁ + n₀ − 2, λ = d/√(1/n₁ + 1/n₀) and :math:`q = t_{1-\\alpha/2,\\,df}`:
-    :math:`\\text{power} = P(T'_{df,\\lambda} > q) + P(T'_{df,\\lambda} < -q)` (noncentral t,
-    ``scipy.stats.nct``; both tails). Equals R ``power.t.test(n, delta = d, strict = TRUE)`` when
-    n₁ = n₀ = n (R's default ``strict = FALSE`` drops the far tail).
-
-    Examples
-    --------
-    >>> round(power_two_sample(0.5, 64, 64), 4)
-    0.8015
-    """
-    n1, n0 = _check_n(n_treatment, "n_treatment"), _check_n(n_control, "n_control")
-    return _power(float(d), n1 + n0 - 2, math.sqrt(1 / n1 + 1 / n0), _check_alpha(alpha))
-
-
-def minimal_detectable_effect(n_treatment: int, n_control: int, *, power: float = 0.8,
-                              alpha: float = 0.05) -> float:
-    """Smallest standardised difference d detected with the given power (two-sided Student t).
-
-    Solves :func:`power_two_sample` (d) = power for d > 0 by Brent's method (xtol 1e-14). Equals
-    R ``power.t.test(n, delta = NULL, power, strict = TRUE, tol = 1e-12)$delta`` when n₁ = n₀ = n;
-    R's default ``tol = .Machine$double.eps^0.25`` (about 1.2e-4) is too coarse to compare with.
-
-    Examples
-    --------
-    >>> round(minimal_detectable_effect(64, 64), 4)
-    0.4991
-    """
-    n1, n0 = _check_n(n_treatment, "n_treatment"), _check_n(n_control, "n_control")
-    if isinstance(power, bool) or not isinstance(power, (int, float)) or not 0 < power < 1:
-        raise TrialkitError(f"`power` must be a number in (0, 1); got {power!r}.")
-    return _mde(n1 + n0 - 2, math.sqrt(1 / n1 + 1 / n0), float(power), _check_alpha(alpha))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,9 +295,9 @@ def _effect_rows(trial: PublishedTrial, outcomes: pd.DataFrame, tests: Sequence[
         summary = by_id.loc[o.id]
         for test in tests:
             df, scale = test.df(n1, n0), test.scale(n1, n0)
-            t = sign * stats.t.isf(o.p.value / 2, df)
+            t = sign * t_from_p(o.p.value, df)
             d = t * scale
-            d_lo, d_hi = _d_interval(float(t), df, scale, level)
+            d_lo, d_hi = nct.d_limits(t, df, scale, level)
             j = hedges_correction(test.pooled_df(n1, n0))
             record: dict[str, object] = {
                 "outcome": o.id, "label": o.label, "test": test.value, "assumption": test.assumption,
@@ -632,8 +355,8 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
 
     - implied statistic :math:`t = \\pm t_{1-p/2,\\,\\nu}`, signed by the published direction;
     - Cohen's :math:`d = t s`; Hedges' :math:`g = J(\\nu_p) d` with the exact J and ν_p = n₁+n₀−2
-      (n−1 paired); the CI of d inverts the noncentral t (:func:`d_interval`) and g's CI is J
-      times d's;
+      (n−1 paired); the CI of d inverts the noncentral t
+      (:func:`~trialkit.reproduce.implied_effect.d_interval`) and g's CI is J times d's;
     - a p published as a bound gives bounds: with p < c, |t| > t(c) and every number of the row
       is a bound in the direction of the column ``bound`` (the CI limits are monotone in t).
 
@@ -650,15 +373,16 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
     "survives in the worst case" is certain.
 
     Power: two-sided Student t (paired t for a crossover) at the analysed n, noncentral t with
-    both tails (:func:`power_two_sample`); MDE by root-finding (:func:`minimal_detectable_effect`).
+    both tails (:func:`~trialkit.reproduce.implied_effect.power_two_sample`); MDE by root-finding
+    (:func:`~trialkit.reproduce.implied_effect.minimal_detectable_effect`).
     """
     if alpha is None:
         alpha = trial.design.alpha if trial.design.alpha is not None else 0.05
-    alpha, level = _check_alpha(alpha), _check_level(level)
+    alpha, level = check.interval(alpha, "alpha", "(0, 1)"), check.interval(level, "level", "(0, 1)")
     if tests is None:
         chosen = _TESTS_BY_DESIGN[trial.design.type]
     else:
-        chosen = tuple(_as_test(t) for t in tests)
+        chosen = tuple(check.member(t, "test", AssumedTest) for t in tests)
         paired = [t is AssumedTest.PAIRED for t in chosen]
         if not chosen or (any(paired) and trial.design.type is not DesignType.CROSSOVER) or (
                 not all(paired) and trial.design.type is DesignType.CROSSOVER):
@@ -682,10 +406,10 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
     power = pd.DataFrame({
         "d": [float(e) for e in grid], "n_treatment": n1, "n_control": n0, "df": df,
         "ncp": [float(e) / scale for e in grid], "alpha": alpha,
-        "power": [_power(float(e), df, scale, alpha) for e in grid],
+        "power": [nct.power(float(e), df, scale, alpha) for e in grid],
     })
     mde = pd.DataFrame({
-        "power": [float(p) for p in targets], "d": [_mde(df, scale, float(p), alpha) for p in targets],
+        "power": [float(p) for p in targets], "d": [nct.mde(df, scale, float(p), alpha) for p in targets],
         "n_treatment": n1, "n_control": n0, "df": df, "alpha": alpha,
     })
     bounds = [o.id for o in trial.outcomes if o.p is not None and o.p.is_bound]
