@@ -9,16 +9,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trialkit"
 
 #: module -> modules it must never import
 FORBIDDEN = {
-    "spec": ("io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate"),
-    "io": ("summary", "analysis", "report", "cli", "simulate"),
-    "validate": ("trial", "summary", "analysis", "report", "cli"),
-    "trial": ("io", "validate", "analysis", "report", "cli"),
-    "summary": ("io", "report", "cli"),
-    "analysis": ("io", "report", "cli"),
-    "simulate": ("report", "cli", "analysis"),
+    "spec": ("io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate", "reproduce"),
+    "io": ("summary", "analysis", "report", "cli", "simulate", "reproduce"),
+    "validate": ("trial", "summary", "analysis", "report", "cli", "reproduce"),
+    "trial": ("io", "validate", "analysis", "report", "cli", "reproduce"),
+    "summary": ("io", "report", "cli", "reproduce"),
+    "analysis": ("io", "report", "cli", "reproduce", "simulate"),
+    "simulate": ("report", "cli", "analysis", "reproduce"),
+    "reproduce": ("io", "report", "cli"),
+    "report": ("cli", "io"),
 }
 IO_CALLS = {"open", "to_csv", "to_excel", "to_parquet", "write_text", "write_bytes", "savefig", "mkdir"}
-PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate")
+PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "reproduce")
 
 
 def _modules():
