@@ -221,3 +221,49 @@ def test_counts_show_who_was_left_out(bundled) -> None:
     assert c.loc["placebo", "n_with_change"] == 22
     anc = res.table.query("analysis == 'welch_change' and endpoint == 'isi'").iloc[0]
     assert (anc["n_treatment"], anc["n_control"]) == (c.loc["magnesium", "n_with_change"], c.loc["placebo", "n_with_change"])
+
+
+def test_failed_secondary_stays_in_the_multiplicity_family_as_p_1(tmp_path) -> None:
+    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    wide = pd.read_csv(case / "trial.csv", dtype={"subject_id": str})
+    wide["walk_baseline"] = 400.0  # constant baseline: the walk ANCOVA cannot run
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    (tmp_path / "study.toml").write_text((case / "study.toml").read_text())
+    res = tk.analyze(tk.load(tmp_path / "study.toml"), sweep=False)
+    t = res.table
+    bio = t.loc[(t["analysis"] == "ancova") & (t["endpoint"] == "biomarker") & (t["visit"] == "week8")]
+    # Holm over {biomarker, walk = 1}: the biomarker's p is doubled, not left alone
+    np.testing.assert_allclose(bio["p_adjusted"], np.minimum(1, 2 * bio["p_value"]), rtol=1e-15)
+    notes = res.failures.loc[res.failures["analysis"] == "multiplicity"]
+    assert set(notes["endpoint"]) == {"walk"} and len(notes) == 2  # one per contrast
+    assert "counted as p = 1" in notes["message"].iloc[0]
+
+
+def test_row_order_of_the_tidy_frame_does_not_matter(bundled) -> None:
+    import dataclasses
+
+    trial, res = bundled
+    shuffled = dataclasses.replace(trial, data=trial.data.sort_values(["endpoint", "visit", "subject"]))
+    again = tk.analyze(shuffled)
+    pd.testing.assert_frame_equal(again.table, res.table, check_exact=True)
+
+
+def test_an_incomplete_tidy_frame_is_refused(bundled) -> None:
+    import dataclasses
+
+    trial, _ = bundled
+    with pytest.raises(tk.TrialkitError, match="full subject x endpoint x visit grid"):
+        tk.analyze(dataclasses.replace(trial, data=trial.data.iloc[1:]))
+
+
+def test_requested_mmrm_is_reported_not_silently_skipped(tmp_path) -> None:
+    write_frame(small_wide(), tmp_path / "trial.csv")
+    trial = tk.load(write_spec(tmp_path, base_spec(analysis={"mmrm": {"covariance": "unstructured"}})))
+    f = tk.analyze(trial, sweep=False).failures
+    assert "does not fit" in f.loc[f["analysis"] == "mmrm", "message"].item()
+
+
+def test_provenance_paths_do_not_depend_on_the_checkout(bundled) -> None:
+    _, res = bundled
+    paths = [i["path"] for i in res.provenance["inputs"]]
+    assert paths[0] == "study.toml" and all(not p.startswith("/") for p in paths)

@@ -130,3 +130,18 @@ def test_spec_file_errors(tmp_path) -> None:
 def test_relative_paths_resolve_against_the_spec_folder(tmp_path) -> None:
     spec = tk.read_spec(write_spec(tmp_path, base_spec()))
     assert spec.data.path == (tmp_path / "trial.csv").resolve()
+
+
+@pytest.mark.parametrize("pattern", ["{endpoint}_{visit}_{foo}", "{endpoint}_{visit}_{0}",
+                                     "{endpoint}_{visit}{endpoint.__class__}", "{endpoint}_{visit:>3}", "{endpoint}"])
+def test_patterns_hold_exactly_the_two_placeholders(pattern) -> None:
+    assert ("invalid_value", "data.pattern") in _problems(base_spec(data={"pattern": pattern}))
+
+
+def test_responder_threshold_must_point_the_way_of_improvement() -> None:
+    raw = base_spec()
+    raw["endpoints"][0]["responder"] = {"change": 6}  # ISI: lower is better
+    assert ("invalid_value", "endpoints[0].responder.change") in _problems(raw)
+    raw = base_spec()
+    del raw["endpoints"][0]["better"]
+    assert ("missing_key", "endpoints[0].better") in _problems(raw)

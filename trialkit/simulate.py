@@ -36,7 +36,6 @@ Design format::
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -45,7 +44,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from trialkit._errors import Problem, Rule, TrialkitError, ValidationError, did_you_mean
+from trialkit._errors import Rule, TrialkitError, did_you_mean
+from trialkit._schema import (BOOL, INT, LIST, NUM, SLUG, STR, TABLE, ProblemCollector, Schema, check_table, choice,
+                              interval, is_number)
 from trialkit._toml import read_toml
 
 __all__ = [
@@ -65,7 +66,6 @@ __all__ = [
 
 #: wide column naming of the simulated files (``data.pattern`` of the generated spec)
 PATTERN = "{endpoint}_{visit}"
-_SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 #: a baseline eligibility window must keep at least this share of the baseline distribution
 _MIN_TRUNCATED_MASS = 1e-3
 
@@ -179,92 +179,46 @@ class Simulation:
 # ---------------------------------------------------------------------------------------------
 # Design checking: every problem collected, each naming its key path
 
-_NUM, _INT, _STR, _BOOL, _LIST, _TABLE = (int, float), (int,), (str,), (bool,), (list,), (dict,)
-_Schema = dict[str, tuple[tuple[type, ...], bool]]
-_TOP: _Schema = {"study": (_TABLE, True), "arms": (_TABLE, True), "visits": (_TABLE, True),
-                 "data": (_TABLE, False), "covariates": (_TABLE, False), "endpoints": (_LIST, True)}
-_STUDY: _Schema = {"id": (_STR, True), "title": (_STR, False), "alpha": (_NUM, False)}
-_ARM: _Schema = {"n": (_INT, True), "dropout": (_INT, False), "prefix": (_STR, False)}
-_VISITS: _Schema = {"order": (_LIST, True), "baseline": (_STR, False), "primary": (_STR, False)}
-_DATA: _Schema = {"subject": (_STR, False)}
-_NUMERIC: _Schema = {"type": (_STR, True), "mean": (_NUM, True), "sd": (_NUM, True),
-                     "range": (_LIST, False), "integer": (_BOOL, False), "decimals": (_INT, False)}
-_CATEGORICAL: _Schema = {"type": (_STR, True), "levels": (_LIST, True), "proportions": (_LIST, True),
-                         "allocation": (_STR, False)}
-_ENDPOINT: _Schema = {
-    "id": (_STR, True), "label": (_STR, False), "unit": (_STR, False), "range": (_LIST, False),
-    "integer": (_BOOL, False), "better": (_STR, False), "scale": (_STR, False),
-    "primary": (_BOOL, False), "responder": (_TABLE, False), "decimals": (_INT, False),
-    "correlation": ((int, float, list), False), "baseline_range": (_LIST, False),
-    "mean": (_TABLE, True), "sd": (_TABLE, True),
+_NUM_OR_LIST = (int, float, list)
+_TOP: Schema = {"study": (TABLE, True), "arms": (TABLE, True), "visits": (TABLE, True),
+                "data": (TABLE, False), "covariates": (TABLE, False), "endpoints": (LIST, True)}
+_STUDY: Schema = {"id": (STR, True), "title": (STR, False), "alpha": (NUM, False)}
+_ARM: Schema = {"n": (INT, True), "dropout": (INT, False), "prefix": (STR, False)}
+_VISITS: Schema = {"order": (LIST, True), "baseline": (STR, False), "primary": (STR, False)}
+_DATA: Schema = {"subject": (STR, False)}
+_NUMERIC: Schema = {"type": (STR, True), "mean": (NUM, True), "sd": (NUM, True),
+                    "range": (LIST, False), "integer": (BOOL, False), "decimals": (INT, False)}
+_CATEGORICAL: Schema = {"type": (STR, True), "levels": (LIST, True), "proportions": (LIST, True),
+                        "allocation": (STR, False)}
+_ENDPOINT: Schema = {
+    "id": (STR, True), "label": (STR, False), "unit": (STR, False), "range": (LIST, False),
+    "integer": (BOOL, False), "better": (STR, False), "scale": (STR, False),
+    "primary": (BOOL, False), "responder": (TABLE, False), "decimals": (INT, False),
+    "correlation": (_NUM_OR_LIST, False), "baseline_range": (LIST, False),
+    "mean": (TABLE, True), "sd": (TABLE, True),
 }
+#: how design messages name the types that the shared vocabulary does not
+_PHRASES = {_NUM_OR_LIST: "a number or an array"}
 
 
-class _Problems:
-    """Collects design problems so that all of them are reported at once."""
+def _table(raw: Any, path: str, schema: Schema, out: ProblemCollector) -> dict[str, Any]:
+    """Type-check a table against ``schema`` (:func:`~trialkit._schema.check_table`, worded as for
+    designs: valid keys in schema order, a non-table shown by value); returns its well-typed keys."""
+    return check_table(raw, schema, path, out, phrases=_PHRASES, sort_keys=False, got_value=True)
 
-    def __init__(self, file: str):
-        self.file, self.list = file, []
 
-    def add(self, rule: Rule, key: str, message: str, value: Any = None) -> None:
-        self.list.append(Problem(rule, self.file, message, column=key,
-                                 value=None if value is None else str(value)))
+def _interval(value: list, key: str, out: ProblemCollector) -> tuple[float, float] | None:
+    """A finite ``[low, high]`` pair (:func:`~trialkit._schema.interval`, worded as for designs)."""
+    return interval(value, key, out, what="[low, high] with low < high", finite=True)
 
-    def table(self, raw: Any, path: str, schema: _Schema) -> dict[str, Any]:
-        """Type-check a table against ``schema``; returns only its well-typed keys."""
-        if not isinstance(raw, dict):
-            self.add(Rule.WRONG_TYPE, path, f"`{path}` must be a table; got {raw!r}.", raw)
-            return {}
-        good = {}
-        for key, value in raw.items():
-            kp = f"{path}.{key}" if path else key
-            if key not in schema:
-                self.add(Rule.UNKNOWN_KEY, kp, f"unknown key `{kp}`{did_you_mean(key, schema)}; "
-                         f"valid keys: {', '.join(schema)}.")
-            elif not isinstance(value, schema[key][0]) or (isinstance(value, bool)
-                                                          and bool not in schema[key][0]):
-                self.add(Rule.WRONG_TYPE, kp, f"`{kp}` must be {_type_name(schema[key][0])}; "
-                         f"got {value!r}.", value)
-            else:
-                good[key] = value
-        for key, (_, required) in schema.items():
-            if required and key not in raw:
-                kp = f"{path}.{key}" if path else key
-                self.add(Rule.MISSING_KEY, kp, f"required key `{kp}` is missing.")
-        return good
 
-    def choice(self, value: str, allowed: tuple[str, ...], key: str) -> str | None:
-        if value in allowed:
-            return value
-        self.add(Rule.INVALID_VALUE, key, f"`{key}` must be one of {', '.join(map(repr, allowed))}; "
-                 f"got {value!r}{did_you_mean(value, allowed)}.", value)
+def _strings(value: list, key: str, out: ProblemCollector) -> tuple[str, ...] | None:
+    """A non-empty array of distinct strings as a tuple; None, with one problem, otherwise."""
+    if not value or not all(isinstance(v, str) for v in value) or len(set(value)) < len(value):
+        out.add(Rule.INVALID_VALUE, key, f"`{key}` must be a non-empty array of distinct strings; "
+                f"got {value!r}.", value)
         return None
-
-    def interval(self, value: list, key: str) -> tuple[float, float] | None:
-        if len(value) == 2 and all(_is_number(x) for x in value) and value[0] < value[1]:
-            return float(value[0]), float(value[1])
-        self.add(Rule.INVALID_VALUE, key, f"`{key}` must be [low, high] with low < high; got {value!r}.", value)
-        return None
-
-    def strings(self, value: list, key: str) -> tuple[str, ...] | None:
-        if not value or not all(isinstance(v, str) for v in value) or len(set(value)) < len(value):
-            self.add(Rule.INVALID_VALUE, key, f"`{key}` must be a non-empty array of distinct strings; "
-                     f"got {value!r}.", value)
-            return None
-        return tuple(value)
-
-
-def _type_name(types: tuple[type, ...]) -> str:
-    if types == _NUM:
-        return "a number"
-    if list in types and len(types) > 1:
-        return "a number or an array"
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "an array", dict: "a table"}
-    return " or ".join(names[t] for t in types)
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    return tuple(value)
 
 
 def read_design(path: str | Path) -> Design:
@@ -297,10 +251,10 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         correlations outside (-1, 1) or not positive definite, missing means, dropout > n, ...),
         each with its key path in ``Problem.column``.
     """
-    out = _Problems(file)
-    top = out.table(dict(raw), "", _TOP)
-    st = out.table(top.get("study", {}), "study", _STUDY)
-    if "id" in st and not _SLUG.match(st["id"]):
+    out = ProblemCollector(file)
+    top = _table(dict(raw), "", _TOP, out)
+    st = _table(top.get("study", {}), "study", _STUDY, out)
+    if "id" in st and not SLUG.match(st["id"]):
         out.add(Rule.INVALID_VALUE, "study.id", f"`study.id` must be a slug; got {st['id']!r}.", st["id"])
     alpha = float(st.get("alpha", 0.05))
     if not 0 < alpha < 1:
@@ -311,7 +265,7 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         if arm.dropout and len(visits) < 2:
             out.add(Rule.INVALID_VALUE, f"arms.{arm.id}.dropout",
                     "a dropout needs a visit after the first one to miss.", arm.dropout)
-    subject = out.table(top.get("data", {}), "data", _DATA).get("subject", "subject_id")
+    subject = _table(top.get("data", {}), "data", _DATA, out).get("subject", "subject_id")
     covariates = tuple(c for name, c_raw in top.get("covariates", {}).items()
                        if (c := _parse_covariate(name, c_raw, out)) is not None)
     arm_ids = tuple(a.id for a in arms)
@@ -331,14 +285,13 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         out.add(Rule.INVALID_VALUE, "endpoints",
                 f"column {dup!r} would be made twice (subject, covariate and endpoint_visit names "
                 "must all differ).", dup)
-    if out.list:
-        raise ValidationError(out.list)
+    out.raise_if_any()
     return Design(study_id=st["id"], title=st.get("title", st["id"]), control=control, arms=arms,
                   visits=visits, primary_visit=primary, endpoints=tuple(endpoints), baseline=baseline,
                   alpha=alpha, subject=subject, covariates=covariates, source=file)
 
 
-def _parse_arms(raw: Any, out: _Problems) -> tuple[tuple[ArmDesign, ...], str]:
+def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...], str]:
     if not isinstance(raw, dict):
         out.add(Rule.WRONG_TYPE, "arms", "`arms` must be a table.")
         return (), ""
@@ -351,9 +304,9 @@ def _parse_arms(raw: Any, out: _Problems) -> tuple[tuple[ArmDesign, ...], str]:
                     f"{did_you_mean(key, ['control'])}; `[arms]` holds `control` and one table per arm.")
             continue
         path = f"arms.{key}"
-        if not _SLUG.match(key):
+        if not SLUG.match(key):
             out.add(Rule.INVALID_VALUE, path, f"arm id {key!r} must be a slug (it names a file).", key)
-        t = out.table(value, path, _ARM)
+        t = _table(value, path, _ARM, out)
         n, dropout = t.get("n"), t.get("dropout", 0)
         if n is not None and n < 2:
             out.add(Rule.INVALID_VALUE, f"{path}.n", f"`{path}.n` must be at least 2; got {n}.", n)
@@ -379,9 +332,9 @@ def _parse_arms(raw: Any, out: _Problems) -> tuple[tuple[ArmDesign, ...], str]:
     return tuple(arms), control if isinstance(control, str) else ""
 
 
-def _parse_visits(raw: Any, out: _Problems) -> tuple[tuple[str, ...], str | None, str]:
-    t = out.table(raw, "visits", _VISITS)
-    order = out.strings(t["order"], "visits.order") if "order" in t else None
+def _parse_visits(raw: Any, out: ProblemCollector) -> tuple[tuple[str, ...], str | None, str]:
+    t = _table(raw, "visits", _VISITS, out)
+    order = _strings(t["order"], "visits.order", out) if "order" in t else None
     if order is None:
         return (), None, ""
     baseline, primary = t.get("baseline"), t.get("primary", order[-1])
@@ -395,25 +348,25 @@ def _parse_visits(raw: Any, out: _Problems) -> tuple[tuple[str, ...], str | None
     return order, baseline, primary
 
 
-def _parse_covariate(name: str, raw: Any, out: _Problems) -> CovariateDesign | None:
+def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDesign | None:
     path = f"covariates.{name}"
-    if not _SLUG.match(name):
+    if not SLUG.match(name):
         out.add(Rule.INVALID_VALUE, path, f"covariate name {name!r} must be a slug.", name)
     kind = raw.get("type") if isinstance(raw, dict) else None
     if kind not in ("numeric", "categorical"):
         if kind is None:
-            out.table(raw, path, _NUMERIC)  # reports the missing `type` and any unknown key
+            _table(raw, path, _NUMERIC, out)  # reports the missing `type` and any unknown key
             return None
-        out.choice(str(kind), ("numeric", "categorical"), f"{path}.type")
+        choice(str(kind), ("numeric", "categorical"), f"{path}.type", out)
         return None
     if kind == "categorical":
-        t = out.table(raw, path, _CATEGORICAL)
-        levels = out.strings(t["levels"], f"{path}.levels") if "levels" in t else None
+        t = _table(raw, path, _CATEGORICAL, out)
+        levels = _strings(t["levels"], f"{path}.levels", out) if "levels" in t else None
         props = t.get("proportions")
-        allocation = out.choice(t.get("allocation", "random"), ("random", "exact"), f"{path}.allocation")
+        allocation = choice(t.get("allocation", "random"), ("random", "exact"), f"{path}.allocation", out)
         if levels is None or props is None or allocation is None:
             return None
-        if (len(props) != len(levels) or not all(_is_number(p) and p >= 0 for p in props)
+        if (len(props) != len(levels) or not all(is_number(p) and p >= 0 for p in props)
                 or abs(sum(props) - 1) > 1e-6):
             out.add(Rule.INVALID_VALUE, f"{path}.proportions", f"`{path}.proportions` must hold one "
                     f"non-negative number per level ({len(levels)}) summing to 1; got {props!r}.", props)
@@ -421,11 +374,11 @@ def _parse_covariate(name: str, raw: Any, out: _Problems) -> CovariateDesign | N
         total = float(sum(props))
         return CovariateDesign(name, kind, levels=levels, proportions=tuple(p / total for p in props),
                                allocation=allocation)
-    t = out.table(raw, path, _NUMERIC)
+    t = _table(raw, path, _NUMERIC, out)
     if "mean" not in t or "sd" not in t:
         return None
     mean, sd = float(t["mean"]), float(t["sd"])
-    rng = out.interval(t["range"], f"{path}.range") if "range" in t else None
+    rng = _interval(t["range"], f"{path}.range", out) if "range" in t else None
     if not math.isfinite(mean):
         out.add(Rule.INVALID_VALUE, f"{path}.mean", f"`{path}.mean` must be a finite number; got {mean!r}.", mean)
     elif not (math.isfinite(sd) and sd >= 0):
@@ -441,20 +394,20 @@ def _parse_covariate(name: str, raw: Any, out: _Problems) -> CovariateDesign | N
 
 
 def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[str, ...],
-                    baseline: str | None, out: _Problems) -> EndpointDesign | None:
-    t = out.table(raw, path, _ENDPOINT)
+                    baseline: str | None, out: ProblemCollector) -> EndpointDesign | None:
+    t = _table(raw, path, _ENDPOINT, out)
     eid = t.get("id", "")
-    if eid and not _SLUG.match(eid):
+    if eid and not SLUG.match(eid):
         out.add(Rule.INVALID_VALUE, f"{path}.id", f"`{path}.id` must be a slug; got {eid!r}.", eid)
-    rng = out.interval(t["range"], f"{path}.range") if "range" in t else None
-    better = out.choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better")
-    scale = out.choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale")
+    rng = _interval(t["range"], f"{path}.range", out) if "range" in t else None
+    better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
+    scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
     if scale == "log" and rng is not None and rng[0] < 0:
         out.add(Rule.INVALID_VALUE, f"{path}.range", f"`{path}.scale` is 'log' but the range admits "
                 f"negative values {list(rng)}.")
     responder = None
     if "responder" in t:
-        resp = out.table(t["responder"], f"{path}.responder", {"change": (_NUM, True)})
+        resp = _table(t["responder"], f"{path}.responder", {"change": (NUM, True)}, out)
         if "change" in resp and (resp["change"] == 0 or not math.isfinite(resp["change"])):
             out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
                     f"`{path}.responder.change` must be a non-zero number.", resp["change"])
@@ -481,7 +434,7 @@ def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[st
                 out.add(Rule.INVALID_VALUE, key, f"`{key}` = {m:g} is outside `{path}.range` {list(rng)}.", m)
     window = None
     if "baseline_range" in t:
-        window = out.interval(t["baseline_range"], f"{path}.baseline_range")
+        window = _interval(t["baseline_range"], f"{path}.baseline_range", out)
         if baseline is None:
             out.add(Rule.INVALID_VALUE, f"{path}.baseline_range", "`baseline_range` needs `visits.baseline`.")
         elif window is not None and mean and sd and scale == "log" and window[1] <= 0:
@@ -502,7 +455,7 @@ def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[st
         responder_change=responder, decimals=decimals, baseline_range=window)
 
 
-def _parse_correlation(raw: Any, key: str, k: int, out: _Problems) -> tuple[tuple[float, ...], ...] | None:
+def _parse_correlation(raw: Any, key: str, k: int, out: ProblemCollector) -> tuple[tuple[float, ...], ...] | None:
     if k == 0:
         return None  # no usable `visits.order`: already reported
     if raw is None:
@@ -511,7 +464,7 @@ def _parse_correlation(raw: Any, key: str, k: int, out: _Problems) -> tuple[tupl
                     "a subject's visits: one number or a matrix).")
             return None
         return ((1.0,),)
-    if _is_number(raw):
+    if is_number(raw):
         if not -1 < raw < 1:
             out.add(Rule.INVALID_VALUE, key, f"`{key}` must be in (-1, 1); got {raw!r}.", raw)
             return None
@@ -519,7 +472,7 @@ def _parse_correlation(raw: Any, key: str, k: int, out: _Problems) -> tuple[tupl
         np.fill_diagonal(matrix, 1.0)
     else:
         ok = (isinstance(raw, list) and len(raw) == k
-              and all(isinstance(row, list) and len(row) == k and all(map(_is_number, row)) for row in raw))
+              and all(isinstance(row, list) and len(row) == k and all(map(is_number, row)) for row in raw))
         if not ok:
             out.add(Rule.WRONG_TYPE, key, f"`{key}` must be a number or a {k} x {k} matrix "
                     f"(one row per visit); got {raw!r}.", raw)
@@ -540,7 +493,7 @@ def _parse_correlation(raw: Any, key: str, k: int, out: _Problems) -> tuple[tupl
 
 
 def _arm_visit_numbers(raw: Any, key: str, arms: tuple[str, ...], visits: tuple[str, ...],
-                       out: _Problems) -> dict[str, tuple[float, ...]] | None:
+                       out: ProblemCollector) -> dict[str, tuple[float, ...]] | None:
     """``{arm: {visit: number}}`` -> ``{arm: (number per visit in order)}``; None when incomplete."""
     if raw is None or not visits:
         return None  # absent or wrongly typed table, or no usable visits: already reported
@@ -566,7 +519,7 @@ def _arm_visit_numbers(raw: Any, key: str, arms: tuple[str, ...], visits: tuple[
             x = per.get(v)
             if x is None:
                 out.add(Rule.MISSING_KEY, f"{key}.{arm}.{v}", f"required key `{key}.{arm}.{v}` is missing.")
-            elif not _is_number(x):
+            elif not is_number(x):
                 out.add(Rule.WRONG_TYPE, f"{key}.{arm}.{v}", f"`{key}.{arm}.{v}` must be a finite number; "
                         f"got {x!r}.", x)
             else:

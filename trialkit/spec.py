@@ -7,14 +7,15 @@ one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping
 
-from trialkit._errors import Problem, Rule, ValidationError, did_you_mean
+from trialkit._errors import Rule, did_you_mean
+from trialkit._schema import (BOOL, LIST, NUM, SLUG, STR, TABLE, ProblemCollector, Schema, check_table, choice,
+                              interval, is_number, string_list)
 from trialkit._toml import read_toml
 
 __all__ = [
@@ -176,146 +177,64 @@ class StudySpec:
 # ---------------------------------------------------------------------------------------------
 # The schema, as data: section -> key -> (accepted types, required)
 
-_STR = (str,)
-_NUM = (int, float)
-_BOOL = (bool,)
-_LIST = (list,)
-_TABLE = (dict,)
-
-_SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
-    "study": {"id": (_STR, True), "title": (_STR, False), "alpha": (_NUM, False)},
-    "arms": {"column": (_STR, False), "control": (_STR, True), "levels": (_LIST, False)},
-    "visits": {"baseline": (_STR, False), "order": (_LIST, True), "primary": (_STR, False)},
+_SCHEMA: dict[str, Schema] = {
+    "study": {"id": (STR, True), "title": (STR, False), "alpha": (NUM, False)},
+    "arms": {"column": (STR, False), "control": (STR, True), "levels": (LIST, False)},
+    "visits": {"baseline": (STR, False), "order": (LIST, True), "primary": (STR, False)},
     "endpoints": {
-        "id": (_STR, True),
-        "label": (_STR, False),
-        "unit": (_STR, False),
-        "range": (_LIST, False),
-        "integer": (_BOOL, False),
-        "better": (_STR, False),
-        "scale": (_STR, False),
-        "primary": (_BOOL, False),
-        "responder": (_TABLE, False),
-        "code": (_STR, False),
+        "id": (STR, True),
+        "label": (STR, False),
+        "unit": (STR, False),
+        "range": (LIST, False),
+        "integer": (BOOL, False),
+        "better": (STR, False),
+        "scale": (STR, False),
+        "primary": (BOOL, False),
+        "responder": (TABLE, False),
+        "code": (STR, False),
     },
     "analysis": {
-        "covariates": (_LIST, False),
-        "categorical": (_LIST, False),
-        "multiplicity": (_STR, False),
-        "mmrm": (_TABLE, False),
-        "populations": (_LIST, False),
+        "covariates": (LIST, False),
+        "categorical": (LIST, False),
+        "multiplicity": (STR, False),
+        "mmrm": (TABLE, False),
+        "populations": (LIST, False),
     },
     "data": {
-        "format": (_STR, True),
-        "subject": (_STR, False),
-        "path": (_STR, False),
-        "files": (_TABLE, False),
-        "pattern": (_STR, False),
-        "columns": (_TABLE, False),
-        "visit": (_STR, False),
-        "endpoint": (_STR, False),
-        "value": (_STR, False),
-        "delimiter": (_STR, False),
-        "decimal": (_STR, False),
-        "encoding": (_STR, False),
+        "format": (STR, True),
+        "subject": (STR, False),
+        "path": (STR, False),
+        "files": (TABLE, False),
+        "pattern": (STR, False),
+        "columns": (TABLE, False),
+        "visit": (STR, False),
+        "endpoint": (STR, False),
+        "value": (STR, False),
+        "delimiter": (STR, False),
+        "decimal": (STR, False),
+        "encoding": (STR, False),
         "sheet": ((str, int), False),
-        "missing": (_LIST, False),
+        "missing": (LIST, False),
     },
 }
 _REQUIRED_SECTIONS = ("study", "arms", "visits", "endpoints", "data")
-_SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 _MMRM_KEYS = {"covariance": ("unstructured", "compound_symmetry", "ar1", "toeplitz"),
               "df": ("satterthwaite", "kenward_roger", "residual")}
 
 
-class _Collector:
-    """Accumulates spec problems so that all of them are reported at once."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def add(self, rule: Rule, key: str, message: str, value: Any = None) -> None:
-        shown = None if value is None else str(value)
-        self.problems.append(Problem(rule, self.file, message, column=key, value=shown))
-
-
-def _type_name(types: tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "an array", dict: "a table"}
-    if types == _NUM:
-        return "a number"
-    return " or ".join(names[t] for t in types)
-
-
-def _check_table(raw: Any, section: str, path: str, out: _Collector) -> dict[str, Any]:
-    """Type-check one table against the schema; returns only the well-typed keys."""
-    if not isinstance(raw, dict):
-        out.add(Rule.WRONG_TYPE, path, f"`{path}` must be a table; got {type(raw).__name__}.")
-        return {}
-    schema = _SCHEMA[section]
-    good: dict[str, Any] = {}
-    for key, value in raw.items():
-        key_path = f"{path}.{key}"
-        if key not in schema:
-            out.add(Rule.UNKNOWN_KEY, key_path,
-                    f"unknown key `{key_path}`{did_you_mean(key, schema)}; "
-                    f"valid keys: {', '.join(sorted(schema))}.")
-            continue
-        types, _ = schema[key]
-        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
-        if not ok:
-            out.add(Rule.WRONG_TYPE, key_path,
-                    f"`{key_path}` must be {_type_name(types)}; got {value!r}.", value)
-            continue
-        good[key] = value
-    for key, (_, required) in schema.items():
-        if required and key not in raw:
-            out.add(Rule.MISSING_KEY, f"{path}.{key}", f"required key `{path}.{key}` is missing.")
-    return good
-
-
-def _string_list(value: Any, key: str, out: _Collector) -> tuple[str, ...] | None:
-    if not all(isinstance(v, str) for v in value):
-        out.add(Rule.WRONG_TYPE, key, f"`{key}` must be an array of strings; got {value!r}.")
-        return None
-    dupes = sorted({v for v in value if value.count(v) > 1})
-    if dupes:
-        out.add(Rule.INVALID_VALUE, key, f"`{key}` lists {', '.join(map(repr, dupes))} twice.")
-        return None
-    return tuple(value)
-
-
-def _choice(value: str, allowed: tuple[str, ...], key: str, out: _Collector) -> str | None:
-    if value in allowed:
-        return value
-    out.add(Rule.INVALID_VALUE, key,
-            f"`{key}` must be one of {', '.join(map(repr, allowed))}; got {value!r}"
-            f"{did_you_mean(value, allowed)}.", value)
-    return None
-
-
-def _parse_endpoint(raw: Any, index: int, out: _Collector) -> Endpoint | None:
+def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | None:
     path = f"endpoints[{index}]"
-    t = _check_table(raw, "endpoints", path, out)
+    t = check_table(raw, _SCHEMA["endpoints"], path, out)
     if "id" not in t:
         return None
     eid = t["id"]
-    if not _SLUG.match(eid):
+    if not SLUG.match(eid):
         out.add(Rule.INVALID_VALUE, f"{path}.id",
                 f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; "
                 f"got {eid!r}.", eid)
-    rng = None
-    if "range" in t:
-        r = t["range"]
-        if (len(r) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                   for x in r) or not r[0] < r[1]):
-            out.add(Rule.INVALID_VALUE, f"{path}.range",
-                    f"`{path}.range` must be [low, high] numbers with low < high; got {r!r}.", r)
-        else:
-            rng = (float(r[0]), float(r[1]))
-    better = _choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
-    scale = _choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
+    rng = interval(t["range"], f"{path}.range", out) if "range" in t else None
+    better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
+    scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
     if scale == "log" and rng is not None and rng[0] < 0:
         out.add(Rule.INVALID_VALUE, f"{path}.range",
                 f"`{path}.scale` is 'log' but the range admits negative values {rng!r}.")
@@ -327,10 +246,17 @@ def _parse_endpoint(raw: Any, index: int, out: _Collector) -> Endpoint | None:
             out.add(Rule.UNKNOWN_KEY, f"{path}.responder.{k}",
                     f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.")
         c = resp.get("change")
-        if (not isinstance(c, (int, float)) or isinstance(c, bool) or c == 0
-                or not math.isfinite(c)):
+        if not is_number(c) or c == 0:
             out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
                     f"`{path}.responder.change` must be a non-zero number; got {c!r}.", c)
+        elif "better" not in t:
+            out.add(Rule.MISSING_KEY, f"{path}.better",
+                    f"`{path}.responder` needs `{path}.better` (\"lower\" or \"higher\"): a responder "
+                    "improves, and the spec must say which way improvement goes.")
+        elif better is not None and (c < 0) != (better == "lower"):
+            out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
+                    f"`{path}.responder.change` = {c:g} counts subjects who get worse: with better = "
+                    f"{better!r} a responder's change is {'negative' if better == 'lower' else 'positive'}.", c)
         else:
             responder = float(c)
     return Endpoint(
@@ -364,7 +290,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     ValidationError
         Listing every problem found, each with its key path.
     """
-    out = _Collector(file)
+    out = ProblemCollector(file)
     for key in raw:
         if key not in _SCHEMA:
             out.add(Rule.UNKNOWN_KEY, key,
@@ -374,9 +300,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         if key not in raw:
             out.add(Rule.MISSING_KEY, key, f"required section `[{key}]` is missing.")
 
-    st = _check_table(raw.get("study", {}), "study", "study", out)
+    st = check_table(raw.get("study", {}), _SCHEMA["study"], "study", out)
     study_id = st.get("id", "")
-    if study_id and not _SLUG.match(study_id):
+    if study_id and not SLUG.match(study_id):
         out.add(Rule.INVALID_VALUE, "study.id",
                 f"`study.id` must be a slug (letters, digits, _ or -); got {study_id!r}.", study_id)
     alpha = float(st.get("alpha", 0.05))
@@ -409,8 +335,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         # the first endpoint is primary by default, as in a protocol's endpoint list
         endpoints[0] = _replace_primary(endpoints[0])
 
-    vi = _check_table(raw.get("visits", {}), "visits", "visits", out)
-    order = _string_list(vi["order"], "visits.order", out) if "order" in vi else None
+    vi = check_table(raw.get("visits", {}), _SCHEMA["visits"], "visits", out)
+    order = string_list(vi["order"], "visits.order", out) if "order" in vi else None
     visits = None
     if order is not None:
         if not order:
@@ -429,11 +355,11 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                     f"the baseline visit {baseline!r} must come first in `visits.order`.")
         visits = VisitsSpec(order=order, primary=primary_visit, baseline=baseline)
 
-    ar = _check_table(raw.get("arms", {}), "arms", "arms", out)
-    da = _check_table(raw.get("data", {}), "data", "data", out)
+    ar = check_table(raw.get("arms", {}), _SCHEMA["arms"], "arms", out)
+    da = check_table(raw.get("data", {}), _SCHEMA["data"], "data", out)
     fmt = None
     if "format" in da:
-        fmt_s = _choice(da["format"], tuple(f.value for f in DataFormat), "data.format", out)
+        fmt_s = choice(da["format"], tuple(f.value for f in DataFormat), "data.format", out)
         fmt = DataFormat(fmt_s) if fmt_s else None
     files: tuple[tuple[str, Path], ...] = ()
     if "files" in da:
@@ -450,7 +376,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
 
     levels: tuple[str, ...] | None = None
     if "levels" in ar:
-        levels = _string_list(ar["levels"], "arms.levels", out)
+        levels = string_list(ar["levels"], "arms.levels", out)
     control = ar.get("control")
     arm_column = ar.get("column")
     if files:
@@ -485,10 +411,10 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         if "pattern" not in da and "columns" not in da:
             out.add(Rule.MISSING_KEY, "data.pattern",
                     "wide data need `data.pattern` (e.g. \"{endpoint}_{visit}\") or `[data.columns]`.")
-        if "pattern" in da and not {"{endpoint}", "{visit}"} <= set(re.findall(r"\{\w+\}", da["pattern"])):
+        if "pattern" in da and not _valid_pattern(da["pattern"]):
             out.add(Rule.INVALID_VALUE, "data.pattern",
-                    f"`data.pattern` must contain {{endpoint}} and {{visit}}; got {da['pattern']!r}.",
-                    da["pattern"])
+                    f"`data.pattern` must contain {{endpoint}} and {{visit}} and no other placeholder; "
+                    f"got {da['pattern']!r}.", da["pattern"])
         for ep_id, mapping in da.get("columns", {}).items():
             key = f"data.columns.{ep_id}"
             if ids and ep_id not in ids:
@@ -518,25 +444,25 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     if len(delimiter) != 1:
         out.add(Rule.INVALID_VALUE, "data.delimiter",
                 f"`data.delimiter` must be one character; got {delimiter!r}.", delimiter)
-    decimal = _choice(da.get("decimal", "."), (".", ","), "data.decimal", out) or "."
+    decimal = choice(da.get("decimal", "."), (".", ","), "data.decimal", out) or "."
     if decimal == delimiter:
         out.add(Rule.INVALID_VALUE, "data.decimal", "`data.decimal` must differ from `data.delimiter`.")
     missing = ("", "NA", ".")
     if "missing" in da:
-        missing = _string_list(da["missing"], "data.missing", out) or missing
+        missing = string_list(da["missing"], "data.missing", out) or missing
 
-    an = _check_table(raw.get("analysis", {}), "analysis", "analysis", out)
-    covariates = _string_list(an.get("covariates", []), "analysis.covariates", out) or ()
-    categorical = _string_list(an.get("categorical", []), "analysis.categorical", out) or ()
+    an = check_table(raw.get("analysis", {}), _SCHEMA["analysis"], "analysis", out)
+    covariates = string_list(an.get("covariates", []), "analysis.covariates", out) or ()
+    categorical = string_list(an.get("categorical", []), "analysis.categorical", out) or ()
     for c in categorical:
         if c not in covariates:
             out.add(Rule.INVALID_VALUE, "analysis.categorical",
                     f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.", c)
-    mult = _choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity),
+    mult = choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity),
                    "analysis.multiplicity", out)
     populations: list[Population] = []
-    for value in _string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
-        chosen = _choice(value, tuple(p.value for p in Population), "analysis.populations", out)
+    for value in string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
+        chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
         if chosen:
             populations.append(Population(chosen))
     mmrm = an.get("mmrm", {})
@@ -547,10 +473,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         elif not isinstance(v, str):
             out.add(Rule.WRONG_TYPE, f"analysis.mmrm.{k}", f"`analysis.mmrm.{k}` must be a string.", v)
         else:
-            _choice(v, _MMRM_KEYS[k], f"analysis.mmrm.{k}", out)
+            choice(v, _MMRM_KEYS[k], f"analysis.mmrm.{k}", out)
 
-    if out.problems:
-        raise ValidationError(out.problems)
+    out.raise_if_any()
     assert fmt is not None and visits is not None and control is not None  # guaranteed above
     return StudySpec(
         study=StudyInfo(id=study_id, title=st.get("title", study_id), alpha=alpha),
@@ -567,6 +492,21 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             encoding=da.get("encoding", "utf-8-sig"), sheet=da.get("sheet", 0), missing=missing,
         ),
     )
+
+
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def _valid_pattern(pattern: str) -> bool:
+    """Exactly the placeholders {endpoint} and {visit}, each at least once, and no other braces."""
+    found = _PLACEHOLDER.findall(pattern)
+    rest = _PLACEHOLDER.sub("", pattern)
+    return set(found) == {"{endpoint}", "{visit}"} and "{" not in rest and "}" not in rest
+
+
+def wide_column(pattern: str, endpoint: str, visit: str) -> str:
+    """The column name ``pattern`` gives an endpoint at a visit (plain substitution, never ``format``)."""
+    return pattern.replace("{endpoint}", endpoint).replace("{visit}", visit)
 
 
 def _replace_primary(endpoint: Endpoint) -> Endpoint:

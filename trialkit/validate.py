@@ -131,11 +131,11 @@ def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | N
     ids = [e.id for e in spec.endpoints]
     e = codes.endpoint
     unknown_ep = e < 0
-    codes = [ep.file_code for ep in spec.endpoints]
+    file_codes = [ep.file_code for ep in spec.endpoints]
     problems += _row_problems(
         records, unknown_ep, Rule.UNKNOWN_ENDPOINT, lambda r: spec.data.endpoint,
-        lambda r: (f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), codes)}; "
-                   f"declared: {', '.join(codes)}." if not pd.isna(r.endpoint) else "the record has no endpoint."))
+        lambda r: (f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), file_codes)}; "
+                   f"declared: {', '.join(file_codes)}." if not pd.isna(r.endpoint) else "the record has no endpoint."))
 
     arm_problems, conflicted = _check_arms(records, s, a, subjects, levels, spec)
     problems += arm_problems

@@ -6,7 +6,9 @@ failing analysis is recorded in ``Results.failures`` and the others go on.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Iterable, Sequence
 
@@ -47,13 +49,22 @@ class _Cell:
 
 
 def _grid(trial: Trial) -> np.ndarray:
-    """Values as a subject x endpoint x visit array (the tidy frame is that grid, in that order)."""
+    """Values as a subject x endpoint x visit array, placed by category codes (any row order)."""
     d = trial.data
     n_s = len(d["subject"].cat.categories)
-    n_e, n_v = len(trial.spec.endpoints), len(trial.spec.visits.order)
-    if len(d) != n_s * n_e * n_v:
-        raise TrialkitError("the trial's tidy frame is not the full subject x endpoint x visit grid.")
-    return d["value"].to_numpy(dtype="float64").reshape(n_s, n_e, n_v)
+    endpoints = [e.id for e in trial.spec.endpoints]
+    n_e, n_v = len(endpoints), len(trial.spec.visits.order)
+    s = d["subject"].cat.codes.to_numpy(np.int64)
+    e = pd.Categorical(d["endpoint"], categories=endpoints).codes.astype(np.int64)
+    v = pd.Categorical(d["visit"], categories=list(trial.spec.visits.order)).codes.astype(np.int64)
+    flat = (s * n_e + e) * n_v + v
+    if len(d) != n_s * n_e * n_v or (s < 0).any() or (e < 0).any() or (v < 0).any() \
+            or np.bincount(flat, minlength=n_s * n_e * n_v).max() != 1:
+        raise TrialkitError("the trial's tidy frame is not the full subject x endpoint x visit grid "
+                            "(one row each, endpoints and visits of the spec).")
+    grid = np.empty(n_s * n_e * n_v)
+    grid[flat] = d["value"].to_numpy(dtype="float64")
+    return grid.reshape(n_s, n_e, n_v)
 
 
 def _cells(trial: Trial, population: Population) -> Iterable[_Cell]:
@@ -136,7 +147,8 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
     has_change = ~np.isnan(cell.value) & ~np.isnan(cell.baseline)
     for a in arms:
         mine = cell.arm == a
-        in_pop = mine & (cell.population == Population.FAS.value or ~np.isnan(cell.value))
+        # FAS: every randomised subject; completers: those with the value (the others are not in it)
+        in_pop = mine if cell.population == Population.FAS.value else mine & ~np.isnan(cell.value)
         out.counts.append({"population": cell.population, "endpoint": cell.endpoint.id, "visit": cell.visit,
                            "arm": a, "n_randomised": int(mine.sum()), "n_in_population": int(in_pop.sum()),
                            "n_with_change": int((mine & has_change).sum()),
@@ -203,22 +215,51 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
                 raw_by_arm[a], threshold, arm=a, alpha=alpha)])
 
 
-def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity) -> pd.DataFrame:
-    """p_adjusted for ANCOVA at the primary visit: secondary endpoints adjusted per contrast,
-    the primary endpoint left as it is."""
+def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity,
+            populations: Sequence[Population]) -> tuple[pd.DataFrame, list[dict]]:
+    """p_adjusted for ANCOVA at the primary visit: secondary endpoints adjusted per contrast and
+    population, the primary endpoint left as it is.
+
+    The family is the pre-specified one (every secondary endpoint of the spec), not the rows that
+    happen to exist: a secondary whose ANCOVA could not run counts as p = 1, which keeps the
+    others' adjustment conservative, and a failure row says so.
+    """
     table = table.copy()
     spec = trial.spec
+    notes: list[dict] = []
     at_primary = (table["analysis"] == Analysis.ANCOVA.value) & (table["visit"] == spec.visits.primary)
     primary = at_primary & (table["endpoint"] == spec.primary_endpoint.id)
     table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
-    order = {e.id: i for i, e in enumerate(spec.endpoints)}
-    family = at_primary & ~primary
-    families = table.loc[family, ["contrast", "population"]].drop_duplicates()
-    for contrast, population in families.itertuples(index=False):
-        rows = table.loc[family & (table["contrast"] == contrast) & (table["population"] == population)]
-        rows = rows.iloc[np.argsort(rows["endpoint"].map(order).to_numpy(), kind="stable")]
-        table.loc[rows.index, "p_adjusted"] = adjust_p(rows["p_value"].to_numpy(), method)
-    return table
+    secondary = [e.id for e in spec.endpoints if not e.primary]
+    if not secondary:
+        return table, notes
+    for population in populations:
+        for arm in trial.arms[1:]:
+            contrast = f"{arm} - {trial.control}"
+            rows = table.loc[at_primary & ~primary & (table["contrast"] == contrast)
+                             & (table["population"] == population.value)].set_index("endpoint")
+            missing = [e for e in secondary if e not in rows.index]
+            p = np.array([rows.at[e, "p_value"] if e in rows.index else 1.0 for e in secondary])
+            adjusted = adjust_p(p, method)
+            same_family = at_primary & (table["contrast"] == contrast) & (table["population"] == population.value)
+            for e, value in zip(secondary, adjusted):
+                table.loc[same_family & (table["endpoint"] == e), "p_adjusted"] = value
+            for e in missing:
+                notes.append({"endpoint": e, "visit": spec.visits.primary, "analysis": "multiplicity",
+                              "contrast": contrast, "term": e, "population": population.value,
+                              "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
+                                         f"{method.value} adjustment of the other secondary endpoints."})
+    return table, notes
+
+
+def _relative_inputs(trial: Trial) -> list[dict[str, str]]:
+    """Input files with paths relative to the spec's folder (the hash is the identity), so the
+    provenance does not depend on where the project was checked out."""
+    if not trial.inputs:
+        return []
+    base = Path(trial.inputs[0].path).resolve().parent
+    return [{"path": Path(os.path.relpath(Path(i.path).resolve(), base)).as_posix(), "sha256": i.sha256}
+            for i in trial.inputs]
 
 
 def _versions() -> dict[str, str]:
@@ -282,12 +323,18 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         for cell in _cells(trial, population):
             _analyse_cell(trial, cell, out, float(alpha))
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
-    table = _adjust(table, trial, method)
+    if Analysis.ANCOVA in wanted:
+        table, multiplicity_notes = _adjust(table, trial, method, chosen)
+        out.failures += multiplicity_notes
+    if spec.analysis.mmrm:
+        out.failures.append({"endpoint": "", "visit": "", "analysis": "mmrm", "contrast": "", "term": "analysis.mmrm",
+                             "population": "", "message": "the spec asks for an MMRM, which this version of "
+                             "trialkit does not fit; the ANCOVA at each visit was run instead."})
     table = table.astype({"n_treatment": "Int64", "n_control": "Int64"})
     failures = pd.DataFrame(out.failures, columns=list(FAILURE_COLUMNS))
     provenance = {
         "study": spec.study.id,
-        "inputs": [{"path": i.path, "sha256": i.sha256} for i in trial.inputs],
+        "inputs": _relative_inputs(trial),
         "versions": _versions(),
         "alpha": float(alpha),
         "multiplicity": method.value,
@@ -295,9 +342,11 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         "categorical": list(spec.analysis.categorical),
         "populations": [p.value for p in chosen],
     }
-    sweep_table = _sweep(trial, float(alpha)) if sweep and wanted & _RESPONDER else pd.DataFrame()
+    sweep_failures: list[dict] = []
+    sweep_table = _sweep(trial, float(alpha), sweep_failures) if sweep and wanted & _RESPONDER else pd.DataFrame()
     smd = standardised_differences(trial)
-    failures = pd.concat([failures, _smd_failures(trial, smd)], ignore_index=True)
+    failures = pd.concat([failures, pd.DataFrame(sweep_failures, columns=list(FAILURE_COLUMNS)),
+                          _smd_failures(trial, smd)], ignore_index=True)
     return Results(table=table, failures=failures, table1=baseline_table(trial), smd=smd,
                    responder_sweep=sweep_table, counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
                    alpha=float(alpha), provenance=provenance)
@@ -315,7 +364,8 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
 
 
-def _sweep(trial: Trial, alpha: float) -> pd.DataFrame:
+def _sweep(trial: Trial, alpha: float, failures: list[dict]) -> pd.DataFrame:
+    """MCID sweep at the primary visit; a sweep that cannot run is added to ``failures``."""
     frames = []
     spec = trial.spec
     ch = trial.changes()
@@ -330,7 +380,10 @@ def _sweep(trial: Trial, alpha: float) -> pd.DataFrame:
             try:
                 sw = mcid_sweep(t, c, default_thresholds(ep.responder_change, integer=ep.integer),
                                 arm=a, control=trial.control, alpha=alpha)
-            except AnalysisError:
+            except AnalysisError as exc:
+                failures.append({"endpoint": ep.id, "visit": spec.visits.primary, "analysis": "responder_sweep",
+                                 "contrast": f"{a} - {trial.control}", "term": "responder", "message": str(exc),
+                                 "population": "fas"})
                 continue
             frames.append(sw.assign(endpoint=ep.id, visit=spec.visits.primary))
     if not frames:

@@ -18,7 +18,7 @@ import pandas as pd
 from trialkit._errors import Problem, Rule, closest
 from trialkit.io._files import RawTable, read_table
 from trialkit.io._values import parse_numbers
-from trialkit.spec import DataFormat, StudySpec
+from trialkit.spec import DataFormat, StudySpec, wide_column
 
 ADAM_ARM_COLUMNS = ("TRTP", "TRT01P")
 ADAM_VISIT, ADAM_PARAM, ADAM_VALUE, ADAM_BASELINE_FLAG = "AVISIT", "PARAMCD", "AVAL", "ABLFL"
@@ -79,7 +79,7 @@ def _records(subject, arm, visit, endpoint, value, file, rows, column) -> pd.Dat
 def _wide_columns(spec: StudySpec) -> dict[tuple[str, str], str]:
     """(endpoint id, visit) -> column name, from the pattern or the explicit maps."""
     if spec.data.pattern is not None:
-        return {(e.id, v): spec.data.pattern.format(endpoint=e.id, visit=v)
+        return {(e.id, v): wide_column(spec.data.pattern, e.id, v)
                 for e in spec.endpoints for v in spec.visits.order}
     return {(eid, v): col for eid, mapping in spec.data.columns.items() for v, col in mapping.items()}
 

@@ -1,23 +1,24 @@
 """Reading a published-results document block by block into the data model.
 
-Each block is type-checked against the schema (:mod:`trialkit.reproduce._published_schema`), then
-its values are checked against each other and against the rest of the file (declared arms and
-time points, n against the randomised, a change row needs a baseline, ...). Every problem is
-collected; :func:`parse_document` raises them together.
+Each block is type-checked against the schema (:mod:`trialkit.reproduce._published_schema`, with the
+checks shared with the study spec in :mod:`trialkit._schema`), then its values are checked against
+each other and against the rest of the file (declared arms and time points, n against the
+randomised, a change row needs a baseline, ...). Every problem is collected; :func:`parse_document`
+raises them together.
 """
 
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from trialkit._errors import Rule, ValidationError
+from trialkit._errors import Rule
+from trialkit._schema import SLUG, ProblemCollector, choice, interval, string_list
 from trialkit.reproduce._published_model import (UNAVAILABLE, Citation, ContextResult, DesignType, Direction,
                                                  Dispersion, PairedSummary, PublishedArm, PublishedComparison,
                                                  PublishedDesign, PublishedFlag, PublishedOutcome,
                                                  PublishedSummary, PublishedTable, PublishedTrial, Scale)
-from trialkit.reproduce._published_schema import (COMPARISON_ON, SD_DIVISORS, SLUG, Collector, check_block, choice,
-                                                  known_name, positive_int, read_number, read_p_value, strings,
-                                                  unavailable_keys)
+from trialkit.reproduce._published_schema import (COMPARISON_ON, SD_DIVISORS, check_block, known_name, positive_int,
+                                                  read_number, read_p_value, unavailable_keys)
 
 
 class Context:
@@ -30,9 +31,9 @@ class Context:
         self.visits = design.visits if design is not None else ()
 
 
-def _parse_citation(raw: Any, out: Collector) -> Citation | None:
+def _parse_citation(raw: Any, out: ProblemCollector) -> Citation | None:
     c = check_block(raw, "citation", "citation", out)
-    authors = strings(c["authors"], "citation.authors", out) if "authors" in c else None
+    authors = string_list(c["authors"], "citation.authors", out) if "authors" in c else None
     if authors is not None and not authors:
         out.add(Rule.INVALID_VALUE, "citation.authors", "`citation.authors` must name at least one author.")
     if not {"authors", "title", "year", "source"} <= set(c) or not authors:
@@ -45,11 +46,11 @@ def _parse_citation(raw: Any, out: Collector) -> Citation | None:
     )
 
 
-def _parse_design(raw: Any, out: Collector) -> PublishedDesign | None:
+def _parse_design(raw: Any, out: ProblemCollector) -> PublishedDesign | None:
     d = check_block(raw, "design", "design", out)
     missing = unavailable_keys(d, "design", "design", out)
     dtype = choice(d["type"], tuple(t.value for t in DesignType), "design.type", out) if "type" in d else None
-    visits = strings(d["visits"], "design.visits", out) if "visits" in d else None
+    visits = string_list(d["visits"], "design.visits", out) if "visits" in d else None
     if visits is not None and not visits:
         out.add(Rule.INVALID_VALUE, "design.visits", "`design.visits` must list at least one time point.")
         visits = None
@@ -91,7 +92,7 @@ def _parse_design(raw: Any, out: Collector) -> PublishedDesign | None:
     )
 
 
-def _parse_arms(raw: Any, design: PublishedDesign | None, out: Collector) -> tuple[PublishedArm, ...]:
+def _parse_arms(raw: Any, design: PublishedDesign | None, out: ProblemCollector) -> tuple[PublishedArm, ...]:
     if not isinstance(raw, dict):
         return ()  # reported by the top-level check
     arms = []
@@ -129,17 +130,9 @@ def _parse_arms(raw: Any, design: PublishedDesign | None, out: Collector) -> tup
     return tuple(arms)
 
 
-def _parse_scale(raw: dict[str, Any], path: str, out: Collector) -> Scale:
+def _parse_scale(raw: dict[str, Any], path: str, out: ProblemCollector) -> Scale:
     s = check_block(raw, "scale", path, out)
-    rng = None
-    if "range" in s:
-        r = s["range"]
-        if (len(r) != 2 or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in r)
-                or not r[0] < r[1]):
-            out.add(Rule.INVALID_VALUE, f"{path}.range",
-                    f"`{path}.range` must be [low, high] numbers with low < high; got {r!r}.", r)
-        else:
-            rng = (float(r[0]), float(r[1]))
+    rng = interval(s["range"], f"{path}.range", out) if "range" in s else None
     items = s.get("items", 1)
     if items < 1:
         out.add(Rule.INVALID_VALUE, f"{path}.items", f"`{path}.items` must be a positive integer; got {items!r}.")
@@ -148,7 +141,7 @@ def _parse_scale(raw: dict[str, Any], path: str, out: Collector) -> Scale:
 
 
 def _summary_common(s: dict[str, Any], block_path: str, decimals: int | None, dispersion: Dispersion | None,
-                    ctx: Context, out: Collector) -> dict[str, Any] | None:
+                    ctx: Context, out: ProblemCollector) -> dict[str, Any] | None:
     """Checks shared by end-value, change and paired rows; returns the parsed fields or None."""
     ok = True
     if "arm" in s:
@@ -208,7 +201,7 @@ def _summary_common(s: dict[str, Any], block_path: str, decimals: int | None, di
 
 
 def _rows(raw: list[Any], kind: str, path: str, decimals: int | None, dispersion: Dispersion | None,
-          divisor: str, ctx: Context, out: Collector) -> list[Any]:
+          divisor: str, ctx: Context, out: ProblemCollector) -> list[Any]:
     parsed: list[Any] = []
     seen: dict[tuple[str, ...], int] = {}
     for j, body in enumerate(raw):
@@ -240,7 +233,7 @@ def _rows(raw: list[Any], kind: str, path: str, decimals: int | None, dispersion
     return parsed
 
 
-def _parse_table(raw: dict[str, Any], path: str, ctx: Context, out: Collector) -> PublishedTable | None:
+def _parse_table(raw: dict[str, Any], path: str, ctx: Context, out: ProblemCollector) -> PublishedTable | None:
     t = check_block(raw, "table", path, out)
     dispersion = None
     if "dispersion" in t:
@@ -299,7 +292,7 @@ def _parse_table(raw: dict[str, Any], path: str, ctx: Context, out: Collector) -
                           comparisons=tuple(comparisons), dispersion=dispersion, sd_divisor=divisor)
 
 
-def _parse_outcome(raw: Any, index: int, ctx: Context, out: Collector) -> PublishedOutcome | None:
+def _parse_outcome(raw: Any, index: int, ctx: Context, out: ProblemCollector) -> PublishedOutcome | None:
     path = f"outcomes[{index}]"
     o = check_block(raw, "outcome", path, out)
     missing = unavailable_keys(o, "outcome", path, out)
@@ -315,7 +308,7 @@ def _parse_outcome(raw: Any, index: int, ctx: Context, out: Collector) -> Publis
     p = read_p_value(o["p"], f"{path}.p", out) if "p" in o else None
     flags: list[PublishedFlag] = []
     if "flags" in o:
-        names = strings(o["flags"], f"{path}.flags", out) or ()
+        names = string_list(o["flags"], f"{path}.flags", out) or ()
         allowed = tuple(f.value for f in PublishedFlag)
         for name in names:
             if choice(name, allowed, f"{path}.flags", out):
@@ -334,10 +327,10 @@ def _parse_outcome(raw: Any, index: int, ctx: Context, out: Collector) -> Publis
     )
 
 
-def _parse_context(raw: Any, index: int, outcome_ids: tuple[str, ...], out: Collector) -> ContextResult | None:
+def _parse_context(raw: Any, index: int, outcome_ids: tuple[str, ...], out: ProblemCollector) -> ContextResult | None:
     path = f"context[{index}]"
     c = check_block(raw, "context", path, out)
-    relates = strings(c["relates_to"], f"{path}.relates_to", out) if "relates_to" in c else ()
+    relates = string_list(c["relates_to"], f"{path}.relates_to", out) if "relates_to" in c else ()
     for name in relates or ():
         known_name(name, outcome_ids, f"{path}.relates_to", "outcome id", Rule.UNKNOWN_ENDPOINT, out)
     p = read_p_value(c["p"], f"{path}.p", out) if "p" in c else None
@@ -367,7 +360,7 @@ def _parse_context(raw: Any, index: int, outcome_ids: tuple[str, ...], out: Coll
 
 def parse_document(raw: Mapping[str, Any], file: str) -> PublishedTrial:
     """Check a decoded document and build the trial (see :func:`~trialkit.reproduce.published.parse_published`)."""
-    out = Collector(file)
+    out = ProblemCollector(file)
     top = check_block(dict(raw), "top", "", out)
     tr = check_block(top.get("trial", {}), "trial", "trial", out)
     trial_id = tr.get("id", "")
@@ -402,8 +395,7 @@ def parse_document(raw: Mapping[str, Any], file: str) -> PublishedTrial:
         if item is not None:
             context.append(item)
 
-    if out.problems:
-        raise ValidationError(out.problems)
+    out.raise_if_any()
     assert citation is not None and design is not None  # guaranteed: no problem was found
     return PublishedTrial(id=trial_id, title=tr.get("title", trial_id), citation=citation, design=design,
                           arms=arms, outcomes=tuple(outcomes), context=tuple(context),
