@@ -75,7 +75,9 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
             text += (f"Their p-values at {spec.visits.primary} were adjusted by the "
                      f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
                      "endpoints, separately for each arm-versus-control contrast; the primary endpoint was "
-                     "not adjusted.")
+                     "not adjusted and is not part of that family, so the secondary results are to be read "
+                     "only when the primary comparison is significant (hierarchical testing). A secondary "
+                     "endpoint whose analysis could not run counts as p = 1 in the adjustment.")
             if method == "fixed_sequence":
                 text += " The testing sequence is the order of the endpoints in the spec."
         out.append(("Secondary endpoints and multiplicity", text))
