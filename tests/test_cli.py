@@ -6,8 +6,10 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from conftest import base_spec, small_wide, write_frame, write_spec
+from trialkit._errors import TrialkitError
 from trialkit.cli import main
 
 
@@ -99,3 +101,127 @@ def test_reproduce_bad_inputs_exit_2(tmp_path, capsys) -> None:
     bad.write_text('[trial]\nid = "x"\n[[outcomes]]\nid = "a"\np = "1.3"\n')
     assert main(["reproduce", str(bad)]) == 2
     assert "outcomes[0]" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ output paths
+
+def _snapshot(folder) -> dict:
+    return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("command", ["summary", "analyze", "report", "reproduce"])
+def test_out_that_is_an_existing_file_exits_2_before_any_work(command, small_trial_dir, tmp_path, capsys) -> None:
+    target = tmp_path / "taken"
+    target.write_text("not a folder\n")
+    before = _snapshot(tmp_path)
+    subject = "abbasi2012" if command == "reproduce" else str(small_trial_dir)
+    assert main([command, subject, "--out", str(target)]) == 2
+    captured = capsys.readouterr()
+    assert f"error: --out {str(target)!r} exists and is not a folder" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""  # refused before loading or analysing anything
+    assert _snapshot(tmp_path) == before  # nothing written, the file untouched
+
+
+@pytest.mark.parametrize("command", ["summary", "analyze", "reproduce"])
+def test_out_under_a_file_or_with_a_folder_in_place_of_an_output_exits_2(command, small_trial_dir, tmp_path,
+                                                                          capsys) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x\n")
+    subject = "abbasi2012" if command == "reproduce" else str(small_trial_dir)
+    assert main([command, subject, "--out", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker / "sub") in err and f"{str(blocker)!r} is a file, not a folder" in err
+    folder = tmp_path / "out"
+    (folder / ("reproduction.csv" if command == "reproduce" else "counts.csv")).mkdir(parents=True)
+    before = _snapshot(tmp_path)
+    assert main([command, subject, "--out", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert str(folder) in captured.err and "holds a folder" in captured.err and captured.out == ""
+    assert _snapshot(tmp_path) == before
+
+
+def test_problems_path_that_cannot_be_a_file_exits_2_and_writes_nothing(tmp_path, capsys) -> None:
+    spec = write_spec(tmp_path, base_spec(study={"alfa": 0.1}))  # bad input: problems would be written
+    folder = tmp_path / "problems_dir"
+    folder.mkdir()
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x\n")
+    before = _snapshot(tmp_path)
+    assert main(["validate", str(spec), "--problems", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: --problems {str(folder)!r} is a folder" in err and "problems found" not in err
+    assert main(["validate", str(spec), "--problems", str(blocker / "missing" / "p.csv")]) == 2
+    err = capsys.readouterr().err
+    assert f"--problems {str(blocker / 'missing' / 'p.csv')!r} cannot be written" in err
+    assert "Traceback" not in err and "problems found" not in err
+    assert _snapshot(tmp_path) == before
+    # a missing folder that can be made is made, as for --out
+    target = tmp_path / "new" / "p.csv"
+    assert main(["validate", str(spec), "--problems", str(target)]) == 2
+    assert target.is_file()
+
+
+# ------------------------------------------------------------------------------------------ calibrated data
+
+CALIBRATED = "calibrated reconstruction (synthetic)"
+BY_CONSTRUCTION = "by construction: the data were calibrated to the published p; "
+
+
+def test_reproduce_on_calibrated_data_says_the_match_is_by_construction(tmp_path, capsys) -> None:
+    out = tmp_path / "rep"
+    assert main(["reproduce", "abbasi2012", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "the data are a calibrated synthetic reconstruction" in printed
+    assert "no independent confirmation" in printed
+    table = pd.read_csv(out / "reproduction.csv")
+    assert set(table["verdict"]) == {"reproduced"}
+    assert set(table["data"]) == {CALIBRATED}
+    assert table["reason"].str.startswith(BY_CONSTRUCTION).all()
+    assert "calibrated synthetic reconstruction" in (out / "reproduction.txt").read_text()
+
+
+def test_reproduce_on_data_without_a_calibration_manifest_is_individual_data(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    spec = Path(__file__).parent / "reference" / "analyses" / "abbasi2012" / "study.toml"
+    out = tmp_path / "rep"
+    assert main(["reproduce", "abbasi2012", "--data", str(spec), "--out", str(out)]) == 0
+    assert "calibrated synthetic reconstruction" not in capsys.readouterr().out
+    table = pd.read_csv(out / "reproduction.csv")
+    assert set(table["data"]) == {"individual data"}
+    assert not table["reason"].str.startswith("by construction").any()
+
+
+def test_calibration_is_read_from_the_manifest(tmp_path) -> None:
+    from trialkit.cli import _calibrated_data
+
+    spec = tmp_path / "study.toml"
+    assert _calibrated_data(spec) is False  # no manifest
+    (tmp_path / "MANIFEST.json").write_text('{"generator": "trialkit.simulate", "seed": 1}')
+    assert _calibrated_data(spec) is False  # a plain simulation
+    (tmp_path / "MANIFEST.json").write_text('{"calibration": {"outcomes": {"isi": {"target_p": 0.006}}}}')
+    assert _calibrated_data(spec) is True
+    (tmp_path / "MANIFEST.json").write_text("{not json")
+    with pytest.raises(TrialkitError, match="MANIFEST.json"):
+        _calibrated_data(spec)
+
+
+def test_report_published_section_marks_calibrated_data(tmp_path, capsys) -> None:
+    from pathlib import Path
+
+    spec = Path(__file__).parents[1] / "data" / "synthetic" / "abbasi2012" / "study.toml"
+    out = tmp_path / "report"
+    assert main(["report", str(spec), "--out", str(out), "--published", "abbasi2012", "--xlsx"]) == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="reproduction">'):]
+    section = section[:section.index("</section>")]
+    assert 'id="reproduction-calibrated"' in section and "by construction" in section
+    assert "<th>Data</th>" in section and section.count(CALIBRATED) == 10
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(out / "results.xlsx")["reproduction"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert {r[header.index("data")] for r in rows} == {CALIBRATED}
+    assert all(r[header.index("reason")].startswith(BY_CONSTRUCTION) for r in rows)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import pytest
 import trialkit as tk
 from conftest import base_spec, small_wide, write_frame, write_spec
 from trialkit.cli import main
-from trialkit.report import InconsistentCounts, format_number, format_p, render_html, report
+from trialkit.report import (InconsistentCounts, format_nnt, format_nnt_ci, format_number, format_p, render_html,
+                             report)
 
 ROOT = Path(__file__).resolve().parents[1]
 ABBASI = ROOT / "data" / "synthetic" / "abbasi2012" / "study.toml"
@@ -122,6 +122,50 @@ def assert_ci_shown(shown: str, low, high, what: str) -> None:
     assert_shown(hi, high, what + " CI high")
 
 
+_NNT = re.compile(r"(NNT[BH]) (\d+(?:\.\d+)?)")
+_NNT_CI = re.compile(r"(NNT[BH]) (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
+_NNT_CI_THROUGH_INFINITY = re.compile(r"NNTB (\d+(?:\.\d+)?) to ∞ to NNTH (\d+(?:\.\d+)?)")
+
+
+def positive_nnt_is_benefit(ep) -> bool:
+    """A responder is a good outcome when the responder change points the way the endpoint gets better."""
+    return (ep.responder_change < 0) == (ep.better == "lower")
+
+
+def assert_nnt_shown(cells: dict[str, str], row, benefit: bool, what: str) -> None:
+    """The NNT estimate and CI with Altman's labels (NNTB / NNTH, through ∞ when the RD CI spans 0).
+
+    The cells are read back independently (label from the sign and ``benefit``, each number at the
+    precision shown) and must also be exactly what the report's NNT formatting functions print.
+    """
+    good, bad = ("NNTB", "NNTH") if benefit else ("NNTH", "NNTB")
+    estimate, low, high = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
+    m = _NNT.fullmatch(cells["estimate"])
+    assert m, f"{what} estimate: {cells['estimate']!r}"
+    assert m.group(1) == (good if estimate > 0 else bad), f"{what} estimate: {cells['estimate']} vs {estimate}"
+    assert_shown(m.group(2), abs(estimate), f"{what} estimate")
+    d = len(m.group(2).split(".")[1]) if "." in m.group(2) else 0
+    assert cells["estimate"] == format_nnt(estimate, d, positive_is_benefit=benefit)
+
+    ci = cells["ci"]
+    if low < 0 < high:  # the RD interval spans 0: the plausible NNTs are the complement of (low, high)
+        m = _NNT_CI_THROUGH_INFINITY.fullmatch(ci)
+        assert m, f"{what} CI: {ci!r} should run through infinity (limits {low}, {high})"
+        benefit_limit, harm_limit = (high, -low) if benefit else (-low, high)
+        assert_shown(m.group(1), benefit_limit, f"{what} CI NNTB limit")
+        assert_shown(m.group(2), harm_limit, f"{what} CI NNTH limit")
+        shown = m.group(1)
+    else:
+        m = _NNT_CI.fullmatch(ci)
+        assert m, f"{what} CI: {ci!r}"
+        assert m.group(1) == (good if low > 0 else bad), f"{what} CI: {ci} vs ({low}, {high})"
+        assert_shown(m.group(2), min(abs(low), abs(high)), f"{what} CI near limit")
+        assert_shown(m.group(3), max(abs(low), abs(high)), f"{what} CI far limit")
+        shown = m.group(2)
+    d = len(shown.split(".")[1]) if "." in shown else 0
+    assert ci == format_nnt_ci(low, high, d, positive_is_benefit=benefit)
+
+
 def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
     """A small trial whose arm labels, endpoint labels, units, title and subject ids are hostile."""
     control, active = arms
@@ -215,6 +259,10 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
             row = row.iloc[0]
             what = f"{table} {attrs['data-endpoint']} {attrs['data-analysis']}"
             assert cells, what
+            if attrs["data-analysis"] == "responder_nnt":  # labelled NNTB / NNTH, not signed numbers
+                assert_nnt_shown(cells, row, positive_nnt_is_benefit(spec.endpoint(attrs["data-endpoint"])), what)
+                checked += 2
+                cells = {k: v for k, v in cells.items() if k not in ("estimate", "ci")}
             for col, shown in cells.items():
                 if col == "ci":
                     assert_ci_shown(shown, row["ci_low"], row["ci_high"], what)
@@ -222,6 +270,39 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
                     assert_shown(shown, row[col], f"{what} {col}")
                 checked += 1
     assert checked > 60
+
+
+def test_nnt_is_labelled_benefit_and_harm_as_altman_prints_it(abbasi, hostile) -> None:
+    """Both NNT limits positive: NNTB a to b. A risk-difference CI spanning 0 gives limits of opposite
+    signs; the plausible NNTs are then everything outside them, shown through infinity, never "-2.7 to 2.2"."""
+    shown = {}
+    for name, (trial, results, html, _) in (("abbasi", abbasi), ("hostile", hostile)):
+        t = results.table
+        nnt = t.loc[(t["analysis"] == "responder_nnt") & (t["population"] == "fas")].iloc[0]
+        rows = [c for a, c in table_rows(html.read_text(encoding="utf-8"), "responder-result")["responder-result"]
+                if a["data-analysis"] == "responder_nnt"]
+        assert len(rows) == 1, name
+        assert_nnt_shown(rows[0], nnt, True, name)  # ISI, better lower, responder change -6: responding is good
+        shown[name] = (nnt, rows[0])
+    nnt, cells = shown["abbasi"]
+    assert nnt["ci_low"] > 0 and cells["ci"] == f"NNTB {format_number(nnt['ci_low'], 1)} to {format_number(nnt['ci_high'], 1)}"
+    nnt, cells = shown["hostile"]
+    assert nnt["ci_low"] < 0 < nnt["ci_high"], "the hostile trial's RD interval should span 0"
+    assert cells["ci"] == (f"NNTB {format_number(nnt['ci_high'], 1)} to ∞ to NNTH {format_number(-nnt['ci_low'], 1)}")
+    assert cells["estimate"] == f"NNTB {format_number(nnt['estimate'], 1)}"
+
+
+def test_nnt_format_follows_altman() -> None:
+    # RD 0.1 (-0.1 to 0.3): NNT limits -10 and 3.33; plausible NNTs are NNTB >= 3.3 and NNTH >= 10
+    assert format_nnt_ci(-10.0, 1 / 0.3, 1) == "NNTB 3.3 to ∞ to NNTH 10.0"
+    assert format_nnt_ci(2.0, 5.0, 1) == "NNTB 2.0 to 5.0"
+    assert format_nnt_ci(-8.0, -2.5, 1) == "NNTH 2.5 to 8.0"
+    assert format_nnt(10.0, 1) == "NNTB 10.0" and format_nnt(-4.0, 1) == "NNTH 4.0"
+    # a responder rule pointing against `better` (a worsening): more responders on the arm is a harm
+    assert format_nnt_ci(-10.0, 1 / 0.3, 1, positive_is_benefit=False) == "NNTB 10.0 to ∞ to NNTH 3.3"
+    assert format_nnt_ci(2.0, 5.0, 1, positive_is_benefit=False) == "NNTH 2.0 to 5.0"
+    assert format_nnt(-4.0, 1, positive_is_benefit=False) == "NNTB 4.0"
+    assert format_nnt_ci(float("nan"), float("nan"), 1) == format_nnt(None, 1) == "–"
 
 
 def test_primary_result_is_in_the_pdf_text(abbasi) -> None:
@@ -413,17 +494,10 @@ def test_format_number_is_the_one_rounding_rule() -> None:
 
 # ------------------------------------------------------------------------------------------ browser
 
-def _chromium_or_skip() -> None:
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+def _require_chromium() -> None:
+    """`make test` installs both (scripts/system-deps.sh, the test extra): their absence is a failure."""
     if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail("/usr/bin/chromium is missing: .ci/run installs Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail("/usr/bin/chromium is missing: scripts/system-deps.sh --browser installs Debian's chromium")
 
 
 def _only(url: str, blocked: list[str]):
@@ -466,7 +540,7 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
 
 
 def test_html_loads_in_headless_chromium_without_errors_or_requests(abbasi, hostile, tmp_path) -> None:
-    _chromium_or_skip()
+    _require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

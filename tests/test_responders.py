@@ -381,7 +381,7 @@ def test_default_thresholds_keep_the_mcid_itself() -> None:
 def _reference_rows(case: str) -> tuple[tk.Trial, pd.DataFrame]:
     folder = REFERENCE / case
     if not (folder / "expected.csv").exists():
-        pytest.skip(f"{folder} has no R reference yet")
+        pytest.fail(f"{folder} has no R reference yet")
     expected = pd.read_csv(folder / "expected.csv")
     expected = expected[expected["analysis"].str.startswith("responder_")].copy()
     # make_reference.R labels the ratio rows "<arm> / <control>"; trialkit uses one contrast key,

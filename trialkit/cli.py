@@ -6,6 +6,8 @@ Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -15,6 +17,102 @@ import pandas as pd
 from trialkit._errors import TrialkitError, ValidationError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+#: the files each command writes into its ``--out`` folder (checked before any work; see _check_outputs)
+OUT_FILES = {
+    "summary": ("counts.csv", "missing.csv", "summary.csv"),
+    "analyze": ("results.csv", "table1.csv", "smd.csv", "responder_sweep.csv", "counts.csv", "failures.csv",
+                "results.json"),
+    "reproduce": ("reproduction.csv", "abstract_audit.csv", "power.csv", "mde.csv", "reproduction.txt"),
+    "report": ("report.html", "report.pdf", "results.xlsx"),
+}
+
+
+def _folder_problem(path: Path, files: Sequence[str] = ()) -> str | None:
+    """What makes ``path`` unusable as a folder to write into, or None.
+
+    The folder may be missing (it is created); then its nearest existing ancestor must be a
+    writable folder. An existing folder must be writable, and none of ``files`` in it may be a folder.
+    """
+    if path.exists():
+        if not path.is_dir():
+            return "exists and is not a folder"
+        if not os.access(path, os.W_OK | os.X_OK):
+            return "is a folder that is not writable"
+        for name in files:
+            if (path / name).is_dir():
+                return f"holds a folder {name!r} where the file {name} is to be written"
+        return None
+    if path.is_symlink():
+        return "is a broken symbolic link"
+    for ancestor in path.absolute().parents:
+        if ancestor.is_symlink() and not ancestor.exists():
+            return f"cannot be created: {str(ancestor)!r} is a broken symbolic link"
+        if not ancestor.exists():
+            continue
+        if not ancestor.is_dir():
+            return f"cannot be created: {str(ancestor)!r} is a file, not a folder"
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            return f"cannot be created: the folder {str(ancestor)!r} is not writable"
+        return None
+    return None
+
+
+def _check_folder(path: Path, option: str, files: Sequence[str] = ()) -> None:
+    """Refuse, before any work, a folder to write into that cannot be one (TrialkitError naming it)."""
+    problem = _folder_problem(path, files)
+    if problem is not None:
+        raise TrialkitError(f"{option} {str(path)!r} {problem}; give a folder to write into "
+                            "(it is created when missing).")
+
+
+def _check_file(path: Path, option: str) -> None:
+    """Refuse, before any work, a file to write that cannot be written: a folder, a device, a path under a file."""
+    if path.is_dir():
+        raise TrialkitError(f"{option} {str(path)!r} is a folder; give the path of a CSV file to write.")
+    if path.exists() and not path.is_file():
+        raise TrialkitError(f"{option} {str(path)!r} exists and is not a regular file; give the path of a CSV file.")
+    problem = _folder_problem(path.parent)
+    if problem is not None:
+        raise TrialkitError(f"{option} {str(path)!r} cannot be written: its folder {str(path.parent)!r} {problem}.")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Check every output path of the command (``--out``, ``--problems``) before any work is done."""
+    problems = getattr(args, "problems", None)
+    if problems:
+        _check_file(Path(problems), "--problems")
+    out = getattr(args, "out", None)
+    if out:
+        files = OUT_FILES.get(args.command, ())
+        if args.command == "report" and not args.xlsx:
+            files = tuple(f for f in files if f != "results.xlsx")
+        _check_folder(Path(out), "--out", files)
+
+
+def _calibrated_data(spec_path: str | Path | None) -> bool:
+    """Whether the data of a study spec are a reconstruction calibrated to published p-values.
+
+    The data folder's ``MANIFEST.json`` then records the calibration targets: a ``calibration``
+    table with the published p each outcome was calibrated to (``outcomes.<id>.target_p``), as
+    ``data/synthetic/<trial>/make_calibrated.py`` writes it.
+    """
+    if spec_path is None:
+        return False
+    manifest = Path(spec_path).parent / "MANIFEST.json"
+    if not manifest.is_file():
+        return False
+    try:
+        document = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TrialkitError(f"cannot read {str(manifest)!r} ({exc}); it says whether the data were calibrated "
+                            "to the published p-values, which a reproduction must know.") from exc
+    calibration = document.get("calibration") if isinstance(document, dict) else None
+    if not isinstance(calibration, dict):
+        return False
+    outcomes = calibration.get("outcomes")
+    return isinstance(outcomes, dict) and any(isinstance(o, dict) and "target_p" in o for o in outcomes.values())
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -76,7 +174,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     kind = "ratio of geometric means" if primary.scale == "log" else "difference in LS means"
     print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
     for r in rows.itertuples(index=False):
-        print(f"  {r.contrast}: {kind} {r.estimate:.3g} {primary.unit} ({level} CI {r.ci_low:.3g} to "
+        unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
+        print(f"  {r.contrast}: {kind} {r.estimate:.3g}{unit} ({level} CI {r.ci_low:.3g} to "
               f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {_p_text(r.p_value)}); "
               f"n = {r.n_treatment} vs {r.n_control}")
     main_rows = t.loc[(t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
@@ -116,7 +215,7 @@ def _published_path(name: str) -> Path:
                                    f"bundled: {', '.join(names) or 'none'}; or give a path to a .toml file.")])
 
 
-def _reproduction(published_file: Path, trial, results):
+def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
     from trialkit.reproduce.published import read_published
     from trialkit.reproduce.reproduction import reproduce
 
@@ -124,7 +223,8 @@ def _reproduction(published_file: Path, trial, results):
     if trial is None:
         return reproduce(published)
     logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
-    return reproduce(published, results_table=results.table, visit=trial.spec.visits.primary, log_endpoints=logs)
+    return reproduce(published, results_table=results.table, visit=trial.spec.visits.primary, log_endpoints=logs,
+                     calibrated=calibrated)
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
@@ -138,11 +238,17 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         bundled = Path(__file__).resolve().parents[1] / "data" / "synthetic" / args.published / "study.toml"
         data = bundled if bundled.exists() else None
     trial = load(data) if data is not None else None
+    calibrated = _calibrated_data(data)
     results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
-    rep = _reproduction(published_file, trial, results)
+    rep = _reproduction(published_file, trial, results, calibrated=calibrated)
     t = rep.table
     lines = [f"Reproduction of {rep.trial_id} from {published_file}",
-             f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}", ""]
+             f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}"]
+    if calibrated:
+        lines.append(f"the data are a calibrated synthetic reconstruction ({Path(data).parent / 'MANIFEST.json'} "
+                     "records the published p each outcome was calibrated to): a \"reproduced\" verdict holds by "
+                     "construction and is no independent confirmation of the trial")
+    lines.append("")
     for r in t.itertuples(index=False):
         recomputed = "" if pd.isna(r.p_recomputed) else (
             f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
@@ -169,9 +275,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from trialkit.report import report
 
     trial = load(args.spec)
-    res = analyze(trial)
-    reproduction = _reproduction(_published_path(args.published), trial, res).table if args.published else None
     out = Path(args.out) if args.out else Path("reports") / trial.spec.study.id
+    if not args.out:  # the default folder is known only now: checked before the analysis
+        _check_folder(out, "the report folder", OUT_FILES["report"] if args.xlsx else OUT_FILES["report"][:2])
+    published_file = _published_path(args.published) if args.published else None
+    calibrated = _calibrated_data(args.spec) if args.published else False
+    res = analyze(trial)
+    reproduction = _reproduction(published_file, trial, res, calibrated=calibrated).table if args.published else None
     command = shlex.join(["trialkit", "report", str(args.spec), "--out", str(out)] + (["--xlsx"] if args.xlsx else [])
                          + (["--published", args.published] if args.published else []))
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
@@ -241,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``trialkit`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        _check_outputs(args)
         return args.func(args)
     except ValidationError as exc:
         print(exc.summary(limit=50), file=sys.stderr)

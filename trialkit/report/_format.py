@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-__all__ = ["MISSING", "decimals_for", "format_ci", "format_count", "format_number", "format_p"]
+__all__ = ["MISSING", "decimals_for", "format_ci", "format_count", "format_nnt", "format_nnt_ci",
+           "format_number", "format_p"]
 
 #: shown for a number that is not there (an analysis not defining it, a summary needing more values)
 MISSING = "–"
@@ -78,6 +79,66 @@ def format_ci(low, high, decimals: int | None) -> str:
     if _is_missing(low) and _is_missing(high):
         return MISSING
     return f"{format_number(low, decimals)} to {format_number(high, decimals)}"
+
+
+def _nnt_labels(positive_is_benefit: bool) -> tuple[str, str]:
+    """The labels of a positive and of a negative number needed to treat."""
+    return ("NNTB", "NNTH") if positive_is_benefit else ("NNTH", "NNTB")
+
+
+def format_nnt(value, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
+    """A number needed to treat with its label: ``NNTB`` (benefit) or ``NNTH`` (harm), never a sign.
+
+    ``value`` is 1 / risk difference (arm - control); ``positive_is_benefit`` says whether a
+    positive one (more responders on the arm) is a benefit, as it is when responding is the good
+    outcome (Altman 1998, BMJ 317:1309).
+
+    >>> format_nnt(2.924, 1), format_nnt(-12.5, 1)
+    ('NNTB 2.9', 'NNTH 12.5')
+    """
+    if _is_missing(value):
+        return MISSING
+    v = float(value)
+    if v == 0:  # 1 / RD is never 0; a 0 here is not an NNT
+        return format_number(v, decimals)
+    positive, negative = _nnt_labels(positive_is_benefit)
+    return f"{positive if v > 0 else negative} {format_number(abs(v), decimals)}"
+
+
+def format_nnt_ci(low, high, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
+    """The confidence interval of a number needed to treat, as Altman (1998) prints it.
+
+    ``low`` and ``high`` are the reciprocals of the risk-difference limits, in increasing order.
+    Both positive: ``NNTB low to high``; both negative: ``NNTH |high| to |low|``; opposite signs
+    (the risk-difference interval spans 0): the plausible NNTs are everything *outside*
+    (low, high), through infinity — ``NNTB high to ∞ to NNTH |low|``. The benefit side is named
+    first. With ``positive_is_benefit`` false the labels of the two signs swap.
+
+    >>> format_nnt_ci(1.775, 17.64, 1)
+    'NNTB 1.8 to 17.6'
+    >>> format_nnt_ci(-20.0, -4.0, 1)
+    'NNTH 4.0 to 20.0'
+    >>> format_nnt_ci(-10.0, 10 / 3, 1)
+    'NNTB 3.3 to ∞ to NNTH 10.0'
+    >>> format_nnt_ci(-10.0, 10 / 3, 1, positive_is_benefit=False)
+    'NNTB 10.0 to ∞ to NNTH 3.3'
+    """
+    if _is_missing(low) and _is_missing(high):
+        return MISSING
+    if _is_missing(low) or _is_missing(high):
+        return format_ci(low, high, decimals)
+    lo, hi = float(low), float(high)
+    if lo > hi:
+        lo, hi = hi, lo
+    positive, negative = _nnt_labels(positive_is_benefit)
+    if lo > 0:
+        return f"{positive} {format_number(lo, decimals)} to {format_number(hi, decimals)}"
+    if hi < 0:
+        return f"{negative} {format_number(-hi, decimals)} to {format_number(-lo, decimals)}"
+    if lo < 0 < hi:
+        benefit, harm = (hi, -lo) if positive_is_benefit else (-lo, hi)
+        return f"NNTB {format_number(benefit, decimals)} to ∞ to NNTH {format_number(harm, decimals)}"
+    return format_ci(lo, hi, decimals)  # a limit of exactly 0 is not a reciprocal: shown as it is
 
 
 def format_count(value) -> str:

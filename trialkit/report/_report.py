@@ -15,7 +15,7 @@ from trialkit.analysis import Results
 from trialkit.report._flow import check_consistency, flow_counts, randomised
 from trialkit.report._format import format_count
 from trialkit.report._methods import methods_paragraphs, provenance
-from trialkit.report._tables import build_tables, effect_name, reproduction_rows
+from trialkit.report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
 from trialkit.spec import Population
 from trialkit.trial import Trial
 
@@ -119,7 +119,8 @@ def render_html(trial: Trial, results: Results, *, reproduction: pd.DataFrame | 
     repro = None
     if reproduction is not None:
         columns, rows, counts = reproduction_rows(reproduction)
-        repro = {"columns": columns, "rows": rows, "counts": counts}
+        repro = {"columns": columns, "rows": rows, "counts": counts,
+                 "calibrated": reproduction_is_calibrated(reproduction)}
     context = {
         "study": {
             "id": spec.study.id, "title": spec.study.title, "level": level,

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 
 from trialkit.analysis import Results
-from trialkit.report._format import MISSING, decimals_for, format_ci, format_count, format_number, format_p
+from trialkit.report._format import (MISSING, decimals_for, format_ci, format_count, format_nnt, format_nnt_ci,
+                                     format_number, format_p)
 from trialkit.spec import Endpoint
 from trialkit.trial import Trial
 
-__all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals"]
+__all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals", "responder_is_benefit"]
 
 #: how each analysis id is named in the report (registry; ids from docs/analyses.md)
 ANALYSIS_NAMES = {
@@ -177,6 +178,15 @@ def responder_rule(ep: Endpoint) -> str:
     return f"change {'≤' if th < 0 else '≥'} {format_number(th)} {ep.unit}".strip()
 
 
+def responder_is_benefit(ep: Endpoint) -> bool:
+    """Whether responding is the good outcome of ``ep``: the responder change points the way ``better`` does.
+
+    Then a positive number needed to treat (more responders on the arm) is a benefit (NNTB); a
+    responder rule pointing against ``better`` (a worsening threshold) makes it a harm (NNTH).
+    """
+    return (ep.responder_change < 0) == (ep.better == "lower")
+
+
 def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]:
     """Rates per arm (n/N, %, Wilson CI in %) and contrasts (RD, RR, OR, NNT) at the primary visit."""
     spec = trial.spec
@@ -203,9 +213,15 @@ def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]
                 if r.empty:
                     continue
                 r = r.iloc[0]
+                if kind == "responder_nnt":  # Altman's labels: the interval of 1/RD may run through ∞
+                    benefit = responder_is_benefit(ep)
+                    estimate = format_nnt(r["estimate"], d, positive_is_benefit=benefit)
+                    ci = format_nnt_ci(r["ci_low"], r["ci_high"], d, positive_is_benefit=benefit)
+                else:
+                    estimate, ci = format_number(r["estimate"], d), format_ci(r["ci_low"], r["ci_high"], d)
                 contrasts.append({"endpoint": ep.id, "label": ep.label, "rule": rule, "contrast": contrast,
-                                  "analysis": kind, "name": name, "estimate": format_number(r["estimate"], d),
-                                  "ci": format_ci(r["ci_low"], r["ci_high"], d), "p": format_p(r["p_value"])})
+                                  "analysis": kind, "name": name, "estimate": estimate,
+                                  "ci": ci, "p": format_p(r["p_value"])})
     return rates, contrasts
 
 
@@ -295,7 +311,14 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
 #: the columns of ``trialkit.reproduce`` tables a reader needs, with their headers
 REPRODUCTION_DISPLAY = {"outcome": "Outcome", "p_published": "Published p", "direction_published": "Direction",
                         "p_recomputed": "Recomputed p", "p_ancova": "ANCOVA p", "survives_holm": "Holm",
-                        "survives_bh": "BH", "verdict": "Verdict", "flags": "Flags"}
+                        "survives_bh": "BH", "data": "Data", "verdict": "Verdict", "flags": "Flags"}
+#: the ``data`` value of a reproduction on data calibrated to the published p (trialkit.reproduce.reproduction)
+CALIBRATED_DATA = "calibrated reconstruction (synthetic)"
+
+
+def reproduction_is_calibrated(table: pd.DataFrame) -> bool:
+    """Whether any row of a reproduction table re-analysed data calibrated to the published p."""
+    return "data" in table.columns and bool((table["data"].astype(str) == CALIBRATED_DATA).any())
 
 
 def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[str, int]]:

@@ -17,14 +17,24 @@ import pandas as pd
 from trialkit.reproduce.abstract_audit import AbstractAudit, AssumedTest, audit_abstract
 from trialkit.reproduce.published import PublishedTrial
 
-__all__ = ["REPRODUCTION_COLUMNS", "Reproduction", "reproduce", "VERDICTS"]
+__all__ = ["BY_CONSTRUCTION", "DATA_KINDS", "REPRODUCTION_COLUMNS", "Reproduction", "reproduce", "VERDICTS"]
 
 REPRODUCTION_COLUMNS = (
     "outcome", "label", "direction_published", "p_published", "implied_d", "implied_d_ci_low",
     "implied_d_ci_high", "p_holm", "survives_holm", "p_bh", "survives_bh", "flags",
     "direction_recomputed", "p_recomputed", "recomputed_test", "p_ancova", "ancova_estimate",
     "ancova_ci_low", "ancova_ci_high", "significant_published", "significant_ancova", "verdict", "reason",
+    "data",
 )
+
+#: what the re-analysed data are (column ``data``)
+DATA_KINDS = {
+    "calibrated": "calibrated reconstruction (synthetic)",
+    "individual": "individual data",
+    "none": "none",
+}
+#: start of ``reason`` of a verdict on data calibrated to the published p: true by construction
+BY_CONSTRUCTION = "by construction: the data were calibrated to the published p; "
 
 #: verdict registry: the words a reader sees, and what each means
 VERDICTS = {
@@ -78,7 +88,8 @@ def _matches(p_low: float, p_high: float, bound: str, p: float) -> bool:
 
 def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None = None,
               visit: str | None = None, log_endpoints: frozenset[str] = frozenset(),
-              recomputed_test: str = "student_change", alpha: float | None = None) -> Reproduction:
+              recomputed_test: str = "student_change", alpha: float | None = None,
+              calibrated: bool = False) -> Reproduction:
     """Verdict per published outcome.
 
     Parameters
@@ -97,6 +108,12 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
         independent-samples t-test between arms the sister paper reports).
     alpha : float, optional
         Significance level; default the published design's.
+    calibrated : bool
+        The individual-level data are a synthetic reconstruction calibrated so that the
+        ``recomputed_test`` gives each published p (as the bundled ``data/synthetic/<trial>/``
+        data are: their ``MANIFEST.json`` records the targets under ``calibration``). A
+        ``reproduced`` verdict on them is true by construction, not an independent confirmation:
+        its ``reason`` starts with :data:`BY_CONSTRUCTION`, and the ``data`` column says so.
 
     Returns
     -------
@@ -107,6 +124,8 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
     Verdicts (:data:`VERDICTS`): with individual-level data, ``reproduced`` when the recomputed
     p prints as the published p (inside its rounding interval, or under its bound) with the
     published direction, otherwise ``not reproducible``; without data, ``not assessable``.
+    The ``data`` column names what was re-analysed (:data:`DATA_KINDS`); on calibrated data the
+    verdict still comes from the numbers, but a match only shows that the calibration worked.
     The table-level verdicts (``reproduced only for r in [a, b]``) come from
     :func:`trialkit.reproduce.table_audit.verdict` when a published table is attached.
     """
@@ -114,6 +133,8 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
     out = audit.outcomes.set_index("outcome")
     eff = audit.table.loc[audit.table["test"] == AssumedTest.STUDENT_END.value].set_index("outcome")
     level = alpha if alpha is not None else audit.alpha
+    calibrated = bool(calibrated) and results_table is not None
+    data_kind = DATA_KINDS["none" if results_table is None else ("calibrated" if calibrated else "individual")]
     rows = []
     for outcome in out.index:
         o, e = out.loc[outcome], eff.loc[outcome] if outcome in eff.index else None
@@ -137,6 +158,7 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
             "ancova_ci_high": anc["ci_high"] if anc is not None else np.nan,
             "significant_published": bool(o["significant"]),
             "significant_ancova": bool(anc["p_value"] < level) if anc is not None else None,
+            "data": data_kind,
         }
         if rec is None:
             row["verdict"], row["reason"] = "not assessable", (
@@ -148,12 +170,17 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
                 row["verdict"] = "reproduced"
                 row["reason"] = (f"{recomputed_test} p = {rec['p_value']:.4g} prints as the published "
                                  f"{o['p_as_written']}, direction {row['direction_recomputed'] or 'as published'}.")
+                if calibrated:
+                    row["reason"] = BY_CONSTRUCTION + row["reason"]
             else:
                 row["verdict"] = "not reproducible"
                 why = [] if same_p else [f"{recomputed_test} p = {rec['p_value']:.4g} does not print as {o['p_as_written']}"]
                 if not same_direction:
                     why.append(f"direction {row['direction_recomputed']} against the published {o['direction']}")
                 row["reason"] = "; ".join(why) + "."
+                if calibrated:
+                    row["reason"] += (" The data were calibrated to the published p: the mismatch points at the"
+                                      " calibration or the assumed test, not at the trial.")
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(REPRODUCTION_COLUMNS))
     return Reproduction(published.id, table, audit, tuple(audit.assumptions))
