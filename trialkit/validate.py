@@ -61,12 +61,12 @@ def category_codes(values: pd.Series, categories) -> np.ndarray:
     return cat.set_categories(list(categories)).codes.astype(np.int64)
 
 
-def present_categories(values: pd.Series) -> list[str]:
-    """Distinct non-missing values, as sorted text."""
+def present_categories(values: pd.Series) -> pd.Index:
+    """Distinct non-missing values, as text sorted by code point (vectorised: no Python loop)."""
     cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values)
     codes = cat.codes
     used = np.bincount(codes[codes >= 0], minlength=len(cat.categories)) > 0
-    return sorted(cat.categories[used].astype(str))
+    return pd.Index(cat.categories[used].astype(str)).sort_values()
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class RecordCodes:
     arms present, control first), visits and endpoints against the spec's order.
     """
 
-    subjects: tuple[str, ...]
+    subjects: pd.Index
     arms: tuple[str, ...]
     subject: np.ndarray
     arm: np.ndarray
@@ -87,7 +87,7 @@ class RecordCodes:
 
 def encode_records(records: pd.DataFrame, spec: StudySpec) -> RecordCodes:
     """One pass over the records turning labels into codes (shared by checks and the tidy frame)."""
-    subjects = tuple(present_categories(records["subject"]))
+    subjects = present_categories(records["subject"])
     control = spec.arms.control
     arms = spec.arms.levels or (control,) + tuple(a for a in present_categories(records["arm"]) if a != control)
     return RecordCodes(
@@ -140,7 +140,8 @@ def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | N
     arm_problems, conflicted = _check_arms(records, s, a, subjects, levels, spec)
     problems += arm_problems
     # a subject in two arms (files) duplicates every record: report the cause once
-    keyed = ~(subj_missing | unknown_visit | unknown_ep | conflicted[np.maximum(s, 0)])
+    in_conflict = conflicted[np.maximum(s, 0)] if conflicted.any() else False
+    keyed = ~(subj_missing | unknown_visit | unknown_ep | in_conflict)
     n_s, n_e, n_v = len(subjects), len(ids), len(visits)
     flat = (s * n_e + e) * n_v + v
     counts = np.bincount(flat[keyed], minlength=n_s * n_e * n_v)
@@ -224,7 +225,7 @@ def _check_values(records: pd.DataFrame, e: np.ndarray, spec: StudySpec) -> list
     with np.errstate(invalid="ignore"):
         out = (value < lo) | (value > hi)
         nonpositive = is_log & (value <= 0) & ~out
-        fraction = is_int & ~np.isnan(value) & (value != np.round(value))
+        fraction = is_int & ~np.isnan(value) & (value != np.round(value)) if is_int.any() else is_int
 
     def endpoint(r) -> tuple:
         ep = spec.endpoint(str(r.endpoint))

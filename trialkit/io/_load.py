@@ -82,7 +82,7 @@ def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tu
     (data, subjects)
         The tidy frame and a frame ``subject, arm`` (one row per subject, sorted).
     """
-    subjects, levels = list(codes.subjects), list(codes.arms)
+    subjects, levels = codes.subjects, list(codes.arms)
     endpoints, visits = [e.id for e in spec.endpoints], list(spec.visits.order)
     n_s, n_e, n_v = len(subjects), len(endpoints), len(visits)
     value = np.full(n_s * n_e * n_v, np.nan)
@@ -100,6 +100,6 @@ def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tu
         "value": value,
         "visit_index": grid_v.astype("int64"),
     })
-    arm_of = pd.DataFrame({"subject": subjects,
+    arm_of = pd.DataFrame({"subject": subjects.to_numpy(dtype=object),
                            "arm": pd.Categorical.from_codes(arm_by_subject, categories=levels, ordered=True)})
     return data, arm_of
