@@ -8,7 +8,7 @@ one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, Mapping
@@ -510,8 +510,6 @@ def wide_column(pattern: str, endpoint: str, visit: str) -> str:
 
 
 def _replace_primary(endpoint: Endpoint) -> Endpoint:
-    from dataclasses import replace
-
     return replace(endpoint, primary=True)
 
 

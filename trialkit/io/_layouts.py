@@ -36,13 +36,13 @@ class Layout:
 
 
 def _non_numeric(values_raw: pd.Series, bad: np.ndarray, table: RawTable, column: str,
-                 subjects: pd.Series, extra: str = "") -> list[Problem]:
+                 subjects: pd.Series) -> list[Problem]:
     idx = np.flatnonzero(bad)
     raw = values_raw.to_numpy(dtype=object)
     subj = subjects.to_numpy(dtype=object)
     return [
         Problem(Rule.NON_NUMERIC, table.file,
-                f"{raw[i]!r} is not a number{extra}; text is never read as missing — fix the "
+                f"{raw[i]!r} is not a number; text is never read as missing — fix the "
                 f"value or list its code in `data.missing`.",
                 row=int(table.rows[i]), subject=_s(subj[i]), column=column, value=str(raw[i]))
         for i in idx
