@@ -16,11 +16,13 @@ FORBIDDEN = {
     "summary": ("io", "report", "cli", "reproduce"),
     "analysis": ("io", "report", "cli", "reproduce", "simulate"),
     "simulate": ("report", "cli", "analysis", "reproduce"),
+    "design": ("io", "report", "cli", "analysis", "reproduce", "simulate"),
+    "moments": ("io", "report", "cli", "analysis", "reproduce", "simulate", "design"),
     "reproduce": ("io", "report", "cli"),
     "report": ("cli", "io"),
 }
 IO_CALLS = {"open", "to_csv", "to_excel", "to_parquet", "write_text", "write_bytes", "savefig", "mkdir"}
-PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "reproduce")
+PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "design", "moments", "reproduce")
 
 
 def _modules():

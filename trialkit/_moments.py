@@ -1,0 +1,49 @@
+"""Normal and log-normal parameter helpers shared by design checking and simulation.
+
+Private: :func:`lognormal_params` is public as :func:`trialkit.simulate.lognormal_params`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import ndtr
+
+__all__ = ["lognormal_params", "model_params", "normal_mass", "z_bounds"]
+
+
+def lognormal_params(mean: np.ndarray | float, sd: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    """Log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
+
+    .. math:: \\sigma^2 = \\ln(1 + s^2/m^2), \\qquad \\mu = \\ln m - \\sigma^2/2,
+
+    so that :math:`Y = e^{\\mu + \\sigma Z}` with :math:`Z \\sim N(0, 1)` has
+    :math:`E[Y] = e^{\\mu + \\sigma^2/2} = m` and
+    :math:`\\operatorname{Var}[Y] = (e^{\\sigma^2} - 1)\\, e^{2\\mu + \\sigma^2} = s^2`.
+    The geometric mean is :math:`e^\\mu = m / \\sqrt{1 + s^2/m^2}`.
+    """
+    m, s = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    sigma2 = np.log1p((s / m) ** 2)
+    return np.log(m) - sigma2 / 2, np.sqrt(sigma2)
+
+
+def model_params(mean, sd, scale: str):
+    return lognormal_params(mean, sd) if scale == "log" else (np.asarray(mean, float), np.asarray(sd, float))
+
+
+def z_bounds(window: tuple[float, float], loc: float, scale: float, kind: str) -> tuple[float, float]:
+    """Standard-normal bounds of a natural-scale window (log-transformed for log endpoints)."""
+    if scale == 0:
+        return -math.inf, math.inf
+    lo, hi = window
+    if kind == "log":
+        lo, hi = (math.log(lo) if lo > 0 else -math.inf), math.log(hi)
+    return (lo - loc) / scale, (hi - loc) / scale
+
+
+def normal_mass(mean: float, sd: float, window: tuple[float, float]) -> float:
+    if sd == 0:
+        return float(window[0] <= mean <= window[1])
+    a, b = z_bounds(window, mean, sd, "linear")
+    return float(ndtr(b) - ndtr(a))
