@@ -74,3 +74,16 @@ def test_multiplicity_matches_p_adjust(case) -> None:
         for method in ("holm", "hochberg", "bonferroni", "bh", "fixed_sequence"):
             got = adjust_p(part["p_value"].to_numpy(), Multiplicity(method))
             np.testing.assert_allclose(got, part[method].to_numpy(), rtol=1e-12, err_msg=f"{name} {contrast} {method}")
+
+
+def test_opt_in_baseline_tests_match_r(case) -> None:
+    """anova(lm(x ~ arm)) and chisq.test(correct = FALSE), tests/reference/analyses/baseline_p.R; 1e-10."""
+    name, res = case
+    assert res.baseline_p.empty  # not asked for: CONSORT advises against baseline p-values
+    trial = tk.load(REFERENCE / name / "study.toml")
+    got = tk.analyze(trial, analyses=["ancova"], sweep=False, table1_p_values=True).baseline_p
+    expected = pd.read_csv(REFERENCE / name / "expected_baseline_p.csv")
+    assert got["variable"].tolist() == expected["variable"].tolist()
+    assert got["test"].tolist() == expected["test"].tolist()
+    for c in ("statistic", "df", "df_denominator", "p_value"):
+        np.testing.assert_allclose(got[c].astype(float), expected[c].astype(float), rtol=1e-10, err_msg=c)

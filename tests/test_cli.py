@@ -225,3 +225,16 @@ def test_report_published_section_marks_calibrated_data(tmp_path, capsys) -> Non
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert {r[header.index("data")] for r in rows} == {CALIBRATED}
     assert all(r[header.index("reason")].startswith(BY_CONSTRUCTION) for r in rows)
+
+
+def test_baseline_p_values_only_when_the_spec_asks(tmp_path) -> None:
+    write_frame(small_wide(), tmp_path / "trial.csv")
+    plain, asked = tmp_path / "plain", tmp_path / "asked"
+    # exit 1: the small trial's responder odds ratio has a zero cell (a listed failure)
+    assert main(["analyze", str(write_spec(tmp_path, base_spec())), "--out", str(plain)]) == 1
+    assert not (plain / "baseline_p.csv").exists()
+    spec = write_spec(tmp_path, base_spec(analysis={"table1_p_values": True}), name="asked.toml")
+    assert main(["analyze", str(spec), "--out", str(asked)]) == 1
+    table = pd.read_csv(asked / "baseline_p.csv")
+    assert table["variable"].tolist() == ["age", "sex", "isi", "sleep_time"]
+    assert table["p_value"].between(0, 1).all()

@@ -190,6 +190,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         tables = {"results.csv": t, "table1.csv": res.table1, "smd.csv": res.smd,
                   "responder_sweep.csv": res.responder_sweep, "counts.csv": res.counts,
                   "failures.csv": res.failures}
+        if not res.baseline_p.empty:
+            tables["baseline_p.csv"] = res.baseline_p
         written = write_csvs(out, tables)
         written.append(write_json(out / "results.json", {
             "provenance": dict(res.provenance), "alpha": res.alpha,

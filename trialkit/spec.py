@@ -118,6 +118,7 @@ class AnalysisOptions:
     multiplicity: Multiplicity = Multiplicity.HOLM
     mmrm: Mapping[str, str] = field(default_factory=dict)
     populations: tuple[Population, ...] = (Population.FAS,)
+    table1_p_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ _SCHEMA: dict[str, Schema] = {
         "multiplicity": (STR, False),
         "mmrm": (TABLE, False),
         "populations": (LIST, False),
+        "table1_p_values": (BOOL, False),
     },
     "data": {
         "format": (STR, True),
@@ -484,7 +486,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         endpoints=tuple(endpoints),
         analysis=AnalysisOptions(covariates=covariates, categorical=categorical,
                                  multiplicity=Multiplicity(mult), mmrm=dict(mmrm),
-                                 populations=tuple(populations)),
+                                 populations=tuple(populations),
+                                 table1_p_values=an.get("table1_p_values", False)),
         data=DataSpec(
             format=fmt, subject=subject, path=path, files=files, pattern=da.get("pattern"),
             columns=columns, visit=da.get("visit"), endpoint=da.get("endpoint"),

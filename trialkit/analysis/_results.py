@@ -96,6 +96,9 @@ class Results:
         Per population, endpoint, post-baseline visit and arm: subjects randomised, in the
         population, with a change from baseline (the change analyses' n), and left out for a
         missing follow-up or baseline value (columns :data:`COUNT_COLUMNS`).
+    baseline_p : DataFrame
+        Tests of baseline differences between arms, only when asked for
+        (``analysis.table1_p_values``; CONSORT advises against them); empty otherwise.
     alpha : float
         1 - confidence level of every interval.
     provenance : mapping
@@ -108,6 +111,7 @@ class Results:
     smd: pd.DataFrame = field(default_factory=pd.DataFrame)
     responder_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    baseline_p: pd.DataFrame = field(default_factory=pd.DataFrame)
     alpha: float = 0.05
     provenance: Mapping[str, Any] = field(default_factory=dict)
 

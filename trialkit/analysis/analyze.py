@@ -23,7 +23,8 @@ from trialkit.analysis.effect_size import hedges_g, pooled_sd
 from trialkit.analysis.multiplicity import adjust_p
 from trialkit.analysis.rank_tests import mann_whitney, signed_rank
 from trialkit.analysis.responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
-from trialkit.analysis.table1 import baseline_table, standardised_differences
+from trialkit.analysis.table1 import (BASELINE_P_COLUMNS, baseline_p_values, baseline_table,
+                                      standardised_differences)
 from trialkit.analysis.ttests import paired_t, two_sample_t
 from trialkit.spec import Endpoint, Multiplicity, Population
 from trialkit.trial import Trial
@@ -274,7 +275,7 @@ def _versions() -> dict[str, str]:
 
 def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Analysis | str] | None = None,
             multiplicity: Multiplicity | str | None = None, populations: Iterable[Population | str] | None = None,
-            sweep: bool = True) -> Results:
+            sweep: bool = True, table1_p_values: bool | None = None) -> Results:
     """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
 
     Parameters
@@ -293,6 +294,9 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         ``[analysis].populations``. The ``population`` column says which.
     sweep : bool
         Also compute the responder MCID sweep.
+    table1_p_values : bool, optional
+        Also test baseline differences between arms (``Results.baseline_p``); default
+        ``[analysis].table1_p_values`` (false: CONSORT advises against such tests).
 
     Returns
     -------
@@ -342,13 +346,21 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         "categorical": list(spec.analysis.categorical),
         "populations": [p.value for p in chosen],
     }
-    sweep_failures: list[dict] = []
-    sweep_table = _sweep(trial, float(alpha), sweep_failures) if sweep and wanted & _RESPONDER else pd.DataFrame()
+    late_failures: list[dict] = []
+    sweep_table = _sweep(trial, float(alpha), late_failures) if sweep and wanted & _RESPONDER else pd.DataFrame()
     smd = standardised_differences(trial)
-    failures = pd.concat([failures, pd.DataFrame(sweep_failures, columns=list(FAILURE_COLUMNS)),
+    baseline_p = pd.DataFrame(columns=list(BASELINE_P_COLUMNS))
+    if spec.analysis.table1_p_values if table1_p_values is None else table1_p_values:
+        try:
+            baseline_p = baseline_p_values(trial)
+        except AnalysisError as exc:
+            late_failures.append({"endpoint": exc.term, "visit": spec.visits.baseline, "analysis": "baseline_p",
+                                   "contrast": "", "term": exc.term, "message": str(exc), "population": "fas"})
+    failures = pd.concat([failures, pd.DataFrame(late_failures, columns=list(FAILURE_COLUMNS)),
                           _smd_failures(trial, smd)], ignore_index=True)
     return Results(table=table, failures=failures, table1=baseline_table(trial), smd=smd,
                    responder_sweep=sweep_table, counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
+                   baseline_p=baseline_p,
                    alpha=float(alpha), provenance=provenance)
 
 

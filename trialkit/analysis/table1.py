@@ -16,7 +16,8 @@ from trialkit._errors import TrialkitError
 from trialkit.analysis._results import AnalysisError
 from trialkit.trial import Trial
 
-__all__ = ["SMD_COLUMNS", "TABLE1_COLUMNS", "baseline_table", "standardised_differences"]
+__all__ = ["BASELINE_P_COLUMNS", "SMD_COLUMNS", "TABLE1_COLUMNS", "baseline_p_values", "baseline_table",
+           "standardised_differences"]
 
 TABLE1_COLUMNS = ("variable", "label", "level", "arm", "n", "n_missing", "mean", "sd", "median",
                   "q1", "q3", "count", "percent")
@@ -225,3 +226,58 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
             rows.append({"variable": var.name, "contrast": contrast, "smd": smd})
     out = pd.DataFrame(rows, columns=list(SMD_COLUMNS))
     return out.astype({"variable": "str", "contrast": "str", "smd": "float64"})
+
+
+BASELINE_P_COLUMNS = ("variable", "test", "statistic", "df", "df_denominator", "p_value")
+
+
+def baseline_p_values(trial: Trial) -> pd.DataFrame:
+    """Tests of baseline differences between arms, for when a reader asks for them.
+
+    CONSORT (2010, item 15) advises against them: with randomisation every baseline difference
+    is due to chance, so :func:`baseline_table` has none; this is the opt-in
+    (``analysis.table1_p_values = true``).
+
+    Numeric variables: one-way ANOVA F-test across arms (with two arms F = t², the Student
+    t-test), R ``anova(lm(x ~ arm))``. Categorical variables: Pearson chi-square test of the arm ×
+    level table without continuity correction, R ``chisq.test(table(arm, x), correct = FALSE)``.
+    Missing values are left out per variable.
+
+    Returns
+    -------
+    DataFrame
+        ``variable, test, statistic, df, df_denominator, p_value`` (``df_denominator`` only for F).
+
+    Raises
+    ------
+    AnalysisError
+        A variable with fewer than 2 values in an arm, no spread, or a single level.
+    """
+    from scipy import stats
+
+    arm, arms = _arm_codes(trial)
+    rows = []
+    for var in _variables(trial):
+        present = var.values.notna().to_numpy()
+        if var.categorical:
+            levels = _levels(var.values)
+            if len(levels) < 2:
+                raise AnalysisError(f"{var.name!r} has a single level: no test of difference.", term=var.name)
+            v = var.values.to_numpy(dtype=object)
+            table = np.array([[np.sum(present & (arm == a) & (v == lv)) for lv in levels] for a in arms], float)
+            table = table[table.sum(axis=1) > 0]
+            chi2, p, df, _ = stats.chi2_contingency(table, correction=False)
+            rows.append({"variable": var.name, "test": "chi_square", "statistic": float(chi2), "df": float(df),
+                         "df_denominator": math.nan, "p_value": float(p)})
+        else:
+            x = var.values.to_numpy(dtype="float64")
+            groups = [x[present & (arm == a)] for a in arms]
+            if any(len(g) < 2 for g in groups) or np.ptp(x[present]) == 0:
+                raise AnalysisError(f"{var.name!r}: fewer than 2 values in an arm or no spread; "
+                                    "no test of difference.", term=var.name)
+            f, p = stats.f_oneway(*groups)
+            n = sum(len(g) for g in groups)
+            rows.append({"variable": var.name, "test": "anova_f", "statistic": float(f),
+                         "df": float(len(groups) - 1), "df_denominator": float(n - len(groups)),
+                         "p_value": float(p)})
+    return pd.DataFrame(rows, columns=list(BASELINE_P_COLUMNS))
