@@ -111,14 +111,16 @@ class _Collector:
                               "population": cell.population})
 
 
-def _exp_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    back = np.exp if log else (lambda v: v)
+def _t_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
+    """A t-based estimate; on the log scale estimate and CI back-transformed (SE stays on logs)."""
+    back = np.exp if log else float
     return Estimate(kind, contrast, float(back(t.estimate)), t.std_error, float(back(t.ci_low)),
                     float(back(t.ci_high)), t.df, t.statistic, t.p_value, n_t, n_c)
 
 
 def _rank_estimate(r, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    back = np.exp if log else (lambda v: v)
+    """A rank-test estimate (no SE or df); on the log scale estimate and CI back-transformed."""
+    back = np.exp if log else float
     return Estimate(kind, contrast, float(back(r.estimate)), ci_low=float(back(r.ci_low)),
                     ci_high=float(back(r.ci_high)), statistic=r.statistic, p_value=r.p_value,
                     n_treatment=n_t, n_control=n_c)
@@ -170,7 +172,7 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
         x, y = by_arm[a], by_arm[control]
         n_t, n_c = len(x), len(y)
         for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
-            out.run(cell, (kind,), contrast, lambda kind=kind, equal=equal: [_exp_estimate(
+            out.run(cell, (kind,), contrast, lambda kind=kind, equal=equal: [_t_estimate(
                 two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)])
         out.run(cell, (Analysis.MANN_WHITNEY_CHANGE,), contrast, lambda: [_rank_estimate(
             mann_whitney(x, y, alpha=alpha), Analysis.MANN_WHITNEY_CHANGE, contrast, n_t, n_c, log)])
@@ -207,7 +209,7 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
 
     for a in arms:
         d, n_a = by_arm[a], len(by_arm[a])
-        out.run(cell, (Analysis.PAIRED_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_exp_estimate(
+        out.run(cell, (Analysis.PAIRED_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_t_estimate(
             paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, a, n_a, None, log)])
         out.run(cell, (Analysis.WILCOXON_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_rank_estimate(
             signed_rank(d, alpha=alpha), Analysis.WILCOXON_WITHIN, a, n_a, None, log)])

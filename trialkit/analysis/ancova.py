@@ -167,7 +167,7 @@ def ancova(frame: pd.DataFrame, *, arms: Sequence[str], numeric: Sequence[str] =
     cov = fit.cov_params()
     tq = stats.t.ppf(1 - alpha / 2, df)
     counts = data["arm"].astype(str).value_counts()
-    back = np.exp if log_scale else (lambda v: v)
+    back = np.exp if log_scale else float
 
     def t_row(kind: Analysis, contrast: str, L: np.ndarray, n_t: int, n_c: int | None) -> Estimate:
         est = float(L @ beta)
