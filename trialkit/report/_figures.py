@@ -215,108 +215,111 @@ def _legend(fig, arms, colours, *, line: bool) -> None:
     fig.legend(handles, [_wrap(a, 40) for a in arms], loc="outside upper center", ncols=min(len(arms), 4))
 
 
-def means_figures(trial: Trial, alpha: float) -> list[Figure]:
-    """Mean (geometric mean on the log scale) ± CI over visits, by arm, one panel per endpoint."""
+def _panel_figures(trial: Trial, slug: str, draw, caption, *, line_legend: bool) -> list[Figure]:
+    """One panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure, arms in the legend.
+
+    ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
+    """
     from matplotlib import rc_context
 
+    arms = trial.arms
+    colours = arm_colours(arms)
+    chunks = _chunks(list(trial.spec.endpoints), PANELS_PER_FIGURE)
+    out = []
+    for k, chunk in enumerate(chunks):
+        rows, cols = _grid(len(chunk))
+        with rc_context(STYLE):
+            fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
+            axes = fig.subplots(rows, cols, squeeze=False)
+            for ax in axes.flat[len(chunk):]:
+                ax.set_visible(False)
+            for ax, ep in zip(axes.flat, chunk):
+                draw(ax, ep)
+            _legend(fig, arms, colours, line=line_legend)
+            svg = _svg(fig, f"fig-{slug}-{k + 1}")
+        part_note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
+        out.append(Figure(f"fig-{slug}-{k + 1}", svg, caption(chunk, part_note)))
+    return out
+
+
+def means_figures(trial: Trial, alpha: float) -> list[Figure]:
+    """Mean (geometric mean on the log scale) ± CI over visits, by arm, one panel per endpoint."""
     spec = trial.spec
     arms = trial.arms
     colours = arm_colours(arms)
     d = trial.data
     visits = list(spec.visits.order)
     level = f"{100 * (1 - alpha):g}%"
-    out = []
-    endpoints = list(spec.endpoints)
-    chunks = _chunks(endpoints, PANELS_PER_FIGURE)
-    for k, chunk in enumerate(chunks):
-        rows, cols = _grid(len(chunk))
-        with rc_context(STYLE):
-            fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
-            axes = fig.subplots(rows, cols, squeeze=False)
-            for ax in axes.flat[len(chunk):]:
-                ax.set_visible(False)
-            span = 0.08 * (len(arms) - 1)
-            for ax, ep in zip(axes.flat, chunk):
-                log = ep.scale == "log"
-                part = d.loc[(d["endpoint"] == ep.id).to_numpy()]
-                for i, a in enumerate(arms):
-                    shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
-                    m, lo, hi = [], [], []
-                    for v in visits:
-                        x = part.loc[((part["arm"] == a) & (part["visit"] == v)).to_numpy(), "value"]
-                        mm, ll, hh = _mean_ci(x.to_numpy(dtype="float64"), alpha, log)
-                        m.append(mm), lo.append(ll), hi.append(hh)
-                    pos = np.arange(len(visits)) + shift
-                    m, lo, hi = np.array(m), np.array(lo), np.array(hi)
-                    ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i),
-                                capsize=2, elinewidth=0.9)
-                ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
-                ax.set_xlim(-0.4, len(visits) - 0.6)
-                ax.set_title(_wrap(ep.label), loc="left")
-                unit = ep.unit or "value"
-                ax.set_ylabel(f"{unit} (geometric mean)" if log else f"{unit} (mean)")
-            _legend(fig, arms, colours, line=True)
-            svg = _svg(fig, f"fig-means-{k + 1}")
-        part_note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        out.append(Figure(f"fig-means-{k + 1}", svg,
-                          f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
-                          + ("Log-scale endpoints show geometric means with back-transformed intervals. "
-                             if any(e.scale == "log" for e in chunk) else "")
-                          + "Observed values; every randomised subject with a value at the visit."))
-    return out
+    span = 0.08 * (len(arms) - 1)
+
+    def draw(ax, ep) -> None:
+        log = ep.scale == "log"
+        part = d.loc[(d["endpoint"] == ep.id).to_numpy()]
+        for i, a in enumerate(arms):
+            shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
+            m, lo, hi = [], [], []
+            for v in visits:
+                x = part.loc[((part["arm"] == a) & (part["visit"] == v)).to_numpy(), "value"]
+                mm, ll, hh = _mean_ci(x.to_numpy(dtype="float64"), alpha, log)
+                m.append(mm), lo.append(ll), hi.append(hh)
+            pos = np.arange(len(visits)) + shift
+            m, lo, hi = np.array(m), np.array(lo), np.array(hi)
+            ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i),
+                        capsize=2, elinewidth=0.9)
+        ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
+        ax.set_xlim(-0.4, len(visits) - 0.6)
+        ax.set_title(_wrap(ep.label), loc="left")
+        unit = ep.unit or "value"
+        ax.set_ylabel(f"{unit} (geometric mean)" if log else f"{unit} (mean)")
+
+    def caption(chunk, part_note: str) -> str:
+        return (f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
+                + ("Log-scale endpoints show geometric means with back-transformed intervals. "
+                   if any(e.scale == "log" for e in chunk) else "")
+                + "Observed values; every randomised subject with a value at the visit.")
+
+    return _panel_figures(trial, "means", draw, caption, line_legend=True)
 
 
 def change_figures(trial: Trial) -> list[Figure]:
     """Change from baseline at the primary visit by arm: box (quartiles, 1.5 IQR whiskers) plus points."""
-    from matplotlib import rc_context
-
     spec = trial.spec
     arms = trial.arms
     colours = arm_colours(arms)
     ch = trial.changes()
     ch = ch.loc[(ch["visit"] == spec.visits.primary).to_numpy() & ch["change"].notna().to_numpy()]
     rng = np.random.default_rng(20240101)  # fixed jitter: the same data give the same figure
-    out = []
-    endpoints = list(spec.endpoints)
-    chunks = _chunks(endpoints, PANELS_PER_FIGURE)
-    for k, chunk in enumerate(chunks):
-        rows, cols = _grid(len(chunk))
-        with rc_context(STYLE):
-            fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
-            axes = fig.subplots(rows, cols, squeeze=False)
-            for ax in axes.flat[len(chunk):]:
-                ax.set_visible(False)
-            for ax, ep in zip(axes.flat, chunk):
-                part = ch.loc[(ch["endpoint"] == ep.id).to_numpy()]
-                data = [part.loc[(part["arm"] == a).to_numpy(), "change"].to_numpy(dtype="float64") for a in arms]
-                positions = np.arange(len(arms))
-                kept = [(p, x) for p, x in zip(positions, data) if x.size]
-                if kept:
-                    box = ax.boxplot([x for _, x in kept], positions=[p for p, _ in kept], widths=0.5,
-                                     showfliers=False, patch_artist=True, medianprops={"color": "#000000"},
-                                     whiskerprops={"color": "#555555"}, capprops={"color": "#555555"},
-                                     boxprops={"edgecolor": "#555555"})
-                    for patch, (p, _) in zip(box["boxes"], kept):
-                        patch.set_facecolor(colours[arms[p]] + "40")
-                for i, (p, x) in enumerate(zip(positions, data)):
-                    jitter = rng.uniform(-0.12, 0.12, x.size)
-                    ax.plot(p + jitter, x, linestyle="none", marker=_marker(i), markersize=3,
-                            color=colours[arms[i]], markeredgewidth=0, alpha=0.85, zorder=3, clip_on=False)
-                ax.axhline(0, color="#999999", linewidth=0.7, zorder=1)
-                ax.set_xticks(positions, [_wrap(a, 14) for a in arms])
-                ax.set_xlim(-0.6, len(arms) - 0.4)
-                ax.set_title(_wrap(ep.label), loc="left")
-                ax.set_ylabel(f"change ({ep.unit})" if ep.unit else "change")
-            _legend(fig, arms, colours, line=False)
-            svg = _svg(fig, f"fig-change-{k + 1}")
-        part_note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
-        out.append(Figure(f"fig-change-{k + 1}", svg,
-                          f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
-                          "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
-                          "follow-up (jittered sideways)."
-                          + (" Changes are on the measurement scale, also for log-scale endpoints."
-                             if any(e.scale == "log" for e in chunk) else "")))
-    return out
+
+    def draw(ax, ep) -> None:
+        part = ch.loc[(ch["endpoint"] == ep.id).to_numpy()]
+        data = [part.loc[(part["arm"] == a).to_numpy(), "change"].to_numpy(dtype="float64") for a in arms]
+        positions = np.arange(len(arms))
+        kept = [(p, x) for p, x in zip(positions, data) if x.size]
+        if kept:
+            box = ax.boxplot([x for _, x in kept], positions=[p for p, _ in kept], widths=0.5,
+                             showfliers=False, patch_artist=True, medianprops={"color": "#000000"},
+                             whiskerprops={"color": "#555555"}, capprops={"color": "#555555"},
+                             boxprops={"edgecolor": "#555555"})
+            for patch, (p, _) in zip(box["boxes"], kept):
+                patch.set_facecolor(colours[arms[p]] + "40")
+        for i, (p, x) in enumerate(zip(positions, data)):
+            jitter = rng.uniform(-0.12, 0.12, x.size)
+            ax.plot(p + jitter, x, linestyle="none", marker=_marker(i), markersize=3,
+                    color=colours[arms[i]], markeredgewidth=0, alpha=0.85, zorder=3, clip_on=False)
+        ax.axhline(0, color="#999999", linewidth=0.7, zorder=1)
+        ax.set_xticks(positions, [_wrap(a, 14) for a in arms])
+        ax.set_xlim(-0.6, len(arms) - 0.4)
+        ax.set_title(_wrap(ep.label), loc="left")
+        ax.set_ylabel(f"change ({ep.unit})" if ep.unit else "change")
+
+    def caption(chunk, part_note: str) -> str:
+        return (f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
+                "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
+                "follow-up (jittered sideways)."
+                + (" Changes are on the measurement scale, also for log-scale endpoints."
+                   if any(e.scale == "log" for e in chunk) else ""))
+
+    return _panel_figures(trial, "change", draw, caption, line_legend=False)
 
 
 def forest_figure(trial: Trial, results: Results) -> Figure | None:
