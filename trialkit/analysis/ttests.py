@@ -9,7 +9,7 @@ from scipy import stats
 
 from trialkit.analysis._results import AnalysisError
 
-__all__ = ["TTest", "two_sample_t", "paired_t"]
+__all__ = ["TTest", "paired_t", "t_inference", "two_sample_t"]
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,18 @@ class TTest:
     ci_high: float
 
 
+def t_inference(est: float, se: float, df: float, alpha: float) -> TTest:
+    """t = est/se, two-sided p = 2·P(T_df > |t|) and the CI est ± t_{1−α/2, df}·se (se > 0)."""
+    t = est / se
+    q = stats.t.ppf(1 - alpha / 2, df)
+    return TTest(est, se, float(df), t, float(2 * stats.t.sf(abs(t), df)), est - q * se, est + q * se)
+
+
 def _finish(est: float, se: float, df: float, alpha: float, what: str, scale: float) -> TTest:
     # a spread at the level of rounding noise of the values is no spread: t would be noise / noise
     if not se > 64 * np.finfo(float).eps * max(scale, 1e-300):
         raise AnalysisError(f"{what}: zero variance, the t statistic is undefined.", term="value")
-    t = est / se
-    q = stats.t.ppf(1 - alpha / 2, df)
-    return TTest(est, se, float(df), t, float(2 * stats.t.sf(abs(t), df)), est - q * se, est + q * se)
+    return t_inference(est, se, df, alpha)
 
 
 def two_sample_t(x: np.ndarray, y: np.ndarray, *, equal_var: bool, alpha: float = 0.05) -> TTest:

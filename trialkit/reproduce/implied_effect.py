@@ -18,10 +18,10 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
-import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from trialkit._errors import TrialkitError
+from trialkit.analysis import effect_size
 from trialkit.reproduce._checks import STRICT as check
 from trialkit.reproduce import _noncentral_t as nct
 
@@ -171,7 +171,7 @@ def hedges_correction(df: float) -> float:
     df = check.interval(df, "df", "(0, inf]")
     if df <= 1:
         raise TrialkitError(f"Hedges' correction needs df > 1; got {df!r}.")
-    return float(np.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / np.sqrt(df / 2))
+    return effect_size.hedges_correction(df)
 
 
 def d_interval(t: float, n_treatment: int, n_control: int, *, level: float = 0.95,

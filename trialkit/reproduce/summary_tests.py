@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from scipy import special
 
+from trialkit.analysis.ttests import t_inference
 from trialkit.reproduce._checks import TABLE as check
 from trialkit.reproduce._checks import TableAuditError
 
@@ -87,10 +88,8 @@ def _two_sided_p(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
 def _finish(method: TTestMethod, est: float, se: float, df: float, alpha: float) -> SummaryTTest:
     if not se > 0:
         raise TableAuditError("both standard deviations are 0: the t statistic is undefined.")
-    t = est / se
-    q = float(special.stdtrit(df, 1 - alpha / 2))
-    return SummaryTTest(method, est, se, float(df), t, float(_two_sided_p(t, df)), est - q * se,
-                        est + q * se, alpha)
+    r = t_inference(est, se, df, alpha)
+    return SummaryTTest(method, r.estimate, r.std_error, r.df, r.statistic, r.p_value, r.ci_low, r.ci_high, alpha)
 
 
 def t_from_summary(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int, *,
