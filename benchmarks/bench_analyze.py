@@ -41,7 +41,8 @@ def write_trial(folder: Path, n_subjects: int, seed: int = 7) -> Path:
         '[study]\nid = "bench"\n[arms]\ncolumn = "arm"\ncontrol = "placebo"\nlevels = ["placebo", "active"]\n'
         '[visits]\nbaseline = "baseline"\norder = ["baseline", "week4", "week8"]\n'
         f"{endpoints}\n"
-        '[data]\nformat = "wide"\nsubject = "subject_id"\npath = "trial.parquet"\npattern = "{endpoint}_{visit}"\n')
+        '[data]\nformat = "wide"\nsubject = "subject_id"\npath = "trial.parquet"\npattern = "{endpoint}_{visit}"\n'
+    )
     return spec
 
 
@@ -50,8 +51,9 @@ def baseline_loop(trial) -> int:
     import pingouin as pg
     import statsmodels.formula.api as smf
 
-    wide = trial.data.pivot_table(index=["subject", "arm", "endpoint"], columns="visit", values="value",
-                                  observed=True).reset_index()
+    wide = trial.data.pivot_table(
+        index=["subject", "arm", "endpoint"], columns="visit", values="value", observed=True
+    ).reset_index()
     n = 0
     for endpoint, part in wide.groupby("endpoint", observed=True):
         for visit in VISITS[1:]:
@@ -90,8 +92,10 @@ def main() -> None:
     full = tk.analyze(trial)
     full_time = time.perf_counter() - start
     o, t = statistics.median(ours), statistics.median(theirs)
-    print(f"trial: {args.subjects:,} subjects x {N_ENDPOINTS} endpoints x {len(VISITS) - 1} follow-up visits "
-          f"({cells} cells), medians of {args.repeat}")
+    print(
+        f"trial: {args.subjects:,} subjects x {N_ENDPOINTS} endpoints x {len(VISITS) - 1} follow-up visits "
+        f"({cells} cells), medians of {args.repeat}"
+    )
     print(f"statsmodels.formula + pingouin loop : {t:.2f} s")
     print(f"trialkit.analyze (same analyses)    : {o:.2f} s")
     print(f"ratio trialkit / loop               : {o / t:.2f}  (target < 1, and < 10 s)")

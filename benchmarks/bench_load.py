@@ -34,8 +34,9 @@ def write_trial(folder: Path, rows: int, seed: int = 1) -> Path:
     endpoints = np.tile([f"e{j}" for j in range(N_ENDPOINTS)], n_subjects * len(VISITS))
     values = np.round(rng.normal(50, 10, len(subjects)), 3)
     values[rng.random(len(values)) < 0.02] = np.nan
-    pd.DataFrame({"subject": subjects, "arm": arms, "visit": visits, "endpoint": endpoints,
-                  "value": values}).to_csv(folder / "trial.csv", index=False)
+    pd.DataFrame({"subject": subjects, "arm": arms, "visit": visits, "endpoint": endpoints, "value": values}).to_csv(
+        folder / "trial.csv", index=False
+    )
     endpoints_toml = "\n".join(f'[[endpoints]]\nid = "e{j}"\nrange = [0, 200]\n' for j in range(N_ENDPOINTS))
     spec = folder / "study.toml"
     spec.write_text(
@@ -43,7 +44,8 @@ def write_trial(folder: Path, rows: int, seed: int = 1) -> Path:
         f'[visits]\nbaseline = "baseline"\norder = {json.dumps(list(VISITS))}\n'
         f"{endpoints_toml}\n"
         '[data]\nformat = "long"\nsubject = "subject"\npath = "trial.csv"\nvisit = "visit"\n'
-        'endpoint = "endpoint"\nvalue = "value"\n')
+        'endpoint = "endpoint"\nvalue = "value"\n'
+    )
     return spec
 
 
@@ -58,8 +60,10 @@ def _time(fn, repeat: int) -> list[float]:
 
 def peak_rss_mb(spec: Path) -> float:
     """Peak resident set size (MB) of a fresh Python process that loads the trial."""
-    code = ("import resource, trialkit as tk; tk.load(%r); "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)" % str(spec))
+    code = (
+        "import resource, trialkit as tk; tk.load({!r}); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)".format(str(spec))
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip()) / 1024
 

@@ -21,13 +21,20 @@ def base_spec(**sections: dict[str, Any]) -> dict[str, Any]:
         "arms": {"column": "arm", "control": "placebo", "levels": ["placebo", "active"]},
         "visits": {"baseline": "baseline", "order": list(VISITS), "primary": "week8"},
         "endpoints": [
-            {"id": "isi", "label": "ISI", "unit": "points", "range": [0, 28], "integer": True,
-             "better": "lower", "primary": True, "responder": {"change": -6}},
+            {
+                "id": "isi",
+                "label": "ISI",
+                "unit": "points",
+                "range": [0, 28],
+                "integer": True,
+                "better": "lower",
+                "primary": True,
+                "responder": {"change": -6},
+            },
             {"id": "sleep_time", "label": "Sleep time", "unit": "min", "range": [0, 1440]},
         ],
         "analysis": {"covariates": ["age", "sex"], "categorical": ["sex"]},
-        "data": {"format": "wide", "subject": "subject_id", "path": "trial.csv",
-                 "pattern": "{endpoint}_{visit}"},
+        "data": {"format": "wide", "subject": "subject_id", "path": "trial.csv", "pattern": "{endpoint}_{visit}"},
     }
     for name, value in sections.items():
         if isinstance(value, dict) and isinstance(spec.get(name), dict):
@@ -44,16 +51,18 @@ def small_wide(n_per_arm: int = 5, seed: int = 1) -> pd.DataFrame:
     """
     rng = np.random.default_rng(seed)
     n = 2 * n_per_arm
-    frame = pd.DataFrame({
-        "subject_id": [f"S{i:03d}" for i in range(1, n + 1)],
-        "arm": ["active"] * n_per_arm + ["placebo"] * n_per_arm,
-        "age": rng.integers(60, 76, n).astype(float),
-        "sex": rng.choice(["M", "F"], n),
-        "isi_baseline": rng.integers(12, 24, n).astype(float),
-        "isi_week8": rng.integers(4, 22, n).astype(float),
-        "sleep_time_baseline": np.round(rng.normal(330, 30, n), 2),
-        "sleep_time_week8": np.round(rng.normal(350, 30, n), 2),
-    })
+    frame = pd.DataFrame(
+        {
+            "subject_id": [f"S{i:03d}" for i in range(1, n + 1)],
+            "arm": ["active"] * n_per_arm + ["placebo"] * n_per_arm,
+            "age": rng.integers(60, 76, n).astype(float),
+            "sex": rng.choice(["M", "F"], n),
+            "isi_baseline": rng.integers(12, 24, n).astype(float),
+            "isi_week8": rng.integers(4, 22, n).astype(float),
+            "sleep_time_baseline": np.round(rng.normal(330, 30, n), 2),
+            "sleep_time_week8": np.round(rng.normal(350, 30, n), 2),
+        }
+    )
     frame.loc[2, ["isi_week8", "sleep_time_week8"]] = np.nan  # one dropout in the active arm
     return frame
 
@@ -64,8 +73,17 @@ def to_long(wide: pd.DataFrame) -> pd.DataFrame:
     for _, r in wide.iterrows():
         for e in ENDPOINTS:
             for v in VISITS:
-                rows.append({"subject_id": r["subject_id"], "arm": r["arm"], "age": r["age"],
-                             "sex": r["sex"], "visit": v, "endpoint": e, "value": r[f"{e}_{v}"]})
+                rows.append(
+                    {
+                        "subject_id": r["subject_id"],
+                        "arm": r["arm"],
+                        "age": r["age"],
+                        "sex": r["sex"],
+                        "visit": v,
+                        "endpoint": e,
+                        "value": r[f"{e}_{v}"],
+                    }
+                )
     return pd.DataFrame(rows)
 
 

@@ -16,8 +16,15 @@ import pytest
 from trialkit import TrialkitError
 from trialkit.reproduce import abstract_audit
 from trialkit.reproduce.abstract_audit import EFFECT_COLUMNS, OUTCOME_COLUMNS, AuditFlag, audit_abstract
-from trialkit.reproduce.implied_effect import (AssumedTest, d_from_t, d_interval, hedges_correction,
-                                               minimal_detectable_effect, power_two_sample, t_from_p)
+from trialkit.reproduce.implied_effect import (
+    AssumedTest,
+    d_from_t,
+    d_interval,
+    hedges_correction,
+    minimal_detectable_effect,
+    power_two_sample,
+    t_from_p,
+)
 from trialkit.reproduce.published import parse_published, read_published
 
 HERE = Path(__file__).parent
@@ -191,8 +198,10 @@ def test_a_lower_bound_elsewhere_in_the_family_is_treated_conservatively() -> No
         "citation": {"authors": ["Doe J"], "title": "t", "year": 2020, "source": "s"},
         "design": {"type": "parallel", "control": "c", "visits": ["end"], "analysed": 40, "source": "s"},
         "arms": {"a": {"source": "s"}, "c": {"source": "s"}},
-        "outcomes": [{"id": "x", "direction": "increase", "p": "0.03", "source": "s"},
-                     {"id": "y", "direction": "increase", "p": "> 0.01", "source": "s"}],
+        "outcomes": [
+            {"id": "x", "direction": "increase", "p": "0.03", "source": "s"},
+            {"id": "y", "direction": "increase", "p": "> 0.01", "source": "s"},
+        ],
     }
     out = audit_abstract(parse_published(raw)).outcomes.set_index("outcome")
     assert out.loc["x", "p_holm"] == pytest.approx(0.06) and not out.loc["x", "survives_holm"]
@@ -203,9 +212,18 @@ def test_holm_keeps_five_of_the_ten_published_results(audit) -> None:
     # by hand: sorted p 0.001(<), 0.002, 0.006, 0.007, 0.008, 0.02, 0.03, 0.06, 0.08, 0.37;
     # Holm 10*0.001, 9*0.002, 8*0.006, max(7*0.007, .), max(6*0.008 = 0.048, 0.049), 5*0.02 = 0.1 > 0.05 ...
     out = audit.outcomes.set_index("outcome")
-    expected = {"renin": 0.01, "sleep_time": 0.018, "isi": 0.048, "melatonin": 0.049, "cortisol": 0.049,
-                "sleep_onset_latency": 0.1, "sleep_efficiency": 0.12, "serum_magnesium": 0.18,
-                "early_awakening": 0.18, "total_sleep_time": 0.37}
+    expected = {
+        "renin": 0.01,
+        "sleep_time": 0.018,
+        "isi": 0.048,
+        "melatonin": 0.049,
+        "cortisol": 0.049,
+        "sleep_onset_latency": 0.1,
+        "sleep_efficiency": 0.12,
+        "serum_magnesium": 0.18,
+        "early_awakening": 0.18,
+        "total_sleep_time": 0.37,
+    }
     for outcome, value in expected.items():
         assert out.loc[outcome, "p_holm"] == pytest.approx(value, rel=1e-12)
     assert set(out.index[out["survives_holm"]]) == HOLM_SURVIVORS
@@ -215,9 +233,18 @@ def test_benjamini_hochberg_keeps_the_seven_nominally_significant_results(audit)
     # BH (m/j) p_(j), running minimum from the top: 0.37, 10/9*0.08, 10/8*0.06, 10/7*0.03, 10/6*0.02,
     # then 2*0.008 = 0.016 carried down to 0.007 and 0.006; 5*0.002 = 0.01; 10*0.001 = 0.01
     out = audit.outcomes.set_index("outcome")
-    expected = {"renin": 0.01, "sleep_time": 0.01, "isi": 0.016, "melatonin": 0.016, "cortisol": 0.016,
-                "sleep_onset_latency": 0.2 / 6, "sleep_efficiency": 0.3 / 7, "serum_magnesium": 0.075,
-                "early_awakening": 0.8 / 9, "total_sleep_time": 0.37}
+    expected = {
+        "renin": 0.01,
+        "sleep_time": 0.01,
+        "isi": 0.016,
+        "melatonin": 0.016,
+        "cortisol": 0.016,
+        "sleep_onset_latency": 0.2 / 6,
+        "sleep_efficiency": 0.3 / 7,
+        "serum_magnesium": 0.075,
+        "early_awakening": 0.8 / 9,
+        "total_sleep_time": 0.37,
+    }
     for outcome, value in expected.items():
         assert out.loc[outcome, "p_bh"] == pytest.approx(value, rel=1e-12)
     assert set(out.index[out["survives_bh"]]) == BH_SURVIVORS
@@ -261,14 +288,20 @@ def test_crossover_trial_is_audited_with_the_paired_t(reference) -> None:
         "citation": {"authors": ["Student"], "title": "The probable error of a mean", "year": 1908, "source": "s"},
         "design": {"type": "crossover", "control": "drug1", "visits": ["on_drug"], "analysed": 10, "source": "s"},
         "arms": {"drug1": {"source": "s"}, "drug2": {"source": "s"}},
-        "outcomes": [{"id": "extra_sleep", "direction": "increase", "p": repr(float(sleep["p"].iloc[0])),
-                      "source": "s"}],
+        "outcomes": [
+            {"id": "extra_sleep", "direction": "increase", "p": repr(float(sleep["p"].iloc[0])), "source": "s"}
+        ],
     }
     audit = audit_abstract(parse_published(raw))
     row = audit.table.iloc[0]
     assert (row["test"], row["df"], audit.n_source) == ("paired", 9.0, "crossover_all_subjects")
-    for column, quantity in (("statistic", "t_observed"), ("d", "d"), ("g", "g"), ("d_ci_low", "d_ci_low"),
-                             ("d_ci_high", "d_ci_high")):
+    for column, quantity in (
+        ("statistic", "t_observed"),
+        ("d", "d"),
+        ("g", "g"),
+        ("d_ci_low", "d_ci_low"),
+        ("d_ci_high", "d_ci_high"),
+    ):
         assert _close(row[column], want[quantity]), column
 
 
@@ -279,11 +312,17 @@ def test_reruns_are_identical() -> None:
     pd.testing.assert_frame_equal(first.outcomes, second.outcomes)
 
 
-@pytest.mark.parametrize("kwargs, says", [
-    ({"alpha": 1.5}, "`alpha`"), ({"level": 0}, "`level`"), ({"tests": ["paired"]}, "crossover"),
-    ({"tests": ["welsh"]}, "`test` must be one of"), ({"powers": [0.01]}, "`powers`"),
-    ({"effects": [float("nan")]}, "`effects`"),
-])
+@pytest.mark.parametrize(
+    "kwargs, says",
+    [
+        ({"alpha": 1.5}, "`alpha`"),
+        ({"level": 0}, "`level`"),
+        ({"tests": ["paired"]}, "crossover"),
+        ({"tests": ["welsh"]}, "`test` must be one of"),
+        ({"powers": [0.01]}, "`powers`"),
+        ({"effects": [float("nan")]}, "`effects`"),
+    ],
+)
 def test_bad_options_are_refused(kwargs, says) -> None:
     with pytest.raises(TrialkitError, match=says):
         audit_abstract(read_published(BUNDLED), **kwargs)
@@ -291,10 +330,24 @@ def test_bad_options_are_refused(kwargs, says) -> None:
 
 def test_audit_module_does_no_file_io() -> None:
     tree = ast.parse(Path(abstract_audit.__file__).read_text(encoding="utf-8"))
-    io_calls = {"open", "to_csv", "to_excel", "to_parquet", "write_text", "write_bytes", "read_text",
-                "read_bytes", "read_csv", "savefig", "mkdir"}
-    calls = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-             for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    io_calls = {
+        "open",
+        "to_csv",
+        "to_excel",
+        "to_parquet",
+        "write_text",
+        "write_bytes",
+        "read_text",
+        "read_bytes",
+        "read_csv",
+        "savefig",
+        "mkdir",
+    }
+    calls = {
+        node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    }
     assert not calls & io_calls
 
 
@@ -325,9 +378,10 @@ def test_an_outcome_without_a_p_value_is_listed_but_not_audited() -> None:
         "citation": {"authors": ["Doe J"], "title": "t", "year": 2020, "source": "s"},
         "design": {"type": "parallel", "control": "c", "visits": ["end"], "analysed": 40, "source": "s"},
         "arms": {"a": {"source": "s"}, "c": {"source": "s"}},
-        "outcomes": [{"id": "x", "direction": "increase", "p": "0.01", "source": "s"},
-                     {"id": "y", "direction": "increase", "p": "unavailable", "unavailable_reason": "r",
-                      "source": "s"}],
+        "outcomes": [
+            {"id": "x", "direction": "increase", "p": "0.01", "source": "s"},
+            {"id": "y", "direction": "increase", "p": "unavailable", "unavailable_reason": "r", "source": "s"},
+        ],
     }
     audit = audit_abstract(parse_published(raw))
     assert set(audit.table["outcome"]) == {"x"}

@@ -8,15 +8,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, small_wide, write_frame, write_spec
 from trialkit.analysis import RESULT_COLUMNS
 from trialkit.cli import main
 
 BUNDLED = Path(__file__).parents[1] / "data" / "synthetic" / "abbasi2012" / "study.toml"
-WITH_P = {"ancova", "welch_change", "student_change", "mann_whitney_change", "paired_within",
-          "wilcoxon_within", "responder_rd", "responder_rr", "responder_or"}
+WITH_P = {
+    "ancova",
+    "welch_change",
+    "student_change",
+    "mann_whitney_change",
+    "paired_within",
+    "wilcoxon_within",
+    "responder_rd",
+    "responder_rr",
+    "responder_or",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +76,9 @@ def test_analysis_does_not_mutate_and_reruns_identically(bundled) -> None:
     pd.testing.assert_frame_equal(again.table1, res.table1, check_exact=True)
 
 
-@pytest.mark.parametrize("options", [{"alpha": 1.5}, {"alpha": "0.05"}, {"analyses": ["anova"]},
-                                     {"multiplicity": "holms"}])
+@pytest.mark.parametrize(
+    "options", [{"alpha": 1.5}, {"alpha": "0.05"}, {"analyses": ["anova"]}, {"multiplicity": "holms"}]
+)
 def test_bad_options_are_rejected(bundled, options) -> None:
     trial, _ = bundled
     with pytest.raises(tk.TrialkitError):
@@ -200,8 +210,12 @@ def test_completers_population_is_the_fas_analysis_of_completers(tmp_path) -> No
     assert len(merged) == len(want) == len(got)
     for c in ("estimate", "ci_low", "ci_high", "p_value", "n_treatment"):
         np.testing.assert_allclose(merged[c].astype(float), merged[f"{c}_fas"].astype(float), rtol=1e-12)
-    fas = res.table.loc[(res.table["population"] == "fas") & (res.table["analysis"] == "ancova")
-                        & (res.table["endpoint"] == "score") & (res.table["visit"] == "week4")]
+    fas = res.table.loc[
+        (res.table["population"] == "fas")
+        & (res.table["analysis"] == "ancova")
+        & (res.table["endpoint"] == "score")
+        & (res.table["visit"] == "week4")
+    ]
     comp = got.loc[(got["analysis"] == "ancova") & (got["visit"] == "week4")]
     assert (comp["n_treatment"].to_numpy() <= fas["n_treatment"].to_numpy()).all()
 
@@ -220,7 +234,10 @@ def test_counts_show_who_was_left_out(bundled) -> None:
     assert c.loc["magnesium", "n_randomised"] == 23 and c.loc["magnesium", "n_missing_followup"] == 2
     assert c.loc["placebo", "n_with_change"] == 22
     anc = res.table.query("analysis == 'welch_change' and endpoint == 'isi'").iloc[0]
-    assert (anc["n_treatment"], anc["n_control"]) == (c.loc["magnesium", "n_with_change"], c.loc["placebo", "n_with_change"])
+    assert (anc["n_treatment"], anc["n_control"]) == (
+        c.loc["magnesium", "n_with_change"],
+        c.loc["placebo", "n_with_change"],
+    )
 
 
 def test_failed_secondary_stays_in_the_multiplicity_family_as_p_1(tmp_path) -> None:

@@ -60,8 +60,11 @@ def test_rank_tests_cover_both_inference_paths() -> None:
     """The fixtures exercise exact and normal-approximation paths of both rank tests."""
     paths = pd.concat(pd.read_csv(REFERENCE / c / "expected_wilcox_paths.csv") for c in CASES)
     assert set(zip(paths["analysis"], paths["path"])) == {
-        ("mann_whitney_change", "exact"), ("mann_whitney_change", "normal"),
-        ("wilcoxon_within", "exact"), ("wilcoxon_within", "normal")}
+        ("mann_whitney_change", "exact"),
+        ("mann_whitney_change", "normal"),
+        ("wilcoxon_within", "exact"),
+        ("wilcoxon_within", "normal"),
+    }
 
 
 def test_multiplicity_matches_p_adjust(case) -> None:

@@ -75,7 +75,11 @@ def test_no_user_text_is_evaluated() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-                if name in {"eval", "exec", "query", "read_pickle"} or (name in {"load", "loads"} and isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") == "pickle"):
+                if name in {"eval", "exec", "query", "read_pickle"} or (
+                    name in {"load", "loads"}
+                    and isinstance(node.func, ast.Attribute)
+                    and getattr(node.func.value, "id", "") == "pickle"
+                ):
                     offences.append(f"{path.name}:{node.lineno} calls {name}")
     assert not offences, offences
 

@@ -44,8 +44,9 @@ def test_p_change_over_r_agrees_with_t_from_summary() -> None:
     assert table["r"].iloc[0] == 0 and table["r"].iloc[-1] == 0.99
     for r in (0.0, 0.5, 0.99):
         row = table.loc[np.isclose(table["r"], r)].iloc[0]
-        ref = t_from_summary(-3.0, change_score_sd(5.0, 4.0, r), 30, -1.0, change_score_sd(4.8, 4.5, r), 28,
-                             equal_var=False)
+        ref = t_from_summary(
+            -3.0, change_score_sd(5.0, 4.0, r), 30, -1.0, change_score_sd(4.8, 4.5, r), 28, equal_var=False
+        )
         assert row["p_value"] == pytest.approx(ref.p_value, rel=1e-12)
         assert row["df"] == pytest.approx(ref.df, rel=1e-12)
     assert (np.diff(table["p_value"]) < 0).all()  # larger r, smaller change SD, smaller p

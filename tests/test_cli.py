@@ -7,8 +7,8 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import base_spec, small_wide, write_frame, write_spec
+
 from trialkit._errors import TrialkitError
 from trialkit.cli import main
 
@@ -70,8 +70,12 @@ def test_spreadsheet_formulas_in_labels_are_neutralised(tmp_path) -> None:
 
 
 def test_console_script_runs_as_a_process(small_trial_dir) -> None:
-    done = subprocess.run([sys.executable, "-m", "trialkit.cli", "validate", str(small_trial_dir)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "trialkit.cli", "validate", str(small_trial_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -105,6 +109,7 @@ def test_reproduce_bad_inputs_exit_2(tmp_path, capsys) -> None:
 
 # ------------------------------------------------------------------------------------------ output paths
 
+
 def _snapshot(folder) -> dict:
     return {str(p.relative_to(folder)): (p.read_bytes() if p.is_file() else None) for p in folder.rglob("*")}
 
@@ -124,8 +129,9 @@ def test_out_that_is_an_existing_file_exits_2_before_any_work(command, small_tri
 
 
 @pytest.mark.parametrize("command", ["summary", "analyze", "reproduce"])
-def test_out_under_a_file_or_with_a_folder_in_place_of_an_output_exits_2(command, small_trial_dir, tmp_path,
-                                                                          capsys) -> None:
+def test_out_under_a_file_or_with_a_folder_in_place_of_an_output_exits_2(
+    command, small_trial_dir, tmp_path, capsys
+) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("x\n")
     subject = "abbasi2012" if command == "reproduce" else str(small_trial_dir)
@@ -214,8 +220,8 @@ def test_report_published_section_marks_calibrated_data(tmp_path, capsys) -> Non
     out = tmp_path / "report"
     assert main(["report", str(spec), "--out", str(out), "--published", "abbasi2012", "--xlsx"]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
-    section = html[html.index('<section id="reproduction">'):]
-    section = section[:section.index("</section>")]
+    section = html[html.index('<section id="reproduction">') :]
+    section = section[: section.index("</section>")]
     assert 'id="reproduction-calibrated"' in section and "by construction" in section
     assert "<th>Data</th>" in section and section.count(CALIBRATED) == 10
     from openpyxl import load_workbook

@@ -1,5 +1,6 @@
 """GRIM and GRIMMER: hand-checked cases, brute-force enumeration of integer data, and the theorem
-that parity and minimum suffice for five or more integers."""
+that parity and minimum suffice for five or more integers.
+"""
 
 from __future__ import annotations
 
@@ -51,13 +52,16 @@ def test_grim_brown_heathers_worked_example() -> None:
     assert set(good.conventions) == {Rounding.HALF_UP, Rounding.HALF_EVEN}
 
 
-@pytest.mark.parametrize(("mean", "n", "consistent"), [
-    (3.48, 20, False),  # 20 die rolls: means are multiples of 0.05, so X.X0 or X.X5 only
-    (3.45, 20, True),  # 69 / 20
-    (5.93, 49, False),  # 5.93 * 49 = 290.57; 290/49 = 5.918 -> 5.92, 291/49 = 5.939 -> 5.94
-    (5.92, 49, True),
-    (20.92, 12, True),  # 251 / 12 = 20.9166... -> 20.92
-])
+@pytest.mark.parametrize(
+    ("mean", "n", "consistent"),
+    [
+        (3.48, 20, False),  # 20 die rolls: means are multiples of 0.05, so X.X0 or X.X5 only
+        (3.45, 20, True),  # 69 / 20
+        (5.93, 49, False),  # 5.93 * 49 = 290.57; 290/49 = 5.918 -> 5.92, 291/49 = 5.939 -> 5.94
+        (5.92, 49, True),
+        (20.92, 12, True),  # 251 / 12 = 20.9166... -> 20.92
+    ],
+)
 def test_grim_hand_checked_cases(mean: float, n: int, consistent: bool) -> None:
     assert grim(mean, n, decimals=2).consistent is consistent
 
@@ -121,9 +125,13 @@ def test_grimmer_minimum_check_catches_what_analytic_grimmer_passes() -> None:
     # Allard's three tests pass; but 10 integers summing to 5 have sum of squares >= 5.
     res = grimmer(0.50, 0.24, 10, decimals_mean=2, decimals_sd=2)
     assert res.failed == "minimum"
-    printed = {(_printed(Fraction(sum(v), 10), 2, Rounding.HALF_UP),
-                _printed(Fraction(10 * sum(x * x for x in v) - sum(v) ** 2, 90), 2, Rounding.HALF_UP, sqrt=True))
-               for v in itertools.combinations_with_replacement(range(-2, 4), 10)}
+    printed = {
+        (
+            _printed(Fraction(sum(v), 10), 2, Rounding.HALF_UP),
+            _printed(Fraction(10 * sum(x * x for x in v) - sum(v) ** 2, 90), 2, Rounding.HALF_UP, sqrt=True),
+        )
+        for v in itertools.combinations_with_replacement(range(-2, 4), 10)
+    }
     assert ("0.50", "0.24") not in printed
     assert ("0.50", "0.53") in printed  # five 0s and five 1s: SD sqrt(2.5/9) = 0.527
     assert grimmer(0.50, 0.53, 10, decimals_mean=2, decimals_sd=2).consistent
@@ -142,14 +150,18 @@ def _brute_force_pairs(n: int, values: range, items: int, ddof: int) -> dict[Rou
 
 
 #: (n, items, ddof, lowest mean, highest mean, largest SD) of each brute-force grid
-GRIMMER_GRIDS = [(n, 1, 1, 100, 500, 200) for n in (2, 3, 4)] + [(n, 1, 1, 150, 450, 150) for n in (5, 6, 7)] \
-    + [(n, 1, 1, 240, 320, 120) for n in (8, 9, 10)] + [(3, 2, 1, 150, 450, 150), (4, 2, 1, 150, 450, 150),
-                                                         (4, 1, 0, 150, 450, 150), (6, 1, 0, 150, 450, 150)]
+GRIMMER_GRIDS = (
+    [(n, 1, 1, 100, 500, 200) for n in (2, 3, 4)]
+    + [(n, 1, 1, 150, 450, 150) for n in (5, 6, 7)]
+    + [(n, 1, 1, 240, 320, 120) for n in (8, 9, 10)]
+    + [(3, 2, 1, 150, 450, 150), (4, 2, 1, 150, 450, 150), (4, 1, 0, 150, 450, 150), (6, 1, 0, 150, 450, 150)]
+)
 
 
 @pytest.mark.parametrize(("n", "items", "ddof", "m_lo", "m_hi", "s_hi"), GRIMMER_GRIDS)
-def test_grimmer_matches_brute_force_enumeration(n: int, items: int, ddof: int, m_lo: int, m_hi: int,
-                                                 s_hi: int) -> None:
+def test_grimmer_matches_brute_force_enumeration(
+    n: int, items: int, ddof: int, m_lo: int, m_hi: int, s_hi: int
+) -> None:
     """Consistent iff some multiset of integer scores prints that mean and SD, per convention.
 
     Grid: every mean in [m_lo, m_hi] / 100 that GRIM allows and the value 0.01 above it (mostly
@@ -162,9 +174,14 @@ def test_grimmer_matches_brute_force_enumeration(n: int, items: int, ddof: int, 
     values = range(math.floor((lo_mean - dev) * items), math.ceil((hi_mean + dev) * items) + 1)
     pairs = _brute_force_pairs(n, values, items, ddof)
     g = n * items
-    allowed = {_printed(Fraction(t, g), 2, Rounding.HALF_UP) for t in range(math.floor(lo_mean * g), math.ceil(hi_mean * g) + 1)}
-    means = sorted({m for m in _grid(m_lo, m_hi) if m in allowed} | {f"{Decimal(m) + Decimal('0.01')}" for m in allowed
-                                                                      if m_lo <= int(Decimal(m) * 100) < m_hi})
+    allowed = {
+        _printed(Fraction(t, g), 2, Rounding.HALF_UP)
+        for t in range(math.floor(lo_mean * g), math.ceil(hi_mean * g) + 1)
+    }
+    means = sorted(
+        {m for m in _grid(m_lo, m_hi) if m in allowed}
+        | {f"{Decimal(m) + Decimal('0.01')}" for m in allowed if m_lo <= int(Decimal(m) * 100) < m_hi}
+    )
     stages = set()
     for mean in means:
         for sd in _grid(0, s_hi):

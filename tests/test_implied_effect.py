@@ -1,7 +1,8 @@
 """What a p-value and n imply: p <-> t <-> d round trips, power at the MDE, bad arguments, and the
 difference that gives a target p under Student's t.
 
-The R references (tests/reference/abstract_audit/) are checked in tests/test_abstract_audit.py."""
+The R references (tests/reference/abstract_audit/) are checked in tests/test_abstract_audit.py.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from scipy import stats
 
 from trialkit import TrialkitError
 from trialkit.analysis.ttests import two_sample_t
-from trialkit.reproduce.implied_effect import (calibrate_difference, d_from_t, d_interval, hedges_correction,
-                                               minimal_detectable_effect, p_from_t, power_two_sample, t_from_d,
-                                               t_from_p)
+from trialkit.reproduce.implied_effect import (
+    calibrate_difference,
+    d_from_t,
+    d_interval,
+    hedges_correction,
+    minimal_detectable_effect,
+    p_from_t,
+    power_two_sample,
+    t_from_d,
+    t_from_p,
+)
 from trialkit.reproduce.moment_matching import match_moments
 
 REL = 1e-10
@@ -29,7 +38,8 @@ REL = 1e-10
 @pytest.mark.parametrize("df", [1, 2, 2.5, 9, 41, 200, 1e5])
 def test_t_from_p_and_back_round_trips(df) -> None:
     """Relative 1e-12 (observed <= 1e-14). At df = 1 (Cauchy) scipy's quantile just below the
-    median loses precision (p = 0.999999 comes back 8e-12 off), so p > 0.99 is left out there."""
+    median loses precision (p = 0.999999 comes back 8e-12 off), so p > 0.99 is left out there.
+    """
     grid = (1e-12, 1e-10, 1e-6, 0.0006, 0.001, 0.002, 0.03, 0.05, 0.37, 0.5, 0.9, 0.99, 0.999999, 1.0)
     for p in grid if df > 1 else grid[:-2]:
         assert p_from_t(t_from_p(p, df), df) == pytest.approx(p, rel=1e-12, abs=0)
@@ -62,11 +72,18 @@ def test_d_interval_has_the_confidence_level_it_claims() -> None:
     assert abs(low) < 1e-10 and high > d_from_t(t, 22, 21)
 
 
-@pytest.mark.parametrize("call", [
-    lambda: t_from_p(0, 10), lambda: t_from_p(1.2, 10), lambda: t_from_p(0.05, 0),
-    lambda: d_from_t(1.0, 0, 5), lambda: power_two_sample(0.5, 1, 5), lambda: hedges_correction(1),
-    lambda: minimal_detectable_effect(10, 10, power=1.0),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: t_from_p(0, 10),
+        lambda: t_from_p(1.2, 10),
+        lambda: t_from_p(0.05, 0),
+        lambda: d_from_t(1.0, 0, 5),
+        lambda: power_two_sample(0.5, 1, 5),
+        lambda: hedges_correction(1),
+        lambda: minimal_detectable_effect(10, 10, power=1.0),
+    ],
+)
 def test_bad_arguments_raise_trialkit_errors(call) -> None:
     with pytest.raises(TrialkitError):
         call()
@@ -83,8 +100,9 @@ def test_calibrated_difference_gives_the_target_p_under_student_t(p: float) -> N
     x = match_moments(rng.standard_normal(21), 5.0 + cal.estimate, 0.9)
     y = match_moments(rng.standard_normal(22), 5.0, 1.3)
     scipy_p = stats.ttest_ind(x, y, equal_var=True).pvalue
-    assert math.isclose(scipy_p, p, rel_tol=REL) and math.isclose(two_sample_t(x, y, equal_var=True).p_value, p,
-                                                                 rel_tol=REL)
+    assert math.isclose(scipy_p, p, rel_tol=REL) and math.isclose(
+        two_sample_t(x, y, equal_var=True).p_value, p, rel_tol=REL
+    )
     assert cal.estimate < 0 and cal.df == 41 and math.isclose(cal.estimate / cal.std_error, cal.statistic)
 
 
@@ -95,12 +113,25 @@ def test_calibrate_difference_uses_the_student_quantile() -> None:
     assert math.isclose(cal.estimate, 2.10092204024096 * math.sqrt(0.2), rel_tol=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"p_value": 1.0}, "p_value"), ({"p_value": 0.0}, "p_value"), ({"n_control": 1}, "n_control"),
-    ({"sd_treatment": 0.0}, "sd_treatment"), ({"direction": 0}, "direction")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"p_value": 1.0}, "p_value"),
+        ({"p_value": 0.0}, "p_value"),
+        ({"n_control": 1}, "n_control"),
+        ({"sd_treatment": 0.0}, "sd_treatment"),
+        ({"direction": 0}, "direction"),
+    ],
+)
 def test_calibrate_difference_rejects_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
-    args = {"p_value": 0.05, "n_treatment": 10, "n_control": 10, "sd_treatment": 1.0, "sd_control": 1.0,
-            "direction": 1} | kwargs
+    args = {
+        "p_value": 0.05,
+        "n_treatment": 10,
+        "n_control": 10,
+        "sd_treatment": 1.0,
+        "sd_control": 1.0,
+        "direction": 1,
+    } | kwargs
     p = args.pop("p_value")
     with pytest.raises(TrialkitError, match=match):
         calibrate_difference(p, **args)

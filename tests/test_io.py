@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import base_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
 
 FORMATS = (".csv", ".xlsx", ".parquet", ".sav", ".xpt")
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -19,16 +19,26 @@ FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 
 def _long_spec(path: str) -> dict:
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": path, "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": path,
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     return spec
 
 
 def _per_arm_spec(suffix: str) -> dict:
     spec = base_spec()
     spec["arms"] = {"control": "placebo"}
-    spec["data"] = {"format": "wide", "subject": "subject_id", "pattern": "{endpoint}_{visit}",
-                    "files": {"placebo": f"placebo{suffix}", "active": f"active{suffix}"}}
+    spec["data"] = {
+        "format": "wide",
+        "subject": "subject_id",
+        "pattern": "{endpoint}_{visit}",
+        "files": {"placebo": f"placebo{suffix}", "active": f"active{suffix}"},
+    }
     return spec
 
 
@@ -93,14 +103,24 @@ def _fixture_spec(tmp_path: Path, data: dict, arms: dict, covariates: tuple[str,
 @pytest.mark.parametrize("name", ["adam_bds.csv", "adam_bds.sas7bdat", "adam_bds.xpt"])
 def test_adam_bds_written_by_r_haven_loads_like_the_wide_csv(tmp_path, name) -> None:
     wide_spec = _fixture_spec(
-        tmp_path, {"format": "wide", "subject": "subject_id", "path": str(FIXTURES / "trial_wide.csv"),
-                   "pattern": "{endpoint}_{visit}"},
-        {"column": "arm", "control": "placebo", "levels": ["placebo", "active"]})
+        tmp_path,
+        {
+            "format": "wide",
+            "subject": "subject_id",
+            "path": str(FIXTURES / "trial_wide.csv"),
+            "pattern": "{endpoint}_{visit}",
+        },
+        {"column": "arm", "control": "placebo", "levels": ["placebo", "active"]},
+    )
     expected = tk.load(wide_spec)
     adam_dir = tmp_path / "adam"
     adam_dir.mkdir()
-    adam_spec = _fixture_spec(adam_dir, {"format": "adam", "path": str(FIXTURES / name)},
-                              {"control": "placebo", "levels": ["placebo", "active"]}, ("AGE", "SEX"))
+    adam_spec = _fixture_spec(
+        adam_dir,
+        {"format": "adam", "path": str(FIXTURES / name)},
+        {"control": "placebo", "levels": ["placebo", "active"]},
+        ("AGE", "SEX"),
+    )
     trial = tk.load(adam_spec)
     pd.testing.assert_frame_equal(trial.data, expected.data, check_exact=True)
     assert trial.subjects["AGE"].tolist() == expected.subjects["age"].tolist()
@@ -117,14 +137,16 @@ def test_wide_sas7bdat_written_by_r_haven_matches_its_csv_twin(tmp_path) -> None
     ta, tb = tk.load(a), tk.load(b)
     pd.testing.assert_frame_equal(ta.data, tb.data, check_exact=True)
     pd.testing.assert_frame_equal(ta.subjects, tb.subjects, check_exact=True)
-    empty_cells = (FIXTURES / "trial_wide.csv").read_text().count(",,") + \
-        sum(line.endswith(",") for line in (FIXTURES / "trial_wide.csv").read_text().splitlines())
+    empty_cells = (FIXTURES / "trial_wide.csv").read_text().count(",,") + sum(
+        line.endswith(",") for line in (FIXTURES / "trial_wide.csv").read_text().splitlines()
+    )
     assert ta.data["value"].isna().sum() == empty_cells > 0
 
 
 def test_adam_flagged_record_is_the_baseline_and_unflagged_baseline_visits_are_not_analysed(tmp_path) -> None:
-    long = to_long(small_wide()).rename(columns={"subject_id": "USUBJID", "arm": "TRTP", "visit": "AVISIT",
-                                                 "endpoint": "PARAMCD", "value": "AVAL"})
+    long = to_long(small_wide()).rename(
+        columns={"subject_id": "USUBJID", "arm": "TRTP", "visit": "AVISIT", "endpoint": "PARAMCD", "value": "AVAL"}
+    )
     long["ABLFL"] = np.where(long["AVISIT"] == "baseline", "Y", "")
     screening = long.loc[long["AVISIT"] == "baseline"].assign(ABLFL="", AVAL=99.0)
     extra = long.loc[long["PARAMCD"] == "isi"].assign(PARAMCD="WEIGHT", AVAL=70.0)
@@ -165,7 +187,9 @@ def test_inputs_are_not_modified_and_hashed(small_trial_dir: Path) -> None:
     trial = tk.load(small_trial_dir)
     assert before == (data.read_bytes(), data.stat().st_mtime_ns, small_trial_dir.read_bytes())
     assert [i.sha256 for i in trial.inputs] == [
-        hashlib.sha256(small_trial_dir.read_bytes()).hexdigest(), hashlib.sha256(before[0]).hexdigest()]
+        hashlib.sha256(small_trial_dir.read_bytes()).hexdigest(),
+        hashlib.sha256(before[0]).hexdigest(),
+    ]
 
 
 def _problems(spec_path: Path) -> pd.DataFrame:
@@ -195,16 +219,22 @@ def test_pickle_disguised_as_csv_is_refused(tmp_path) -> None:
     assert "pickle" in problems["message"].item()
 
 
-@pytest.mark.parametrize(("name", "content", "rule"), [
-    ("trial.json", b"{}", "unsupported_format"),
-    ("trial.csv", b"", "empty_file"),
-    ("trial.csv", b"subject_id,arm,age,sex,isi_baseline,isi_week8,sleep_time_baseline,sleep_time_week8\n",
-     "empty_file"),
-    ("trial.xlsx", b"this is not a zip archive", "unreadable_file"),
-    ("trial.parquet", b"PAR1 broken", "unreadable_file"),
-    ("trial.sav", b"not spss", "unreadable_file"),
-    ("trial.sas7bdat", b"\x00" * 64, "unreadable_file"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("trial.json", b"{}", "unsupported_format"),
+        ("trial.csv", b"", "empty_file"),
+        (
+            "trial.csv",
+            b"subject_id,arm,age,sex,isi_baseline,isi_week8,sleep_time_baseline,sleep_time_week8\n",
+            "empty_file",
+        ),
+        ("trial.xlsx", b"this is not a zip archive", "unreadable_file"),
+        ("trial.parquet", b"PAR1 broken", "unreadable_file"),
+        ("trial.sav", b"not spss", "unreadable_file"),
+        ("trial.sas7bdat", b"\x00" * 64, "unreadable_file"),
+    ],
+)
 def test_unusable_files_are_named_with_their_rule(tmp_path, name, content, rule) -> None:
     (tmp_path / name).write_bytes(content)
     problems = _problems(write_spec(tmp_path, base_spec(data={"path": name})))
@@ -254,12 +284,15 @@ def test_wide_column_absent_for_one_visit_is_named(tmp_path) -> None:
 
 
 def test_explicit_column_maps_read_a_wide_file(tmp_path, reference_trial) -> None:
-    renamed = small_wide().rename(columns={"isi_baseline": "ISI0", "isi_week8": "ISI8",
-                                           "sleep_time_baseline": "TST0", "sleep_time_week8": "TST8"})
+    renamed = small_wide().rename(
+        columns={"isi_baseline": "ISI0", "isi_week8": "ISI8", "sleep_time_baseline": "TST0", "sleep_time_week8": "TST8"}
+    )
     write_frame(renamed, tmp_path / "trial.csv")
     spec = base_spec()
     del spec["data"]["pattern"]
-    spec["data"]["columns"] = {"isi": {"baseline": "ISI0", "week8": "ISI8"},
-                               "sleep_time": {"baseline": "TST0", "week8": "TST8"}}
+    spec["data"]["columns"] = {
+        "isi": {"baseline": "ISI0", "week8": "ISI8"},
+        "sleep_time": {"baseline": "TST0", "week8": "TST8"},
+    }
     trial = tk.load(write_spec(tmp_path, spec))
     pd.testing.assert_frame_equal(trial.data, reference_trial.data, check_exact=True)

@@ -1,5 +1,6 @@
 """Moment matching: continuous samples to 1e-10 relative, integer samples within the granularity of
-n integers (mean 1/(2n), variance 1/(n - 1); see match_moments_integer) and within their bounds."""
+n integers (mean 1/(2n), variance 1/(n - 1); see match_moments_integer) and within their bounds.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from trialkit.reproduce.moment_matching import match_moments, match_moments_inte
 REL = 1e-10
 
 
-@pytest.mark.parametrize("seed, n, mean, sd", [(1, 21, -3.6, 4.1), (2, 22, 0.0, 0.05), (3, 2, 1e4, 3.0),
-                                               (4, 500, 0.36, 0.41), (5, 43, -1e-3, 1e-4)])
+@pytest.mark.parametrize(
+    "seed, n, mean, sd",
+    [(1, 21, -3.6, 4.1), (2, 22, 0.0, 0.05), (3, 2, 1e4, 3.0), (4, 500, 0.36, 0.41), (5, 43, -1e-3, 1e-4)],
+)
 def test_match_moments_hits_target_mean_and_sd_to_1e10(seed: int, n: int, mean: float, sd: float) -> None:
     z = np.random.default_rng(seed).lognormal(size=n)
     x = match_moments(z, mean, sd)

@@ -18,8 +18,9 @@ SHARED = HERE / "reference" / "analyses"
 
 
 def _reference() -> pd.DataFrame:
-    return pd.read_csv(EXPECTED, dtype={"case": str, "method": str, "p": "float64",
-                                        "adjusted": "float64", "position": "int64"})
+    return pd.read_csv(
+        EXPECTED, dtype={"case": str, "method": str, "p": "float64", "adjusted": "float64", "position": "int64"}
+    )
 
 
 def test_reference_covers_every_method() -> None:
@@ -34,8 +35,9 @@ def test_adjusted_p_values_match_r_p_adjust(method) -> None:
     for case, part in ref.groupby("case", sort=False):
         part = part.sort_values("position")
         got = adjust_p(part["p"].tolist(), method)
-        np.testing.assert_allclose(got, part["adjusted"].to_numpy(), rtol=0, atol=1e-12,
-                                   err_msg=f"{method.value} / {case}")
+        np.testing.assert_allclose(
+            got, part["adjusted"].to_numpy(), rtol=0, atol=1e-12, err_msg=f"{method.value} / {case}"
+        )
 
 
 def test_strings_name_the_methods_too() -> None:
@@ -106,5 +108,10 @@ def test_secondary_families_of_the_shared_r_cases(case) -> None:
     for contrast, family in expected.groupby("contrast", sort=False):
         for method in Multiplicity:
             column = "p_value" if method is Multiplicity.NONE else method.value
-            np.testing.assert_allclose(adjust_p(family["p_value"].tolist(), method), family[column],
-                                       rtol=0, atol=1e-12, err_msg=f"{case} {contrast} {method.value}")
+            np.testing.assert_allclose(
+                adjust_p(family["p_value"].tolist(), method),
+                family[column],
+                rtol=0,
+                atol=1e-12,
+                err_msg=f"{case} {contrast} {method.value}",
+            )

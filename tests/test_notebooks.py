@@ -22,9 +22,16 @@ def kernel_of_this_python(tmp_path, monkeypatch) -> str:
     """A ``python3`` kernelspec that runs this interpreter (the venv's), found before any other."""
     spec_dir = tmp_path / "jupyter" / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (trialkit venv)", "language": "python"}), encoding="utf-8")
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (trialkit venv)",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))  # searched before user and system paths
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return KERNEL
@@ -39,11 +46,17 @@ def test_notebook_runs_without_errors(path: Path, kernel_of_this_python: str, tm
     nb.cells.append(nbformat.v4.new_code_cell("import sys; print(sys.executable)"))
     workdir = tmp_path / "run"
     workdir.mkdir()
-    client = NotebookClient(nb, kernel_name=kernel_of_this_python, timeout=600, allow_errors=False,
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel_of_this_python,
+        timeout=600,
+        allow_errors=False,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     client.execute()  # raises CellExecutionError at the first cell that fails
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors
     printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs).strip()
     assert printed == sys.executable, "the notebook did not run in this environment's Python"

@@ -6,17 +6,43 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from conftest import base_spec, small_wide, write_spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trialkit as tk
-from conftest import base_spec, small_wide, write_spec
 
 HEADER = list(small_wide().columns)
 CELL = st.one_of(
-    st.sampled_from(["", "NA", ".", "S001", "S002", "active", "placebo", "activ", "M", "F",
-                     "12", "-3", "1,5", "<5", "ND", "inf", "nan", "1e400", "28", "29", "12.5", "\ufeff",
-                     '"', "a\nb", ";"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            ".",
+            "S001",
+            "S002",
+            "active",
+            "placebo",
+            "activ",
+            "M",
+            "F",
+            "12",
+            "-3",
+            "1,5",
+            "<5",
+            "ND",
+            "inf",
+            "nan",
+            "1e400",
+            "28",
+            "29",
+            "12.5",
+            "\ufeff",
+            '"',
+            "a\nb",
+            ";",
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-10, 2000).map(str),
     st.text(max_size=6),
@@ -41,8 +67,11 @@ def test_random_csv_content_gives_a_trial_or_a_validation_error(header, rows, ra
         if use_raw:
             path.write_bytes(raw)
         else:
-            path.write_text("\n".join([_csv_line(header)] + [_csv_line(r) for r in rows]) + "\n",
-                            encoding="utf-8", errors="surrogatepass")
+            path.write_text(
+                "\n".join([_csv_line(header)] + [_csv_line(r) for r in rows]) + "\n",
+                encoding="utf-8",
+                errors="surrogatepass",
+            )
         spec = write_spec(folder, base_spec())
         try:
             trial = tk.load(spec)

@@ -13,8 +13,14 @@ import tomli_w
 
 from trialkit import ValidationError, read_spec
 from trialkit._errors import Rule
-from trialkit.reproduce.published import (UNAVAILABLE, Direction, DesignType, PublishedFlag, parse_published,
-                                          read_published)
+from trialkit.reproduce.published import (
+    UNAVAILABLE,
+    DesignType,
+    Direction,
+    PublishedFlag,
+    parse_published,
+    read_published,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "published" / "abbasi2012.toml"
@@ -76,7 +82,13 @@ def test_bundled_design_is_as_published(abbasi) -> None:
     assert abbasi.arm_ids == ("magnesium", "placebo")
     c = abbasi.citation
     assert (c.pmid, c.pmcid, c.registry, c.year, c.volume, c.pages) == (
-        "23853635", "PMC3703169", "IRCT201109057479N1", 2012, "17", "1161-1169")
+        "23853635",
+        "PMC3703169",
+        "IRCT201109057479N1",
+        2012,
+        "17",
+        "1161-1169",
+    )
 
 
 def test_bundled_per_arm_n_and_tables_are_marked_unavailable_with_a_reason(abbasi) -> None:
@@ -89,8 +101,11 @@ def test_bundled_per_arm_n_and_tables_are_marked_unavailable_with_a_reason(abbas
 
 def test_bundled_flags_mark_the_two_marginal_claims_and_the_null_result(abbasi) -> None:
     flagged = {o.id: {f.value for f in o.flags} for o in abbasi.outcomes if o.flags}
-    assert flagged == {"early_awakening": {"marginal"}, "serum_magnesium": {"marginal"},
-                       "total_sleep_time": {"not_significant"}}
+    assert flagged == {
+        "early_awakening": {"marginal"},
+        "serum_magnesium": {"marginal"},
+        "total_sleep_time": {"not_significant"},
+    }
 
 
 def test_bundled_counter_intuitive_magnesium_is_kept_as_published(abbasi) -> None:
@@ -122,24 +137,40 @@ def _table_level() -> dict[str, Any]:
     return {
         "trial": {"id": "demo"},
         "citation": {"authors": ["Doe J"], "title": "A demo", "year": 2020, "source": "title page"},
-        "design": {"type": "parallel", "control": "placebo", "visits": ["baseline", "week8"],
-                   "baseline": "baseline", "randomised": 46, "analysed": 43, "source": "abstract"},
-        "arms": {"magnesium": {"source": "Figure 1", "n_randomised": 23},
-                 "placebo": {"source": "Figure 1", "n_randomised": 23}},
-        "outcomes": [{
-            "id": "isi", "direction": "decrease", "p": "0.006", "source": "abstract",
-            "scale": {"integer": True, "range": [0, 28]},
-            "table": {
-                "source": "Table 2", "dispersion": "sd", "decimals": 1,
-                "rows": [
-                    {"arm": "magnesium", "time": "baseline", "n": 23, "mean": "16.80", "sd": 3.1},
-                    {"arm": "placebo", "time": "baseline", "n": 23, "mean": 17.0, "sd": 2.9},
-                    {"arm": "magnesium", "time": "week8", "n": 21, "mean": 10.2, "sd": 3.5},
-                ],
-                "change": [{"arm": "magnesium", "time": "week8", "n": 21, "mean": -6.6, "sd": 3.0}],
-                "comparisons": [{"time": "week8", "p": "0.006", "on": "change", "test": "t-test"}],
-            },
-        }],
+        "design": {
+            "type": "parallel",
+            "control": "placebo",
+            "visits": ["baseline", "week8"],
+            "baseline": "baseline",
+            "randomised": 46,
+            "analysed": 43,
+            "source": "abstract",
+        },
+        "arms": {
+            "magnesium": {"source": "Figure 1", "n_randomised": 23},
+            "placebo": {"source": "Figure 1", "n_randomised": 23},
+        },
+        "outcomes": [
+            {
+                "id": "isi",
+                "direction": "decrease",
+                "p": "0.006",
+                "source": "abstract",
+                "scale": {"integer": True, "range": [0, 28]},
+                "table": {
+                    "source": "Table 2",
+                    "dispersion": "sd",
+                    "decimals": 1,
+                    "rows": [
+                        {"arm": "magnesium", "time": "baseline", "n": 23, "mean": "16.80", "sd": 3.1},
+                        {"arm": "placebo", "time": "baseline", "n": 23, "mean": 17.0, "sd": 2.9},
+                        {"arm": "magnesium", "time": "week8", "n": 21, "mean": 10.2, "sd": 3.5},
+                    ],
+                    "change": [{"arm": "magnesium", "time": "week8", "n": 21, "mean": -6.6, "sd": 3.0}],
+                    "comparisons": [{"time": "week8", "p": "0.006", "on": "change", "test": "t-test"}],
+                },
+            }
+        ],
     }
 
 
@@ -174,19 +205,24 @@ def _problems(raw: dict[str, Any]) -> dict[str, tuple[Rule, str]]:
 def test_malformed_file_reports_every_problem_at_once_with_its_key_path() -> None:
     raw = _table_level()
     rows = raw["outcomes"][0]["table"]["rows"]
-    del rows[0]["n"]                                  # missing n
-    rows[1]["sd"] = -1.2                              # negative SD
-    rows[2]["arm"] = "magnesum"                       # unknown arm
-    raw["outcomes"][0]["p"] = "1.3"                   # p outside [0, 1]
-    raw["outcomes"][0]["direktion"] = "decrease"      # unknown key
+    del rows[0]["n"]  # missing n
+    rows[1]["sd"] = -1.2  # negative SD
+    rows[2]["arm"] = "magnesum"  # unknown arm
+    raw["outcomes"][0]["p"] = "1.3"  # p outside [0, 1]
+    raw["outcomes"][0]["direktion"] = "decrease"  # unknown key
     problems = _problems(raw)
     assert set(problems) == {
-        "outcomes[0].table.rows[0].n", "outcomes[0].table.rows[1].sd", "outcomes[0].table.rows[2].arm",
-        "outcomes[0].p", "outcomes[0].direktion",
+        "outcomes[0].table.rows[0].n",
+        "outcomes[0].table.rows[1].sd",
+        "outcomes[0].table.rows[2].arm",
+        "outcomes[0].p",
+        "outcomes[0].direktion",
     }
     assert problems["outcomes[0].table.rows[0].n"][0] is Rule.MISSING_KEY
     assert problems["outcomes[0].table.rows[1].sd"] == (
-        Rule.INVALID_VALUE, "`outcomes[0].table.rows[1].sd` must not be negative; got -1.2.")
+        Rule.INVALID_VALUE,
+        "`outcomes[0].table.rows[1].sd` must not be negative; got -1.2.",
+    )
     rule, message = problems["outcomes[0].table.rows[2].arm"]
     assert rule is Rule.UNKNOWN_ARM and "did you mean 'magnesium'?" in message
     assert "[0, 1]" in problems["outcomes[0].p"][1]
@@ -200,38 +236,69 @@ def _broken(change) -> dict[str, tuple[Rule, str]]:
     return _problems(raw)
 
 
-@pytest.mark.parametrize("change, path, says", [
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].update(se=0.6), "outcomes[0].table.rows[0]",
-     "both `sd` and `se`"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].pop("sd"), "outcomes[0].table.rows[0].sd", "needs `sd` or `se`"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=30), "outcomes[0].table.rows[0].n",
-     "larger than the 23 randomised"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=0), "outcomes[0].table.rows[0].n", "at least 1"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=22.0), "outcomes[0].table.rows[0].n", "an integer"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][2].update(time="week 8"), "outcomes[0].table.rows[2].time",
-     "did you mean 'week8'?"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][1].update(arm="magnesium"), "outcomes[0].table.rows[1]",
-     "repeats"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][2].update(se=0.7, sd=None) or
-     r["outcomes"][0]["table"]["rows"][2].pop("sd"), "outcomes[0].table.rows[2].se", "declares `dispersion"),
-    (lambda r: r["outcomes"][0]["table"]["rows"][0].update(mean="16,8"), "outcomes[0].table.rows[0].mean",
-     "must be a number"),
-    (lambda r: r["outcomes"][0]["table"]["comparisons"][0].update(p="NS"), "outcomes[0].table.comparisons[0].p",
-     "cannot read"),
-    (lambda r: r["outcomes"][0].update(direction="up"), "outcomes[0].direction", "must be one of"),
-    (lambda r: r["outcomes"][0].update(flags=["marginl"]), "outcomes[0].flags", "did you mean 'marginal'?"),
-    (lambda r: r["outcomes"][0].update(table="missing"), "outcomes[0].table", "'unavailable'"),
-    (lambda r: r["outcomes"][0].update(table=UNAVAILABLE), "outcomes[0].unavailable_reason", "say why"),
-    (lambda r: r["outcomes"][0].update(expected="decrease"), "outcomes[0].expected_source", "rationale"),
-    (lambda r: r["outcomes"].append(copy.deepcopy(r["outcomes"][0])), "outcomes", "declared twice"),
-    (lambda r: r["design"].update(analysed=50), "design.analysed", "larger than"),
-    (lambda r: r["design"].update(control="placebos"), "design.control", "did you mean 'placebo'?"),
-    (lambda r: r["design"].update(type="cross-over"), "design.type", "did you mean 'crossover'?"),
-    (lambda r: r["arms"]["placebo"].update(n_randomised=20), "arms.*.n_randomised", "add up to 43"),
-    (lambda r: r["arms"]["placebo"].pop("source"), "arms.placebo.source", "is missing"),
-    (lambda r: r.pop("citation"), "citation", "is missing"),
-    (lambda r: r.update(extra={}), "extra", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "change, path, says",
+    [
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][0].update(se=0.6),
+            "outcomes[0].table.rows[0]",
+            "both `sd` and `se`",
+        ),
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][0].pop("sd"),
+            "outcomes[0].table.rows[0].sd",
+            "needs `sd` or `se`",
+        ),
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=30),
+            "outcomes[0].table.rows[0].n",
+            "larger than the 23 randomised",
+        ),
+        (lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=0), "outcomes[0].table.rows[0].n", "at least 1"),
+        (lambda r: r["outcomes"][0]["table"]["rows"][0].update(n=22.0), "outcomes[0].table.rows[0].n", "an integer"),
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][2].update(time="week 8"),
+            "outcomes[0].table.rows[2].time",
+            "did you mean 'week8'?",
+        ),
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][1].update(arm="magnesium"),
+            "outcomes[0].table.rows[1]",
+            "repeats",
+        ),
+        (
+            lambda r: (
+                r["outcomes"][0]["table"]["rows"][2].update(se=0.7, sd=None)
+                or r["outcomes"][0]["table"]["rows"][2].pop("sd")
+            ),
+            "outcomes[0].table.rows[2].se",
+            "declares `dispersion",
+        ),
+        (
+            lambda r: r["outcomes"][0]["table"]["rows"][0].update(mean="16,8"),
+            "outcomes[0].table.rows[0].mean",
+            "must be a number",
+        ),
+        (
+            lambda r: r["outcomes"][0]["table"]["comparisons"][0].update(p="NS"),
+            "outcomes[0].table.comparisons[0].p",
+            "cannot read",
+        ),
+        (lambda r: r["outcomes"][0].update(direction="up"), "outcomes[0].direction", "must be one of"),
+        (lambda r: r["outcomes"][0].update(flags=["marginl"]), "outcomes[0].flags", "did you mean 'marginal'?"),
+        (lambda r: r["outcomes"][0].update(table="missing"), "outcomes[0].table", "'unavailable'"),
+        (lambda r: r["outcomes"][0].update(table=UNAVAILABLE), "outcomes[0].unavailable_reason", "say why"),
+        (lambda r: r["outcomes"][0].update(expected="decrease"), "outcomes[0].expected_source", "rationale"),
+        (lambda r: r["outcomes"].append(copy.deepcopy(r["outcomes"][0])), "outcomes", "declared twice"),
+        (lambda r: r["design"].update(analysed=50), "design.analysed", "larger than"),
+        (lambda r: r["design"].update(control="placebos"), "design.control", "did you mean 'placebo'?"),
+        (lambda r: r["design"].update(type="cross-over"), "design.type", "did you mean 'crossover'?"),
+        (lambda r: r["arms"]["placebo"].update(n_randomised=20), "arms.*.n_randomised", "add up to 43"),
+        (lambda r: r["arms"]["placebo"].pop("source"), "arms.placebo.source", "is missing"),
+        (lambda r: r.pop("citation"), "citation", "is missing"),
+        (lambda r: r.update(extra={}), "extra", "unknown key"),
+    ],
+)
 def test_each_rule_names_the_entry(change, path, says) -> None:
     problems = _broken(change)
     assert path in problems, problems
@@ -239,8 +306,11 @@ def test_each_rule_names_the_entry(change, path, says) -> None:
 
 
 def test_paired_rows_need_a_crossover_design() -> None:
-    problems = _broken(lambda r: r["outcomes"][0]["table"].update(paired=[
-        {"arm": "magnesium", "reference": "placebo", "time": "week8", "n": 20, "mean": 1.0, "sd": 1.0}]))
+    problems = _broken(
+        lambda r: r["outcomes"][0]["table"].update(
+            paired=[{"arm": "magnesium", "reference": "placebo", "time": "week8", "n": 20, "mean": 1.0, "sd": 1.0}]
+        )
+    )
     assert "crossover" in problems["outcomes[0].table.paired"][1]
 
 
@@ -286,8 +356,11 @@ def test_documented_sleep_example_matches_datasets_sleep() -> None:
     trial = parse_published(tomllib.loads(_doc_examples()[0]))
     table = trial.outcome("extra_sleep").table
     diff = [b - a for a, b in zip(SLEEP_1, SLEEP_2)]
-    for summary, values in ((table.row("drug1", "on_drug"), SLEEP_1), (table.row("drug2", "on_drug"), SLEEP_2),
-                            (table.paired[0], diff)):
+    for summary, values in (
+        (table.row("drug1", "on_drug"), SLEEP_1),
+        (table.row("drug2", "on_drug"), SLEEP_2),
+        (table.paired[0], diff),
+    ):
         assert summary.n == len(values)
         assert summary.mean == round(statistics.mean(values), 2)
         assert summary.sd == round(statistics.stdev(values), 2)
@@ -305,8 +378,9 @@ def test_documented_parallel_example_hangs_together_as_the_docs_say() -> None:
     trial = parse_published(tomllib.loads(_doc_examples()[1]))
     table = trial.outcome("score").table
     for s in (*table.rows, *table.change):
-        assert any(round(k / s.n, s.mean_decimals) == s.mean for k in (math.floor(s.mean * s.n),
-                                                                       math.ceil(s.mean * s.n)))
+        assert any(
+            round(k / s.n, s.mean_decimals) == s.mean for k in (math.floor(s.mean * s.n), math.ceil(s.mean * s.n))
+        )
     for c in table.comparisons:
         pair = table.change if c.on == "change" else [r for r in table.rows if r.time == c.time]
         a, b = sorted(pair, key=lambda s: s.arm)  # active, placebo

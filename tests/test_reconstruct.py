@@ -70,6 +70,7 @@ def _changes(trial: tk.Trial, endpoint: str) -> dict[str, np.ndarray]:
 # --- change moments of the design (moment matching and the inversion of Student's t are tested in
 # --- tests/test_moment_matching.py and tests/test_implied_effect.py) ------------------------------
 
+
 def test_change_moments_follow_the_design_on_linear_and_log_scales() -> None:
     design = read_design(BUNDLE / "design.toml")
     isi = next(e for e in design.endpoints if e.id == "isi")
@@ -81,6 +82,7 @@ def test_change_moments_follow_the_design_on_linear_and_log_scales() -> None:
 
 
 # --- targets from the published file ---------------------------------------------------------
+
 
 def test_targets_follow_the_published_file_with_documented_choices(targets) -> None:
     assert set(targets) == {e.id for e in read_design(BUNDLE / "design.toml").endpoints}
@@ -98,11 +100,13 @@ def test_an_outcome_without_direction_needs_an_assumed_one() -> None:
     published = read_published(PUBLISHED)
     with pytest.raises(TrialkitError, match="total_sleep_time.*assumed_directions"):
         targets_from_published(published)
-    raw = {"trial": {"id": "demo"},
-           "citation": {"authors": ["Doe J"], "title": "A trial", "year": 2020, "source": "title page"},
-           "design": {"type": "parallel", "control": "placebo", "visits": ["week8"], "source": "abstract"},
-           "arms": {"active": {"source": "abstract"}, "placebo": {"source": "abstract"}},
-           "outcomes": [{"id": "pain", "direction": "decrease", "p": "> 0.05", "source": "abstract"}]}
+    raw = {
+        "trial": {"id": "demo"},
+        "citation": {"authors": ["Doe J"], "title": "A trial", "year": 2020, "source": "title page"},
+        "design": {"type": "parallel", "control": "placebo", "visits": ["week8"], "source": "abstract"},
+        "arms": {"active": {"source": "abstract"}, "placebo": {"source": "abstract"}},
+        "outcomes": [{"id": "pain", "direction": "decrease", "p": "> 0.05", "source": "abstract"}],
+    }
     (pain,) = targets_from_published(parse_published(raw))
     assert (pain.p_value, pain.low, pain.high, pain.direction) == (0.525, 0.05, 1.0, -1)
 
@@ -126,6 +130,7 @@ def test_reconstruct_needs_two_arms_and_two_visits(targets) -> None:
 
 
 # --- the calibrated bundle ------------------------------------------------------------------
+
 
 def test_every_outcome_reproduces_its_published_p_with_student_t_on_change(bundled, targets) -> None:
     for endpoint, target in targets.items():

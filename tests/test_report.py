@@ -12,23 +12,30 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, small_wide, write_frame, write_spec
 from trialkit.cli import main
-from trialkit.report import (InconsistentCounts, format_nnt, format_nnt_ci, format_number, format_p, render_html,
-                             report)
+from trialkit.report import InconsistentCounts, format_nnt, format_nnt_ci, format_number, format_p, render_html, report
 
 ROOT = Path(__file__).resolve().parents[1]
 ABBASI = ROOT / "data" / "synthetic" / "abbasi2012" / "study.toml"
 WHEN = "2024-01-02T03:04:05Z"
 SCRIPT, IMG, TD = "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "</td>"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
 
 class _Page(HTMLParser):
     """Every start tag with its attributes, and the text content, of an HTML document."""
@@ -112,7 +119,7 @@ def assert_shown(shown: str, value, what: str) -> None:
     assert match, f"{what}: {shown!r} is not a number"
     text = match.group(0)
     decimals = len(text.split(".")[1]) if "." in text else 0
-    assert abs(float(text) - float(value)) <= 0.5 * 10 ** -decimals + 1e-9, f"{what}: {shown} vs {value}"
+    assert abs(float(text) - float(value)) <= 0.5 * 10**-decimals + 1e-9, f"{what}: {shown} vs {value}"
     assert text == format_number(value, decimals), f"{what}: {shown} vs {format_number(value, decimals)}"
 
 
@@ -177,14 +184,24 @@ def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
         study={"title": f"{SCRIPT} {IMG} {TD} $x$"},
         arms={"column": "arm", "control": control, "levels": [control, active]},
         endpoints=[
-            {"id": "isi", "label": f"ISI {SCRIPT}", "unit": IMG, "range": [0, 28], "integer": True,
-             "better": "lower", "primary": True, "responder": {"change": -6}},
+            {
+                "id": "isi",
+                "label": f"ISI {SCRIPT}",
+                "unit": IMG,
+                "range": [0, 28],
+                "integer": True,
+                "better": "lower",
+                "primary": True,
+                "responder": {"change": -6},
+            },
             {"id": "sleep_time", "label": f"Sleep {TD} {IMG}", "unit": f"min {SCRIPT}", "range": [0, 1440]},
-        ])
+        ],
+    )
     return tk.load(write_spec(folder, spec))
 
 
 # ------------------------------------------------------------------------------------------ fixtures
+
 
 @pytest.fixture(scope="session")
 def abbasi(tmp_path_factory):
@@ -200,13 +217,15 @@ def hostile(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     trial = hostile_trial(folder)
     results = tk.analyze(trial)
-    reproduction = pd.DataFrame({"outcome": [f"ISI {SCRIPT}", IMG], "published": [1.5, -2.25],
-                                 "verdict": ["match", TD]})
+    reproduction = pd.DataFrame(
+        {"outcome": [f"ISI {SCRIPT}", IMG], "published": [1.5, -2.25], "verdict": ["match", TD]}
+    )
     html, pdf = report(trial, results, folder / "out", generated=WHEN, reproduction=reproduction)
     return trial, results, html, pdf
 
 
 # ------------------------------------------------------------------------------------------ output
+
 
 def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
     _, _, html, pdf = abbasi
@@ -242,8 +261,15 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
     spec = trial.spec
     t = results.table
     t = t.loc[t["population"] == "fas"]
-    tables = table_rows(html.read_text(encoding="utf-8"), "primary-result", "primary-lsmeans",
-                        "primary-supportive", "primary-within", "secondary-result", "responder-result")
+    tables = table_rows(
+        html.read_text(encoding="utf-8"),
+        "primary-result",
+        "primary-lsmeans",
+        "primary-supportive",
+        "primary-within",
+        "secondary-result",
+        "responder-result",
+    )
     secondary = [e.id for e in spec.endpoints if not e.primary]
     assert [a["data-endpoint"] for a, _ in tables["secondary-result"]] == secondary
     assert len(tables["primary-result"]) == len(trial.arms) - 1
@@ -252,9 +278,12 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
     for table, rows in tables.items():
         assert rows, f"table {table} has no rows"
         for attrs, cells in rows:
-            row = t.loc[(t["endpoint"] == attrs["data-endpoint"]) & (t["analysis"] == attrs["data-analysis"])
-                        & (t["contrast"] == attrs["data-contrast"])
-                        & (t["visit"] == attrs.get("data-visit", spec.visits.primary))]
+            row = t.loc[
+                (t["endpoint"] == attrs["data-endpoint"])
+                & (t["analysis"] == attrs["data-analysis"])
+                & (t["contrast"] == attrs["data-contrast"])
+                & (t["visit"] == attrs.get("data-visit", spec.visits.primary))
+            ]
             assert len(row) == 1, attrs
             row = row.iloc[0]
             what = f"{table} {attrs['data-endpoint']} {attrs['data-analysis']}"
@@ -274,18 +303,25 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
 
 def test_nnt_is_labelled_benefit_and_harm_as_altman_prints_it(abbasi, hostile) -> None:
     """Both NNT limits positive: NNTB a to b. A risk-difference CI spanning 0 gives limits of opposite
-    signs; the plausible NNTs are then everything outside them, shown through infinity, never "-2.7 to 2.2"."""
+    signs; the plausible NNTs are then everything outside them, shown through infinity, never "-2.7 to 2.2".
+    """
     shown = {}
     for name, (trial, results, html, _) in (("abbasi", abbasi), ("hostile", hostile)):
         t = results.table
         nnt = t.loc[(t["analysis"] == "responder_nnt") & (t["population"] == "fas")].iloc[0]
-        rows = [c for a, c in table_rows(html.read_text(encoding="utf-8"), "responder-result")["responder-result"]
-                if a["data-analysis"] == "responder_nnt"]
+        rows = [
+            c
+            for a, c in table_rows(html.read_text(encoding="utf-8"), "responder-result")["responder-result"]
+            if a["data-analysis"] == "responder_nnt"
+        ]
         assert len(rows) == 1, name
         assert_nnt_shown(rows[0], nnt, True, name)  # ISI, better lower, responder change -6: responding is good
         shown[name] = (nnt, rows[0])
     nnt, cells = shown["abbasi"]
-    assert nnt["ci_low"] > 0 and cells["ci"] == f"NNTB {format_number(nnt['ci_low'], 1)} to {format_number(nnt['ci_high'], 1)}"
+    assert (
+        nnt["ci_low"] > 0
+        and cells["ci"] == f"NNTB {format_number(nnt['ci_low'], 1)} to {format_number(nnt['ci_high'], 1)}"
+    )
     nnt, cells = shown["hostile"]
     assert nnt["ci_low"] < 0 < nnt["ci_high"], "the hostile trial's RD interval should span 0"
     assert cells["ci"] == (f"NNTB {format_number(nnt['ci_high'], 1)} to ∞ to NNTH {format_number(-nnt['ci_low'], 1)}")
@@ -333,8 +369,10 @@ def test_flow_table1_and_analyses_show_the_same_n(abbasi) -> None:
     for arm, k in n.items():
         assert f"Allocated to {arm}<br><strong>n = {k}</strong>" in text
         assert f'data-arm="{arm}">{arm}<br><span class="n">N = {k}</span>' in text
-    primary = results.table.query("analysis == 'ancova' and endpoint == @trial.spec.primary_endpoint.id "
-                                  "and visit == @trial.spec.visits.primary and population == 'fas'").iloc[0]
+    primary = results.table.query(
+        "analysis == 'ancova' and endpoint == @trial.spec.primary_endpoint.id "
+        "and visit == @trial.spec.visits.primary and population == 'fas'"
+    ).iloc[0]
     assert f"(ANCOVA)<br><strong>n = {primary['n_treatment']}</strong>" in text
     assert f"(ANCOVA)<br><strong>n = {primary['n_control']}</strong>" in text
 
@@ -367,6 +405,7 @@ def test_html_is_byte_identical_for_the_same_input_and_time(tmp_path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ escaping
+
 
 def test_user_strings_are_only_text_in_the_html(hostile) -> None:
     _, _, html, _ = hostile
@@ -435,6 +474,7 @@ def test_xlsx_neutralises_formula_text(tmp_path, capsys) -> None:
 
 # ------------------------------------------------------------------------------------------ CLI, imports
 
+
 def test_cli_report_writes_to_reports_study_id_by_default(small_trial_dir, monkeypatch, capsys) -> None:
     monkeypatch.chdir(small_trial_dir.parent)
     code = main(["report", str(small_trial_dir)])
@@ -463,9 +503,11 @@ def test_the_report_package_can_be_called_as_the_report_function() -> None:
 
 
 def test_heavy_report_libraries_are_not_imported_by_validate_or_analyze() -> None:
-    code = ("import sys, trialkit, trialkit.cli, trialkit.analysis; "
-            "heavy = [m for m in ('matplotlib', 'weasyprint', 'jinja2', 'seaborn') if m in sys.modules]; "
-            "print(heavy); sys.exit(1 if heavy else 0)")
+    code = (
+        "import sys, trialkit, trialkit.cli, trialkit.analysis; "
+        "heavy = [m for m in ('matplotlib', 'weasyprint', 'jinja2', 'seaborn') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -494,6 +536,7 @@ def test_format_number_is_the_one_rounding_rule() -> None:
 
 # ------------------------------------------------------------------------------------------ browser
 
+
 def _require_chromium() -> None:
     """`make test` installs both (scripts/system-deps.sh, the test extra): their absence is a failure."""
     if not CHROMIUM.exists():
@@ -520,8 +563,10 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
     context = browser.new_context()
     try:
         page = context.new_page()
-        page.on("console", lambda m: seen["console"].append(f"{m.type}: {m.text}")
-                if m.type in ("error", "warning") else None)
+        page.on(
+            "console",
+            lambda m: seen["console"].append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+        )
         page.on("pageerror", lambda e: seen["console"].append(f"pageerror: {e}"))
         page.on("requestfailed", lambda r: seen["failed"].append(r.url))
         page.on("dialog", lambda d: (seen["dialogs"].append(d.message), d.dismiss()))
@@ -530,7 +575,8 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
         if html.name == "report.html":
             assert page.evaluate("document.querySelectorAll('script, img, iframe, link').length") == 0
             heights = page.evaluate(
-                "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)")
+                "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)"
+            )
             assert len(heights) == 3 and min(heights) > 100
             assert page.locator("#primary-result").is_visible()
             page.screenshot(path=str(shot), full_page=True)

@@ -21,8 +21,9 @@ def _reproduce(spec: Path | None, *, calibrated: bool = False):
     trial = tk.load(spec)
     res = tk.analyze(trial, analyses=["ancova", "student_change"], sweep=False)
     logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
-    return reproduce(published, results_table=res.table, visit=trial.spec.visits.primary, log_endpoints=logs,
-                     calibrated=calibrated)
+    return reproduce(
+        published, results_table=res.table, visit=trial.spec.visits.primary, log_endpoints=logs, calibrated=calibrated
+    )
 
 
 def test_calibrated_reconstruction_reproduces_all_ten_outcomes() -> None:
@@ -75,5 +76,12 @@ def test_without_data_every_outcome_is_not_assessable() -> None:
 def test_holm_and_bh_survival_over_the_ten_published_p_values() -> None:
     t = _reproduce(None).table.set_index("outcome")
     assert set(t.index[t["survives_holm"]]) == {"renin", "sleep_time", "isi", "melatonin", "cortisol"}
-    assert set(t.index[t["survives_bh"]]) == {"renin", "sleep_time", "isi", "melatonin", "cortisol",
-                                              "sleep_onset_latency", "sleep_efficiency"}
+    assert set(t.index[t["survives_bh"]]) == {
+        "renin",
+        "sleep_time",
+        "isi",
+        "melatonin",
+        "cortisol",
+        "sleep_onset_latency",
+        "sleep_efficiency",
+    }

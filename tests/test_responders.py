@@ -13,7 +13,6 @@ from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint
 
 import trialkit as tk
-
 from trialkit._errors import TrialkitError
 from trialkit.analysis._results import Analysis, AnalysisError, Estimate
 from trialkit.analysis.responders import (
@@ -33,7 +32,7 @@ REFERENCE_CASES = ("abbasi2012", "three_arm", "missing")
 
 
 def _changes(responders: int, n: int, threshold: float = -6.0) -> np.ndarray:
-    """n changes of which exactly ``responders`` reach a negative ``threshold`` (one on it)."""
+    """N changes of which exactly ``responders`` reach a negative ``threshold`` (one on it)."""
     resp = np.full(responders, threshold - 2.0)
     if responders:
         resp[0] = threshold  # on the threshold: responds (change <= threshold)
@@ -55,13 +54,16 @@ def test_wilson_interval_matches_statsmodels(alpha) -> None:
             assert high == pytest.approx(exp_high, abs=1e-12)
 
 
-@pytest.mark.parametrize(("x", "n", "alpha", "expected"), [
-    # R 4.2.2: prop.test(x, n, correct = FALSE, conf.level = 1 - alpha)$conf.int, digits = 17
-    (7, 20, 0.05, (0.18119182410108206, 0.56714572331476365)),
-    (0, 12, 0.05, (0.0, 0.24249400665524079)),
-    (12, 12, 0.05, (0.75750599334475921, 1.0)),
-    (3, 17, 0.10, (0.072814466547064485, 0.368966978069025786)),
-])
+@pytest.mark.parametrize(
+    ("x", "n", "alpha", "expected"),
+    [
+        # R 4.2.2: prop.test(x, n, correct = FALSE, conf.level = 1 - alpha)$conf.int, digits = 17
+        (7, 20, 0.05, (0.18119182410108206, 0.56714572331476365)),
+        (0, 12, 0.05, (0.0, 0.24249400665524079)),
+        (12, 12, 0.05, (0.75750599334475921, 1.0)),
+        (3, 17, 0.10, (0.072814466547064485, 0.368966978069025786)),
+    ],
+)
 def test_wilson_interval_matches_r_prop_test(x, n, alpha, expected) -> None:
     got = wilson_interval(x, n, alpha)
     np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0)
@@ -88,20 +90,23 @@ def test_bad_alpha_is_rejected(alpha) -> None:
 # Newcombe method 10
 
 
-@pytest.mark.parametrize(("x1", "n1", "x0", "n0", "low", "high"), [
-    # Newcombe (1998) Stat Med 17:873, worked examples (a)-(h), method 10, to 4 decimals.
-    # (a), (b) as also asserted by the R package propint's tests of "the results reported in
-    # Newcombe1998". (c) 6/7 vs 2/7 is 0.0582 to 0.8062 by the method-10 formula (R, by hand and
-    # here); a quoted 0.0342 to 0.8022 matches neither method 10 nor 11 and is not used.
-    (56, 70, 48, 80, 0.0524, 0.3339),
-    (9, 10, 3, 10, 0.1705, 0.8090),
-    (6, 7, 2, 7, 0.0582, 0.8062),
-    (5, 56, 0, 29, -0.0381, 0.1926),
-    (0, 10, 0, 20, -0.1611, 0.2775),
-    (0, 10, 0, 10, -0.2775, 0.2775),
-    (10, 10, 0, 20, 0.6791, 1.0000),
-    (10, 10, 0, 10, 0.6075, 1.0000),
-])
+@pytest.mark.parametrize(
+    ("x1", "n1", "x0", "n0", "low", "high"),
+    [
+        # Newcombe (1998) Stat Med 17:873, worked examples (a)-(h), method 10, to 4 decimals.
+        # (a), (b) as also asserted by the R package propint's tests of "the results reported in
+        # Newcombe1998". (c) 6/7 vs 2/7 is 0.0582 to 0.8062 by the method-10 formula (R, by hand and
+        # here); a quoted 0.0342 to 0.8022 matches neither method 10 nor 11 and is not used.
+        (56, 70, 48, 80, 0.0524, 0.3339),
+        (9, 10, 3, 10, 0.1705, 0.8090),
+        (6, 7, 2, 7, 0.0582, 0.8062),
+        (5, 56, 0, 29, -0.0381, 0.1926),
+        (0, 10, 0, 20, -0.1611, 0.2775),
+        (0, 10, 0, 10, -0.2775, 0.2775),
+        (10, 10, 0, 20, 0.6791, 1.0000),
+        (10, 10, 0, 10, 0.6075, 1.0000),
+    ],
+)
 def test_newcombe_interval_reproduces_the_papers_examples(x1, n1, x0, n0, low, high) -> None:
     got_low, got_high = newcombe_difference_interval(x1, n1, x0, n0, 0.05)
     assert round(got_low, 4) == low
@@ -111,8 +116,7 @@ def test_newcombe_interval_reproduces_the_papers_examples(x1, n1, x0, n0, low, h
 def test_newcombe_interval_matches_its_formula_in_r() -> None:
     # R 4.2.2, Wilson limits from prop.test(correct = FALSE), 12/20 vs 6/20
     low, high = newcombe_difference_interval(12, 20, 6, 20, 0.05)
-    np.testing.assert_allclose([low, high], [-0.0057720572494767142, 0.5381351602860637851],
-                               rtol=1e-13)
+    np.testing.assert_allclose([low, high], [-0.0057720572494767142, 0.5381351602860637851], rtol=1e-13)
 
 
 def test_newcombe_interval_reverses_with_the_arms() -> None:
@@ -129,15 +133,22 @@ def _exact_two_sided(a: int, b: int, c: int, d: int) -> float:
     """Sum of hypergeometric probabilities no larger than the observed one, in exact fractions."""
     m, n, k = a + c, b + d, a + b
     total = math.comb(m + n, k)
-    prob = {x: Fraction(math.comb(m, x) * math.comb(n, k - x), total)
-            for x in range(max(0, k - n), min(k, m) + 1)}
+    prob = {x: Fraction(math.comb(m, x) * math.comb(n, k - x), total) for x in range(max(0, k - n), min(k, m) + 1)}
     return float(sum(p for p in prob.values() if p <= prob[a]))
 
 
 def test_fisher_p_equals_hand_computed_hypergeometric_sums() -> None:
     rng = np.random.default_rng(7)
-    tables = [(3, 1, 1, 3), (12, 8, 6, 14), (0, 10, 0, 20), (5, 5, 5, 5), (0, 20, 5, 15),
-              (1, 0, 0, 1), (4, 0, 0, 4), (2, 7, 9, 3)]
+    tables = [
+        (3, 1, 1, 3),
+        (12, 8, 6, 14),
+        (0, 10, 0, 20),
+        (5, 5, 5, 5),
+        (0, 20, 5, 15),
+        (1, 0, 0, 1),
+        (4, 0, 0, 4),
+        (2, 7, 9, 3),
+    ]
     tables += [tuple(int(v) for v in rng.integers(0, 25, 4)) for _ in range(60)]
     for a, b, c, d in tables:
         if a + b == 0 or c + d == 0:
@@ -145,15 +156,18 @@ def test_fisher_p_equals_hand_computed_hypergeometric_sums() -> None:
         assert fisher_exact_p(a, b, c, d) == pytest.approx(_exact_two_sided(a, b, c, d), rel=1e-12), (a, b, c, d)
 
 
-@pytest.mark.parametrize(("table", "expected"), [
-    # R 4.2.2: fisher.test(matrix(table, 2, byrow = TRUE))$p.value, digits = 17
-    ((12, 8, 6, 14), 0.110969537027476),
-    ((3, 1, 1, 3), 0.48571428571428582),
-    ((7, 27, 1, 33), 0.054400130495065667),
-    ((10, 10, 10, 10), 0.99999999999999989),
-    ((0, 20, 5, 15), 0.047124047124047129),
-    ((250, 250, 230, 270), 0.22910315455721775),
-])
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        # R 4.2.2: fisher.test(matrix(table, 2, byrow = TRUE))$p.value, digits = 17
+        ((12, 8, 6, 14), 0.110969537027476),
+        ((3, 1, 1, 3), 0.48571428571428582),
+        ((7, 27, 1, 33), 0.054400130495065667),
+        ((10, 10, 10, 10), 0.99999999999999989),
+        ((0, 20, 5, 15), 0.047124047124047129),
+        ((250, 250, 230, 270), 0.22910315455721775),
+    ],
+)
 def test_fisher_p_matches_r_fisher_test(table, expected) -> None:
     assert fisher_exact_p(*table) == pytest.approx(expected, rel=1e-12)
 
@@ -171,7 +185,8 @@ def test_fisher_p_counts_numerically_tied_tables_as_r_does() -> None:
             expected = _exact_two_sided(a, n - a, n - a, a)
             assert fisher_exact_p(a, n - a, n - a, a) == pytest.approx(expected, rel=1e-10)
             assert fisher_exact_p(a, n - a, n - a, a) == pytest.approx(
-                fisher_exact([[a, n - a], [n - a, a]]).pvalue, rel=1e-10)
+                fisher_exact([[a, n - a], [n - a, a]]).pvalue, rel=1e-10
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,40 +198,48 @@ def _by_analysis(result: ResponderResult) -> dict[Analysis, Estimate]:
 
 
 def test_responder_estimates_follow_the_documented_formulas() -> None:
-    result = responder_estimates(_changes(12, 20), _changes(6, 20), -6.0, arm="active",
-                                 control="placebo", alpha=0.05)
+    result = responder_estimates(_changes(12, 20), _changes(6, 20), -6.0, arm="active", control="placebo", alpha=0.05)
     assert result.failures == ()
     rows = _by_analysis(result)
     assert [e.analysis for e in result.estimates] == [
-        Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT]
+        Analysis.RESPONDER_RD,
+        Analysis.RESPONDER_RR,
+        Analysis.RESPONDER_OR,
+        Analysis.RESPONDER_NNT,
+    ]
     for e in result.estimates:
         assert e.contrast == "active - placebo"
         assert (e.n_treatment, e.n_control) == (20, 20)
         assert math.isnan(e.df) and math.isnan(e.statistic)
     # R 4.2.2 by the formulas in responder_estimates' docstring (and fisher.test), digits = 17
-    rd, rr, or_, nnt = (rows[a] for a in (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR,
-                                          Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT))
-    np.testing.assert_allclose([rd.estimate, rd.ci_low, rd.ci_high],
-                               [0.3, -0.0057720572494767142, 0.5381351602860637851], rtol=1e-13)
+    rd, rr, or_, nnt = (
+        rows[a] for a in (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT)
+    )
+    np.testing.assert_allclose(
+        [rd.estimate, rd.ci_low, rd.ci_high], [0.3, -0.0057720572494767142, 0.5381351602860637851], rtol=1e-13
+    )
     assert math.isnan(rd.std_error) and math.isnan(nnt.std_error)
     assert rr.std_error == pytest.approx(math.sqrt(1 / 12 - 1 / 20 + 1 / 6 - 1 / 20))  # log scale
     assert or_.std_error == pytest.approx(math.sqrt(1 / 12 + 1 / 8 + 1 / 6 + 1 / 14))
-    np.testing.assert_allclose([rr.estimate, rr.ci_low, rr.ci_high],
-                               [2.0, 0.9361836574114526, 4.2726659115797840], rtol=1e-13)
-    np.testing.assert_allclose([or_.estimate, or_.ci_low, or_.ci_high],
-                               [3.5, 0.94478957047164192, 12.96585015633138660], rtol=1e-13)
+    np.testing.assert_allclose(
+        [rr.estimate, rr.ci_low, rr.ci_high], [2.0, 0.9361836574114526, 4.2726659115797840], rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        [or_.estimate, or_.ci_low, or_.ci_high], [3.5, 0.94478957047164192, 12.96585015633138660], rtol=1e-13
+    )
     # the RD interval spans 0: NNT limits are NNT-to-harm (negative) and NNT-to-benefit
-    np.testing.assert_allclose([nnt.estimate, nnt.ci_low, nnt.ci_high],
-                               [3.3333333333333335, -173.2484548885336153, 1.8582692115274841],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        [nnt.estimate, nnt.ci_low, nnt.ci_high],
+        [3.3333333333333335, -173.2484548885336153, 1.8582692115274841],
+        rtol=1e-12,
+    )
     assert math.isnan(nnt.p_value)
     for e in (rd, rr, or_):
         assert e.p_value == pytest.approx(0.110969537027476, rel=1e-12)  # R fisher.test
 
 
 def test_nnt_limits_are_ordered_when_the_difference_is_clear() -> None:
-    result = responder_estimates(_changes(18, 20), _changes(4, 20), -6.0, arm="a", control="c",
-                                 alpha=0.05)
+    result = responder_estimates(_changes(18, 20), _changes(4, 20), -6.0, arm="a", control="c", alpha=0.05)
     rows = _by_analysis(result)
     rd, nnt = rows[Analysis.RESPONDER_RD], rows[Analysis.RESPONDER_NNT]
     assert rd.ci_low > 0
@@ -237,8 +260,7 @@ def test_threshold_direction_and_boundary() -> None:
 
 
 def test_no_responder_in_the_treatment_arm_leaves_rr_and_or_undefined() -> None:
-    result = responder_estimates(_changes(0, 10), _changes(4, 10), -6.0, arm="a", control="c",
-                                 alpha=0.05)
+    result = responder_estimates(_changes(0, 10), _changes(4, 10), -6.0, arm="a", control="c", alpha=0.05)
     failed = dict(result.failures)
     assert set(failed) == {Analysis.RESPONDER_RR, Analysis.RESPONDER_OR}
     assert "no responder" in failed[Analysis.RESPONDER_RR]
@@ -250,8 +272,7 @@ def test_no_responder_in_the_treatment_arm_leaves_rr_and_or_undefined() -> None:
 
 
 def test_all_treatment_subjects_responding_leaves_only_the_or_undefined() -> None:
-    result = responder_estimates(_changes(10, 10), _changes(4, 10), -6.0, arm="a", control="c",
-                                 alpha=0.05)
+    result = responder_estimates(_changes(10, 10), _changes(4, 10), -6.0, arm="a", control="c", alpha=0.05)
     assert [a for a, _ in result.failures] == [Analysis.RESPONDER_OR]
     rr = _by_analysis(result)[Analysis.RESPONDER_RR]
     assert rr.estimate == pytest.approx(2.5)
@@ -259,8 +280,7 @@ def test_all_treatment_subjects_responding_leaves_only_the_or_undefined() -> Non
 
 
 def test_equal_proportions_leave_the_nnt_undefined() -> None:
-    result = responder_estimates(_changes(5, 10), _changes(5, 10), -6.0, arm="a", control="c",
-                                 alpha=0.05)
+    result = responder_estimates(_changes(5, 10), _changes(5, 10), -6.0, arm="a", control="c", alpha=0.05)
     assert [a for a, _ in result.failures] == [Analysis.RESPONDER_NNT]
     rows = _by_analysis(result)
     assert rows[Analysis.RESPONDER_RR].estimate == 1.0
@@ -269,8 +289,7 @@ def test_equal_proportions_leave_the_nnt_undefined() -> None:
 
 def test_missing_changes_are_an_error() -> None:
     with pytest.raises(AnalysisError, match="missing") as err:
-        responder_estimates(np.array([-7.0, np.nan]), _changes(2, 5), -6, arm="a", control="c",
-                            alpha=0.05)
+        responder_estimates(np.array([-7.0, np.nan]), _changes(2, 5), -6, arm="a", control="c", alpha=0.05)
     assert err.value.term == "a"
 
 
@@ -283,8 +302,7 @@ def test_an_empty_arm_is_an_error() -> None:
 @pytest.mark.parametrize("threshold", [0, 0.0, float("nan"), float("inf")])
 def test_a_zero_or_non_finite_threshold_is_rejected(threshold) -> None:
     with pytest.raises(TrialkitError, match="threshold"):
-        responder_estimates(_changes(2, 5), _changes(2, 5), threshold, arm="a", control="c",
-                            alpha=0.05)
+        responder_estimates(_changes(2, 5), _changes(2, 5), threshold, arm="a", control="c", alpha=0.05)
 
 
 def test_inputs_are_not_mutated() -> None:
@@ -304,8 +322,7 @@ def test_responder_rate_is_a_proportion_with_a_wilson_interval() -> None:
     assert e.analysis is Analysis.RESPONDER_RATE
     assert e.contrast == "active"
     assert e.estimate == pytest.approx(0.35)
-    np.testing.assert_allclose([e.ci_low, e.ci_high], [0.18119182410108206, 0.56714572331476365],
-                               rtol=1e-14)
+    np.testing.assert_allclose([e.ci_low, e.ci_high], [0.18119182410108206, 0.56714572331476365], rtol=1e-14)
     assert e.n_treatment == 20 and e.n_control is None
     assert math.isnan(e.p_value)
 
@@ -334,7 +351,11 @@ def test_mcid_sweep_repeats_the_contrasts_at_every_threshold() -> None:
                 continue
             row = part.loc[e.analysis.value]
             assert (row["estimate"], row["ci_low"], row["ci_high"], row["p_value"]) == (
-                e.estimate, e.ci_low, e.ci_high, e.p_value)
+                e.estimate,
+                e.ci_low,
+                e.ci_high,
+                e.p_value,
+            )
             assert row["responders_treatment"] == int((t <= th).sum())
             assert row["responders_control"] == int((c <= th).sum())
             assert (row["n_treatment"], row["n_control"]) == (30, 30)
@@ -347,7 +368,10 @@ def test_mcid_sweep_leaves_out_undefined_rows() -> None:
     # at -9 no control subject responds: RR and OR undefined, RD kept
     assert sweep.loc[sweep["threshold"] == -9.0, "analysis"].tolist() == ["responder_rd"]
     assert sweep.loc[sweep["threshold"] == -3.0, "analysis"].tolist() == [
-        "responder_rd", "responder_rr", "responder_or"]
+        "responder_rd",
+        "responder_rr",
+        "responder_or",
+    ]
     assert sweep["n_treatment"].dtype == "int64"
 
 
@@ -356,15 +380,18 @@ def test_mcid_sweep_with_no_threshold_is_an_empty_frame() -> None:
     assert sweep.empty and tuple(sweep.columns) == SWEEP_COLUMNS
 
 
-@pytest.mark.parametrize(("threshold", "integer", "expected"), [
-    (-6, True, (-3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0)),
-    (-5, True, (-3.0, -4.0, -5.0, -6.0, -7.0)),
-    (1, True, (1.0,)),
-    (2, True, (1.0, 2.0, 3.0)),
-    (30, True, (15.0, 23.0, 30.0, 38.0, 45.0)),
-    (10.0, False, (5.0, 7.5, 10.0, 12.5, 15.0)),
-    (-0.4, False, (-0.2, -0.30000000000000004, -0.4, -0.5, -0.6000000000000001)),
-])
+@pytest.mark.parametrize(
+    ("threshold", "integer", "expected"),
+    [
+        (-6, True, (-3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0)),
+        (-5, True, (-3.0, -4.0, -5.0, -6.0, -7.0)),
+        (1, True, (1.0,)),
+        (2, True, (1.0, 2.0, 3.0)),
+        (30, True, (15.0, 23.0, 30.0, 38.0, 45.0)),
+        (10.0, False, (5.0, 7.5, 10.0, 12.5, 15.0)),
+        (-0.4, False, (-0.2, -0.30000000000000004, -0.4, -0.5, -0.6000000000000001)),
+    ],
+)
 def test_default_thresholds_grid(threshold, integer, expected) -> None:
     assert default_thresholds(threshold, integer=integer) == pytest.approx(expected)
 
@@ -404,8 +431,9 @@ def _our_rows(trial: tk.Trial) -> pd.DataFrame:
                 rows.append(responder_rates(by_arm[a], ep.responder_change, arm=a, alpha=alpha).row(ep.id, visit))
                 if a == control:
                     continue
-                result = responder_estimates(by_arm[a], by_arm[control], ep.responder_change, arm=a,
-                                             control=control, alpha=alpha)
+                result = responder_estimates(
+                    by_arm[a], by_arm[control], ep.responder_change, arm=a, control=control, alpha=alpha
+                )
                 rows += [e.row(ep.id, visit) for e in result.estimates]
     return pd.DataFrame(rows)
 

@@ -7,8 +7,21 @@ import math
 import pytest
 
 from trialkit._errors import Rule, ValidationError
-from trialkit._schema import (BOOL, INT, LIST, NUM, SLUG, STR, ProblemCollector, check_table, choice, interval,
-                              is_number, string_list, type_name)
+from trialkit._schema import (
+    BOOL,
+    INT,
+    LIST,
+    NUM,
+    SLUG,
+    STR,
+    ProblemCollector,
+    check_table,
+    choice,
+    interval,
+    is_number,
+    string_list,
+    type_name,
+)
 
 SCHEMA = {"id": (STR, True), "n": (INT, False), "alpha": (NUM, False), "on": (BOOL, False), "tags": (LIST, False)}
 
@@ -24,7 +37,10 @@ def test_collector_records_file_key_and_value_as_text_and_raises_all_at_once() -
     out.add(Rule.MISSING_KEY, "a.c", "second.")
     with pytest.raises(ValidationError) as info:
         out.raise_if_any()
-    assert [(p.file, p.column, p.value) for p in info.value.problems] == [("f.toml", "a.b", "3"), ("f.toml", "a.c", None)]
+    assert [(p.file, p.column, p.value) for p in info.value.problems] == [
+        ("f.toml", "a.b", "3"),
+        ("f.toml", "a.c", None),
+    ]
 
 
 def test_check_table_keeps_good_keys_and_reports_unknown_wrong_and_missing() -> None:
@@ -33,8 +49,12 @@ def test_check_table_keeps_good_keys_and_reports_unknown_wrong_and_missing() -> 
     assert good == {"alpha": 0.1, "on": False}
     assert _problems(out) == [
         ("wrong_type", "sec.n", "`sec.n` must be an integer; got True.", "True"),
-        ("unknown_key", "sec.tgas",
-         "unknown key `sec.tgas` (did you mean 'tags'?); valid keys: alpha, id, n, on, tags.", None),
+        (
+            "unknown_key",
+            "sec.tgas",
+            "unknown key `sec.tgas` (did you mean 'tags'?); valid keys: alpha, id, n, on, tags.",
+            None,
+        ),
         ("missing_key", "sec.id", "required key `sec.id` is missing.", None),
     ]
 

@@ -11,10 +11,18 @@ import pytest
 from trialkit.reproduce.sd_bounds import check_sd, sd_bounds
 
 
-@pytest.mark.parametrize(("n", "low", "high", "items", "ddof"), [
-    (2, 0, 4, 1, 1), (3, 0, 4, 1, 1), (4, 1, 5, 1, 1), (5, 0, 4, 1, 1), (6, 0, 3, 1, 1),
-    (4, 0, 3, 2, 1), (5, 0, 4, 1, 0),
-])
+@pytest.mark.parametrize(
+    ("n", "low", "high", "items", "ddof"),
+    [
+        (2, 0, 4, 1, 1),
+        (3, 0, 4, 1, 1),
+        (4, 1, 5, 1, 1),
+        (5, 0, 4, 1, 1),
+        (6, 0, 3, 1, 1),
+        (4, 0, 3, 2, 1),
+        (5, 0, 4, 1, 0),
+    ],
+)
 def test_sd_bounds_match_brute_force(n: int, low: int, high: int, items: int, ddof: int) -> None:
     by_total: dict[int, list[float]] = {}
     for ys in itertools.combinations_with_replacement(range(low * items, high * items + 1), n):

@@ -30,8 +30,7 @@ from scipy import stats
 import trialkit as tk
 from trialkit._errors import Rule, TrialkitError
 from trialkit._write import format_frame, write_simulation
-from trialkit.simulate import (exact_counts, lognormal_params, parse_design, read_design,
-                               simulate)
+from trialkit.simulate import exact_counts, lognormal_params, parse_design, read_design, simulate
 
 BUNDLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "abbasi2012"
 DESIGN = BUNDLE / "design.toml"
@@ -41,8 +40,15 @@ SE_BAND = 4.0
 
 # published direction of magnesium - placebo (reference/abbasi2012.md); 0 = no difference
 PUBLISHED_DIRECTION = {
-    "isi": -1, "sleep_time": +1, "sleep_efficiency": +1, "sleep_onset_latency": -1,
-    "early_awakening": -1, "serum_magnesium": -1, "melatonin": +1, "cortisol": -1, "renin": +1,
+    "isi": -1,
+    "sleep_time": +1,
+    "sleep_efficiency": +1,
+    "sleep_onset_latency": -1,
+    "early_awakening": -1,
+    "serum_magnesium": -1,
+    "melatonin": +1,
+    "cortisol": -1,
+    "renin": +1,
     "total_sleep_time": 0,
 }
 
@@ -61,6 +67,7 @@ def bundled() -> tk.Trial:
 
 
 # --- the bundled abbasi2012 data ------------------------------------------------------------
+
 
 def _make_calibrated() -> ModuleType:
     """The bundle's regeneration script (the bundled data are simulated, then calibrated)."""
@@ -83,7 +90,8 @@ def test_bundled_manifest_hashes_match_files_and_design() -> None:
     m = _manifest()
     assert m["design"]["sha256"] == _sha(DESIGN), "design.toml changed: regenerate (README.md)"
     assert m["published"]["sha256"] == _sha(BUNDLE.parents[2] / m["published"]["path"]), (
-        "data/published/abbasi2012.toml changed: regenerate (README.md)")
+        "data/published/abbasi2012.toml changed: regenerate (README.md)"
+    )
     assert m["files"] == {name: _sha(BUNDLE / name) for name in GENERATED}
     assert m["seed"] == 20120104
     assert m["versions"]["trialkit"]
@@ -105,7 +113,8 @@ def test_bundled_trial_misses_week8_of_2_magnesium_and_1_placebo_subjects(bundle
         assert counts[("placebo", "baseline", endpoint)] == 0
     missing = bundled.data.loc[bundled.data["value"].isna()]
     assert missing.groupby("subject", observed=True).size().to_dict() == {
-        s: 10 for s in missing["subject"].unique()}  # a dropout misses all ten endpoints
+        s: 10 for s in missing["subject"].unique()
+    }  # a dropout misses all ten endpoints
 
 
 def test_bundled_isi_is_whole_numbers_within_0_to_28(bundled: tk.Trial) -> None:
@@ -126,15 +135,24 @@ def test_bundled_covariates_age_60_to_75_and_sex_11_12_per_arm(bundled: tk.Trial
     assert s["age"].between(60, 75).all() and np.array_equal(s["age"], np.round(s["age"]))
     assert abs(s["age"].mean() - 65) < 1.5
     sex = s.groupby(["arm", "sex"], observed=True).size().to_dict()
-    assert sex == {("placebo", "female"): 12, ("placebo", "male"): 11,
-                   ("magnesium", "female"): 12, ("magnesium", "male"): 11}
+    assert sex == {
+        ("placebo", "female"): 12,
+        ("placebo", "male"): 11,
+        ("magnesium", "female"): 12,
+        ("magnesium", "male"): 11,
+    }
 
 
 def test_bundled_spec_declares_endpoints_as_designed(bundled: tk.Trial) -> None:
     spec = bundled.spec
     isi = spec.endpoint("isi")
     assert (isi.primary, isi.integer, isi.range, isi.better, isi.responder_change) == (
-        True, True, (0.0, 28.0), "lower", -6.0)
+        True,
+        True,
+        (0.0, 28.0),
+        "lower",
+        -6.0,
+    )
     assert [e.id for e in spec.endpoints if e.scale == "log"] == ["melatonin", "cortisol", "renin"]
     assert spec.endpoint("serum_magnesium").unit == "mmol/L"
     assert spec.endpoint("sleep_efficiency").range == (0.0, 100.0)
@@ -152,6 +170,7 @@ def test_abbasi_design_effects_follow_published_directions() -> None:
 
 
 # --- reproducibility and writing ------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_bytes_other_seed_different(tmp_path: Path) -> None:
     design = read_design(DESIGN)
@@ -200,6 +219,7 @@ def test_simulate_rejects_a_bad_seed(seed: Any) -> None:
 
 # --- draws match the design (large n) -------------------------------------------------------
 
+
 def _small_design(n: int = 6) -> dict[str, Any]:
     return {
         "study": {"id": "small", "title": 'A "quoted" title'},
@@ -210,23 +230,46 @@ def _small_design(n: int = 6) -> dict[str, Any]:
             "sex": {"type": "categorical", "levels": ["m", "f"], "proportions": [0.3, 0.7]},
         },
         "endpoints": [
-            {"id": "score", "range": [0, 100], "integer": True, "better": "lower", "primary": True,
-             "responder": {"change": -10}, "correlation": 0.5,
-             "mean": {"a": {"baseline": 50, "week4": 45, "week8": 40},
-                      "b": {"baseline": 50, "week4": 49, "week8": 48}},
-             "sd": {"a": {"baseline": 8, "week4": 9, "week8": 10},
-                    "b": {"baseline": 8, "week4": 8, "week8": 8}}},
-            {"id": "bio", "scale": "log", "range": [0, 1000], "decimals": 3,
-             "correlation": [[1, 0.6, 0.4], [0.6, 1, 0.6], [0.4, 0.6, 1]],
-             "mean": {"a": {"baseline": 20, "week4": 24, "week8": 30},
-                      "b": {"baseline": 20, "week4": 20, "week8": 20}},
-             "sd": {"a": {"baseline": 6, "week4": 8, "week8": 12},
-                    "b": {"baseline": 6, "week4": 6, "week8": 6}}},
-            {"id": "lab", "decimals": 4, "correlation": 0.6, "baseline_range": [0, 0.9],
-             "mean": {"a": {"baseline": 0.8, "week4": 0.8, "week8": 0.8},
-                      "b": {"baseline": 0.8, "week4": 0.8, "week8": 0.8}},
-             "sd": {"a": {"baseline": 0.1, "week4": 0.1, "week8": 0.1},
-                    "b": {"baseline": 0.1, "week4": 0.1, "week8": 0.1}}},
+            {
+                "id": "score",
+                "range": [0, 100],
+                "integer": True,
+                "better": "lower",
+                "primary": True,
+                "responder": {"change": -10},
+                "correlation": 0.5,
+                "mean": {
+                    "a": {"baseline": 50, "week4": 45, "week8": 40},
+                    "b": {"baseline": 50, "week4": 49, "week8": 48},
+                },
+                "sd": {"a": {"baseline": 8, "week4": 9, "week8": 10}, "b": {"baseline": 8, "week4": 8, "week8": 8}},
+            },
+            {
+                "id": "bio",
+                "scale": "log",
+                "range": [0, 1000],
+                "decimals": 3,
+                "correlation": [[1, 0.6, 0.4], [0.6, 1, 0.6], [0.4, 0.6, 1]],
+                "mean": {
+                    "a": {"baseline": 20, "week4": 24, "week8": 30},
+                    "b": {"baseline": 20, "week4": 20, "week8": 20},
+                },
+                "sd": {"a": {"baseline": 6, "week4": 8, "week8": 12}, "b": {"baseline": 6, "week4": 6, "week8": 6}},
+            },
+            {
+                "id": "lab",
+                "decimals": 4,
+                "correlation": 0.6,
+                "baseline_range": [0, 0.9],
+                "mean": {
+                    "a": {"baseline": 0.8, "week4": 0.8, "week8": 0.8},
+                    "b": {"baseline": 0.8, "week4": 0.8, "week8": 0.8},
+                },
+                "sd": {
+                    "a": {"baseline": 0.1, "week4": 0.1, "week8": 0.1},
+                    "b": {"baseline": 0.1, "week4": 0.1, "week8": 0.1},
+                },
+            },
         ],
     }
 
@@ -329,6 +372,7 @@ def test_dropouts_miss_every_post_baseline_value_and_ids_are_ordered(large) -> N
 
 # --- malformed designs ----------------------------------------------------------------------
 
+
 def _problems(raw: dict[str, Any]) -> dict[str, Any]:
     with pytest.raises(tk.ValidationError) as info:
         parse_design(raw, file="bad.toml")
@@ -338,12 +382,12 @@ def _problems(raw: dict[str, Any]) -> dict[str, Any]:
 
 def test_malformed_design_reports_every_problem_at_once_with_key_paths() -> None:
     raw = copy.deepcopy(_small_design())
-    raw["arms"]["a"]["dropuot"] = 1                                   # typo
-    raw["arms"]["b"]["dropout"] = 7                                   # > n = 6
-    raw["endpoints"][0]["sd"]["a"]["week4"] = -2.0                    # negative SD
-    raw["endpoints"][0]["correlation"] = 1.5                          # outside (-1, 1)
-    del raw["endpoints"][1]["mean"]["b"]["week8"]                     # missing mean
-    raw["endpoints"][2]["lable"] = "Lab"                              # typo
+    raw["arms"]["a"]["dropuot"] = 1  # typo
+    raw["arms"]["b"]["dropout"] = 7  # > n = 6
+    raw["endpoints"][0]["sd"]["a"]["week4"] = -2.0  # negative SD
+    raw["endpoints"][0]["correlation"] = 1.5  # outside (-1, 1)
+    del raw["endpoints"][1]["mean"]["b"]["week8"]  # missing mean
+    raw["endpoints"][2]["lable"] = "Lab"  # typo
     got = _problems(raw)
     expected = {
         (Rule.UNKNOWN_KEY, "arms.a.dropuot"),
@@ -373,9 +417,9 @@ def test_design_structure_problems_name_their_keys() -> None:
     raw["visitz"] = {}
     raw["covariates"]["sex"]["proportions"] = [0.5, 0.6]
     raw["endpoints"][0]["mean"]["c"] = {"baseline": 1}
-    raw["endpoints"][1]["mean"]["a"]["baseline"] = -3.0               # log scale needs > 0
-    raw["endpoints"][2]["baseline_range"] = [2.0, 3.0]                # excludes the distribution
-    raw["endpoints"].append({"id": "x", "mean": {}, "sd": {}})        # no correlation, no means
+    raw["endpoints"][1]["mean"]["a"]["baseline"] = -3.0  # log scale needs > 0
+    raw["endpoints"][2]["baseline_range"] = [2.0, 3.0]  # excludes the distribution
+    raw["endpoints"].append({"id": "x", "mean": {}, "sd": {}})  # no correlation, no means
     got = set(_problems(raw))
     assert {
         (Rule.INVALID_VALUE, "arms.control"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import base_spec, write_spec
 
 import trialkit as tk
-from conftest import base_spec, write_spec
 from trialkit.spec import Multiplicity, parse_spec
 
 
@@ -55,33 +55,39 @@ def test_unknown_keys_name_the_closest_valid_key() -> None:
     assert "did you mean 'visits'" in messages["visit"]
 
 
-@pytest.mark.parametrize(("section", "key", "value"), [
-    ("study", "alpha", "0.05"),
-    ("study", "id", 3),
-    ("visits", "order", "baseline,week8"),
-    ("data", "missing", "NA"),
-    ("analysis", "covariates", "age"),
-])
+@pytest.mark.parametrize(
+    ("section", "key", "value"),
+    [
+        ("study", "alpha", "0.05"),
+        ("study", "id", 3),
+        ("visits", "order", "baseline,week8"),
+        ("data", "missing", "NA"),
+        ("analysis", "covariates", "age"),
+    ],
+)
 def test_wrong_types_are_named(section, key, value) -> None:
     raw = base_spec(**{section: {key: value}})
     assert ("wrong_type", f"{section}.{key}") in _problems(raw)
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"study": {"alpha": 1.5}}, ("invalid_value", "study.alpha")),
-    ({"study": {"id": "two words"}}, ("invalid_value", "study.id")),
-    ({"arms": {"control": "placebos"}}, ("invalid_value", "arms.control")),
-    ({"visits": {"primary": "week 8"}}, ("invalid_value", "visits.primary")),
-    ({"visits": {"primary": "baseline"}}, ("invalid_value", "visits.primary")),
-    ({"visits": {"order": ["week8", "baseline"]}}, ("invalid_value", "visits.baseline")),
-    ({"visits": {"order": ["baseline", "week8", "week8"]}}, ("invalid_value", "visits.order")),
-    ({"data": {"format": "wid"}}, ("invalid_value", "data.format")),
-    ({"data": {"pattern": "{endpoint}"}}, ("invalid_value", "data.pattern")),
-    ({"data": {"decimal": ";"}}, ("invalid_value", "data.decimal")),
-    ({"analysis": {"multiplicity": "holms"}}, ("invalid_value", "analysis.multiplicity")),
-    ({"analysis": {"categorical": ["bmi"]}}, ("invalid_value", "analysis.categorical")),
-    ({"analysis": {"mmrm": {"covariance": "un"}}}, ("invalid_value", "analysis.mmrm.covariance")),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"study": {"alpha": 1.5}}, ("invalid_value", "study.alpha")),
+        ({"study": {"id": "two words"}}, ("invalid_value", "study.id")),
+        ({"arms": {"control": "placebos"}}, ("invalid_value", "arms.control")),
+        ({"visits": {"primary": "week 8"}}, ("invalid_value", "visits.primary")),
+        ({"visits": {"primary": "baseline"}}, ("invalid_value", "visits.primary")),
+        ({"visits": {"order": ["week8", "baseline"]}}, ("invalid_value", "visits.baseline")),
+        ({"visits": {"order": ["baseline", "week8", "week8"]}}, ("invalid_value", "visits.order")),
+        ({"data": {"format": "wid"}}, ("invalid_value", "data.format")),
+        ({"data": {"pattern": "{endpoint}"}}, ("invalid_value", "data.pattern")),
+        ({"data": {"decimal": ";"}}, ("invalid_value", "data.decimal")),
+        ({"analysis": {"multiplicity": "holms"}}, ("invalid_value", "analysis.multiplicity")),
+        ({"analysis": {"categorical": ["bmi"]}}, ("invalid_value", "analysis.categorical")),
+        ({"analysis": {"mmrm": {"covariance": "un"}}}, ("invalid_value", "analysis.mmrm.covariance")),
+    ],
+)
 def test_invalid_values_are_named(changes, expected) -> None:
     assert expected in _problems(base_spec(**changes))
 
@@ -92,9 +98,13 @@ def test_endpoint_rules_are_checked() -> None:
     raw["endpoints"][1].update({"scale": "log", "range": [-1, 10], "primary": True})
     raw["endpoints"].append({"id": "isi"})
     found = _problems(raw)
-    for expected in [("invalid_value", "endpoints[0].range"), ("invalid_value", "endpoints[0].better"),
-                     ("invalid_value", "endpoints[0].responder.change"),
-                     ("invalid_value", "endpoints[1].range"), ("invalid_value", "endpoints")]:
+    for expected in [
+        ("invalid_value", "endpoints[0].range"),
+        ("invalid_value", "endpoints[0].better"),
+        ("invalid_value", "endpoints[0].responder.change"),
+        ("invalid_value", "endpoints[1].range"),
+        ("invalid_value", "endpoints"),
+    ]:
         assert expected in found
 
 
@@ -132,8 +142,16 @@ def test_relative_paths_resolve_against_the_spec_folder(tmp_path) -> None:
     assert spec.data.path == (tmp_path / "trial.csv").resolve()
 
 
-@pytest.mark.parametrize("pattern", ["{endpoint}_{visit}_{foo}", "{endpoint}_{visit}_{0}",
-                                     "{endpoint}_{visit}{endpoint.__class__}", "{endpoint}_{visit:>3}", "{endpoint}"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "{endpoint}_{visit}_{foo}",
+        "{endpoint}_{visit}_{0}",
+        "{endpoint}_{visit}{endpoint.__class__}",
+        "{endpoint}_{visit:>3}",
+        "{endpoint}",
+    ],
+)
 def test_patterns_hold_exactly_the_two_placeholders(pattern) -> None:
     assert ("invalid_value", "data.pattern") in _problems(base_spec(data={"pattern": pattern}))
 

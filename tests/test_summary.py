@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from conftest import base_spec, write_spec
 
 import trialkit as tk
-from conftest import base_spec, write_spec
 from trialkit.summary import describe_endpoints, subject_counts
 
 HERE = Path(__file__).parent
@@ -17,10 +17,15 @@ EXPECTED = HERE / "reference" / "summary" / "expected.csv"
 
 
 def _fixture_trial(tmp_path: Path) -> tk.Trial:
-    spec = base_spec(visits={"baseline": "baseline", "order": ["baseline", "week4", "week8"],
-                             "primary": "week8"}, data={"path": str(FIXTURE)})
-    spec["endpoints"] = [{"id": "isi", "range": [0, 28], "integer": True},
-                         {"id": "sleep_time"}, {"id": "melatonin", "scale": "log"}]
+    spec = base_spec(
+        visits={"baseline": "baseline", "order": ["baseline", "week4", "week8"], "primary": "week8"},
+        data={"path": str(FIXTURE)},
+    )
+    spec["endpoints"] = [
+        {"id": "isi", "range": [0, 28], "integer": True},
+        {"id": "sleep_time"},
+        {"id": "melatonin", "scale": "log"},
+    ]
     return tk.load(write_spec(tmp_path, spec))
 
 

@@ -1,6 +1,7 @@
 """Tests from summary statistics: t-tests against scipy, and the baseline imbalance.
 
-The R references on Student's sleep data are in tests/test_table_audit.py."""
+The R references on Student's sleep data are in tests/test_table_audit.py.
+"""
 
 from __future__ import annotations
 

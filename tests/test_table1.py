@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import base_spec, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, write_frame, write_spec
 from trialkit.analysis._results import AnalysisError
 from trialkit.analysis.table1 import (
     SMD_COLUMNS,
@@ -26,17 +26,19 @@ CASES = ("abbasi2012", "three_arm", "missing")
 
 def _frame() -> pd.DataFrame:
     """Four subjects per arm with values chosen for round summaries; missing values in placebo."""
-    return pd.DataFrame({
-        "subject_id": [f"S{i}" for i in range(1, 9)],
-        "arm": ["active"] * 4 + ["placebo"] * 4,
-        "age": [60.0, 64.0, 68.0, 72.0, 50.0, 70.0, NAN, 60.0],
-        "sex": ["F", "F", "M", "M", "F", "M", "M", None],
-        "region": ["north", "north", "south", "west", "north", "south", "south", "west"],
-        "isi_baseline": [20.0, 22.0, 24.0, 26.0, 10.0, 12.0, 14.0, NAN],
-        "isi_week8": [10.0, 12.0, 14.0, 16.0, 10.0, 11.0, 12.0, 13.0],
-        "sleep_time_baseline": [300.0, 310.0, 320.0, 330.0, 300.0, 300.0, 330.0, 330.0],
-        "sleep_time_week8": [350.0, 350.0, 350.0, 350.0, 340.0, 340.0, 340.0, 340.0],
-    })
+    return pd.DataFrame(
+        {
+            "subject_id": [f"S{i}" for i in range(1, 9)],
+            "arm": ["active"] * 4 + ["placebo"] * 4,
+            "age": [60.0, 64.0, 68.0, 72.0, 50.0, 70.0, NAN, 60.0],
+            "sex": ["F", "F", "M", "M", "F", "M", "M", None],
+            "region": ["north", "north", "south", "west", "north", "south", "south", "west"],
+            "isi_baseline": [20.0, 22.0, 24.0, 26.0, 10.0, 12.0, 14.0, NAN],
+            "isi_week8": [10.0, 12.0, 14.0, 16.0, 10.0, 11.0, 12.0, 13.0],
+            "sleep_time_baseline": [300.0, 310.0, 320.0, 330.0, 300.0, 300.0, 330.0, 330.0],
+            "sleep_time_week8": [350.0, 350.0, 350.0, 350.0, 340.0, 340.0, 340.0, 340.0],
+        }
+    )
 
 
 def _trial(tmp_path: Path, frame: pd.DataFrame | None = None, **analysis) -> tk.Trial:
@@ -57,7 +59,10 @@ def test_baseline_table_columns_and_order(tmp_path) -> None:
     assert table.loc[table["variable"] == "isi", "label"].iloc[0] == "ISI (points)"
     assert table.loc[table["variable"] == "age", "label"].iloc[0] == "age"
     assert {c: str(t) for c, t in table.dtypes.items() if c in ("n", "n_missing", "count")} == {
-        "n": "int64", "n_missing": "int64", "count": "Int64"}
+        "n": "int64",
+        "n_missing": "int64",
+        "count": "Int64",
+    }
 
 
 def test_numeric_rows_hold_known_summaries(tmp_path) -> None:
@@ -124,8 +129,9 @@ def test_standardised_differences_by_hand(tmp_path) -> None:
 def test_multilevel_difference_does_not_depend_on_the_reference_level(tmp_path) -> None:
     """The Mahalanobis distance is invariant to which level is dropped (sorted first)."""
     results = []
-    for i, names in enumerate((("north", "south", "west"), ("b_south", "a_north", "c_west"),
-                               ("z_north", "a_south", "m_west"))):
+    for i, names in enumerate(
+        (("north", "south", "west"), ("b_south", "a_north", "c_west"), ("z_north", "a_south", "m_west"))
+    ):
         frame = _frame()
         frame["region"] = frame["region"].map(dict(zip(("north", "south", "west"), names)))
         folder = tmp_path / str(i)
@@ -203,8 +209,12 @@ def test_baseline_table_matches_r(case) -> None:
     expected = pd.read_csv(folder / "expected_table1.csv", dtype={"level": str})
     got = baseline_table(trial)
     numeric_r = expected[expected["kind"] != "categorical"]
-    numeric = numeric_r.merge(got[got["variable"].isin(numeric_r["variable"])], on=["variable", "arm"],
-                              suffixes=("_r", ""), validate="one_to_one")
+    numeric = numeric_r.merge(
+        got[got["variable"].isin(numeric_r["variable"])],
+        on=["variable", "arm"],
+        suffixes=("_r", ""),
+        validate="one_to_one",
+    )
     assert len(numeric) == (expected["kind"] != "categorical").sum()
     for c in ("n", "n_missing"):
         assert (numeric[c] == numeric[f"{c}_r"]).all(), c

@@ -2,7 +2,8 @@
 R datasets::sleep), malformed inputs to every tool, and the tools' documented examples.
 
 The tools' own checks (hand arithmetic, brute-force enumeration, scipy) are in tests/test_grim.py,
-test_sd_bounds.py, test_summary_tests.py, test_change_over_r.py and test_table_verdict.py."""
+test_sd_bounds.py, test_summary_tests.py, test_change_over_r.py and test_table_verdict.py.
+"""
 
 from __future__ import annotations
 
@@ -66,7 +67,6 @@ def test_paired_t_from_summary_reproduces_r_paired_test(sleep) -> None:
 # Student's sleep table, end to end
 
 
-
 def test_students_published_sds_use_divisor_n(sleep) -> None:
     """Student printed S.D. 1.70, 1.90, 1.17: the divisor-n SDs; divisor n - 1 gives 1.79, 2.00, 1.23."""
     table = sleep["table"]
@@ -83,8 +83,14 @@ def test_students_published_sds_use_divisor_n(sleep) -> None:
 def test_grimmer_accepts_students_table_in_tenths_of_an_hour(sleep) -> None:
     # the data are in tenths of an hour: in tenths, mean 0.75 h = 7.5 and S.D. 1.70 h = 17.0 (divisor n)
     for name, row in sleep["table"].iterrows():
-        res = grimmer(f"{row['published_mean'] * 10:.1f}", f"{row['published_sd'] * 10:.1f}", 10,
-                      decimals_mean=1, decimals_sd=1, ddof=0)
+        res = grimmer(
+            f"{row['published_mean'] * 10:.1f}",
+            f"{row['published_sd'] * 10:.1f}",
+            10,
+            decimals_mean=1,
+            decimals_sd=1,
+            ddof=0,
+        )
         assert res.consistent, (name, res.reason)
 
 
@@ -98,8 +104,7 @@ def test_change_score_sd_is_exact_for_sample_statistics(sleep) -> None:
 def test_implied_r_recovers_the_within_patient_correlation(sleep) -> None:
     """From the paired p and the two SDs (full precision), the solver returns cor(drug1, drug2)."""
     d1, d2 = sleep["data"]["drug1"], sleep["data"]["drug2"]
-    arm = ArmSummary(10, float(d2.mean()), float(d2.std()), baseline_mean=float(d1.mean()),
-                     baseline_sd=float(d1.std()))
+    arm = ArmSummary(10, float(d2.mean()), float(d2.std()), baseline_mean=float(d1.mean()), baseline_sd=float(d1.std()))
     res = implied_r(float(sleep["expected"].loc["paired", "p_value"]), arm)
     assert res.monotone and len(res.roots) == 1
     assert res.roots[0] == pytest.approx(float(sleep["expected"].loc["cor", "estimate"]), abs=1e-6)
@@ -108,11 +113,17 @@ def test_implied_r_recovers_the_within_patient_correlation(sleep) -> None:
 @pytest.mark.parametrize("decimals", [None, 2])
 def test_verdict_on_students_published_table(sleep, decimals) -> None:
     """Printed p 0.003 (R's paired p, 0.00283, to 3 decimals) from the printed table (divisor-n SDs):
-    reproduced only for an interval of r that contains the data's r = 0.795."""
+    reproduced only for an interval of r that contains the data's r = 0.795.
+    """
     table = sleep["table"]
-    arm = ArmSummary(10, table.loc["drug2", "published_mean"], table.loc["drug2", "published_sd"],
-                     baseline_mean=table.loc["drug1", "published_mean"],
-                     baseline_sd=table.loc["drug1", "published_sd"], sd_ddof=0)
+    arm = ArmSummary(
+        10,
+        table.loc["drug2", "published_mean"],
+        table.loc["drug2", "published_sd"],
+        baseline_mean=table.loc["drug1", "published_mean"],
+        baseline_sd=table.loc["drug1", "published_sd"],
+        sd_ddof=0,
+    )
     res = verdict("0.003", arm, decimals=decimals)
     r_true = float(sleep["expected"].loc["cor", "estimate"])
     assert res.verdict is VerdictKind.REPRODUCED_FOR_R and res.method is TTestMethod.PAIRED
@@ -136,54 +147,77 @@ def test_verdict_on_students_two_sample_comparison(sleep) -> None:
     # at the printed values alone only Student lands in [0.0785, 0.0795): Welch gives 0.0796
     exact = verdict(f"{p_welch:.3f}", d2, d1, comparison="follow_up")
     assert exact.method is TTestMethod.STUDENT and "welch: not reproducible" in exact.reason
-    assert verdict(f"{p_welch:.3f}", d2, d1, comparison="follow_up", equal_var=False).verdict \
+    assert (
+        verdict(f"{p_welch:.3f}", d2, d1, comparison="follow_up", equal_var=False).verdict
         is VerdictKind.NOT_REPRODUCIBLE
-
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # malformed inputs
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda: t_from_summary(1, 1, 1, 2, 1, 10, equal_var=True), r"`n1` must be an integer >= 2; got 1"),
-    (lambda: grimmer(3.0, 1.0, 1, decimals_mean=2, decimals_sd=2), r"`n` must be an integer >= 2; got 1"),
-    (lambda: sd_bounds(2.0, 1, 0, 4, integer=True), r"`n` must be an integer >= 2; got 1"),
-    (lambda: ArmSummary(1, 2.0, 1.0), r"`n` must be an integer >= 2; got 1"),
-    (lambda: grim(2.5, 0, decimals=1), r"`n` must be an integer >= 1; got 0"),
-    (lambda: grim(2.5, 10.0, decimals=1), r"`n` must be an integer >= 1; got 10.0"),
-    (lambda: t_from_summary(1, -1, 10, 2, 1, 10, equal_var=True), r"`sd1` must be a standard deviation"),
-    (lambda: grimmer(3.0, -1.0, 5, decimals_mean=2, decimals_sd=2), r"`sd` must be a standard deviation"),
-    (lambda: ArmSummary(10, 2.0, 1.0, baseline_sd=-0.5), r"`baseline_sd` must be a standard deviation"),
-    (lambda: check_sd(2.0, -1.0, 10, 0, 4, integer=True), r"`sd` must be a standard deviation"),
-    (lambda: change_score_sd(1.0, 1.0, 1.5), r"`r` must be a correlation in \[-1, 1\]; got 1.5"),
-    (lambda: p_change_over_r(ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), r=[-1.2]),
-     r"`r` must be a correlation in \[-1, 1\]"),
-    (lambda: implied_r(0.05, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), r_range=(0, 2)),
-     r"`r_range\[1\]` must be a correlation"),
-    (lambda: implied_r(0.0, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)),
-     r"`target_p` must be a p-value in \(0, 1\]; got 0.0"),
-    (lambda: implied_r(1.5, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)),
-     r"`target_p` must be a p-value in \(0, 1\]; got 1.5"),
-    (lambda: parse_p("1.2"), r"`p` must be a p-value in \(0, 1\]"),
-    (lambda: parse_p(0), r"`p` must be a p-value in \(0, 1\]"),
-    (lambda: parse_p("n.s."), r"`p` must be a p-value"),
-    (lambda: verdict(-0.01, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)), r"`p` must be a p-value"),
-    (lambda: p_change_over_r(ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1),
-                             ArmSummary(10, 1, 1, baseline_mean=1, baseline_sd=1)), r"`equal_var` must be True"),
-    (lambda: implied_r(0.05, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), equal_var=True),
-     r"leave it unset for a within-arm"),
-    (lambda: verdict(0.05, ArmSummary(10, 2, 1), ArmSummary(10, 1, 1), equal_var=True),
-     r"change analysis needs `baseline_mean`"),
-    (lambda: verdict(0.05, ArmSummary(10, 2, 1), comparison="follow_up"), r"needs two arms"),
-    (lambda: verdict(0.05, ArmSummary(10, 2, 1), ArmSummary(10, 1, 1), comparison="end", equal_var=True),
-     r"`comparison` must be one of 'follow_up', 'change'"),
-    (lambda: grim(2.5, 10, decimals=1, rounding="bankers"), r"`rounding` must be one or more of"),
-    (lambda: sd_bounds(5.0, 10, 0, 4, integer=False), r"outside the range"),
-    (lambda: sd_bounds(2.0, 10, 4, 0, integer=False), r"`low` must be below `high`"),
-    (lambda: sd_bounds(2.33, 10, 0, 4, integer=True), r"must be an integer; got 23\.3\. Pass `decimals`"),
-    (lambda: correlation_from_change_sd(1.0, 1.0, 3.0), r"outside \[-1, 1\]"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: t_from_summary(1, 1, 1, 2, 1, 10, equal_var=True), r"`n1` must be an integer >= 2; got 1"),
+        (lambda: grimmer(3.0, 1.0, 1, decimals_mean=2, decimals_sd=2), r"`n` must be an integer >= 2; got 1"),
+        (lambda: sd_bounds(2.0, 1, 0, 4, integer=True), r"`n` must be an integer >= 2; got 1"),
+        (lambda: ArmSummary(1, 2.0, 1.0), r"`n` must be an integer >= 2; got 1"),
+        (lambda: grim(2.5, 0, decimals=1), r"`n` must be an integer >= 1; got 0"),
+        (lambda: grim(2.5, 10.0, decimals=1), r"`n` must be an integer >= 1; got 10.0"),
+        (lambda: t_from_summary(1, -1, 10, 2, 1, 10, equal_var=True), r"`sd1` must be a standard deviation"),
+        (lambda: grimmer(3.0, -1.0, 5, decimals_mean=2, decimals_sd=2), r"`sd` must be a standard deviation"),
+        (lambda: ArmSummary(10, 2.0, 1.0, baseline_sd=-0.5), r"`baseline_sd` must be a standard deviation"),
+        (lambda: check_sd(2.0, -1.0, 10, 0, 4, integer=True), r"`sd` must be a standard deviation"),
+        (lambda: change_score_sd(1.0, 1.0, 1.5), r"`r` must be a correlation in \[-1, 1\]; got 1.5"),
+        (
+            lambda: p_change_over_r(ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), r=[-1.2]),
+            r"`r` must be a correlation in \[-1, 1\]",
+        ),
+        (
+            lambda: implied_r(0.05, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), r_range=(0, 2)),
+            r"`r_range\[1\]` must be a correlation",
+        ),
+        (
+            lambda: implied_r(0.0, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)),
+            r"`target_p` must be a p-value in \(0, 1\]; got 0.0",
+        ),
+        (
+            lambda: implied_r(1.5, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)),
+            r"`target_p` must be a p-value in \(0, 1\]; got 1.5",
+        ),
+        (lambda: parse_p("1.2"), r"`p` must be a p-value in \(0, 1\]"),
+        (lambda: parse_p(0), r"`p` must be a p-value in \(0, 1\]"),
+        (lambda: parse_p("n.s."), r"`p` must be a p-value"),
+        (lambda: verdict(-0.01, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1)), r"`p` must be a p-value"),
+        (
+            lambda: p_change_over_r(
+                ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1),
+                ArmSummary(10, 1, 1, baseline_mean=1, baseline_sd=1),
+            ),
+            r"`equal_var` must be True",
+        ),
+        (
+            lambda: implied_r(0.05, ArmSummary(10, 2, 1, baseline_mean=1, baseline_sd=1), equal_var=True),
+            r"leave it unset for a within-arm",
+        ),
+        (
+            lambda: verdict(0.05, ArmSummary(10, 2, 1), ArmSummary(10, 1, 1), equal_var=True),
+            r"change analysis needs `baseline_mean`",
+        ),
+        (lambda: verdict(0.05, ArmSummary(10, 2, 1), comparison="follow_up"), r"needs two arms"),
+        (
+            lambda: verdict(0.05, ArmSummary(10, 2, 1), ArmSummary(10, 1, 1), comparison="end", equal_var=True),
+            r"`comparison` must be one of 'follow_up', 'change'",
+        ),
+        (lambda: grim(2.5, 10, decimals=1, rounding="bankers"), r"`rounding` must be one or more of"),
+        (lambda: sd_bounds(5.0, 10, 0, 4, integer=False), r"outside the range"),
+        (lambda: sd_bounds(2.0, 10, 4, 0, integer=False), r"`low` must be below `high`"),
+        (lambda: sd_bounds(2.33, 10, 0, 4, integer=True), r"must be an integer; got 23\.3\. Pass `decimals`"),
+        (lambda: correlation_from_change_sd(1.0, 1.0, 3.0), r"outside \[-1, 1\]"),
+    ],
+)
 def test_malformed_inputs_raise_trialkit_errors_naming_the_argument(call, message) -> None:
     with pytest.raises(TableAuditError, match=message) as info:
         call()

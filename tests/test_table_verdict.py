@@ -1,6 +1,7 @@
 """Verdicts on published p-values, and printed p-values read as intervals.
 
-The end-to-end verdicts on Student's sleep table are in tests/test_table_audit.py."""
+The end-to-end verdicts on Student's sleep table are in tests/test_table_audit.py.
+"""
 
 from __future__ import annotations
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, small_wide, write_frame, write_spec
 
 
 def test_changes_are_follow_up_minus_baseline(small_trial_dir) -> None:
     trial = tk.load(small_trial_dir)
     wide = small_wide().set_index("subject_id")
     ch = trial.changes().set_index(["subject", "endpoint"])
-    assert list(trial.changes().columns) == ["subject", "arm", "endpoint", "visit", "visit_index",
-                                             "baseline", "value", "change"]
+    assert list(trial.changes().columns) == [
+        "subject",
+        "arm",
+        "endpoint",
+        "visit",
+        "visit_index",
+        "baseline",
+        "value",
+        "change",
+    ]
     for subject, row in wide.iterrows():
         for e in ("isi", "sleep_time"):
             got = ch.loc[(subject, e)]
@@ -36,8 +44,18 @@ def test_changes_need_a_baseline_visit(tmp_path) -> None:
 def test_to_adam_uses_bds_names_and_derives_base_and_chg(small_trial_dir) -> None:
     trial = tk.load(small_trial_dir)
     adam = trial.to_adam()
-    assert list(adam.columns) == ["USUBJID", "TRTP", "AVISIT", "AVISITN", "PARAMCD", "PARAM", "AVAL",
-                                  "BASE", "CHG", "ABLFL"]
+    assert list(adam.columns) == [
+        "USUBJID",
+        "TRTP",
+        "AVISIT",
+        "AVISITN",
+        "PARAMCD",
+        "PARAM",
+        "AVAL",
+        "BASE",
+        "CHG",
+        "ABLFL",
+    ]
     s1 = adam.loc[(adam["USUBJID"] == "S001") & (adam["PARAMCD"] == "ISI")].set_index("AVISIT")
     wide = small_wide().iloc[0]
     assert s1.loc["baseline", "ABLFL"] == "Y" and np.isnan(s1.loc["baseline", "CHG"])

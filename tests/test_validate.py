@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import base_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
 
 
 def _problems(folder: Path, frame: pd.DataFrame, spec: dict | None = None, name: str = "trial.csv") -> pd.DataFrame:
@@ -46,8 +46,14 @@ def test_duplicate_subject_visit_endpoint_rows_are_listed_with_their_rows(tmp_pa
     long = to_long(small_wide())
     long = pd.concat([long, long.iloc[[1]]], ignore_index=True)  # S001 isi week8 twice
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _only(_problems(tmp_path, long, spec), "duplicate_record")
     assert t["subject"].item() == "S001"
     assert "row 3" in t["message"].item() and f"row {len(long) + 1}" in t["message"].item()
@@ -57,8 +63,14 @@ def test_two_baseline_records_are_a_multiple_baseline_error(tmp_path) -> None:
     long = to_long(small_wide())
     long = pd.concat([long, long.iloc[[0]].assign(value=15.0)], ignore_index=True)
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _only(_problems(tmp_path, long, spec), "multiple_baseline")
     assert t["value"].item() == f"{long.loc[0, 'value']:g}, 15"
 
@@ -67,8 +79,14 @@ def test_subject_with_two_arms_is_an_arm_conflict(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[3, "arm"] = "placebo"  # S001 is active elsewhere
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _only(_problems(tmp_path, long, spec), "arm_conflict")
     assert t["subject"].item() == "S001" and "'active'" in t["message"].item() and "'placebo'" in t["message"].item()
 
@@ -81,8 +99,12 @@ def test_subject_in_two_arm_files_is_an_arm_conflict(tmp_path) -> None:
     placebo.to_csv(tmp_path / "placebo.csv", index=False)
     spec = base_spec()
     spec["arms"] = {"control": "placebo"}
-    spec["data"] = {"format": "wide", "subject": "subject_id", "pattern": "{endpoint}_{visit}",
-                    "files": {"active": "active.csv", "placebo": "placebo.csv"}}
+    spec["data"] = {
+        "format": "wide",
+        "subject": "subject_id",
+        "pattern": "{endpoint}_{visit}",
+        "files": {"active": "active.csv", "placebo": "placebo.csv"},
+    }
     with pytest.raises(tk.ValidationError) as info:
         tk.load(write_spec(tmp_path, spec))
     t = _only(info.value.table, "arm_conflict")
@@ -111,12 +133,15 @@ def test_arm_with_one_subject_is_too_few(tmp_path) -> None:
     assert t["value"].item() == "active"
 
 
-@pytest.mark.parametrize(("column", "value", "rule"), [
-    ("isi_week8", 29.0, "out_of_range"),
-    ("isi_week8", -1.0, "out_of_range"),
-    ("sleep_time_baseline", 1441.0, "out_of_range"),
-    ("isi_baseline", 12.5, "not_integer"),
-])
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("isi_week8", 29.0, "out_of_range"),
+        ("isi_week8", -1.0, "out_of_range"),
+        ("sleep_time_baseline", 1441.0, "out_of_range"),
+        ("isi_baseline", 12.5, "not_integer"),
+    ],
+)
 def test_values_break_the_endpoint_rules(tmp_path, column, value, rule) -> None:
     wide = small_wide()
     wide.loc[6, column] = value
@@ -137,8 +162,14 @@ def test_visit_not_in_the_spec_is_named_with_the_closest(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[long["visit"] == "week8", "visit"] = "week 8"
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _problems(tmp_path, long, spec)
     assert set(t["rule"]) == {"unknown_visit", "visit_absent"}
     unknown = t.loc[t["rule"] == "unknown_visit"]
@@ -151,8 +182,14 @@ def test_endpoint_code_not_declared_in_long_data(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[0, "endpoint"] = "ISI"
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _only(_problems(tmp_path, long, spec), "unknown_endpoint")
     assert t[["row", "value"]].values.tolist() == [[2, "ISI"]]
     assert "did you mean 'isi'" in t["message"].item()
@@ -169,8 +206,14 @@ def test_covariate_that_changes_within_a_subject(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[1, "age"] = 99.0
     spec = base_spec()
-    spec["data"] = {"format": "long", "subject": "subject_id", "path": "trial.csv", "visit": "visit",
-                    "endpoint": "endpoint", "value": "value"}
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
     t = _only(_problems(tmp_path, long, spec), "covariate_conflict")
     assert t[["subject", "column"]].values.tolist() == [["S001", "age"]]
 

@@ -12,8 +12,12 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-_LAZY = {"analyze": "trialkit.analysis", "Results": "trialkit.analysis", "Analysis": "trialkit.analysis",
-         "report": "trialkit.report"}
+_LAZY = {
+    "analyze": "trialkit.analysis",
+    "Results": "trialkit.analysis",
+    "Analysis": "trialkit.analysis",
+    "report": "trialkit.report",
+}
 
 
 def __getattr__(name: str):

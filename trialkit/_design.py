@@ -6,17 +6,31 @@ Private: its public names are public as ``trialkit.simulate.<name>``, whose docs
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
 
 from trialkit._errors import Rule, did_you_mean
 from trialkit._moments import model_params, normal_mass, z_bounds
-from trialkit._schema import (BOOL, INT, LIST, NUM, SLUG, STR, TABLE, ProblemCollector, Schema, check_table, choice,
-                              interval, is_number)
+from trialkit._schema import (
+    BOOL,
+    INT,
+    LIST,
+    NUM,
+    SLUG,
+    STR,
+    TABLE,
+    ProblemCollector,
+    Schema,
+    check_table,
+    choice,
+    interval,
+    is_number,
+)
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -110,22 +124,47 @@ class Design:
 # Design checking: every problem collected, each naming its key path
 
 _NUM_OR_LIST = (int, float, list)
-_TOP: Schema = {"study": (TABLE, True), "arms": (TABLE, True), "visits": (TABLE, True),
-                "data": (TABLE, False), "covariates": (TABLE, False), "endpoints": (LIST, True)}
+_TOP: Schema = {
+    "study": (TABLE, True),
+    "arms": (TABLE, True),
+    "visits": (TABLE, True),
+    "data": (TABLE, False),
+    "covariates": (TABLE, False),
+    "endpoints": (LIST, True),
+}
 _STUDY: Schema = {"id": (STR, True), "title": (STR, False), "alpha": (NUM, False)}
 _ARM: Schema = {"n": (INT, True), "dropout": (INT, False), "prefix": (STR, False)}
 _VISITS: Schema = {"order": (LIST, True), "baseline": (STR, False), "primary": (STR, False)}
 _DATA: Schema = {"subject": (STR, False)}
-_NUMERIC: Schema = {"type": (STR, True), "mean": (NUM, True), "sd": (NUM, True),
-                    "range": (LIST, False), "integer": (BOOL, False), "decimals": (INT, False)}
-_CATEGORICAL: Schema = {"type": (STR, True), "levels": (LIST, True), "proportions": (LIST, True),
-                        "allocation": (STR, False)}
+_NUMERIC: Schema = {
+    "type": (STR, True),
+    "mean": (NUM, True),
+    "sd": (NUM, True),
+    "range": (LIST, False),
+    "integer": (BOOL, False),
+    "decimals": (INT, False),
+}
+_CATEGORICAL: Schema = {
+    "type": (STR, True),
+    "levels": (LIST, True),
+    "proportions": (LIST, True),
+    "allocation": (STR, False),
+}
 _ENDPOINT: Schema = {
-    "id": (STR, True), "label": (STR, False), "unit": (STR, False), "range": (LIST, False),
-    "integer": (BOOL, False), "better": (STR, False), "scale": (STR, False),
-    "primary": (BOOL, False), "responder": (TABLE, False), "decimals": (INT, False),
-    "correlation": (_NUM_OR_LIST, False), "baseline_range": (LIST, False),
-    "mean": (TABLE, True), "sd": (TABLE, True),
+    "id": (STR, True),
+    "label": (STR, False),
+    "unit": (STR, False),
+    "range": (LIST, False),
+    "integer": (BOOL, False),
+    "better": (STR, False),
+    "scale": (STR, False),
+    "primary": (BOOL, False),
+    "responder": (TABLE, False),
+    "decimals": (INT, False),
+    "correlation": (_NUM_OR_LIST, False),
+    "baseline_range": (LIST, False),
+    "mean": (TABLE, True),
+    "sd": (TABLE, True),
 }
 #: how design messages name the types that the shared vocabulary does not
 _PHRASES = {_NUM_OR_LIST: "a number or an array"}
@@ -133,7 +172,8 @@ _PHRASES = {_NUM_OR_LIST: "a number or an array"}
 
 def _table(raw: Any, path: str, schema: Schema, out: ProblemCollector) -> dict[str, Any]:
     """Type-check a table against ``schema`` (:func:`~trialkit._schema.check_table`, worded as for
-    designs: valid keys in schema order, a non-table shown by value); returns its well-typed keys."""
+    designs: valid keys in schema order, a non-table shown by value); returns its well-typed keys.
+    """
     return check_table(raw, schema, path, out, phrases=_PHRASES, sort_keys=False, got_value=True)
 
 
@@ -145,8 +185,9 @@ def _interval(value: list, key: str, out: ProblemCollector) -> tuple[float, floa
 def _strings(value: list, key: str, out: ProblemCollector) -> tuple[str, ...] | None:
     """A non-empty array of distinct strings as a tuple; None, with one problem, otherwise."""
     if not value or not all(isinstance(v, str) for v in value) or len(set(value)) < len(value):
-        out.add(Rule.INVALID_VALUE, key, f"`{key}` must be a non-empty array of distinct strings; "
-                f"got {value!r}.", value)
+        out.add(
+            Rule.INVALID_VALUE, key, f"`{key}` must be a non-empty array of distinct strings; got {value!r}.", value
+        )
         return None
     return tuple(value)
 
@@ -193,11 +234,16 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
     visits, baseline, primary = _parse_visits(top.get("visits", {}), out)
     for arm in arms:
         if arm.dropout and len(visits) < 2:
-            out.add(Rule.INVALID_VALUE, f"arms.{arm.id}.dropout",
-                    "a dropout needs a visit after the first one to miss.", arm.dropout)
+            out.add(
+                Rule.INVALID_VALUE,
+                f"arms.{arm.id}.dropout",
+                "a dropout needs a visit after the first one to miss.",
+                arm.dropout,
+            )
     subject = _table(top.get("data", {}), "data", _DATA, out).get("subject", "subject_id")
-    covariates = tuple(c for name, c_raw in top.get("covariates", {}).items()
-                       if (c := _parse_covariate(name, c_raw, out)) is not None)
+    covariates = tuple(
+        c for name, c_raw in top.get("covariates", {}).items() if (c := _parse_covariate(name, c_raw, out)) is not None
+    )
     arm_ids = tuple(a.id for a in arms)
     endpoints = []
     for i, e_raw in enumerate(top.get("endpoints", [])):
@@ -212,13 +258,27 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
     columns = [subject, *(c.id for c in covariates)]
     columns += [PATTERN.format(endpoint=e.id, visit=v) for e in endpoints for v in visits]
     for dup in sorted({c for c in columns if columns.count(c) > 1}):
-        out.add(Rule.INVALID_VALUE, "endpoints",
-                f"column {dup!r} would be made twice (subject, covariate and endpoint_visit names "
-                "must all differ).", dup)
+        out.add(
+            Rule.INVALID_VALUE,
+            "endpoints",
+            f"column {dup!r} would be made twice (subject, covariate and endpoint_visit names must all differ).",
+            dup,
+        )
     out.raise_if_any()
-    return Design(study_id=st["id"], title=st.get("title", st["id"]), control=control, arms=arms,
-                  visits=visits, primary_visit=primary, endpoints=tuple(endpoints), baseline=baseline,
-                  alpha=alpha, subject=subject, covariates=covariates, source=file)
+    return Design(
+        study_id=st["id"],
+        title=st.get("title", st["id"]),
+        control=control,
+        arms=arms,
+        visits=visits,
+        primary_visit=primary,
+        endpoints=tuple(endpoints),
+        baseline=baseline,
+        alpha=alpha,
+        subject=subject,
+        covariates=covariates,
+        source=file,
+    )
 
 
 def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...], str]:
@@ -230,8 +290,12 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
         if key == "control":
             continue
         if not isinstance(value, dict):
-            out.add(Rule.UNKNOWN_KEY, f"arms.{key}", f"unknown key `arms.{key}`"
-                    f"{did_you_mean(key, ['control'])}; `[arms]` holds `control` and one table per arm.")
+            out.add(
+                Rule.UNKNOWN_KEY,
+                f"arms.{key}",
+                f"unknown key `arms.{key}`"
+                f"{did_you_mean(key, ['control'])}; `[arms]` holds `control` and one table per arm.",
+            )
             continue
         path = f"arms.{key}"
         if not SLUG.match(key):
@@ -241,8 +305,12 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
         if n is not None and n < 2:
             out.add(Rule.INVALID_VALUE, f"{path}.n", f"`{path}.n` must be at least 2; got {n}.", n)
         if dropout < 0 or (n is not None and dropout > n):
-            out.add(Rule.INVALID_VALUE, f"{path}.dropout",
-                    f"`{path}.dropout` must be between 0 and n = {n}; got {dropout}.", dropout)
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.dropout",
+                f"`{path}.dropout` must be between 0 and n = {n}; got {dropout}.",
+                dropout,
+            )
         prefix = t.get("prefix", key.upper())
         if not prefix:
             out.add(Rule.INVALID_VALUE, f"{path}.prefix", f"`{path}.prefix` must not be empty.")
@@ -255,8 +323,13 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
     if control is None:
         out.add(Rule.MISSING_KEY, "arms.control", "required key `arms.control` is missing.")
     elif not isinstance(control, str) or control not in ids:
-        out.add(Rule.INVALID_VALUE, "arms.control", f"`arms.control` = {control!r} is not a declared "
-                f"arm{did_you_mean(str(control), ids)}; arms: {', '.join(ids)}.", control)
+        out.add(
+            Rule.INVALID_VALUE,
+            "arms.control",
+            f"`arms.control` = {control!r} is not a declared "
+            f"arm{did_you_mean(str(control), ids)}; arms: {', '.join(ids)}.",
+            control,
+        )
     if len(arms) < 2:
         out.add(Rule.INVALID_VALUE, "arms", "a trial needs at least two arm tables, e.g. [arms.placebo].")
     return tuple(arms), control if isinstance(control, str) else ""
@@ -296,14 +369,19 @@ def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDes
         allocation = choice(t.get("allocation", "random"), ("random", "exact"), f"{path}.allocation", out)
         if levels is None or props is None or allocation is None:
             return None
-        if (len(props) != len(levels) or not all(is_number(p) and p >= 0 for p in props)
-                or abs(sum(props) - 1) > 1e-6):
-            out.add(Rule.INVALID_VALUE, f"{path}.proportions", f"`{path}.proportions` must hold one "
-                    f"non-negative number per level ({len(levels)}) summing to 1; got {props!r}.", props)
+        if len(props) != len(levels) or not all(is_number(p) and p >= 0 for p in props) or abs(sum(props) - 1) > 1e-6:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.proportions",
+                f"`{path}.proportions` must hold one "
+                f"non-negative number per level ({len(levels)}) summing to 1; got {props!r}.",
+                props,
+            )
             return None
         total = float(sum(props))
-        return CovariateDesign(name, kind, levels=levels, proportions=tuple(p / total for p in props),
-                               allocation=allocation)
+        return CovariateDesign(
+            name, kind, levels=levels, proportions=tuple(p / total for p in props), allocation=allocation
+        )
     t = _table(raw, path, _NUMERIC, out)
     if "mean" not in t or "sd" not in t:
         return None
@@ -314,17 +392,22 @@ def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDes
     elif not (math.isfinite(sd) and sd >= 0):
         out.add(Rule.INVALID_VALUE, f"{path}.sd", f"`{path}.sd` must be a finite number >= 0; got {sd!r}.", sd)
     elif rng is not None and normal_mass(mean, sd, rng) < _MIN_TRUNCATED_MASS:
-        out.add(Rule.INVALID_VALUE, f"{path}.range", f"`{path}.range` {list(rng)} keeps almost none of "
-                f"normal({mean:g}, {sd:g}); move the mean or widen the range.", list(rng))
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.range",
+            f"`{path}.range` {list(rng)} keeps almost none of "
+            f"normal({mean:g}, {sd:g}); move the mean or widen the range.",
+            list(rng),
+        )
     decimals = t.get("decimals", 1)
     if not 0 <= decimals <= 12:
         out.add(Rule.INVALID_VALUE, f"{path}.decimals", f"`{path}.decimals` must be 0..12.", decimals)
-    return CovariateDesign(name, kind, mean=mean, sd=sd, range=rng, integer=t.get("integer", False),
-                           decimals=decimals)
+    return CovariateDesign(name, kind, mean=mean, sd=sd, range=rng, integer=t.get("integer", False), decimals=decimals)
 
 
-def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[str, ...],
-                    baseline: str | None, out: ProblemCollector) -> EndpointDesign | None:
+def _parse_endpoint(
+    raw: Any, path: str, arms: tuple[str, ...], visits: tuple[str, ...], baseline: str | None, out: ProblemCollector
+) -> EndpointDesign | None:
     t = _table(raw, path, _ENDPOINT, out)
     eid = t.get("id", "")
     if eid and not SLUG.match(eid):
@@ -333,28 +416,43 @@ def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[st
     better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
     scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
     if scale == "log" and rng is not None and rng[0] < 0:
-        out.add(Rule.INVALID_VALUE, f"{path}.range", f"`{path}.scale` is 'log' but the range admits "
-                f"negative values {list(rng)}.")
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.range",
+            f"`{path}.scale` is 'log' but the range admits negative values {list(rng)}.",
+        )
     responder = None
     if "responder" in t:
         resp = _table(t["responder"], f"{path}.responder", {"change": (NUM, True)}, out)
         if "change" in resp and (resp["change"] == 0 or not math.isfinite(resp["change"])):
-            out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
-                    f"`{path}.responder.change` must be a non-zero number.", resp["change"])
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.responder.change",
+                f"`{path}.responder.change` must be a non-zero number.",
+                resp["change"],
+            )
         responder = float(resp["change"]) if "change" in resp else None
     integer = t.get("integer", False)
     decimals = t.get("decimals", 0 if integer else 2)
     if not 0 <= decimals <= 12 or (integer and decimals != 0):
-        out.add(Rule.INVALID_VALUE, f"{path}.decimals", f"`{path}.decimals` must be 0..12, and 0 for "
-                f"an integer score; got {decimals}.", decimals)
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.decimals",
+            f"`{path}.decimals` must be 0..12, and 0 for an integer score; got {decimals}.",
+            decimals,
+        )
     corr = _parse_correlation(t.get("correlation"), f"{path}.correlation", len(visits), out)
     mean = _arm_visit_numbers(t.get("mean"), f"{path}.mean", arms, visits, out)
     sd = _arm_visit_numbers(t.get("sd"), f"{path}.sd", arms, visits, out)
     for arm, values in (sd or {}).items():
         for v, s in zip(visits, values):
             if s < 0:
-                out.add(Rule.INVALID_VALUE, f"{path}.sd.{arm}.{v}", f"`{path}.sd.{arm}.{v}` must be "
-                        f">= 0 (a standard deviation); got {s:g}.", s)
+                out.add(
+                    Rule.INVALID_VALUE,
+                    f"{path}.sd.{arm}.{v}",
+                    f"`{path}.sd.{arm}.{v}` must be >= 0 (a standard deviation); got {s:g}.",
+                    s,
+                )
     for arm, values in (mean or {}).items():
         for v, m in zip(visits, values):
             key = f"{path}.mean.{arm}.{v}"
@@ -374,15 +472,30 @@ def _parse_endpoint(raw: Any, path: str, arms: tuple[str, ...], visits: tuple[st
                 loc, sc = model_params(mean[arm][0], sd[arm][0], scale or "linear")
                 a, b = z_bounds(window, loc, sc, scale or "linear")
                 if ndtr(b) - ndtr(a) < _MIN_TRUNCATED_MASS:
-                    out.add(Rule.INVALID_VALUE, f"{path}.baseline_range",
-                            f"`{path}.baseline_range` {list(window)} keeps almost none of the baseline "
-                            f"distribution of arm {arm!r}; move the baseline mean or widen the window.")
+                    out.add(
+                        Rule.INVALID_VALUE,
+                        f"{path}.baseline_range",
+                        f"`{path}.baseline_range` {list(window)} keeps almost none of the baseline "
+                        f"distribution of arm {arm!r}; move the baseline mean or widen the window.",
+                    )
     if not eid or corr is None or mean is None or sd is None or better is None or scale is None:
         return None
     return EndpointDesign(
-        id=eid, label=t.get("label", eid), mean=mean, sd=sd, correlation=corr, unit=t.get("unit", ""),
-        range=rng, integer=integer, better=better, scale=scale, primary=t.get("primary", False),
-        responder_change=responder, decimals=decimals, baseline_range=window)
+        id=eid,
+        label=t.get("label", eid),
+        mean=mean,
+        sd=sd,
+        correlation=corr,
+        unit=t.get("unit", ""),
+        range=rng,
+        integer=integer,
+        better=better,
+        scale=scale,
+        primary=t.get("primary", False),
+        responder_change=responder,
+        decimals=decimals,
+        baseline_range=window,
+    )
 
 
 def _parse_correlation(raw: Any, key: str, k: int, out: ProblemCollector) -> tuple[tuple[float, ...], ...] | None:
@@ -390,8 +503,12 @@ def _parse_correlation(raw: Any, key: str, k: int, out: ProblemCollector) -> tup
         return None  # no usable `visits.order`: already reported
     if raw is None:
         if k > 1:
-            out.add(Rule.MISSING_KEY, key, f"required key `{key}` is missing (the correlation between "
-                    "a subject's visits: one number or a matrix).")
+            out.add(
+                Rule.MISSING_KEY,
+                key,
+                f"required key `{key}` is missing (the correlation between "
+                "a subject's visits: one number or a matrix).",
+            )
             return None
         return ((1.0,),)
     if is_number(raw):
@@ -401,57 +518,83 @@ def _parse_correlation(raw: Any, key: str, k: int, out: ProblemCollector) -> tup
         matrix = np.full((k, k), float(raw))
         np.fill_diagonal(matrix, 1.0)
     else:
-        ok = (isinstance(raw, list) and len(raw) == k
-              and all(isinstance(row, list) and len(row) == k and all(map(is_number, row)) for row in raw))
+        ok = (
+            isinstance(raw, list)
+            and len(raw) == k
+            and all(isinstance(row, list) and len(row) == k and all(map(is_number, row)) for row in raw)
+        )
         if not ok:
-            out.add(Rule.WRONG_TYPE, key, f"`{key}` must be a number or a {k} x {k} matrix "
-                    f"(one row per visit); got {raw!r}.", raw)
+            out.add(
+                Rule.WRONG_TYPE,
+                key,
+                f"`{key}` must be a number or a {k} x {k} matrix (one row per visit); got {raw!r}.",
+                raw,
+            )
             return None
         matrix = np.asarray(raw, dtype=float)
         off = matrix[~np.eye(k, dtype=bool)]
-        if (not np.allclose(np.diag(matrix), 1.0) or not np.array_equal(matrix, matrix.T)
-                or np.any(np.abs(off) >= 1)):
-            out.add(Rule.INVALID_VALUE, key, f"`{key}` must be symmetric with 1 on the diagonal and "
-                    "entries in (-1, 1) elsewhere.", raw)
+        if not np.allclose(np.diag(matrix), 1.0) or not np.array_equal(matrix, matrix.T) or np.any(np.abs(off) >= 1):
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`{key}` must be symmetric with 1 on the diagonal and entries in (-1, 1) elsewhere.",
+                raw,
+            )
             return None
     smallest = float(np.linalg.eigvalsh(matrix).min())
     if smallest <= 1e-10:
-        out.add(Rule.INVALID_VALUE, key, f"`{key}` is not positive definite (smallest eigenvalue "
-                f"{smallest:.3g}); no set of visits can have these correlations.", raw)
+        out.add(
+            Rule.INVALID_VALUE,
+            key,
+            f"`{key}` is not positive definite (smallest eigenvalue "
+            f"{smallest:.3g}); no set of visits can have these correlations.",
+            raw,
+        )
         return None
     return tuple(tuple(float(x) for x in row) for row in matrix)
 
 
-def _arm_visit_numbers(raw: Any, key: str, arms: tuple[str, ...], visits: tuple[str, ...],
-                       out: ProblemCollector) -> dict[str, tuple[float, ...]] | None:
+def _arm_visit_numbers(
+    raw: Any, key: str, arms: tuple[str, ...], visits: tuple[str, ...], out: ProblemCollector
+) -> dict[str, tuple[float, ...]] | None:
     """``{arm: {visit: number}}`` -> ``{arm: (number per visit in order)}``; None when incomplete."""
     if raw is None or not visits:
         return None  # absent or wrongly typed table, or no usable visits: already reported
     complete, result = True, {}
     for arm in raw:
         if arm not in arms:
-            out.add(Rule.UNKNOWN_KEY, f"{key}.{arm}", f"`{key}.{arm}` names no declared arm"
-                    f"{did_you_mean(arm, arms)}; arms: {', '.join(arms)}.")
+            out.add(
+                Rule.UNKNOWN_KEY,
+                f"{key}.{arm}",
+                f"`{key}.{arm}` names no declared arm{did_you_mean(arm, arms)}; arms: {', '.join(arms)}.",
+            )
     for arm in arms:
         per = raw.get(arm)
         if not isinstance(per, dict):
             rule, what = (Rule.MISSING_KEY, "is missing") if per is None else (Rule.WRONG_TYPE, "is not a table")
-            out.add(rule, f"{key}.{arm}", f"`{key}.{arm}` {what}: give one number per visit, "
-                    f"{{ {', '.join(f'{v} = ...' for v in visits)} }}.")
+            out.add(
+                rule,
+                f"{key}.{arm}",
+                f"`{key}.{arm}` {what}: give one number per visit, {{ {', '.join(f'{v} = ...' for v in visits)} }}.",
+            )
             complete = False
             continue
         for v in per:
             if v not in visits:
-                out.add(Rule.UNKNOWN_KEY, f"{key}.{arm}.{v}", f"`{key}.{arm}.{v}` names no visit in "
-                        f"`visits.order`{did_you_mean(v, visits)}.")
+                out.add(
+                    Rule.UNKNOWN_KEY,
+                    f"{key}.{arm}.{v}",
+                    f"`{key}.{arm}.{v}` names no visit in `visits.order`{did_you_mean(v, visits)}.",
+                )
         values = []
         for v in visits:
             x = per.get(v)
             if x is None:
                 out.add(Rule.MISSING_KEY, f"{key}.{arm}.{v}", f"required key `{key}.{arm}.{v}` is missing.")
             elif not is_number(x):
-                out.add(Rule.WRONG_TYPE, f"{key}.{arm}.{v}", f"`{key}.{arm}.{v}` must be a finite number; "
-                        f"got {x!r}.", x)
+                out.add(
+                    Rule.WRONG_TYPE, f"{key}.{arm}.{v}", f"`{key}.{arm}.{v}` must be a finite number; got {x!r}.", x
+                )
             else:
                 values.append(float(x))
         complete &= len(values) == len(visits)

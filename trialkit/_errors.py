@@ -7,14 +7,14 @@ Every problem trialkit finds in a spec or in data is a :class:`Problem` with a r
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from enum import Enum
-from typing import Iterable, Sequence
+from enum import Enum, StrEnum
 
 import pandas as pd
 
 
-class Rule(str, Enum):
+class Rule(StrEnum):
     """Registry of validation rules: code and one-line meaning (used in docs and messages)."""
 
     # spec rules

@@ -6,8 +6,8 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import pandas as pd
 
@@ -22,8 +22,11 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """
     out = frame.copy()
     for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype) \
-                or isinstance(out[c].dtype, pd.CategoricalDtype):
+        if (
+            out[c].dtype == object
+            or pd.api.types.is_string_dtype(out[c].dtype)
+            or isinstance(out[c].dtype, pd.CategoricalDtype)
+        ):
             out[c] = out[c].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v)
     return out
 
@@ -78,7 +81,7 @@ def write_text(target: Path, text: str) -> Path:
 
 
 def write_csvs(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
-    """Write each table as ``folder/name`` (UTF-8, ``\\n`` line ends, full float precision).
+    r"""Write each table as ``folder/name`` (UTF-8, ``\\n`` line ends, full float precision).
 
     Every file is first written to a temporary file in ``folder`` and renamed into place, so a
     failure never leaves a half-written table.

@@ -14,7 +14,7 @@ __all__ = ["lognormal_params", "model_params", "normal_mass", "z_bounds"]
 
 
 def lognormal_params(mean: np.ndarray | float, sd: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    """Log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
+    r"""Log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
 
     .. math:: \\sigma^2 = \\ln(1 + s^2/m^2), \\qquad \\mu = \\ln m - \\sigma^2/2,
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from trialkit._errors import Problem, Rule, ValidationError, did_you_mean
 
@@ -51,8 +52,14 @@ TABLE = (dict,)
 #: key -> (accepted types, required)
 Schema = Mapping[str, tuple[tuple[type, ...], bool]]
 
-_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-          list: "an array", dict: "a table"}
+_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
 
 
 class ProblemCollector:
@@ -77,7 +84,8 @@ class ProblemCollector:
 
 def type_name(types: tuple[type, ...], phrases: Mapping[tuple[type, ...], str] | None = None) -> str:
     """How a message names ``types``: ``phrases[types]`` when given, else "a number" for
-    :data:`NUM`, else the types' names joined by "or"."""
+    :data:`NUM`, else the types' names joined by "or".
+    """
     if phrases and types in phrases:
         return phrases[types]
     if types == NUM:
@@ -85,9 +93,16 @@ def type_name(types: tuple[type, ...], phrases: Mapping[tuple[type, ...], str] |
     return " or ".join(_NAMES[t] for t in types)
 
 
-def check_table(raw: Any, schema: Schema, path: str, out: ProblemCollector, *,
-                phrases: Mapping[tuple[type, ...], str] | None = None, sort_keys: bool = True,
-                got_value: bool = False) -> dict[str, Any]:
+def check_table(
+    raw: Any,
+    schema: Schema,
+    path: str,
+    out: ProblemCollector,
+    *,
+    phrases: Mapping[tuple[type, ...], str] | None = None,
+    sort_keys: bool = True,
+    got_value: bool = False,
+) -> dict[str, Any]:
     """Type-check one table against ``schema``; returns only its known, well-typed keys.
 
     Reports a ``raw`` that is not a table, every unknown key (with the closest valid name and the
@@ -110,13 +125,17 @@ def check_table(raw: Any, schema: Schema, path: str, out: ProblemCollector, *,
         key_path = f"{path}.{key}" if path else key
         if key not in schema:
             valid = sorted(schema) if sort_keys else list(schema)
-            out.add(Rule.UNKNOWN_KEY, key_path,
-                    f"unknown key `{key_path}`{did_you_mean(key, schema)}; valid keys: {', '.join(valid)}.")
+            out.add(
+                Rule.UNKNOWN_KEY,
+                key_path,
+                f"unknown key `{key_path}`{did_you_mean(key, schema)}; valid keys: {', '.join(valid)}.",
+            )
             continue
         types, _ = schema[key]
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            out.add(Rule.WRONG_TYPE, key_path,
-                    f"`{key_path}` must be {type_name(types, phrases)}; got {value!r}.", value)
+            out.add(
+                Rule.WRONG_TYPE, key_path, f"`{key_path}` must be {type_name(types, phrases)}; got {value!r}.", value
+            )
             continue
         good[key] = value
     for key, (_, required) in schema.items():
@@ -130,8 +149,12 @@ def choice(value: str, allowed: tuple[str, ...], key: str, out: ProblemCollector
     """``value`` when it is one of ``allowed``; else None, with the problem (and the closest name)."""
     if value in allowed:
         return value
-    out.add(Rule.INVALID_VALUE, key, f"`{key}` must be one of {', '.join(map(repr, allowed))}; "
-            f"got {value!r}{did_you_mean(value, allowed)}.", value)
+    out.add(
+        Rule.INVALID_VALUE,
+        key,
+        f"`{key}` must be one of {', '.join(map(repr, allowed))}; got {value!r}{did_you_mean(value, allowed)}.",
+        value,
+    )
     return None
 
 
@@ -152,9 +175,14 @@ def is_number(x: Any, *, finite: bool = True) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and (not finite or math.isfinite(x))
 
 
-def interval(value: list[Any], key: str, out: ProblemCollector, *,
-             what: str = "[low, high] numbers with low < high", finite: bool = False,
-             ) -> tuple[float, float] | None:
+def interval(
+    value: list[Any],
+    key: str,
+    out: ProblemCollector,
+    *,
+    what: str = "[low, high] numbers with low < high",
+    finite: bool = False,
+) -> tuple[float, float] | None:
     """``[low, high]`` numbers with low < high as a float pair; None, with the problem, otherwise.
 
     ``finite`` also refuses infinite bounds; ``what`` is how the message describes the expected value.

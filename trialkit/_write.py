@@ -1,4 +1,4 @@
-"""Output layer: write a :class:`~trialkit.simulate.Simulation` as files with their provenance.
+r"""Output layer: write a :class:`~trialkit.simulate.Simulation` as files with their provenance.
 
 Every byte written is fixed by the simulation: numbers are printed with the digits each column was
 rounded to, lines end in ``\\n``, text is UTF-8 without a byte-order mark, so the same design and
@@ -12,9 +12,9 @@ import hashlib
 import json
 import platform
 import shlex
+from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,8 +54,12 @@ def _version(package: str) -> str | None:
 
 
 def write_simulation(
-    sim: Simulation, out_dir: str | Path, *, design_path: str | Path | None = None,
-    seed: int | None = None, command: str | Sequence[str] | None = None,
+    sim: Simulation,
+    out_dir: str | Path,
+    *,
+    design_path: str | Path | None = None,
+    seed: int | None = None,
+    command: str | Sequence[str] | None = None,
 ) -> list[Path]:
     """Write one CSV per arm, ``study.toml`` and ``MANIFEST.json`` into ``out_dir``.
 

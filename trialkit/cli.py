@@ -9,8 +9,8 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -22,8 +22,15 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the files each command writes into its ``--out`` folder (checked before any work; see _check_outputs)
 OUT_FILES = {
     "summary": ("counts.csv", "missing.csv", "summary.csv"),
-    "analyze": ("results.csv", "table1.csv", "smd.csv", "responder_sweep.csv", "counts.csv", "failures.csv",
-                "results.json"),
+    "analyze": (
+        "results.csv",
+        "table1.csv",
+        "smd.csv",
+        "responder_sweep.csv",
+        "counts.csv",
+        "failures.csv",
+        "results.json",
+    ),
     "reproduce": ("reproduction.csv", "abstract_audit.csv", "power.csv", "mde.csv", "reproduction.txt"),
     "report": ("report.html", "report.pdf", "results.xlsx"),
 }
@@ -63,8 +70,9 @@ def _check_folder(path: Path, option: str, files: Sequence[str] = ()) -> None:
     """Refuse, before any work, a folder to write into that cannot be one (TrialkitError naming it)."""
     problem = _folder_problem(path, files)
     if problem is not None:
-        raise TrialkitError(f"{option} {str(path)!r} {problem}; give a folder to write into "
-                            "(it is created when missing).")
+        raise TrialkitError(
+            f"{option} {str(path)!r} {problem}; give a folder to write into (it is created when missing)."
+        )
 
 
 def _check_file(path: Path, option: str) -> None:
@@ -106,8 +114,10 @@ def _calibrated_data(spec_path: str | Path | None) -> bool:
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TrialkitError(f"cannot read {str(manifest)!r} ({exc}); it says whether the data were calibrated "
-                            "to the published p-values, which a reproduction must know.") from exc
+        raise TrialkitError(
+            f"cannot read {str(manifest)!r} ({exc}); it says whether the data were calibrated "
+            "to the published p-values, which a reproduction must know."
+        ) from exc
     calibration = document.get("calibration") if isinstance(document, dict) else None
     if not isinstance(calibration, dict):
         return False
@@ -128,8 +138,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     trial = load(args.spec)
     n = trial.subjects.groupby("arm", observed=True).size()
     arms = ", ".join(f"{a} {k}" for a, k in n.items())
-    print(f"{args.spec}: valid — {len(trial.subjects)} subjects ({arms}), "
-          f"{len(trial.spec.endpoints)} endpoints, visits {', '.join(trial.spec.visits.order)}.")
+    print(
+        f"{args.spec}: valid — {len(trial.subjects)} subjects ({arms}), "
+        f"{len(trial.spec.endpoints)} endpoints, visits {', '.join(trial.spec.visits.order)}."
+    )
     _print_frame(subject_counts(trial), "Subjects per arm and visit (complete = every endpoint observed)")
     return EXIT_OK
 
@@ -148,8 +160,7 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     _print_frame(missing.loc[missing["n_missing"] > 0], "Missing values per arm, visit and endpoint")
     _print_frame(described, "Endpoint summaries (value and change from baseline)")
     if args.out:
-        written = write_csvs(Path(args.out), {"counts.csv": counts, "missing.csv": missing,
-                                              "summary.csv": described})
+        written = write_csvs(Path(args.out), {"counts.csv": counts, "missing.csv": missing, "summary.csv": described})
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -175,27 +186,46 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
     for r in rows.itertuples(index=False):
         unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
-        print(f"  {r.contrast}: {kind} {r.estimate:.3g}{unit} ({level} CI {r.ci_low:.3g} to "
-              f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {_p_text(r.p_value)}); "
-              f"n = {r.n_treatment} vs {r.n_control}")
-    main_rows = t.loc[(t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
-                      ["endpoint", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted",
-                       "n_treatment", "n_control"]]
-    _print_frame(main_rows, f"ANCOVA at {spec.visits.primary}, all endpoints "
-                            f"(p_adjusted: {res.provenance['multiplicity']} over secondary endpoints)")
+        print(
+            f"  {r.contrast}: {kind} {r.estimate:.3g}{unit} ({level} CI {r.ci_low:.3g} to "
+            f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {_p_text(r.p_value)}); "
+            f"n = {r.n_treatment} vs {r.n_control}"
+        )
+    main_rows = t.loc[
+        (t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
+        ["endpoint", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n_treatment", "n_control"],
+    ]
+    _print_frame(
+        main_rows,
+        f"ANCOVA at {spec.visits.primary}, all endpoints "
+        f"(p_adjusted: {res.provenance['multiplicity']} over secondary endpoints)",
+    )
     if not res.failures.empty:
         _print_frame(res.failures, "Analyses that could not run")
     if args.out:
         out = Path(args.out)
-        tables = {"results.csv": t, "table1.csv": res.table1, "smd.csv": res.smd,
-                  "responder_sweep.csv": res.responder_sweep, "counts.csv": res.counts,
-                  "failures.csv": res.failures}
+        tables = {
+            "results.csv": t,
+            "table1.csv": res.table1,
+            "smd.csv": res.smd,
+            "responder_sweep.csv": res.responder_sweep,
+            "counts.csv": res.counts,
+            "failures.csv": res.failures,
+        }
         if not res.baseline_p.empty:
             tables["baseline_p.csv"] = res.baseline_p
         written = write_csvs(out, tables)
-        written.append(write_json(out / "results.json", {
-            "provenance": dict(res.provenance), "alpha": res.alpha,
-            "results": frame_records(t), "failures": frame_records(res.failures)}))
+        written.append(
+            write_json(
+                out / "results.json",
+                {
+                    "provenance": dict(res.provenance),
+                    "alpha": res.alpha,
+                    "results": frame_records(t),
+                    "failures": frame_records(res.failures),
+                },
+            )
+        )
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_FAILED if not res.failures.empty else EXIT_OK
 
@@ -212,9 +242,16 @@ def _published_path(name: str) -> Path:
     if bundled.exists():
         return bundled
     names = sorted(p.stem for p in folder.glob("*.toml")) if folder.exists() else []
-    raise ValidationError([Problem(Rule.FILE_NOT_FOUND, str(bundled),
-                                   f"no published-results file named {name!r}{did_you_mean(name, names)}; "
-                                   f"bundled: {', '.join(names) or 'none'}; or give a path to a .toml file.")])
+    raise ValidationError(
+        [
+            Problem(
+                Rule.FILE_NOT_FOUND,
+                str(bundled),
+                f"no published-results file named {name!r}{did_you_mean(name, names)}; "
+                f"bundled: {', '.join(names) or 'none'}; or give a path to a .toml file.",
+            )
+        ]
+    )
 
 
 def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
@@ -225,8 +262,13 @@ def _reproduction(published_file: Path, trial, results, *, calibrated: bool = Fa
     if trial is None:
         return reproduce(published)
     logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
-    return reproduce(published, results_table=results.table, visit=trial.spec.visits.primary, log_endpoints=logs,
-                     calibrated=calibrated)
+    return reproduce(
+        published,
+        results_table=results.table,
+        visit=trial.spec.visits.primary,
+        log_endpoints=logs,
+        calibrated=calibrated,
+    )
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
@@ -244,26 +286,42 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
     rep = _reproduction(published_file, trial, results, calibrated=calibrated)
     t = rep.table
-    lines = [f"Reproduction of {rep.trial_id} from {published_file}",
-             f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}"]
+    lines = [
+        f"Reproduction of {rep.trial_id} from {published_file}",
+        f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}",
+    ]
     if calibrated:
-        lines.append(f"the data are a calibrated synthetic reconstruction ({Path(data).parent / 'MANIFEST.json'} "
-                     "records the published p each outcome was calibrated to): a \"reproduced\" verdict holds by "
-                     "construction and is no independent confirmation of the trial")
+        lines.append(
+            f"the data are a calibrated synthetic reconstruction ({Path(data).parent / 'MANIFEST.json'} "
+            'records the published p each outcome was calibrated to): a "reproduced" verdict holds by '
+            "construction and is no independent confirmation of the trial"
+        )
     lines.append("")
     for r in t.itertuples(index=False):
-        recomputed = "" if pd.isna(r.p_recomputed) else (
-            f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
-        lines.append(f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
-                     f"{recomputed}; Holm {'survives' if r.survives_holm else 'fails'}, "
-                     f"BH {'survives' if r.survives_bh else 'fails'}" + (f"  [{r.flags}]" if r.flags else ""))
+        recomputed = (
+            ""
+            if pd.isna(r.p_recomputed)
+            else (f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
+        )
+        lines.append(
+            f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
+            f"{recomputed}; Holm {'survives' if r.survives_holm else 'fails'}, "
+            f"BH {'survives' if r.survives_bh else 'fails'}" + (f"  [{r.flags}]" if r.flags else "")
+        )
     lines += ["", "Assumptions:"] + [f"  - {a}" for a in rep.assumptions]
     text = "\n".join(lines)
     print(text)
     if args.out:
         out = Path(args.out)
-        written = write_csvs(out, {"reproduction.csv": t, "abstract_audit.csv": rep.audit.table,
-                                   "power.csv": rep.audit.power, "mde.csv": rep.audit.mde})
+        written = write_csvs(
+            out,
+            {
+                "reproduction.csv": t,
+                "abstract_audit.csv": rep.audit.table,
+                "power.csv": rep.audit.power,
+                "mde.csv": rep.audit.mde,
+            },
+        )
         written.append(write_text(out / "reproduction.txt", text + "\n"))
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
@@ -284,8 +342,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     calibrated = _calibrated_data(args.spec) if args.published else False
     res = analyze(trial)
     reproduction = _reproduction(published_file, trial, res, calibrated=calibrated).table if args.published else None
-    command = shlex.join(["trialkit", "report", str(args.spec), "--out", str(out)] + (["--xlsx"] if args.xlsx else [])
-                         + (["--published", args.published] if args.published else []))
+    command = shlex.join(
+        ["trialkit", "report", str(args.spec), "--out", str(out)]
+        + (["--xlsx"] if args.xlsx else [])
+        + (["--published", args.published] if args.published else [])
+    )
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))
@@ -301,8 +362,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     design = read_design(args.design)
     sim = simulate(design, seed=args.seed)
     command = "trialkit simulate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
-    written = write_simulation(sim, Path(args.out), design_path=Path(args.design), seed=args.seed,
-                               command=command)
+    written = write_simulation(sim, Path(args.out), design_path=Path(args.design), seed=args.seed, command=command)
     print("wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -332,13 +392,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write report.html and report.pdf here (default reports/<study id>)")
     p.add_argument("--xlsx", action="store_true", help="also write results.xlsx (formula-like text neutralised)")
     p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
-    p.add_argument("--published", metavar="NAME|TOML",
-                   help="add a reproduction section against this published-results file")
+    p.add_argument(
+        "--published", metavar="NAME|TOML", help="add a reproduction section against this published-results file"
+    )
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("reproduce", help="audit a published trial and re-analyse it: one verdict per outcome")
     p.add_argument("published", metavar="NAME|TOML", help="bundled name (e.g. abbasi2012) or a published-results file")
-    p.add_argument("--data", metavar="SPEC", help="study spec of individual-level data to re-analyse "
-                                                  "(default for a bundled name: data/synthetic/NAME/study.toml)")
+    p.add_argument(
+        "--data",
+        metavar="SPEC",
+        help="study spec of individual-level data to re-analyse "
+        "(default for a bundled name: data/synthetic/NAME/study.toml)",
+    )
     p.add_argument("--out", metavar="DIR", help="write reproduction.csv, reproduction.txt and the audit tables here")
     p.set_defaults(func=_cmd_reproduce)
     p = sub.add_parser("simulate", help="generate a synthetic parallel-group trial from a design")

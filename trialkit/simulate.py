@@ -36,15 +36,15 @@ Design format::
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from trialkit._design import (PATTERN, ArmDesign, CovariateDesign, Design, EndpointDesign, parse_design,
-                              read_design)
+from trialkit._design import PATTERN, ArmDesign, CovariateDesign, Design, EndpointDesign, parse_design, read_design
 from trialkit._errors import TrialkitError
 from trialkit._moments import lognormal_params, model_params, z_bounds
 
@@ -94,6 +94,7 @@ class Simulation:
 # ---------------------------------------------------------------------------------------------
 # Simulation
 
+
 def _truncate(e: np.ndarray, a: float, b: float) -> np.ndarray:
     """Map standard-normal draws onto N(0, 1) truncated to [a, b] by the inverse CDF (one draw each)."""
     pa, pb = ndtr(a), ndtr(b)
@@ -104,7 +105,7 @@ def _grid(x: np.ndarray, decimals: int, bounds: tuple[float, float] | None) -> n
     """Round to ``decimals`` digits, then clip to the representable values inside ``bounds``."""
     x = np.round(x, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0 so files never show "-0"
     if bounds is not None:
-        step = 10.0 ** decimals
+        step = 10.0**decimals
         lo = math.ceil(round(bounds[0] * step, 6)) / step
         hi = math.floor(round(bounds[1] * step, 6)) / step
         x = np.clip(x, lo, hi)
@@ -122,8 +123,7 @@ def exact_counts(proportions: tuple[float, ...], n: int) -> np.ndarray:
 
 def _draw_covariate(cov: CovariateDesign, n: int, rng: np.random.Generator) -> np.ndarray:
     if cov.kind == "categorical" and cov.allocation == "exact":
-        return rng.permutation(np.repeat(np.asarray(cov.levels, dtype=object),
-                                         exact_counts(cov.proportions, n)))
+        return rng.permutation(np.repeat(np.asarray(cov.levels, dtype=object), exact_counts(cov.proportions, n)))
     if cov.kind == "categorical":
         idx = np.searchsorted(np.cumsum(cov.proportions), rng.random(n), side="right")
         return np.asarray(cov.levels, dtype=object)[np.minimum(idx, len(cov.levels) - 1)]
@@ -135,7 +135,7 @@ def _draw_covariate(cov: CovariateDesign, n: int, rng: np.random.Generator) -> n
 
 
 def _draw_endpoint(ep: EndpointDesign, arm: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n x visits values of one endpoint in one arm (see :func:`simulate` for the model)."""
+    """N x visits values of one endpoint in one arm (see :func:`simulate` for the model)."""
     loc, scale = model_params(ep.mean[arm], ep.sd[arm], ep.scale)
     e = rng.standard_normal((n, len(loc)))
     if ep.baseline_range is not None:
@@ -146,12 +146,12 @@ def _draw_endpoint(ep: EndpointDesign, arm: str, n: int, rng: np.random.Generato
         x = np.exp(x)
     x = _grid(x, ep.decimals, ep.range)
     if ep.scale == "log":
-        x = np.maximum(x, 10.0 ** -ep.decimals)  # rounding must not make a log-scale value 0
+        x = np.maximum(x, 10.0**-ep.decimals)  # rounding must not make a log-scale value 0
     return x
 
 
 def simulate(design: Design, seed: int) -> Simulation:
-    """Simulate a parallel-group trial from its design.
+    r"""Simulate a parallel-group trial from its design.
 
     Parameters
     ----------
@@ -202,11 +202,15 @@ def simulate(design: Design, seed: int) -> Simulation:
     rng = np.random.default_rng(int(seed))
     frames = {arm.id: _simulate_arm(design, arm, rng) for arm in design.arms}
     decimals = {c.id: c.decimals for c in design.covariates if c.kind == "numeric" and not c.integer}
-    decimals |= {PATTERN.format(endpoint=e.id, visit=v): e.decimals
-                 for e in design.endpoints for v in design.visits}
-    return Simulation(design=design, seed=int(seed), frames=frames,
-                      files={arm.id: f"{arm.id}.csv" for arm in design.arms}, decimals=decimals,
-                      spec_toml=study_spec_toml(design, seed=int(seed)))
+    decimals |= {PATTERN.format(endpoint=e.id, visit=v): e.decimals for e in design.endpoints for v in design.visits}
+    return Simulation(
+        design=design,
+        seed=int(seed),
+        frames=frames,
+        files={arm.id: f"{arm.id}.csv" for arm in design.arms},
+        decimals=decimals,
+        spec_toml=study_spec_toml(design, seed=int(seed)),
+    )
 
 
 def _simulate_arm(design: Design, arm: ArmDesign, rng: np.random.Generator) -> pd.DataFrame:
@@ -228,6 +232,7 @@ def _simulate_arm(design: Design, arm: ArmDesign, rng: np.random.Generator) -> p
 # ---------------------------------------------------------------------------------------------
 # The study spec of the simulated files
 
+
 def _toml(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -237,7 +242,8 @@ def _toml(value: Any) -> str:
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     escaped = "".join(
         {'"': '\\"', "\\": "\\\\"}.get(ch) or (f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
-        for ch in str(value))
+        for ch in str(value)
+    )
     return f'"{escaped}"'
 
 
@@ -246,27 +252,47 @@ def study_spec_toml(design: Design, *, seed: int) -> str:
     lines = [
         f"# Study spec of SYNTHETIC data simulated by trialkit.simulate from design {design.study_id!r}",
         f"# with seed {seed}. The values are not the trial's records: see the design file.",
-        "", "[study]", f"id = {_toml(design.study_id)}", f"title = {_toml(design.title)}",
+        "",
+        "[study]",
+        f"id = {_toml(design.study_id)}",
+        f"title = {_toml(design.title)}",
         f"alpha = {_toml(design.alpha)}",
-        "", "[arms]", f"control = {_toml(design.control)}", f"levels = {_toml([a.id for a in design.arms])}",
-        "", "[visits]",
+        "",
+        "[arms]",
+        f"control = {_toml(design.control)}",
+        f"levels = {_toml([a.id for a in design.arms])}",
+        "",
+        "[visits]",
     ]
     if design.baseline is not None:
         lines.append(f"baseline = {_toml(design.baseline)}")
     lines += [f"order = {_toml(design.visits)}", f"primary = {_toml(design.primary_visit)}"]
     for e in design.endpoints:
-        lines += ["", "[[endpoints]]", f"id = {_toml(e.id)}", f"label = {_toml(e.label)}",
-                  f"unit = {_toml(e.unit)}"]
+        lines += ["", "[[endpoints]]", f"id = {_toml(e.id)}", f"label = {_toml(e.label)}", f"unit = {_toml(e.unit)}"]
         if e.range is not None:
             lines.append(f"range = {_toml(e.range)}")
-        lines += [f"integer = {_toml(e.integer)}", f"better = {_toml(e.better)}",
-                  f"scale = {_toml(e.scale)}", f"primary = {_toml(e.primary)}"]
+        lines += [
+            f"integer = {_toml(e.integer)}",
+            f"better = {_toml(e.better)}",
+            f"scale = {_toml(e.scale)}",
+            f"primary = {_toml(e.primary)}",
+        ]
         if e.responder_change is not None:
             lines.append(f"responder = {{ change = {_toml(e.responder_change)} }}")
     covariates = [c.id for c in design.covariates]
     categorical = [c.id for c in design.covariates if c.kind == "categorical"]
-    lines += ["", "[analysis]", f"covariates = {_toml(covariates)}", f"categorical = {_toml(categorical)}",
-              "", "[data]", 'format = "wide"', f"subject = {_toml(design.subject)}",
-              f"pattern = {_toml(PATTERN)}", "", "[data.files]"]
+    lines += [
+        "",
+        "[analysis]",
+        f"covariates = {_toml(covariates)}",
+        f"categorical = {_toml(categorical)}",
+        "",
+        "[data]",
+        'format = "wide"',
+        f"subject = {_toml(design.subject)}",
+        f"pattern = {_toml(PATTERN)}",
+        "",
+        "[data.files]",
+    ]
     lines += [f"{a.id} = {_toml(a.id + '.csv')}" for a in design.arms]
     return "\n".join(lines) + "\n"

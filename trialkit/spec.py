@@ -8,14 +8,28 @@ one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from trialkit._errors import Rule, did_you_mean
-from trialkit._schema import (BOOL, LIST, NUM, SLUG, STR, TABLE, ProblemCollector, Schema, check_table, choice,
-                              interval, is_number, string_list)
+from trialkit._schema import (
+    BOOL,
+    LIST,
+    NUM,
+    SLUG,
+    STR,
+    TABLE,
+    ProblemCollector,
+    Schema,
+    check_table,
+    choice,
+    interval,
+    is_number,
+    string_list,
+)
 from trialkit._toml import read_toml
 
 __all__ = [
@@ -33,7 +47,7 @@ __all__ = [
 ]
 
 
-class DataFormat(str, Enum):
+class DataFormat(StrEnum):
     """How records are laid out in the data file(s)."""
 
     WIDE = "wide"
@@ -41,14 +55,14 @@ class DataFormat(str, Enum):
     ADAM = "adam"
 
 
-class Population(str, Enum):
+class Population(StrEnum):
     """Analysis populations: every randomised subject, or those observed at every follow-up."""
 
     FAS = "fas"
     COMPLETERS = "completers"
 
 
-class Multiplicity(str, Enum):
+class Multiplicity(StrEnum):
     """Multiplicity adjustments over secondary endpoints."""
 
     HOLM = "holm"
@@ -220,8 +234,10 @@ _SCHEMA: dict[str, Schema] = {
     },
 }
 _REQUIRED_SECTIONS = ("study", "arms", "visits", "endpoints", "data")
-_MMRM_KEYS = {"covariance": ("unstructured", "compound_symmetry", "ar1", "toeplitz"),
-              "df": ("satterthwaite", "kenward_roger", "residual")}
+_MMRM_KEYS = {
+    "covariance": ("unstructured", "compound_symmetry", "ar1", "toeplitz"),
+    "df": ("satterthwaite", "kenward_roger", "residual"),
+}
 
 
 def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | None:
@@ -231,34 +247,54 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
         return None
     eid = t["id"]
     if not SLUG.match(eid):
-        out.add(Rule.INVALID_VALUE, f"{path}.id",
-                f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; "
-                f"got {eid!r}.", eid)
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.id",
+            f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; got {eid!r}.",
+            eid,
+        )
     rng = interval(t["range"], f"{path}.range", out) if "range" in t else None
     better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
     scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
     if scale == "log" and rng is not None and rng[0] < 0:
-        out.add(Rule.INVALID_VALUE, f"{path}.range",
-                f"`{path}.scale` is 'log' but the range admits negative values {rng!r}.")
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.range",
+            f"`{path}.scale` is 'log' but the range admits negative values {rng!r}.",
+        )
     responder = None
     if "responder" in t:
         resp = t["responder"]
         unknown = set(resp) - {"change"}
         for k in sorted(unknown):
-            out.add(Rule.UNKNOWN_KEY, f"{path}.responder.{k}",
-                    f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.")
+            out.add(
+                Rule.UNKNOWN_KEY,
+                f"{path}.responder.{k}",
+                f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.",
+            )
         c = resp.get("change")
         if not is_number(c) or c == 0:
-            out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
-                    f"`{path}.responder.change` must be a non-zero number; got {c!r}.", c)
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.responder.change",
+                f"`{path}.responder.change` must be a non-zero number; got {c!r}.",
+                c,
+            )
         elif "better" not in t:
-            out.add(Rule.MISSING_KEY, f"{path}.better",
-                    f"`{path}.responder` needs `{path}.better` (\"lower\" or \"higher\"): a responder "
-                    "improves, and the spec must say which way improvement goes.")
+            out.add(
+                Rule.MISSING_KEY,
+                f"{path}.better",
+                f'`{path}.responder` needs `{path}.better` ("lower" or "higher"): a responder '
+                "improves, and the spec must say which way improvement goes.",
+            )
         elif better is not None and (c < 0) != (better == "lower"):
-            out.add(Rule.INVALID_VALUE, f"{path}.responder.change",
-                    f"`{path}.responder.change` = {c:g} counts subjects who get worse: with better = "
-                    f"{better!r} a responder's change is {'negative' if better == 'lower' else 'positive'}.", c)
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.responder.change",
+                f"`{path}.responder.change` = {c:g} counts subjects who get worse: with better = "
+                f"{better!r} a responder's change is {'negative' if better == 'lower' else 'positive'}.",
+                c,
+            )
         else:
             responder = float(c)
     return Endpoint(
@@ -295,9 +331,11 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     out = ProblemCollector(file)
     for key in raw:
         if key not in _SCHEMA:
-            out.add(Rule.UNKNOWN_KEY, key,
-                    f"unknown section `[{key}]`{did_you_mean(key, _SCHEMA)}; "
-                    f"valid sections: {', '.join(_SCHEMA)}.")
+            out.add(
+                Rule.UNKNOWN_KEY,
+                key,
+                f"unknown section `[{key}]`{did_you_mean(key, _SCHEMA)}; valid sections: {', '.join(_SCHEMA)}.",
+            )
     for key in _REQUIRED_SECTIONS:
         if key not in raw:
             out.add(Rule.MISSING_KEY, key, f"required section `[{key}]` is missing.")
@@ -305,19 +343,21 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     st = check_table(raw.get("study", {}), _SCHEMA["study"], "study", out)
     study_id = st.get("id", "")
     if study_id and not SLUG.match(study_id):
-        out.add(Rule.INVALID_VALUE, "study.id",
-                f"`study.id` must be a slug (letters, digits, _ or -); got {study_id!r}.", study_id)
+        out.add(
+            Rule.INVALID_VALUE,
+            "study.id",
+            f"`study.id` must be a slug (letters, digits, _ or -); got {study_id!r}.",
+            study_id,
+        )
     alpha = float(st.get("alpha", 0.05))
     if not 0 < alpha < 1:
-        out.add(Rule.INVALID_VALUE, "study.alpha",
-                f"`study.alpha` must be a number in (0, 1); got {alpha!r}.", alpha)
+        out.add(Rule.INVALID_VALUE, "study.alpha", f"`study.alpha` must be a number in (0, 1); got {alpha!r}.", alpha)
 
     raw_eps = raw.get("endpoints", [])
     endpoints: list[Endpoint] = []
     if not isinstance(raw_eps, list) or not raw_eps:
         if "endpoints" in raw:
-            out.add(Rule.WRONG_TYPE, "endpoints",
-                    "`endpoints` must be one or more [[endpoints]] tables.")
+            out.add(Rule.WRONG_TYPE, "endpoints", "`endpoints` must be one or more [[endpoints]] tables.")
     else:
         for i, e in enumerate(raw_eps):
             ep = _parse_endpoint(e, i, out)
@@ -331,8 +371,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         out.add(Rule.INVALID_VALUE, "endpoints", f"endpoint code {dup!r} is used twice.", dup)
     primaries = [e.id for e in endpoints if e.primary]
     if endpoints and len(primaries) > 1:
-        out.add(Rule.INVALID_VALUE, "endpoints",
-                f"only one endpoint may be primary; got {', '.join(primaries)}.")
+        out.add(Rule.INVALID_VALUE, "endpoints", f"only one endpoint may be primary; got {', '.join(primaries)}.")
     if endpoints and not primaries:
         # the first endpoint is primary by default, as in a protocol's endpoint list
         endpoints[0] = _replace_primary(endpoints[0])
@@ -347,14 +386,21 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         primary_visit = vi.get("primary", order[-1] if order else "")
         for key, v in (("visits.baseline", baseline), ("visits.primary", primary_visit)):
             if v is not None and order and v not in order:
-                out.add(Rule.INVALID_VALUE, key,
-                        f"`{key}` = {v!r} is not in `visits.order`{did_you_mean(v, order)}.", v)
+                out.add(
+                    Rule.INVALID_VALUE, key, f"`{key}` = {v!r} is not in `visits.order`{did_you_mean(v, order)}.", v
+                )
         if baseline is not None and primary_visit == baseline:
-            out.add(Rule.INVALID_VALUE, "visits.primary",
-                    "`visits.primary` must be a post-baseline visit, not the baseline.")
+            out.add(
+                Rule.INVALID_VALUE,
+                "visits.primary",
+                "`visits.primary` must be a post-baseline visit, not the baseline.",
+            )
         if baseline is not None and order and order[0] != baseline:
-            out.add(Rule.INVALID_VALUE, "visits.baseline",
-                    f"the baseline visit {baseline!r} must come first in `visits.order`.")
+            out.add(
+                Rule.INVALID_VALUE,
+                "visits.baseline",
+                f"the baseline visit {baseline!r} must come first in `visits.order`.",
+            )
         visits = VisitsSpec(order=order, primary=primary_visit, baseline=baseline)
 
     ar = check_table(raw.get("arms", {}), _SCHEMA["arms"], "arms", out)
@@ -373,8 +419,11 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     if path is not None and files:
         out.add(Rule.INVALID_VALUE, "data", "give either `data.path` or `[data.files]`, not both.")
     if path is None and not files and "data" in raw:
-        out.add(Rule.MISSING_KEY, "data.path",
-                "set `data.path` (one file with an arm column) or `[data.files]` (one file per arm).")
+        out.add(
+            Rule.MISSING_KEY,
+            "data.path",
+            "set `data.path` (one file with an arm column) or `[data.files]` (one file per arm).",
+        )
 
     levels: tuple[str, ...] | None = None
     if "levels" in ar:
@@ -384,20 +433,26 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     if files:
         file_arms = tuple(k for k, _ in files)
         if levels is not None and set(levels) != set(file_arms):
-            out.add(Rule.INVALID_VALUE, "arms.levels",
-                    f"`arms.levels` {list(levels)} differs from the arms of `[data.files]` "
-                    f"{list(file_arms)}.")
+            out.add(
+                Rule.INVALID_VALUE,
+                "arms.levels",
+                f"`arms.levels` {list(levels)} differs from the arms of `[data.files]` {list(file_arms)}.",
+            )
         levels = levels or file_arms
         if len(files) < 2:
-            out.add(Rule.INVALID_VALUE, "data.files", "`[data.files]` needs one file per arm, "
-                    "at least two arms.")
+            out.add(Rule.INVALID_VALUE, "data.files", "`[data.files]` needs one file per arm, at least two arms.")
     elif path is not None and fmt is not None and fmt is not DataFormat.ADAM and arm_column is None:
-        out.add(Rule.MISSING_KEY, "arms.column",
-                "one data file needs `arms.column`, the column holding each subject's arm.")
+        out.add(
+            Rule.MISSING_KEY, "arms.column", "one data file needs `arms.column`, the column holding each subject's arm."
+        )
     if levels is not None and control is not None and control not in levels:
-        out.add(Rule.INVALID_VALUE, "arms.control",
-                f"`arms.control` = {control!r} is not a declared arm{did_you_mean(control, levels)}; "
-                f"arms: {', '.join(levels)}.", control)
+        out.add(
+            Rule.INVALID_VALUE,
+            "arms.control",
+            f"`arms.control` = {control!r} is not a declared arm{did_you_mean(control, levels)}; "
+            f"arms: {', '.join(levels)}.",
+            control,
+        )
     if levels is not None and len(levels) < 2:
         out.add(Rule.INVALID_VALUE, "arms.levels", "a trial needs at least two arms.")
     if levels is not None and control is not None and control in levels:
@@ -411,41 +466,59 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         if "pattern" in da and "columns" in da:
             out.add(Rule.INVALID_VALUE, "data", "give either `data.pattern` or `[data.columns]`, not both.")
         if "pattern" not in da and "columns" not in da:
-            out.add(Rule.MISSING_KEY, "data.pattern",
-                    "wide data need `data.pattern` (e.g. \"{endpoint}_{visit}\") or `[data.columns]`.")
+            out.add(
+                Rule.MISSING_KEY,
+                "data.pattern",
+                'wide data need `data.pattern` (e.g. "{endpoint}_{visit}") or `[data.columns]`.',
+            )
         if "pattern" in da and not _valid_pattern(da["pattern"]):
-            out.add(Rule.INVALID_VALUE, "data.pattern",
-                    f"`data.pattern` must contain {{endpoint}} and {{visit}} and no other placeholder; "
-                    f"got {da['pattern']!r}.", da["pattern"])
+            out.add(
+                Rule.INVALID_VALUE,
+                "data.pattern",
+                f"`data.pattern` must contain {{endpoint}} and {{visit}} and no other placeholder; "
+                f"got {da['pattern']!r}.",
+                da["pattern"],
+            )
         for ep_id, mapping in da.get("columns", {}).items():
             key = f"data.columns.{ep_id}"
             if ids and ep_id not in ids:
-                out.add(Rule.INVALID_VALUE, key,
-                        f"`{key}` names no declared endpoint{did_you_mean(ep_id, ids)}.", ep_id)
+                out.add(
+                    Rule.INVALID_VALUE, key, f"`{key}` names no declared endpoint{did_you_mean(ep_id, ids)}.", ep_id
+                )
             if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
-                out.add(Rule.WRONG_TYPE, key, f"`{key}` must be a table of visit = \"column\".")
+                out.add(Rule.WRONG_TYPE, key, f'`{key}` must be a table of visit = "column".')
                 continue
             for visit in mapping:
                 if order is not None and visit not in order:
-                    out.add(Rule.INVALID_VALUE, f"{key}.{visit}",
-                            f"`{key}.{visit}` names a visit not in `visits.order`"
-                            f"{did_you_mean(visit, order)}.", visit)
+                    out.add(
+                        Rule.INVALID_VALUE,
+                        f"{key}.{visit}",
+                        f"`{key}.{visit}` names a visit not in `visits.order`{did_you_mean(visit, order)}.",
+                        visit,
+                    )
             columns[ep_id] = dict(mapping)
     if fmt is DataFormat.LONG:
         for key in ("visit", "value"):
             if key not in da:
                 out.add(Rule.MISSING_KEY, f"data.{key}", f"long data need `data.{key}`, the {key} column.")
         if "endpoint" not in da and len(endpoints) > 1:
-            out.add(Rule.MISSING_KEY, "data.endpoint",
-                    "long data with more than one endpoint need `data.endpoint`, the endpoint column.")
+            out.add(
+                Rule.MISSING_KEY,
+                "data.endpoint",
+                "long data with more than one endpoint need `data.endpoint`, the endpoint column.",
+            )
     if fmt is not DataFormat.WIDE:
         for key in ("pattern", "columns"):
             if key in da:
                 out.add(Rule.INVALID_VALUE, f"data.{key}", f"`data.{key}` applies to wide data only.")
     delimiter = da.get("delimiter", ",")
     if len(delimiter) != 1:
-        out.add(Rule.INVALID_VALUE, "data.delimiter",
-                f"`data.delimiter` must be one character; got {delimiter!r}.", delimiter)
+        out.add(
+            Rule.INVALID_VALUE,
+            "data.delimiter",
+            f"`data.delimiter` must be one character; got {delimiter!r}.",
+            delimiter,
+        )
     decimal = choice(da.get("decimal", "."), (".", ","), "data.decimal", out) or "."
     if decimal == delimiter:
         out.add(Rule.INVALID_VALUE, "data.decimal", "`data.decimal` must differ from `data.delimiter`.")
@@ -458,10 +531,13 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     categorical = string_list(an.get("categorical", []), "analysis.categorical", out) or ()
     for c in categorical:
         if c not in covariates:
-            out.add(Rule.INVALID_VALUE, "analysis.categorical",
-                    f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.", c)
-    mult = choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity),
-                   "analysis.multiplicity", out)
+            out.add(
+                Rule.INVALID_VALUE,
+                "analysis.categorical",
+                f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.",
+                c,
+            )
+    mult = choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity), "analysis.multiplicity", out)
     populations: list[Population] = []
     for value in string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
         chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
@@ -470,8 +546,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     mmrm = an.get("mmrm", {})
     for k, v in mmrm.items():
         if k not in _MMRM_KEYS:
-            out.add(Rule.UNKNOWN_KEY, f"analysis.mmrm.{k}",
-                    f"unknown key `analysis.mmrm.{k}`{did_you_mean(k, _MMRM_KEYS)}.")
+            out.add(
+                Rule.UNKNOWN_KEY, f"analysis.mmrm.{k}", f"unknown key `analysis.mmrm.{k}`{did_you_mean(k, _MMRM_KEYS)}."
+            )
         elif not isinstance(v, str):
             out.add(Rule.WRONG_TYPE, f"analysis.mmrm.{k}", f"`analysis.mmrm.{k}` must be a string.", v)
         else:
@@ -484,15 +561,29 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         arms=ArmsSpec(control=control, levels=levels or (), column=arm_column),
         visits=visits,
         endpoints=tuple(endpoints),
-        analysis=AnalysisOptions(covariates=covariates, categorical=categorical,
-                                 multiplicity=Multiplicity(mult), mmrm=dict(mmrm),
-                                 populations=tuple(populations),
-                                 table1_p_values=an.get("table1_p_values", False)),
+        analysis=AnalysisOptions(
+            covariates=covariates,
+            categorical=categorical,
+            multiplicity=Multiplicity(mult),
+            mmrm=dict(mmrm),
+            populations=tuple(populations),
+            table1_p_values=an.get("table1_p_values", False),
+        ),
         data=DataSpec(
-            format=fmt, subject=subject, path=path, files=files, pattern=da.get("pattern"),
-            columns=columns, visit=da.get("visit"), endpoint=da.get("endpoint"),
-            value=da.get("value"), delimiter=delimiter, decimal=decimal,
-            encoding=da.get("encoding", "utf-8-sig"), sheet=da.get("sheet", 0), missing=missing,
+            format=fmt,
+            subject=subject,
+            path=path,
+            files=files,
+            pattern=da.get("pattern"),
+            columns=columns,
+            visit=da.get("visit"),
+            endpoint=da.get("endpoint"),
+            value=da.get("value"),
+            delimiter=delimiter,
+            decimal=decimal,
+            encoding=da.get("encoding", "utf-8-sig"),
+            sheet=da.get("sheet", 0),
+            missing=missing,
         ),
     )
 

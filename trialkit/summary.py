@@ -12,8 +12,21 @@ from trialkit.trial import Trial
 
 __all__ = ["describe_endpoints", "subject_counts"]
 
-SUMMARY_COLUMNS = ("endpoint", "visit", "arm", "quantity", "n", "n_missing", "mean", "sd",
-                   "median", "q1", "q3", "min", "max")
+SUMMARY_COLUMNS = (
+    "endpoint",
+    "visit",
+    "arm",
+    "quantity",
+    "n",
+    "n_missing",
+    "mean",
+    "sd",
+    "median",
+    "q1",
+    "q3",
+    "min",
+    "max",
+)
 
 
 def subject_counts(trial: Trial) -> pd.DataFrame:
@@ -26,8 +39,12 @@ def subject_counts(trial: Trial) -> pd.DataFrame:
         missing endpoint value at that visit.
     """
     d = trial.data
-    complete = d.groupby(["arm", "visit", "subject"], observed=True)["value"].apply(
-        lambda v: bool(v.notna().all())).rename("complete").reset_index()
+    complete = (
+        d.groupby(["arm", "visit", "subject"], observed=True)["value"]
+        .apply(lambda v: bool(v.notna().all()))
+        .rename("complete")
+        .reset_index()
+    )
     g = complete.groupby(["arm", "visit"], observed=True)["complete"]
     out = pd.DataFrame({"n_randomised": g.size(), "n_complete": g.sum()}).reset_index()
     return out.astype({"n_randomised": "int64", "n_complete": "int64"})
@@ -46,8 +63,7 @@ def describe_endpoints(trial: Trial) -> pd.DataFrame:
         frames.append(_describe(trial.changes(), "change", "change"))
     out = pd.concat(frames, ignore_index=True)
     rank = {e.id: i for i, e in enumerate(trial.spec.endpoints)} | {"value": 0, "change": 1}
-    out = out.sort_values(["endpoint", "quantity"], key=lambda c: c.map(rank), kind="stable",
-                          ignore_index=True)
+    out = out.sort_values(["endpoint", "quantity"], key=lambda c: c.map(rank), kind="stable", ignore_index=True)
     return out[list(SUMMARY_COLUMNS)]
 
 
@@ -57,15 +73,21 @@ def _describe(frame: pd.DataFrame, column: str, quantity: str) -> pd.DataFrame:
         v = part[column].to_numpy(dtype="float64")
         x = v[~np.isnan(v)]
         n = len(x)
-        rows.append({
-            "endpoint": str(endpoint), "visit": str(visit), "arm": str(arm), "quantity": quantity,
-            "n": n, "n_missing": int(len(v) - n),
-            "mean": float(x.mean()) if n else np.nan,
-            "sd": float(x.std(ddof=1)) if n > 1 else np.nan,
-            "median": float(np.median(x)) if n else np.nan,
-            "q1": float(np.quantile(x, 0.25)) if n else np.nan,
-            "q3": float(np.quantile(x, 0.75)) if n else np.nan,
-            "min": float(x.min()) if n else np.nan,
-            "max": float(x.max()) if n else np.nan,
-        })
+        rows.append(
+            {
+                "endpoint": str(endpoint),
+                "visit": str(visit),
+                "arm": str(arm),
+                "quantity": quantity,
+                "n": n,
+                "n_missing": int(len(v) - n),
+                "mean": float(x.mean()) if n else np.nan,
+                "sd": float(x.std(ddof=1)) if n > 1 else np.nan,
+                "median": float(np.median(x)) if n else np.nan,
+                "q1": float(np.quantile(x, 0.25)) if n else np.nan,
+                "q3": float(np.quantile(x, 0.75)) if n else np.nan,
+                "min": float(x.min()) if n else np.nan,
+                "max": float(x.max()) if n else np.nan,
+            }
+        )
     return pd.DataFrame(rows)

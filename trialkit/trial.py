@@ -108,15 +108,17 @@ class Trial:
         labels = {e.id: e.label for e in self.spec.endpoints}
         base_visit = self.spec.visits.baseline
         is_base = (d["visit"] == base_visit).to_numpy() if base_visit else np.zeros(len(d), bool)
-        out = pd.DataFrame({
-            "USUBJID": d["subject"].to_numpy(),
-            "TRTP": d["arm"].astype(str).to_numpy(),
-            "AVISIT": d["visit"].astype(str).to_numpy(),
-            "AVISITN": d["visit_index"].to_numpy(),
-            "PARAMCD": d["endpoint"].astype(str).str.upper().to_numpy(),
-            "PARAM": d["endpoint"].astype(str).map(labels).to_numpy(),
-            "AVAL": d["value"].to_numpy(),
-        })
+        out = pd.DataFrame(
+            {
+                "USUBJID": d["subject"].to_numpy(),
+                "TRTP": d["arm"].astype(str).to_numpy(),
+                "AVISIT": d["visit"].astype(str).to_numpy(),
+                "AVISITN": d["visit_index"].to_numpy(),
+                "PARAMCD": d["endpoint"].astype(str).str.upper().to_numpy(),
+                "PARAM": d["endpoint"].astype(str).map(labels).to_numpy(),
+                "AVAL": d["value"].to_numpy(),
+            }
+        )
         if base_visit:
             base = d.loc[is_base, ["subject", "endpoint", "value"]]
             merged = d[["subject", "endpoint"]].merge(base, on=["subject", "endpoint"], how="left")
@@ -133,6 +135,8 @@ class Trial:
 
         n = self.subjects.groupby("arm", observed=True).size()
         arms = ", ".join(f"{html.escape(str(a))}: {k}" for a, k in n.items())
-        return (f"<p><b>Trial {html.escape(self.spec.study.id)}</b> — {len(self.subjects)} subjects "
-                f"({arms}); {len(self.spec.endpoints)} endpoints; visits "
-                f"{html.escape(', '.join(self.spec.visits.order))}</p>")
+        return (
+            f"<p><b>Trial {html.escape(self.spec.study.id)}</b> — {len(self.subjects)} subjects "
+            f"({arms}); {len(self.spec.endpoints)} endpoints; visits "
+            f"{html.escape(', '.join(self.spec.visits.order))}</p>"
+        )

@@ -31,15 +31,27 @@ def _row_problems(records: pd.DataFrame, mask: np.ndarray, rule: Rule, column_of
         return []
     out = []
     for rec in map(lambda d: SimpleNamespace(**d), records.iloc[idx].to_dict("records")):
-        out.append(Problem(rule, rec._file, message_of(rec), row=int(rec._row),
-                           subject=None if pd.isna(rec.subject) else str(rec.subject),
-                           column=column_of(rec), value=_value(rec, rule)))
+        out.append(
+            Problem(
+                rule,
+                rec._file,
+                message_of(rec),
+                row=int(rec._row),
+                subject=None if pd.isna(rec.subject) else str(rec.subject),
+                column=column_of(rec),
+                value=_value(rec, rule),
+            )
+        )
     return out
 
 
 def _value(rec, rule: Rule) -> str | None:
-    v = {Rule.MISSING_SUBJECT: None, Rule.UNKNOWN_ARM: rec.arm, Rule.UNKNOWN_VISIT: rec.visit,
-         Rule.UNKNOWN_ENDPOINT: rec._code if rec._code is not None else rec.endpoint}.get(rule, rec.value)
+    v = {
+        Rule.MISSING_SUBJECT: None,
+        Rule.UNKNOWN_ARM: rec.arm,
+        Rule.UNKNOWN_VISIT: rec.visit,
+        Rule.UNKNOWN_ENDPOINT: rec._code if rec._code is not None else rec.endpoint,
+    }.get(rule, rec.value)
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     return f"{v:g}" if isinstance(v, float) else str(v)
@@ -91,7 +103,8 @@ def encode_records(records: pd.DataFrame, spec: StudySpec) -> RecordCodes:
     control = spec.arms.control
     arms = spec.arms.levels or (control,) + tuple(a for a in present_categories(records["arm"]) if a != control)
     return RecordCodes(
-        subjects=subjects, arms=arms,
+        subjects=subjects,
+        arms=arms,
         subject=category_codes(records["subject"], subjects),
         arm=category_codes(records["arm"], arms),
         visit=category_codes(records["visit"], spec.visits.order),
@@ -112,30 +125,53 @@ def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | N
     problems: list[Problem] = []
     subjects, s = codes.subjects, codes.subject
     subj_missing = s < 0
-    problems += _row_problems(records, subj_missing, Rule.MISSING_SUBJECT, lambda r: None,
-                              lambda r: "the record has no subject identifier.")
+    problems += _row_problems(
+        records, subj_missing, Rule.MISSING_SUBJECT, lambda r: None, lambda r: "the record has no subject identifier."
+    )
     levels, a = codes.arms, codes.arm
     unknown_arm = a < 0
     problems += _row_problems(
-        records, unknown_arm, Rule.UNKNOWN_ARM, lambda r: spec.arms.column,
-        lambda r: (f"arm {r.arm!r} is not declared{did_you_mean(str(r.arm), levels)}; "
-                   f"declared arms: {', '.join(levels)}." if not pd.isna(r.arm)
-                   else "the record has no arm."))
+        records,
+        unknown_arm,
+        Rule.UNKNOWN_ARM,
+        lambda r: spec.arms.column,
+        lambda r: (
+            f"arm {r.arm!r} is not declared{did_you_mean(str(r.arm), levels)}; declared arms: {', '.join(levels)}."
+            if not pd.isna(r.arm)
+            else "the record has no arm."
+        ),
+    )
     visits = spec.visits.order
     v = codes.visit
     unknown_visit = v < 0
     problems += _row_problems(
-        records, unknown_visit, Rule.UNKNOWN_VISIT, lambda r: spec.data.visit or r._column,
-        lambda r: (f"visit {r.visit!r} is not in `visits.order`{did_you_mean(str(r.visit), visits)}; "
-                   f"visits: {', '.join(visits)}." if not pd.isna(r.visit) else "the record has no visit."))
+        records,
+        unknown_visit,
+        Rule.UNKNOWN_VISIT,
+        lambda r: spec.data.visit or r._column,
+        lambda r: (
+            f"visit {r.visit!r} is not in `visits.order`{did_you_mean(str(r.visit), visits)}; "
+            f"visits: {', '.join(visits)}."
+            if not pd.isna(r.visit)
+            else "the record has no visit."
+        ),
+    )
     ids = [e.id for e in spec.endpoints]
     e = codes.endpoint
     unknown_ep = e < 0
     file_codes = [ep.file_code for ep in spec.endpoints]
     problems += _row_problems(
-        records, unknown_ep, Rule.UNKNOWN_ENDPOINT, lambda r: spec.data.endpoint,
-        lambda r: (f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), file_codes)}; "
-                   f"declared: {', '.join(file_codes)}." if not pd.isna(r.endpoint) else "the record has no endpoint."))
+        records,
+        unknown_ep,
+        Rule.UNKNOWN_ENDPOINT,
+        lambda r: spec.data.endpoint,
+        lambda r: (
+            f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), file_codes)}; "
+            f"declared: {', '.join(file_codes)}."
+            if not pd.isna(r.endpoint)
+            else "the record has no endpoint."
+        ),
+    )
 
     arm_problems, conflicted = _check_arms(records, s, a, subjects, levels, spec)
     problems += arm_problems
@@ -151,9 +187,15 @@ def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | N
     if keyed.any():
         per_visit = np.bincount(v[keyed], minlength=n_v)
         for k in np.flatnonzero(per_visit == 0):
-            problems.append(Problem(Rule.VISIT_ABSENT, _files(records),
-                                    f"visit {visits[k]!r} is in `visits.order` but no record has it.",
-                                    column=spec.data.visit, value=visits[k]))
+            problems.append(
+                Problem(
+                    Rule.VISIT_ABSENT,
+                    _files(records),
+                    f"visit {visits[k]!r} is in `visits.order` but no record has it.",
+                    column=spec.data.visit,
+                    value=visits[k],
+                )
+            )
     problems += _check_values(records, e, spec)
     # a wide row yields one record per value column: report a row-level problem once
     return list(dict.fromkeys(problems))
@@ -163,8 +205,9 @@ def _files(records: pd.DataFrame) -> str:
     return ", ".join(pd.unique(records["_file"].astype(str)))
 
 
-def _check_arms(records: pd.DataFrame, s: np.ndarray, a: np.ndarray, subjects, levels,
-                spec: StudySpec) -> tuple[list[Problem], np.ndarray]:
+def _check_arms(
+    records: pd.DataFrame, s: np.ndarray, a: np.ndarray, subjects, levels, spec: StudySpec
+) -> tuple[list[Problem], np.ndarray]:
     """arm_conflict, arm_absent and too_few_subjects; also returns the conflicted-subject mask."""
     problems: list[Problem] = []
     n_s, n_a = len(subjects), len(levels)
@@ -175,22 +218,43 @@ def _check_arms(records: pd.DataFrame, s: np.ndarray, a: np.ndarray, subjects, l
         rows = records.loc[ok & conflicted[np.maximum(s, 0)]]
         for subject, part in rows.groupby(rows["subject"].astype(str), sort=True):
             first = part.drop_duplicates("arm")
-            where = "; ".join(f"{arm!r} in {f.rsplit('/', 1)[-1]} row {r}"
-                              for arm, f, r in zip(first["arm"], first["_file"], first["_row"]))
-            problems.append(Problem(Rule.ARM_CONFLICT, str(first["_file"].iloc[0]),
-                                    f"subject {subject!r} is recorded in more than one arm: {where}.",
-                                    row=int(first["_row"].iloc[0]), subject=str(subject),
-                                    column=spec.arms.column, value=", ".join(map(str, first["arm"]))))
+            where = "; ".join(
+                f"{arm!r} in {f.rsplit('/', 1)[-1]} row {r}"
+                for arm, f, r in zip(first["arm"], first["_file"], first["_row"])
+            )
+            problems.append(
+                Problem(
+                    Rule.ARM_CONFLICT,
+                    str(first["_file"].iloc[0]),
+                    f"subject {subject!r} is recorded in more than one arm: {where}.",
+                    row=int(first["_row"].iloc[0]),
+                    subject=str(subject),
+                    column=spec.arms.column,
+                    value=", ".join(map(str, first["arm"])),
+                )
+            )
     per_arm = has_arm.sum(axis=0)
     for arm, n in zip(levels, per_arm):
         if n == 0 and ok.any():
-            problems.append(Problem(Rule.ARM_ABSENT, _files(records),
-                                    f"arm {arm!r} is declared in the spec but no subject has it.",
-                                    column=spec.arms.column, value=arm))
+            problems.append(
+                Problem(
+                    Rule.ARM_ABSENT,
+                    _files(records),
+                    f"arm {arm!r} is declared in the spec but no subject has it.",
+                    column=spec.arms.column,
+                    value=arm,
+                )
+            )
         elif 0 < n < MIN_SUBJECTS_PER_ARM:
-            problems.append(Problem(Rule.TOO_FEW_SUBJECTS, _files(records),
-                                    f"arm {arm!r} has {n} subject; at least "
-                                    f"{MIN_SUBJECTS_PER_ARM} are needed.", column=spec.arms.column, value=arm))
+            problems.append(
+                Problem(
+                    Rule.TOO_FEW_SUBJECTS,
+                    _files(records),
+                    f"arm {arm!r} has {n} subject; at least {MIN_SUBJECTS_PER_ARM} are needed.",
+                    column=spec.arms.column,
+                    value=arm,
+                )
+            )
     return problems, np.append(conflicted, False)
 
 
@@ -202,11 +266,18 @@ def _check_duplicates(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
         is_base = visit == spec.visits.baseline
         rule = Rule.MULTIPLE_BASELINE if is_base else Rule.DUPLICATE_RECORD
         what = "baseline records" if is_base else "records"
-        problems.append(Problem(
-            rule, str(rows["_file"].iloc[0]),
-            f"{len(rows)} {what} for endpoint {endpoint!r} at visit {visit!r}: {_rows_text(rows)}; "
-            "keep exactly one.", row=int(rows["_row"].iloc[0]), subject=str(subject),
-            column=str(rows["_column"].iloc[0]), value=", ".join(map(_fmt, rows["value"]))))
+        problems.append(
+            Problem(
+                rule,
+                str(rows["_file"].iloc[0]),
+                f"{len(rows)} {what} for endpoint {endpoint!r} at visit {visit!r}: {_rows_text(rows)}; "
+                "keep exactly one.",
+                row=int(rows["_row"].iloc[0]),
+                subject=str(subject),
+                column=str(rows["_column"].iloc[0]),
+                value=", ".join(map(_fmt, rows["value"])),
+            )
+        )
     return problems
 
 
@@ -232,15 +303,30 @@ def _check_values(records: pd.DataFrame, e: np.ndarray, spec: StudySpec) -> list
         return ep, ep.range or (-np.inf, np.inf)
 
     problems = _row_problems(
-        records, out, Rule.OUT_OF_RANGE, lambda r: r._column,
-        lambda r: (lambda ep, rng: f"{r.value:g} is outside the range of {ep.id!r}, "
-                                   f"[{rng[0]:g}, {rng[1]:g}] {ep.unit}".rstrip() + ".")(*endpoint(r)))
+        records,
+        out,
+        Rule.OUT_OF_RANGE,
+        lambda r: r._column,
+        lambda r: (
+            lambda ep, rng: (
+                f"{r.value:g} is outside the range of {ep.id!r}, [{rng[0]:g}, {rng[1]:g}] {ep.unit}".rstrip() + "."
+            )
+        )(*endpoint(r)),
+    )
     problems += _row_problems(
-        records, nonpositive, Rule.OUT_OF_RANGE, lambda r: r._column,
-        lambda r: f"{r.value:g} is not positive, but {str(r.endpoint)!r} is analysed on the log scale.")
+        records,
+        nonpositive,
+        Rule.OUT_OF_RANGE,
+        lambda r: r._column,
+        lambda r: f"{r.value:g} is not positive, but {str(r.endpoint)!r} is analysed on the log scale.",
+    )
     problems += _row_problems(
-        records, fraction, Rule.NOT_INTEGER, lambda r: r._column,
-        lambda r: f"{r.value:g} is not a whole number, but {str(r.endpoint)!r} is an integer scale.")
+        records,
+        fraction,
+        Rule.NOT_INTEGER,
+        lambda r: r._column,
+        lambda r: f"{r.value:g} is not a whole number, but {str(r.endpoint)!r} is an integer scale.",
+    )
     return problems
 
 
@@ -258,17 +344,29 @@ def check_covariates(covariates: pd.DataFrame, spec: StudySpec) -> tuple[pd.Data
     for c in spec.analysis.covariates:
         if c in spec.analysis.categorical:
             raw = frame[c]
-            text = raw.map(lambda v: np.nan if v is None or (isinstance(v, float) and np.isnan(v))
-                           else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()))
+            text = raw.map(
+                lambda v: (
+                    np.nan
+                    if v is None or (isinstance(v, float) and np.isnan(v))
+                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+                )
+            )
             frame[c] = text.where(~text.isin(spec.data.missing))
             continue
         values, bad = parse_numbers(frame[c], decimal=spec.data.decimal, missing=spec.data.missing)
         for i in np.flatnonzero(bad):
-            problems.append(Problem(Rule.NON_NUMERIC, str(frame["_file"].iloc[i]),
-                                    f"covariate {c!r} is numeric but holds {frame[c].iloc[i]!r}; "
-                                    "list it in `analysis.categorical` if it is a category.",
-                                    row=int(frame["_row"].iloc[i]), subject=str(frame["subject"].iloc[i]),
-                                    column=c, value=str(frame[c].iloc[i])))
+            problems.append(
+                Problem(
+                    Rule.NON_NUMERIC,
+                    str(frame["_file"].iloc[i]),
+                    f"covariate {c!r} is numeric but holds {frame[c].iloc[i]!r}; "
+                    "list it in `analysis.categorical` if it is a category.",
+                    row=int(frame["_row"].iloc[i]),
+                    subject=str(frame["subject"].iloc[i]),
+                    column=c,
+                    value=str(frame[c].iloc[i]),
+                )
+            )
         frame[c] = values
     cols = ["subject", *spec.analysis.covariates]
     distinct = frame[cols].drop_duplicates()
@@ -278,10 +376,17 @@ def check_covariates(covariates: pd.DataFrame, spec: StudySpec) -> tuple[pd.Data
         for c in spec.analysis.covariates:
             vals = pd.unique(rows[c])
             if len(vals) > 1:
-                problems.append(Problem(Rule.COVARIATE_CONFLICT, str(rows["_file"].iloc[0]),
-                                        f"covariate {c!r} differs between the subject's rows: "
-                                        f"{', '.join(map(str, vals))} ({_rows_text(rows)}).",
-                                        row=int(rows["_row"].iloc[0]), subject=str(subject), column=c,
-                                        value=", ".join(map(str, vals))))
+                problems.append(
+                    Problem(
+                        Rule.COVARIATE_CONFLICT,
+                        str(rows["_file"].iloc[0]),
+                        f"covariate {c!r} differs between the subject's rows: "
+                        f"{', '.join(map(str, vals))} ({_rows_text(rows)}).",
+                        row=int(rows["_row"].iloc[0]),
+                        subject=str(subject),
+                        column=c,
+                        value=", ".join(map(str, vals)),
+                    )
+                )
     out = distinct.drop_duplicates("subject").sort_values("subject").reset_index(drop=True)
     return out, problems

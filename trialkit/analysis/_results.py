@@ -3,24 +3,48 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import Enum
-from typing import Any, Mapping
+from enum import Enum, StrEnum
+from typing import Any
 
 import pandas as pd
 
 from trialkit._errors import TrialkitError
 
-RESULT_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "estimate", "std_error", "ci_low",
-                  "ci_high", "df", "statistic", "p_value", "p_adjusted", "n_treatment", "n_control",
-                  "population")
+RESULT_COLUMNS = (
+    "endpoint",
+    "visit",
+    "analysis",
+    "contrast",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "df",
+    "statistic",
+    "p_value",
+    "p_adjusted",
+    "n_treatment",
+    "n_control",
+    "population",
+)
 FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message", "population")
-COUNT_COLUMNS = ("population", "endpoint", "visit", "arm", "n_randomised", "n_in_population", "n_with_change",
-                 "n_missing_followup", "n_missing_baseline")
+COUNT_COLUMNS = (
+    "population",
+    "endpoint",
+    "visit",
+    "arm",
+    "n_randomised",
+    "n_in_population",
+    "n_with_change",
+    "n_missing_followup",
+    "n_missing_baseline",
+)
 NAN = math.nan
 
 
-class Analysis(str, Enum):
+class Analysis(StrEnum):
     """Registry of analysis ids (the ``analysis`` column); definitions in docs/analyses.md."""
 
     ANCOVA = "ancova"

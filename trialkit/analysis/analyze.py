@@ -7,24 +7,30 @@ failing analysis is recorded in ``Results.failures`` and the others go on.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
-from typing import Callable, Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis._results import (COUNT_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, Analysis,
-                                        AnalysisError, Estimate, Results)
+from trialkit.analysis._results import (
+    COUNT_COLUMNS,
+    FAILURE_COLUMNS,
+    RESULT_COLUMNS,
+    Analysis,
+    AnalysisError,
+    Estimate,
+    Results,
+)
 from trialkit.analysis.ancova import ancova
 from trialkit.analysis.effect_size import hedges_g, pooled_sd
 from trialkit.analysis.multiplicity import adjust_p
 from trialkit.analysis.rank_tests import mann_whitney, signed_rank
 from trialkit.analysis.responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
-from trialkit.analysis.table1 import (BASELINE_P_COLUMNS, baseline_p_values, baseline_table,
-                                      standardised_differences)
+from trialkit.analysis.table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
 from trialkit.analysis.ttests import paired_t, two_sample_t
 from trialkit.spec import Endpoint, Multiplicity, Population
 from trialkit.trial import Trial
@@ -32,14 +38,20 @@ from trialkit.trial import Trial
 __all__ = ["analyze", "ALL_ANALYSES"]
 
 ALL_ANALYSES: tuple[Analysis, ...] = tuple(Analysis)
-_RESPONDER = {Analysis.RESPONDER_RATE, Analysis.RESPONDER_RD, Analysis.RESPONDER_RR,
-              Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT}
+_RESPONDER = {
+    Analysis.RESPONDER_RATE,
+    Analysis.RESPONDER_RD,
+    Analysis.RESPONDER_RR,
+    Analysis.RESPONDER_OR,
+    Analysis.RESPONDER_NNT,
+}
 
 
 @dataclass(frozen=True)
 class _Cell:
     """One endpoint at one visit in one population: per-subject arrays aligned with
-    ``trial.subjects`` (subjects outside the population carry NaN)."""
+    ``trial.subjects`` (subjects outside the population carry NaN).
+    """
 
     endpoint: Endpoint
     visit: str
@@ -59,10 +71,17 @@ def _grid(trial: Trial) -> np.ndarray:
     e = pd.Categorical(d["endpoint"], categories=endpoints).codes.astype(np.int64)
     v = pd.Categorical(d["visit"], categories=list(trial.spec.visits.order)).codes.astype(np.int64)
     flat = (s * n_e + e) * n_v + v
-    if len(d) != n_s * n_e * n_v or (s < 0).any() or (e < 0).any() or (v < 0).any() \
-            or np.bincount(flat, minlength=n_s * n_e * n_v).max() != 1:
-        raise TrialkitError("the trial's tidy frame is not the full subject x endpoint x visit grid "
-                            "(one row each, endpoints and visits of the spec).")
+    if (
+        len(d) != n_s * n_e * n_v
+        or (s < 0).any()
+        or (e < 0).any()
+        or (v < 0).any()
+        or np.bincount(flat, minlength=n_s * n_e * n_v).max() != 1
+    ):
+        raise TrialkitError(
+            "the trial's tidy frame is not the full subject x endpoint x visit grid "
+            "(one row each, endpoints and visits of the spec)."
+        )
     grid = np.empty(n_s * n_e * n_v)
     grid[flat] = d["value"].to_numpy(dtype="float64")
     return grid.reshape(n_s, n_e, n_v)
@@ -106,24 +125,51 @@ class _Collector:
                     self.fail(cell, kind, contrast, exc.term, str(exc))
 
     def fail(self, cell: _Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
-        self.failures.append({"endpoint": cell.endpoint.id, "visit": cell.visit, "analysis": kind.value,
-                              "contrast": contrast, "term": term, "message": message,
-                              "population": cell.population})
+        self.failures.append(
+            {
+                "endpoint": cell.endpoint.id,
+                "visit": cell.visit,
+                "analysis": kind.value,
+                "contrast": contrast,
+                "term": term,
+                "message": message,
+                "population": cell.population,
+            }
+        )
 
 
 def _t_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
     """A t-based estimate; on the log scale estimate and CI back-transformed (SE stays on logs)."""
     back = np.exp if log else float
-    return Estimate(kind, contrast, float(back(t.estimate)), t.std_error, float(back(t.ci_low)),
-                    float(back(t.ci_high)), t.df, t.statistic, t.p_value, n_t, n_c)
+    return Estimate(
+        kind,
+        contrast,
+        float(back(t.estimate)),
+        t.std_error,
+        float(back(t.ci_low)),
+        float(back(t.ci_high)),
+        t.df,
+        t.statistic,
+        t.p_value,
+        n_t,
+        n_c,
+    )
 
 
 def _rank_estimate(r, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
     """A rank-test estimate (no SE or df); on the log scale estimate and CI back-transformed."""
     back = np.exp if log else float
-    return Estimate(kind, contrast, float(back(r.estimate)), ci_low=float(back(r.ci_low)),
-                    ci_high=float(back(r.ci_high)), statistic=r.statistic, p_value=r.p_value,
-                    n_treatment=n_t, n_control=n_c)
+    return Estimate(
+        kind,
+        contrast,
+        float(back(r.estimate)),
+        ci_low=float(back(r.ci_low)),
+        ci_high=float(back(r.ci_high)),
+        statistic=r.statistic,
+        p_value=r.p_value,
+        n_treatment=n_t,
+        n_control=n_c,
+    )
 
 
 def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> None:
@@ -135,13 +181,16 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
     categorical = {c: sorted(trial.subjects[c].dropna().astype(str).unique()) for c in spec.analysis.categorical}
 
     # ANCOVA set: follow-up, baseline and every covariate present
-    frame = pd.DataFrame({"arm": cell.arm, "y": cell.value, "baseline": cell.baseline}).join(covs.reset_index(drop=True))
+    frame = pd.DataFrame({"arm": cell.arm, "y": cell.value, "baseline": cell.baseline}).join(
+        covs.reset_index(drop=True)
+    )
     complete = frame.dropna()
     fit_holder: dict = {}
 
     def fit():
-        fit_holder["fit"] = ancova(complete, arms=arms, numeric=numeric, categorical=categorical,
-                                   alpha=alpha, log_scale=log)
+        fit_holder["fit"] = ancova(
+            complete, arms=arms, numeric=numeric, categorical=categorical, alpha=alpha, log_scale=log
+        )
         return fit_holder["fit"].lsmeans + fit_holder["fit"].differences
 
     out.run(cell, (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA), "all arms", fit)
@@ -152,11 +201,19 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
         mine = cell.arm == a
         # FAS: every randomised subject; completers: those with the value (the others are not in it)
         in_pop = mine if cell.population == Population.FAS.value else mine & ~np.isnan(cell.value)
-        out.counts.append({"population": cell.population, "endpoint": cell.endpoint.id, "visit": cell.visit,
-                           "arm": a, "n_randomised": int(mine.sum()), "n_in_population": int(in_pop.sum()),
-                           "n_with_change": int((mine & has_change).sum()),
-                           "n_missing_followup": int((in_pop & np.isnan(cell.value)).sum()),
-                           "n_missing_baseline": int((in_pop & ~np.isnan(cell.value) & np.isnan(cell.baseline)).sum())})
+        out.counts.append(
+            {
+                "population": cell.population,
+                "endpoint": cell.endpoint.id,
+                "visit": cell.visit,
+                "arm": a,
+                "n_randomised": int(mine.sum()),
+                "n_in_population": int(in_pop.sum()),
+                "n_with_change": int((mine & has_change).sum()),
+                "n_missing_followup": int((in_pop & np.isnan(cell.value)).sum()),
+                "n_missing_baseline": int((in_pop & ~np.isnan(cell.value) & np.isnan(cell.baseline)).sum()),
+            }
+        )
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.log(cell.value) - np.log(cell.baseline)
@@ -172,19 +229,43 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
         x, y = by_arm[a], by_arm[control]
         n_t, n_c = len(x), len(y)
         for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
-            out.run(cell, (kind,), contrast, lambda kind=kind, equal=equal: [_t_estimate(
-                two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)])
-        out.run(cell, (Analysis.MANN_WHITNEY_CHANGE,), contrast, lambda: [_rank_estimate(
-            mann_whitney(x, y, alpha=alpha), Analysis.MANN_WHITNEY_CHANGE, contrast, n_t, n_c, log)])
+            out.run(
+                cell,
+                (kind,),
+                contrast,
+                lambda kind=kind, equal=equal: [
+                    _t_estimate(two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)
+                ],
+            )
+        out.run(
+            cell,
+            (Analysis.MANN_WHITNEY_CHANGE,),
+            contrast,
+            lambda: [
+                _rank_estimate(mann_whitney(x, y, alpha=alpha), Analysis.MANN_WHITNEY_CHANGE, contrast, n_t, n_c, log)
+            ],
+        )
 
         def g_change():
-            g = hedges_g(float(x.mean() - y.mean()), pooled_sd(x, y) if min(n_t, n_c) >= 2 else np.nan,
-                         n_t, n_c, alpha=alpha)
-            return [Estimate(Analysis.HEDGES_G, contrast, g.estimate, g.std_error, g.ci_low, g.ci_high,
-                             n_treatment=n_t, n_control=n_c)]
+            g = hedges_g(
+                float(x.mean() - y.mean()), pooled_sd(x, y) if min(n_t, n_c) >= 2 else np.nan, n_t, n_c, alpha=alpha
+            )
+            return [
+                Estimate(
+                    Analysis.HEDGES_G,
+                    contrast,
+                    g.estimate,
+                    g.std_error,
+                    g.ci_low,
+                    g.ci_high,
+                    n_treatment=n_t,
+                    n_control=n_c,
+                )
+            ]
 
         out.run(cell, (Analysis.HEDGES_G,), contrast, g_change)
         if fitted is not None and Analysis.HEDGES_G_ANCOVA in out.wanted:
+
             def g_adjusted(a=a, contrast=contrast):
                 diff = next(d for d in fitted.differences if d.contrast == contrast)
                 yv = np.log(complete["y"].to_numpy(float)) if log else complete["y"].to_numpy(float)
@@ -192,34 +273,67 @@ def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> N
                 yt, yc = yv[arm_col == a], yv[arm_col == control]
                 estimate = float(np.log(diff.estimate)) if log else diff.estimate
                 g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
-                return [Estimate(Analysis.HEDGES_G_ANCOVA, contrast, g.estimate, g.std_error, g.ci_low,
-                                 g.ci_high, n_treatment=len(yt), n_control=len(yc))]
+                return [
+                    Estimate(
+                        Analysis.HEDGES_G_ANCOVA,
+                        contrast,
+                        g.estimate,
+                        g.std_error,
+                        g.ci_low,
+                        g.ci_high,
+                        n_treatment=len(yt),
+                        n_control=len(yc),
+                    )
+                ]
 
             out.run(cell, (Analysis.HEDGES_G_ANCOVA,), contrast, g_adjusted)
         if threshold is not None and out.wanted & _RESPONDER:
+
             def responders(a=a):
-                res = responder_estimates(raw_by_arm[a], raw_by_arm[control], threshold, arm=a,
-                                          control=control, alpha=alpha)
+                res = responder_estimates(
+                    raw_by_arm[a], raw_by_arm[control], threshold, arm=a, control=control, alpha=alpha
+                )
                 for kind, message in res.failures:
                     out.fail(cell, kind, f"{a} - {control}", "responder", message)
                 return res.estimates
 
-            out.run(cell, (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR,
-                           Analysis.RESPONDER_NNT), contrast, responders)
+            out.run(
+                cell,
+                (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT),
+                contrast,
+                responders,
+            )
 
     for a in arms:
         d, n_a = by_arm[a], len(by_arm[a])
-        out.run(cell, (Analysis.PAIRED_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_t_estimate(
-            paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, a, n_a, None, log)])
-        out.run(cell, (Analysis.WILCOXON_WITHIN,), a, lambda d=d, a=a, n_a=n_a: [_rank_estimate(
-            signed_rank(d, alpha=alpha), Analysis.WILCOXON_WITHIN, a, n_a, None, log)])
+        out.run(
+            cell,
+            (Analysis.PAIRED_WITHIN,),
+            a,
+            lambda d=d, a=a, n_a=n_a: [
+                _t_estimate(paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, a, n_a, None, log)
+            ],
+        )
+        out.run(
+            cell,
+            (Analysis.WILCOXON_WITHIN,),
+            a,
+            lambda d=d, a=a, n_a=n_a: [
+                _rank_estimate(signed_rank(d, alpha=alpha), Analysis.WILCOXON_WITHIN, a, n_a, None, log)
+            ],
+        )
         if threshold is not None:
-            out.run(cell, (Analysis.RESPONDER_RATE,), a, lambda a=a: [responder_rates(
-                raw_by_arm[a], threshold, arm=a, alpha=alpha)])
+            out.run(
+                cell,
+                (Analysis.RESPONDER_RATE,),
+                a,
+                lambda a=a: [responder_rates(raw_by_arm[a], threshold, arm=a, alpha=alpha)],
+            )
 
 
-def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity,
-            populations: Sequence[Population]) -> tuple[pd.DataFrame, list[dict]]:
+def _adjust(
+    table: pd.DataFrame, trial: Trial, method: Multiplicity, populations: Sequence[Population]
+) -> tuple[pd.DataFrame, list[dict]]:
     """p_adjusted for ANCOVA at the primary visit: secondary endpoints adjusted per contrast and
     population, the primary endpoint left as it is.
 
@@ -239,8 +353,9 @@ def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity,
     for population in populations:
         for arm in trial.arms[1:]:
             contrast = f"{arm} - {trial.control}"
-            rows = table.loc[at_primary & ~primary & (table["contrast"] == contrast)
-                             & (table["population"] == population.value)].set_index("endpoint")
+            rows = table.loc[
+                at_primary & ~primary & (table["contrast"] == contrast) & (table["population"] == population.value)
+            ].set_index("endpoint")
             missing = [e for e in secondary if e not in rows.index]
             p = np.array([rows.at[e, "p_value"] if e in rows.index else 1.0 for e in secondary])
             adjusted = adjust_p(p, method)
@@ -248,21 +363,32 @@ def _adjust(table: pd.DataFrame, trial: Trial, method: Multiplicity,
             for e, value in zip(secondary, adjusted):
                 table.loc[same_family & (table["endpoint"] == e), "p_adjusted"] = value
             for e in missing:
-                notes.append({"endpoint": e, "visit": spec.visits.primary, "analysis": "multiplicity",
-                              "contrast": contrast, "term": e, "population": population.value,
-                              "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
-                                         f"{method.value} adjustment of the other secondary endpoints."})
+                notes.append(
+                    {
+                        "endpoint": e,
+                        "visit": spec.visits.primary,
+                        "analysis": "multiplicity",
+                        "contrast": contrast,
+                        "term": e,
+                        "population": population.value,
+                        "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
+                        f"{method.value} adjustment of the other secondary endpoints.",
+                    }
+                )
     return table, notes
 
 
 def _relative_inputs(trial: Trial) -> list[dict[str, str]]:
     """Input files with paths relative to the spec's folder (the hash is the identity), so the
-    provenance does not depend on where the project was checked out."""
+    provenance does not depend on where the project was checked out.
+    """
     if not trial.inputs:
         return []
     base = Path(trial.inputs[0].path).resolve().parent
-    return [{"path": Path(os.path.relpath(Path(i.path).resolve(), base)).as_posix(), "sha256": i.sha256}
-            for i in trial.inputs]
+    return [
+        {"path": Path(os.path.relpath(Path(i.path).resolve(), base)).as_posix(), "sha256": i.sha256}
+        for i in trial.inputs
+    ]
 
 
 def _versions() -> dict[str, str]:
@@ -275,9 +401,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Analysis | str] | None = None,
-            multiplicity: Multiplicity | str | None = None, populations: Iterable[Population | str] | None = None,
-            sweep: bool = True, table1_p_values: bool | None = None) -> Results:
+def analyze(
+    trial: Trial,
+    *,
+    alpha: float | None = None,
+    analyses: Iterable[Analysis | str] | None = None,
+    multiplicity: Multiplicity | str | None = None,
+    populations: Iterable[Population | str] | None = None,
+    sweep: bool = True,
+    table1_p_values: bool | None = None,
+) -> Results:
     """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
 
     Parameters
@@ -319,9 +452,11 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         method = Multiplicity(multiplicity) if multiplicity is not None else spec.analysis.multiplicity
         chosen = spec.analysis.populations if populations is None else tuple(Population(p) for p in populations)
     except ValueError as exc:
-        raise TrialkitError(f"{exc}; analyses: {', '.join(a.value for a in Analysis)}; "
-                            f"multiplicity: {', '.join(m.value for m in Multiplicity)}; "
-                            f"populations: {', '.join(p.value for p in Population)}.") from None
+        raise TrialkitError(
+            f"{exc}; analyses: {', '.join(a.value for a in Analysis)}; "
+            f"multiplicity: {', '.join(m.value for m in Multiplicity)}; "
+            f"populations: {', '.join(p.value for p in Population)}."
+        ) from None
     if spec.visits.baseline is None:
         raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
     out = _Collector(wanted)
@@ -333,9 +468,18 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         table, multiplicity_notes = _adjust(table, trial, method, chosen)
         out.failures += multiplicity_notes
     if spec.analysis.mmrm:
-        out.failures.append({"endpoint": "", "visit": "", "analysis": "mmrm", "contrast": "", "term": "analysis.mmrm",
-                             "population": "", "message": "the spec asks for an MMRM, which this version of "
-                             "trialkit does not fit; the ANCOVA at each visit was run instead."})
+        out.failures.append(
+            {
+                "endpoint": "",
+                "visit": "",
+                "analysis": "mmrm",
+                "contrast": "",
+                "term": "analysis.mmrm",
+                "population": "",
+                "message": "the spec asks for an MMRM, which this version of "
+                "trialkit does not fit; the ANCOVA at each visit was run instead.",
+            }
+        )
     table = table.astype({"n_treatment": "Int64", "n_control": "Int64"})
     failures = pd.DataFrame(out.failures, columns=list(FAILURE_COLUMNS))
     provenance = {
@@ -356,14 +500,32 @@ def analyze(trial: Trial, *, alpha: float | None = None, analyses: Iterable[Anal
         try:
             baseline_p = baseline_p_values(trial)
         except AnalysisError as exc:
-            late_failures.append({"endpoint": exc.term, "visit": spec.visits.baseline, "analysis": "baseline_p",
-                                   "contrast": "", "term": exc.term, "message": str(exc), "population": "fas"})
-    failures = pd.concat([failures, pd.DataFrame(late_failures, columns=list(FAILURE_COLUMNS)),
-                          _smd_failures(trial, smd)], ignore_index=True)
-    return Results(table=table, failures=failures, table1=baseline_table(trial), smd=smd,
-                   responder_sweep=sweep_table, counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
-                   baseline_p=baseline_p,
-                   alpha=float(alpha), provenance=provenance)
+            late_failures.append(
+                {
+                    "endpoint": exc.term,
+                    "visit": spec.visits.baseline,
+                    "analysis": "baseline_p",
+                    "contrast": "",
+                    "term": exc.term,
+                    "message": str(exc),
+                    "population": "fas",
+                }
+            )
+    failures = pd.concat(
+        [failures, pd.DataFrame(late_failures, columns=list(FAILURE_COLUMNS)), _smd_failures(trial, smd)],
+        ignore_index=True,
+    )
+    return Results(
+        table=table,
+        failures=failures,
+        table1=baseline_table(trial),
+        smd=smd,
+        responder_sweep=sweep_table,
+        counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
+        baseline_p=baseline_p,
+        alpha=float(alpha),
+        provenance=provenance,
+    )
 
 
 def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
@@ -371,10 +533,21 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
     spec = trial.spec
     variables = [*spec.analysis.covariates, *(e.id for e in spec.endpoints)]
     have = set(zip(smd["variable"], smd["contrast"])) if not smd.empty else set()
-    rows = [{"endpoint": v, "visit": spec.visits.baseline, "analysis": "smd", "contrast": f"{a} - {trial.control}",
-             "term": v, "message": "standardised difference undefined: fewer than 2 values in an arm, zero SD "
-                                   "in both arms, or categories the arms do not share.", "population": "fas"}
-            for a in trial.arms[1:] for v in variables if (v, f"{a} - {trial.control}") not in have]
+    rows = [
+        {
+            "endpoint": v,
+            "visit": spec.visits.baseline,
+            "analysis": "smd",
+            "contrast": f"{a} - {trial.control}",
+            "term": v,
+            "message": "standardised difference undefined: fewer than 2 values in an arm, zero SD "
+            "in both arms, or categories the arms do not share.",
+            "population": "fas",
+        }
+        for a in trial.arms[1:]
+        for v in variables
+        if (v, f"{a} - {trial.control}") not in have
+    ]
     return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
 
 
@@ -392,12 +565,26 @@ def _sweep(trial: Trial, alpha: float, failures: list[dict]) -> pd.DataFrame:
             t = part.loc[part["arm"] == a, "change"].to_numpy(float)
             c = part.loc[part["arm"] == trial.control, "change"].to_numpy(float)
             try:
-                sw = mcid_sweep(t, c, default_thresholds(ep.responder_change, integer=ep.integer),
-                                arm=a, control=trial.control, alpha=alpha)
+                sw = mcid_sweep(
+                    t,
+                    c,
+                    default_thresholds(ep.responder_change, integer=ep.integer),
+                    arm=a,
+                    control=trial.control,
+                    alpha=alpha,
+                )
             except AnalysisError as exc:
-                failures.append({"endpoint": ep.id, "visit": spec.visits.primary, "analysis": "responder_sweep",
-                                 "contrast": f"{a} - {trial.control}", "term": "responder", "message": str(exc),
-                                 "population": "fas"})
+                failures.append(
+                    {
+                        "endpoint": ep.id,
+                        "visit": spec.visits.primary,
+                        "analysis": "responder_sweep",
+                        "contrast": f"{a} - {trial.control}",
+                        "term": "responder",
+                        "message": str(exc),
+                        "population": "fas",
+                    }
+                )
                 continue
             frames.append(sw.assign(endpoint=ep.id, visit=spec.visits.primary))
     if not frames:

@@ -6,13 +6,13 @@ formula string, so no user text is ever parsed as code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from statsmodels.regression.linear_model import OLS
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 
 from trialkit.analysis._results import NAN, Analysis, AnalysisError, Estimate
 
@@ -47,8 +47,9 @@ class AncovaFit:
     n_by_arm: Mapping[str, int]
 
 
-def _columns(frame: pd.DataFrame, arms: Sequence[str], numeric: Sequence[str],
-             categorical: Mapping[str, Sequence[str]]) -> tuple[np.ndarray, list[str], np.ndarray]:
+def _columns(
+    frame: pd.DataFrame, arms: Sequence[str], numeric: Sequence[str], categorical: Mapping[str, Sequence[str]]
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Design matrix (treatment coding, control and first category level as references).
 
     Returns the matrix, a term name per column and the LS-mean weights of the covariate columns
@@ -75,13 +76,20 @@ def _columns(frame: pd.DataFrame, arms: Sequence[str], numeric: Sequence[str],
     return np.column_stack(cols), names, np.array(weights)
 
 
-def _check_design(frame: pd.DataFrame, X: np.ndarray, names: list[str], arms: Sequence[str],
-                  numeric: Sequence[str], categorical: Mapping[str, Sequence[str]]) -> None:
+def _check_design(
+    frame: pd.DataFrame,
+    X: np.ndarray,
+    names: list[str],
+    arms: Sequence[str],
+    numeric: Sequence[str],
+    categorical: Mapping[str, Sequence[str]],
+) -> None:
     counts = frame["arm"].astype(str).value_counts()
     for a in arms:
         if counts.get(a, 0) < 2:
-            raise AnalysisError(f"arm {a!r} has {counts.get(a, 0)} analysable subject(s); at least 2 are needed.",
-                                term="arm")
+            raise AnalysisError(
+                f"arm {a!r} has {counts.get(a, 0)} analysable subject(s); at least 2 are needed.", term="arm"
+            )
     for c in ("baseline", *numeric):
         if np.ptp(frame[c].to_numpy(dtype=float)) == 0:
             raise AnalysisError(f"covariate {c!r} is constant in the analysed subjects.", term=c)
@@ -89,8 +97,7 @@ def _check_design(frame: pd.DataFrame, X: np.ndarray, names: list[str], arms: Se
         present = set(frame[c].astype(str))
         for level in levels:
             if level not in present:
-                raise AnalysisError(f"level {level!r} of covariate {c!r} has no subject in the analysed set.",
-                                    term=c)
+                raise AnalysisError(f"level {level!r} of covariate {c!r} has no subject in the analysed set.", term=c)
         if len(levels) < 2:
             raise AnalysisError(f"covariate {c!r} has a single level.", term=c)
     # add columns one at a time: the first that adds no rank is collinear with those before it
@@ -100,17 +107,27 @@ def _check_design(frame: pd.DataFrame, X: np.ndarray, names: list[str], arms: Se
     for j in range(X.shape[1]):
         r = np.linalg.matrix_rank(Xs[:, : j + 1], tol=_RANK_TOL * np.sqrt(X.shape[0]))
         if r == rank:
-            raise AnalysisError(f"term {names[j]!r} is collinear with the terms before it "
-                                f"({', '.join(names[:j])}); its effect cannot be estimated.", term=names[j])
+            raise AnalysisError(
+                f"term {names[j]!r} is collinear with the terms before it "
+                f"({', '.join(names[:j])}); its effect cannot be estimated.",
+                term=names[j],
+            )
         rank = r
     if X.shape[0] <= X.shape[1]:
-        raise AnalysisError(f"{X.shape[0]} subjects for {X.shape[1]} model terms: no residual degrees of freedom.",
-                            term="(model)")
+        raise AnalysisError(
+            f"{X.shape[0]} subjects for {X.shape[1]} model terms: no residual degrees of freedom.", term="(model)"
+        )
 
 
-def ancova(frame: pd.DataFrame, *, arms: Sequence[str], numeric: Sequence[str] = (),
-           categorical: Mapping[str, Sequence[str]] | None = None, alpha: float = 0.05,
-           log_scale: bool = False) -> AncovaFit:
+def ancova(
+    frame: pd.DataFrame,
+    *,
+    arms: Sequence[str],
+    numeric: Sequence[str] = (),
+    categorical: Mapping[str, Sequence[str]] | None = None,
+    alpha: float = 0.05,
+    log_scale: bool = False,
+) -> AncovaFit:
     """Analysis of covariance of follow-up on arm and baseline, with LS means.
 
     Model: ``y = b0 + sum_a b_a [arm = a] + b_base * baseline + covariates + e``, e ~ N(0, s^2),
@@ -174,8 +191,19 @@ def ancova(frame: pd.DataFrame, *, arms: Sequence[str], numeric: Sequence[str] =
         se = float(np.sqrt(L @ cov @ L))
         t = est / se
         p_value = float(2 * stats.t.sf(abs(t), df))
-        return Estimate(kind, contrast, float(back(est)), se, float(back(est - tq * se)),
-                        float(back(est + tq * se)), float(df), t, p_value, n_t, n_c)
+        return Estimate(
+            kind,
+            contrast,
+            float(back(est)),
+            se,
+            float(back(est - tq * se)),
+            float(back(est + tq * se)),
+            float(df),
+            t,
+            p_value,
+            n_t,
+            n_c,
+        )
 
     lsmeans, diffs = [], []
     for k, a in enumerate(arms):
@@ -184,11 +212,23 @@ def ancova(frame: pd.DataFrame, *, arms: Sequence[str], numeric: Sequence[str] =
             L[k] = 1.0
         row = t_row(Analysis.ANCOVA_LSMEAN, a, L, int(counts[a]), None)
         # an LS mean's t and p test "mean = 0", which nobody asks of a trial arm
-        lsmeans.append(Estimate(row.analysis, row.contrast, row.estimate, row.std_error, row.ci_low,
-                                row.ci_high, row.df, NAN, NAN, row.n_treatment, None))
+        lsmeans.append(
+            Estimate(
+                row.analysis,
+                row.contrast,
+                row.estimate,
+                row.std_error,
+                row.ci_low,
+                row.ci_high,
+                row.df,
+                NAN,
+                NAN,
+                row.n_treatment,
+                None,
+            )
+        )
     for k, a in enumerate(arms[1:], start=1):
         L = np.zeros(p)
         L[k] = 1.0
         diffs.append(t_row(Analysis.ANCOVA, f"{a} - {arms[0]}", L, int(counts[a]), int(counts[arms[0]])))
-    return AncovaFit(tuple(lsmeans), tuple(diffs), df, float(np.sqrt(s2)),
-                     {a: int(counts[a]) for a in arms})
+    return AncovaFit(tuple(lsmeans), tuple(diffs), df, float(np.sqrt(s2)), {a: int(counts[a]) for a in arms})

@@ -6,7 +6,7 @@ Pure function of numbers; the family (which rows are adjusted together) is chose
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,13 +37,12 @@ def _as_p(p_values: Sequence[float]) -> np.ndarray:
     if bad.size:
         shown = ", ".join(f"{p[i]!r} at position {i}" for i in bad[:5])
         more = f" and {bad.size - 5} more" if bad.size > 5 else ""
-        raise TrialkitError(f"`p_values` must be numbers in [0, 1] (no missing values); "
-                            f"got {shown}{more}.")
+        raise TrialkitError(f"`p_values` must be numbers in [0, 1] (no missing values); got {shown}{more}.")
     return p
 
 
 def adjust_p(p_values: Sequence[float], method: Multiplicity | str) -> np.ndarray:
-    """Adjusted p-values of one family, in the order given.
+    r"""Adjusted p-values of one family, in the order given.
 
     Parameters
     ----------

@@ -81,8 +81,9 @@ def _exact_p(counts: np.ndarray, s: float) -> float:
     return min(1.0, 2.0 * min(lower, upper))
 
 
-def brent_zero(fn, lo: float, hi: float, f_lo: float, f_hi: float, tol: float = ROOT_TOL,
-               max_iter: int = 1000) -> float:
+def brent_zero(
+    fn, lo: float, hi: float, f_lo: float, f_hi: float, tol: float = ROOT_TOL, max_iter: int = 1000
+) -> float:
     """Root of ``fn`` in [lo, hi] by Brent's (1973) method: bisection, secant and inverse
     quadratic interpolation, stopping when the bracket is within ``2 eps |b| + tol / 2``.
 
@@ -203,8 +204,7 @@ def mann_whitney(x: np.ndarray, y: np.ndarray, *, alpha: float = 0.05) -> RankTe
         diffs = np.sort(np.subtract.outer(x, y).ravel())
         qu = max(_quantile(counts, alpha / 2), 1)
         ql = nx * ny - qu
-        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), float(diffs[qu - 1]),
-                        float(diffs[ql]), True)
+        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[ql]), True)
 
     xs, ys = np.sort(x), np.sort(y)
 
@@ -219,9 +219,14 @@ def mann_whitney(x: np.ndarray, y: np.ndarray, *, alpha: float = 0.05) -> RankTe
     p = 2 * stats.norm.sf(abs(z_of(0.0, 0.0, True)))
     lo, hi = float(x.min() - y.max()), float(x.max() - y.min())
     zq = stats.norm.isf(alpha / 2)
-    return RankTest(w, float(min(1.0, p)), _estimate_root(lambda d: z_of(d, 0.0, False), lo, hi),
-                    _root(lambda d: z_of(d, zq, True), lo, hi),
-                    _root(lambda d: z_of(d, -zq, True), lo, hi), False)
+    return RankTest(
+        w,
+        float(min(1.0, p)),
+        _estimate_root(lambda d: z_of(d, 0.0, False), lo, hi),
+        _root(lambda d: z_of(d, zq, True), lo, hi),
+        _root(lambda d: z_of(d, -zq, True), lo, hi),
+        False,
+    )
 
 
 def signed_rank(d: np.ndarray, *, alpha: float = 0.05) -> RankTest:
@@ -249,8 +254,7 @@ def signed_rank(d: np.ndarray, *, alpha: float = 0.05) -> RankTest:
         walsh = np.sort((d[i] + d[j]) / 2)
         qu = max(_quantile(counts, alpha / 2), 1)
         ql = n * (n + 1) // 2 - qu
-        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), float(walsh[qu - 1]),
-                        float(walsh[ql]), True)
+        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), float(walsh[qu - 1]), float(walsh[ql]), True)
 
     sorted_d = np.sort(nonzero)
 
@@ -270,6 +274,11 @@ def signed_rank(d: np.ndarray, *, alpha: float = 0.05) -> RankTest:
     p = 2 * stats.norm.sf(abs(z_of(0.0, 0.0, True)))
     zq = stats.norm.isf(alpha / 2)
     lo, hi = float(nonzero.min()), float(nonzero.max())
-    return RankTest(v, float(min(1.0, p)), _estimate_root(lambda s: z_of(s, 0.0, False), lo, hi),
-                    _root(lambda s: z_of(s, zq, True), lo, hi),
-                    _root(lambda s: z_of(s, -zq, True), lo, hi), False)
+    return RankTest(
+        v,
+        float(min(1.0, p)),
+        _estimate_root(lambda s: z_of(s, 0.0, False), lo, hi),
+        _root(lambda s: z_of(s, zq, True), lo, hi),
+        _root(lambda s: z_of(s, -zq, True), lo, hi),
+        False,
+    )

@@ -10,8 +10,8 @@ Pure functions of arrays of changes (the caller removes missing values); no I/O.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,8 +33,19 @@ __all__ = [
 ]
 
 #: Columns of :func:`mcid_sweep`, in order.
-SWEEP_COLUMNS = ("threshold", "analysis", "contrast", "estimate", "ci_low", "ci_high", "p_value",
-                 "responders_treatment", "n_treatment", "responders_control", "n_control")
+SWEEP_COLUMNS = (
+    "threshold",
+    "analysis",
+    "contrast",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "responders_treatment",
+    "n_treatment",
+    "responders_control",
+    "n_control",
+)
 
 #: Relative tolerance of R's ``fisher.test`` when collecting tables "as or less likely".
 _R_FISHER_REL_ERR = 1 + 1e-7
@@ -62,18 +73,22 @@ class ResponderResult:
 
 
 def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
-            or not 0.0 < float(alpha) < 1.0:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < float(alpha) < 1.0:
         raise TrialkitError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
     return float(alpha)
 
 
 def _check_threshold(threshold: float) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(float(threshold)) or float(threshold) == 0.0:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.floating, np.integer))
+        or not math.isfinite(float(threshold))
+        or float(threshold) == 0.0
+    ):
         raise TrialkitError(
             f"the responder threshold must be a finite non-zero number (negative when a fall is "
-            f"an improvement, positive when a rise is); got {threshold!r}.")
+            f"an improvement, positive when a rise is); got {threshold!r}."
+        )
     return float(threshold)
 
 
@@ -94,7 +109,9 @@ def _changes(values: np.ndarray, arm: str) -> np.ndarray:
     if n_nan:
         raise AnalysisError(
             f"arm {arm!r} has {n_nan} missing change value(s); remove subjects with a missing "
-            f"change before the responder analysis.", term=arm)
+            f"change before the responder analysis.",
+            term=arm,
+        )
     if np.isinf(v).any():
         raise AnalysisError(f"arm {arm!r} has an infinite change value.", term=arm)
     return v
@@ -109,7 +126,7 @@ def _responds(change: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion, without continuity correction.
+    r"""Wilson score interval for a binomial proportion, without continuity correction.
 
     Parameters
     ----------
@@ -152,9 +169,8 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
     return max(lower, 0.0), min(upper, 1.0)
 
 
-def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int,
-                                 alpha: float) -> tuple[float, float]:
-    """Newcombe's hybrid score interval for the difference of two independent proportions.
+def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int, alpha: float) -> tuple[float, float]:
+    r"""Newcombe's hybrid score interval for the difference of two independent proportions.
 
     Parameters
     ----------
@@ -197,7 +213,7 @@ def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int,
 
 
 def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
-    """Two-sided p-value of Fisher's exact test for the 2 x 2 table ``[[a, b], [c, d]]``.
+    r"""Two-sided p-value of Fisher's exact test for the 2 x 2 table ``[[a, b], [c, d]]``.
 
     Parameters
     ----------
@@ -279,12 +295,10 @@ def responder_rates(change: np.ndarray, threshold: float, *, arm: str, alpha: fl
     v = _changes(change, arm)
     x, n = int(_responds(v, threshold).sum()), int(v.size)
     low, high = wilson_interval(x, n, alpha)
-    return Estimate(Analysis.RESPONDER_RATE, str(arm), x / n, ci_low=low, ci_high=high,
-                    n_treatment=n)
+    return Estimate(Analysis.RESPONDER_RATE, str(arm), x / n, ci_low=low, ci_high=high, n_treatment=n)
 
 
-def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str,
-               alpha: float) -> ResponderResult:
+def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: float) -> ResponderResult:
     """RD, RR, OR and NNT rows from the two arms' counts (see :func:`responder_estimates`)."""
     a, b, c, d = x1, n1 - x1, x0, n0 - x0
     z = float(norm.ppf(1 - alpha / 2))
@@ -295,50 +309,99 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str,
 
     rd = x1 / n1 - x0 / n0
     rd_low, rd_high = newcombe_difference_interval(x1, n1, x0, n0, alpha)
-    estimates.append(Estimate(Analysis.RESPONDER_RD, contrast, rd, ci_low=rd_low, ci_high=rd_high,
-                              p_value=p_value, **counts))
+    estimates.append(
+        Estimate(Analysis.RESPONDER_RD, contrast, rd, ci_low=rd_low, ci_high=rd_high, p_value=p_value, **counts)
+    )
 
     if a == 0 or c == 0:
         who = "the treatment arm" if a == 0 else "the control arm"
         if a == 0 and c == 0:
             who = "either arm"
-        failures.append((Analysis.RESPONDER_RR, f"no responder in {who} ({x1}/{n1} vs {x0}/{n0}): "
-                         "the risk ratio or its log-scale interval is undefined."))
+        failures.append(
+            (
+                Analysis.RESPONDER_RR,
+                f"no responder in {who} ({x1}/{n1} vs {x0}/{n0}): "
+                "the risk ratio or its log-scale interval is undefined.",
+            )
+        )
     else:
         rr = (x1 / n1) / (x0 / n0)
         se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
-        estimates.append(Estimate(Analysis.RESPONDER_RR, contrast, rr, std_error=se,
-                                  ci_low=math.exp(math.log(rr) - z * se),
-                                  ci_high=math.exp(math.log(rr) + z * se), p_value=p_value, **counts))
+        estimates.append(
+            Estimate(
+                Analysis.RESPONDER_RR,
+                contrast,
+                rr,
+                std_error=se,
+                ci_low=math.exp(math.log(rr) - z * se),
+                ci_high=math.exp(math.log(rr) + z * se),
+                p_value=p_value,
+                **counts,
+            )
+        )
 
     if min(a, b, c, d) == 0:
-        cells = [name for name, v in (("treatment responders", a), ("treatment non-responders", b),
-                                      ("control responders", c), ("control non-responders", d)) if v == 0]
-        failures.append((Analysis.RESPONDER_OR, f"zero cell ({', '.join(cells)}; {x1}/{n1} vs "
-                         f"{x0}/{n0}): the odds ratio or its Woolf interval is undefined."))
+        cells = [
+            name
+            for name, v in (
+                ("treatment responders", a),
+                ("treatment non-responders", b),
+                ("control responders", c),
+                ("control non-responders", d),
+            )
+            if v == 0
+        ]
+        failures.append(
+            (
+                Analysis.RESPONDER_OR,
+                f"zero cell ({', '.join(cells)}; {x1}/{n1} vs "
+                f"{x0}/{n0}): the odds ratio or its Woolf interval is undefined.",
+            )
+        )
     else:
         log_or = math.log(a) + math.log(d) - math.log(b) - math.log(c)
         se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
-        estimates.append(Estimate(Analysis.RESPONDER_OR, contrast, (a * d) / (b * c), std_error=se,
-                                  ci_low=math.exp(log_or - z * se), ci_high=math.exp(log_or + z * se),
-                                  p_value=p_value, **counts))
+        estimates.append(
+            Estimate(
+                Analysis.RESPONDER_OR,
+                contrast,
+                (a * d) / (b * c),
+                std_error=se,
+                ci_low=math.exp(log_or - z * se),
+                ci_high=math.exp(log_or + z * se),
+                p_value=p_value,
+                **counts,
+            )
+        )
 
     if rd == 0:
-        failures.append((Analysis.RESPONDER_NNT, f"equal responder proportions ({x1}/{n1} vs "
-                         f"{x0}/{n0}): the number needed to treat (1 / risk difference) is undefined."))
+        failures.append(
+            (
+                Analysis.RESPONDER_NNT,
+                f"equal responder proportions ({x1}/{n1} vs "
+                f"{x0}/{n0}): the number needed to treat (1 / risk difference) is undefined.",
+            )
+        )
     elif rd_low == 0 or rd_high == 0:
-        failures.append((Analysis.RESPONDER_NNT, "a limit of the risk-difference interval is exactly 0: "
-                         "the corresponding number-needed-to-treat limit is infinite."))
+        failures.append(
+            (
+                Analysis.RESPONDER_NNT,
+                "a limit of the risk-difference interval is exactly 0: "
+                "the corresponding number-needed-to-treat limit is infinite.",
+            )
+        )
     else:
         bounds = sorted((1 / rd_low, 1 / rd_high))
-        estimates.append(Estimate(Analysis.RESPONDER_NNT, contrast, 1 / rd, ci_low=bounds[0],
-                                  ci_high=bounds[1], **counts))
+        estimates.append(
+            Estimate(Analysis.RESPONDER_NNT, contrast, 1 / rd, ci_low=bounds[0], ci_high=bounds[1], **counts)
+        )
     return ResponderResult(tuple(estimates), tuple(failures))
 
 
-def responder_estimates(change_treatment: np.ndarray, change_control: np.ndarray, threshold: float,
-                        *, arm: str, control: str, alpha: float) -> ResponderResult:
-    """Risk difference, risk ratio, odds ratio and NNT of responding, one arm against control.
+def responder_estimates(
+    change_treatment: np.ndarray, change_control: np.ndarray, threshold: float, *, arm: str, control: str, alpha: float
+) -> ResponderResult:
+    r"""Risk difference, risk ratio, odds ratio and NNT of responding, one arm against control.
 
     Parameters
     ----------
@@ -405,8 +468,15 @@ def responder_estimates(change_treatment: np.ndarray, change_control: np.ndarray
 _SWEPT = (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR)
 
 
-def mcid_sweep(change_treatment: np.ndarray, change_control: np.ndarray, thresholds: Sequence[float],
-               *, arm: str, control: str, alpha: float) -> pd.DataFrame:
+def mcid_sweep(
+    change_treatment: np.ndarray,
+    change_control: np.ndarray,
+    thresholds: Sequence[float],
+    *,
+    arm: str,
+    control: str,
+    alpha: float,
+) -> pd.DataFrame:
     """Responder RD, RR and OR over a grid of thresholds (sensitivity to the MCID).
 
     Parameters
@@ -439,15 +509,33 @@ def mcid_sweep(change_treatment: np.ndarray, change_control: np.ndarray, thresho
         result = _contrasts(x1, int(t.size), x0, int(c.size), contrast=contrast, alpha=alpha)
         for e in result.estimates:
             if e.analysis in _SWEPT:
-                rows.append({"threshold": th, "analysis": e.analysis.value, "contrast": contrast,
-                             "estimate": e.estimate, "ci_low": e.ci_low, "ci_high": e.ci_high,
-                             "p_value": e.p_value, "responders_treatment": x1, "n_treatment": int(t.size),
-                             "responders_control": x0, "n_control": int(c.size)})
+                rows.append(
+                    {
+                        "threshold": th,
+                        "analysis": e.analysis.value,
+                        "contrast": contrast,
+                        "estimate": e.estimate,
+                        "ci_low": e.ci_low,
+                        "ci_high": e.ci_high,
+                        "p_value": e.p_value,
+                        "responders_treatment": x1,
+                        "n_treatment": int(t.size),
+                        "responders_control": x0,
+                        "n_control": int(c.size),
+                    }
+                )
     out = pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
     ints = ("responders_treatment", "n_treatment", "responders_control", "n_control")
-    return out.astype({k: "int64" for k in ints} | {"threshold": "float64", "estimate": "float64",
-                                                    "ci_low": "float64", "ci_high": "float64",
-                                                    "p_value": "float64"})
+    return out.astype(
+        {k: "int64" for k in ints}
+        | {
+            "threshold": "float64",
+            "estimate": "float64",
+            "ci_low": "float64",
+            "ci_high": "float64",
+            "p_value": "float64",
+        }
+    )
 
 
 def default_thresholds(threshold: float, *, integer: bool = False) -> tuple[float, ...]:

@@ -16,11 +16,30 @@ from trialkit._errors import TrialkitError
 from trialkit.analysis._results import AnalysisError
 from trialkit.trial import Trial
 
-__all__ = ["BASELINE_P_COLUMNS", "SMD_COLUMNS", "TABLE1_COLUMNS", "baseline_p_values", "baseline_table",
-           "standardised_differences"]
+__all__ = [
+    "BASELINE_P_COLUMNS",
+    "SMD_COLUMNS",
+    "TABLE1_COLUMNS",
+    "baseline_p_values",
+    "baseline_table",
+    "standardised_differences",
+]
 
-TABLE1_COLUMNS = ("variable", "label", "level", "arm", "n", "n_missing", "mean", "sd", "median",
-                  "q1", "q3", "count", "percent")
+TABLE1_COLUMNS = (
+    "variable",
+    "label",
+    "level",
+    "arm",
+    "n",
+    "n_missing",
+    "mean",
+    "sd",
+    "median",
+    "q1",
+    "q3",
+    "count",
+    "percent",
+)
 SMD_COLUMNS = ("variable", "contrast", "smd")
 
 
@@ -106,56 +125,83 @@ def baseline_table(trial: Trial) -> pd.DataFrame:
             part = var.values[arm_of == arm]
             missing = part.isna().to_numpy()
             n, n_missing = int((~missing).sum()), int(missing.sum())
-            common = {"variable": var.name, "label": var.label, "arm": arm, "n": n,
-                      "n_missing": n_missing}
+            common = {"variable": var.name, "label": var.label, "arm": arm, "n": n, "n_missing": n_missing}
             if var.categorical:
                 present = part[~missing].astype(str)
                 if not levels:  # no value in any arm: the counts still show it
                     rows.append(common)
                 for level in levels:
                     count = int((present == level).sum())
-                    rows.append({**common, "level": level, "count": count,
-                                 "percent": 100.0 * count / n if n else math.nan})
+                    rows.append(
+                        {**common, "level": level, "count": count, "percent": 100.0 * count / n if n else math.nan}
+                    )
                 continue
             x = part[~missing].to_numpy(dtype="float64")
-            rows.append({**common,
-                         "mean": float(x.mean()) if n else math.nan,
-                         "sd": float(x.std(ddof=1)) if n > 1 else math.nan,
-                         "median": float(np.median(x)) if n else math.nan,
-                         "q1": float(np.quantile(x, 0.25)) if n else math.nan,
-                         "q3": float(np.quantile(x, 0.75)) if n else math.nan})
+            rows.append(
+                {
+                    **common,
+                    "mean": float(x.mean()) if n else math.nan,
+                    "sd": float(x.std(ddof=1)) if n > 1 else math.nan,
+                    "median": float(np.median(x)) if n else math.nan,
+                    "q1": float(np.quantile(x, 0.25)) if n else math.nan,
+                    "q3": float(np.quantile(x, 0.75)) if n else math.nan,
+                }
+            )
     out = pd.DataFrame(rows, columns=list(TABLE1_COLUMNS))
     floats = ("mean", "sd", "median", "q1", "q3", "percent")
-    return out.astype({"variable": "str", "label": "str", "level": "str", "arm": "str",
-                       "n": "int64", "n_missing": "int64", "count": "Int64"}
-                      | {c: "float64" for c in floats})
+    return out.astype(
+        {
+            "variable": "str",
+            "label": "str",
+            "level": "str",
+            "arm": "str",
+            "n": "int64",
+            "n_missing": "int64",
+            "count": "Int64",
+        }
+        | {c: "float64" for c in floats}
+    )
 
 
 def _numeric_smd(x1: np.ndarray, x0: np.ndarray, name: str, contrast: str) -> float:
     if x1.size < 2 or x0.size < 2:
-        raise AnalysisError(f"{name!r}: the standardised difference for {contrast} needs at least 2 "
-                            f"non-missing values per arm; got {x1.size} and {x0.size}.", term=name)
+        raise AnalysisError(
+            f"{name!r}: the standardised difference for {contrast} needs at least 2 "
+            f"non-missing values per arm; got {x1.size} and {x0.size}.",
+            term=name,
+        )
     v1, v0 = x1.var(ddof=1), x0.var(ddof=1)
     if v1 + v0 == 0:
-        raise AnalysisError(f"{name!r} is constant in both arms of {contrast}: its standardised "
-                            "difference is undefined (zero pooled SD).", term=name)
+        raise AnalysisError(
+            f"{name!r} is constant in both arms of {contrast}: its standardised "
+            "difference is undefined (zero pooled SD).",
+            term=name,
+        )
     return float((x1.mean() - x0.mean()) / math.sqrt((v1 + v0) / 2))
 
 
 def _categorical_smd(v1: pd.Series, v0: pd.Series, name: str, contrast: str) -> float:
     n1, n0 = len(v1), len(v0)
     if n1 == 0 or n0 == 0:
-        raise AnalysisError(f"{name!r}: an arm of {contrast} has no non-missing value; the "
-                            "standardised difference is undefined.", term=name)
+        raise AnalysisError(
+            f"{name!r}: an arm of {contrast} has no non-missing value; the standardised difference is undefined.",
+            term=name,
+        )
     levels = _levels(pd.concat([v1, v0]))  # levels seen in the two arms compared
     if len(levels) < 2:
-        raise AnalysisError(f"{name!r} takes one level ({levels[0]!r}) in both arms of {contrast}: "
-                            "its standardised difference is undefined.", term=name)
+        raise AnalysisError(
+            f"{name!r} takes one level ({levels[0]!r}) in both arms of {contrast}: "
+            "its standardised difference is undefined.",
+            term=name,
+        )
     p1 = np.array([(v1 == lv).sum() / n1 for lv in levels])
     p0 = np.array([(v0 == lv).sum() / n0 for lv in levels])
     if not set(v1) & set(v0):
-        raise AnalysisError(f"{name!r}: the arms of {contrast} share no level (complete separation); "
-                            "the standardised difference is infinite.", term=name)
+        raise AnalysisError(
+            f"{name!r}: the arms of {contrast} share no level (complete separation); "
+            "the standardised difference is infinite.",
+            term=name,
+        )
     if len(levels) == 2:
         a, b = p1[1], p0[1]
         return float((a - b) / math.sqrt((a * (1 - a) + b * (1 - b)) / 2))
@@ -166,7 +212,7 @@ def _categorical_smd(v1: pd.Series, v0: pd.Series, name: str, contrast: str) -> 
 
 
 def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFrame:
-    """Standardised differences at baseline of every non-control arm against control.
+    r"""Standardised differences at baseline of every non-control arm against control.
 
     Parameters
     ----------
@@ -217,8 +263,7 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
                 if var.categorical:
                     smd = _categorical_smd(v1.astype(str), v0.astype(str), var.name, contrast)
                 else:
-                    smd = _numeric_smd(v1.to_numpy("float64"), v0.to_numpy("float64"), var.name,
-                                       contrast)
+                    smd = _numeric_smd(v1.to_numpy("float64"), v0.to_numpy("float64"), var.name, contrast)
             except AnalysisError:
                 if strict:
                     raise
@@ -267,17 +312,33 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
             table = np.array([[np.sum(present & (arm == a) & (v == lv)) for lv in levels] for a in arms], float)
             table = table[table.sum(axis=1) > 0]
             chi2, p, df, _ = stats.chi2_contingency(table, correction=False)
-            rows.append({"variable": var.name, "test": "chi_square", "statistic": float(chi2), "df": float(df),
-                         "df_denominator": math.nan, "p_value": float(p)})
+            rows.append(
+                {
+                    "variable": var.name,
+                    "test": "chi_square",
+                    "statistic": float(chi2),
+                    "df": float(df),
+                    "df_denominator": math.nan,
+                    "p_value": float(p),
+                }
+            )
         else:
             x = var.values.to_numpy(dtype="float64")
             groups = [x[present & (arm == a)] for a in arms]
             if any(len(g) < 2 for g in groups) or np.ptp(x[present]) == 0:
-                raise AnalysisError(f"{var.name!r}: fewer than 2 values in an arm or no spread; "
-                                    "no test of difference.", term=var.name)
+                raise AnalysisError(
+                    f"{var.name!r}: fewer than 2 values in an arm or no spread; no test of difference.", term=var.name
+                )
             f, p = stats.f_oneway(*groups)
             n = sum(len(g) for g in groups)
-            rows.append({"variable": var.name, "test": "anova_f", "statistic": float(f),
-                         "df": float(len(groups) - 1), "df_denominator": float(n - len(groups)),
-                         "p_value": float(p)})
+            rows.append(
+                {
+                    "variable": var.name,
+                    "test": "anova_f",
+                    "statistic": float(f),
+                    "df": float(len(groups) - 1),
+                    "df_denominator": float(n - len(groups)),
+                    "p_value": float(p),
+                }
+            )
     return pd.DataFrame(rows, columns=list(BASELINE_P_COLUMNS))

@@ -26,7 +26,7 @@ class TTest:
 
 
 def t_inference(est: float, se: float, df: float, alpha: float) -> TTest:
-    """t = est/se, two-sided p = 2·P(T_df > |t|) and the CI est ± t_{1−α/2, df}·se (se > 0)."""
+    """T = est/se, two-sided p = 2·P(T_df > |t|) and the CI est ± t_{1−α/2, df}·se (se > 0)."""
     t = est / se
     q = stats.t.ppf(1 - alpha / 2, df)
     return TTest(est, se, float(df), t, float(2 * stats.t.sf(abs(t), df)), est - q * se, est + q * se)
@@ -76,5 +76,6 @@ def paired_t(d: np.ndarray, *, alpha: float = 0.05) -> TTest:
     n = len(d)
     if n < 2:
         raise AnalysisError(f"a paired t-test needs at least 2 subjects; got {n}.", term="arm")
-    return _finish(float(d.mean()), float(d.std(ddof=1) / np.sqrt(n)), n - 1, alpha, "paired t-test",
-                   float(np.abs(d).max()))
+    return _finish(
+        float(d.mean()), float(d.std(ddof=1) / np.sqrt(n)), n - 1, alpha, "paired t-test", float(np.abs(d).max())
+    )

@@ -9,10 +9,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -61,8 +61,13 @@ def _text_columns(columns: Iterable[str]) -> dict[str, type]:
 
 
 def read_table(
-    path: Path, data: DataSpec, *, required: Iterable[str], text: Iterable[str] = (),
-    optional: Iterable[str] = (), select: "callable | None" = None,
+    path: Path,
+    data: DataSpec,
+    *,
+    required: Iterable[str],
+    text: Iterable[str] = (),
+    optional: Iterable[str] = (),
+    select: callable | None = None,
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -91,21 +96,34 @@ def read_table(
     if not path.exists():
         return None, [_problem(Rule.FILE_NOT_FOUND, path, "the data file does not exist.")]
     if suffix in _REFUSED:
-        return None, [_problem(Rule.UNSUPPORTED_FORMAT, path,
-                               f"{suffix} files can execute code when loaded and are never read; "
-                               "export the data to CSV, Excel, Parquet, SPSS or SAS.")]
+        return None, [
+            _problem(
+                Rule.UNSUPPORTED_FORMAT,
+                path,
+                f"{suffix} files can execute code when loaded and are never read; "
+                "export the data to CSV, Excel, Parquet, SPSS or SAS.",
+            )
+        ]
     if suffix not in FORMATS:
-        return None, [_problem(Rule.UNSUPPORTED_FORMAT, path,
-                               f"unsupported file type {suffix or '(no suffix)'!r}; trialkit reads "
-                               f"{', '.join(sorted(FORMATS))}.")]
+        return None, [
+            _problem(
+                Rule.UNSUPPORTED_FORMAT,
+                path,
+                f"unsupported file type {suffix or '(no suffix)'!r}; trialkit reads {', '.join(sorted(FORMATS))}.",
+            )
+        ]
     if path.stat().st_size == 0:
         return None, [_problem(Rule.EMPTY_FILE, path, "the file is empty.")]
     with path.open("rb") as fh:
         head = fh.read(2)
     if head in _PICKLE_MAGIC:
-        return None, [_problem(Rule.UNSUPPORTED_FORMAT, path,
-                               "the file is a Python pickle under a data-file name; pickles can "
-                               "execute code and are never loaded.")]
+        return None, [
+            _problem(
+                Rule.UNSUPPORTED_FORMAT,
+                path,
+                "the file is a Python pickle under a data-file name; pickles can execute code and are never loaded.",
+            )
+        ]
     kind = FORMATS[suffix]
     try:
         header = _read_header(path, kind, data)
@@ -145,15 +163,20 @@ def _missing_column(path: Path, name: str, header: list[str], kind: str, data: D
         if len(header) == 1:
             for sep in (";", "\t", ",", "|"):
                 if sep != data.delimiter and sep in header[0]:
-                    hint += (f" The header holds one column containing {sep!r}: the file seems "
-                             f"delimited by {sep!r}; set `data.delimiter = \"{sep}\"`.")
+                    hint += (
+                        f" The header holds one column containing {sep!r}: the file seems "
+                        f'delimited by {sep!r}; set `data.delimiter = "{sep}"`.'
+                    )
                     break
         if any(h.startswith(("\ufeff", "ï»¿")) for h in header):
-            hint += (" The first column name starts with a byte-order mark (BOM); set "
-                     "`data.encoding = \"utf-8-sig\"` (the default).")
+            hint += (
+                " The first column name starts with a byte-order mark (BOM); set "
+                '`data.encoding = "utf-8-sig"` (the default).'
+            )
     shown = ", ".join(map(repr, header[:12])) + (" ..." if len(header) > 12 else "")
-    return _problem(Rule.MISSING_COLUMN, path,
-                    f"column {name!r} is not in the file.{hint} Columns: {shown}.", column=name)
+    return _problem(
+        Rule.MISSING_COLUMN, path, f"column {name!r} is not in the file.{hint} Columns: {shown}.", column=name
+    )
 
 
 def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
@@ -179,22 +202,28 @@ def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
         return list(pq.read_schema(path).names)
     import pyreadstat
 
-    reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport,
-              "sas7bdat": pyreadstat.read_sas7bdat}[kind]
+    reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[kind]
     _, meta = reader(str(path), metadataonly=True)
     return list(meta.column_names)
 
 
-def _read_body(path: Path, content: bytes, kind: str, data: DataSpec, columns: list[str],
-               text_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def _read_body(
+    path: Path, content: bytes, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
     if kind == "csv":
         fast = _read_csv_arrow(content, data, columns, text_cols)
         if fast is not None:
             return fast
         frame = pd.read_csv(
-            io.BytesIO(content), sep=data.delimiter, decimal=data.decimal, encoding=data.encoding,
-            usecols=columns, dtype=_text_columns(text_cols), keep_default_na=False,
-            na_values=list(data.missing), skip_blank_lines=False,
+            io.BytesIO(content),
+            sep=data.delimiter,
+            decimal=data.decimal,
+            encoding=data.encoding,
+            usecols=columns,
+            dtype=_text_columns(text_cols),
+            keep_default_na=False,
+            na_values=list(data.missing),
+            skip_blank_lines=False,
         )
         rows = np.arange(2, len(frame) + 2)
         blank = frame.isna().all(axis=1).to_numpy()
@@ -206,8 +235,13 @@ def _read_body(path: Path, content: bytes, kind: str, data: DataSpec, columns: l
         return frame[columns], rows
     if kind == "excel":
         frame = pd.read_excel(
-            path, sheet_name=data.sheet, usecols=lambda c: str(c) in columns, dtype=object,
-            keep_default_na=False, na_values=list(data.missing), engine="openpyxl",
+            path,
+            sheet_name=data.sheet,
+            usecols=lambda c: str(c) in columns,
+            dtype=object,
+            keep_default_na=False,
+            na_values=list(data.missing),
+            engine="openpyxl",
         )
         frame.columns = [str(c) for c in frame.columns]
         rows = np.arange(2, len(frame) + 2)
@@ -219,8 +253,9 @@ def _read_body(path: Path, content: bytes, kind: str, data: DataSpec, columns: l
     else:
         import pyreadstat
 
-        reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport,
-                  "sas7bdat": pyreadstat.read_sas7bdat}[kind]
+        reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[
+            kind
+        ]
         frame, _ = reader(str(path), usecols=columns)
         frame = frame[columns]
     return _as_text(frame, text_cols), np.arange(1, len(frame) + 1)
@@ -229,8 +264,9 @@ def _read_body(path: Path, content: bytes, kind: str, data: DataSpec, columns: l
 _ARROW_ENCODINGS = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
 
 
-def _read_csv_arrow(content: bytes, data: DataSpec, columns: list[str],
-                    text_cols: list[str]) -> tuple[pd.DataFrame, np.ndarray] | None:
+def _read_csv_arrow(
+    content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     """Multi-threaded CSV parse with identifier columns dictionary-encoded (categoricals).
 
     Returns None, and the caller uses pandas, whenever the fast parser could read the file
@@ -249,9 +285,13 @@ def _read_csv_arrow(content: bytes, data: DataSpec, columns: list[str],
         pa.BufferReader(content),
         parse_options=pacsv.ParseOptions(delimiter=data.delimiter),
         convert_options=pacsv.ConvertOptions(
-            include_columns=columns, column_types={c: as_dict for c in text_cols},
-            null_values=list(data.missing), strings_can_be_null=True,
-            quoted_strings_can_be_null=True, decimal_point=data.decimal),
+            include_columns=columns,
+            column_types={c: as_dict for c in text_cols},
+            null_values=list(data.missing),
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            decimal_point=data.decimal,
+        ),
     )
     lines = content.count(b"\n") + (not content.endswith(b"\n"))
     if table.num_rows != lines - 1:

@@ -35,16 +35,23 @@ class Layout:
     files: tuple[tuple[str, str], ...]  # (path, sha256 of the bytes parsed)
 
 
-def _non_numeric(values_raw: pd.Series, bad: np.ndarray, table: RawTable, column: str,
-                 subjects: pd.Series) -> list[Problem]:
+def _non_numeric(
+    values_raw: pd.Series, bad: np.ndarray, table: RawTable, column: str, subjects: pd.Series
+) -> list[Problem]:
     idx = np.flatnonzero(bad)
     raw = values_raw.to_numpy(dtype=object)
     subj = subjects.to_numpy(dtype=object)
     return [
-        Problem(Rule.NON_NUMERIC, table.file,
-                f"{raw[i]!r} is not a number; text is never read as missing — fix the "
-                f"value or list its code in `data.missing`.",
-                row=int(table.rows[i]), subject=_s(subj[i]), column=column, value=str(raw[i]))
+        Problem(
+            Rule.NON_NUMERIC,
+            table.file,
+            f"{raw[i]!r} is not a number; text is never read as missing — fix the "
+            f"value or list its code in `data.missing`.",
+            row=int(table.rows[i]),
+            subject=_s(subj[i]),
+            column=column,
+            value=str(raw[i]),
+        )
         for i in idx
     ]
 
@@ -65,31 +72,41 @@ def _covariate_frame(spec: StudySpec, table: RawTable, subjects: pd.Series) -> p
 
 def _records(subject, arm, visit, endpoint, value, file, rows, column) -> pd.DataFrame:
     """Records frame; scalar arguments (one arm, visit, endpoint or column) are broadcast."""
+
     def col(x):
         # categoricals stay categoricals (cheap at a million rows); positions, not index labels
         return x.array if isinstance(x, pd.Series) else x
 
-    return pd.DataFrame({
-        "subject": col(subject), "arm": col(arm), "visit": col(visit), "endpoint": col(endpoint),
-        "value": np.asarray(value, dtype="float64"), "_file": file,
-        "_row": np.asarray(rows, dtype="int64"), "_column": column,
-    })
+    return pd.DataFrame(
+        {
+            "subject": col(subject),
+            "arm": col(arm),
+            "visit": col(visit),
+            "endpoint": col(endpoint),
+            "value": np.asarray(value, dtype="float64"),
+            "_file": file,
+            "_row": np.asarray(rows, dtype="int64"),
+            "_column": column,
+        }
+    )
 
 
 def _wide_columns(spec: StudySpec) -> dict[tuple[str, str], str]:
     """(endpoint id, visit) -> column name, from the pattern or the explicit maps."""
     if spec.data.pattern is not None:
-        return {(e.id, v): wide_column(spec.data.pattern, e.id, v)
-                for e in spec.endpoints for v in spec.visits.order}
+        return {(e.id, v): wide_column(spec.data.pattern, e.id, v) for e in spec.endpoints for v in spec.visits.order}
     return {(eid, v): col for eid, mapping in spec.data.columns.items() for v, col in mapping.items()}
 
 
-def _read_wide(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _read_wide(
+    spec: StudySpec, path, arm: str | None, hashes: list
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
     d = spec.data
     colmap = _wide_columns(spec)
     id_cols = [d.subject] + ([spec.arms.column] if arm is None else [])
-    table, problems = read_table(path, d, required=id_cols + list(spec.analysis.covariates),
-                                 text=id_cols, optional=list(colmap.values()))
+    table, problems = read_table(
+        path, d, required=id_cols + list(spec.analysis.covariates), text=id_cols, optional=list(colmap.values())
+    )
     if table is None:
         return None, None, problems
     hashes.append((table.file, table.sha256))
@@ -102,16 +119,25 @@ def _read_wide(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd
             continue
         absent = [(v, c) for v, c in wanted if c not in present]
         if len(absent) == len(wanted) and spec.data.pattern is not None:
-            problems.append(Problem(
-                Rule.PATTERN_UNMATCHED, str(path),
-                f"`data.pattern` {spec.data.pattern!r} matches no column for endpoint {e.id!r} "
-                f"(expected e.g. {wanted[0][1]!r}).", column=wanted[0][1]))
+            problems.append(
+                Problem(
+                    Rule.PATTERN_UNMATCHED,
+                    str(path),
+                    f"`data.pattern` {spec.data.pattern!r} matches no column for endpoint {e.id!r} "
+                    f"(expected e.g. {wanted[0][1]!r}).",
+                    column=wanted[0][1],
+                )
+            )
         else:
             for v, c in absent:
-                problems.append(Problem(
-                    Rule.MISSING_COLUMN, str(path),
-                    f"column {c!r} (endpoint {e.id!r} at visit {v!r}) is not in the file."
-                    + _near(c, header), column=c))
+                problems.append(
+                    Problem(
+                        Rule.MISSING_COLUMN,
+                        str(path),
+                        f"column {c!r} (endpoint {e.id!r} at visit {v!r}) is not in the file." + _near(c, header),
+                        column=c,
+                    )
+                )
     if problems:
         return None, None, problems
     subjects = table.frame[d.subject]
@@ -130,7 +156,9 @@ def _near(name: str, header: list[str]) -> str:
     return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
 
 
-def _read_long(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _read_long(
+    spec: StudySpec, path, arm: str | None, hashes: list
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
     d = spec.data
     adam = d.format is DataFormat.ADAM
     problems: list[Problem] = []
@@ -144,8 +172,13 @@ def _read_long(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd
         arm_col = spec.arms.column if arm is None else None
     id_cols = [d.subject] + ([arm_col] if arm_col else []) + [visit_col] + ([endpoint_col] if endpoint_col else [])
     optional = [ADAM_BASELINE_FLAG] if adam else []
-    table, problems = read_table(path, d, required=id_cols + [value_col] + list(spec.analysis.covariates),
-                                 text=id_cols + optional, optional=optional)
+    table, problems = read_table(
+        path,
+        d,
+        required=id_cols + [value_col] + list(spec.analysis.covariates),
+        text=id_cols + optional,
+        optional=optional,
+    )
     if table is None:
         return None, None, problems
     hashes.append((table.file, table.sha256))
@@ -156,9 +189,11 @@ def _read_long(spec: StudySpec, path, arm: str | None, hashes: list) -> tuple[pd
     code_to_id = {e.file_code: e.id for e in spec.endpoints}
     if endpoint_col:
         codes = f[endpoint_col]
-        endpoints = codes.cat.rename_categories(
-            lambda c: code_to_id.get(c, c)) if _renames_cleanly(codes, code_to_id) else codes.astype(object).map(
-            lambda c: code_to_id.get(c, c) if isinstance(c, str) else c)
+        endpoints = (
+            codes.cat.rename_categories(lambda c: code_to_id.get(c, c))
+            if _renames_cleanly(codes, code_to_id)
+            else codes.astype(object).map(lambda c: code_to_id.get(c, c) if isinstance(c, str) else c)
+        )
     else:
         codes = None
         endpoints = spec.endpoints[0].id
@@ -194,7 +229,7 @@ def _renames_cleanly(codes: pd.Series, code_to_id: dict[str, str]) -> bool:
 
 
 def _adam_arm_column(path, spec: StudySpec) -> str:
-    from trialkit.io._files import _read_header, FORMATS
+    from trialkit.io._files import FORMATS, _read_header
 
     try:
         header = _read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)

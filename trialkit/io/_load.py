@@ -91,15 +91,22 @@ def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tu
     arm_by_subject[codes.subject] = codes.arm  # one arm per subject: validation has checked it
     grid_s = np.repeat(np.arange(n_s), n_e * n_v)
     grid_v = np.tile(np.arange(n_v), n_s * n_e)
-    data = pd.DataFrame({
-        "subject": pd.Categorical.from_codes(grid_s, categories=subjects),
-        "arm": pd.Categorical.from_codes(arm_by_subject[grid_s], categories=levels, ordered=True),
-        "visit": pd.Categorical.from_codes(grid_v, categories=visits, ordered=True),
-        "endpoint": pd.Categorical.from_codes(np.tile(np.repeat(np.arange(n_e), n_v), n_s),
-                                              categories=endpoints, ordered=True),
-        "value": value,
-        "visit_index": grid_v.astype("int64"),
-    })
-    arm_of = pd.DataFrame({"subject": subjects.to_numpy(dtype=object),
-                           "arm": pd.Categorical.from_codes(arm_by_subject, categories=levels, ordered=True)})
+    data = pd.DataFrame(
+        {
+            "subject": pd.Categorical.from_codes(grid_s, categories=subjects),
+            "arm": pd.Categorical.from_codes(arm_by_subject[grid_s], categories=levels, ordered=True),
+            "visit": pd.Categorical.from_codes(grid_v, categories=visits, ordered=True),
+            "endpoint": pd.Categorical.from_codes(
+                np.tile(np.repeat(np.arange(n_e), n_v), n_s), categories=endpoints, ordered=True
+            ),
+            "value": value,
+            "visit_index": grid_v.astype("int64"),
+        }
+    )
+    arm_of = pd.DataFrame(
+        {
+            "subject": subjects.to_numpy(dtype=object),
+            "arm": pd.Categorical.from_codes(arm_by_subject, categories=levels, ordered=True),
+        }
+    )
     return data, arm_of

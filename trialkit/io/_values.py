@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 
-def parse_numbers(column: pd.Series, *, decimal: str = ".",
-                  missing: tuple[str, ...] = ("", "NA", ".")) -> tuple[np.ndarray, np.ndarray]:
+def parse_numbers(
+    column: pd.Series, *, decimal: str = ".", missing: tuple[str, ...] = ("", "NA", ".")
+) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column as float64.
 
     Parameters
@@ -41,8 +42,11 @@ def parse_numbers(column: pd.Series, *, decimal: str = ".",
     text = pd.Series(np.where(is_text, obj, ""), index=column.index, dtype=object).str.strip()
     is_missing_code = is_text & text.isin(set(missing)).to_numpy()
     # booleans and other objects (dates, times) from spreadsheets are not numbers
-    other = present & ~is_text & ~obj.map(lambda v: isinstance(v, (int, float, np.number))
-                                          and not isinstance(v, bool)).to_numpy(dtype=bool)
+    other = (
+        present
+        & ~is_text
+        & ~obj.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)).to_numpy(dtype=bool)
+    )
     if decimal == ",":
         has_dot = text.str.contains(".", regex=False).to_numpy()
         text = text.str.replace(",", ".", regex=False)
@@ -50,8 +54,11 @@ def parse_numbers(column: pd.Series, *, decimal: str = ".",
         has_dot = np.zeros(len(text), dtype=bool)
     as_number = pd.to_numeric(text.where(is_text & ~is_missing_code), errors="coerce")
     numbers = pd.to_numeric(obj.where(present & ~is_text & ~other), errors="coerce")
-    values = np.where(is_text, as_number.to_numpy(dtype="float64", na_value=np.nan),
-                      numbers.to_numpy(dtype="float64", na_value=np.nan))
+    values = np.where(
+        is_text,
+        as_number.to_numpy(dtype="float64", na_value=np.nan),
+        numbers.to_numpy(dtype="float64", na_value=np.nan),
+    )
     bad = (is_text & ~is_missing_code & (np.isnan(values) | has_dot)) | other
     bad |= np.isinf(values)
     values = np.where(bad | is_missing_code, np.nan, values)

@@ -19,8 +19,19 @@ from trialkit.report._flow import InconsistentCounts, check_consistency, flow_co
 from trialkit.report._format import format_ci, format_nnt, format_nnt_ci, format_number, format_p
 from trialkit.report._report import render_html, report, write_pdf
 
-__all__ = ["InconsistentCounts", "check_consistency", "flow_counts", "format_ci", "format_nnt",
-           "format_nnt_ci", "format_number", "format_p", "render_html", "report", "write_pdf"]
+__all__ = [
+    "InconsistentCounts",
+    "check_consistency",
+    "flow_counts",
+    "format_ci",
+    "format_nnt",
+    "format_nnt_ci",
+    "format_number",
+    "format_p",
+    "render_html",
+    "report",
+    "write_pdf",
+]
 
 
 class _CallableModule(types.ModuleType):

@@ -93,10 +93,29 @@ _GEOMETRY = frozenset({"d", "x", "y", "x1", "x2", "y1", "y2", "width", "height",
 _DROP = frozenset({f"{{{_SVG_NS}}}metadata", f"{{{_SVG_NS}}}style"})
 #: properties matplotlib writes in ``style`` that SVG also takes as presentation attributes; as
 #: attributes they are not parsed again as the page's CSS (which does not know them)
-_PRESENTATION = frozenset({"fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
-                           "stroke-linecap", "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray",
-                           "stroke-dashoffset", "opacity", "font-size", "font-family", "font-weight",
-                           "font-style", "text-anchor", "dominant-baseline", "clip-path"})
+_PRESENTATION = frozenset(
+    {
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "opacity",
+        "font-size",
+        "font-family",
+        "font-weight",
+        "font-style",
+        "text-anchor",
+        "dominant-baseline",
+        "clip-path",
+    }
+)
 
 
 def _style_to_attributes(el) -> None:
@@ -123,7 +142,8 @@ def _clean(root) -> None:
     """Make matplotlib's SVG fit to inline: drop metadata and the stylesheet (a <style> in inline SVG
     would apply to the whole page), drop ids nothing refers to (matplotlib repeats ``axes_1`` etc. in
     every figure), turn ``style`` declarations into presentation attributes, unwrap groups left
-    without attributes and round coordinates to 0.01 pt."""
+    without attributes and round coordinates to 0.01 pt.
+    """
     referenced = set()
     for el in root.iter():
         for key, value in el.attrib.items():
@@ -169,8 +189,15 @@ def _svg(fig, salt: str) -> str:
     for key in ("width", "height"):  # the page's CSS sizes the figure; the viewBox keeps its shape
         root.attrib.pop(key, None)
     # matplotlib's stylesheet set round joins; as inherited presentation attributes they stay inside the figure
-    root.attrib.update({"class": "figure", "role": "img", "aria-labelledby": f"{salt}-caption",
-                        "stroke-linejoin": "round", "stroke-linecap": "butt"})
+    root.attrib.update(
+        {
+            "class": "figure",
+            "role": "img",
+            "aria-labelledby": f"{salt}-caption",
+            "stroke-linejoin": "round",
+            "stroke-linecap": "butt",
+        }
+    )
     return ET.tostring(root, encoding="unicode", short_empty_elements=True) + "\n"
 
 
@@ -186,7 +213,7 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def _chunks(items: list, size: int) -> list[list]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _mean_ci(x: np.ndarray, alpha: float, log: bool) -> tuple[float, float, float]:
@@ -210,8 +237,10 @@ def _mean_ci(x: np.ndarray, alpha: float, log: bool) -> tuple[float, float, floa
 def _legend(fig, arms, colours, *, line: bool) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=colours[a], marker=_marker(i), linestyle="-" if line else "none",
-                      markersize=5) for i, a in enumerate(arms)]
+    handles = [
+        Line2D([], [], color=colours[a], marker=_marker(i), linestyle="-" if line else "none", markersize=5)
+        for i, a in enumerate(arms)
+    ]
     fig.legend(handles, [_wrap(a, 40) for a in arms], loc="outside upper center", ncols=min(len(arms), 4))
 
 
@@ -231,7 +260,7 @@ def _panel_figures(trial: Trial, slug: str, draw, caption, *, line_legend: bool)
         with rc_context(STYLE):
             fig = _new_figure(WIDTH_IN, 0.45 + 1.95 * rows)
             axes = fig.subplots(rows, cols, squeeze=False)
-            for ax in axes.flat[len(chunk):]:
+            for ax in axes.flat[len(chunk) :]:
                 ax.set_visible(False)
             for ax, ep in zip(axes.flat, chunk):
                 draw(ax, ep)
@@ -264,8 +293,7 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
                 m.append(mm), lo.append(ll), hi.append(hh)
             pos = np.arange(len(visits)) + shift
             m, lo, hi = np.array(m), np.array(lo), np.array(hi)
-            ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i),
-                        capsize=2, elinewidth=0.9)
+            ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i), capsize=2, elinewidth=0.9)
         ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
         ax.set_xlim(-0.4, len(visits) - 0.6)
         ax.set_title(_wrap(ep.label), loc="left")
@@ -273,10 +301,15 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
         ax.set_ylabel(f"{unit} (geometric mean)" if log else f"{unit} (mean)")
 
     def caption(chunk, part_note: str) -> str:
-        return (f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
-                + ("Log-scale endpoints show geometric means with back-transformed intervals. "
-                   if any(e.scale == "log" for e in chunk) else "")
-                + "Observed values; every randomised subject with a value at the visit.")
+        return (
+            f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
+            + (
+                "Log-scale endpoints show geometric means with back-transformed intervals. "
+                if any(e.scale == "log" for e in chunk)
+                else ""
+            )
+            + "Observed values; every randomised subject with a value at the visit."
+        )
 
     return _panel_figures(trial, "means", draw, caption, line_legend=True)
 
@@ -296,16 +329,33 @@ def change_figures(trial: Trial) -> list[Figure]:
         positions = np.arange(len(arms))
         kept = [(p, x) for p, x in zip(positions, data) if x.size]
         if kept:
-            box = ax.boxplot([x for _, x in kept], positions=[p for p, _ in kept], widths=0.5,
-                             showfliers=False, patch_artist=True, medianprops={"color": "#000000"},
-                             whiskerprops={"color": "#555555"}, capprops={"color": "#555555"},
-                             boxprops={"edgecolor": "#555555"})
+            box = ax.boxplot(
+                [x for _, x in kept],
+                positions=[p for p, _ in kept],
+                widths=0.5,
+                showfliers=False,
+                patch_artist=True,
+                medianprops={"color": "#000000"},
+                whiskerprops={"color": "#555555"},
+                capprops={"color": "#555555"},
+                boxprops={"edgecolor": "#555555"},
+            )
             for patch, (p, _) in zip(box["boxes"], kept):
                 patch.set_facecolor(colours[arms[p]] + "40")
         for i, (p, x) in enumerate(zip(positions, data)):
             jitter = rng.uniform(-0.12, 0.12, x.size)
-            ax.plot(p + jitter, x, linestyle="none", marker=_marker(i), markersize=3,
-                    color=colours[arms[i]], markeredgewidth=0, alpha=0.85, zorder=3, clip_on=False)
+            ax.plot(
+                p + jitter,
+                x,
+                linestyle="none",
+                marker=_marker(i),
+                markersize=3,
+                color=colours[arms[i]],
+                markeredgewidth=0,
+                alpha=0.85,
+                zorder=3,
+                clip_on=False,
+            )
         ax.axhline(0, color="#999999", linewidth=0.7, zorder=1)
         ax.set_xticks(positions, [_wrap(a, 14) for a in arms])
         ax.set_xlim(-0.6, len(arms) - 0.4)
@@ -313,11 +363,16 @@ def change_figures(trial: Trial) -> list[Figure]:
         ax.set_ylabel(f"change ({ep.unit})" if ep.unit else "change")
 
     def caption(chunk, part_note: str) -> str:
-        return (f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
-                "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
-                "follow-up (jittered sideways)."
-                + (" Changes are on the measurement scale, also for log-scale endpoints."
-                   if any(e.scale == "log" for e in chunk) else ""))
+        return (
+            f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
+            "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
+            "follow-up (jittered sideways)."
+            + (
+                " Changes are on the measurement scale, also for log-scale endpoints."
+                if any(e.scale == "log" for e in chunk)
+                else ""
+            )
+        )
 
     return _panel_figures(trial, "change", draw, caption, line_legend=False)
 
@@ -328,8 +383,11 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
 
     spec = trial.spec
     t = results.table
-    sel = t.loc[(t["visit"] == spec.visits.primary) & (t["population"] == "fas")
-                & t["analysis"].isin(["hedges_g_ancova", "hedges_g"])]
+    sel = t.loc[
+        (t["visit"] == spec.visits.primary)
+        & (t["population"] == "fas")
+        & t["analysis"].isin(["hedges_g_ancova", "hedges_g"])
+    ]
     if sel.empty:
         return None
     contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
@@ -341,8 +399,10 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
             label = f"{_wrap(label, 38)}\n({ep.better} is better)"
             rows.append((ep.id, c, label))
     level = f"{100 * (1 - results.alpha):g}%"
-    kinds = (("hedges_g_ancova", "adjusted for baseline (ANCOVA)", "o", "#0072B2", True),
-             ("hedges_g", "of change from baseline", "s", "#D55E00", False))
+    kinds = (
+        ("hedges_g_ancova", "adjusted for baseline (ANCOVA)", "o", "#0072B2", True),
+        ("hedges_g", "of change from baseline", "s", "#D55E00", False),
+    )
     with rc_context(STYLE | {"axes.grid.axis": "x", "ytick.labelsize": 7}):
         fig = _new_figure(WIDTH_IN, 0.7 + 0.42 * len(rows))
         ax = fig.subplots()
@@ -355,20 +415,37 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
                     continue
                 est, lo, hi = (float(r[k].iloc[0]) for k in ("estimate", "ci_low", "ci_high"))
                 ax.plot([lo, hi], [yy + shift] * 2, color=colour, linewidth=1.1)
-                ax.plot([est], [yy + shift], marker=marker, color=colour, markersize=4.5,
-                        markerfacecolor=colour if filled else "white", linestyle="none")
-            ax.plot([], [], marker=marker, color=colour, markerfacecolor=colour if filled else "white",
-                    label=f"Hedges' g {name}")
+                ax.plot(
+                    [est],
+                    [yy + shift],
+                    marker=marker,
+                    color=colour,
+                    markersize=4.5,
+                    markerfacecolor=colour if filled else "white",
+                    linestyle="none",
+                )
+            ax.plot(
+                [],
+                [],
+                marker=marker,
+                color=colour,
+                markerfacecolor=colour if filled else "white",
+                label=f"Hedges' g {name}",
+            )
         ax.axvline(0, color="#555555", linewidth=0.8)
         ax.set_yticks(y, [r[2] for r in rows])
         ax.set_ylim(-0.7, len(rows) - 0.3)
-        ax.set_xlabel(f"standardised difference, {'arm' if many else trial.arms[1]} − "
-                      f"{trial.control} (Hedges' g, SD units) with {level} CI")
+        ax.set_xlabel(
+            f"standardised difference, {'arm' if many else trial.arms[1]} − "
+            f"{trial.control} (Hedges' g, SD units) with {level} CI"
+        )
         ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
         svg = _svg(fig, "fig-forest")
-    return Figure("fig-forest", svg,
-                  f"Standardised effects at {spec.visits.primary} with {level} confidence intervals. "
-                  "Negative values mean lower values in the treated arm; whether lower is better is "
-                  "stated under each endpoint."
-                  + (" Log-scale endpoints: g on the log scale."
-                     if any(e.scale == "log" for e in spec.endpoints) else ""))
+    return Figure(
+        "fig-forest",
+        svg,
+        f"Standardised effects at {spec.visits.primary} with {level} confidence intervals. "
+        "Negative values mean lower values in the treated arm; whether lower is better is "
+        "stated under each endpoint."
+        + (" Log-scale endpoints: g on the log scale." if any(e.scale == "log" for e in spec.endpoints) else ""),
+    )

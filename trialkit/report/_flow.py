@@ -18,17 +18,35 @@ from trialkit.trial import Trial
 
 __all__ = ["FLOW_COLUMNS", "InconsistentCounts", "check_consistency", "flow_counts", "randomised"]
 
-FLOW_COLUMNS = ("population", "endpoint", "visit", "arm", "randomised", "followed_up",
-                "missing_followup", "with_change", "ancova_set")
+FLOW_COLUMNS = (
+    "population",
+    "endpoint",
+    "visit",
+    "arm",
+    "randomised",
+    "followed_up",
+    "missing_followup",
+    "with_change",
+    "ancova_set",
+)
 
 #: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis")
 _ANCOVA_SET = frozenset({Analysis.ANCOVA.value, Analysis.ANCOVA_LSMEAN.value, Analysis.HEDGES_G_ANCOVA.value})
-_CHANGE_SET = frozenset({Analysis.WELCH_CHANGE.value, Analysis.STUDENT_CHANGE.value,
-                         Analysis.MANN_WHITNEY_CHANGE.value, Analysis.PAIRED_WITHIN.value,
-                         Analysis.WILCOXON_WITHIN.value, Analysis.HEDGES_G.value,
-                         Analysis.RESPONDER_RATE.value, Analysis.RESPONDER_RD.value,
-                         Analysis.RESPONDER_RR.value, Analysis.RESPONDER_OR.value,
-                         Analysis.RESPONDER_NNT.value})
+_CHANGE_SET = frozenset(
+    {
+        Analysis.WELCH_CHANGE.value,
+        Analysis.STUDENT_CHANGE.value,
+        Analysis.MANN_WHITNEY_CHANGE.value,
+        Analysis.PAIRED_WITHIN.value,
+        Analysis.WILCOXON_WITHIN.value,
+        Analysis.HEDGES_G.value,
+        Analysis.RESPONDER_RATE.value,
+        Analysis.RESPONDER_RD.value,
+        Analysis.RESPONDER_RR.value,
+        Analysis.RESPONDER_OR.value,
+        Analysis.RESPONDER_NNT.value,
+    }
+)
 _SHOWN = 10
 
 
@@ -43,7 +61,8 @@ class InconsistentCounts(TrialkitError):
         super().__init__(
             f"the numbers of subjects do not agree between the flow diagram, Table 1 and the analyses "
             f"({len(self.mismatches)} mismatches); the results do not belong to this trial's data, or "
-            f"were changed after `analyze`. Re-run `analyze` on this trial.\n  {shown}{tail}")
+            f"were changed after `analyze`. Re-run `analyze` on this trial.\n  {shown}{tail}"
+        )
 
 
 def randomised(trial: Trial) -> dict[str, int]:
@@ -81,8 +100,9 @@ def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
     covs = list(spec.analysis.covariates)
     cov_ok = subjects[covs].notna().all(axis=1).to_numpy() if covs else np.ones(len(ids), bool)
     d = trial.data
-    values = d.pivot_table(index="subject", columns=["endpoint", "visit"], values="value",
-                           observed=False, dropna=False, aggfunc="first")
+    values = d.pivot_table(
+        index="subject", columns=["endpoint", "visit"], values="value", observed=False, dropna=False, aggfunc="first"
+    )
     values.index = values.index.astype(str)
     values = values.reindex(ids)
     n_rand = randomised(trial)
@@ -101,16 +121,24 @@ def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
                 for a in trial.arms:
                     in_arm = arm == a
                     n_seen = int((seen & in_arm).sum())
-                    rows.append({"population": population.value, "endpoint": ep.id, "visit": v, "arm": a,
-                                 "randomised": n_rand[a], "followed_up": n_seen,
-                                 "missing_followup": n_rand[a] - n_seen,
-                                 "with_change": int((change & in_arm).sum()),
-                                 "ancova_set": int((change & cov_ok & in_arm).sum())})
+                    rows.append(
+                        {
+                            "population": population.value,
+                            "endpoint": ep.id,
+                            "visit": v,
+                            "arm": a,
+                            "randomised": n_rand[a],
+                            "followed_up": n_seen,
+                            "missing_followup": n_rand[a] - n_seen,
+                            "with_change": int((change & in_arm).sum()),
+                            "ancova_set": int((change & cov_ok & in_arm).sum()),
+                        }
+                    )
     return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
 
 
 def _arms_of(trial: Trial) -> dict[str, tuple[str, str | None]]:
-    """contrast text -> (treatment arm, control arm or None for a within-arm row)."""
+    """Contrast text -> (treatment arm, control arm or None for a within-arm row)."""
     out: dict[str, tuple[str, str | None]] = {a: (a, None) for a in trial.arms}
     out.update({f"{a} - {trial.control}": (a, trial.control) for a in trial.arms[1:]})
     return out
@@ -144,8 +172,7 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
             if a not in n_rand:
                 problems.append(f"Table 1 {r.variable!r}: arm {a!r} is not an arm of the trial")
             elif total != n_rand[a]:
-                problems.append(f"Table 1 {r.variable!r}, {a}: n + missing = {total}, "
-                                f"randomised = {n_rand[a]}")
+                problems.append(f"Table 1 {r.variable!r}, {a}: n + missing = {total}, randomised = {n_rand[a]}")
     keyed = {(r.population, r.endpoint, r.visit, r.arm): r for r in flow.itertuples(index=False)}
     arms_of = _arms_of(trial)
     for r in results.table.itertuples(index=False):
@@ -172,16 +199,21 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
             if n != expected:
                 problems.append(f"{where}: n {arm} = {n}, flow {label} = {expected}")
     counts = getattr(results, "counts", None)  # analyze's own subject counts, when it reports them
-    if isinstance(counts, pd.DataFrame) and not counts.empty \
-            and {"n_randomised", "n_with_change"} <= set(counts.columns):
+    if (
+        isinstance(counts, pd.DataFrame)
+        and not counts.empty
+        and {"n_randomised", "n_with_change"} <= set(counts.columns)
+    ):
         for r in counts.itertuples(index=False):
             step = keyed.get((r.population, r.endpoint, r.visit, r.arm))
             if step is None:
                 problems.append(f"results.counts {r.endpoint} {r.visit} {r.arm!r} ({r.population}): not in the flow")
             elif (int(r.n_randomised), int(r.n_with_change)) != (step.randomised, step.with_change):
-                problems.append(f"results.counts {r.endpoint} {r.visit} {r.arm} ({r.population}): randomised "
-                                f"{int(r.n_randomised)}, with change {int(r.n_with_change)}; flow {step.randomised}, "
-                                f"{step.with_change}")
+                problems.append(
+                    f"results.counts {r.endpoint} {r.visit} {r.arm} ({r.population}): randomised "
+                    f"{int(r.n_randomised)}, with change {int(r.n_with_change)}; flow {step.randomised}, "
+                    f"{step.with_change}"
+                )
     sweep = results.responder_sweep
     if not sweep.empty and {"n_treatment", "n_control", "contrast"} <= set(sweep.columns):
         distinct = sweep.drop_duplicates(["endpoint", "visit", "contrast", "n_treatment", "n_control"])
@@ -190,7 +222,9 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
             for arm, n in ((treated, _n(r.n_treatment)), (control, _n(r.n_control))):
                 step = keyed.get(("fas", r.endpoint, r.visit, arm))
                 if arm is None or step is None or n != step.with_change:
-                    problems.append(f"responder sweep {r.endpoint} {r.visit} {r.contrast!r}: n {arm} = {n}, "
-                                    f"flow = {None if step is None else step.with_change}")
+                    problems.append(
+                        f"responder sweep {r.endpoint} {r.visit} {r.contrast!r}: n {arm} = {n}, "
+                        f"flow = {None if step is None else step.with_change}"
+                    )
     if problems:
         raise InconsistentCounts(problems)

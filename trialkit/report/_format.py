@@ -10,8 +10,16 @@ import math
 
 import numpy as np
 
-__all__ = ["MISSING", "decimals_for", "format_ci", "format_count", "format_nnt", "format_nnt_ci",
-           "format_number", "format_p"]
+__all__ = [
+    "MISSING",
+    "decimals_for",
+    "format_ci",
+    "format_count",
+    "format_nnt",
+    "format_nnt_ci",
+    "format_number",
+    "format_p",
+]
 
 #: shown for a number that is not there (an analysis not defining it, a summary needing more values)
 MISSING = "–"

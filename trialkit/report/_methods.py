@@ -42,29 +42,41 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
     logs = [e.label for e in spec.endpoints if e.scale == "log"]
     out: list[tuple[str, str]] = []
 
-    pops = ["the full analysis set (every randomised subject, analysed in the arm randomised to; "
-            "a subject enters an analysis when every value it needs is observed, without imputation)"]
+    pops = [
+        "the full analysis set (every randomised subject, analysed in the arm randomised to; "
+        "a subject enters an analysis when every value it needs is observed, without imputation)"
+    ]
     if "completers" in populations:
-        pops.append("completers (subjects observed at every post-baseline visit of the endpoint), "
-                    "as a sensitivity analysis")
-    out.append(("Populations", f"Analyses used {_join(pops)}. Missing values were not imputed; the number "
-                               "of subjects analysed per arm is given with every estimate and checked "
-                               "against the flow diagram and Table 1."))
+        pops.append(
+            "completers (subjects observed at every post-baseline visit of the endpoint), as a sensitivity analysis"
+        )
+    out.append(
+        (
+            "Populations",
+            f"Analyses used {_join(pops)}. Missing values were not imputed; the number "
+            "of subjects analysed per arm is given with every estimate and checked "
+            "against the flow diagram and Table 1.",
+        )
+    )
 
     cov_text = ""
     if covariates:
         named = [f"{c} (categorical)" if c in categorical else c for c in covariates]
         cov_text = f" and the covariates {_join(named)}"
-    model = (f"Each endpoint at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
-             f"the follow-up value regressed on arm, the baseline value{cov_text}, with {spec.arms.control} as the "
-             f"reference arm. LS means were estimated at the mean of the numeric covariates, averaging over "
-             f"the levels of categorical covariates with equal weights; the difference in LS means of each arm "
-             f"against {spec.arms.control} is reported with a two-sided {level} confidence interval and t-test "
-             f"on the residual degrees of freedom.")
+    model = (
+        f"Each endpoint at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
+        f"the follow-up value regressed on arm, the baseline value{cov_text}, with {spec.arms.control} as the "
+        f"reference arm. LS means were estimated at the mean of the numeric covariates, averaging over "
+        f"the levels of categorical covariates with equal weights; the difference in LS means of each arm "
+        f"against {spec.arms.control} is reported with a two-sided {level} confidence interval and t-test "
+        f"on the residual degrees of freedom."
+    )
     if logs:
-        model += (f" Log-scale endpoints ({_join(logs)}) were analysed as natural logarithms and the "
-                  "results back-transformed: LS means are geometric means and the contrast a ratio of "
-                  "geometric means.")
+        model += (
+            f" Log-scale endpoints ({_join(logs)}) were analysed as natural logarithms and the "
+            "results back-transformed: LS means are geometric means and the contrast a ratio of "
+            "geometric means."
+        )
     out.append(("Primary analysis", f"The primary endpoint was {primary.label} at {spec.visits.primary}. " + model))
 
     if secondary:
@@ -72,51 +84,82 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
         if method == "none":
             text += "Their p-values were not adjusted for multiplicity."
         else:
-            text += (f"Their p-values at {spec.visits.primary} were adjusted by the "
-                     f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
-                     "endpoints, separately for each arm-versus-control contrast; the primary endpoint was "
-                     "not adjusted and is not part of that family, so the secondary results are to be read "
-                     "only when the primary comparison is significant (hierarchical testing). A secondary "
-                     "endpoint whose analysis could not run counts as p = 1 in the adjustment.")
+            text += (
+                f"Their p-values at {spec.visits.primary} were adjusted by the "
+                f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
+                "endpoints, separately for each arm-versus-control contrast; the primary endpoint was "
+                "not adjusted and is not part of that family, so the secondary results are to be read "
+                "only when the primary comparison is significant (hierarchical testing). A secondary "
+                "endpoint whose analysis could not run counts as p = 1 in the adjustment."
+            )
             if method == "fixed_sequence":
                 text += " The testing sequence is the order of the endpoints in the spec."
         out.append(("Secondary endpoints and multiplicity", text))
 
     support = []
     if {"welch_change", "student_change"} & ran:
-        names = [n for k, n in (("welch_change", "Welch's"), ("student_change", "Student's pooled-variance"))
-                 if k in ran]
+        names = [
+            n for k, n in (("welch_change", "Welch's"), ("student_change", "Student's pooled-variance")) if k in ran
+        ]
         support.append(f"{_join(names)} t-tests on the change from baseline")
     if "mann_whitney_change" in ran:
-        support.append("the Mann–Whitney test with the Hodges–Lehmann shift and its confidence interval "
-                       "(exact when both arms have fewer than 50 subjects and there are no ties)")
+        support.append(
+            "the Mann–Whitney test with the Hodges–Lehmann shift and its confidence interval "
+            "(exact when both arms have fewer than 50 subjects and there are no ties)"
+        )
     if "paired_within" in ran or "wilcoxon_within" in ran:
         support.append("within-arm paired t-tests and Wilcoxon signed-rank tests of change")
     if support:
-        out.append(("Supportive analyses", f"Supportive analyses were {_join(support)}. They are not adjusted "
-                                           "for multiplicity."))
+        out.append(
+            (
+                "Supportive analyses",
+                f"Supportive analyses were {_join(support)}. They are not adjusted for multiplicity.",
+            )
+        )
     if {"hedges_g", "hedges_g_ancova"} & ran:
-        out.append(("Effect sizes", "Standardised effects are Hedges' g of the change from baseline (pooled SD, "
-                                    "exact small-sample correction) and the ANCOVA difference divided by the "
-                                    "pooled SD of the follow-up values, with the same correction (WWC Procedures "
-                                    f"Handbook v5), each with a normal-theory {level} confidence interval."))
+        out.append(
+            (
+                "Effect sizes",
+                "Standardised effects are Hedges' g of the change from baseline (pooled SD, "
+                "exact small-sample correction) and the ANCOVA difference divided by the "
+                "pooled SD of the follow-up values, with the same correction (WWC Procedures "
+                f"Handbook v5), each with a normal-theory {level} confidence interval.",
+            )
+        )
     resp = [e for e in spec.endpoints if e.responder_change is not None]
     if resp and ran & {"responder_rate", "responder_rd", "responder_rr", "responder_or"}:
-        rules = [f"{e.label}: change {'≤' if e.responder_change < 0 else '≥'} {format_number(e.responder_change)}"
-                 f"{' ' + e.unit if e.unit else ''}" for e in resp]
-        out.append(("Responder analyses",
-                    f"A subject with baseline and follow-up responded when its change met the pre-specified "
-                    f"threshold ({'; '.join(rules)}). Rates have Wilson score intervals; the risk difference a "
-                    "Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) intervals; "
-                    "p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
-                    "difference depends on the choice of threshold."))
-    out.append(("Baseline characteristics", "Table 1 summarises baseline values by arm as mean (SD) or n (%), "
-                                            "with standardised differences and without p-values (CONSORT "
-                                            "2010, item 15)."))
+        rules = [
+            f"{e.label}: change {'≤' if e.responder_change < 0 else '≥'} {format_number(e.responder_change)}"
+            f"{' ' + e.unit if e.unit else ''}"
+            for e in resp
+        ]
+        out.append(
+            (
+                "Responder analyses",
+                f"A subject with baseline and follow-up responded when its change met the pre-specified "
+                f"threshold ({'; '.join(rules)}). Rates have Wilson score intervals; the risk difference a "
+                "Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) intervals; "
+                "p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
+                "difference depends on the choice of threshold.",
+            )
+        )
+    out.append(
+        (
+            "Baseline characteristics",
+            "Table 1 summarises baseline values by arm as mean (SD) or n (%), "
+            "with standardised differences and without p-values (CONSORT "
+            "2010, item 15).",
+        )
+    )
     versions = dict(prov.get("versions", {}))
     soft = [f"{k} {v}" for k, v in versions.items()]
-    out.append(("Software", f"Analysed with {_join(soft)} on Python {platform.python_version()}; all confidence "
-                            f"intervals are two-sided at {level} (alpha = {format_number(results.alpha)})."))
+    out.append(
+        (
+            "Software",
+            f"Analysed with {_join(soft)} on Python {platform.python_version()}; all confidence "
+            f"intervals are two-sided at {level} (alpha = {format_number(results.alpha)}).",
+        )
+    )
     return out
 
 
@@ -143,7 +186,8 @@ def _spec_path(trial: Trial) -> Path | None:
 
 def _manifest_seed(trial: Trial) -> tuple[Any, str | None]:
     """Seed and generator command of synthetic data, when a MANIFEST.json beside the spec vouches
-    (by SHA-256) for every data file read."""
+    (by SHA-256) for every data file read.
+    """
     source = _spec_path(trial)
     if source is None:
         return None, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,7 @@ def _timestamp(generated: datetime | str | None) -> str:
     """ISO 8601 time in UTC to the second; ``generated`` fixes it (for reproducible output)."""
     if generated is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
-        when = (datetime.fromtimestamp(int(epoch), timezone.utc) if epoch and epoch.isdigit()
-                else datetime.now(timezone.utc))
+        when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
     elif isinstance(generated, str):
         try:
             when = datetime.fromisoformat(generated)
@@ -41,19 +40,23 @@ def _timestamp(generated: datetime | str | None) -> str:
     else:
         raise TrialkitError(f"`generated` must be a datetime or an ISO 8601 string; got {type(generated).__name__}.")
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _check_reproduction(table: Any) -> pd.DataFrame | None:
     if table is None:
         return None
     if not isinstance(table, pd.DataFrame):
-        raise TrialkitError(f"`reproduction` must be a DataFrame with one row per outcome and a `verdict` "
-                            f"column; got {type(table).__name__}.")
+        raise TrialkitError(
+            f"`reproduction` must be a DataFrame with one row per outcome and a `verdict` "
+            f"column; got {type(table).__name__}."
+        )
     if "verdict" not in table.columns:
-        raise TrialkitError("`reproduction` must have a `verdict` column (one row per outcome); got columns "
-                            f"{', '.join(map(str, table.columns))}.")
+        raise TrialkitError(
+            "`reproduction` must have a `verdict` column (one row per outcome); got columns "
+            f"{', '.join(map(str, table.columns))}."
+        )
     return table
 
 
@@ -66,16 +69,33 @@ def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
     arms = []
     for a in trial.arms:
         part = primary.loc[primary["arm"] == a]
-        arms.append({"arm": a, "randomised": int(part["randomised"].iloc[0]),
-                     "by_visit": {r.visit: r._asdict() for r in part.itertuples(index=False)}})
+        arms.append(
+            {
+                "arm": a,
+                "randomised": int(part["randomised"].iloc[0]),
+                "by_visit": {r.visit: r._asdict() for r in part.itertuples(index=False)},
+            }
+        )
     labels = {e.id: e.label for e in spec.endpoints}
     rows = []
     for (endpoint, visit), part in fas.groupby(["endpoint", "visit"], sort=False):
         by_arm = {r.arm: r for r in part.itertuples(index=False)}
-        rows.append({"endpoint": endpoint, "visit": visit, "label": labels[endpoint],
-                     "cells": [{"arm": a, "followed_up": format_count(by_arm[a].followed_up),
-                                "with_change": format_count(by_arm[a].with_change),
-                                "ancova_set": format_count(by_arm[a].ancova_set)} for a in trial.arms]})
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "visit": visit,
+                "label": labels[endpoint],
+                "cells": [
+                    {
+                        "arm": a,
+                        "followed_up": format_count(by_arm[a].followed_up),
+                        "with_change": format_count(by_arm[a].with_change),
+                        "ancova_set": format_count(by_arm[a].ancova_set),
+                    }
+                    for a in trial.arms
+                ],
+            }
+        )
     show_change = bool((fas["with_change"] != fas["ancova_set"]).any())
     return {"arms": arms, "visits": list(spec.visits.post_baseline), "rows": rows, "show_change": show_change}
 
@@ -83,12 +103,24 @@ def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
-def render_html(trial: Trial, results: Results, *, reproduction: pd.DataFrame | None = None,
-                command: str | None = None, generated: datetime | str | None = None) -> str:
+def render_html(
+    trial: Trial,
+    results: Results,
+    *,
+    reproduction: pd.DataFrame | None = None,
+    command: str | None = None,
+    generated: datetime | str | None = None,
+) -> str:
     """The report as one self-contained HTML document (text), after the consistency check.
 
     Parameters and errors as :func:`report`; nothing is written.
@@ -119,14 +151,23 @@ def render_html(trial: Trial, results: Results, *, reproduction: pd.DataFrame | 
     repro = None
     if reproduction is not None:
         columns, rows, counts = reproduction_rows(reproduction)
-        repro = {"columns": columns, "rows": rows, "counts": counts,
-                 "calibrated": reproduction_is_calibrated(reproduction)}
+        repro = {
+            "columns": columns,
+            "rows": rows,
+            "counts": counts,
+            "calibrated": reproduction_is_calibrated(reproduction),
+        }
     context = {
         "study": {
-            "id": spec.study.id, "title": spec.study.title, "level": level,
-            "n_total": sum(n_rand.values()), "n_endpoints": len(spec.endpoints),
-            "visits": list(spec.visits.order), "baseline": spec.visits.baseline,
-            "primary_visit": spec.visits.primary, "primary": primary,
+            "id": spec.study.id,
+            "title": spec.study.title,
+            "level": level,
+            "n_total": sum(n_rand.values()),
+            "n_endpoints": len(spec.endpoints),
+            "visits": list(spec.visits.order),
+            "baseline": spec.visits.baseline,
+            "primary_visit": spec.visits.primary,
+            "primary": primary,
             "primary_effect": effect_name(primary),
             "secondary": [e for e in spec.endpoints if not e.primary],
             "covariates": list(spec.analysis.covariates),
@@ -159,9 +200,17 @@ def write_pdf(html: str, target: Path) -> Path:
     return target
 
 
-def report(trial: Trial, results: Results, out_dir: str | Path, *, reproduction: pd.DataFrame | None = None,
-           command: str | None = None, generated: datetime | str | None = None, pdf: bool = True,
-           xlsx: bool = False) -> tuple[Path, Path]:
+def report(
+    trial: Trial,
+    results: Results,
+    out_dir: str | Path,
+    *,
+    reproduction: pd.DataFrame | None = None,
+    command: str | None = None,
+    generated: datetime | str | None = None,
+    pdf: bool = True,
+    xlsx: bool = False,
+) -> tuple[Path, Path]:
     """Write ``report.html`` (self-contained) and ``report.pdf`` (the same HTML, typeset) into ``out_dir``.
 
     Parameters
@@ -212,9 +261,11 @@ def report(trial: Trial, results: Results, out_dir: str | Path, *, reproduction:
     html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
     pending: list[tuple[Path, Path]] = []
     try:
-        for target, write in ((html_path, lambda p: p.write_text(html, encoding="utf-8", newline="\n")),
-                              (pdf_path, (lambda p: write_pdf(html, p)) if pdf else None),
-                              (out / XLSX_NAME, (lambda p: _write_xlsx(results, reproduction, p)) if xlsx else None)):
+        for target, write in (
+            (html_path, lambda p: p.write_text(html, encoding="utf-8", newline="\n")),
+            (pdf_path, (lambda p: write_pdf(html, p)) if pdf else None),
+            (out / XLSX_NAME, (lambda p: _write_xlsx(results, reproduction, p)) if xlsx else None),
+        ):
             if write is None:
                 continue
             fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")

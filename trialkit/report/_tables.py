@@ -14,8 +14,16 @@ import numpy as np
 import pandas as pd
 
 from trialkit.analysis import Results
-from trialkit.report._format import (MISSING, decimals_for, format_ci, format_count, format_nnt, format_nnt_ci,
-                                     format_number, format_p)
+from trialkit.report._format import (
+    MISSING,
+    decimals_for,
+    format_ci,
+    format_count,
+    format_nnt,
+    format_nnt_ci,
+    format_number,
+    format_p,
+)
 from trialkit.spec import Endpoint
 from trialkit.trial import Trial
 
@@ -41,8 +49,14 @@ ANALYSIS_NAMES = {
 #: supportive analyses of the primary endpoint, in the order shown
 SUPPORTIVE = ("welch_change", "student_change", "mann_whitney_change", "hedges_g_ancova", "hedges_g")
 EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
-P_ADJUST_NAMES = {"holm": "Holm", "hochberg": "Hochberg", "bonferroni": "Bonferroni",
-                  "bh": "Benjamini–Hochberg", "fixed_sequence": "fixed sequence", "none": "none"}
+P_ADJUST_NAMES = {
+    "holm": "Holm",
+    "hochberg": "Hochberg",
+    "bonferroni": "Bonferroni",
+    "bh": "Benjamini–Hochberg",
+    "fixed_sequence": "fixed sequence",
+    "none": "none",
+}
 
 
 @dataclass
@@ -98,13 +112,21 @@ def _estimate_row(r, ep: Endpoint, decimals: int) -> dict:
     standardised = r.analysis.startswith("hedges_g")
     d = EFFECT_DECIMALS if ratio or standardised else decimals
     return {
-        "endpoint": r.endpoint, "visit": r.visit, "analysis": r.analysis, "contrast": r.contrast,
-        "population": r.population, "label": ep.label, "unit": ep.unit,
+        "endpoint": r.endpoint,
+        "visit": r.visit,
+        "analysis": r.analysis,
+        "contrast": r.contrast,
+        "population": r.population,
+        "label": ep.label,
+        "unit": ep.unit,
         "name": ANALYSIS_NAMES.get(r.analysis, r.analysis),
         "measure": "ratio" if ratio else ("SD units" if standardised else ep.unit),
-        "estimate": format_number(r.estimate, d), "ci": format_ci(r.ci_low, r.ci_high, d),
-        "p": format_p(r.p_value), "p_adjusted": format_p(r.p_adjusted),
-        "n_treatment": format_count(r.n_treatment), "n_control": format_count(r.n_control),
+        "estimate": format_number(r.estimate, d),
+        "ci": format_ci(r.ci_low, r.ci_high, d),
+        "p": format_p(r.p_value),
+        "p_adjusted": format_p(r.p_adjusted),
+        "n_treatment": format_count(r.n_treatment),
+        "n_control": format_count(r.n_control),
         "decimals": d,
     }
 
@@ -145,15 +167,31 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
                     continue
                 r = r.iloc[0]
                 cells.append(f"{format_number(r['mean'], d)} ({format_number(r['sd'], d)})")
-            rows.append({"variable": variable, "label": label, "kind": "mean (SD)", "cells": cells,
-                         "smd": smd_cells, "level": False,
-                         "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
-                         "has_missing": any(missing.values())})
+            rows.append(
+                {
+                    "variable": variable,
+                    "label": label,
+                    "kind": "mean (SD)",
+                    "cells": cells,
+                    "smd": smd_cells,
+                    "level": False,
+                    "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                    "has_missing": any(missing.values()),
+                }
+            )
         else:
-            rows.append({"variable": variable, "label": label, "kind": "n (%)", "cells": ["" for _ in trial.arms],
-                         "smd": smd_cells, "level": False,
-                         "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
-                         "has_missing": any(missing.values())})
+            rows.append(
+                {
+                    "variable": variable,
+                    "label": label,
+                    "kind": "n (%)",
+                    "cells": ["" for _ in trial.arms],
+                    "smd": smd_cells,
+                    "level": False,
+                    "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                    "has_missing": any(missing.values()),
+                }
+            )
             levels = list(dict.fromkeys(part["level"].astype(str)))
             for level in levels:
                 cells = []
@@ -164,13 +202,27 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
                         continue
                     r = r.iloc[0]
                     cells.append(f"{format_count(r['count'])} ({format_number(r['percent'], 1)}%)")
-                rows.append({"variable": variable, "label": level, "kind": "", "cells": cells,
-                             "smd": ["" for _ in contrasts], "level": True, "n": [], "has_missing": False})
+                rows.append(
+                    {
+                        "variable": variable,
+                        "label": level,
+                        "kind": "",
+                        "cells": cells,
+                        "smd": ["" for _ in contrasts],
+                        "level": True,
+                        "n": [],
+                        "has_missing": False,
+                    }
+                )
     return rows
 
 
-RESPONDER_MEASURES = (("responder_rd", "Risk difference", 2), ("responder_rr", "Risk ratio", 2),
-                      ("responder_or", "Odds ratio", 2), ("responder_nnt", "Number needed to treat", 1))
+RESPONDER_MEASURES = (
+    ("responder_rd", "Risk difference", 2),
+    ("responder_rr", "Risk ratio", 2),
+    ("responder_or", "Odds ratio", 2),
+    ("responder_nnt", "Number needed to treat", 1),
+)
 
 
 def responder_rule(ep: Endpoint) -> str:
@@ -203,9 +255,18 @@ def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]
             r = r.iloc[0]
             n = int(r["n_treatment"])
             x = int(round(float(r["estimate"]) * n))
-            rates.append({"endpoint": ep.id, "label": ep.label, "rule": rule, "arm": a, "contrast": a,
-                          "responders": f"{x}/{n}", "percent": format_number(100 * float(r["estimate"]), 1),
-                          "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1)})
+            rates.append(
+                {
+                    "endpoint": ep.id,
+                    "label": ep.label,
+                    "rule": rule,
+                    "arm": a,
+                    "contrast": a,
+                    "responders": f"{x}/{n}",
+                    "percent": format_number(100 * float(r["estimate"]), 1),
+                    "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1),
+                }
+            )
         for a in trial.arms[1:]:
             contrast = f"{a} - {trial.control}"
             for kind, name, d in RESPONDER_MEASURES:
@@ -219,9 +280,19 @@ def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]
                     ci = format_nnt_ci(r["ci_low"], r["ci_high"], d, positive_is_benefit=benefit)
                 else:
                     estimate, ci = format_number(r["estimate"], d), format_ci(r["ci_low"], r["ci_high"], d)
-                contrasts.append({"endpoint": ep.id, "label": ep.label, "rule": rule, "contrast": contrast,
-                                  "analysis": kind, "name": name, "estimate": estimate,
-                                  "ci": ci, "p": format_p(r["p_value"])})
+                contrasts.append(
+                    {
+                        "endpoint": ep.id,
+                        "label": ep.label,
+                        "rule": rule,
+                        "contrast": contrast,
+                        "analysis": kind,
+                        "name": name,
+                        "estimate": estimate,
+                        "ci": ci,
+                        "p": format_p(r["p_value"]),
+                    }
+                )
     return rates, contrasts
 
 
@@ -234,21 +305,37 @@ def _sweep(trial: Trial, results: Results) -> list[dict]:
     rows = []
     for r in rd.itertuples(index=False):
         ep = labels.get(r.endpoint)
-        rows.append({"endpoint": r.endpoint, "label": ep.label if ep else r.endpoint, "contrast": r.contrast,
-                     "threshold": format_number(r.threshold), "unit": ep.unit if ep else "",
-                     "treatment": f"{format_count(r.responders_treatment)}/{format_count(r.n_treatment)}",
-                     "control": f"{format_count(r.responders_control)}/{format_count(r.n_control)}",
-                     "rd": format_number(r.estimate, 2), "ci": format_ci(r.ci_low, r.ci_high, 2),
-                     "p": format_p(r.p_value)})
+        rows.append(
+            {
+                "endpoint": r.endpoint,
+                "label": ep.label if ep else r.endpoint,
+                "contrast": r.contrast,
+                "threshold": format_number(r.threshold),
+                "unit": ep.unit if ep else "",
+                "treatment": f"{format_count(r.responders_treatment)}/{format_count(r.n_treatment)}",
+                "control": f"{format_count(r.responders_control)}/{format_count(r.n_control)}",
+                "rd": format_number(r.estimate, 2),
+                "ci": format_ci(r.ci_low, r.ci_high, 2),
+                "p": format_p(r.p_value),
+            }
+        )
     return rows
 
 
 def _failures(trial: Trial, results: Results) -> list[dict]:
     labels = {e.id: e.label for e in trial.spec.endpoints}
-    return [{"endpoint": labels.get(r.endpoint, r.endpoint), "visit": r.visit,
-             "analysis": ANALYSIS_NAMES.get(r.analysis, r.analysis), "contrast": r.contrast,
-             "population": r.population, "term": r.term, "message": r.message}
-            for r in results.failures.itertuples(index=False)]
+    return [
+        {
+            "endpoint": labels.get(r.endpoint, r.endpoint),
+            "visit": r.visit,
+            "analysis": ANALYSIS_NAMES.get(r.analysis, r.analysis),
+            "contrast": r.contrast,
+            "population": r.population,
+            "term": r.term,
+            "message": r.message,
+        }
+        for r in results.failures.itertuples(index=False)
+    ]
 
 
 def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tables:
@@ -309,9 +396,18 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
 
 
 #: the columns of ``trialkit.reproduce`` tables a reader needs, with their headers
-REPRODUCTION_DISPLAY = {"outcome": "Outcome", "p_published": "Published p", "direction_published": "Direction",
-                        "p_recomputed": "Recomputed p", "p_ancova": "ANCOVA p", "survives_holm": "Holm",
-                        "survives_bh": "BH", "data": "Data", "verdict": "Verdict", "flags": "Flags"}
+REPRODUCTION_DISPLAY = {
+    "outcome": "Outcome",
+    "p_published": "Published p",
+    "direction_published": "Direction",
+    "p_recomputed": "Recomputed p",
+    "p_ancova": "ANCOVA p",
+    "survives_holm": "Holm",
+    "survives_bh": "BH",
+    "data": "Data",
+    "verdict": "Verdict",
+    "flags": "Flags",
+}
 #: the ``data`` value of a reproduction on data calibrated to the published p (trialkit.reproduce.reproduction)
 CALIBRATED_DATA = "calibrated reconstruction (synthetic)"
 
@@ -356,8 +452,17 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[
 
 
 _GOOD = {"match", "matches", "reproduced", "ok", "pass", "passed", "agree", "agrees", "consistent"}
-_BAD = {"mismatch", "differs", "different", "fail", "failed", "not reproduced", "not reproducible",
-        "inconsistent", "discrepant"}
+_BAD = {
+    "mismatch",
+    "differs",
+    "different",
+    "fail",
+    "failed",
+    "not reproduced",
+    "not reproducible",
+    "inconsistent",
+    "discrepant",
+}
 
 
 def _verdict_class(verdict: str) -> str:

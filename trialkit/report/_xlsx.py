@@ -14,9 +14,13 @@ __all__ = ["write_xlsx"]
 
 def _provenance_frame(results: Results) -> pd.DataFrame:
     prov = results.provenance
-    rows = [("study", prov.get("study")), ("alpha", results.alpha), ("multiplicity", prov.get("multiplicity")),
-            ("covariates", ", ".join(prov.get("covariates", []))),
-            ("populations", ", ".join(prov.get("populations", [])))]
+    rows = [
+        ("study", prov.get("study")),
+        ("alpha", results.alpha),
+        ("multiplicity", prov.get("multiplicity")),
+        ("covariates", ", ".join(prov.get("covariates", []))),
+        ("populations", ", ".join(prov.get("populations", []))),
+    ]
     rows += [(f"input {i['path']}", i["sha256"]) for i in prov.get("inputs", [])]
     rows += [(f"version {k}", v) for k, v in prov.get("versions", {}).items()]
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": object})
@@ -28,14 +32,20 @@ def write_xlsx(results: Results, target: Path, *, reproduction: pd.DataFrame | N
     Text cells starting with ``= + - @`` (or a tab or carriage return) get a leading ``'`` so that no
     spreadsheet program runs them as formulas; numbers stay numbers.
     """
-    sheets = {"results": results.table, "table1": results.table1, "smd": results.smd,
-              "responder_sweep": results.responder_sweep, "failures": results.failures}
+    sheets = {
+        "results": results.table,
+        "table1": results.table1,
+        "smd": results.smd,
+        "responder_sweep": results.responder_sweep,
+        "failures": results.failures,
+    }
     if reproduction is not None:
         sheets["reproduction"] = reproduction
     sheets["provenance"] = _provenance_frame(results)
     with pd.ExcelWriter(target, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            safe = neutralise_cells(frame.astype({c: object for c in frame.columns
-                                                  if isinstance(frame[c].dtype, pd.CategoricalDtype)}))
+            safe = neutralise_cells(
+                frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+            )
             safe.to_excel(writer, sheet_name=name, index=False)
     return target

@@ -80,8 +80,11 @@ class Checks:
             raise ValueError(f"not an interval: {interval!r}")
         left, low, high, right = match.group(1), float(match.group(2)), float(match.group(3)), match.group(4)
         out = self._float(value)
-        inside = out is not None and (low < out or (left == "[" and out == low)) and (
-            out < high or (right == "]" and out == high))
+        inside = (
+            out is not None
+            and (low < out or (left == "[" and out == low))
+            and (out < high or (right == "]" and out == high))
+        )
         if inside:
             return out  # type: ignore[return-value]
         if out == math.inf == high:

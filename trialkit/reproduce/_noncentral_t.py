@@ -50,5 +50,13 @@ def mde(df: float, scale: float, target: float, alpha: float) -> float:
     hi = 1.0
     while power(hi, df, scale, alpha) < target:
         hi *= 2
-    return float(optimize.brentq(lambda e: power(e, df, scale, alpha) - target, 0.0, hi,
-                                 xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500))
+    return float(
+        optimize.brentq(
+            lambda e: power(e, df, scale, alpha) - target,
+            0.0,
+            hi,
+            xtol=1e-14,
+            rtol=4 * np.finfo(float).eps,
+            maxiter=500,
+        )
+    )

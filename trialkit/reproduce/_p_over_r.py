@@ -10,8 +10,8 @@ p at each r over every table that prints the same (means and SDs ± half a unit 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 from scipy import optimize
@@ -41,14 +41,17 @@ VarianceFn = Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]]
 
 def fixed_variance(sd: float, factor: float) -> VarianceFn:
     """A published SD (times ``factor``): the same variance range at every r."""
+
     def fn(r: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = max(sd - half, 0.0) * factor, (sd + half) * factor
         return np.full(r.shape, lo * lo), np.full(r.shape, hi * hi)
+
     return fn
 
 
 def r_variance(sd_pre: float, sd_post: float, factor: float) -> VarianceFn:
     """The change variance s_pre² + s_post² − 2 r s_pre s_post over the rounding box of the two SDs."""
+
     def fn(r: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
         a_lo, a_hi = max(sd_pre - half, 0.0) * factor, (sd_pre + half) * factor
         b_lo, b_hi = max(sd_post - half, 0.0) * factor, (sd_post + half) * factor
@@ -61,6 +64,7 @@ def r_variance(sd_pre: float, sd_post: float, factor: float) -> VarianceFn:
         edges = [v(np.clip(r * b, a_lo, a_hi), b) for b in (b_lo, b_hi)]
         edges += [v(a, np.clip(r * a, b_lo, b_hi)) for a in (a_lo, a_hi)]
         return np.minimum.reduce(corners + edges), np.maximum.reduce(corners)
+
     return fn
 
 
@@ -79,8 +83,9 @@ class Design:
     description: str
 
 
-def build_design(comparison: Comparison, treatment: ArmSummary, control: ArmSummary | None,
-                 method: TTestMethod) -> Design:
+def build_design(
+    comparison: Comparison, treatment: ArmSummary, control: ArmSummary | None, method: TTestMethod
+) -> Design:
     """The comparison of ``treatment`` with ``control`` (None: within ``treatment``) by ``method``."""
     arms = [treatment] if control is None else [treatment, control]
     if comparison is Comparison.FOLLOW_UP:
@@ -88,8 +93,9 @@ def build_design(comparison: Comparison, treatment: ArmSummary, control: ArmSumm
             raise TableAuditError("a follow-up comparison needs two arms: pass `control`.")
         fns = [fixed_variance(float(a.sd), sd_factor(a)) for a in arms]
         est, k = float(treatment.mean) - float(control.mean), 2
-        return Design(method, est, k, treatment.n, control.n, fns[0], fns[1], False,
-                      f"{method.value} t on follow-up values")
+        return Design(
+            method, est, k, treatment.n, control.n, fns[0], fns[1], False, f"{method.value} t on follow-up values"
+        )
     fns, k, uses_r = [], 0, False
     ests = []
     for arm in arms:
@@ -106,8 +112,17 @@ def build_design(comparison: Comparison, treatment: ArmSummary, control: ArmSumm
     est = ests[0] - ests[1] if control is not None else ests[0]
     what = "paired t on change" if control is None else f"{method.value} t on change"
     how = " (change SD from the pre-post correlation r)" if uses_r else " (published change SDs)"
-    return Design(method, est, k, treatment.n, None if control is None else control.n,
-                  fns[0], fns[1] if control is not None else None, uses_r, what + how)
+    return Design(
+        method,
+        est,
+        k,
+        treatment.n,
+        None if control is None else control.n,
+        fns[0],
+        fns[1] if control is not None else None,
+        uses_r,
+        what + how,
+    )
 
 
 def squared_se_and_df(design: Design, v1: np.ndarray, v2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -188,6 +203,6 @@ def find_roots(fn: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, gri
 
 
 def log_gap(p: np.ndarray, target: float) -> np.ndarray:
-    """log p − log target (−inf at p = 0), the function whose roots :func:`find_roots` seeks."""
+    """Log p − log target (−inf at p = 0), the function whose roots :func:`find_roots` seeks."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(p) - math.log(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 from trialkit.reproduce.pvalues import PValue
 
@@ -18,7 +18,7 @@ from trialkit.reproduce.pvalues import PValue
 UNAVAILABLE = "unavailable"
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Direction of the published between-group result in the intervention arm."""
 
     INCREASE = "increase"
@@ -26,21 +26,21 @@ class Direction(str, Enum):
     NONE = "none"
 
 
-class DesignType(str, Enum):
+class DesignType(StrEnum):
     """Trial design: ``parallel`` (each subject in one arm) or ``crossover`` (every subject in every arm)."""
 
     PARALLEL = "parallel"
     CROSSOVER = "crossover"
 
 
-class Dispersion(str, Enum):
+class Dispersion(StrEnum):
     """What the "±" column of a published table holds."""
 
     SD = "sd"
     SE = "se"
 
 
-class PublishedFlag(str, Enum):
+class PublishedFlag(StrEnum):
     """Registry of statements a publication makes about a result (``outcomes[].flags``)."""
 
     MARGINAL = "marginal"
@@ -257,7 +257,8 @@ class PublishedOutcome:
 @dataclass(frozen=True)
 class ContextResult:
     """A result from another source that puts the trial in context (``[[context]]``), e.g. a
-    meta-analysis pooling it. Never used as a published result of the trial itself."""
+    meta-analysis pooling it. Never used as a published result of the trial itself.
+    """
 
     kind: str
     citation: str

@@ -27,53 +27,126 @@ _INT_OR_STR = (int, str)
 _PHRASES = {_NUM_OR_STR: "a number (or a number written as a string)"}
 
 SCHEMAS: dict[str, Schema] = {
-    "top": {"trial": (TABLE, True), "citation": (TABLE, True), "design": (TABLE, True),
-            "arms": (TABLE, True), "outcomes": (LIST, True), "context": (LIST, False)},
+    "top": {
+        "trial": (TABLE, True),
+        "citation": (TABLE, True),
+        "design": (TABLE, True),
+        "arms": (TABLE, True),
+        "outcomes": (LIST, True),
+        "context": (LIST, False),
+    },
     "trial": {"id": (STR, True), "title": (STR, False), "note": (STR, False)},
     "citation": {
-        "authors": (LIST, True), "title": (STR, True), "year": (INT, True), "source": (STR, True),
-        "journal": (STR, False), "volume": (_INT_OR_STR, False), "issue": (_INT_OR_STR, False),
-        "pages": (STR, False), "pmid": (STR, False), "pmcid": (STR, False), "doi": (STR, False),
-        "registry": (STR, False), "license": (STR, False), "url": (STR, False),
+        "authors": (LIST, True),
+        "title": (STR, True),
+        "year": (INT, True),
+        "source": (STR, True),
+        "journal": (STR, False),
+        "volume": (_INT_OR_STR, False),
+        "issue": (_INT_OR_STR, False),
+        "pages": (STR, False),
+        "pmid": (STR, False),
+        "pmcid": (STR, False),
+        "doi": (STR, False),
+        "registry": (STR, False),
+        "license": (STR, False),
+        "url": (STR, False),
     },
     "design": {
-        "type": (STR, True), "control": (STR, True), "visits": (LIST, True), "source": (STR, True),
-        "randomised": (_INT_OR_STR, False), "analysed": (_INT_OR_STR, False), "baseline": (STR, False),
-        "duration_weeks": (_NUM_OR_STR, False), "alpha": (_NUM_OR_STR, False), "software": (STR, False),
-        "tests": (STR, False), "blinding": (STR, False), "setting": (STR, False),
-        "population": (STR, False), "intervention": (STR, False), "note": (STR, False),
+        "type": (STR, True),
+        "control": (STR, True),
+        "visits": (LIST, True),
+        "source": (STR, True),
+        "randomised": (_INT_OR_STR, False),
+        "analysed": (_INT_OR_STR, False),
+        "baseline": (STR, False),
+        "duration_weeks": (_NUM_OR_STR, False),
+        "alpha": (_NUM_OR_STR, False),
+        "software": (STR, False),
+        "tests": (STR, False),
+        "blinding": (STR, False),
+        "setting": (STR, False),
+        "population": (STR, False),
+        "intervention": (STR, False),
+        "note": (STR, False),
         "unavailable_reason": (STR, False),
     },
     "arm": {
-        "label": (STR, False), "source": (STR, True), "description": (STR, False),
-        "n_randomised": (_INT_OR_STR, False), "n_analysed": (_INT_OR_STR, False),
+        "label": (STR, False),
+        "source": (STR, True),
+        "description": (STR, False),
+        "n_randomised": (_INT_OR_STR, False),
+        "n_analysed": (_INT_OR_STR, False),
         "unavailable_reason": (STR, False),
     },
     "outcome": {
-        "id": (STR, True), "label": (STR, False), "direction": (STR, True), "source": (STR, True),
-        "p": (_NUM_OR_STR, False), "flags": (LIST, False), "description": (STR, False),
-        "expected": (STR, False), "expected_source": (STR, False), "scale": (TABLE, False),
-        "table": ((dict, str), False), "note": (STR, False), "unavailable_reason": (STR, False),
+        "id": (STR, True),
+        "label": (STR, False),
+        "direction": (STR, True),
+        "source": (STR, True),
+        "p": (_NUM_OR_STR, False),
+        "flags": (LIST, False),
+        "description": (STR, False),
+        "expected": (STR, False),
+        "expected_source": (STR, False),
+        "scale": (TABLE, False),
+        "table": ((dict, str), False),
+        "note": (STR, False),
+        "unavailable_reason": (STR, False),
     },
-    "scale": {"integer": (BOOL, False), "range": (LIST, False), "items": (INT, False),
-              "unit": (STR, False)},
+    "scale": {"integer": (BOOL, False), "range": (LIST, False), "items": (INT, False), "unit": (STR, False)},
     "table": {
-        "source": (STR, True), "dispersion": (STR, False), "sd_divisor": (STR, False),
-        "decimals": (INT, False), "rows": (LIST, False), "change": (LIST, False),
-        "paired": (LIST, False), "comparisons": (LIST, False), "note": (STR, False),
+        "source": (STR, True),
+        "dispersion": (STR, False),
+        "sd_divisor": (STR, False),
+        "decimals": (INT, False),
+        "rows": (LIST, False),
+        "change": (LIST, False),
+        "paired": (LIST, False),
+        "comparisons": (LIST, False),
+        "note": (STR, False),
     },
-    "summary": {"arm": (STR, True), "time": (STR, True), "n": (INT, True), "mean": (_NUM_OR_STR, True),
-                "sd": (_NUM_OR_STR, False), "se": (_NUM_OR_STR, False)},
-    "paired": {"arm": (STR, True), "reference": (STR, True), "time": (STR, True), "n": (INT, True),
-               "mean": (_NUM_OR_STR, True), "sd": (_NUM_OR_STR, False), "se": (_NUM_OR_STR, False)},
-    "comparison": {"time": (STR, True), "p": (_NUM_OR_STR, True), "on": (STR, False),
-                   "arm": (STR, False), "test": (STR, False), "source": (STR, False)},
+    "summary": {
+        "arm": (STR, True),
+        "time": (STR, True),
+        "n": (INT, True),
+        "mean": (_NUM_OR_STR, True),
+        "sd": (_NUM_OR_STR, False),
+        "se": (_NUM_OR_STR, False),
+    },
+    "paired": {
+        "arm": (STR, True),
+        "reference": (STR, True),
+        "time": (STR, True),
+        "n": (INT, True),
+        "mean": (_NUM_OR_STR, True),
+        "sd": (_NUM_OR_STR, False),
+        "se": (_NUM_OR_STR, False),
+    },
+    "comparison": {
+        "time": (STR, True),
+        "p": (_NUM_OR_STR, True),
+        "on": (STR, False),
+        "arm": (STR, False),
+        "test": (STR, False),
+        "source": (STR, False),
+    },
     "context": {
-        "kind": (STR, True), "citation": (STR, True), "label": (STR, True), "source": (STR, True),
-        "relates_to": (LIST, False), "measure": (STR, False), "estimate": (NUM, False),
-        "ci_low": (NUM, False), "ci_high": (NUM, False), "ci_level": (NUM, False),
-        "p": (_NUM_OR_STR, False), "unit": (STR, False), "n_participants": (INT, False),
-        "n_trials": (INT, False), "note": (STR, False),
+        "kind": (STR, True),
+        "citation": (STR, True),
+        "label": (STR, True),
+        "source": (STR, True),
+        "relates_to": (LIST, False),
+        "measure": (STR, False),
+        "estimate": (NUM, False),
+        "ci_low": (NUM, False),
+        "ci_high": (NUM, False),
+        "ci_level": (NUM, False),
+        "p": (_NUM_OR_STR, False),
+        "unit": (STR, False),
+        "n_participants": (INT, False),
+        "n_trials": (INT, False),
+        "note": (STR, False),
     },
 }
 
@@ -103,15 +176,21 @@ def unavailable_keys(t: dict[str, Any], block: str, path: str, out: ProblemColle
         if key == "p" and block == "outcome" and value != UNAVAILABLE:
             continue  # a p-value written as text, parsed later
         if value != UNAVAILABLE:
-            out.add(Rule.INVALID_VALUE, f"{path}.{key}",
-                    f"`{path}.{key}` must be a number or {UNAVAILABLE!r}; got {value!r}.", value)
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.{key}",
+                f"`{path}.{key}` must be a number or {UNAVAILABLE!r}; got {value!r}.",
+                value,
+            )
         else:
             marked.append(key)
         del t[key]
     if marked and not t.get("unavailable_reason"):
-        out.add(Rule.MISSING_KEY, f"{path}.unavailable_reason",
-                f"`{path}` marks {', '.join(marked)} as {UNAVAILABLE!r}: say why in "
-                f"`{path}.unavailable_reason`.")
+        out.add(
+            Rule.MISSING_KEY,
+            f"{path}.unavailable_reason",
+            f"`{path}` marks {', '.join(marked)} as {UNAVAILABLE!r}: say why in `{path}.unavailable_reason`.",
+        )
     return tuple(marked)
 
 
@@ -148,8 +227,12 @@ def known_name(value: str, allowed: tuple[str, ...], key: str, what: str, rule: 
     """Whether ``value`` is a declared name (arm, visit, outcome); reports it under ``rule`` if not."""
     if value in allowed:
         return True
-    out.add(rule, key, f"`{key}` = {value!r} is not a declared {what}{did_you_mean(value, allowed)}; "
-            f"declared: {', '.join(allowed)}.", value)
+    out.add(
+        rule,
+        key,
+        f"`{key}` = {value!r} is not a declared {what}{did_you_mean(value, allowed)}; declared: {', '.join(allowed)}.",
+        value,
+    )
     return False
 
 

@@ -9,11 +9,12 @@ depends on binary rounding.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import Enum, StrEnum
 from fractions import Fraction
-from typing import Sequence, Union
+from typing import Union
 
 from trialkit.reproduce._checks import TableAuditError
 
@@ -21,7 +22,7 @@ from trialkit.reproduce._checks import TableAuditError
 Reported = Union[float, int, str]
 
 
-class Rounding(str, Enum):
+class Rounding(StrEnum):
     """Registry of rounding conventions a publication may have used (``meaning`` says where)."""
 
     HALF_UP = "half_up"
@@ -35,7 +36,7 @@ class Rounding(str, Enum):
 _ROUNDING_MEANINGS = {
     Rounding.HALF_UP: "ties away from zero (SPSS, SAS, Excel ROUND, the school rule)",
     Rounding.HALF_EVEN: "ties to the even digit (R round() and sprintf(), C printf on exact binary "
-                        "ties, Python round(), IEEE 754 default)",
+    "ties, Python round(), IEEE 754 default)",
 }
 #: conventions tried when none is named: a value is consistent when any of them makes it so
 ROUNDINGS: tuple[Rounding, ...] = (Rounding.HALF_UP, Rounding.HALF_EVEN)
@@ -71,8 +72,10 @@ def reported(value: Reported, name: str, decimals: int, decimals_name: str) -> F
     except InvalidOperation:  # more digits than the decimal context holds
         exact = False
     if not exact:
-        raise TableAuditError(f"`{name}` = {value!r} has more than {decimals} decimal places; pass the "
-                              f"value as printed and set `{decimals_name}` to the number of decimals printed.")
+        raise TableAuditError(
+            f"`{name}` = {value!r} has more than {decimals} decimal places; pass the "
+            f"value as printed and set `{decimals_name}` to the number of decimals printed."
+        )
     return Fraction(d)
 
 

@@ -1,4 +1,4 @@
-"""Abstract-level audit: what a published p-value and sample size imply.
+r"""Abstract-level audit: what a published p-value and sample size imply.
 
 When a reader has only the abstract (n, directions, p-values), each p-value still pins down the
 test statistic that produced it, and, through n, the standardised effect: under an assumed test
@@ -19,9 +19,9 @@ file I/O. Reference values: ``tests/reference/abstract_audit/`` (R 4.2 ``qt``, `
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Sequence
+from enum import Enum, StrEnum
 
 import numpy as np
 import pandas as pd
@@ -30,11 +30,18 @@ from trialkit._errors import TrialkitError
 from trialkit.analysis.multiplicity import adjust_p
 from trialkit.reproduce import _noncentral_t as nct
 from trialkit.reproduce._checks import STRICT as check
-from trialkit.reproduce.implied_effect import (AssumedTest, d_from_t, d_interval, hedges_correction,
-                                               minimal_detectable_effect, p_from_t, power_two_sample, t_from_d,
-                                               t_from_p)
-from trialkit.reproduce.published import (DesignType, Direction, PublishedFlag, PublishedOutcome,
-                                          PublishedTrial, PValue)
+from trialkit.reproduce.implied_effect import (
+    AssumedTest,
+    d_from_t,
+    d_interval,
+    hedges_correction,
+    minimal_detectable_effect,
+    p_from_t,
+    power_two_sample,
+    t_from_d,
+    t_from_p,
+)
+from trialkit.reproduce.published import DesignType, Direction, PublishedFlag, PublishedOutcome, PublishedTrial, PValue
 
 __all__ = [
     "AbstractAudit",
@@ -75,7 +82,7 @@ _TESTS_BY_DESIGN: dict[DesignType, tuple[AssumedTest, ...]] = {
 _POWER_TEST = {DesignType.PARALLEL: AssumedTest.STUDENT_END, DesignType.CROSSOVER: AssumedTest.PAIRED}
 
 
-class AuditFlag(str, Enum):
+class AuditFlag(StrEnum):
     """Registry of the audit's flags: one boolean column ``flag_<code>`` each."""
 
     COUNTER_INTUITIVE = "counter_intuitive"
@@ -95,29 +102,70 @@ class AuditFlag(str, Enum):
 
 _FLAG_MEANINGS: dict[AuditFlag, str] = {
     AuditFlag.COUNTER_INTUITIVE: "the published direction is opposite to the a priori expectation "
-                                 "recorded in the file (`expected`)",
+    "recorded in the file (`expected`)",
     AuditFlag.MARGINAL_CLAIM: f"p between alpha and {MARGINAL_UPPER} (or called marginal by the "
-                              "publication) while a direction of effect is claimed",
+    "publication) while a direction of effect is claimed",
     AuditFlag.NOT_SIGNIFICANT: "p above alpha",
     AuditFlag.P_BOUND: "p published as a bound: every implied statistic and effect is a bound too, and "
-                       "multiplicity used the bound's conservative end (the bound for '<', 1 for '>')",
+    "multiplicity used the bound's conservative end (the bound for '<', 1 for '>')",
     AuditFlag.ROUNDING_SENSITIVE: "whether the result survives Holm or Benjamini-Hochberg depends on "
-                                  "where the published p-values lie within their rounding or bounds",
+    "where the published p-values lie within their rounding or bounds",
 }
 
 #: Columns of :attr:`AbstractAudit.table` (one row per outcome x assumed test), in order.
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "outcome", "label", "test", "assumption", "direction", "sign_known", "p_as_written", "p_value",
-    "p_bound", "n_treatment", "n_control", "n_source", "df", "bound", "statistic", "d", "d_ci_low",
-    "d_ci_high", "g", "g_ci_low", "g_ci_high", "p_holm", "survives_holm", "p_bh", "survives_bh",
+    "outcome",
+    "label",
+    "test",
+    "assumption",
+    "direction",
+    "sign_known",
+    "p_as_written",
+    "p_value",
+    "p_bound",
+    "n_treatment",
+    "n_control",
+    "n_source",
+    "df",
+    "bound",
+    "statistic",
+    "d",
+    "d_ci_low",
+    "d_ci_high",
+    "g",
+    "g_ci_low",
+    "g_ci_high",
+    "p_holm",
+    "survives_holm",
+    "p_bh",
+    "survives_bh",
     *(f.column for f in AuditFlag),
 )
 #: Columns of :attr:`AbstractAudit.outcomes` (one row per outcome), in order.
 OUTCOME_COLUMNS: tuple[str, ...] = (
-    "outcome", "label", "direction", "expected", "p_as_written", "p_value", "p_bound", "p_low", "p_high",
-    "significant", "p_holm", "p_holm_low", "p_holm_high", "survives_holm", "survives_holm_worst_case",
-    "survives_holm_best_case", "p_bh", "p_bh_low", "p_bh_high", "survives_bh", "survives_bh_worst_case",
-    "survives_bh_best_case", *(f.column for f in AuditFlag),
+    "outcome",
+    "label",
+    "direction",
+    "expected",
+    "p_as_written",
+    "p_value",
+    "p_bound",
+    "p_low",
+    "p_high",
+    "significant",
+    "p_holm",
+    "p_holm_low",
+    "p_holm_high",
+    "survives_holm",
+    "survives_holm_worst_case",
+    "survives_holm_best_case",
+    "p_bh",
+    "p_bh_low",
+    "p_bh_high",
+    "survives_bh",
+    "survives_bh_worst_case",
+    "survives_bh_best_case",
+    *(f.column for f in AuditFlag),
 )
 
 
@@ -173,28 +221,48 @@ class AbstractAudit:
 def _group_sizes(trial: PublishedTrial) -> tuple[int, int, str, str]:
     design = trial.design
     if len(trial.arms) != 2:
-        raise TrialkitError(f"the abstract-level audit compares two arms; {trial.id!r} has "
-                            f"{len(trial.arms)} ({', '.join(trial.arm_ids)}).")
+        raise TrialkitError(
+            f"the abstract-level audit compares two arms; {trial.id!r} has "
+            f"{len(trial.arms)} ({', '.join(trial.arm_ids)})."
+        )
     if design.type is DesignType.CROSSOVER:
         n = design.analysed or design.randomised
         if n is None:
             raise TrialkitError(f"{trial.id!r}: set `design.analysed` (or `design.randomised`) to audit it.")
-        return n, n, "crossover_all_subjects", (
-            f"crossover: all {n} subjects contribute to both arms (n = design.analysed"
-            f"{'' if design.analysed else ', here design.randomised'}).")
+        return (
+            n,
+            n,
+            "crossover_all_subjects",
+            (
+                f"crossover: all {n} subjects contribute to both arms (n = design.analysed"
+                f"{'' if design.analysed else ', here design.randomised'})."
+            ),
+        )
     treatment = trial.intervention_arms[0]
     control = trial.arm(design.control)
     if treatment.n_analysed is not None and control.n_analysed is not None:
-        return treatment.n_analysed, control.n_analysed, "published", (
-            f"per-arm analysed n as published: {treatment.id} {treatment.n_analysed}, "
-            f"{control.id} {control.n_analysed}.")
+        return (
+            treatment.n_analysed,
+            control.n_analysed,
+            "published",
+            (
+                f"per-arm analysed n as published: {treatment.id} {treatment.n_analysed}, "
+                f"{control.id} {control.n_analysed}."
+            ),
+        )
     for total, source in ((design.analysed, "analysed"), (design.randomised, "randomised")):
         if total is not None:
             n1, n0 = (total + 1) // 2, total // 2
-            return n1, n0, f"equal_split_of_{source}", (
-                f"per-arm n not available: ASSUMED an equal split of the {total} {source}, "
-                f"{treatment.id} {n1} and {control.id} {n0} (d, t and power are symmetric in n1 and n0, "
-                f"so which arm gets the odd subject does not matter).")
+            return (
+                n1,
+                n0,
+                f"equal_split_of_{source}",
+                (
+                    f"per-arm n not available: ASSUMED an equal split of the {total} {source}, "
+                    f"{treatment.id} {n1} and {control.id} {n0} (d, t and power are symmetric in n1 and n0, "
+                    f"so which arm gets the odd subject does not matter)."
+                ),
+            )
     raise TrialkitError(f"{trial.id!r}: no sample size to audit; set `design.analysed` or the arms' `n_analysed`.")
 
 
@@ -234,12 +302,13 @@ def _family(outcomes: Sequence[PublishedOutcome], alpha: float) -> pd.DataFrame:
 
 def _treated(p: PValue) -> float:
     """The value a p enters multiplicity at: the printed value, a "<" bound at the bound, a ">"
-    bound at 1 (the conservative end: Holm and BH are monotone in every p-value)."""
+    bound at 1 (the conservative end: Holm and BH are monotone in every p-value).
+    """
     return p.interval[1] if p.bound in (">", ">=") else p.value
 
 
 def _significant(p: PValue, alpha: float) -> bool | None:
-    """p <= alpha; None when a bound leaves it open ("< 0.10" or "> 0.01" at alpha 0.05)."""
+    """P <= alpha; None when a bound leaves it open ("< 0.10" or "> 0.01" at alpha 0.05)."""
     if p.bound in ("<", "<="):
         return True if p.value <= alpha else None
     if p.bound in (">", ">="):
@@ -248,7 +317,7 @@ def _significant(p: PValue, alpha: float) -> bool | None:
 
 
 def _marginal(p: PValue, alpha: float) -> bool:
-    """p in (alpha, MARGINAL_UPPER]: a value there, or a bound "< c" with c in that range."""
+    """P in (alpha, MARGINAL_UPPER]: a value there, or a bound "< c" with c in that range."""
     return p.bound in ("=", "<", "<=") and alpha < p.value <= MARGINAL_UPPER
 
 
@@ -257,11 +326,15 @@ def _outcome_rows(trial: PublishedTrial, alpha: float) -> pd.DataFrame:
     records = []
     for o in trial.outcomes:
         row: dict[str, object] = {
-            "outcome": o.id, "label": o.label, "direction": o.direction.value,
+            "outcome": o.id,
+            "label": o.label,
+            "direction": o.direction.value,
             "expected": o.expected.value if o.expected is not None else None,
             "p_as_written": o.p.as_written if o.p else None,
-            "p_value": o.p.value if o.p else math.nan, "p_bound": o.p.bound if o.p else None,
-            "p_low": o.p.interval[0] if o.p else math.nan, "p_high": o.p.interval[1] if o.p else math.nan,
+            "p_value": o.p.value if o.p else math.nan,
+            "p_bound": o.p.bound if o.p else None,
+            "p_low": o.p.interval[0] if o.p else math.nan,
+            "p_high": o.p.interval[1] if o.p else math.nan,
             "significant": _significant(o.p, alpha) if o.p else None,
         }
         if o.p is not None:
@@ -269,23 +342,39 @@ def _outcome_rows(trial: PublishedTrial, alpha: float) -> pd.DataFrame:
         claimed = o.direction is not Direction.NONE
         marginal = o.p is not None and _marginal(o.p, alpha)
         row[AuditFlag.COUNTER_INTUITIVE.column] = bool(
-            o.expected is not None and claimed and o.direction is not o.expected)
-        row[AuditFlag.MARGINAL_CLAIM.column] = bool(
-            claimed and (marginal or PublishedFlag.MARGINAL in o.flags))
+            o.expected is not None and claimed and o.direction is not o.expected
+        )
+        row[AuditFlag.MARGINAL_CLAIM.column] = bool(claimed and (marginal or PublishedFlag.MARGINAL in o.flags))
         row[AuditFlag.NOT_SIGNIFICANT.column] = row["significant"] is False
         row[AuditFlag.P_BOUND.column] = bool(o.p is not None and o.p.is_bound)
-        row[AuditFlag.ROUNDING_SENSITIVE.column] = bool(o.p is not None and any(
-            row[f"survives_{m}_worst_case"] != row[f"survives_{m}_best_case"] for m in ("holm", "bh")))
+        row[AuditFlag.ROUNDING_SENSITIVE.column] = bool(
+            o.p is not None
+            and any(row[f"survives_{m}_worst_case"] != row[f"survives_{m}_best_case"] for m in ("holm", "bh"))
+        )
         records.append(row)
     frame = pd.DataFrame.from_records(records, columns=list(OUTCOME_COLUMNS))
-    for col in ("significant", "survives_holm", "survives_holm_worst_case", "survives_holm_best_case",
-                "survives_bh", "survives_bh_worst_case", "survives_bh_best_case"):
+    for col in (
+        "significant",
+        "survives_holm",
+        "survives_holm_worst_case",
+        "survives_holm_best_case",
+        "survives_bh",
+        "survives_bh_worst_case",
+        "survives_bh_best_case",
+    ):
         frame[col] = frame[col].astype("boolean")
     return frame
 
 
-def _effect_rows(trial: PublishedTrial, outcomes: pd.DataFrame, tests: Sequence[AssumedTest],
-                 n1: int, n0: int, n_source: str, level: float) -> pd.DataFrame:
+def _effect_rows(
+    trial: PublishedTrial,
+    outcomes: pd.DataFrame,
+    tests: Sequence[AssumedTest],
+    n1: int,
+    n0: int,
+    n_source: str,
+    level: float,
+) -> pd.DataFrame:
     by_id = outcomes.set_index("outcome")
     records = []
     for o in trial.outcomes:
@@ -300,12 +389,26 @@ def _effect_rows(trial: PublishedTrial, outcomes: pd.DataFrame, tests: Sequence[
             d_lo, d_hi = nct.d_limits(t, df, scale, level)
             j = hedges_correction(test.pooled_df(n1, n0))
             record: dict[str, object] = {
-                "outcome": o.id, "label": o.label, "test": test.value, "assumption": test.assumption,
-                "direction": o.direction.value, "sign_known": o.direction is not Direction.NONE,
-                "p_as_written": o.p.as_written, "p_value": o.p.value, "p_bound": o.p.bound,
-                "n_treatment": n1, "n_control": n0, "n_source": n_source, "df": df,
-                "bound": _relation(o.p, sign), "statistic": float(t), "d": float(d),
-                "d_ci_low": d_lo, "d_ci_high": d_hi, "g": j * float(d), "g_ci_low": j * d_lo,
+                "outcome": o.id,
+                "label": o.label,
+                "test": test.value,
+                "assumption": test.assumption,
+                "direction": o.direction.value,
+                "sign_known": o.direction is not Direction.NONE,
+                "p_as_written": o.p.as_written,
+                "p_value": o.p.value,
+                "p_bound": o.p.bound,
+                "n_treatment": n1,
+                "n_control": n0,
+                "n_source": n_source,
+                "df": df,
+                "bound": _relation(o.p, sign),
+                "statistic": float(t),
+                "d": float(d),
+                "d_ci_low": d_lo,
+                "d_ci_high": d_hi,
+                "g": j * float(d),
+                "g_ci_low": j * d_lo,
                 "g_ci_high": j * d_hi,
             }
             for col in ("p_holm", "survives_holm", "p_bh", "survives_bh", *(f.column for f in AuditFlag)):
@@ -317,10 +420,16 @@ def _effect_rows(trial: PublishedTrial, outcomes: pd.DataFrame, tests: Sequence[
     return frame
 
 
-def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: float = 0.95,
-                   effects: Sequence[float] = DEFAULT_EFFECTS, powers: Sequence[float] = (0.8, 0.9),
-                   tests: Sequence[AssumedTest | str] | None = None) -> AbstractAudit:
-    """Audit the abstract-level results of a published trial.
+def audit_abstract(
+    trial: PublishedTrial,
+    *,
+    alpha: float | None = None,
+    level: float = 0.95,
+    effects: Sequence[float] = DEFAULT_EFFECTS,
+    powers: Sequence[float] = (0.8, 0.9),
+    tests: Sequence[AssumedTest | str] | None = None,
+) -> AbstractAudit:
+    r"""Audit the abstract-level results of a published trial.
 
     Parameters
     ----------
@@ -384,10 +493,15 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
     else:
         chosen = tuple(check.member(t, "test", AssumedTest) for t in tests)
         paired = [t is AssumedTest.PAIRED for t in chosen]
-        if not chosen or (any(paired) and trial.design.type is not DesignType.CROSSOVER) or (
-                not all(paired) and trial.design.type is DesignType.CROSSOVER):
-            raise TrialkitError(f"`tests` {[t.value for t in chosen]} do not fit a "
-                                f"{trial.design.type.value} design: 'paired' is for crossover trials only.")
+        if (
+            not chosen
+            or (any(paired) and trial.design.type is not DesignType.CROSSOVER)
+            or (not all(paired) and trial.design.type is DesignType.CROSSOVER)
+        ):
+            raise TrialkitError(
+                f"`tests` {[t.value for t in chosen]} do not fit a "
+                f"{trial.design.type.value} design: 'paired' is for crossover trials only."
+            )
     targets = tuple(powers)
     for target in targets:
         if isinstance(target, bool) or not isinstance(target, (int, float)) or not alpha < target < 1:
@@ -403,15 +517,27 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
 
     power_test = _POWER_TEST[trial.design.type]
     df, scale = power_test.df(n1, n0), power_test.scale(n1, n0)
-    power = pd.DataFrame({
-        "d": [float(e) for e in grid], "n_treatment": n1, "n_control": n0, "df": df,
-        "ncp": [float(e) / scale for e in grid], "alpha": alpha,
-        "power": [nct.power(float(e), df, scale, alpha) for e in grid],
-    })
-    mde = pd.DataFrame({
-        "power": [float(p) for p in targets], "d": [nct.mde(df, scale, float(p), alpha) for p in targets],
-        "n_treatment": n1, "n_control": n0, "df": df, "alpha": alpha,
-    })
+    power = pd.DataFrame(
+        {
+            "d": [float(e) for e in grid],
+            "n_treatment": n1,
+            "n_control": n0,
+            "df": df,
+            "ncp": [float(e) / scale for e in grid],
+            "alpha": alpha,
+            "power": [nct.power(float(e), df, scale, alpha) for e in grid],
+        }
+    )
+    mde = pd.DataFrame(
+        {
+            "power": [float(p) for p in targets],
+            "d": [nct.mde(df, scale, float(p), alpha) for p in targets],
+            "n_treatment": n1,
+            "n_control": n0,
+            "df": df,
+            "alpha": alpha,
+        }
+    )
     bounds = [o.id for o in trial.outcomes if o.p is not None and o.p.is_bound]
     assumptions = [
         n_note,
@@ -423,8 +549,20 @@ def audit_abstract(trial: PublishedTrial, *, alpha: float | None = None, level: 
         f"t at alpha = {alpha}, n = {n1} and {n0}, df = {df:g}.",
     ]
     if bounds:
-        assumptions.append(f"p published as a bound ({', '.join(bounds)}): treated at the conservative end for "
-                           "multiplicity ('< c' at c, '> c' at 1); implied effects are bounds.")
-    return AbstractAudit(trial_id=trial.id, table=table, outcomes=outcomes, power=power, mde=mde,
-                         n_treatment=n1, n_control=n0, n_source=n_source, alpha=alpha, level=level,
-                         assumptions=tuple(assumptions))
+        assumptions.append(
+            f"p published as a bound ({', '.join(bounds)}): treated at the conservative end for "
+            "multiplicity ('< c' at c, '> c' at 1); implied effects are bounds."
+        )
+    return AbstractAudit(
+        trial_id=trial.id,
+        table=table,
+        outcomes=outcomes,
+        power=power,
+        mde=mde,
+        n_treatment=n1,
+        n_control=n0,
+        n_source=n_source,
+        alpha=alpha,
+        level=level,
+        assumptions=tuple(assumptions),
+    )

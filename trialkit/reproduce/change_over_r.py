@@ -9,28 +9,49 @@ published p. Pure functions of numbers: no I/O, no state.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
 from trialkit.reproduce._checks import TABLE as check
-from trialkit.reproduce._p_over_r import (build_design, check_r_range, choose_method, find_roots, log_gap, p_from,
-                                          p_range, squared_se_and_df)
+from trialkit.reproduce._p_over_r import (
+    build_design,
+    check_r_range,
+    choose_method,
+    find_roots,
+    log_gap,
+    p_from,
+    p_range,
+    squared_se_and_df,
+)
 from trialkit.reproduce.summary_tests import ArmSummary, Comparison
 
 __all__ = ["P_OVER_R_COLUMNS", "ImpliedR", "implied_r", "p_change_over_r"]
 
 
 #: Columns of :func:`p_change_over_r`, in order.
-P_OVER_R_COLUMNS = ("r", "sd_change_treatment", "sd_change_control", "estimate", "std_error", "df",
-                    "statistic", "p_value")
+P_OVER_R_COLUMNS = (
+    "r",
+    "sd_change_treatment",
+    "sd_change_control",
+    "estimate",
+    "std_error",
+    "df",
+    "statistic",
+    "p_value",
+)
 
 
-def p_change_over_r(treatment: ArmSummary, control: ArmSummary | None = None, *,
-                    equal_var: bool | None = None, r: Sequence[float] | None = None) -> pd.DataFrame:
-    """The p-value of the comparison of change as a function of the pre-post correlation r.
+def p_change_over_r(
+    treatment: ArmSummary,
+    control: ArmSummary | None = None,
+    *,
+    equal_var: bool | None = None,
+    r: Sequence[float] | None = None,
+) -> pd.DataFrame:
+    r"""The p-value of the comparison of change as a function of the pre-post correlation r.
 
     Parameters
     ----------
@@ -64,8 +85,11 @@ def p_change_over_r(treatment: ArmSummary, control: ArmSummary | None = None, *,
     """
     method = choose_method(control, equal_var)
     design = build_design(Comparison.CHANGE, treatment, control, method)
-    grid = np.round(np.arange(100) / 100, 2) if r is None else np.array(
-        [check.interval(x, "r", "[-1, 1]", "a correlation") for x in r], dtype=float)
+    grid = (
+        np.round(np.arange(100) / 100, 2)
+        if r is None
+        else np.array([check.interval(x, "r", "[-1, 1]", "a correlation") for x in r], dtype=float)
+    )
     v1, _ = design.var1(grid, 0.0)
     v2 = design.var2(grid, 0.0)[0] if design.var2 is not None else None
     p = p_from(design, abs(design.estimate), v1, v2)
@@ -73,12 +97,19 @@ def p_change_over_r(treatment: ArmSummary, control: ArmSummary | None = None, *,
     se = np.sqrt(se2)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = design.estimate / se
-    return pd.DataFrame({
-        "r": grid, "sd_change_treatment": np.sqrt(v1),
-        "sd_change_control": np.sqrt(v2) if v2 is not None else np.full(grid.shape, np.nan),
-        "estimate": np.full(grid.shape, design.estimate), "std_error": se, "df": df,
-        "statistic": t, "p_value": p,
-    }, columns=list(P_OVER_R_COLUMNS))
+    return pd.DataFrame(
+        {
+            "r": grid,
+            "sd_change_treatment": np.sqrt(v1),
+            "sd_change_control": np.sqrt(v2) if v2 is not None else np.full(grid.shape, np.nan),
+            "estimate": np.full(grid.shape, design.estimate),
+            "std_error": se,
+            "df": df,
+            "statistic": t,
+            "p_value": p,
+        },
+        columns=list(P_OVER_R_COLUMNS),
+    )
 
 
 @dataclass(frozen=True)
@@ -108,10 +139,16 @@ class ImpliedR:
     monotone: bool
 
 
-def implied_r(target_p: float, treatment: ArmSummary, control: ArmSummary | None = None, *,
-              equal_var: bool | None = None, r_range: Sequence[float] = (0.0, 1.0),
-              grid: int = 401) -> ImpliedR:
-    """Solve for the pre-post correlation r at which the change comparison gives ``target_p``.
+def implied_r(
+    target_p: float,
+    treatment: ArmSummary,
+    control: ArmSummary | None = None,
+    *,
+    equal_var: bool | None = None,
+    r_range: Sequence[float] = (0.0, 1.0),
+    grid: int = 401,
+) -> ImpliedR:
+    r"""Solve for the pre-post correlation r at which the change comparison gives ``target_p``.
 
     Parameters
     ----------
@@ -162,8 +199,7 @@ def implied_r(target_p: float, treatment: ArmSummary, control: ArmSummary | None
     ps = p_of(xs)
     if np.all(ps == ps[0]) or not design.depends_on_r:
         same = bool(np.isfinite(ps[0]) and math.isclose(float(ps[0]), target, rel_tol=1e-12))
-        return ImpliedR(target, (), ((lo, hi),) if same else (), (lo, hi),
-                        (float(ends[0]), float(ends[1])), True)
+        return ImpliedR(target, (), ((lo, hi),) if same else (), (lo, hi), (float(ends[0]), float(ends[1])), True)
     steps = np.diff(ps[np.isfinite(ps)])
     monotone = bool(np.all(steps <= 0) or np.all(steps >= 0))
     roots = find_roots(lambda r: log_gap(p_of(r), target), lo, hi, grid)

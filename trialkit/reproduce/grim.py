@@ -9,14 +9,23 @@ possible. Pure functions of numbers: no I/O, no state.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
 from trialkit.reproduce._checks import TABLE as check
 from trialkit.reproduce._checks import TableAuditError
-from trialkit.reproduce._rounding import (ROUNDINGS, Reported, Rounding, as_roundings, join_modes, printed,
-                                          reported, round_to, window)
+from trialkit.reproduce._rounding import (
+    ROUNDINGS,
+    Reported,
+    Rounding,
+    as_roundings,
+    join_modes,
+    printed,
+    reported,
+    round_to,
+    window,
+)
 
 __all__ = ["GrimResult", "GrimmerResult", "Rounding", "grim", "grimmer"]
 
@@ -77,9 +86,15 @@ def _union(ranges: Sequence[range]) -> range:
     return range(min(r.start for r in filled), max(r.stop for r in filled))
 
 
-def grim(mean: Reported, n: int, *, decimals: int, items: int = 1,
-         rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS) -> GrimResult:
-    """GRIM test: can a mean printed to ``decimals`` places come from ``n`` integer responses?
+def grim(
+    mean: Reported,
+    n: int,
+    *,
+    decimals: int,
+    items: int = 1,
+    rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS,
+) -> GrimResult:
+    r"""GRIM test: can a mean printed to ``decimals`` places come from ``n`` integer responses?
 
     Parameters
     ----------
@@ -142,19 +157,25 @@ def grim(mean: Reported, n: int, *, decimals: int, items: int = 1,
     who = f"{n} participants × {items} items = {g} responses" if items > 1 else f"{n} responses"
     if ok:
         t = sums.start
-        reason = (f"total {t} of {who} gives {t}/{g} = {float(Fraction(t, g)):.6g}, which prints as "
-                  f"{shown} ({join_modes(ok)})")
+        reason = (
+            f"total {t} of {who} gives {t}/{g} = {float(Fraction(t, g)):.6g}, which prints as "
+            f"{shown} ({join_modes(ok)})"
+        )
         if not informative:
-            reason += (f"; with {g} >= 10^{decimals} responses every mean printed to {decimals} "
-                       "decimals is possible, so GRIM cannot detect an inconsistency here")
+            reason += (
+                f"; with {g} >= 10^{decimals} responses every mean printed to {decimals} "
+                "decimals is possible, so GRIM cannot detect an inconsistency here"
+            )
     else:
         below = math.floor(m * g)
-        parts = [f"{k}/{g} = {float(Fraction(k, g)):.6g} prints as "
-                 + " or ".join(dict.fromkeys(printed(round_to(Fraction(k, g), decimals, mode), decimals)
-                                             for mode in modes))
-                 for k in (below, below + 1)]
-        reason = (f"{shown} × {g} = {float(m * g):.6g} is not a total of {who}: "
-                  f"{'; '.join(parts)}; none prints as {shown}")
+        parts = [
+            f"{k}/{g} = {float(Fraction(k, g)):.6g} prints as "
+            + " or ".join(dict.fromkeys(printed(round_to(Fraction(k, g), decimals, mode), decimals) for mode in modes))
+            for k in (below, below + 1)
+        ]
+        reason = (
+            f"{shown} × {g} = {float(m * g):.6g} is not a total of {who}: {'; '.join(parts)}; none prints as {shown}"
+        )
     return GrimResult(bool(ok), ok, float(m), n, items, decimals, g, informative, sums, reason)
 
 
@@ -235,10 +256,18 @@ def _attainable(n: int, total: int, squares: int, lowest: int | None = None) -> 
     return any(_attainable(n - 1, total - y, squares - y * y, y) for y in range(start, total // n + 1))
 
 
-def grimmer(mean: Reported, sd: Reported, n: int, *, decimals_mean: int, decimals_sd: int,
-            items: int = 1, ddof: int = 1,
-            rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS) -> GrimmerResult:
-    """GRIMMER test: is the printed SD possible for ``n`` integer scores with the printed mean?
+def grimmer(
+    mean: Reported,
+    sd: Reported,
+    n: int,
+    *,
+    decimals_mean: int,
+    decimals_sd: int,
+    items: int = 1,
+    ddof: int = 1,
+    rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS,
+) -> GrimmerResult:
+    r"""GRIMMER test: is the printed SD possible for ``n`` integer scores with the printed mean?
 
     Parameters
     ----------
@@ -363,20 +392,36 @@ def grimmer(mean: Reported, sd: Reported, n: int, *, decimals_mean: int, decimal
         failed = None
         t, q = example  # type: ignore[misc]
         sd_true = math.sqrt(float((q - Fraction(t * t, n)) / scale))
-        reason = (f"e.g. total {t} and sum of squares {q} of {unit} give mean {float(Fraction(t, n * items)):.6g} "
-                  f"and SD {sd_true:.6g}, which print as {m_text} and {s_text} ({join_modes(ok)})")
+        reason = (
+            f"e.g. total {t} and sum of squares {q} of {unit} give mean {float(Fraction(t, n * items)):.6g} "
+            f"and SD {sd_true:.6g}, which print as {m_text} and {s_text} ({join_modes(ok)})"
+        )
     else:
         failed = _STAGES[furthest]
         reason = {
             "grim": f"the mean fails GRIM: {grim_result.reason}",
             "sum_of_squares": f"no integer sum of squares of {unit} with a total allowed by the mean "
-                              f"gives an SD that prints as {s_text}",
+            f"gives an SD that prints as {s_text}",
             "parity": f"the only sums of squares giving SD {s_text} have the wrong parity (a sum of "
-                      "squares of integers is even exactly when their sum is)",
+            "squares of integers is even exactly when their sum is)",
             "minimum": f"SD {s_text} is below the smallest SD of {unit} with mean {m_text} "
-                       "(values as equal as integers allow)",
+            "(values as equal as integers allow)",
             "attainable": f"the sums of squares giving SD {s_text} pass the parity and minimum checks, "
-                          f"but no {n} integers attain them (exhaustive search)",
+            f"but no {n} integers attain them (exhaustive search)",
         }[failed]
-    return GrimmerResult(bool(ok), tuple(ok), float(m), float(s), n, items, decimals_mean, decimals_sd,
-                         ddof, grim_result, failed, tuple(sums), count, reason)
+    return GrimmerResult(
+        bool(ok),
+        tuple(ok),
+        float(m),
+        float(s),
+        n,
+        items,
+        decimals_mean,
+        decimals_sd,
+        ddof,
+        grim_result,
+        failed,
+        tuple(sums),
+        count,
+        reason,
+    )

@@ -1,4 +1,4 @@
-"""What a two-sided p-value and n imply under an assumed t-test, and the converse.
+r"""What a two-sided p-value and n imply under an assumed t-test, and the converse.
 
 Under a test with df degrees of freedom a published p pins down the statistic,
 :math:`|t| = t_{1-p/2,\\,df}` (:func:`t_from_p`), and through n the standardised effect
@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 from scipy import stats
 
 from trialkit._errors import TrialkitError
 from trialkit.analysis import effect_size
-from trialkit.reproduce._checks import STRICT as check
 from trialkit.reproduce import _noncentral_t as nct
+from trialkit.reproduce._checks import STRICT as check
 
 __all__ = [
     "AssumedTest",
@@ -44,7 +44,7 @@ __all__ = [
 # Registry
 
 
-class AssumedTest(str, Enum):
+class AssumedTest(StrEnum):
     """Registry of the tests a published p-value may have come from (one row each in the audit)."""
 
     STUDENT_END = "student_end"
@@ -72,7 +72,7 @@ class AssumedTest(str, Enum):
         return math.sqrt(1.0 / n_treatment + 1.0 / n_control)
 
     def pooled_df(self, n_treatment: int, n_control: int) -> float:
-        """df of the SD that standardises d (for Hedges' J): n₁+n₀−2, or n−1 for paired."""
+        """Df of the SD that standardises d (for Hedges' J): n₁+n₀−2, or n−1 for paired."""
         if self is AssumedTest.PAIRED:
             return float(n_treatment - 1)
         return float(n_treatment + n_control - 2)
@@ -81,20 +81,24 @@ class AssumedTest(str, Enum):
 _ASSUMPTIONS: dict[AssumedTest, str] = {
     AssumedTest.STUDENT_END: (
         "independent two-sample Student t on end-of-trial values (pooled SD), df = n1 + n0 - 2; "
-        "d = (difference of end means) / (pooled SD of end values)"),
+        "d = (difference of end means) / (pooled SD of end values)"
+    ),
     AssumedTest.STUDENT_CHANGE: (
         "independent two-sample Student t on change from baseline (pooled SD), df = n1 + n0 - 2; "
         "d = (difference of mean changes) / (pooled SD of change). Not on the scale of the end-value d: "
         "with equal SDs at both visits and pre-post correlation r, SD(change) = SD * sqrt(2(1 - r)), so "
-        "the end-value d is this d * sqrt(2(1 - r)), smaller than it when r > 0.5"),
+        "the end-value d is this d * sqrt(2(1 - r)), smaller than it when r > 0.5"
+    ),
     AssumedTest.WELCH_MIN_DF: (
         "Welch t (end or change values) at its smallest possible df, min(n1, n0) - 1 (one arm's "
         "variance dominates); the Welch df lies between this and n1 + n0 - 2, so this row and "
         "student_end bracket the implied t. d = difference / sqrt((s1^2 + s0^2)/2), which equals the "
-        "pooled-SD d when n1 = n0"),
+        "pooled-SD d when n1 = n0"
+    ),
     AssumedTest.PAIRED: (
         "paired t on within-subject differences (crossover), df = n - 1; d_z = (mean difference) / "
-        "(SD of the differences) = t / sqrt(n), not comparable with a between-subject d"),
+        "(SD of the differences) = t / sqrt(n), not comparable with a between-subject d"
+    ),
 }
 
 
@@ -103,7 +107,7 @@ _ASSUMPTIONS: dict[AssumedTest, str] = {
 
 
 def t_from_p(p: float, df: float) -> float:
-    """Absolute t statistic implied by a two-sided p-value.
+    r"""Absolute t statistic implied by a two-sided p-value.
 
     Parameters
     ----------
@@ -127,7 +131,7 @@ def t_from_p(p: float, df: float) -> float:
 
 
 def p_from_t(t: float, df: float) -> float:
-    """Two-sided p-value of a t statistic: :math:`p = 2\\,P(T_{df} > |t|)`.
+    r"""Two-sided p-value of a t statistic: :math:`p = 2\\,P(T_{df} > |t|)`.
 
     Examples
     --------
@@ -138,7 +142,7 @@ def p_from_t(t: float, df: float) -> float:
 
 
 def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
-    """Cohen's d implied by a two-sample t: :math:`d = t\\sqrt{1/n_1 + 1/n_0}`.
+    r"""Cohen's d implied by a two-sample t: :math:`d = t\\sqrt{1/n_1 + 1/n_0}`.
 
     With the pooled SD :math:`s_p`, :math:`t = (\\bar x_1 - \\bar x_0)/(s_p\\sqrt{1/n_1+1/n_0})`,
     so :math:`d = (\\bar x_1 - \\bar x_0)/s_p = t\\sqrt{1/n_1+1/n_0}` exactly.
@@ -153,13 +157,13 @@ def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
 
 
 def t_from_d(d: float, n_treatment: int, n_control: int) -> float:
-    """Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`)."""
+    r"""Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`)."""
     n1, n0 = check.integer(n_treatment, "n_treatment", 1), check.integer(n_control, "n_control", 1)
     return float(d) / math.sqrt(1.0 / n1 + 1.0 / n0)
 
 
 def hedges_correction(df: float) -> float:
-    """Exact small-sample factor :math:`J(\\nu) = \\Gamma(\\nu/2) / (\\sqrt{\\nu/2}\\,\\Gamma((\\nu-1)/2))`.
+    r"""Exact small-sample factor :math:`J(\\nu) = \\Gamma(\\nu/2) / (\\sqrt{\\nu/2}\\,\\Gamma((\\nu-1)/2))`.
 
     Hedges (1981); g = J·d. The same J as ``trialkit.analysis.effect_size`` (docs/analyses.md).
 
@@ -174,9 +178,15 @@ def hedges_correction(df: float) -> float:
     return effect_size.hedges_correction(df)
 
 
-def d_interval(t: float, n_treatment: int, n_control: int, *, level: float = 0.95,
-               test: AssumedTest | str = AssumedTest.STUDENT_END) -> tuple[float, float]:
-    """Exact confidence interval of the standardised difference from an observed t.
+def d_interval(
+    t: float,
+    n_treatment: int,
+    n_control: int,
+    *,
+    level: float = 0.95,
+    test: AssumedTest | str = AssumedTest.STUDENT_END,
+) -> tuple[float, float]:
+    r"""Exact confidence interval of the standardised difference from an observed t.
 
     Parameters
     ----------
@@ -215,7 +225,7 @@ def d_interval(t: float, n_treatment: int, n_control: int, *, level: float = 0.9
 
 
 def power_two_sample(d: float, n_treatment: int, n_control: int, *, alpha: float = 0.05) -> float:
-    """Power of the two-sided two-sample Student t test for a true standardised difference d.
+    r"""Power of the two-sided two-sample Student t test for a true standardised difference d.
 
     Notes
     -----
@@ -233,8 +243,7 @@ def power_two_sample(d: float, n_treatment: int, n_control: int, *, alpha: float
     return nct.power(float(d), n1 + n0 - 2, math.sqrt(1 / n1 + 1 / n0), check.interval(alpha, "alpha", "(0, 1)"))
 
 
-def minimal_detectable_effect(n_treatment: int, n_control: int, *, power: float = 0.8,
-                              alpha: float = 0.05) -> float:
+def minimal_detectable_effect(n_treatment: int, n_control: int, *, power: float = 0.8, alpha: float = 0.05) -> float:
     """Smallest standardised difference d detected with the given power (two-sided Student t).
 
     Solves :func:`power_two_sample` (d) = power for d > 0 by Brent's method (xtol 1e-14). Equals
@@ -271,9 +280,10 @@ class DifferenceCalibration:
     direction: int
 
 
-def calibrate_difference(p_value: float, *, n_treatment: int, n_control: int, sd_treatment: float,
-                         sd_control: float, direction: int) -> DifferenceCalibration:
-    """Mean difference in change for which Student's two-sample t-test gives ``p_value``.
+def calibrate_difference(
+    p_value: float, *, n_treatment: int, n_control: int, sd_treatment: float, sd_control: float, direction: int
+) -> DifferenceCalibration:
+    r"""Mean difference in change for which Student's two-sample t-test gives ``p_value``.
 
     Parameters
     ----------
@@ -319,5 +329,11 @@ def calibrate_difference(p_value: float, *, n_treatment: int, n_control: int, sd
     sp2 = ((n_treatment - 1) * sd_treatment**2 + (n_control - 1) * sd_control**2) / df
     se = math.sqrt(sp2 * (1 / n_treatment + 1 / n_control))
     t = t_from_p(p_value, df)
-    return DifferenceCalibration(estimate=direction * t * se, std_error=se, df=float(df),
-                                 statistic=direction * t, p_value=float(p_value), direction=int(direction))
+    return DifferenceCalibration(
+        estimate=direction * t * se,
+        std_error=se,
+        df=float(df),
+        statistic=direction * t,
+        p_value=float(p_value),
+        direction=int(direction),
+    )

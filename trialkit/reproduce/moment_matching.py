@@ -20,15 +20,17 @@ __all__ = ["IntegerMoments", "match_moments", "match_moments_integer"]
 def _check_sample(z: np.ndarray, what: str) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     if z.ndim != 1 or len(z) < 2 or not np.all(np.isfinite(z)):
-        raise TrialkitError(f"`{what}` must be a 1-d array of at least 2 finite numbers; got shape "
-                            f"{z.shape} with {int(np.sum(~np.isfinite(z)))} non-finite values.")
+        raise TrialkitError(
+            f"`{what}` must be a 1-d array of at least 2 finite numbers; got shape "
+            f"{z.shape} with {int(np.sum(~np.isfinite(z)))} non-finite values."
+        )
     if not z.std(ddof=1) > 0:
         raise TrialkitError(f"`{what}` has no spread (all values equal): it cannot be standardised.")
     return z
 
 
 def match_moments(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
-    """Affine transform of ``z`` with sample mean ``mean`` and sample SD ``sd`` exactly.
+    r"""Affine transform of ``z`` with sample mean ``mean`` and sample SD ``sd`` exactly.
 
     Parameters
     ----------
@@ -81,8 +83,9 @@ def _bounds(bound: float | np.ndarray, n: int, what: str) -> np.ndarray:
     return b
 
 
-def _pair_moves(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                q_star: float) -> tuple[np.ndarray, np.ndarray]:
+def _pair_moves(
+    x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q_star: float
+) -> tuple[np.ndarray, np.ndarray]:
     """|Q - Q*| after each move x_i + 1, x_j - 1 (inf where not allowed) and its cost."""
     n = len(x)
     q = float(np.sum(x**2))
@@ -92,8 +95,9 @@ def _pair_moves(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return np.where(allowed, gap, np.inf), cost
 
 
-def _best_pair_move(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                    q_star: float) -> tuple[float, int, int] | None:
+def _best_pair_move(
+    x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q_star: float
+) -> tuple[float, int, int] | None:
     """The move x_i + 1, x_j - 1 leaving Q closest to Q*: ties to the lowest cost, then indices."""
     gap, cost = _pair_moves(x, y, lo, hi, q_star)
     best = gap.min()
@@ -135,9 +139,10 @@ def _best_two_moves(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return best[0], (i, j), (second[1], second[2])
 
 
-def match_moments_integer(z: np.ndarray, mean: float, sd: float, low: float | np.ndarray,
-                          high: float | np.ndarray) -> IntegerMoments:
-    """Integers in ``[low, high]`` whose sample mean and SD are as close as possible to the targets.
+def match_moments_integer(
+    z: np.ndarray, mean: float, sd: float, low: float | np.ndarray, high: float | np.ndarray
+) -> IntegerMoments:
+    r"""Integers in ``[low, high]`` whose sample mean and SD are as close as possible to the targets.
 
     Deterministic (no random numbers): the same input gives the same integers.
 
@@ -232,5 +237,11 @@ def match_moments_integer(z: np.ndarray, mean: float, sd: float, low: float | np
         x[l] -= 1
         moves += 4
     values = x.astype(np.int64)
-    return IntegerMoments(values=values, mean=float(values.mean()), sd=float(values.std(ddof=1)),
-                          target_mean=float(mean), target_sd=float(sd), n_moves=moves)
+    return IntegerMoments(
+        values=values,
+        mean=float(values.mean()),
+        sd=float(values.std(ddof=1)),
+        target_mean=float(mean),
+        target_sd=float(sd),
+        n_moves=moves,
+    )

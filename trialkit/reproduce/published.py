@@ -17,14 +17,29 @@ The dataclasses are defined in ``_published_model``, the schema and its checks i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from trialkit._toml import read_toml
-from trialkit.reproduce._published_model import (UNAVAILABLE, Citation, ContextResult, DesignType, Direction,
-                                                 Dispersion, PairedSummary, PublishedArm, PublishedComparison,
-                                                 PublishedDesign, PublishedFlag, PublishedOutcome,
-                                                 PublishedSummary, PublishedTable, PublishedTrial, Scale)
+from trialkit.reproduce._published_model import (
+    UNAVAILABLE,
+    Citation,
+    ContextResult,
+    DesignType,
+    Direction,
+    Dispersion,
+    PairedSummary,
+    PublishedArm,
+    PublishedComparison,
+    PublishedDesign,
+    PublishedFlag,
+    PublishedOutcome,
+    PublishedSummary,
+    PublishedTable,
+    PublishedTrial,
+    Scale,
+)
 from trialkit.reproduce._published_parse import parse_document
 from trialkit.reproduce.pvalues import PValue
 

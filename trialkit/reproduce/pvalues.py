@@ -143,22 +143,26 @@ class PValue:
         ('[0.0295, 0.0305)', '[0.025, 0.035)')
         """
         if isinstance(written, bool) or not isinstance(written, (str, int, float)):
-            raise ValueError(f"must be a p-value as published, e.g. \"0.002\" or \"< 0.001\"; got {written!r}")
+            raise ValueError(f'must be a p-value as published, e.g. "0.002" or "< 0.001"; got {written!r}')
         text = written if isinstance(written, str) else repr(float(written) if isinstance(written, float) else written)
         match = _P_PATTERN.match(text)
         if match is None:
-            raise ValueError(f"cannot read {text!r} as a p-value; write it as published, e.g. \"0.002\", "
-                             "\"< 0.001\" or \"> 0.05\" (a bound, not words such as 'NS')")
+            raise ValueError(
+                f'cannot read {text!r} as a p-value; write it as published, e.g. "0.002", '
+                '"< 0.001" or "> 0.05" (a bound, not words such as \'NS\')'
+            )
         try:
             value = float(match.group(2))
         except ValueError:
-            raise ValueError(f"cannot read {text!r} as a p-value; write a number such as \"0.002\"") from None
+            raise ValueError(f'cannot read {text!r} as a p-value; write a number such as "0.002"') from None
         bound = _BOUNDS[match.group(1) or "="]
         if not (0.0 <= value <= 1.0) or not math.isfinite(value):
             raise ValueError(f"a p-value must be in [0, 1]; got {text!r}")
         if bound == "=" and value == 0.0:
-            raise ValueError(f"a p-value cannot be exactly 0 (got {text!r}); software that prints "
-                             "\"0.000\" means p < 0.0005: write \"< 0.0005\"")
+            raise ValueError(
+                f"a p-value cannot be exactly 0 (got {text!r}); software that prints "
+                '"0.000" means p < 0.0005: write "< 0.0005"'
+            )
         if bound in ("<", "<=") and value == 0.0:
             raise ValueError(f"a p-value cannot be below 0 (got {text!r})")
         if bound in (">", ">=") and value == 1.0:

@@ -26,8 +26,8 @@ t-tests between arms", and Student is SPSS's default "equal variances assumed" r
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,9 +56,11 @@ __all__ = [
 ]
 
 #: the between-arm test every calibration reproduces (stated in manifests and reports)
-ASSUMED_TEST = ("Student two-sample t-test (pooled variance, df = n_t + n_c - 2) of the change from "
-                "baseline to the primary visit, treatment - control; change of the natural log for "
-                "log-scale endpoints")
+ASSUMED_TEST = (
+    "Student two-sample t-test (pooled variance, df = n_t + n_c - 2) of the change from "
+    "baseline to the primary visit, treatment - control; change of the natural log for "
+    "log-scale endpoints"
+)
 
 #: digits of the unrounded draws that give each change its shape (see reconstruct)
 _FINE_DECIMALS = 12
@@ -107,8 +109,9 @@ class Target:
 _DIRECTION_SIGN = {"increase": 1, "decrease": -1}
 
 
-def targets_from_published(published: PublishedTrial, *,
-                           assumed_directions: Mapping[str, int] | None = None) -> tuple[Target, ...]:
+def targets_from_published(
+    published: PublishedTrial, *, assumed_directions: Mapping[str, int] | None = None
+) -> tuple[Target, ...]:
     """One :class:`Target` per published outcome, in the file's order.
 
     Parameters
@@ -146,32 +149,47 @@ def targets_from_published(published: PublishedTrial, *,
         notes = []
         if o.p.is_bound:
             p_value = (low + high) / 2
-            notes.append(f"published as the bound P {o.p.bound} {o.p.value:g}; calibrated to {p_value:g}, "
-                         "the middle of the interval it allows")
+            notes.append(
+                f"published as the bound P {o.p.bound} {o.p.value:g}; calibrated to {p_value:g}, "
+                "the middle of the interval it allows"
+            )
         else:
             p_value = float(o.p.value)
         sign = _DIRECTION_SIGN.get(o.direction.value)
         if sign is None:
             sign = assumed.get(o.id)
             if sign not in (-1, 1):
-                raise TrialkitError(f"outcome {o.id!r} is published without a direction: give +1 or -1 for "
-                                    f"it in `assumed_directions`; got {sign!r}.")
-            notes.append(f"published without a direction; {'an increase' if sign > 0 else 'a decrease'} "
-                         "in the treatment arm is ASSUMED")
+                raise TrialkitError(
+                    f"outcome {o.id!r} is published without a direction: give +1 or -1 for "
+                    f"it in `assumed_directions`; got {sign!r}."
+                )
+            notes.append(
+                f"published without a direction; {'an increase' if sign > 0 else 'a decrease'} "
+                "in the treatment arm is ASSUMED"
+            )
         if o.note:
             notes.append(o.note)
-        out.append(Target(endpoint=o.id, reported=o.p.as_written or f"{o.p.value:g}", p_value=p_value,
-                          low=float(low), high=float(high), direction=int(sign),
-                          direction_published=sign == _DIRECTION_SIGN.get(o.direction.value),
-                          note="; ".join(notes)))
+        out.append(
+            Target(
+                endpoint=o.id,
+                reported=o.p.as_written or f"{o.p.value:g}",
+                p_value=p_value,
+                low=float(low),
+                high=float(high),
+                direction=int(sign),
+                direction_published=sign == _DIRECTION_SIGN.get(o.direction.value),
+                note="; ".join(notes),
+            )
+        )
     return tuple(out)
 
 
 # ---------------------------------------------------------------------------------------------
 # The reconstruction of a trial
 
+
 def change_moments(endpoint: EndpointDesign, arm: str, *, baseline: int = 0, visit: int = -1) -> tuple[float, float]:
-    """Mean and SD of change from ``baseline`` to ``visit`` that the design implies for ``arm``.
+    r"""Mean and SD of change from ``baseline`` to ``visit`` that the design implies for ``arm``.
 
     Linear scale: :math:`m_v - m_0` and :math:`\\sqrt{s_0^2 + s_v^2 - 2\\rho s_0 s_v}`. Log scale:
     the same on the log scale, with :math:`\\mu, \\sigma` from
@@ -270,9 +288,12 @@ def _targets_by_endpoint(design: Design, targets: Sequence[Target] | Mapping[str
     unknown = [i for i in by_id if i not in ids]
     if missing or unknown:
         parts = ([f"no target for {', '.join(missing)}"] if missing else []) + (
-            [f"targets for endpoints the design lacks: {', '.join(unknown)}"] if unknown else [])
-        raise TrialkitError(f"targets and design endpoints must match one to one: {'; '.join(parts)} "
-                            f"(design endpoints: {', '.join(ids)}).")
+            [f"targets for endpoints the design lacks: {', '.join(unknown)}"] if unknown else []
+        )
+        raise TrialkitError(
+            f"targets and design endpoints must match one to one: {'; '.join(parts)} "
+            f"(design endpoints: {', '.join(ids)})."
+        )
     return by_id
 
 
@@ -296,7 +317,7 @@ def _spec_header(spec_toml: str, design: Design, seed: int) -> str:
 
 
 def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target], seed: int) -> Reconstruction:
-    """Individual-level data of the design's shape whose between-arm tests give the target p's.
+    r"""Individual-level data of the design's shape whose between-arm tests give the target p's.
 
     Parameters
     ----------
@@ -350,19 +371,19 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
     :math:`\\ln(y_1/y_0)`, the scale trialkit analyses them on (ratio of geometric means).
     """
     if len(design.arms) != 2:
-        raise TrialkitError(f"reconstruct needs a two-arm design; {design.study_id!r} has "
-                            f"{len(design.arms)} arms.")
+        raise TrialkitError(f"reconstruct needs a two-arm design; {design.study_id!r} has {len(design.arms)} arms.")
     if len(design.visits) != 2 or design.baseline != design.visits[0]:
-        raise TrialkitError(f"reconstruct needs two visits, the baseline first; {design.study_id!r} has "
-                            f"visits {list(design.visits)} with baseline {design.baseline!r}.")
+        raise TrialkitError(
+            f"reconstruct needs two visits, the baseline first; {design.study_id!r} has "
+            f"visits {list(design.visits)} with baseline {design.baseline!r}."
+        )
     by_id = _targets_by_endpoint(design, targets)
     control = design.control
     treatment = next(a.id for a in design.arms if a.id != control)
     sim = simulate(design, seed)
     # the same draws (simulate applies means, SDs, digits and ranges only after drawing), kept
     # unrounded and unclipped: the shape of each change without ties made by rounding
-    fine = replace(design, endpoints=tuple(replace(e, decimals=_FINE_DECIMALS, range=None)
-                                           for e in design.endpoints))
+    fine = replace(design, endpoints=tuple(replace(e, decimals=_FINE_DECIMALS, range=None) for e in design.endpoints))
     draws = simulate(fine, seed).frames
     frames = {arm: frame.copy() for arm, frame in sim.frames.items()}
     decimals = dict(sim.decimals)
@@ -374,8 +395,10 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
             raise TrialkitError(f"endpoint {ep.id!r}: an integer score on the log scale is not supported.")
         b_col = PATTERN.format(endpoint=ep.id, visit=b_visit)
         f_col = PATTERN.format(endpoint=ep.id, visit=f_visit)
-        analysed = {arm: frames[arm][f_col].notna().to_numpy() & frames[arm][b_col].notna().to_numpy()
-                    for arm in (treatment, control)}
+        analysed = {
+            arm: frames[arm][f_col].notna().to_numpy() & frames[arm][b_col].notna().to_numpy()
+            for arm in (treatment, control)
+        }
         base = {arm: frames[arm].loc[analysed[arm], b_col].to_numpy(float) for arm in (treatment, control)}
         log = ep.scale == "log"
         shape = {}
@@ -389,18 +412,32 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
         if ep.integer:
             lo, hi = ep.range if ep.range is not None else (-np.inf, np.inf)
             ctrl = match_moments_integer(shape[control], m_c, s_c, lo - base[control], hi - base[control])
-            cal = calibrate_difference(target.p_value, n_treatment=n_t, n_control=n_c, sd_treatment=s_t,
-                                       sd_control=ctrl.sd, direction=target.direction)
-            trt = match_moments_integer(shape[treatment], ctrl.mean + cal.estimate, s_t,
-                                        lo - base[treatment], hi - base[treatment])
+            cal = calibrate_difference(
+                target.p_value,
+                n_treatment=n_t,
+                n_control=n_c,
+                sd_treatment=s_t,
+                sd_control=ctrl.sd,
+                direction=target.direction,
+            )
+            trt = match_moments_integer(
+                shape[treatment], ctrl.mean + cal.estimate, s_t, lo - base[treatment], hi - base[treatment]
+            )
             change = {control: ctrl.values.astype(float), treatment: trt.values.astype(float)}
         else:
-            cal = calibrate_difference(target.p_value, n_treatment=n_t, n_control=n_c, sd_treatment=s_t,
-                                       sd_control=s_c, direction=target.direction)
-            change = {control: match_moments(shape[control], m_c, s_c),
-                      treatment: match_moments(shape[treatment], m_c + cal.estimate, s_t)}
-        new = {arm: base[arm] * np.exp(change[arm]) if log else base[arm] + change[arm]
-               for arm in (treatment, control)}
+            cal = calibrate_difference(
+                target.p_value,
+                n_treatment=n_t,
+                n_control=n_c,
+                sd_treatment=s_t,
+                sd_control=s_c,
+                direction=target.direction,
+            )
+            change = {
+                control: match_moments(shape[control], m_c, s_c),
+                treatment: match_moments(shape[treatment], m_c + cal.estimate, s_t),
+            }
+        new = {arm: base[arm] * np.exp(change[arm]) if log else base[arm] + change[arm] for arm in (treatment, control)}
         if not ep.integer:
             digits = _digits(np.concatenate(list(new.values())), ep.decimals)
             decimals[f_col] = digits
@@ -410,26 +447,50 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
             bad = (new[arm] < lo) | (new[arm] > hi) | ((new[arm] <= 0) if log else False)
             if bad.any():
                 ids = frames[arm].loc[analysed[arm], design.subject].to_numpy()[bad]
-                out_of_range.append(f"{ep.id} in {arm}: {', '.join(map(str, ids))} "
-                                    f"({', '.join(f'{v:g}' for v in new[arm][bad])})")
+                out_of_range.append(
+                    f"{ep.id} in {arm}: {', '.join(map(str, ids))} ({', '.join(f'{v:g}' for v in new[arm][bad])})"
+                )
             frames[arm].loc[analysed[arm], f_col] = new[arm]
-        achieved = {arm: (np.log(new[arm]) - np.log(base[arm])) if log else new[arm] - base[arm]
-                    for arm in (treatment, control)}
+        achieved = {
+            arm: (np.log(new[arm]) - np.log(base[arm])) if log else new[arm] - base[arm] for arm in (treatment, control)
+        }
         test = two_sample_t(achieved[treatment], achieved[control], equal_var=True)
-        reproduced = bool(np.sign(test.estimate) == target.direction
-                          and (target.admits(test.p_value) if ep.integer
-                               else math.isclose(test.p_value, target.p_value, rel_tol=1e-10)))
-        calibrations.append(EndpointCalibration(
-            endpoint=ep.id, scale=ep.scale, integer=ep.integer, reported=target.reported,
-            target_p=target.p_value, direction=target.direction,
-            direction_published=target.direction_published, n_treatment=n_t, n_control=n_c,
-            mean_change_control=m_c, sd_change_control=s_c, sd_change_treatment=s_t,
-            difference=cal.estimate, estimate=test.estimate, std_error=test.std_error, df=test.df,
-            statistic=test.statistic, p_value=test.p_value, reproduced=reproduced, note=target.note))
+        reproduced = bool(
+            np.sign(test.estimate) == target.direction
+            and (
+                target.admits(test.p_value) if ep.integer else math.isclose(test.p_value, target.p_value, rel_tol=1e-10)
+            )
+        )
+        calibrations.append(
+            EndpointCalibration(
+                endpoint=ep.id,
+                scale=ep.scale,
+                integer=ep.integer,
+                reported=target.reported,
+                target_p=target.p_value,
+                direction=target.direction,
+                direction_published=target.direction_published,
+                n_treatment=n_t,
+                n_control=n_c,
+                mean_change_control=m_c,
+                sd_change_control=s_c,
+                sd_change_treatment=s_t,
+                difference=cal.estimate,
+                estimate=test.estimate,
+                std_error=test.std_error,
+                df=test.df,
+                statistic=test.statistic,
+                p_value=test.p_value,
+                reproduced=reproduced,
+                note=target.note,
+            )
+        )
     if out_of_range:
-        raise TrialkitError(f"calibrated follow-up values outside the endpoint's range with seed {seed} "
-                            f"(try another seed or a smaller SD of change): {'; '.join(out_of_range)}.")
-    calibrated = replace(sim, frames=frames, decimals=decimals,
-                         spec_toml=_spec_header(sim.spec_toml, design, int(seed)))
-    return Reconstruction(simulation=calibrated, calibrations=tuple(calibrations),
-                          treatment=treatment, control=control)
+        raise TrialkitError(
+            f"calibrated follow-up values outside the endpoint's range with seed {seed} "
+            f"(try another seed or a smaller SD of change): {'; '.join(out_of_range)}."
+        )
+    calibrated = replace(
+        sim, frames=frames, decimals=decimals, spec_toml=_spec_header(sim.spec_toml, design, int(seed))
+    )
+    return Reconstruction(simulation=calibrated, calibrations=tuple(calibrations), treatment=treatment, control=control)

@@ -20,10 +20,29 @@ from trialkit.reproduce.published import PublishedTrial
 __all__ = ["BY_CONSTRUCTION", "DATA_KINDS", "REPRODUCTION_COLUMNS", "Reproduction", "reproduce", "VERDICTS"]
 
 REPRODUCTION_COLUMNS = (
-    "outcome", "label", "direction_published", "p_published", "implied_d", "implied_d_ci_low",
-    "implied_d_ci_high", "p_holm", "survives_holm", "p_bh", "survives_bh", "flags",
-    "direction_recomputed", "p_recomputed", "recomputed_test", "p_ancova", "ancova_estimate",
-    "ancova_ci_low", "ancova_ci_high", "significant_published", "significant_ancova", "verdict", "reason",
+    "outcome",
+    "label",
+    "direction_published",
+    "p_published",
+    "implied_d",
+    "implied_d_ci_low",
+    "implied_d_ci_high",
+    "p_holm",
+    "survives_holm",
+    "p_bh",
+    "survives_bh",
+    "flags",
+    "direction_recomputed",
+    "p_recomputed",
+    "recomputed_test",
+    "p_ancova",
+    "ancova_estimate",
+    "ancova_ci_low",
+    "ancova_ci_high",
+    "significant_published",
+    "significant_ancova",
+    "verdict",
+    "reason",
     "data",
 )
 
@@ -48,7 +67,8 @@ VERDICTS = {
 @dataclass(frozen=True, eq=False)
 class Reproduction:
     """One row per published outcome (``table``, columns :data:`REPRODUCTION_COLUMNS`) and the
-    abstract-level audit it rests on."""
+    abstract-level audit it rests on.
+    """
 
     trial_id: str
     table: pd.DataFrame
@@ -57,9 +77,13 @@ class Reproduction:
 
 
 def _flags(row: pd.Series) -> str:
-    names = {"flag_counter_intuitive": "counter-intuitive direction", "flag_marginal_claim": "marginal claim",
-             "flag_not_significant": "not significant", "flag_p_bound": "p published as a bound",
-             "flag_rounding_sensitive": "Holm survival depends on rounding"}
+    names = {
+        "flag_counter_intuitive": "counter-intuitive direction",
+        "flag_marginal_claim": "marginal claim",
+        "flag_not_significant": "not significant",
+        "flag_p_bound": "p published as a bound",
+        "flag_rounding_sensitive": "Holm survival depends on rounding",
+    }
     return "; ".join(text for col, text in names.items() if bool(row.get(col, False)))
 
 
@@ -86,10 +110,16 @@ def _matches(p_low: float, p_high: float, bound: str, p: float) -> bool:
     return p_low <= p < p_high
 
 
-def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None = None,
-              visit: str | None = None, log_endpoints: frozenset[str] = frozenset(),
-              recomputed_test: str = "student_change", alpha: float | None = None,
-              calibrated: bool = False) -> Reproduction:
+def reproduce(
+    published: PublishedTrial,
+    *,
+    results_table: pd.DataFrame | None = None,
+    visit: str | None = None,
+    log_endpoints: frozenset[str] = frozenset(),
+    recomputed_test: str = "student_change",
+    alpha: float | None = None,
+    calibrated: bool = False,
+) -> Reproduction:
     """Verdict per published outcome.
 
     Parameters
@@ -142,13 +172,18 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
         anc = _recomputed(results_table, outcome, visit, "ancova")
         null = 1.0 if outcome in log_endpoints else 0.0
         row = {
-            "outcome": outcome, "label": o["label"], "direction_published": o["direction"],
+            "outcome": outcome,
+            "label": o["label"],
+            "direction_published": o["direction"],
             "p_published": o["p_as_written"],
             "implied_d": e["d"] if e is not None else np.nan,
             "implied_d_ci_low": e["d_ci_low"] if e is not None else np.nan,
             "implied_d_ci_high": e["d_ci_high"] if e is not None else np.nan,
-            "p_holm": o["p_holm"], "survives_holm": bool(o["survives_holm"]),
-            "p_bh": o["p_bh"], "survives_bh": bool(o["survives_bh"]), "flags": _flags(o),
+            "p_holm": o["p_holm"],
+            "survives_holm": bool(o["survives_holm"]),
+            "p_bh": o["p_bh"],
+            "survives_bh": bool(o["survives_bh"]),
+            "flags": _flags(o),
             "direction_recomputed": _direction(rec["estimate"], null) if rec is not None else "",
             "p_recomputed": rec["p_value"] if rec is not None else np.nan,
             "recomputed_test": recomputed_test if rec is not None else "",
@@ -161,26 +196,36 @@ def reproduce(published: PublishedTrial, *, results_table: pd.DataFrame | None =
             "data": data_kind,
         }
         if rec is None:
-            row["verdict"], row["reason"] = "not assessable", (
-                "only the p-value is published; no individual-level data or per-arm table to re-analyse.")
+            row["verdict"], row["reason"] = (
+                "not assessable",
+                ("only the p-value is published; no individual-level data or per-arm table to re-analyse."),
+            )
         else:
             same_p = _matches(float(o["p_low"]), float(o["p_high"]), str(o["p_bound"]), float(rec["p_value"]))
             same_direction = o["direction"] == "none" or row["direction_recomputed"] == o["direction"]
             if same_p and same_direction:
                 row["verdict"] = "reproduced"
-                row["reason"] = (f"{recomputed_test} p = {rec['p_value']:.4g} prints as the published "
-                                 f"{o['p_as_written']}, direction {row['direction_recomputed'] or 'as published'}.")
+                row["reason"] = (
+                    f"{recomputed_test} p = {rec['p_value']:.4g} prints as the published "
+                    f"{o['p_as_written']}, direction {row['direction_recomputed'] or 'as published'}."
+                )
                 if calibrated:
                     row["reason"] = BY_CONSTRUCTION + row["reason"]
             else:
                 row["verdict"] = "not reproducible"
-                why = [] if same_p else [f"{recomputed_test} p = {rec['p_value']:.4g} does not print as {o['p_as_written']}"]
+                why = (
+                    []
+                    if same_p
+                    else [f"{recomputed_test} p = {rec['p_value']:.4g} does not print as {o['p_as_written']}"]
+                )
                 if not same_direction:
                     why.append(f"direction {row['direction_recomputed']} against the published {o['direction']}")
                 row["reason"] = "; ".join(why) + "."
                 if calibrated:
-                    row["reason"] += (" The data were calibrated to the published p: the mismatch points at the"
-                                      " calibration or the assumed test, not at the trial.")
+                    row["reason"] += (
+                        " The data were calibrated to the published p: the mismatch points at the"
+                        " calibration or the assumed test, not at the trial."
+                    )
         rows.append(row)
     table = pd.DataFrame(rows, columns=list(REPRODUCTION_COLUMNS))
     return Reproduction(published.id, table, audit, tuple(audit.assumptions))

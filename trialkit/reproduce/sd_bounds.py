@@ -19,7 +19,7 @@ __all__ = ["SdCheck", "check_sd", "sd_bounds"]
 
 
 def _max_spread(n: int, total: Fraction, low: Fraction, high: Fraction) -> Fraction:
-    """max of sum (y - mean)^2 over y in [low, high]^n with sum y = total (k at high, one inside)."""
+    """Max of sum (y - mean)^2 over y in [low, high]^n with sum y = total (k at high, one inside)."""
     k = math.floor((total - n * low) / (high - low))
     if k >= n:  # every value at the top of the range
         return Fraction(0)
@@ -28,9 +28,18 @@ def _max_spread(n: int, total: Fraction, low: Fraction, high: Fraction) -> Fract
     return squares - total * total / n
 
 
-def sd_bounds(mean: float, n: int, low: float, high: float, *, integer: bool,
-              decimals: int | None = None, items: int = 1, ddof: int = 1) -> tuple[float, float]:
-    """Smallest and largest SD of ``n`` values in ``[low, high]`` with the given mean.
+def sd_bounds(
+    mean: float,
+    n: int,
+    low: float,
+    high: float,
+    *,
+    integer: bool,
+    decimals: int | None = None,
+    items: int = 1,
+    ddof: int = 1,
+) -> tuple[float, float]:
+    r"""Smallest and largest SD of ``n`` values in ``[low, high]`` with the given mean.
 
     Parameters
     ----------
@@ -106,22 +115,24 @@ def sd_bounds(mean: float, n: int, low: float, high: float, *, integer: bool,
     if integer:
         ya, yb = math.ceil(Fraction(a) * items), math.floor(Fraction(b) * items)
         if ya >= yb:
-            raise TableAuditError(f"the range [{low!r}, {high!r}] holds fewer than two integer values "
-                                  f"(in steps of 1/{items}).")
+            raise TableAuditError(
+                f"the range [{low!r}, {high!r}] holds fewer than two integer values (in steps of 1/{items})."
+            )
         g = n * items
         if decimals is None:
             t = float(m) * g
             if abs(t - round(t)) > 1e-9 * max(1.0, abs(t)):
-                raise TableAuditError(f"with integer data and an exact mean, n × items × mean must be an "
-                                      f"integer; got {t:.10g}. Pass `decimals` for a printed mean.")
+                raise TableAuditError(
+                    f"with integer data and an exact mean, n × items × mean must be an "
+                    f"integer; got {t:.10g}. Pass `decimals` for a printed mean."
+                )
             totals = range(round(t), round(t) + 1)
         else:
             totals = range(math.ceil(m_low * g), math.floor(m_high * g) + 1)
         # totals are in units of one response; scores y = items * value lie in [ya, yb], sum y = T
         totals = range(max(totals.start, n * ya), min(totals.stop, n * yb + 1))
         if not len(totals):
-            raise _NoTotal(f"no mean printing as {mean!r} is possible for {n} integer values in "
-                           f"[{low!r}, {high!r}].")
+            raise _NoTotal(f"no mean printing as {mean!r} is possible for {n} integer values in [{low!r}, {high!r}].")
         spreads_max = [_max_spread(n, Fraction(t), Fraction(ya), Fraction(yb)) for t in totals]
         spreads_min = [Fraction(t % n * (n - t % n), n) for t in totals]
         to_sd = lambda spread: math.sqrt(float(spread) / divisor) / items  # noqa: E731
@@ -152,9 +163,19 @@ class SdCheck:
     reason: str
 
 
-def check_sd(mean: float, sd: float, n: int, low: float, high: float, *, integer: bool,
-             decimals_mean: int | None = None, decimals_sd: int | None = None, items: int = 1,
-             ddof: int = 1) -> SdCheck:
+def check_sd(
+    mean: float,
+    sd: float,
+    n: int,
+    low: float,
+    high: float,
+    *,
+    integer: bool,
+    decimals_mean: int | None = None,
+    decimals_sd: int | None = None,
+    items: int = 1,
+    ddof: int = 1,
+) -> SdCheck:
     """Flag an SD impossible for ``n`` values in ``[low, high]`` with that mean.
 
     Parameters are those of :func:`sd_bounds` (``decimals_mean`` is its ``decimals``), plus the
@@ -193,8 +214,9 @@ def check_sd(mean: float, sd: float, n: int, low: float, high: float, *, integer
     if possible:
         reason = f"SD {s:g} is within [{lo:.6g}, {hi:.6g}], the SDs possible for {scale}"
     elif s - half > hi:
-        reason = (f"SD {s:g} exceeds {hi:.6g}, the largest SD possible for {scale} (values piled at "
-                  "the ends of the range)")
+        reason = (
+            f"SD {s:g} exceeds {hi:.6g}, the largest SD possible for {scale} (values piled at the ends of the range)"
+        )
     else:
         reason = f"SD {s:g} is below {lo:.6g}, the smallest SD possible for {scale}"
     return SdCheck(possible, s, lo, hi, reason)

@@ -14,9 +14,10 @@ sleep data (tests/reference/table_audit/).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import TYPE_CHECKING, Sequence
+from enum import Enum, StrEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import special
@@ -46,7 +47,7 @@ __all__ = [
 # registries
 
 
-class TTestMethod(str, Enum):
+class TTestMethod(StrEnum):
     """Registry of t-tests from summary statistics."""
 
     STUDENT = "student"  # pooled variance, df = n1 + n2 - 2
@@ -54,7 +55,7 @@ class TTestMethod(str, Enum):
     PAIRED = "paired"  # one-sample t on within-subject differences, df = n - 1
 
 
-class Comparison(str, Enum):
+class Comparison(StrEnum):
     """What a published between-group (or within-arm) p-value compared."""
 
     FOLLOW_UP = "follow_up"  # the arms' follow-up values
@@ -92,9 +93,10 @@ def _finish(method: TTestMethod, est: float, se: float, df: float, alpha: float)
     return SummaryTTest(method, r.estimate, r.std_error, r.df, r.statistic, r.p_value, r.ci_low, r.ci_high, alpha)
 
 
-def t_from_summary(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int, *,
-                   equal_var: bool, alpha: float = 0.05) -> SummaryTTest:
-    """Two-sample t-test of mean 1 − mean 2 from means, SDs (divisor n − 1) and sizes.
+def t_from_summary(
+    m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int, *, equal_var: bool, alpha: float = 0.05
+) -> SummaryTTest:
+    r"""Two-sample t-test of mean 1 − mean 2 from means, SDs (divisor n − 1) and sizes.
 
     Parameters
     ----------
@@ -139,7 +141,7 @@ def t_from_summary(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: in
 
 
 def paired_t_from_summary(mean_diff: float, sd_diff: float, n: int, *, alpha: float = 0.05) -> SummaryTTest:
-    """Paired t-test from the mean and SD (divisor n − 1) of the within-subject differences.
+    r"""Paired t-test from the mean and SD (divisor n − 1) of the within-subject differences.
 
     :math:`t = \\bar d / (s_d/\\sqrt n)`, df :math:`= n - 1`; R ``t.test(post, pre, paired = TRUE)``.
     Without the SD of the differences, use :func:`change_score_sd` with an assumed correlation.
@@ -164,7 +166,7 @@ def paired_t_from_summary(mean_diff: float, sd_diff: float, n: int, *, alpha: fl
 
 @dataclass(frozen=True)
 class BaselineImbalance:
-    """Baseline difference between two arms from their summary statistics.
+    r"""Baseline difference between two arms from their summary statistics.
 
     Attributes
     ----------
@@ -192,11 +194,21 @@ _BASELINE_NOTE = (
     "whether randomisation was carried out as described, not whether the arms are comparable; "
     "CONSORT 2010 (item 15) advises against such tests. Judge imbalance by its size (|SMD| above "
     "0.1 or 0.2 are the usual flags) and by how strongly the variable predicts the outcome, and "
-    "prefer an analysis adjusted for pre-specified baseline covariates (ANCOVA).")
+    "prefer an analysis adjusted for pre-specified baseline covariates (ANCOVA)."
+)
 
 
-def baseline_imbalance(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2: int, *,
-                       equal_var: bool, thresholds: Sequence[float] = (0.1, 0.2)) -> BaselineImbalance:
+def baseline_imbalance(
+    m1: float,
+    sd1: float,
+    n1: int,
+    m2: float,
+    sd2: float,
+    n2: int,
+    *,
+    equal_var: bool,
+    thresholds: Sequence[float] = (0.1, 0.2),
+) -> BaselineImbalance:
     """Standardised difference at baseline and the t-test of the baseline difference.
 
     Parameters
@@ -242,7 +254,7 @@ def baseline_imbalance(m1: float, sd1: float, n1: int, m2: float, sd2: float, n2
 
 
 def change_score_sd(sd_baseline: float, sd_follow_up: float, r: float) -> float:
-    """SD of change from the baseline and follow-up SDs and their correlation ``r``.
+    r"""SD of change from the baseline and follow-up SDs and their correlation ``r``.
 
     :math:`s_{change} = \\sqrt{s_{pre}^2 + s_{post}^2 - 2 r s_{pre} s_{post}}` (Cochrane Handbook
     for Systematic Reviews of Interventions, v6.4, section 6.5.2.8). Exact for sample SDs and the
@@ -275,8 +287,10 @@ def correlation_from_change_sd(sd_baseline: float, sd_follow_up: float, sd_chang
         raise TableAuditError("`sd_baseline` and `sd_follow_up` must be > 0 to imply a correlation.")
     r = (a * a + b * b - c * c) / (2 * a * b)
     if not -1 - 1e-12 <= r <= 1 + 1e-12:
-        raise TableAuditError(f"SDs {a:g} (baseline), {b:g} (follow-up) and {c:g} (change) imply r = "
-                              f"{r:.6g}, outside [-1, 1]: they cannot come from the same subjects.")
+        raise TableAuditError(
+            f"SDs {a:g} (baseline), {b:g} (follow-up) and {c:g} (change) imply r = "
+            f"{r:.6g}, outside [-1, 1]: they cannot come from the same subjects."
+        )
     return min(1.0, max(-1.0, r))
 
 
@@ -330,8 +344,12 @@ class ArmSummary:
                 check.sd(getattr(self, name), name)
 
     @classmethod
-    def from_published(cls, follow_up: PublishedSummary, baseline: PublishedSummary | None = None,
-                       change: PublishedSummary | PairedSummary | None = None) -> ArmSummary:
+    def from_published(
+        cls,
+        follow_up: PublishedSummary,
+        baseline: PublishedSummary | None = None,
+        change: PublishedSummary | PairedSummary | None = None,
+    ) -> ArmSummary:
         """One arm's statistics from the rows of a published table that give them.
 
         The one conversion from what a file says to what the tests need.
@@ -370,7 +388,13 @@ class ArmSummary:
                 return None
             return row.sd if as_printed else row.sample_sd
 
-        return cls(n=follow_up.n, mean=follow_up.mean, sd=sd(follow_up),  # type: ignore[arg-type]
-                   baseline_mean=None if baseline is None else baseline.mean, baseline_sd=sd(baseline),
-                   change_mean=None if change is None else change.mean, change_sd=sd(change),
-                   sd_ddof=0 if as_printed and follow_up.sd_divisor == "n" else 1)
+        return cls(
+            n=follow_up.n,
+            mean=follow_up.mean,
+            sd=sd(follow_up),  # type: ignore[arg-type]
+            baseline_mean=None if baseline is None else baseline.mean,
+            baseline_sd=sd(baseline),
+            change_mean=None if change is None else change.mean,
+            change_sd=sd(change),
+            sd_ddof=0 if as_printed and follow_up.sd_divisor == "n" else 1,
+        )

@@ -28,9 +28,18 @@ from trialkit.reproduce._rounding import ROUNDINGS, Reported, Rounding  # noqa: 
 from trialkit.reproduce.change_over_r import P_OVER_R_COLUMNS, ImpliedR, implied_r, p_change_over_r
 from trialkit.reproduce.grim import GrimmerResult, GrimResult, grim, grimmer
 from trialkit.reproduce.sd_bounds import SdCheck, check_sd, sd_bounds
-from trialkit.reproduce.summary_tests import (ArmSummary, BaselineImbalance, Comparison, SummaryTTest, TTestMethod,
-                                              baseline_imbalance, change_score_sd, correlation_from_change_sd,
-                                              paired_t_from_summary, t_from_summary)
+from trialkit.reproduce.summary_tests import (
+    ArmSummary,
+    BaselineImbalance,
+    Comparison,
+    SummaryTTest,
+    TTestMethod,
+    baseline_imbalance,
+    change_score_sd,
+    correlation_from_change_sd,
+    paired_t_from_summary,
+    t_from_summary,
+)
 from trialkit.reproduce.table_verdict import PublishedP, Verdict, VerdictKind, parse_p, verdict
 
 __all__ = [

@@ -11,23 +11,30 @@ Student's sleep data (tests/reference/table_audit/).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Sequence
+from enum import Enum, StrEnum
 
 import numpy as np
 
 from trialkit.reproduce._checks import TABLE as check
 from trialkit.reproduce._checks import TableAuditError
-from trialkit.reproduce._p_over_r import (Design, build_design, check_r_range, choose_method, find_roots, log_gap,
-                                          p_range)
+from trialkit.reproduce._p_over_r import (
+    Design,
+    build_design,
+    check_r_range,
+    choose_method,
+    find_roots,
+    log_gap,
+    p_range,
+)
 from trialkit.reproduce.pvalues import PValue
 from trialkit.reproduce.summary_tests import ArmSummary, Comparison, TTestMethod
 
 __all__ = ["PublishedP", "Verdict", "VerdictKind", "parse_p", "verdict"]
 
 
-class VerdictKind(str, Enum):
+class VerdictKind(StrEnum):
     """Registry of verdicts (the ``verdict`` column); :attr:`Verdict.label` reads them out."""
 
     REPRODUCED = "reproduced"
@@ -161,9 +168,11 @@ class Verdict:
         return self.verdict.value.replace("_", " ")
 
 
-def _r_set(design: Design, published: PValue, half: float, lo: float, hi: float,
-           grid: int) -> list[tuple[float, float]]:
+def _r_set(
+    design: Design, published: PValue, half: float, lo: float, hi: float, grid: int
+) -> list[tuple[float, float]]:
     """Intervals of r in [lo, hi] at which the p range meets the published interval."""
+
     def p_min(r: np.ndarray) -> np.ndarray:
         return p_range(design, r, half)[0]
 
@@ -193,11 +202,18 @@ def _r_set(design: Design, published: PValue, half: float, lo: float, hi: float,
     return sorted(spans)
 
 
-def verdict(published_p: PValue | float | str, treatment: ArmSummary, control: ArmSummary | None = None, *,
-            comparison: Comparison | str = Comparison.CHANGE, equal_var: bool | None = None,
-            decimals: int | None = None, r_range: Sequence[float] = (0.0, 1.0),
-            grid: int = 401) -> Verdict:
-    """Is a published p-value reproduced by the published table? One outcome, one verdict.
+def verdict(
+    published_p: PValue | float | str,
+    treatment: ArmSummary,
+    control: ArmSummary | None = None,
+    *,
+    comparison: Comparison | str = Comparison.CHANGE,
+    equal_var: bool | None = None,
+    decimals: int | None = None,
+    r_range: Sequence[float] = (0.0, 1.0),
+    grid: int = 401,
+) -> Verdict:
+    r"""Is a published p-value reproduced by the published table? One outcome, one verdict.
 
     Parameters
     ----------
@@ -255,19 +271,21 @@ def verdict(published_p: PValue | float | str, treatment: ArmSummary, control: A
         methods = [TTestMethod.WELCH, TTestMethod.STUDENT]
     else:
         methods = [choose_method(control, equal_var)]
-    tried = [_verdict_one(published, build_design(comparison, treatment, control, m), comparison, half, lo, hi,
-                          grid) for m in methods]
+    tried = [
+        _verdict_one(published, build_design(comparison, treatment, control, m), comparison, half, lo, hi, grid)
+        for m in methods
+    ]
     order = {VerdictKind.REPRODUCED: 0, VerdictKind.REPRODUCED_FOR_R: 1, VerdictKind.NOT_REPRODUCIBLE: 2}
     best = min(tried, key=lambda v: order[v.verdict])  # stable: Welch first on ties
     if len(tried) > 1:
         others = [v for v in tried if v is not best]
-        best = replace(best, reason=best.reason + "; " + "; ".join(
-            f"{v.method.value}: {v.label}" for v in others))
+        best = replace(best, reason=best.reason + "; " + "; ".join(f"{v.method.value}: {v.label}" for v in others))
     return best
 
 
-def _verdict_one(published: PValue, design: Design, comparison: Comparison, half: float,
-                 lo: float, hi: float, grid: int) -> Verdict:
+def _verdict_one(
+    published: PValue, design: Design, comparison: Comparison, half: float, lo: float, hi: float, grid: int
+) -> Verdict:
     shown = published.as_written
     rounding = " over the rounding of the table" if half > 0 else ""
     if not design.depends_on_r:
@@ -286,8 +304,10 @@ def _verdict_one(published: PValue, design: Design, comparison: Comparison, half
     p_lo, p_hi = float(np.nanmin(lows)), float(np.nanmax(highs))
     spans = _r_set(design, published, half, lo, hi, grid)
     ends = p_range(design, np.array([lo, hi]), 0.0)[0]
-    where = (f"{design.description}: p = {ends[0]:.4g} at r = {lo:g} and {ends[1]:.4g} at r = {hi:g}"
-             f"{'; ' + rounding.strip() if half > 0 else ''}")
+    where = (
+        f"{design.description}: p = {ends[0]:.4g} at r = {lo:g} and {ends[1]:.4g} at r = {hi:g}"
+        f"{'; ' + rounding.strip() if half > 0 else ''}"
+    )
     if spans == [(lo, hi)]:
         kind = VerdictKind.REPRODUCED
         reason = f"{where}: within {published.interval_text} (printed {shown}) for every r in [{lo:g}, {hi:g}]"

@@ -17,8 +17,9 @@ import hashlib
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from trialkit._errors import TrialkitError
 from trialkit._write import MANIFEST, write_simulation
@@ -34,8 +35,10 @@ PUBLISHED = ROOT / "data" / "published" / "abbasi2012.toml"
 #: first seed counting up from FIRST_CANDIDATE whose calibrated values all lie in their ranges
 SEED = 20120104
 FIRST_CANDIDATE = 20120101
-SEED_RULE = (f"the first seed counting up from {FIRST_CANDIDATE} for which every calibrated week-8 value "
-             "lies inside its endpoint's range (reconstruct raises otherwise)")
+SEED_RULE = (
+    f"the first seed counting up from {FIRST_CANDIDATE} for which every calibrated week-8 value "
+    "lies inside its endpoint's range (reconstruct raises otherwise)"
+)
 
 #: total sleep time is published as "no significant difference" (P = 0.37) without a direction;
 #: a p below 1 needs a non-zero difference. ASSUMED: longer with magnesium, the direction of the
@@ -58,8 +61,22 @@ def build(seed: int = SEED) -> Reconstruction:
 
 def calibration_record(rec: Reconstruction) -> dict[str, Any]:
     """The ``calibration`` block of MANIFEST.json: the test, and target vs achieved per endpoint."""
-    keys = ("reported", "target_p", "direction", "direction_published", "n_treatment", "n_control",
-            "difference", "estimate", "std_error", "df", "statistic", "p_value", "reproduced", "note")
+    keys = (
+        "reported",
+        "target_p",
+        "direction",
+        "direction_published",
+        "n_treatment",
+        "n_control",
+        "difference",
+        "estimate",
+        "std_error",
+        "df",
+        "statistic",
+        "p_value",
+        "reproduced",
+        "note",
+    )
     outcomes = {}
     for c in rec.calibrations:
         row = {k: getattr(c, k) for k in keys}
@@ -87,19 +104,19 @@ def write(out_dir: str | Path, seed: int = SEED, *, command: str | None = None) 
     if failed:
         raise TrialkitError(f"not reproduced with seed {seed}: {', '.join(failed)}; nothing written.")
     if command is None:
-        command = shlex.join(["python", _relative(Path(__file__)), "--seed", str(seed),
-                              "--out", _relative(Path(out_dir))])
+        command = shlex.join(
+            ["python", _relative(Path(__file__)), "--seed", str(seed), "--out", _relative(Path(out_dir))]
+        )
     paths = write_simulation(rec.simulation, out_dir, design_path=DESIGN, seed=seed, command=command)
     manifest_path = Path(out_dir) / MANIFEST
     written = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest = {
         "generator": "data/synthetic/abbasi2012/make_calibrated.py (trialkit.simulate draws, "
-                     "calibrated by trialkit.reproduce.reconstruct)",
+        "calibrated by trialkit.reproduce.reconstruct)",
         "study": written["study"],
         "seed": written["seed"],
         "design": {"path": _relative(DESIGN), "sha256": written["design"]["sha256"]},
-        "published": {"path": _relative(PUBLISHED),
-                      "sha256": hashlib.sha256(PUBLISHED.read_bytes()).hexdigest()},
+        "published": {"path": _relative(PUBLISHED), "sha256": hashlib.sha256(PUBLISHED.read_bytes()).hexdigest()},
         "command": written["command"],
         "files": written["files"],
         "calibration": calibration_record(rec),

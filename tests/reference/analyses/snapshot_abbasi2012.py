@@ -69,19 +69,30 @@ def main() -> None:
     (TARGET / "trial.csv").write_bytes(("\n".join(out) + "\n").encode("utf-8"))
 
     # study.toml: same text, [arms] and [data] rewritten for the single wide file
-    body = re.sub(r"(?ms)^\[arms\]\n.*?(?=^\[)",
-                  "[arms]\ncolumn = \"arm\"\ncontrol = \"%s\"\nlevels = [%s]\n\n"
-                  % (control, ", ".join(f'"{a}"' for a in arms)), spec_text, count=1)
-    body = re.sub(r"(?ms)^\[data\]\n.*\Z",
-                  "[data]\nformat = \"wide\"\nsubject = \"%s\"\npath = \"trial.csv\"\n"
-                  "pattern = \"{endpoint}_{visit}\"\n" % subject, body, count=1)
+    body = re.sub(
+        r"(?ms)^\[arms\]\n.*?(?=^\[)",
+        '[arms]\ncolumn = "arm"\ncontrol = "{}"\nlevels = [{}]\n\n'.format(control, ", ".join(f'"{a}"' for a in arms)),
+        spec_text,
+        count=1,
+    )
+    body = re.sub(
+        r"(?ms)^\[data\]\n.*\Z",
+        '[data]\nformat = "wide"\nsubject = "{}"\npath = "trial.csv"\npattern = "{{endpoint}}_{{visit}}"\n'.format(
+            subject
+        ),
+        body,
+        count=1,
+    )
     body = "\n".join(line for line in body.split("\n") if not line.startswith("#")).lstrip("\n")
     digests = ", ".join(
         f"{name} {hashlib.sha256((SOURCE / name).read_bytes()).hexdigest()[:16]}"
-        for name in ["study.toml"] + [files[a] for a in arms])
-    head = ("# Snapshot of data/synthetic/abbasi2012 (SYNTHETIC data, not the trial's records) for the\n"
-            "# R reference analyses; written by tests/reference/analyses/snapshot_abbasi2012.py.\n"
-            f"# Source SHA-256 (first 16 hex): {digests}\n\n")
+        for name in ["study.toml"] + [files[a] for a in arms]
+    )
+    head = (
+        "# Snapshot of data/synthetic/abbasi2012 (SYNTHETIC data, not the trial's records) for the\n"
+        "# R reference analyses; written by tests/reference/analyses/snapshot_abbasi2012.py.\n"
+        f"# Source SHA-256 (first 16 hex): {digests}\n\n"
+    )
     (TARGET / "study.toml").write_text(head + body, encoding="utf-8")
 
     new = tomllib.loads(head + body)
