@@ -43,7 +43,7 @@ def test_results_follow_the_contract(bundled) -> None:
     trial, res = bundled
     t = res.table
     assert tuple(t.columns) == RESULT_COLUMNS
-    assert set(t["analysis"]) == {a.value for a in tk.Analysis}
+    assert set(t["analysis"]) == {a.value for a in tk.analysis.Analysis}
     assert not t.loc[t["analysis"].isin(WITH_P), "p_value"].isna().any()
     assert ((t["p_value"].dropna() >= 0) & (t["p_value"].dropna() <= 1)).all()
     assert (t["ci_low"] <= t["ci_high"]).all()

@@ -9,9 +9,40 @@ PACKAGE = Path(__file__).resolve().parents[1] / "trialkit"
 
 #: module -> modules it must never import
 FORBIDDEN = {
+    "errors": (
+        "checks",
+        "values",
+        "spec",
+        "io",
+        "validate",
+        "trial",
+        "summary",
+        "analysis",
+        "report",
+        "cli",
+        "simulate",
+        "reproduce",
+        "datasets",
+    ),
+    "checks": (
+        "values",
+        "spec",
+        "io",
+        "validate",
+        "trial",
+        "summary",
+        "analysis",
+        "report",
+        "cli",
+        "simulate",
+        "reproduce",
+        "datasets",
+    ),
+    "values": ("spec", "io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate", "reproduce"),
+    "datasets": ("spec", "io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate", "reproduce"),
     "spec": ("io", "validate", "trial", "summary", "analysis", "report", "cli", "simulate", "reproduce"),
     "io": ("summary", "analysis", "report", "cli", "simulate", "reproduce"),
-    "validate": ("trial", "summary", "analysis", "report", "cli", "reproduce"),
+    "validate": ("io", "trial", "summary", "analysis", "report", "cli", "reproduce"),
     "trial": ("io", "validate", "analysis", "report", "cli", "reproduce"),
     "summary": ("io", "report", "cli", "reproduce"),
     "analysis": ("io", "report", "cli", "reproduce", "simulate"),
@@ -21,12 +52,15 @@ FORBIDDEN = {
     "reproduce": ("io", "report", "cli"),
     "report": ("cli", "io"),
 }
+
 IO_CALLS = {"open", "to_csv", "to_excel", "to_parquet", "write_text", "write_bytes", "savefig", "mkdir"}
 PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "design", "moments", "reproduce")
 
 
 def _modules():
     for path in PACKAGE.rglob("*.py"):
+        if not (path.parent / "__init__.py").exists():
+            continue  # a build script beside bundled data (datasets/<trial>/make_*.py) is not package code
         rel = path.relative_to(PACKAGE).with_suffix("")
         parts = [p.lstrip("_") for p in rel.parts if p != "__init__"]
         yield (parts[0] if parts else ""), path, ast.parse(path.read_text(), filename=str(path))

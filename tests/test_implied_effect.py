@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from trialkit import TrialkitError
-from trialkit.analysis.ttests import two_sample_t
+from trialkit.analysis import two_sample_t
 from trialkit.reproduce.implied_effect import (
     calibrate_difference,
     d_from_t,

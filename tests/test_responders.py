@@ -14,8 +14,9 @@ from statsmodels.stats.proportion import proportion_confint
 
 import trialkit as tk
 from trialkit._errors import TrialkitError
-from trialkit.analysis._results import Analysis, AnalysisError, Estimate
-from trialkit.analysis.responders import (
+from trialkit import AnalysisError
+from trialkit.analysis import Analysis, Estimate
+from trialkit.analysis import (
     SWEEP_COLUMNS,
     ResponderResult,
     default_thresholds,
@@ -452,11 +453,3 @@ def test_responder_rows_match_r(case) -> None:
     for c in ("estimate", "std_error", "ci_low", "ci_high"):
         np.testing.assert_allclose(merged[c], merged[f"{c}_r"], rtol=1e-12, atol=1e-15, err_msg=c)
     np.testing.assert_allclose(merged["p_value"], merged["p_value_r"], rtol=1e-10, atol=0)
-
-
-def test_docstring_examples_run() -> None:
-    import doctest
-
-    import trialkit.analysis.responders as module
-
-    assert doctest.testmod(module).failed == 0

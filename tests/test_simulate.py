@@ -30,7 +30,7 @@ from scipy import stats
 import trialkit as tk
 from trialkit._errors import Rule, TrialkitError
 from trialkit._write import format_frame, write_simulation
-from trialkit.simulate import exact_counts, lognormal_params, parse_design, read_design, simulate
+from trialkit._simulate import exact_counts, lognormal_params, parse_design, read_design, simulate
 
 BUNDLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "abbasi2012"
 DESIGN = BUNDLE / "design.toml"

@@ -8,7 +8,7 @@ import pytest
 from conftest import base_spec, write_spec
 
 import trialkit as tk
-from trialkit.spec import Multiplicity, parse_spec
+from trialkit._spec import Multiplicity, parse_spec
 
 
 def _problems(raw: dict) -> list[tuple[str, str]]:

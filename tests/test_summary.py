@@ -9,7 +9,7 @@ import pandas as pd
 from conftest import base_spec, write_spec
 
 import trialkit as tk
-from trialkit.summary import describe_endpoints, subject_counts
+from trialkit._summary import describe_endpoints, subject_counts
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "fixtures" / "formats" / "trial_wide.csv"

@@ -11,8 +11,8 @@ import pytest
 from conftest import base_spec, write_frame, write_spec
 
 import trialkit as tk
-from trialkit.analysis._results import AnalysisError
-from trialkit.analysis.table1 import (
+from trialkit import AnalysisError
+from trialkit.analysis import (
     SMD_COLUMNS,
     TABLE1_COLUMNS,
     baseline_table,

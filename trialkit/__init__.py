@@ -1,46 +1,79 @@
-"""trialkit: load, check, analyse and report randomised clinical trials with baseline and follow-up."""
+"""trialkit: load, check, analyse and report randomised clinical trials with baseline and follow-up.
 
+The main path::
+
+    import trialkit as tk
+
+    trial = tk.load("study.toml")   # Trial: spec, tidy frame, subjects (every problem at once)
+    res = tk.analyze(trial)          # Results: one row per estimate, failures, Table 1, ...
+    res.to_files("out/")             # results.csv, results.json, table1.csv, ...
+    tk.report(trial, res, "out/")    # report.html, report.pdf
+
+Statistical building blocks are in :mod:`trialkit.analysis`, the reproduction of published
+trials in :mod:`trialkit.reproduce`, the bundled example data in :mod:`trialkit.datasets`.
+"""
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
-from trialkit.io import load
-from trialkit.spec import StudySpec, read_spec
-from trialkit.trial import Trial
+from trialkit._errors import AnalysisError, Problem, Rule, TrialkitError, ValidationError
+from trialkit._io import load
+from trialkit._spec import StudySpec, read_spec
+from trialkit._trial import Trial
 
 try:
     __version__ = version("trialkit")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
+# Names whose modules import statsmodels, matplotlib or WeasyPrint: loaded on first use, so that
+# `trialkit validate` does not pay for the analysis and report layers.
 _LAZY = {
-    "analyze": "trialkit.analysis",
-    "Results": "trialkit.analysis",
-    "Analysis": "trialkit.analysis",
-    "report": "trialkit.report",
+    "analyze": "trialkit.analysis._analyze",
+    "Results": "trialkit.analysis._results",
+    "report": "trialkit._report",
+    "InconsistentCounts": "trialkit._report",
+    "simulate": "trialkit._simulate",
+    "read_design": "trialkit._simulate",
+    "Design": "trialkit._simulate",
+    "Simulation": "trialkit._simulate",
 }
+_SUBPACKAGES = ("analysis", "datasets", "reproduce")
 
 
-def __getattr__(name: str):
-    # the efficacy layer imports statsmodels (about a second): load it only when asked for
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(import_module(_LAZY[name]), name)
+    if name in _SUBPACKAGES:
+        return import_module(f"trialkit.{name}")
     raise AttributeError(f"module 'trialkit' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
-    "Analysis",
-    "Results",
-    "analyze",
-    "report",
+    "AnalysisError",
+    "Design",
+    "InconsistentCounts",
     "Problem",
+    "Results",
     "Rule",
+    "Simulation",
     "StudySpec",
     "Trial",
     "TrialkitError",
     "ValidationError",
-    "load",
-    "read_spec",
     "__version__",
+    "analysis",
+    "analyze",
+    "datasets",
+    "load",
+    "read_design",
+    "read_spec",
+    "report",
+    "reproduce",
+    "simulate",
 ]

@@ -104,6 +104,18 @@ class TrialkitError(ValueError):
     """Base class for every error trialkit raises on bad input or bad options."""
 
 
+class AnalysisError(TrialkitError):
+    """An analysis that the data cannot support; names the term at fault.
+
+    Raised inside one analysis and caught by :func:`trialkit.analyze`, which records it in
+    ``Results.failures`` and goes on with the other analyses.
+    """
+
+    def __init__(self, message: str, *, term: str = "") -> None:
+        super().__init__(message)
+        self.term = term
+
+
 class ValidationError(TrialkitError):
     """All problems found in a spec or its data, carried together.
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.simulate import Simulation
+from trialkit._simulate import Simulation
 
 __all__ = ["MANIFEST", "SPEC", "format_frame", "write_simulation"]
 

@@ -133,7 +133,7 @@ def _print_frame(frame: pd.DataFrame, title: str) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from trialkit import load
-    from trialkit.summary import subject_counts
+    from trialkit._summary import subject_counts
 
     trial = load(args.spec)
     n = trial.subjects.groupby("arm", observed=True).size()
@@ -149,7 +149,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_summary(args: argparse.Namespace) -> int:
     from trialkit import load
     from trialkit._export import write_csvs
-    from trialkit.summary import describe_endpoints, subject_counts
+    from trialkit._summary import describe_endpoints, subject_counts
 
     trial = load(args.spec)
     counts = subject_counts(trial)
@@ -231,27 +231,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _published_path(name: str) -> Path:
-    """A published-results file: a path, or the name of one bundled in data/published/."""
-    from trialkit._errors import Problem, Rule, did_you_mean
+    """A published-results file: a path, or the name of one bundled with trialkit."""
+    from trialkit import datasets
 
     candidate = Path(name)
     if candidate.suffix == ".toml" or candidate.exists():
         return candidate
-    folder = Path(__file__).resolve().parents[1] / "data" / "published"
-    bundled = folder / f"{name}.toml"
-    if bundled.exists():
-        return bundled
-    names = sorted(p.stem for p in folder.glob("*.toml")) if folder.exists() else []
-    raise ValidationError(
-        [
-            Problem(
-                Rule.FILE_NOT_FOUND,
-                str(bundled),
-                f"no published-results file named {name!r}{did_you_mean(name, names)}; "
-                f"bundled: {', '.join(names) or 'none'}; or give a path to a .toml file.",
-            )
-        ]
-    )
+    return datasets.published(name)
 
 
 def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
@@ -279,8 +265,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     published_file = _published_path(args.published)
     data = Path(args.data) if args.data else None
     if data is None and not Path(args.published).suffix:
-        bundled = Path(__file__).resolve().parents[1] / "data" / "synthetic" / args.published / "study.toml"
-        data = bundled if bundled.exists() else None
+        from trialkit import datasets
+
+        data = datasets.study_spec(args.published) if args.published in datasets.studies() else None
     trial = load(data) if data is not None else None
     calibrated = _calibrated_data(data)
     results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
@@ -332,7 +319,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     from trialkit import load
     from trialkit.analysis import analyze
-    from trialkit.report import report
+    from trialkit import report
 
     trial = load(args.spec)
     out = Path(args.out) if args.out else Path("reports") / trial.spec.study.id
@@ -357,7 +344,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from trialkit._write import write_simulation
-    from trialkit.simulate import read_design, simulate
+    from trialkit._simulate import read_design, simulate
 
     design = read_design(args.design)
     sim = simulate(design, seed=args.seed)

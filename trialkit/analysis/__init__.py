@@ -1,15 +1,76 @@
-"""Efficacy analyses: pure functions of a Trial, results as frozen dataclasses (docs/analyses.md)."""
+"""Efficacy analyses: pure functions of numbers or of a Trial, with results as frozen dataclasses.
 
-from trialkit.analysis._results import FAILURE_COLUMNS, RESULT_COLUMNS, Analysis, AnalysisError, Estimate, Results
-from trialkit.analysis.analyze import ALL_ANALYSES, analyze
+:func:`analyze` runs every pre-specified analysis of a trial into one :class:`Results`; the
+functions it is built from work on plain arrays and frames and are public here too. What each
+computes, and which R function it matches, is in ``docs/analyses.md``.
+"""
+
+from trialkit._spec import Multiplicity, Population
+from trialkit.analysis._analyze import ALL_ANALYSES, analyze
+from trialkit.analysis._ancova import AncovaFit, ancova
+from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
+from trialkit.analysis._multiplicity import adjust_p
+from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
+from trialkit.analysis._responders import (
+    SWEEP_COLUMNS,
+    ResponderResult,
+    default_thresholds,
+    fisher_exact_p,
+    mcid_sweep,
+    newcombe_difference_interval,
+    responder_estimates,
+    responder_rates,
+    wilson_interval,
+)
+from trialkit.analysis._results import COUNT_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, Analysis, Estimate, Results
+from trialkit.analysis._table1 import (
+    BASELINE_P_COLUMNS,
+    SMD_COLUMNS,
+    TABLE1_COLUMNS,
+    baseline_p_values,
+    baseline_table,
+    standardised_differences,
+)
+from trialkit.analysis._ttests import TTest, paired_t, t_inference, two_sample_t
 
 __all__ = [
     "ALL_ANALYSES",
-    "Analysis",
-    "AnalysisError",
-    "Estimate",
+    "BASELINE_P_COLUMNS",
+    "COUNT_COLUMNS",
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "SMD_COLUMNS",
+    "SWEEP_COLUMNS",
+    "TABLE1_COLUMNS",
+    "Analysis",
+    "AncovaFit",
+    "Estimate",
+    "HedgesG",
+    "Multiplicity",
+    "Population",
+    "RankTest",
+    "ResponderResult",
     "Results",
+    "TTest",
+    "adjust_p",
     "analyze",
+    "ancova",
+    "baseline_p_values",
+    "baseline_table",
+    "default_thresholds",
+    "fisher_exact_p",
+    "hedges_correction",
+    "hedges_g",
+    "mann_whitney",
+    "mcid_sweep",
+    "newcombe_difference_interval",
+    "paired_t",
+    "pooled_sd",
+    "responder_estimates",
+    "responder_rates",
+    "signed_rank",
+    "standardised_differences",
+    "t_inference",
+    "two_sample_t",
+    "wilson_interval",
 ]

@@ -10,7 +10,6 @@ from typing import Any
 
 import pandas as pd
 
-from trialkit._errors import TrialkitError
 
 RESULT_COLUMNS = (
     "endpoint",
@@ -86,18 +85,6 @@ class Estimate:
         d = asdict(self)
         d["analysis"] = self.analysis.value
         return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN, "population": population}
-
-
-class AnalysisError(TrialkitError):
-    """An analysis that the data cannot support; names the term at fault.
-
-    Raised inside one analysis and caught by :func:`trialkit.analyze`, which records it in
-    ``Results.failures`` and goes on with the other analyses.
-    """
-
-    def __init__(self, message: str, *, term: str = ""):
-        super().__init__(message)
-        self.term = term
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis.multiplicity import adjust_p
+from trialkit.analysis import adjust_p
 from trialkit.reproduce import _noncentral_t as nct
 from trialkit.reproduce._checks import STRICT as check
 from trialkit.reproduce.implied_effect import (

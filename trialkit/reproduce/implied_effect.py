@@ -21,7 +21,7 @@ from enum import Enum, StrEnum
 from scipy import stats
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis import effect_size
+from trialkit.analysis import hedges_correction as _hedges_j
 from trialkit.reproduce import _noncentral_t as nct
 from trialkit.reproduce._checks import STRICT as check
 
@@ -175,7 +175,7 @@ def hedges_correction(df: float) -> float:
     df = check.interval(df, "df", "(0, inf]")
     if df <= 1:
         raise TrialkitError(f"Hedges' correction needs df > 1; got {df!r}.")
-    return effect_size.hedges_correction(df)
+    return _hedges_j(df)
 
 
 def d_interval(

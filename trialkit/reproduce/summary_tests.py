@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
-from trialkit.analysis.ttests import t_inference
+from trialkit.analysis import t_inference
 from trialkit.reproduce._checks import TABLE as check
 from trialkit.reproduce._checks import TableAuditError
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import ValidationError
-from trialkit.io._layouts import read_layout
-from trialkit.spec import StudySpec, read_spec
-from trialkit.trial import InputFile, Trial
-from trialkit.validate import RecordCodes, check_covariates, check_records, encode_records
+from trialkit._io._layouts import read_layout
+from trialkit._spec import StudySpec, read_spec
+from trialkit._trial import InputFile, Trial
+from trialkit._validate import RecordCodes, check_covariates, check_records, encode_records
 
 
 def sha256_of(path: str | Path) -> str:

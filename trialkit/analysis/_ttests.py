@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from trialkit.analysis._results import AnalysisError
+from trialkit._errors import AnalysisError
 
 __all__ = ["TTest", "paired_t", "t_inference", "two_sample_t"]
 

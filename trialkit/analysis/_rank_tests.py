@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from trialkit.analysis._results import AnalysisError
+from trialkit._errors import AnalysisError
 
 __all__ = ["RankTest", "mann_whitney", "signed_rank"]
 

@@ -12,12 +12,12 @@ import pandas as pd
 
 from trialkit._errors import TrialkitError
 from trialkit.analysis import Results
-from trialkit.report._flow import check_consistency, flow_counts, randomised
-from trialkit.report._format import format_count
-from trialkit.report._methods import methods_paragraphs, provenance
-from trialkit.report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
-from trialkit.spec import Population
-from trialkit.trial import Trial
+from trialkit._report._flow import check_consistency, flow_counts, randomised
+from trialkit._report._format import format_count
+from trialkit._report._methods import methods_paragraphs, provenance
+from trialkit._report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
+from trialkit._spec import Population
+from trialkit._trial import Trial
 
 __all__ = ["render_html", "report", "write_pdf"]
 
@@ -125,7 +125,7 @@ def render_html(
 
     Parameters and errors as :func:`report`; nothing is written.
     """
-    from trialkit.report._figures import change_figures, forest_figure, means_figures
+    from trialkit._report._figures import change_figures, forest_figure, means_figures
 
     if not isinstance(trial, Trial):
         raise TrialkitError(f"`trial` must be a trialkit.Trial; got {type(trial).__name__}.")
@@ -248,10 +248,12 @@ def report(
 
     Examples
     --------
+    >>> import tempfile
     >>> import trialkit as tk
-    >>> from trialkit.report import report
-    >>> trial = tk.load("data/synthetic/abbasi2012/study.toml")  # doctest: +SKIP
-    >>> html, pdf = report(trial, tk.analyze(trial), "reports/abbasi2012")  # doctest: +SKIP
+    >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
+    >>> html, pdf = tk.report(trial, tk.analyze(trial), tempfile.mkdtemp(), pdf=False)
+    >>> html.name
+    'report.html'
     """
     html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated)
     out = Path(out_dir)
@@ -289,6 +291,6 @@ def _umask() -> int:
 
 
 def _write_xlsx(results: Results, reproduction: pd.DataFrame | None, target: Path) -> None:
-    from trialkit.report._xlsx import write_xlsx
+    from trialkit._report._xlsx import write_xlsx
 
     write_xlsx(results, target, reproduction=reproduction)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from trialkit.trial import Trial
+from trialkit._trial import Trial
 
 __all__ = ["describe_endpoints", "subject_counts"]
 

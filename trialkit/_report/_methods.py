@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from trialkit.analysis import Results
-from trialkit.report._format import format_number
-from trialkit.report._tables import P_ADJUST_NAMES
-from trialkit.trial import Trial
+from trialkit._report._format import format_number
+from trialkit._report._tables import P_ADJUST_NAMES
+from trialkit._trial import Trial
 
 __all__ = ["methods_paragraphs", "provenance"]
 

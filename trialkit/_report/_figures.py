@@ -19,7 +19,7 @@ import numpy as np
 from scipy import stats
 
 from trialkit.analysis import Results
-from trialkit.trial import Trial
+from trialkit._trial import Trial
 
 __all__ = ["Figure", "OKABE_ITO", "arm_colours", "change_figures", "forest_figure", "means_figures"]
 

@@ -15,25 +15,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trialkit._errors import TrialkitError
+from trialkit._errors import AnalysisError, TrialkitError
 from trialkit.analysis._results import (
     COUNT_COLUMNS,
     FAILURE_COLUMNS,
     RESULT_COLUMNS,
     Analysis,
-    AnalysisError,
     Estimate,
     Results,
 )
-from trialkit.analysis.ancova import ancova
-from trialkit.analysis.effect_size import hedges_g, pooled_sd
-from trialkit.analysis.multiplicity import adjust_p
-from trialkit.analysis.rank_tests import mann_whitney, signed_rank
-from trialkit.analysis.responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
-from trialkit.analysis.table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
-from trialkit.analysis.ttests import paired_t, two_sample_t
-from trialkit.spec import Endpoint, Multiplicity, Population
-from trialkit.trial import Trial
+from trialkit.analysis._ancova import ancova
+from trialkit.analysis._effect_size import hedges_g, pooled_sd
+from trialkit.analysis._multiplicity import adjust_p
+from trialkit.analysis._rank_tests import mann_whitney, signed_rank
+from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
+from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
+from trialkit.analysis._ttests import paired_t, two_sample_t
+from trialkit._spec import Endpoint, Multiplicity, Population
+from trialkit._trial import Trial
 
 __all__ = ["analyze", "ALL_ANALYSES"]
 

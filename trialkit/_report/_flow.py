@@ -13,8 +13,8 @@ import pandas as pd
 
 from trialkit._errors import TrialkitError
 from trialkit.analysis import Analysis, Results
-from trialkit.spec import Population
-from trialkit.trial import Trial
+from trialkit._spec import Population
+from trialkit._trial import Trial
 
 __all__ = ["FLOW_COLUMNS", "InconsistentCounts", "check_consistency", "flow_counts", "randomised"]
 

@@ -14,7 +14,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
-from trialkit.analysis._results import NAN, Analysis, AnalysisError, Estimate
+from trialkit._errors import AnalysisError
+from trialkit.analysis._results import NAN, Analysis, Estimate
 
 __all__ = ["AncovaFit", "ancova"]
 

@@ -18,7 +18,8 @@ import pandas as pd
 from scipy.stats import hypergeom, norm
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis._results import Analysis, AnalysisError, Estimate
+from trialkit._errors import AnalysisError
+from trialkit.analysis._results import Analysis, Estimate
 
 __all__ = [
     "ResponderResult",

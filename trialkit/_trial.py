@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trialkit.spec import StudySpec
+from trialkit._spec import StudySpec
 
 __all__ = ["InputFile", "Trial", "TIDY_COLUMNS", "ADAM_COLUMNS"]
 

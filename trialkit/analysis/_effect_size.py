@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from trialkit.analysis._results import AnalysisError
+from trialkit._errors import AnalysisError
 
 __all__ = ["HedgesG", "hedges_correction", "hedges_g", "pooled_sd"]
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
-from trialkit.io._files import RawTable, read_table
-from trialkit.io._values import parse_numbers
-from trialkit.spec import DataFormat, StudySpec, wide_column
+from trialkit._io._files import RawTable, read_table
+from trialkit._values import parse_numbers
+from trialkit._spec import DataFormat, StudySpec, wide_column
 
 ADAM_ARM_COLUMNS = ("TRTP", "TRT01P")
 ADAM_VISIT, ADAM_PARAM, ADAM_VALUE, ADAM_BASELINE_FLAG = "AVISIT", "PARAMCD", "AVAL", "ABLFL"
@@ -229,7 +229,7 @@ def _renames_cleanly(codes: pd.Series, code_to_id: dict[str, str]) -> bool:
 
 
 def _adam_arm_column(path, spec: StudySpec) -> str:
-    from trialkit.io._files import FORMATS, _read_header
+    from trialkit._io._files import FORMATS, _read_header
 
     try:
         header = _read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)

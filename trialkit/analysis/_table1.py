@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis._results import AnalysisError
-from trialkit.trial import Trial
+from trialkit._errors import AnalysisError
+from trialkit._trial import Trial
 
 __all__ = [
     "BASELINE_P_COLUMNS",

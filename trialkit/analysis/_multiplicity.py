@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from trialkit._errors import TrialkitError
-from trialkit.spec import Multiplicity
+from trialkit._spec import Multiplicity
 
 __all__ = ["adjust_p"]
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
-from trialkit.spec import DataSpec
+from trialkit._spec import DataSpec
 
 #: file suffix -> reader name; the registry behind "unsupported format" messages
 FORMATS: dict[str, str] = {

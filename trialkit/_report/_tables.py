@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from trialkit.analysis import Results
-from trialkit.report._format import (
+from trialkit._report._format import (
     MISSING,
     decimals_for,
     format_ci,
@@ -24,8 +24,8 @@ from trialkit.report._format import (
     format_number,
     format_p,
 )
-from trialkit.spec import Endpoint
-from trialkit.trial import Trial
+from trialkit._spec import Endpoint
+from trialkit._trial import Trial
 
 __all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals", "responder_is_benefit"]
 
