@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 SPEC := data/synthetic/abbasi2012/study.toml
 OUT := reports/abbasi2012
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -23,6 +23,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	scripts/system-deps.sh --browser
 	$(BIN)/python -m pytest
+
+# the quality gate: formatting, lint rules (pyproject [tool.ruff]) and types (pyproject [tool.mypy])
+lint: $(VENV)/.installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'

@@ -130,7 +130,7 @@ def check_integer(value: object, name: str, minimum: int, *, error: type[Trialki
     if isinstance(value, bool):
         raise error(message)
     try:
-        out = operator.index(value)  # type: ignore[call-overload]
+        out = operator.index(value)  # type: ignore[arg-type]  # anything without __index__ raises TypeError
     except TypeError:
         raise error(message) from None
     if out < minimum:

@@ -1,0 +1,174 @@
+"""Provenance: what made an output — input hashes, package versions, the seed's manifest, the command.
+
+The one place where trialkit hashes inputs, reads package versions and reads the ``MANIFEST.json``
+that vouches for synthetic data; every output (results, reports, simulated data, reproductions)
+records its provenance through these functions, so that two outputs of the same run agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from trialkit._errors import TrialkitError
+
+__all__ = [
+    "ANALYSIS_PACKAGES",
+    "MANIFEST",
+    "Manifest",
+    "command_line",
+    "read_manifest",
+    "relative_inputs",
+    "sha256_bytes",
+    "sha256_file",
+    "versions",
+]
+
+#: the file beside generated data that records its seed, command and the SHA-256 of every file
+MANIFEST = "MANIFEST.json"
+#: the packages whose versions determine the numbers of an analysis
+ANALYSIS_PACKAGES = ("trialkit", "numpy", "pandas", "scipy", "statsmodels")
+
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Return the SHA-256 of ``data`` as 64 lowercase hex digits.
+
+    Examples
+    --------
+    >>> sha256_bytes(b"")[:16]
+    'e3b0c44298fc1c14'
+    """
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the SHA-256 of a file's bytes (hex), read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def versions(packages: Iterable[str] = ANALYSIS_PACKAGES, *, python: bool = False) -> dict[str, str]:
+    """Return the installed version of each package (``"not installed"`` when absent), in the order given.
+
+    ``python=True`` puts the Python version first under the key ``"python"``.
+    """
+    out = {"python": platform.python_version()} if python else {}
+    for package in packages:
+        try:
+            out[package] = version(package)
+        except PackageNotFoundError:  # pragma: no cover - trialkit and its dependencies are installed
+            out[package] = "not installed"
+    return out
+
+
+def command_line(argv: str | Sequence[str] | None) -> str | None:
+    """Return the command that made an output as one shell-quoted line (None when unknown).
+
+    Examples
+    --------
+    >>> command_line(["trialkit", "report", "my study.toml"])
+    "trialkit report 'my study.toml'"
+    """
+    if argv is None or isinstance(argv, str):
+        return argv
+    return shlex.join(list(argv))
+
+
+def relative_inputs(inputs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """Return inputs as ``{"path", "sha256"}`` with paths relative to the first input's folder.
+
+    The first input is the study spec; paths relative to its folder keep a provenance record
+    independent of where the project was checked out (the hash is the identity).
+    """
+    pairs = list(inputs)
+    if not pairs:
+        return []
+    base = Path(pairs[0][0]).resolve().parent
+    return [
+        {"path": Path(os.path.relpath(Path(path).resolve(), base)).as_posix(), "sha256": digest}
+        for path, digest in pairs
+    ]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A ``MANIFEST.json`` beside generated data: what made the files, and their hashes.
+
+    Attributes
+    ----------
+    path : Path
+        The manifest file.
+    seed : int or None
+        The seed the data were generated with.
+    command : str or None
+        The command that generated them.
+    files : mapping of str to str
+        SHA-256 of each file, by file name (relative to the manifest's folder).
+    calibrated : bool
+        Whether the data were calibrated to published p-values (the manifest has a
+        ``calibration.outcomes.<id>.target_p`` entry): a reproduction of those p-values then
+        holds by construction.
+    """
+
+    path: Path
+    seed: int | None
+    command: str | None
+    files: Mapping[str, str]
+    calibrated: bool
+
+    def vouches_for(self, inputs: Iterable[tuple[str, str]]) -> bool:
+        """Whether every ``(path, sha256)`` is a file in the manifest's folder with the recorded hash."""
+        folder = self.path.resolve().parent
+        return all(
+            Path(path).resolve().parent == folder and self.files.get(Path(path).name) == digest
+            for path, digest in inputs
+        )
+
+
+def _calibrated(document: Mapping[str, Any]) -> bool:
+    calibration = document.get("calibration")
+    outcomes = calibration.get("outcomes") if isinstance(calibration, dict) else None
+    return isinstance(outcomes, dict) and any(isinstance(o, dict) and "target_p" in o for o in outcomes.values())
+
+
+def read_manifest(folder: str | Path) -> Manifest | None:
+    """Read the ``MANIFEST.json`` in ``folder``; None when there is none.
+
+    Raises
+    ------
+    TrialkitError
+        When the file exists but is not a JSON object: what it says (seed, calibration) must not
+        be guessed.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise TrialkitError(f"cannot read {str(path)!r} ({exc}); it records how the data beside it were made.") from exc
+    if not isinstance(document, dict):
+        raise TrialkitError(f"{str(path)!r} is not a JSON object; it records how the data beside it were made.")
+    files = document.get("files")
+    seed = document.get("seed")
+    command = document.get("command")
+    return Manifest(
+        path=path,
+        seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        command=command if isinstance(command, str) else None,
+        files={str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {},
+        calibrated=_calibrated(document),
+    )
