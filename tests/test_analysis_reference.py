@@ -70,8 +70,8 @@ def test_rank_tests_cover_both_inference_paths() -> None:
 def test_multiplicity_matches_p_adjust(case) -> None:
     name, res = case
     expected = pd.read_csv(REFERENCE / name / "expected_multiplicity.csv")
-    from trialkit.analysis import adjust_p
     from trialkit._spec import Multiplicity
+    from trialkit.analysis import adjust_p
 
     for contrast, part in expected.groupby("contrast", sort=False):
         for method in ("holm", "hochberg", "bonferroni", "bh", "fixed_sequence"):

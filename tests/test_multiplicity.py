@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis import adjust_p
 from trialkit._spec import Multiplicity
+from trialkit.analysis import adjust_p
 
 HERE = Path(__file__).parent
 EXPECTED = HERE / "reference" / "multiplicity" / "expected.csv"

@@ -15,10 +15,10 @@ import pytest
 from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from trialkit.cli import main
 from trialkit import InconsistentCounts, report
-from trialkit._report._format import format_nnt, format_nnt_ci, format_number, format_p
+from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p
 from trialkit._report._report import render_html
+from trialkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 ABBASI = ROOT / "data" / "synthetic" / "abbasi2012" / "study.toml"

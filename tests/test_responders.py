@@ -13,11 +13,12 @@ from scipy.stats import fisher_exact
 from statsmodels.stats.proportion import proportion_confint
 
 import trialkit as tk
-from trialkit._errors import TrialkitError
 from trialkit import AnalysisError
-from trialkit.analysis import Analysis, Estimate
+from trialkit._errors import TrialkitError
 from trialkit.analysis import (
     SWEEP_COLUMNS,
+    Analysis,
+    Estimate,
     ResponderResult,
     default_thresholds,
     fisher_exact_p,

@@ -29,8 +29,7 @@ from scipy import stats
 
 import trialkit as tk
 from trialkit._errors import Rule, TrialkitError
-from trialkit._write import format_frame, write_simulation
-from trialkit._simulate import exact_counts, lognormal_params, parse_design, read_design, simulate
+from trialkit._simulate import exact_counts, format_frame, lognormal_params, parse_design, read_design, simulate
 
 BUNDLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "abbasi2012"
 DESIGN = BUNDLE / "design.toml"
@@ -175,7 +174,7 @@ def test_abbasi_design_effects_follow_published_directions() -> None:
 def test_same_seed_gives_identical_bytes_other_seed_different(tmp_path: Path) -> None:
     design = read_design(DESIGN)
     for folder, seed in (("a", 5), ("b", 5), ("c", 6)):
-        write_simulation(simulate(design, seed), tmp_path / folder, seed=seed)
+        simulate(design, seed).to_files(tmp_path / folder)
     for name in ("magnesium.csv", "placebo.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
         assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
@@ -183,7 +182,7 @@ def test_same_seed_gives_identical_bytes_other_seed_different(tmp_path: Path) ->
 
 def test_written_files_load_back_to_the_simulated_values(tmp_path: Path) -> None:
     sim = simulate(parse_design(_small_design(), file="small.toml"), 3)
-    paths = write_simulation(sim, tmp_path / "out", command=["trialkit", "simulate", "x y.toml"])
+    paths = sim.to_files(tmp_path / "out", command=["trialkit", "simulate", "x y.toml"])
     assert [p.name for p in paths] == ["a.csv", "b.csv", "study.toml", "MANIFEST.json"]
     manifest = json.loads(paths[-1].read_text())
     assert manifest["command"] == "trialkit simulate 'x y.toml'" and manifest["design"] is None
@@ -204,10 +203,10 @@ def test_format_frame_prints_fixed_decimals_and_empty_missing() -> None:
     assert format_frame(frame, {"v": 3}) == "id,v,k\nX-1,0.300,3\nX-2,,4\n"
 
 
-def test_write_simulation_rejects_a_seed_other_than_the_simulations(tmp_path: Path) -> None:
+def test_to_files_writes_nothing_when_the_design_file_cannot_be_read(tmp_path: Path) -> None:
     sim = simulate(parse_design(_small_design(), file="small.toml"), 3)
-    with pytest.raises(TrialkitError, match="seed"):
-        write_simulation(sim, tmp_path / "out", seed=4)
+    with pytest.raises(TrialkitError, match="cannot read the design file"):
+        sim.to_files(tmp_path / "out", design_path=tmp_path / "absent.toml")
     assert not (tmp_path / "out").exists()
 
 

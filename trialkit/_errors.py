@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 import pandas as pd
 

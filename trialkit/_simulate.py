@@ -3,8 +3,8 @@
 A *design* (TOML, read by :func:`read_design`, checked by :func:`parse_design`) states every number
 the simulation needs — arms and their sizes, visits, per arm x visit means and SDs of each
 endpoint, the correlation between a subject's visits, dropouts and subject-level covariates.
-:func:`simulate` turns a design and a seed into a :class:`Simulation`; writing it to disk is the
-job of :func:`trialkit._write.write_simulation`.
+:func:`simulate` turns a design and a seed into a :class:`Simulation`, whose
+:meth:`Simulation.to_files` writes one CSV per arm, the study spec and a ``MANIFEST.json``.
 
 Design format::
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ from scipy.special import ndtr, ndtri
 from trialkit._design import PATTERN, ArmDesign, CovariateDesign, Design, EndpointDesign, parse_design, read_design
 from trialkit._errors import TrialkitError
 from trialkit._moments import lognormal_params, model_params, z_bounds
+from trialkit._provenance import MANIFEST, command_line, sha256_bytes, sha256_file, versions
 
 __all__ = [
     "ArmDesign",
@@ -54,8 +56,10 @@ __all__ = [
     "Design",
     "EndpointDesign",
     "PATTERN",
+    "SPEC_FILE",
     "Simulation",
     "exact_counts",
+    "format_frame",
     "lognormal_params",
     "parse_design",
     "read_design",
@@ -89,6 +93,126 @@ class Simulation:
     files: Mapping[str, str]
     decimals: Mapping[str, int]
     spec_toml: str
+
+    def contents(self) -> dict[str, bytes]:
+        """Return the files of the simulated trial as bytes: one CSV per arm (design order), then the spec.
+
+        Numbers are printed with the digits each column was rounded to, lines end in ``\\n``, text
+        is UTF-8 without a byte-order mark: the same design and seed give the same bytes anywhere.
+        """
+        out = {
+            self.files[arm]: format_frame(frame, self.decimals).encode("utf-8") for arm, frame in self.frames.items()
+        }
+        out[SPEC_FILE] = self.spec_toml.encode("utf-8")
+        return out
+
+    def manifest(
+        self, *, design_sha256: str | None = None, design_path: str | None = None, command: str | None = None
+    ) -> dict[str, Any]:
+        """Return the ``MANIFEST.json`` document of :meth:`contents`: what made the files, and their hashes.
+
+        Parameters
+        ----------
+        design_sha256, design_path : str, optional
+            The design file the simulation came from (its SHA-256, and its path as given).
+        command : str, optional
+            The command line that made the files.
+
+        Returns
+        -------
+        dict
+            ``generator, study, seed, design, command, files`` (SHA-256 per file) and ``versions``.
+        """
+        design = None if design_sha256 is None else {"path": design_path, "sha256": design_sha256}
+        return {
+            "generator": "trialkit.simulate",
+            "study": self.design.study_id,
+            "seed": self.seed,
+            "design": design,
+            "command": command,
+            "files": {name: sha256_bytes(data) for name, data in self.contents().items()},
+            "versions": versions(("trialkit", "numpy", "pandas", "scipy"), python=True),
+        }
+
+    def to_files(
+        self,
+        out_dir: str | Path,
+        *,
+        design_path: str | Path | None = None,
+        command: str | list[str] | tuple[str, ...] | None = None,
+        manifest: dict[str, Any] | None = None,
+    ) -> list[Path]:
+        """Write one CSV per arm, ``study.toml`` and ``MANIFEST.json`` into ``out_dir``, all or nothing.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            Created when missing; files of the same names are replaced.
+        design_path : str or Path, optional
+            The design file the simulation came from; its path (as given) and SHA-256 go into the
+            manifest. It is read before anything is written.
+        command : str or sequence of str, optional
+            The command line that made the files (a sequence is joined with shell quoting).
+        manifest : dict, optional
+            The manifest to write instead of :meth:`manifest`'s (a generator that adds its own
+            records, such as a calibration, builds it from :meth:`manifest`).
+
+        Returns
+        -------
+        list of Path
+            The arm CSVs (design order), the spec, the manifest.
+
+        Raises
+        ------
+        TrialkitError
+            When ``design_path`` cannot be read (nothing is written then).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import trialkit as tk
+        >>> design = tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml"))
+        >>> paths = tk.simulate(design, seed=1).to_files(tempfile.mkdtemp())
+        >>> [p.name for p in paths]
+        ['magnesium.csv', 'placebo.csv', 'study.toml', 'MANIFEST.json']
+        """
+        from trialkit._export import json_bytes, write_files
+
+        if manifest is None:
+            digest = None
+            if design_path is not None:
+                try:
+                    digest = sha256_file(design_path)
+                except OSError as exc:
+                    raise TrialkitError(f"cannot read the design file {str(design_path)!r}: {exc}.") from exc
+            manifest = self.manifest(
+                design_sha256=digest,
+                design_path=None if design_path is None else Path(design_path).as_posix(),
+                command=command_line(command),
+            )
+        return write_files(out_dir, {**self.contents(), MANIFEST: json_bytes(manifest)})
+
+
+SPEC_FILE = "study.toml"
+
+
+def format_frame(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
+    """Return CSV text of ``frame``: columns in ``decimals`` printed with that many digits, NaN as empty.
+
+    Other columns (subject ids, categories, integer-typed covariates) are printed as they are.
+
+    Examples
+    --------
+    >>> format_frame(pd.DataFrame({"id": ["X-1", "X-2"], "v": [0.3, float("nan")]}), {"v": 3})
+    'id,v\\nX-1,0.300\\nX-2,\\n'
+    """
+    out = frame.copy()
+    for col, d in decimals.items():
+        if col in out.columns:
+            values = out[col].to_numpy(dtype="float64")
+            out[col] = np.array(["" if np.isnan(v) else f"{v:.{d}f}" for v in values], dtype=object)
+    text: str = out.to_csv(index=False, lineterminator="\n")
+    return text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +283,7 @@ def simulate(design: Design, seed: int) -> Simulation:
         From :func:`read_design` or :func:`parse_design`.
     seed : int
         Non-negative seed of ``np.random.default_rng``; the same design and seed give the same
-        values (and, written by ``write_simulation``, the same bytes).
+        values (and, written by :meth:`Simulation.to_files`, the same bytes).
 
     Returns
     -------

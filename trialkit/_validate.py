@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, did_you_mean
-from trialkit._values import parse_numbers
 from trialkit._spec import StudySpec
+from trialkit._values import parse_numbers
 
 __all__ = ["RecordCodes", "check_covariates", "check_records", "encode_records", "MIN_SUBJECTS_PER_ARM"]
 

@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -15,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from trialkit._errors import TrialkitError, ValidationError
+from trialkit._format import p_phrase
+from trialkit._provenance import command_line
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -22,15 +23,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the files each command writes into its ``--out`` folder (checked before any work; see _check_outputs)
 OUT_FILES = {
     "summary": ("counts.csv", "missing.csv", "summary.csv"),
-    "analyze": (
-        "results.csv",
-        "table1.csv",
-        "smd.csv",
-        "responder_sweep.csv",
-        "counts.csv",
-        "failures.csv",
-        "results.json",
-    ),
+    "analyze": (),  # Results.to_files: trialkit.analysis.RESULT_FILES, looked up when the command runs
     "reproduce": ("reproduction.csv", "abstract_audit.csv", "power.csv", "mde.csv", "reproduction.txt"),
     "report": ("report.html", "report.pdf", "results.xlsx"),
 }
@@ -94,6 +87,10 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None)
     if out:
         files = OUT_FILES.get(args.command, ())
+        if args.command == "analyze":
+            from trialkit.analysis import RESULT_FILES
+
+            files = RESULT_FILES
         if args.command == "report" and not args.xlsx:
             files = tuple(f for f in files if f != "results.xlsx")
         _check_folder(Path(out), "--out", files)
@@ -102,27 +99,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def _calibrated_data(spec_path: str | Path | None) -> bool:
     """Whether the data of a study spec are a reconstruction calibrated to published p-values.
 
-    The data folder's ``MANIFEST.json`` then records the calibration targets: a ``calibration``
-    table with the published p each outcome was calibrated to (``outcomes.<id>.target_p``), as
-    ``data/synthetic/<trial>/make_calibrated.py`` writes it.
+    Their ``MANIFEST.json`` then records the published p each outcome was calibrated to.
     """
-    if spec_path is None:
-        return False
-    manifest = Path(spec_path).parent / "MANIFEST.json"
-    if not manifest.is_file():
-        return False
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TrialkitError(
-            f"cannot read {str(manifest)!r} ({exc}); it says whether the data were calibrated "
-            "to the published p-values, which a reproduction must know."
-        ) from exc
-    calibration = document.get("calibration") if isinstance(document, dict) else None
-    if not isinstance(calibration, dict):
-        return False
-    outcomes = calibration.get("outcomes")
-    return isinstance(outcomes, dict) and any(isinstance(o, dict) and "target_p" in o for o in outcomes.values())
+    from trialkit._provenance import read_manifest
+
+    manifest = None if spec_path is None else read_manifest(Path(spec_path).parent)
+    return manifest is not None and manifest.calibrated
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -148,7 +130,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_summary(args: argparse.Namespace) -> int:
     from trialkit import load
-    from trialkit._export import write_csvs
+    from trialkit._export import csv_bytes, write_files
     from trialkit._summary import describe_endpoints, subject_counts
 
     trial = load(args.spec)
@@ -160,20 +142,14 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     _print_frame(missing.loc[missing["n_missing"] > 0], "Missing values per arm, visit and endpoint")
     _print_frame(described, "Endpoint summaries (value and change from baseline)")
     if args.out:
-        written = write_csvs(Path(args.out), {"counts.csv": counts, "missing.csv": missing, "summary.csv": described})
+        tables = {"counts.csv": counts, "missing.csv": missing, "summary.csv": described}
+        written = write_files(args.out, {name: csv_bytes(frame) for name, frame in tables.items()})
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 
-def _p_text(p: float) -> str:
-    """``p = 0.018`` or ``p < 0.001`` (three decimals, as journals print p)."""
-    return "p = NA" if pd.isna(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
-
-
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from trialkit import load
-    from trialkit._export import frame_records, write_csvs, write_json
-    from trialkit.analysis import analyze
+    from trialkit import analyze, load
 
     trial = load(args.spec)
     res = analyze(trial)
@@ -188,7 +164,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
         print(
             f"  {r.contrast}: {kind} {r.estimate:.3g}{unit} ({level} CI {r.ci_low:.3g} to "
-            f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {_p_text(r.p_value)}); "
+            f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {p_phrase(r.p_value)}); "
             f"n = {r.n_treatment} vs {r.n_control}"
         )
     main_rows = t.loc[
@@ -203,29 +179,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if not res.failures.empty:
         _print_frame(res.failures, "Analyses that could not run")
     if args.out:
-        out = Path(args.out)
-        tables = {
-            "results.csv": t,
-            "table1.csv": res.table1,
-            "smd.csv": res.smd,
-            "responder_sweep.csv": res.responder_sweep,
-            "counts.csv": res.counts,
-            "failures.csv": res.failures,
-        }
-        if not res.baseline_p.empty:
-            tables["baseline_p.csv"] = res.baseline_p
-        written = write_csvs(out, tables)
-        written.append(
-            write_json(
-                out / "results.json",
-                {
-                    "provenance": dict(res.provenance),
-                    "alpha": res.alpha,
-                    "results": frame_records(t),
-                    "failures": frame_records(res.failures),
-                },
-            )
-        )
+        written = res.to_files(args.out)
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_FAILED if not res.failures.empty else EXIT_OK
 
@@ -258,9 +212,8 @@ def _reproduction(published_file: Path, trial, results, *, calibrated: bool = Fa
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from trialkit import load
-    from trialkit._export import write_csvs, write_text
-    from trialkit.analysis import analyze
+    from trialkit import analyze, load
+    from trialkit._export import csv_bytes, write_files
 
     published_file = _published_path(args.published)
     data = Path(args.data) if args.data else None
@@ -288,7 +241,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         recomputed = (
             ""
             if pd.isna(r.p_recomputed)
-            else (f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
+            else (f"; recomputed {r.recomputed_test} {p_phrase(r.p_recomputed)}, ANCOVA {p_phrase(r.p_ancova)}")
         )
         lines.append(
             f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
@@ -300,26 +253,21 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     print(text)
     if args.out:
         out = Path(args.out)
-        written = write_csvs(
-            out,
-            {
-                "reproduction.csv": t,
-                "abstract_audit.csv": rep.audit.table,
-                "power.csv": rep.audit.power,
-                "mde.csv": rep.audit.mde,
-            },
-        )
-        written.append(write_text(out / "reproduction.txt", text + "\n"))
+        tables = {
+            "reproduction.csv": t,
+            "abstract_audit.csv": rep.audit.table,
+            "power.csv": rep.audit.power,
+            "mde.csv": rep.audit.mde,
+        }
+        contents = {name: csv_bytes(frame) for name, frame in tables.items()}
+        contents["reproduction.txt"] = (text + "\n").encode("utf-8")
+        written = write_files(out, contents)
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    import shlex
-
-    from trialkit import load
-    from trialkit.analysis import analyze
-    from trialkit import report
+    from trialkit import analyze, load, report
 
     trial = load(args.spec)
     out = Path(args.out) if args.out else Path("reports") / trial.spec.study.id
@@ -328,8 +276,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     published_file = _published_path(args.published) if args.published else None
     calibrated = _calibrated_data(args.spec) if args.published else False
     res = analyze(trial)
-    reproduction = _reproduction(published_file, trial, res, calibrated=calibrated).table if args.published else None
-    command = shlex.join(
+    reproduction = None
+    if published_file is not None:
+        reproduction = _reproduction(published_file, trial, res, calibrated=calibrated).table
+    command = command_line(
         ["trialkit", "report", str(args.spec), "--out", str(out)]
         + (["--xlsx"] if args.xlsx else [])
         + (["--published", args.published] if args.published else [])
@@ -343,13 +293,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from trialkit._write import write_simulation
-    from trialkit._simulate import read_design, simulate
+    from trialkit import read_design, simulate
 
-    design = read_design(args.design)
-    sim = simulate(design, seed=args.seed)
-    command = "trialkit simulate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
-    written = write_simulation(sim, Path(args.out), design_path=Path(args.design), seed=args.seed, command=command)
+    sim = simulate(read_design(args.design), seed=args.seed)
+    command = ["trialkit", "simulate", str(args.design), "--seed", str(args.seed), "--out", str(args.out)]
+    written = sim.to_files(args.out, design_path=args.design, command=command)
     print("wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -411,10 +359,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc.summary(limit=50), file=sys.stderr)
         problems = getattr(args, "problems", None)
         if problems:
-            from trialkit._export import write_csvs
+            from trialkit._export import csv_bytes, write_files
 
             target = Path(problems)
-            write_csvs(target.parent, {target.name: exc.table})
+            write_files(target.parent, {target.name: csv_bytes(exc.table)})
             print(f"all {len(exc.problems)} problems written to {target}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TrialkitError as exc:

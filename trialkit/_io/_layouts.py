@@ -17,8 +17,8 @@ import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._io._files import RawTable, read_table
-from trialkit._values import parse_numbers
 from trialkit._spec import DataFormat, StudySpec, wide_column
+from trialkit._values import parse_numbers
 
 ADAM_ARM_COLUMNS = ("TRTP", "TRT01P")
 ADAM_VISIT, ADAM_PARAM, ADAM_VALUE, ADAM_BASELINE_FLAG = "AVISIT", "PARAMCD", "AVAL", "ABLFL"

@@ -5,6 +5,6 @@ public names are :func:`trialkit.report` and :class:`trialkit.InconsistentCounts
 """
 
 from trialkit._report._flow import InconsistentCounts
-from trialkit._report._report import render_html, report, write_pdf
+from trialkit._report._report import pdf_bytes, render_html, report
 
-__all__ = ["InconsistentCounts", "render_html", "report", "write_pdf"]
+__all__ = ["InconsistentCounts", "pdf_bytes", "render_html", "report"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from trialkit.analysis import Results
 from trialkit._trial import Trial
+from trialkit.analysis._results import Results
 
 __all__ = ["Figure", "OKABE_ITO", "arm_colours", "change_figures", "forest_figure", "means_figures"]
 

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis import Analysis, Results
 from trialkit._spec import Population
 from trialkit._trial import Trial
+from trialkit.analysis import Analysis
+from trialkit.analysis._results import Results
 
 __all__ = ["FLOW_COLUMNS", "InconsistentCounts", "check_consistency", "flow_counts", "randomised"]
 

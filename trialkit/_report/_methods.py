@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from trialkit.analysis import Results
-from trialkit._report._format import format_number
+from trialkit._errors import TrialkitError
+from trialkit._format import format_number
+from trialkit._provenance import read_manifest, sha256_file
+from trialkit._provenance import versions as package_versions
 from trialkit._report._tables import P_ADJUST_NAMES
 from trialkit._trial import Trial
+from trialkit.analysis._results import Results
 
 __all__ = ["methods_paragraphs", "provenance"]
 
@@ -163,20 +163,6 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
     return out
 
 
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except PackageNotFoundError:  # pragma: no cover
-        return "not installed"
-
-
-def _sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _spec_path(trial: Trial) -> Path | None:
     """The spec file: the first input (``Trial.inputs`` lists the spec first), else ``spec.source``."""
     if trial.inputs:
@@ -184,27 +170,21 @@ def _spec_path(trial: Trial) -> Path | None:
     return Path(trial.spec.source) if trial.spec.source is not None else None
 
 
-def _manifest_seed(trial: Trial) -> tuple[Any, str | None]:
+def _manifest_seed(trial: Trial) -> tuple[int | None, str | None]:
     """Seed and generator command of synthetic data, when a MANIFEST.json beside the spec vouches
-    (by SHA-256) for every data file read.
-    """
+    (by SHA-256) for every data file read."""
     source = _spec_path(trial)
     if source is None:
         return None, None
-    manifest = source.parent / "MANIFEST.json"
     try:
-        doc = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        manifest = read_manifest(source.parent)
+    except TrialkitError:
+        return None, None  # an unreadable manifest vouches for nothing
+    if manifest is None or manifest.seed is None:
         return None, None
-    files = doc.get("files") if isinstance(doc, dict) else None
-    if not isinstance(files, dict) or "seed" not in doc:
+    if not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs):
         return None, None
-    folder = source.resolve().parent
-    for i in trial.inputs:
-        path = Path(i.path).resolve()
-        if path.parent != folder or files.get(path.name) != i.sha256:
-            return None, None
-    return doc["seed"], doc.get("command")
+    return manifest.seed, manifest.command
 
 
 def provenance(trial: Trial, results: Results, *, command: str | None, generated: str) -> dict[str, Any]:
@@ -219,7 +199,7 @@ def provenance(trial: Trial, results: Results, *, command: str | None, generated
             spec_text = None
     spec_input = trial.inputs[0] if trial.inputs else None
     versions = dict(prov.get("versions", {}))
-    report_versions = {p: _version(p) for p in REPORT_PACKAGES}
+    report_versions = package_versions(REPORT_PACKAGES)
     seed = prov.get("seed")
     seed_source = "analysis" if seed is not None else None
     generator = None
@@ -228,8 +208,10 @@ def provenance(trial: Trial, results: Results, *, command: str | None, generated
         seed_source = "MANIFEST.json beside the spec (synthetic data)" if seed is not None else None
     mismatched = None
     if spec_input is not None and spec_path is not None and spec_text is not None:
-        now = _sha256(spec_path)
-        mismatched = now is not None and now != spec_input.sha256
+        try:
+            mismatched = sha256_file(spec_path) != spec_input.sha256
+        except OSError:
+            mismatched = None
     return {
         "inputs": [{"path": i.path, "sha256": i.sha256} for i in trial.inputs],
         "spec_path": str(spec_input.path) if spec_input else (str(spec_path) if spec_path else None),

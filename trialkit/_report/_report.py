@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,15 +10,16 @@ from typing import Any
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.analysis import Results
+from trialkit._export import write_files
+from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
-from trialkit._report._format import format_count
 from trialkit._report._methods import methods_paragraphs, provenance
 from trialkit._report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
 from trialkit._spec import Population
 from trialkit._trial import Trial
+from trialkit.analysis._results import Results
 
-__all__ = ["render_html", "report", "write_pdf"]
+__all__ = ["pdf_bytes", "render_html", "report"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 HTML_NAME, PDF_NAME, XLSX_NAME = "report.html", "report.pdf", "results.xlsx"
@@ -184,20 +184,19 @@ def render_html(
     return _environment().get_template("report.html.j2").render(**context)
 
 
-def write_pdf(html: str, target: Path) -> Path:
-    """Typeset ``html`` with WeasyPrint (print CSS: A4, running header, page numbers) into ``target``.
+def pdf_bytes(html: str) -> bytes:
+    """Typeset ``html`` with WeasyPrint (print CSS: A4, running header, page numbers) into PDF bytes.
 
     Every URL is refused: the page is self-contained, and a reference that slipped in must not be
     fetched while printing.
     """
     import weasyprint
 
-    def refuse(url: str, *args, **kwargs):
+    def refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"the report does not load external resources: {url}")
 
-    doc = weasyprint.HTML(string=html, base_url=None, url_fetcher=refuse)
-    doc.write_pdf(target)
-    return target
+    document: bytes = weasyprint.HTML(string=html, base_url=None, url_fetcher=refuse).write_pdf()
+    return document
 
 
 def report(
@@ -259,38 +258,12 @@ def report(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise TrialkitError(f"`out_dir` {str(out)!r} exists and is not a folder.")
-    out.mkdir(parents=True, exist_ok=True)
-    html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
-    pending: list[tuple[Path, Path]] = []
-    try:
-        for target, write in (
-            (html_path, lambda p: p.write_text(html, encoding="utf-8", newline="\n")),
-            (pdf_path, (lambda p: write_pdf(html, p)) if pdf else None),
-            (out / XLSX_NAME, (lambda p: _write_xlsx(results, reproduction, p)) if xlsx else None),
-        ):
-            if write is None:
-                continue
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(fd)
-            pending.append((Path(tmp), target))
-            write(Path(tmp))
-        mode = 0o666 & ~_umask()
-        for tmp, target in pending:  # every file is complete: put them in place together
-            os.chmod(tmp, mode)
-            os.replace(tmp, target)
-    finally:
-        for tmp, _ in pending:
-            tmp.unlink(missing_ok=True)
-    return html_path, pdf_path
+    contents = {HTML_NAME: html.encode("utf-8")}
+    if pdf:
+        contents[PDF_NAME] = pdf_bytes(html)
+    if xlsx:
+        from trialkit._report._xlsx import xlsx_bytes
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _write_xlsx(results: Results, reproduction: pd.DataFrame | None, target: Path) -> None:
-    from trialkit._report._xlsx import write_xlsx
-
-    write_xlsx(results, target, reproduction=reproduction)
+        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction)
+    write_files(out, contents)
+    return out / HTML_NAME, out / PDF_NAME

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from trialkit.analysis import Results
-from trialkit._report._format import (
+from trialkit._format import (
     MISSING,
     decimals_for,
     format_ci,
@@ -26,6 +25,7 @@ from trialkit._report._format import (
 )
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
+from trialkit.analysis._results import Results
 
 __all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals", "responder_is_benefit"]
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import pandas as pd
 
 from trialkit._export import neutralise_cells
-from trialkit.analysis import Results
+from trialkit.analysis._results import Results
 
-__all__ = ["write_xlsx"]
+__all__ = ["xlsx_bytes"]
 
 
 def _provenance_frame(results: Results) -> pd.DataFrame:
@@ -26,7 +26,7 @@ def _provenance_frame(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": object})
 
 
-def write_xlsx(results: Results, target: Path, *, reproduction: pd.DataFrame | None = None) -> Path:
+def xlsx_bytes(results: Results, *, reproduction: pd.DataFrame | None = None) -> bytes:
     """One sheet per table (results, table1, smd, responder_sweep, failures, reproduction, provenance).
 
     Text cells starting with ``= + - @`` (or a tab or carriage return) get a leading ``'`` so that no
@@ -42,10 +42,11 @@ def write_xlsx(results: Results, target: Path, *, reproduction: pd.DataFrame | N
     if reproduction is not None:
         sheets["reproduction"] = reproduction
     sheets["provenance"] = _provenance_frame(results)
-    with pd.ExcelWriter(target, engine="openpyxl") as writer:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             safe = neutralise_cells(
                 frame.astype({c: object for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
             )
             safe.to_excel(writer, sheet_name=name, index=False)
-    return target
+    return buffer.getvalue()

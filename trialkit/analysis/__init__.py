@@ -1,12 +1,12 @@
 """Efficacy analyses: pure functions of numbers or of a Trial, with results as frozen dataclasses.
 
-:func:`analyze` runs every pre-specified analysis of a trial into one :class:`Results`; the
-functions it is built from work on plain arrays and frames and are public here too. What each
-computes, and which R function it matches, is in ``docs/analyses.md``.
+:func:`trialkit.analyze` runs every pre-specified analysis of a trial into one
+:class:`trialkit.Results`; the functions it is built from work on plain arrays and frames and are
+public here. What each computes, and which R function it matches, is in ``docs/analyses.md``.
 """
 
 from trialkit._spec import Multiplicity, Population
-from trialkit.analysis._analyze import ALL_ANALYSES, analyze
+from trialkit.analysis._analyze import ALL_ANALYSES
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
@@ -22,7 +22,14 @@ from trialkit.analysis._responders import (
     responder_rates,
     wilson_interval,
 )
-from trialkit.analysis._results import COUNT_COLUMNS, FAILURE_COLUMNS, RESULT_COLUMNS, Analysis, Estimate, Results
+from trialkit.analysis._results import (
+    COUNT_COLUMNS,
+    FAILURE_COLUMNS,
+    RESULT_COLUMNS,
+    RESULT_FILES,
+    Analysis,
+    Estimate,
+)
 from trialkit.analysis._table1 import (
     BASELINE_P_COLUMNS,
     SMD_COLUMNS,
@@ -39,6 +46,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "RESULT_FILES",
     "SMD_COLUMNS",
     "SWEEP_COLUMNS",
     "TABLE1_COLUMNS",
@@ -50,10 +58,8 @@ __all__ = [
     "Population",
     "RankTest",
     "ResponderResult",
-    "Results",
     "TTest",
     "adjust_p",
-    "analyze",
     "ancova",
     "baseline_p_values",
     "baseline_table",

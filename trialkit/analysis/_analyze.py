@@ -6,16 +6,21 @@ failing analysis is recorded in ``Results.failures`` and the others go on.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from trialkit._errors import AnalysisError, TrialkitError
+from trialkit._provenance import relative_inputs, versions
+from trialkit._spec import Endpoint, Multiplicity, Population
+from trialkit._trial import Trial
+from trialkit.analysis._ancova import ancova
+from trialkit.analysis._effect_size import hedges_g, pooled_sd
+from trialkit.analysis._multiplicity import adjust_p
+from trialkit.analysis._rank_tests import mann_whitney, signed_rank
+from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis._results import (
     COUNT_COLUMNS,
     FAILURE_COLUMNS,
@@ -24,15 +29,8 @@ from trialkit.analysis._results import (
     Estimate,
     Results,
 )
-from trialkit.analysis._ancova import ancova
-from trialkit.analysis._effect_size import hedges_g, pooled_sd
-from trialkit.analysis._multiplicity import adjust_p
-from trialkit.analysis._rank_tests import mann_whitney, signed_rank
-from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
 from trialkit.analysis._ttests import paired_t, two_sample_t
-from trialkit._spec import Endpoint, Multiplicity, Population
-from trialkit._trial import Trial
 
 __all__ = ["analyze", "ALL_ANALYSES"]
 
@@ -377,29 +375,6 @@ def _adjust(
     return table, notes
 
 
-def _relative_inputs(trial: Trial) -> list[dict[str, str]]:
-    """Input files with paths relative to the spec's folder (the hash is the identity), so the
-    provenance does not depend on where the project was checked out.
-    """
-    if not trial.inputs:
-        return []
-    base = Path(trial.inputs[0].path).resolve().parent
-    return [
-        {"path": Path(os.path.relpath(Path(i.path).resolve(), base)).as_posix(), "sha256": i.sha256}
-        for i in trial.inputs
-    ]
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("trialkit", "numpy", "pandas", "scipy", "statsmodels"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:  # pragma: no cover
-            out[pkg] = "unknown"
-    return out
-
-
 def analyze(
     trial: Trial,
     *,
@@ -483,8 +458,8 @@ def analyze(
     failures = pd.DataFrame(out.failures, columns=list(FAILURE_COLUMNS))
     provenance = {
         "study": spec.study.id,
-        "inputs": _relative_inputs(trial),
-        "versions": _versions(),
+        "inputs": relative_inputs((i.path, i.sha256) for i in trial.inputs),
+        "versions": versions(),
         "alpha": float(alpha),
         "multiplicity": method.value,
         "covariates": list(spec.analysis.covariates),

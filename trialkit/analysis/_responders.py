@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import hypergeom, norm
 
-from trialkit._errors import TrialkitError
-from trialkit._errors import AnalysisError
+from trialkit._errors import AnalysisError, TrialkitError
 from trialkit.analysis._results import Analysis, Estimate
 
 __all__ = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 
 RESULT_COLUMNS = (
     "endpoint",
@@ -27,6 +27,18 @@ RESULT_COLUMNS = (
     "n_treatment",
     "n_control",
     "population",
+)
+#: the files :meth:`Results.to_files` (and ``trialkit analyze --out``) writes; baseline_p.csv only when
+#: baseline tests were asked for
+RESULT_FILES = (
+    "results.csv",
+    "results.json",
+    "table1.csv",
+    "smd.csv",
+    "responder_sweep.csv",
+    "counts.csv",
+    "failures.csv",
+    "baseline_p.csv",
 )
 FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message", "population")
 COUNT_COLUMNS = (
@@ -125,6 +137,55 @@ class Results:
     baseline_p: pd.DataFrame = field(default_factory=pd.DataFrame)
     alpha: float = 0.05
     provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_files(self, out: str | Path) -> list[Path]:
+        """Write the results into a folder, as ``trialkit analyze --out`` does.
+
+        Parameters
+        ----------
+        out : str or Path
+            Folder to write into (created when missing). Files of the same names are replaced, all
+            or none of them (see :data:`RESULT_FILES`).
+
+        Returns
+        -------
+        list of Path
+            ``results.csv`` (one row per estimate), ``table1.csv``, ``smd.csv``,
+            ``responder_sweep.csv``, ``counts.csv``, ``failures.csv``, ``baseline_p.csv`` (only when
+            baseline tests were run) and ``results.json`` (provenance, alpha, results and failures).
+            CSV text cells that a spreadsheet would run as a formula start with ``'``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import trialkit as tk
+        >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
+        >>> [p.name for p in tk.analyze(trial).to_files(tempfile.mkdtemp())][:3]
+        ['results.csv', 'table1.csv', 'smd.csv']
+        """
+        # the writing itself is the output layer's (one writer for every output, all or nothing)
+        from trialkit._export import csv_bytes, frame_records, json_bytes, write_files
+
+        tables = {
+            "results.csv": self.table,
+            "table1.csv": self.table1,
+            "smd.csv": self.smd,
+            "responder_sweep.csv": self.responder_sweep,
+            "counts.csv": self.counts,
+            "failures.csv": self.failures,
+        }
+        if not self.baseline_p.empty:
+            tables["baseline_p.csv"] = self.baseline_p
+        contents = {name: csv_bytes(frame) for name, frame in tables.items()}
+        contents["results.json"] = json_bytes(
+            {
+                "provenance": dict(self.provenance),
+                "alpha": self.alpha,
+                "results": frame_records(self.table),
+                "failures": frame_records(self.failures),
+            }
+        )
+        return write_files(out, contents)
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")

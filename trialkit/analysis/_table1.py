@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from trialkit._errors import TrialkitError
-from trialkit._errors import AnalysisError
+from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._trial import Trial
 
 __all__ = [

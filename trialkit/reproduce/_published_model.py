@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 from trialkit.reproduce.pvalues import PValue
 

@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
+from trialkit._simulate import PATTERN, Design, EndpointDesign, Simulation, lognormal_params, simulate
 from trialkit.analysis import two_sample_t
 from trialkit.reproduce.implied_effect import DifferenceCalibration, calibrate_difference
 from trialkit.reproduce.moment_matching import IntegerMoments, match_moments, match_moments_integer
 from trialkit.reproduce.published import PublishedTrial
-from trialkit._simulate import PATTERN, Design, EndpointDesign, Simulation, lognormal_params, simulate
 
 __all__ = [
     "ASSUMED_TEST",

@@ -4,17 +4,16 @@ Usage, from the repository root::
 
     .venv/bin/python data/synthetic/abbasi2012/make_calibrated.py --seed 20120104 --out data/synthetic/abbasi2012
 
-Reads ``design.toml`` (every scale assumption) and ``data/published/abbasi2012.toml`` (the published
+(``data/synthetic/abbasi2012`` is this folder of the package, ``trialkit/datasets/abbasi2012``.) Reads
+``design.toml`` (every scale assumption) and the bundled ``published/abbasi2012.toml`` (the published
 p-values and directions), calls :func:`trialkit.reproduce.reconstruct.reconstruct` and writes
 ``magnesium.csv``, ``placebo.csv``, ``study.toml`` and ``MANIFEST.json`` (with the calibration
-targets and the achieved p-values) via :func:`trialkit._write.write_simulation`. See README.md.
+targets and the achieved p-values) through :meth:`trialkit.Simulation.to_files`. See README.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -22,15 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from trialkit._errors import TrialkitError
-from trialkit._write import MANIFEST, write_simulation
+from trialkit._provenance import sha256_file
+from trialkit._simulate import read_design
 from trialkit.reproduce.published import read_published
 from trialkit.reproduce.reconstruct import Reconstruction, reconstruct, targets_from_published
-from trialkit._simulate import read_design
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 DESIGN = HERE / "design.toml"
-PUBLISHED = ROOT / "data" / "published" / "abbasi2012.toml"
+PUBLISHED = HERE.parent / "published" / "abbasi2012.toml"
 
 #: first seed counting up from FIRST_CANDIDATE whose calibrated values all lie in their ranges
 SEED = 20120104
@@ -107,22 +106,21 @@ def write(out_dir: str | Path, seed: int = SEED, *, command: str | None = None) 
         command = shlex.join(
             ["python", _relative(Path(__file__)), "--seed", str(seed), "--out", _relative(Path(out_dir))]
         )
-    paths = write_simulation(rec.simulation, out_dir, design_path=DESIGN, seed=seed, command=command)
-    manifest_path = Path(out_dir) / MANIFEST
-    written = json.loads(manifest_path.read_text(encoding="utf-8"))
+    sim = rec.simulation
+    written = sim.manifest(design_sha256=sha256_file(DESIGN), design_path=_relative(DESIGN), command=command)
     manifest = {
         "generator": "data/synthetic/abbasi2012/make_calibrated.py (trialkit.simulate draws, "
         "calibrated by trialkit.reproduce.reconstruct)",
         "study": written["study"],
         "seed": written["seed"],
-        "design": {"path": _relative(DESIGN), "sha256": written["design"]["sha256"]},
-        "published": {"path": _relative(PUBLISHED), "sha256": hashlib.sha256(PUBLISHED.read_bytes()).hexdigest()},
+        "design": written["design"],
+        "published": {"path": _relative(PUBLISHED), "sha256": sha256_file(PUBLISHED)},
         "command": written["command"],
         "files": written["files"],
         "calibration": calibration_record(rec),
         "versions": written["versions"],
     }
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8", newline="\n")
+    paths = sim.to_files(out_dir, manifest=manifest)
     return paths
 
 

@@ -1,7 +1,8 @@
-"""How numbers are shown in a report: one function per kind of number, and nothing else rounds.
+"""How numbers are shown to readers: one function per kind of number, and nothing else rounds.
 
-Every number in the report's tables goes through :func:`format_number` (or :func:`format_p`,
-which uses it), so a test can check each cell against the results table at the precision shown.
+Every number in the report's tables and in the command line's printout goes through
+:func:`format_number` (or :func:`format_p` / :func:`p_phrase`, which use it), so a test can check
+each cell against the results table at the precision shown. Results themselves are never rounded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ __all__ = [
     "format_nnt_ci",
     "format_number",
     "format_p",
+    "p_phrase",
 ]
 
 #: shown for a number that is not there (an analysis not defining it, a summary needing more values)
@@ -76,6 +78,16 @@ def format_p(p) -> str:
     if _is_missing(p):
         return MISSING
     return f"< {P_FLOOR:.3f}" if float(p) < P_FLOOR else format_number(p, 3)
+
+
+def p_phrase(p: object) -> str:
+    """Return a p-value as a phrase in running text: ``p = 0.018`` or ``p < 0.001`` (:func:`format_p`).
+
+    >>> p_phrase(0.01772), p_phrase(0.00004), p_phrase(float("nan"))
+    ('p = 0.018', 'p < 0.001', 'p = –')
+    """
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def format_ci(low, high, decimals: int | None) -> str:
