@@ -15,7 +15,7 @@ VISITS = ("baseline", "week8")
 
 
 def base_spec(**sections: dict[str, Any]) -> dict[str, Any]:
-    """A valid spec dict for the small trial; each keyword replaces/extends one section."""
+    """Return a valid spec dict for the small trial; each keyword replaces/extends one section."""
     spec: dict[str, Any] = {
         "study": {"id": "small", "title": "Small trial"},
         "arms": {"column": "arm", "control": "placebo", "levels": ["placebo", "active"]},
@@ -117,6 +117,6 @@ def write_spec(folder: Path, spec: dict[str, Any], name: str = "study.toml") -> 
 
 @pytest.fixture
 def small_trial_dir(tmp_path: Path) -> Path:
-    """A valid wide CSV trial with its spec in ``tmp_path``; returns the spec path."""
+    """Write a valid wide CSV trial with its spec into ``tmp_path``; return the spec path."""
     write_frame(small_wide(), tmp_path / "trial.csv")
     return write_spec(tmp_path, base_spec())

@@ -19,7 +19,7 @@ def test_there_are_notebooks_to_run() -> None:
 
 @pytest.fixture
 def kernel_of_this_python(tmp_path, monkeypatch) -> str:
-    """A ``python3`` kernelspec that runs this interpreter (the venv's), found before any other."""
+    """Make a ``python3`` kernelspec that runs this interpreter (the venv's), found before any other."""
     spec_dir = tmp_path / "jupyter" / "kernels" / KERNEL
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(

@@ -137,12 +137,12 @@ _NNT_CI_THROUGH_INFINITY = re.compile(r"NNTB (\d+(?:\.\d+)?) to ∞ to NNTH (\d+
 
 
 def positive_nnt_is_benefit(ep) -> bool:
-    """A responder is a good outcome when the responder change points the way the endpoint gets better."""
+    """Tell whether responding is good: the responder change points the way the endpoint gets better."""
     return (ep.responder_change < 0) == (ep.better == "lower")
 
 
 def assert_nnt_shown(cells: dict[str, str], row, benefit: bool, what: str) -> None:
-    """The NNT estimate and CI with Altman's labels (NNTB / NNTH, through ∞ when the RD CI spans 0).
+    """Check the NNT estimate and CI with Altman's labels (NNTB / NNTH, through ∞ when the RD CI spans 0).
 
     The cells are read back independently (label from the sign and ``benefit``, each number at the
     precision shown) and must also be exactly what the report's NNT formatting functions print.
@@ -176,7 +176,7 @@ def assert_nnt_shown(cells: dict[str, str], row, benefit: bool, what: str) -> No
 
 
 def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
-    """A small trial whose arm labels, endpoint labels, units, title and subject ids are hostile."""
+    """Build a small trial whose arm labels, endpoint labels, units, title and subject ids are hostile."""
     control, active = arms
     wide = small_wide(n_per_arm=8)
     wide["arm"] = wide["arm"].map({"active": active, "placebo": control})
@@ -304,11 +304,13 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
 
 
 def test_nnt_is_labelled_benefit_and_harm_as_altman_prints_it(abbasi, hostile) -> None:
-    """Both NNT limits positive: NNTB a to b. A risk-difference CI spanning 0 gives limits of opposite
-    signs; the plausible NNTs are then everything outside them, shown through infinity, never "-2.7 to 2.2".
+    """Both NNT limits positive: NNTB a to b.
+
+    A risk-difference CI spanning 0 gives limits of opposite signs; the plausible NNTs are then
+    everything outside them, shown through infinity, never "-2.7 to 2.2".
     """
     shown = {}
-    for name, (trial, results, html, _) in (("abbasi", abbasi), ("hostile", hostile)):
+    for name, (_, results, html, _) in (("abbasi", abbasi), ("hostile", hostile)):
         t = results.table
         nnt = t.loc[(t["analysis"] == "responder_nnt") & (t["population"] == "fas")].iloc[0]
         rows = [
@@ -532,7 +534,7 @@ def _require_chromium() -> None:
 
 
 def _only(url: str, blocked: list[str]):
-    """A route handler letting through the report file itself and aborting (and recording) any other request."""
+    """Build a route handler letting through the report file itself and aborting (and recording) any other request."""
 
     def handle(route) -> None:
         if route.request.url == url:

@@ -69,7 +69,7 @@ def bundled() -> tk.Trial:
 
 
 def _make_calibrated() -> ModuleType:
-    """The bundle's regeneration script (the bundled data are simulated, then calibrated)."""
+    """Import the bundle's regeneration script (the bundled data are simulated, then calibrated)."""
     spec = importlib.util.spec_from_file_location("abbasi2012_make_calibrated", BUNDLE / "make_calibrated.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -190,7 +190,7 @@ def test_written_files_load_back_to_the_simulated_values(tmp_path: Path) -> None
     assert b"\r" not in paths[0].read_bytes()
     trial = tk.load(tmp_path / "out" / "study.toml")
     got = trial.data.pivot(index="subject", columns=["endpoint", "visit"], values="value")
-    for arm, frame in sim.frames.items():
+    for frame in sim.frames.values():
         for col in ("score_baseline", "score_week8", "bio_week4"):
             endpoint, visit = col.rsplit("_", 1)
             expected = frame.set_index("subject_id")[col]

@@ -167,23 +167,25 @@ _ENDPOINT: Schema = {
     "sd": (TABLE, True),
 }
 #: how design messages name the types that the shared vocabulary does not
-_PHRASES = {_NUM_OR_LIST: "a number or an array"}
+_PHRASES: dict[tuple[type, ...], str] = {_NUM_OR_LIST: "a number or an array"}
 
 
 def _table(raw: Any, path: str, schema: Schema, out: ProblemCollector) -> dict[str, Any]:
-    """Type-check a table against ``schema`` (:func:`~trialkit._schema.check_table`, worded as for
-    designs: valid keys in schema order, a non-table shown by value); returns its well-typed keys.
+    """Type-check a table against ``schema`` and return its well-typed keys.
+
+    As :func:`~trialkit._schema.check_table`, worded as for designs: valid keys in schema order, a
+    non-table shown by value.
     """
     return check_table(raw, schema, path, out, phrases=_PHRASES, sort_keys=False, got_value=True)
 
 
-def _interval(value: list, key: str, out: ProblemCollector) -> tuple[float, float] | None:
-    """A finite ``[low, high]`` pair (:func:`~trialkit._schema.interval`, worded as for designs)."""
+def _interval(value: list[Any], key: str, out: ProblemCollector) -> tuple[float, float] | None:
+    """Read a finite ``[low, high]`` pair (:func:`~trialkit._schema.interval`, worded as for designs)."""
     return interval(value, key, out, what="[low, high] with low < high", finite=True)
 
 
-def _strings(value: list, key: str, out: ProblemCollector) -> tuple[str, ...] | None:
-    """A non-empty array of distinct strings as a tuple; None, with one problem, otherwise."""
+def _strings(value: list[Any], key: str, out: ProblemCollector) -> tuple[str, ...] | None:
+    """Read a non-empty array of distinct strings as a tuple; None, with one problem, otherwise."""
     if not value or not all(isinstance(v, str) for v in value) or len(set(value)) < len(value):
         out.add(
             Rule.INVALID_VALUE, key, f"`{key}` must be a non-empty array of distinct strings; got {value!r}.", value
@@ -445,7 +447,7 @@ def _parse_endpoint(
     mean = _arm_visit_numbers(t.get("mean"), f"{path}.mean", arms, visits, out)
     sd = _arm_visit_numbers(t.get("sd"), f"{path}.sd", arms, visits, out)
     for arm, values in (sd or {}).items():
-        for v, s in zip(visits, values):
+        for v, s in zip(visits, values, strict=True):
             if s < 0:
                 out.add(
                     Rule.INVALID_VALUE,
@@ -454,7 +456,7 @@ def _parse_endpoint(
                     s,
                 )
     for arm, values in (mean or {}).items():
-        for v, m in zip(visits, values):
+        for v, m in zip(visits, values, strict=True):
             key = f"{path}.mean.{arm}.{v}"
             if scale == "log" and m <= 0:
                 out.add(Rule.INVALID_VALUE, key, f"`{key}` must be > 0 on the log scale; got {m:g}.", m)
@@ -470,7 +472,7 @@ def _parse_endpoint(
         elif window is not None and mean and sd and all(s >= 0 for v in sd.values() for s in v):
             for arm in arms:
                 loc, sc = model_params(mean[arm][0], sd[arm][0], scale or "linear")
-                a, b = z_bounds(window, loc, sc, scale or "linear")
+                a, b = z_bounds(window, float(loc), float(sc), scale or "linear")
                 if ndtr(b) - ndtr(a) < _MIN_TRUNCATED_MASS:
                     out.add(
                         Rule.INVALID_VALUE,

@@ -1,4 +1,4 @@
-"""Writing outputs: the one writer every output goes through, and the encodings of tables.
+r"""Writing outputs: the one writer every output goes through, and the encodings of tables.
 
 :func:`write_files` writes a set of files into a folder all or nothing: each file is first written
 in full to a temporary file beside its target, and only when every one is complete are they moved
@@ -49,7 +49,7 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Encode a table as CSV: UTF-8, ``\\n`` line ends, full float precision, formula-like text neutralised."""
+    r"""Encode a table as CSV: UTF-8, ``\n`` line ends, full float precision, formula-like text neutralised."""
     text: str = neutralise_cells(frame).to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8")
 

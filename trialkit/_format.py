@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 __all__ = [
     "MISSING",
@@ -29,17 +31,19 @@ MISSING = "–"
 P_FLOOR = 0.001
 
 
-def _is_missing(value) -> bool:
-    if value is None:
-        return True
+def _as_float(value: object) -> float | None:
+    """Return ``value`` as a float, or None when it is missing (None, NaN, pandas NA) or not a number."""
+    if value is None or value is pd.NA:
+        return None
     try:
-        return bool(np.isnan(float(value)))
+        number = float(value)  # type: ignore[arg-type]  # anything float() refuses is not a number
     except (TypeError, ValueError):
-        return True
+        return None
+    return None if math.isnan(number) else number
 
 
-def format_number(value, decimals: int | None = None) -> str:
-    """``value`` with ``decimals`` digits after the point, or 4 significant digits when None.
+def format_number(value: object, decimals: int | None = None) -> str:
+    """Show ``value`` with ``decimals`` digits after the point, or 4 significant digits when None.
 
     Missing values (None, NaN, pandas NA) read :data:`MISSING`. Negative numbers keep an ASCII
     minus so that copied text stays a number; ``-0.00`` is shown as ``0.00``.
@@ -53,9 +57,9 @@ def format_number(value, decimals: int | None = None) -> str:
     >>> format_number(float("nan"), 2)
     '–'
     """
-    if _is_missing(value):
+    v = _as_float(value)
+    if v is None:
         return MISSING
-    v = float(value)
     if math.isinf(v):
         return "∞" if v > 0 else "-∞"
     if decimals is None:
@@ -69,15 +73,16 @@ def format_number(value, decimals: int | None = None) -> str:
     return text
 
 
-def format_p(p) -> str:
-    """A p-value with 3 decimals, or ``< 0.001``.
+def format_p(p: object) -> str:
+    """Show a p-value with 3 decimals, or ``< 0.001``.
 
     >>> format_p(0.01772), format_p(0.00004)
     ('0.018', '< 0.001')
     """
-    if _is_missing(p):
+    v = _as_float(p)
+    if v is None:
         return MISSING
-    return f"< {P_FLOOR:.3f}" if float(p) < P_FLOOR else format_number(p, 3)
+    return f"< {P_FLOOR:.3f}" if v < P_FLOOR else format_number(v, 3)
 
 
 def p_phrase(p: object) -> str:
@@ -90,24 +95,24 @@ def p_phrase(p: object) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
-def format_ci(low, high, decimals: int | None) -> str:
-    """A confidence interval as ``low to high`` (a dash would read as a minus).
+def format_ci(low: object, high: object, decimals: int | None) -> str:
+    """Show a confidence interval as ``low to high`` (a dash would read as a minus).
 
     >>> format_ci(-4.44819, -0.449294, 2)
     '-4.45 to -0.45'
     """
-    if _is_missing(low) and _is_missing(high):
+    if _as_float(low) is None and _as_float(high) is None:
         return MISSING
     return f"{format_number(low, decimals)} to {format_number(high, decimals)}"
 
 
 def _nnt_labels(positive_is_benefit: bool) -> tuple[str, str]:
-    """The labels of a positive and of a negative number needed to treat."""
+    """Return the labels of a positive and of a negative number needed to treat."""
     return ("NNTB", "NNTH") if positive_is_benefit else ("NNTH", "NNTB")
 
 
-def format_nnt(value, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
-    """A number needed to treat with its label: ``NNTB`` (benefit) or ``NNTH`` (harm), never a sign.
+def format_nnt(value: object, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
+    """Show a number needed to treat with its label: ``NNTB`` (benefit) or ``NNTH`` (harm), never a sign.
 
     ``value`` is 1 / risk difference (arm - control); ``positive_is_benefit`` says whether a
     positive one (more responders on the arm) is a benefit, as it is when responding is the good
@@ -116,17 +121,17 @@ def format_nnt(value, decimals: int | None, *, positive_is_benefit: bool = True)
     >>> format_nnt(2.924, 1), format_nnt(-12.5, 1)
     ('NNTB 2.9', 'NNTH 12.5')
     """
-    if _is_missing(value):
+    v = _as_float(value)
+    if v is None:
         return MISSING
-    v = float(value)
     if v == 0:  # 1 / RD is never 0; a 0 here is not an NNT
         return format_number(v, decimals)
     positive, negative = _nnt_labels(positive_is_benefit)
     return f"{positive if v > 0 else negative} {format_number(abs(v), decimals)}"
 
 
-def format_nnt_ci(low, high, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
-    """The confidence interval of a number needed to treat, as Altman (1998) prints it.
+def format_nnt_ci(low: object, high: object, decimals: int | None, *, positive_is_benefit: bool = True) -> str:
+    """Show the confidence interval of a number needed to treat, as Altman (1998) prints it.
 
     ``low`` and ``high`` are the reciprocals of the risk-difference limits, in increasing order.
     Both positive: ``NNTB low to high``; both negative: ``NNTH |high| to |low|``; opposite signs
@@ -143,11 +148,10 @@ def format_nnt_ci(low, high, decimals: int | None, *, positive_is_benefit: bool 
     >>> format_nnt_ci(-10.0, 10 / 3, 1, positive_is_benefit=False)
     'NNTB 10.0 to ∞ to NNTH 3.3'
     """
-    if _is_missing(low) and _is_missing(high):
-        return MISSING
-    if _is_missing(low) or _is_missing(high):
+    lo_, hi_ = _as_float(low), _as_float(high)
+    if lo_ is None or hi_ is None:
         return format_ci(low, high, decimals)
-    lo, hi = float(low), float(high)
+    lo, hi = lo_, hi_
     if lo > hi:
         lo, hi = hi, lo
     positive, negative = _nnt_labels(positive_is_benefit)
@@ -161,13 +165,14 @@ def format_nnt_ci(low, high, decimals: int | None, *, positive_is_benefit: bool 
     return format_ci(lo, hi, decimals)  # a limit of exactly 0 is not a reciprocal: shown as it is
 
 
-def format_count(value) -> str:
-    """A count of subjects."""
-    return MISSING if _is_missing(value) else str(int(value))
+def format_count(value: object) -> str:
+    """Show a count of subjects."""
+    v = _as_float(value)
+    return MISSING if v is None else str(int(v))
 
 
-def decimals_for(values) -> int:
-    """Digits after the point for an endpoint, from the spread of its values.
+def decimals_for(values: npt.ArrayLike) -> int:
+    """Choose the digits after the point for an endpoint from the spread of its values.
 
     Three significant digits of the standard deviation (an SD of 3.3 points gives 2 decimals,
     40 minutes 1, 0.07 mmol/L 3), clipped to 0–3. Falls back to 2 when the spread is unknown.

@@ -8,13 +8,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import ndtr
 
 __all__ = ["lognormal_params", "model_params", "normal_mass", "z_bounds"]
 
 
-def lognormal_params(mean: np.ndarray | float, sd: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-    r"""Log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
+def lognormal_params(mean: npt.ArrayLike, sd: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    r"""Return the log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
 
     .. math:: \\sigma^2 = \\ln(1 + s^2/m^2), \\qquad \\mu = \\ln m - \\sigma^2/2,
 
@@ -28,7 +29,10 @@ def lognormal_params(mean: np.ndarray | float, sd: np.ndarray | float) -> tuple[
     return np.log(m) - sigma2 / 2, np.sqrt(sigma2)
 
 
-def model_params(mean, sd, scale: str):
+def model_params(
+    mean: npt.ArrayLike, sd: npt.ArrayLike, scale: str
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return the location and scale of the normal model of an endpoint (of its log on the log scale)."""
     return lognormal_params(mean, sd) if scale == "log" else (np.asarray(mean, float), np.asarray(sd, float))
 
 

@@ -83,8 +83,9 @@ class ProblemCollector:
 
 
 def type_name(types: tuple[type, ...], phrases: Mapping[tuple[type, ...], str] | None = None) -> str:
-    """How a message names ``types``: ``phrases[types]`` when given, else "a number" for
-    :data:`NUM`, else the types' names joined by "or".
+    """Name ``types`` in a message.
+
+    ``phrases[types]`` when given, else "a number" for :data:`NUM`, else the types' names joined by "or".
     """
     if phrases and types in phrases:
         return phrases[types]
@@ -159,7 +160,7 @@ def choice(value: str, allowed: tuple[str, ...], key: str, out: ProblemCollector
 
 
 def string_list(value: list[Any], key: str, out: ProblemCollector) -> tuple[str, ...] | None:
-    """An array of distinct strings as a tuple; None, with the problem, otherwise."""
+    """Read an array of distinct strings as a tuple; None, with the problem, otherwise."""
     if not all(isinstance(v, str) for v in value):
         out.add(Rule.WRONG_TYPE, key, f"`{key}` must be an array of strings; got {value!r}.")
         return None

@@ -95,9 +95,9 @@ class Simulation:
     spec_toml: str
 
     def contents(self) -> dict[str, bytes]:
-        """Return the files of the simulated trial as bytes: one CSV per arm (design order), then the spec.
+        r"""Return the files of the simulated trial as bytes: one CSV per arm (design order), then the spec.
 
-        Numbers are printed with the digits each column was rounded to, lines end in ``\\n``, text
+        Numbers are printed with the digits each column was rounded to, lines end in ``\n``, text
         is UTF-8 without a byte-order mark: the same design and seed give the same bytes anywhere.
         """
         out = {
@@ -197,14 +197,14 @@ SPEC_FILE = "study.toml"
 
 
 def format_frame(frame: pd.DataFrame, decimals: Mapping[str, int]) -> str:
-    """Return CSV text of ``frame``: columns in ``decimals`` printed with that many digits, NaN as empty.
+    r"""Return CSV text of ``frame``: columns in ``decimals`` printed with that many digits, NaN as empty.
 
     Other columns (subject ids, categories, integer-typed covariates) are printed as they are.
 
     Examples
     --------
     >>> format_frame(pd.DataFrame({"id": ["X-1", "X-2"], "v": [0.3, float("nan")]}), {"v": 3})
-    'id,v\\nX-1,0.300\\nX-2,\\n'
+    'id,v\nX-1,0.300\nX-2,\n'
     """
     out = frame.copy()
     for col, d in decimals.items():
@@ -237,7 +237,7 @@ def _grid(x: np.ndarray, decimals: int, bounds: tuple[float, float] | None) -> n
 
 
 def exact_counts(proportions: tuple[float, ...], n: int) -> np.ndarray:
-    """Counts summing to ``n`` closest to ``proportions x n`` (largest remainder; ties to the first)."""
+    """Return counts summing to ``n`` closest to ``proportions x n`` (largest remainder; ties to the first)."""
     share = np.asarray(proportions, dtype=float) * n
     counts = np.floor(share + 1e-9).astype(np.int64)
     order = np.argsort(-(share - counts), kind="stable")
@@ -313,7 +313,8 @@ def simulate(design: Design, seed: int) -> Simulation:
     pulling the mean inward and shrinking the SD; keep means several SDs inside the range.
     Numeric covariates are normal, truncated to their ``range`` (so their realised mean differs
     from ``mean`` by the truncation shift above), then rounded; categorical ones are drawn with
-    their proportions (or in exact per-arm counts, ``allocation = "exact"``). Endpoints are independent of each other and of the covariates.
+    their proportions (or in exact per-arm counts, ``allocation = "exact"``). Endpoints are
+    independent of each other and of the covariates.
 
     ``dropout`` subjects per arm, chosen uniformly at random (missing completely at random), have
     every value after the first visit (the baseline) set to NaN. Subject ids are
@@ -372,7 +373,7 @@ def _toml(value: Any) -> str:
 
 
 def study_spec_toml(design: Design, *, seed: int) -> str:
-    """The study spec (DESIGN.md format) for the files :func:`simulate` makes from ``design``."""
+    """Write the study spec (trialkit.load format) for the files :func:`simulate` makes from ``design``."""
     lines = [
         f"# Study spec of SYNTHETIC data simulated by trialkit.simulate from design {design.study_id!r}",
         f"# with seed {seed}. The values are not the trial's records: see the design file.",

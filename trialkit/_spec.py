@@ -522,7 +522,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     decimal = choice(da.get("decimal", "."), (".", ","), "data.decimal", out) or "."
     if decimal == delimiter:
         out.add(Rule.INVALID_VALUE, "data.decimal", "`data.decimal` must differ from `data.delimiter`.")
-    missing = ("", "NA", ".")
+    missing: tuple[str, ...] = ("", "NA", ".")
     if "missing" in da:
         missing = string_list(da["missing"], "data.missing", out) or missing
 
@@ -555,7 +555,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             choice(v, _MMRM_KEYS[k], f"analysis.mmrm.{k}", out)
 
     out.raise_if_any()
-    assert fmt is not None and visits is not None and control is not None  # guaranteed above
+    # invariants: a missing format, visits, control, subject column or multiplicity was a problem above
+    assert fmt is not None and visits is not None and control is not None
+    assert subject is not None and mult is not None
     return StudySpec(
         study=StudyInfo(id=study_id, title=st.get("title", study_id), alpha=alpha),
         arms=ArmsSpec(control=control, levels=levels or (), column=arm_column),
@@ -599,7 +601,7 @@ def _valid_pattern(pattern: str) -> bool:
 
 
 def wide_column(pattern: str, endpoint: str, visit: str) -> str:
-    """The column name ``pattern`` gives an endpoint at a visit (plain substitution, never ``format``)."""
+    """Return the column name ``pattern`` gives an endpoint at a visit (plain substitution, never ``format``)."""
     return pattern.replace("{endpoint}", endpoint).replace("{visit}", visit)
 
 

@@ -56,7 +56,8 @@ def describe_endpoints(trial: Trial) -> pd.DataFrame:
     One row per endpoint x visit x arm for the values (``quantity = "value"``) and, when the
     spec has a baseline, per post-baseline visit for the change from baseline
     (``quantity = "change"``). Quartiles interpolate linearly between order statistics (R's
-    default ``quantile``, type 7). Rows follow the spec's endpoint, visit and arm order. Units are the endpoint's units (``spec.endpoint(id).unit``).
+    default ``quantile``, type 7). Rows follow the spec's endpoint, visit and arm order. Units are
+    the endpoint's units (``spec.endpoint(id).unit``).
     """
     frames = [_describe(trial.data, "value", "value")]
     if trial.spec.visits.baseline is not None:

@@ -30,7 +30,7 @@ OUT_FILES = {
 
 
 def _folder_problem(path: Path, files: Sequence[str] = ()) -> str | None:
-    """What makes ``path`` unusable as a folder to write into, or None.
+    """Say what makes ``path`` unusable as a folder to write into; None when nothing does.
 
     The folder may be missing (it is created); then its nearest existing ancestor must be a
     writable folder. An existing folder must be writable, and none of ``files`` in it may be a folder.
@@ -185,7 +185,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _published_path(name: str) -> Path:
-    """A published-results file: a path, or the name of one bundled with trialkit."""
+    """Return a published-results file: a path, or the name of one bundled with trialkit."""
     from trialkit import datasets
 
     candidate = Path(name)
@@ -303,6 +303,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the parser of the ``trialkit`` command line: one subcommand per job."""
     parser = argparse.ArgumentParser(prog="trialkit", description=__doc__.splitlines()[0])
     from trialkit import __version__
 
@@ -354,7 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         _check_outputs(args)
-        return args.func(args)
+        exit_code: int = args.func(args)
+        return exit_code
     except ValidationError as exc:
         print(exc.summary(limit=50), file=sys.stderr)
         problems = getattr(args, "problems", None)

@@ -13,13 +13,23 @@ import io
 import math
 import re
 import textwrap
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
+from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
+
+if TYPE_CHECKING:  # matplotlib is imported when a report is drawn, not when trialkit is
+    import xml.etree.ElementTree as ET
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["Figure", "OKABE_ITO", "arm_colours", "change_figures", "forest_figure", "means_figures"]
 
@@ -31,7 +41,8 @@ PANELS_PER_FIGURE = 12
 COLUMNS = 3
 WIDTH_IN = 6.9  # A4 text width at 18 mm margins
 
-STYLE = {
+# typed loosely: matplotlib's stubs key rc_context by a literal per setting
+STYLE: Any = {
     "svg.fonttype": "none",
     "svg.hashsalt": "trialkit",
     "text.parse_math": False,
@@ -118,7 +129,7 @@ _PRESENTATION = frozenset(
 )
 
 
-def _style_to_attributes(el) -> None:
+def _style_to_attributes(el: ET.Element) -> None:
     style = el.attrib.get("style")
     if style is None:
         return
@@ -138,21 +149,23 @@ def _style_to_attributes(el) -> None:
         del el.attrib["style"]
 
 
-def _clean(root) -> None:
-    """Make matplotlib's SVG fit to inline: drop metadata and the stylesheet (a <style> in inline SVG
-    would apply to the whole page), drop ids nothing refers to (matplotlib repeats ``axes_1`` etc. in
-    every figure), turn ``style`` declarations into presentation attributes, unwrap groups left
-    without attributes and round coordinates to 0.01 pt.
+def _clean(root: ET.Element) -> None:
+    """Make matplotlib's SVG fit to inline.
+
+    Drop metadata and the stylesheet (a <style> in inline SVG would apply to the whole page), drop
+    ids nothing refers to (matplotlib repeats ``axes_1`` etc. in every figure), turn ``style``
+    declarations into presentation attributes, unwrap groups left without attributes and round
+    coordinates to 0.01 pt.
     """
-    referenced = set()
+    referenced: set[str] = set()
     for el in root.iter():
         for key, value in el.attrib.items():
             if key == _HREF and value.startswith("#"):
                 referenced.add(value[1:])
             referenced.update(_REF.findall(value))
 
-    def visit(el) -> None:
-        children = []
+    def visit(el: ET.Element) -> None:
+        children: list[ET.Element] = []
         for child in list(el):
             if child.tag in _DROP:
                 continue
@@ -173,8 +186,8 @@ def _clean(root) -> None:
     visit(root)
 
 
-def _svg(fig, salt: str) -> str:
-    """The figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS)."""
+def _svg(fig: MplFigure, salt: str) -> str:
+    """Return the figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS)."""
     import xml.etree.ElementTree as ET
 
     from matplotlib import rc_context
@@ -201,7 +214,7 @@ def _svg(fig, salt: str) -> str:
     return ET.tostring(root, encoding="unicode", short_empty_elements=True) + "\n"
 
 
-def _new_figure(width: float, height: float):
+def _new_figure(width: float, height: float) -> MplFigure:
     from matplotlib.figure import Figure as MplFigure
 
     return MplFigure(figsize=(width, height), layout="constrained")
@@ -212,11 +225,11 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _chunks(items: list, size: int) -> list[list]:
+def _chunks(items: list[Endpoint], size: int) -> list[list[Endpoint]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
-def _mean_ci(x: np.ndarray, alpha: float, log: bool) -> tuple[float, float, float]:
+def _mean_ci(x: npt.NDArray[np.float64], alpha: float, log: bool) -> tuple[float, float, float]:
     x = x[~np.isnan(x)]
     if log:
         x = np.log(x[x > 0])
@@ -234,7 +247,7 @@ def _mean_ci(x: np.ndarray, alpha: float, log: bool) -> tuple[float, float, floa
     return m, lo, hi
 
 
-def _legend(fig, arms, colours, *, line: bool) -> None:
+def _legend(fig: MplFigure, arms: Sequence[str], colours: dict[str, str], *, line: bool) -> None:
     from matplotlib.lines import Line2D
 
     handles = [
@@ -244,8 +257,15 @@ def _legend(fig, arms, colours, *, line: bool) -> None:
     fig.legend(handles, [_wrap(a, 40) for a in arms], loc="outside upper center", ncols=min(len(arms), 4))
 
 
-def _panel_figures(trial: Trial, slug: str, draw, caption, *, line_legend: bool) -> list[Figure]:
-    """One panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure, arms in the legend.
+def _panel_figures(
+    trial: Trial,
+    slug: str,
+    draw: Callable[[Axes, Endpoint], None],
+    caption: Callable[[list[Endpoint], str], str],
+    *,
+    line_legend: bool,
+) -> list[Figure]:
+    """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure, arms in the legend.
 
     ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
     """
@@ -262,7 +282,7 @@ def _panel_figures(trial: Trial, slug: str, draw, caption, *, line_legend: bool)
             axes = fig.subplots(rows, cols, squeeze=False)
             for ax in axes.flat[len(chunk) :]:
                 ax.set_visible(False)
-            for ax, ep in zip(axes.flat, chunk):
+            for ax, ep in zip(axes.flat, chunk, strict=False):
                 draw(ax, ep)
             _legend(fig, arms, colours, line=line_legend)
             svg = _svg(fig, f"fig-{slug}-{k + 1}")
@@ -281,18 +301,21 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
     level = f"{100 * (1 - alpha):g}%"
     span = 0.08 * (len(arms) - 1)
 
-    def draw(ax, ep) -> None:
+    def draw(ax: Axes, ep: Endpoint) -> None:
         log = ep.scale == "log"
         part = d.loc[(d["endpoint"] == ep.id).to_numpy()]
         for i, a in enumerate(arms):
             shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
-            m, lo, hi = [], [], []
-            for v in visits:
-                x = part.loc[((part["arm"] == a) & (part["visit"] == v)).to_numpy(), "value"]
-                mm, ll, hh = _mean_ci(x.to_numpy(dtype="float64"), alpha, log)
-                m.append(mm), lo.append(ll), hi.append(hh)
+            summaries = [
+                _mean_ci(
+                    part.loc[((part["arm"] == a) & (part["visit"] == v)).to_numpy(), "value"].to_numpy(dtype="float64"),
+                    alpha,
+                    log,
+                )
+                for v in visits
+            ]
+            m, lo, hi = (np.array(column) for column in zip(*summaries, strict=True))
             pos = np.arange(len(visits)) + shift
-            m, lo, hi = np.array(m), np.array(lo), np.array(hi)
             ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i), capsize=2, elinewidth=0.9)
         ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
         ax.set_xlim(-0.4, len(visits) - 0.6)
@@ -300,7 +323,7 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
         unit = ep.unit or "value"
         ax.set_ylabel(f"{unit} (geometric mean)" if log else f"{unit} (mean)")
 
-    def caption(chunk, part_note: str) -> str:
+    def caption(chunk: list[Endpoint], part_note: str) -> str:
         return (
             f"Mean and {level} confidence interval at each visit, by arm{part_note}. "
             + (
@@ -323,11 +346,11 @@ def change_figures(trial: Trial) -> list[Figure]:
     ch = ch.loc[(ch["visit"] == spec.visits.primary).to_numpy() & ch["change"].notna().to_numpy()]
     rng = np.random.default_rng(20240101)  # fixed jitter: the same data give the same figure
 
-    def draw(ax, ep) -> None:
+    def draw(ax: Axes, ep: Endpoint) -> None:
         part = ch.loc[(ch["endpoint"] == ep.id).to_numpy()]
         data = [part.loc[(part["arm"] == a).to_numpy(), "change"].to_numpy(dtype="float64") for a in arms]
         positions = np.arange(len(arms))
-        kept = [(p, x) for p, x in zip(positions, data) if x.size]
+        kept = [(p, x) for p, x in zip(positions, data, strict=True) if x.size]
         if kept:
             box = ax.boxplot(
                 [x for _, x in kept],
@@ -340,9 +363,9 @@ def change_figures(trial: Trial) -> list[Figure]:
                 capprops={"color": "#555555"},
                 boxprops={"edgecolor": "#555555"},
             )
-            for patch, (p, _) in zip(box["boxes"], kept):
+            for patch, (p, _) in zip(box["boxes"], kept, strict=True):
                 patch.set_facecolor(colours[arms[p]] + "40")
-        for i, (p, x) in enumerate(zip(positions, data)):
+        for i, (p, x) in enumerate(zip(positions, data, strict=True)):
             jitter = rng.uniform(-0.12, 0.12, x.size)
             ax.plot(
                 p + jitter,
@@ -362,7 +385,7 @@ def change_figures(trial: Trial) -> list[Figure]:
         ax.set_title(_wrap(ep.label), loc="left")
         ax.set_ylabel(f"change ({ep.unit})" if ep.unit else "change")
 
-    def caption(chunk, part_note: str) -> str:
+    def caption(chunk: list[Endpoint], part_note: str) -> str:
         return (
             f"Change from baseline to {spec.visits.primary} by arm{part_note}: box = median "
             "and quartiles, whiskers to 1.5 × IQR, one point per subject with baseline and "
@@ -409,7 +432,7 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
         y = np.arange(len(rows))[::-1]
         for j, (kind, name, marker, colour, filled) in enumerate(kinds):
             shift = 0.14 if j == 0 else -0.14
-            for yy, (ep_id, c, _) in zip(y, rows):
+            for yy, (ep_id, c, _) in zip(y, rows, strict=True):
                 r = sel.loc[(sel["analysis"] == kind) & (sel["endpoint"] == ep_id) & (sel["contrast"] == c)]
                 if r.empty:
                     continue

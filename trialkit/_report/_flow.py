@@ -8,10 +8,14 @@ error rather than a footnote.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from trialkit._errors import TrialkitError
+from trialkit._report._rows import records as _records
 from trialkit._spec import Population
 from trialkit._trial import Trial
 from trialkit.analysis import Analysis
@@ -54,7 +58,7 @@ _SHOWN = 10
 class InconsistentCounts(TrialkitError):
     """The N per arm differs between the flow diagram, Table 1 and an analysis."""
 
-    def __init__(self, mismatches: list[str]):
+    def __init__(self, mismatches: list[str]) -> None:
         self.mismatches = list(mismatches)
         shown = "\n  ".join(self.mismatches[:_SHOWN])
         more = len(self.mismatches) - _SHOWN
@@ -67,13 +71,13 @@ class InconsistentCounts(TrialkitError):
 
 
 def randomised(trial: Trial) -> dict[str, int]:
-    """Subjects randomised per arm, in trial order (control first)."""
+    """Count subjects randomised per arm, in trial order (control first)."""
     arm = trial.subjects["arm"].astype(str)
     return {a: int((arm == a).sum()) for a in trial.arms}
 
 
-def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
-    """Subjects per arm, endpoint and post-baseline visit at each step of the flow.
+def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = None) -> pd.DataFrame:
+    """Count subjects per arm, endpoint and post-baseline visit at each step of the flow.
 
     Parameters
     ----------
@@ -108,7 +112,7 @@ def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
     values = values.reindex(ids)
     n_rand = randomised(trial)
     post = spec.visits.post_baseline
-    rows = []
+    rows: list[dict[str, Any]] = []
     for population in chosen:
         for ep in spec.endpoints:
             base = values[(ep.id, spec.visits.baseline)].to_numpy(dtype="float64")
@@ -139,13 +143,13 @@ def flow_counts(trial: Trial, populations=None) -> pd.DataFrame:
 
 
 def _arms_of(trial: Trial) -> dict[str, tuple[str, str | None]]:
-    """Contrast text -> (treatment arm, control arm or None for a within-arm row)."""
+    """Map contrast text to (treatment arm, control arm or None for a within-arm row)."""
     out: dict[str, tuple[str, str | None]] = {a: (a, None) for a in trial.arms}
     out.update({f"{a} - {trial.control}": (a, trial.control) for a in trial.arms[1:]})
     return out
 
 
-def _n(value) -> int | None:
+def _n(value: Any) -> int | None:
     return None if value is None or pd.isna(value) else int(value)
 
 
@@ -167,65 +171,62 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
         missing_arms = [a for a in trial.arms if a not in set(t1["arm"].astype(str))]
         if missing_arms:
             problems.append(f"Table 1 has no column for arm(s) {missing_arms!r}")
-        for r in t1.itertuples(index=False):
-            a = str(r.arm)
-            total = int(r.n) + int(r.n_missing)
+        for t1_row in _records(t1):
+            a = str(t1_row["arm"])
+            total = int(t1_row["n"]) + int(t1_row["n_missing"])
+            variable = t1_row["variable"]
             if a not in n_rand:
-                problems.append(f"Table 1 {r.variable!r}: arm {a!r} is not an arm of the trial")
+                problems.append(f"Table 1 {variable!r}: arm {a!r} is not an arm of the trial")
             elif total != n_rand[a]:
-                problems.append(f"Table 1 {r.variable!r}, {a}: n + missing = {total}, randomised = {n_rand[a]}")
-    keyed = {(r.population, r.endpoint, r.visit, r.arm): r for r in flow.itertuples(index=False)}
+                problems.append(f"Table 1 {variable!r}, {a}: n + missing = {total}, randomised = {n_rand[a]}")
+    keyed = {(s["population"], s["endpoint"], s["visit"], s["arm"]): s for s in _records(flow)}
     arms_of = _arms_of(trial)
-    for r in results.table.itertuples(index=False):
-        where = f"{r.analysis} {r.endpoint} {r.visit} {r.contrast!r} ({r.population})"
-        if r.contrast not in arms_of:
+    for r in _records(results.table):
+        where = f"{r['analysis']} {r['endpoint']} {r['visit']} {r['contrast']!r} ({r['population']})"
+        if r["contrast"] not in arms_of:
             problems.append(f"{where}: the contrast names no arm of the trial")
             continue
-        treated, control = arms_of[r.contrast]
-        for arm, n in ((treated, _n(r.n_treatment)), (control, _n(r.n_control))):
+        treated, control = arms_of[r["contrast"]]
+        for arm, n in ((treated, _n(r["n_treatment"])), (control, _n(r["n_control"]))):
             if arm is None:
                 continue
-            step = keyed.get((r.population, r.endpoint, r.visit, arm))
+            step = keyed.get((r["population"], r["endpoint"], r["visit"], arm))
             if step is None:
                 problems.append(f"{where}: no such endpoint, visit or population in the flow")
                 break
-            if r.analysis in _ANCOVA_SET:
-                expected, label = step.ancova_set, "ANCOVA set"
-            elif r.analysis in _CHANGE_SET:
-                expected, label = step.with_change, "with baseline and follow-up"
+            if r["analysis"] in _ANCOVA_SET:
+                expected, label = step["ancova_set"], "ANCOVA set"
+            elif r["analysis"] in _CHANGE_SET:
+                expected, label = step["with_change"], "with baseline and follow-up"
             else:
-                if n is None or n > step.randomised:
-                    problems.append(f"{where}: n {arm} = {n}, randomised = {step.randomised}")
+                if n is None or n > step["randomised"]:
+                    problems.append(f"{where}: n {arm} = {n}, randomised = {step['randomised']}")
                 continue
             if n != expected:
                 problems.append(f"{where}: n {arm} = {n}, flow {label} = {expected}")
-    counts = getattr(results, "counts", None)  # analyze's own subject counts, when it reports them
-    if (
-        isinstance(counts, pd.DataFrame)
-        and not counts.empty
-        and {"n_randomised", "n_with_change"} <= set(counts.columns)
-    ):
-        for r in counts.itertuples(index=False):
-            step = keyed.get((r.population, r.endpoint, r.visit, r.arm))
+    counts = results.counts
+    if not counts.empty and {"n_randomised", "n_with_change"} <= set(counts.columns):
+        for c in _records(counts):
+            step = keyed.get((c["population"], c["endpoint"], c["visit"], c["arm"]))
+            place = f"results.counts {c['endpoint']} {c['visit']} {c['arm']!r} ({c['population']})"
             if step is None:
-                problems.append(f"results.counts {r.endpoint} {r.visit} {r.arm!r} ({r.population}): not in the flow")
-            elif (int(r.n_randomised), int(r.n_with_change)) != (step.randomised, step.with_change):
+                problems.append(f"{place}: not in the flow")
+            elif (int(c["n_randomised"]), int(c["n_with_change"])) != (step["randomised"], step["with_change"]):
                 problems.append(
-                    f"results.counts {r.endpoint} {r.visit} {r.arm} ({r.population}): randomised "
-                    f"{int(r.n_randomised)}, with change {int(r.n_with_change)}; flow {step.randomised}, "
-                    f"{step.with_change}"
+                    f"{place}: randomised {int(c['n_randomised'])}, with change {int(c['n_with_change'])}; "
+                    f"flow {step['randomised']}, {step['with_change']}"
                 )
     sweep = results.responder_sweep
     if not sweep.empty and {"n_treatment", "n_control", "contrast"} <= set(sweep.columns):
         distinct = sweep.drop_duplicates(["endpoint", "visit", "contrast", "n_treatment", "n_control"])
-        for r in distinct.itertuples(index=False):
-            treated, control = arms_of.get(r.contrast, (None, None))
-            for arm, n in ((treated, _n(r.n_treatment)), (control, _n(r.n_control))):
-                step = keyed.get(("fas", r.endpoint, r.visit, arm))
-                if arm is None or step is None or n != step.with_change:
+        for s in _records(distinct):
+            pair: tuple[str | None, str | None] = arms_of.get(s["contrast"], (None, None))
+            for arm_or_none, n in ((pair[0], _n(s["n_treatment"])), (pair[1], _n(s["n_control"]))):
+                step = keyed.get(("fas", s["endpoint"], s["visit"], arm_or_none))
+                if arm_or_none is None or step is None or n != step["with_change"]:
                     problems.append(
-                        f"responder sweep {r.endpoint} {r.visit} {r.contrast!r}: n {arm} = {n}, "
-                        f"flow = {None if step is None else step.with_change}"
+                        f"responder sweep {s['endpoint']} {s['visit']} {s['contrast']!r}: n {arm_or_none} = {n}, "
+                        f"flow = {None if step is None else step['with_change']}"
                     )
     if problems:
         raise InconsistentCounts(problems)

@@ -10,7 +10,7 @@ from trialkit._errors import TrialkitError
 from trialkit._format import format_number
 from trialkit._provenance import read_manifest, sha256_file
 from trialkit._provenance import versions as package_versions
-from trialkit._report._tables import P_ADJUST_NAMES
+from trialkit._report._tables import P_ADJUST_NAMES, responder_rule
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
@@ -128,11 +128,7 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
         )
     resp = [e for e in spec.endpoints if e.responder_change is not None]
     if resp and ran & {"responder_rate", "responder_rd", "responder_rr", "responder_or"}:
-        rules = [
-            f"{e.label}: change {'≤' if e.responder_change < 0 else '≥'} {format_number(e.responder_change)}"
-            f"{' ' + e.unit if e.unit else ''}"
-            for e in resp
-        ]
+        rules = [f"{e.label}: {responder_rule(e)}" for e in resp]
         out.append(
             (
                 "Responder analyses",
@@ -164,15 +160,17 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
 
 
 def _spec_path(trial: Trial) -> Path | None:
-    """The spec file: the first input (``Trial.inputs`` lists the spec first), else ``spec.source``."""
+    """Return the spec file: the first input (``Trial.inputs`` lists the spec first), else ``spec.source``."""
     if trial.inputs:
         return Path(trial.inputs[0].path)
     return Path(trial.spec.source) if trial.spec.source is not None else None
 
 
 def _manifest_seed(trial: Trial) -> tuple[int | None, str | None]:
-    """Seed and generator command of synthetic data, when a MANIFEST.json beside the spec vouches
-    (by SHA-256) for every data file read."""
+    """Return the seed and generator command of synthetic data, when its manifest vouches for it.
+
+    That is a MANIFEST.json beside the spec recording the SHA-256 of every data file read.
+    """
     source = _spec_path(trial)
     if source is None:
         return None, None
@@ -188,7 +186,7 @@ def _manifest_seed(trial: Trial) -> tuple[int | None, str | None]:
 
 
 def provenance(trial: Trial, results: Results, *, command: str | None, generated: str) -> dict[str, Any]:
-    """What made this report: inputs and their hashes, the spec, versions, seed, command and time."""
+    """Record what made this report: inputs and their hashes, the spec, versions, seed, command and time."""
     prov = results.provenance
     spec_path = _spec_path(trial)
     spec_text = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,14 +14,17 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import methods_paragraphs, provenance
+from trialkit._report._rows import records
 from trialkit._report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
 from trialkit._spec import Population
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
+if TYPE_CHECKING:  # jinja2 is imported when a report is rendered, not when trialkit is
+    import jinja2
+
 __all__ = ["pdf_bytes", "render_html", "report"]
 
-TEMPLATES = Path(__file__).with_name("templates")
 HTML_NAME, PDF_NAME, XLSX_NAME = "report.html", "report.pdf", "results.xlsx"
 
 
@@ -60,7 +63,7 @@ def _check_reproduction(table: Any) -> pd.DataFrame | None:
     return table
 
 
-def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
+def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict[str, Any]:
     fas = flow.loc[flow["population"] == Population.FAS.value]
     if fas.empty:  # the spec asked only for completers: the diagram shows them
         fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
@@ -73,24 +76,24 @@ def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
             {
                 "arm": a,
                 "randomised": int(part["randomised"].iloc[0]),
-                "by_visit": {r.visit: r._asdict() for r in part.itertuples(index=False)},
+                "by_visit": {r["visit"]: r for r in records(part)},
             }
         )
     labels = {e.id: e.label for e in spec.endpoints}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (endpoint, visit), part in fas.groupby(["endpoint", "visit"], sort=False):
-        by_arm = {r.arm: r for r in part.itertuples(index=False)}
+        by_arm = {r["arm"]: r for r in records(part)}
         rows.append(
             {
                 "endpoint": endpoint,
                 "visit": visit,
-                "label": labels[endpoint],
+                "label": labels[str(endpoint)],
                 "cells": [
                     {
                         "arm": a,
-                        "followed_up": format_count(by_arm[a].followed_up),
-                        "with_change": format_count(by_arm[a].with_change),
-                        "ancova_set": format_count(by_arm[a].ancova_set),
+                        "followed_up": format_count(by_arm[a]["followed_up"]),
+                        "with_change": format_count(by_arm[a]["with_change"]),
+                        "ancova_set": format_count(by_arm[a]["ancova_set"]),
                     }
                     for a in trial.arms
                 ],
@@ -100,13 +103,13 @@ def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict:
     return {"arms": arms, "visits": list(spec.visits.post_baseline), "rows": rows, "show_change": show_change}
 
 
-def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+def _environment() -> jinja2.Environment:
+    import jinja2
 
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)),
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("trialkit._report", "templates"),
         autoescape=True,
-        undefined=StrictUndefined,
+        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -121,7 +124,7 @@ def render_html(
     command: str | None = None,
     generated: datetime | str | None = None,
 ) -> str:
-    """The report as one self-contained HTML document (text), after the consistency check.
+    """Render the report as one self-contained HTML document (text), after the consistency check.
 
     Parameters and errors as :func:`report`; nothing is written.
     """

@@ -9,6 +9,7 @@ template engine escapes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,11 +24,22 @@ from trialkit._format import (
     format_number,
     format_p,
 )
+from trialkit._report._rows import records
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
-__all__ = ["ANALYSIS_NAMES", "Tables", "build_tables", "endpoint_decimals", "responder_is_benefit"]
+__all__ = [
+    "ANALYSIS_NAMES",
+    "Row",
+    "Tables",
+    "build_tables",
+    "endpoint_decimals",
+    "responder_is_benefit",
+]
+
+#: one display row of a table: formatted text cells plus the keys that tie it to the results table
+Row = dict[str, Any]
 
 #: how each analysis id is named in the report (registry; ids from docs/analyses.md)
 ANALYSIS_NAMES = {
@@ -63,28 +75,28 @@ P_ADJUST_NAMES = {
 class Tables:
     """Every table of the report as display rows."""
 
-    arms: list[dict] = field(default_factory=list)
-    table1: list[dict] = field(default_factory=list)
+    arms: list[Row] = field(default_factory=list)
+    table1: list[Row] = field(default_factory=list)
     table1_has_smd: bool = False
-    primary_lsmeans: list[dict] = field(default_factory=list)
-    primary_differences: list[dict] = field(default_factory=list)
-    primary_supportive: list[dict] = field(default_factory=list)
-    primary_within: list[dict] = field(default_factory=list)
-    secondary: list[dict] = field(default_factory=list)
-    other_visits: list[dict] = field(default_factory=list)
-    other_populations: list[dict] = field(default_factory=list)
-    responder_rates: list[dict] = field(default_factory=list)
-    responders: list[dict] = field(default_factory=list)
-    sweep: list[dict] = field(default_factory=list)
-    failures: list[dict] = field(default_factory=list)
-    headline: list[dict] = field(default_factory=list)
+    primary_lsmeans: list[Row] = field(default_factory=list)
+    primary_differences: list[Row] = field(default_factory=list)
+    primary_supportive: list[Row] = field(default_factory=list)
+    primary_within: list[Row] = field(default_factory=list)
+    secondary: list[Row] = field(default_factory=list)
+    other_visits: list[Row] = field(default_factory=list)
+    other_populations: list[Row] = field(default_factory=list)
+    responder_rates: list[Row] = field(default_factory=list)
+    responders: list[Row] = field(default_factory=list)
+    sweep: list[Row] = field(default_factory=list)
+    failures: list[Row] = field(default_factory=list)
+    headline: list[Row] = field(default_factory=list)
 
 
 def endpoint_decimals(trial: Trial) -> dict[str, int]:
-    """Decimals per endpoint, from the spread of its baseline values (all values if no baseline)."""
+    """Choose decimals per endpoint from the spread of its baseline values (all values if no baseline)."""
     d = trial.data
     spec = trial.spec
-    out = {}
+    out: dict[str, int] = {}
     for ep in spec.endpoints:
         sel = d["endpoint"] == ep.id
         if spec.visits.baseline is not None:
@@ -103,56 +115,67 @@ def _is_ratio(ep: Endpoint, analysis: str) -> bool:
 
 
 def effect_name(ep: Endpoint) -> str:
+    """Name the ANCOVA contrast of ``ep``: a difference, or a ratio on the log scale."""
     return "ratio of geometric LS means" if ep.scale == "log" else "difference in LS means"
 
 
-def _estimate_row(r, ep: Endpoint, decimals: int) -> dict:
-    """Display cells of one results row (estimate, CI, p, adjusted p, n)."""
-    ratio = _is_ratio(ep, r.analysis)
-    standardised = r.analysis.startswith("hedges_g")
+def _estimate_row(r: Row, ep: Endpoint, decimals: int) -> Row:
+    """Format the display cells of one results row (estimate, CI, p, adjusted p, n)."""
+    analysis = str(r["analysis"])
+    ratio = _is_ratio(ep, analysis)
+    standardised = analysis.startswith("hedges_g")
     d = EFFECT_DECIMALS if ratio or standardised else decimals
     return {
-        "endpoint": r.endpoint,
-        "visit": r.visit,
-        "analysis": r.analysis,
-        "contrast": r.contrast,
-        "population": r.population,
+        "endpoint": r["endpoint"],
+        "visit": r["visit"],
+        "analysis": analysis,
+        "contrast": r["contrast"],
+        "population": r["population"],
         "label": ep.label,
         "unit": ep.unit,
-        "name": ANALYSIS_NAMES.get(r.analysis, r.analysis),
+        "name": ANALYSIS_NAMES.get(analysis, analysis),
         "measure": "ratio" if ratio else ("SD units" if standardised else ep.unit),
-        "estimate": format_number(r.estimate, d),
-        "ci": format_ci(r.ci_low, r.ci_high, d),
-        "p": format_p(r.p_value),
-        "p_adjusted": format_p(r.p_adjusted),
-        "n_treatment": format_count(r.n_treatment),
-        "n_control": format_count(r.n_control),
+        "estimate": format_number(r["estimate"], d),
+        "ci": format_ci(r["ci_low"], r["ci_high"], d),
+        "p": format_p(r["p_value"]),
+        "p_adjusted": format_p(r["p_adjusted"]),
+        "n_treatment": format_count(r["n_treatment"]),
+        "n_control": format_count(r["n_control"]),
         "decimals": d,
     }
 
 
-def _rows(t: pd.DataFrame, **equal) -> pd.DataFrame:
+def _rows(t: pd.DataFrame, **equal: str) -> pd.DataFrame:
     sel = np.ones(len(t), bool)
     for k, v in equal.items():
         sel &= (t[k] == v).to_numpy()
     return t.loc[sel]
 
 
-def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
+def _first(frame: pd.DataFrame) -> Row | None:
+    """Return the first row of ``frame`` as a dict, or None when it is empty."""
+    rows = records(frame.iloc[:1])
+    return rows[0] if rows else None
+
+
+def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[Row]:
     t1 = results.table1
     if t1.empty:
         return []
     smd = results.smd
     contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
-    rows = []
-    for variable, part in t1.groupby("variable", sort=False):
+    rows: list[Row] = []
+    for variable_key, part in t1.groupby("variable", sort=False):
+        variable = str(variable_key)
         label = str(part["label"].iloc[0])
         smd_cells = []
         for c in contrasts:
-            hit = smd.loc[(smd["variable"] == variable) & (smd["contrast"] == c), "smd"] if not smd.empty else []
-            smd_cells.append(format_number(hit.iloc[0], EFFECT_DECIMALS) if len(hit) else MISSING)
+            hit = None if smd.empty else _first(smd.loc[(smd["variable"] == variable) & (smd["contrast"] == c)])
+            smd_cells.append(MISSING if hit is None else format_number(hit["smd"], EFFECT_DECIMALS))
         by_arm = {a: part.loc[part["arm"] == a] for a in trial.arms}
-        missing = {a: int(by_arm[a]["n_missing"].iloc[0]) if len(by_arm[a]) else 0 for a in trial.arms}
+        first = {a: _first(by_arm[a]) for a in trial.arms}
+        missing = {a: 0 if (f := first[a]) is None else int(f["n_missing"]) for a in trial.arms}
+        n_cells = ["0" if (f := first[a]) is None else format_count(f["n"]) for a in trial.arms]
         numeric = part["level"].isna().all() or (part["level"].astype(str) == "nan").all()
         if numeric:  # one decimal fewer than the endpoint tables (summaries, not estimates)
             d = dec.get(variable)
@@ -161,12 +184,11 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
             d = max(0, (2 if d is None else d) - 1)
             cells = []
             for a in trial.arms:
-                r = by_arm[a]
-                if r.empty:
+                summary = first[a]
+                if summary is None:
                     cells.append(MISSING)
                     continue
-                r = r.iloc[0]
-                cells.append(f"{format_number(r['mean'], d)} ({format_number(r['sd'], d)})")
+                cells.append(f"{format_number(summary['mean'], d)} ({format_number(summary['sd'], d)})")
             rows.append(
                 {
                     "variable": variable,
@@ -175,7 +197,7 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
                     "cells": cells,
                     "smd": smd_cells,
                     "level": False,
-                    "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                    "n": n_cells,
                     "has_missing": any(missing.values()),
                 }
             )
@@ -188,7 +210,7 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
                     "cells": ["" for _ in trial.arms],
                     "smd": smd_cells,
                     "level": False,
-                    "n": [format_count(by_arm[a]["n"].iloc[0]) if len(by_arm[a]) else "0" for a in trial.arms],
+                    "n": n_cells,
                     "has_missing": any(missing.values()),
                 }
             )
@@ -196,12 +218,11 @@ def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[dict]:
             for level in levels:
                 cells = []
                 for a in trial.arms:
-                    r = by_arm[a].loc[by_arm[a]["level"].astype(str) == level]
-                    if r.empty:
+                    hit = _first(by_arm[a].loc[by_arm[a]["level"].astype(str) == level])
+                    if hit is None:
                         cells.append(MISSING)
                         continue
-                    r = r.iloc[0]
-                    cells.append(f"{format_count(r['count'])} ({format_number(r['percent'], 1)}%)")
+                    cells.append(f"{format_count(hit['count'])} ({format_number(hit['percent'], 1)}%)")
                 rows.append(
                     {
                         "variable": variable,
@@ -226,7 +247,10 @@ RESPONDER_MEASURES = (
 
 
 def responder_rule(ep: Endpoint) -> str:
+    """Describe the responder rule of ``ep`` (``change ≤ -8 points``); ``ep`` must define one."""
     th = ep.responder_change
+    if th is None:  # pragma: no cover - a programming error: callers pass responder endpoints only
+        raise ValueError(f"endpoint {ep.id!r} has no responder rule")
     return f"change {'≤' if th < 0 else '≥'} {format_number(th)} {ep.unit}".strip()
 
 
@@ -236,23 +260,23 @@ def responder_is_benefit(ep: Endpoint) -> bool:
     Then a positive number needed to treat (more responders on the arm) is a benefit (NNTB); a
     responder rule pointing against ``better`` (a worsening threshold) makes it a harm (NNTH).
     """
-    return (ep.responder_change < 0) == (ep.better == "lower")
+    return ep.responder_change is not None and (ep.responder_change < 0) == (ep.better == "lower")
 
 
-def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]:
+def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
     """Rates per arm (n/N, %, Wilson CI in %) and contrasts (RD, RR, OR, NNT) at the primary visit."""
     spec = trial.spec
     t = _rows(results.table, visit=spec.visits.primary, population="fas")
-    rates, contrasts = [], []
+    rates: list[Row] = []
+    contrasts: list[Row] = []
     for ep in spec.endpoints:
         if ep.responder_change is None:
             continue
         rule = responder_rule(ep)
         for a in trial.arms:
-            r = _rows(t, endpoint=ep.id, analysis="responder_rate", contrast=a)
-            if r.empty:
+            r = _first(_rows(t, endpoint=ep.id, analysis="responder_rate", contrast=a))
+            if r is None:
                 continue
-            r = r.iloc[0]
             n = int(r["n_treatment"])
             x = int(round(float(r["estimate"]) * n))
             rates.append(
@@ -270,10 +294,9 @@ def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]
         for a in trial.arms[1:]:
             contrast = f"{a} - {trial.control}"
             for kind, name, d in RESPONDER_MEASURES:
-                r = _rows(t, endpoint=ep.id, analysis=kind, contrast=contrast)
-                if r.empty:
+                r = _first(_rows(t, endpoint=ep.id, analysis=kind, contrast=contrast))
+                if r is None:
                     continue
-                r = r.iloc[0]
                 if kind == "responder_nnt":  # Altman's labels: the interval of 1/RD may run through ∞
                     benefit = responder_is_benefit(ep)
                     estimate = format_nnt(r["estimate"], d, positive_is_benefit=benefit)
@@ -296,45 +319,45 @@ def _responders(trial: Trial, results: Results) -> tuple[list[dict], list[dict]]
     return rates, contrasts
 
 
-def _sweep(trial: Trial, results: Results) -> list[dict]:
+def _sweep(trial: Trial, results: Results) -> list[Row]:
     sw = results.responder_sweep
     if sw.empty:
         return []
     labels = {e.id: e for e in trial.spec.endpoints}
     rd = sw.loc[sw["analysis"] == "responder_rd"]
-    rows = []
-    for r in rd.itertuples(index=False):
-        ep = labels.get(r.endpoint)
+    rows: list[Row] = []
+    for r in records(rd):
+        ep = labels.get(r["endpoint"])
         rows.append(
             {
-                "endpoint": r.endpoint,
-                "label": ep.label if ep else r.endpoint,
-                "contrast": r.contrast,
-                "threshold": format_number(r.threshold),
+                "endpoint": r["endpoint"],
+                "label": ep.label if ep else r["endpoint"],
+                "contrast": r["contrast"],
+                "threshold": format_number(r["threshold"]),
                 "unit": ep.unit if ep else "",
-                "treatment": f"{format_count(r.responders_treatment)}/{format_count(r.n_treatment)}",
-                "control": f"{format_count(r.responders_control)}/{format_count(r.n_control)}",
-                "rd": format_number(r.estimate, 2),
-                "ci": format_ci(r.ci_low, r.ci_high, 2),
-                "p": format_p(r.p_value),
+                "treatment": f"{format_count(r['responders_treatment'])}/{format_count(r['n_treatment'])}",
+                "control": f"{format_count(r['responders_control'])}/{format_count(r['n_control'])}",
+                "rd": format_number(r["estimate"], 2),
+                "ci": format_ci(r["ci_low"], r["ci_high"], 2),
+                "p": format_p(r["p_value"]),
             }
         )
     return rows
 
 
-def _failures(trial: Trial, results: Results) -> list[dict]:
+def _failures(trial: Trial, results: Results) -> list[Row]:
     labels = {e.id: e.label for e in trial.spec.endpoints}
     return [
         {
-            "endpoint": labels.get(r.endpoint, r.endpoint),
-            "visit": r.visit,
-            "analysis": ANALYSIS_NAMES.get(r.analysis, r.analysis),
-            "contrast": r.contrast,
-            "population": r.population,
-            "term": r.term,
-            "message": r.message,
+            "endpoint": labels.get(str(r["endpoint"]), r["endpoint"]),
+            "visit": r["visit"],
+            "analysis": ANALYSIS_NAMES.get(str(r["analysis"]), r["analysis"]),
+            "contrast": r["contrast"],
+            "population": r["population"],
+            "term": r["term"],
+            "message": r["message"],
         }
-        for r in results.failures.itertuples(index=False)
+        for r in records(results.failures)
     ]
 
 
@@ -352,24 +375,24 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     fas = _rows(t, population="fas")
     at = _rows(fas, visit=visit)
     for a in trial.arms:
-        r = _rows(at, endpoint=primary.id, analysis="ancova_lsmean", contrast=a)
-        if not r.empty:
-            out.primary_lsmeans.append(_estimate_row(next(r.itertuples(index=False)), primary, dec[primary.id]))
-    for r in _rows(at, endpoint=primary.id, analysis="ancova").itertuples(index=False):
+        lsmean = _first(_rows(at, endpoint=primary.id, analysis="ancova_lsmean", contrast=a))
+        if lsmean is not None:
+            out.primary_lsmeans.append(_estimate_row(lsmean, primary, dec[primary.id]))
+    for r in records(_rows(at, endpoint=primary.id, analysis="ancova")):
         row = _estimate_row(r, primary, dec[primary.id])
-        row["statistic"] = format_number(r.statistic, 2)
-        row["df"] = format_number(r.df, 0 if float(r.df).is_integer() else 1)
+        row["statistic"] = format_number(r["statistic"], 2)
+        row["df"] = format_number(r["df"], 0 if float(r["df"]).is_integer() else 1)
         out.primary_differences.append(row)
         out.headline.append(row)
     for kind in SUPPORTIVE:
-        for r in _rows(at, endpoint=primary.id, analysis=kind).itertuples(index=False):
+        for r in records(_rows(at, endpoint=primary.id, analysis=kind)):
             out.primary_supportive.append(_estimate_row(r, primary, dec[primary.id]))
     for a in trial.arms:
-        for r in _rows(at, endpoint=primary.id, analysis="paired_within", contrast=a).itertuples(index=False):
+        for r in records(_rows(at, endpoint=primary.id, analysis="paired_within", contrast=a)):
             row = _estimate_row(r, primary, dec[primary.id])
             if primary.scale == "log":
-                row["estimate"] = format_number(r.estimate, EFFECT_DECIMALS)
-                row["ci"] = format_ci(r.ci_low, r.ci_high, EFFECT_DECIMALS)
+                row["estimate"] = format_number(r["estimate"], EFFECT_DECIMALS)
+                row["ci"] = format_ci(r["ci_low"], r["ci_high"], EFFECT_DECIMALS)
                 row["measure"] = "fold change"
             out.primary_within.append(row)
 
@@ -377,17 +400,17 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     for ep in spec.endpoints:
         if ep.primary:
             continue
-        for r in _rows(ancova, endpoint=ep.id, visit=visit).itertuples(index=False):
+        for r in records(_rows(ancova, endpoint=ep.id, visit=visit)):
             out.secondary.append(_estimate_row(r, ep, dec[ep.id]))
     for v in spec.visits.post_baseline:
         if v == visit:
             continue
         for ep in spec.endpoints:
-            for r in _rows(ancova, endpoint=ep.id, visit=v).itertuples(index=False):
+            for r in records(_rows(ancova, endpoint=ep.id, visit=v)):
                 out.other_visits.append(_estimate_row(r, ep, dec[ep.id]))
     others = t.loc[(t["population"] != "fas").to_numpy() & (t["analysis"] == "ancova").to_numpy()]
     for ep in spec.endpoints:
-        for r in _rows(others, endpoint=ep.id).itertuples(index=False):
+        for r in records(_rows(others, endpoint=ep.id)):
             out.other_populations.append(_estimate_row(r, ep, dec[ep.id]))
     out.responder_rates, out.responders = _responders(trial, results)
     out.sweep = _sweep(trial, results)
@@ -417,7 +440,7 @@ def reproduction_is_calibrated(table: pd.DataFrame) -> bool:
     return "data" in table.columns and bool((table["data"].astype(str) == CALIBRATED_DATA).any())
 
 
-def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[str, int]]:
+def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[str, int]]:
     """Columns, display rows and verdict counts of a reproduction table (one row per outcome).
 
     A table with the columns of ``trialkit.reproduce`` is shown through
@@ -428,11 +451,11 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[
         table = table[list(REPRODUCTION_DISPLAY)]
         headers = list(REPRODUCTION_DISPLAY.values())
     columns = [str(c) for c in table.columns]
-    rows = []
+    rows: list[Row] = []
     verdict_at = columns.index("verdict") if "verdict" in columns else None
     for rec in table.itertuples(index=False, name=None):
         cells = []
-        for col, v in zip(columns, rec):
+        for col, v in zip(columns, rec, strict=True):
             if isinstance(v, (bool, np.bool_)):
                 text = "yes" if v else "no"
             elif isinstance(v, (int, np.integer)):
@@ -466,7 +489,7 @@ _BAD = {
 
 
 def _verdict_class(verdict: str) -> str:
-    """A CSS class from a fixed set (never the verdict text itself)."""
+    """Choose a CSS class from a fixed set (never the verdict text itself)."""
     v = verdict.strip().lower()
     if v in _GOOD:
         return "good"

@@ -53,13 +53,13 @@ def _relative(path: Path) -> str:
 
 
 def build(seed: int = SEED) -> Reconstruction:
-    """The calibrated reconstruction of the bundled design for ``seed`` (no file is written)."""
+    """Build the calibrated reconstruction of the bundled design for ``seed`` (no file is written)."""
     targets = targets_from_published(read_published(PUBLISHED), assumed_directions=ASSUMED_DIRECTIONS)
     return reconstruct(read_design(DESIGN), targets, seed)
 
 
 def calibration_record(rec: Reconstruction) -> dict[str, Any]:
-    """The ``calibration`` block of MANIFEST.json: the test, and target vs achieved per endpoint."""
+    """Return the ``calibration`` block of MANIFEST.json: the test, and target vs achieved per endpoint."""
     keys = (
         "reported",
         "target_p",
@@ -125,6 +125,7 @@ def write(out_dir: str | Path, seed: int = SEED, *, command: str | None = None) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the bundled data from the command line; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED, help=f"simulation seed (default {SEED})")
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this folder)")
