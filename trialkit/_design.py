@@ -99,7 +99,7 @@ class EndpointDesign:
 
 @dataclass(frozen=True)
 class Design:
-    """A checked design (see the :mod:`trialkit.simulate` docstring for the TOML format)."""
+    """A checked simulation design (the TOML keys: ``docs/simulation-design.md``)."""
 
     study_id: str
     title: str
@@ -195,12 +195,30 @@ def _strings(value: list[Any], key: str, out: ProblemCollector) -> tuple[str, ..
 
 
 def read_design(path: str | Path) -> Design:
-    """Read and check a design TOML file (see the :mod:`trialkit.simulate` docstring for its keys).
+    """Read and check a simulation design TOML file (keys and rules: ``docs/simulation-design.md``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The design file.
+
+    Returns
+    -------
+    Design
+        The checked design, frozen; :func:`trialkit.simulate` draws a trial from it.
 
     Raises
     ------
     ValidationError
-        When the file is missing, is not TOML, or breaks any design rule (all listed at once).
+        When the file is missing, is not TOML, or breaks any design rule: every problem at once,
+        each with its key path (``endpoints[0].sd.active.week4``).
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> design = tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml"))
+    >>> [(arm.id, arm.n) for arm in design.arms]
+    [('magnesium', 23), ('placebo', 23)]
     """
     path = Path(path)
     raw = read_toml(path, "design file")

@@ -17,12 +17,12 @@ __all__ = ["lognormal_params", "model_params", "normal_mass", "z_bounds"]
 def lognormal_params(mean: npt.ArrayLike, sd: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     r"""Return the log-normal parameters with natural-scale mean ``m`` and standard deviation ``s``.
 
-    .. math:: \\sigma^2 = \\ln(1 + s^2/m^2), \\qquad \\mu = \\ln m - \\sigma^2/2,
+    .. math:: \sigma^2 = \ln(1 + s^2/m^2), \qquad \mu = \ln m - \sigma^2/2,
 
-    so that :math:`Y = e^{\\mu + \\sigma Z}` with :math:`Z \\sim N(0, 1)` has
-    :math:`E[Y] = e^{\\mu + \\sigma^2/2} = m` and
-    :math:`\\operatorname{Var}[Y] = (e^{\\sigma^2} - 1)\\, e^{2\\mu + \\sigma^2} = s^2`.
-    The geometric mean is :math:`e^\\mu = m / \\sqrt{1 + s^2/m^2}`.
+    so that :math:`Y = e^{\mu + \sigma Z}` with :math:`Z \sim N(0, 1)` has
+    :math:`E[Y] = e^{\mu + \sigma^2/2} = m` and
+    :math:`\operatorname{Var}[Y] = (e^{\sigma^2} - 1)\, e^{2\mu + \sigma^2} = s^2`.
+    The geometric mean is :math:`e^\mu = m / \sqrt{1 + s^2/m^2}`.
     """
     m, s = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
     sigma2 = np.log1p((s / m) ** 2)

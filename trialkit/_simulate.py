@@ -6,31 +6,7 @@ endpoint, the correlation between a subject's visits, dropouts and subject-level
 :func:`simulate` turns a design and a seed into a :class:`Simulation`, whose
 :meth:`Simulation.to_files` writes one CSV per arm, the study spec and a ``MANIFEST.json``.
 
-Design format::
-
-    [study]
-    id = "abbasi2012"                  # slug, required; title and alpha optional
-    [arms]
-    control = "placebo"                # required; every other key is an arm table
-    [arms.magnesium]
-    n = 23                             # randomised, >= 2
-    dropout = 2                        # lost before the first post-baseline visit (default 0)
-    prefix = "MG"                      # subject ids MG-001, MG-002, ... (default: arm id upper-cased)
-    [visits]
-    order = ["baseline", "week8"]      # baseline (first) and primary (default last) optional
-    [data]
-    subject = "subject_id"             # default "subject_id"
-    [covariates.age]
-    type = "numeric"                   # mean, sd; optional range (truncation), integer, decimals
-    [covariates.sex]
-    type = "categorical"               # levels, proportions (summing to 1), allocation
-    [[endpoints]]                      # id, label, unit, range, integer, better, scale, primary,
-    id = "isi"                         # responder as in the study spec, plus:
-    decimals = 0                       # digits kept (default 0 for integer scores, else 2)
-    correlation = 0.5                  # between visits: one number (compound symmetry) or a matrix
-    baseline_range = [0, 28]           # optional eligibility window at baseline (truncation)
-    mean = { magnesium = { baseline = 17, week8 = 12 }, placebo = { ... } }
-    sd = { magnesium = { baseline = 3, week8 = 4 }, placebo = { ... } }
+The design's keys and how values are drawn: ``docs/simulation-design.md``.
 """
 
 from __future__ import annotations
@@ -288,24 +264,39 @@ def simulate(design: Design, seed: int) -> Simulation:
     Returns
     -------
     Simulation
+        One wide frame per arm, the study spec that reads them once written, and the decimals
+        every column is printed with; :meth:`Simulation.to_files` writes them.
+
+    Raises
+    ------
+    TrialkitError
+        When ``seed`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> design = tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml"))
+    >>> sim = tk.simulate(design, seed=1)
+    >>> {arm: len(frame) for arm, frame in sim.frames.items()}
+    {'magnesium': 23, 'placebo': 23}
 
     Notes
     -----
     For subject *i* of arm *a* and endpoint *e* with visits :math:`1..V`, draw
-    :math:`Z_i \\sim N_V(0, R_e)` (as :math:`L\\varepsilon_i`, :math:`R_e = LL^T` Cholesky,
-    :math:`\\varepsilon_i` iid standard normal) and set
+    :math:`Z_i \sim N_V(0, R_e)` (as :math:`L\varepsilon_i`, :math:`R_e = LL^T` Cholesky,
+    :math:`\varepsilon_i` iid standard normal) and set
 
     * linear scale: :math:`Y_{iv} = m_{av} + s_{av} Z_{iv}`;
-    * log scale: :math:`Y_{iv} = \\exp(\\mu_{av} + \\sigma_{av} Z_{iv})` with :math:`\\mu, \\sigma`
+    * log scale: :math:`Y_{iv} = \exp(\mu_{av} + \sigma_{av} Z_{iv})` with :math:`\mu, \sigma`
       from the natural-scale mean and SD by :func:`lognormal_params`; :math:`R_e` then holds the
-      correlations of :math:`\\ln Y` (natural-scale correlation
-      :math:`(e^{\\rho\\sigma_1\\sigma_2}-1)/\\sqrt{(e^{\\sigma_1^2}-1)(e^{\\sigma_2^2}-1)}`).
+      correlations of :math:`\ln Y` (natural-scale correlation
+      :math:`(e^{\rho\sigma_1\sigma_2}-1)/\sqrt{(e^{\sigma_1^2}-1)(e^{\sigma_2^2}-1)}`).
 
-    With ``baseline_range`` (an eligibility rule), :math:`\\varepsilon_{i1}` is mapped onto the
-    normal truncated to the window, :math:`\\Phi^{-1}(\\Phi(\\alpha) + \\Phi(\\varepsilon)
-    (\\Phi(\\beta) - \\Phi(\\alpha)))`; since :math:`Z_{i1} = \\varepsilon_{i1}`, later visits keep
+    With ``baseline_range`` (an eligibility rule), :math:`\varepsilon_{i1}` is mapped onto the
+    normal truncated to the window, :math:`\Phi^{-1}(\Phi(\alpha) + \Phi(\varepsilon)
+    (\Phi(\beta) - \Phi(\alpha)))`; since :math:`Z_{i1} = \varepsilon_{i1}`, later visits keep
     their correct conditional distribution given baseline. The baseline mean then shifts by
-    :math:`s\\,(\\varphi(\\alpha) - \\varphi(\\beta))/(\\Phi(\\beta) - \\Phi(\\alpha))`.
+    :math:`s\,(\varphi(\alpha) - \varphi(\beta))/(\Phi(\beta) - \Phi(\alpha))`.
 
     Values are rounded to ``decimals`` digits (whole numbers for integer scores) and then clipped
     into ``range``. Both shift the moments slightly: rounding to step *h* adds about

@@ -1,6 +1,6 @@
 """Study spec: TOML in, frozen dataclasses out.
 
-The spec contract is in ``DESIGN.md``. :func:`parse_spec` checks every key and collects every
+The keys and their rules are documented in ``docs/study-spec.md``. :func:`parse_spec` checks every key and collects every
 problem (unknown keys with the closest valid name, wrong types, inconsistent values) before raising
 one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 """
@@ -168,7 +168,21 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """A parsed, checked study spec (see DESIGN.md for the TOML contract)."""
+    """A parsed, checked study spec (the TOML keys: ``docs/study-spec.md``).
+
+    Attributes
+    ----------
+    study, arms, visits : StudyInfo, ArmsSpec, VisitsSpec
+        ``[study]``, ``[arms]`` (control first in ``levels``) and ``[visits]``.
+    endpoints : tuple of Endpoint
+        ``[[endpoints]]`` in spec order; exactly one is primary.
+    analysis : AnalysisOptions
+        ``[analysis]``: covariates, multiplicity, populations.
+    data : DataSpec
+        ``[data]``, with paths resolved against the spec's folder.
+    source : Path or None
+        The file the spec was read from.
+    """
 
     study: StudyInfo
     arms: ArmsSpec
@@ -610,12 +624,35 @@ def _replace_primary(endpoint: Endpoint) -> Endpoint:
 
 
 def read_spec(path: str | Path) -> StudySpec:
-    """Read and check a study spec TOML file.
+    """Read and check a study spec TOML file (keys and rules: ``docs/study-spec.md``).
+
+    Only the spec is read: its data files are read and checked by :func:`trialkit.load`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The spec file (UTF-8, a byte-order mark allowed). Relative data paths in it are resolved
+        against its folder.
+
+    Returns
+    -------
+    StudySpec
+        The checked spec, frozen.
 
     Raises
     ------
     ValidationError
-        When the file is missing, is not TOML, or breaks any spec rule (all listed at once).
+        When the file is missing, is not TOML, or breaks any spec rule: every problem at once, each
+        with its key path (``endpoints[2].range``) and rule (``trialkit.Rule``).
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
+    >>> spec.primary_endpoint.label, spec.visits.primary, spec.arms.control
+    ('Insomnia Severity Index', 'week8', 'placebo')
+    >>> len(spec.endpoints)
+    10
     """
     path = Path(path)
     raw = read_toml(path, "study spec")
