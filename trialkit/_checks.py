@@ -28,6 +28,7 @@ __all__ = [
     "check_alpha",
     "check_bool",
     "check_in",
+    "check_instance",
     "check_integer",
     "check_interval",
     "check_number",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 _INTERVAL = re.compile(r"^([\[(])\s*(\S+),\s*(\S+)\s*([\])])$")
 
@@ -143,6 +145,32 @@ def check_bool(value: object, name: str, *, error: type[TrialkitError] = Trialki
     if isinstance(value, bool | np.bool_):
         return bool(value)
     raise error(f"`{name}` must be True or False; got {value!r}.")
+
+
+def check_instance(
+    value: object,
+    name: str,
+    cls: type[T] | tuple[type[T], ...],
+    what: str,
+    *,
+    error: type[TrialkitError] = TrialkitError,
+) -> T:
+    """Return ``value`` when it is an instance of ``cls``; the message names the type it got.
+
+    Examples
+    --------
+    >>> check_instance("not a trial", "trial", int, "a trialkit.Trial")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `trial` must be a trialkit.Trial; got str.
+    """
+    if isinstance(value, cls) and not (isinstance(value, bool) and bool not in _classes(cls)):
+        return value
+    raise error(f"`{name}` must be {what}; got {type(value).__name__}.")
+
+
+def _classes(cls: type | tuple[type, ...]) -> tuple[type, ...]:
+    return cls if isinstance(cls, tuple) else (cls,)
 
 
 def check_in(value: object, name: str, registry: type[E], *, error: type[TrialkitError] = TrialkitError) -> E:

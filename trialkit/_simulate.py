@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from trialkit._checks import check_instance, check_integer
 from trialkit._design import PATTERN, ArmDesign, CovariateDesign, Design, EndpointDesign, parse_design, read_design
 from trialkit._errors import TrialkitError
 from trialkit._moments import lognormal_params, model_params, z_bounds
@@ -313,9 +314,9 @@ def simulate(design: Design, seed: int) -> Simulation:
     generator in a fixed order: per arm (design order), each covariate, the dropouts, then each
     endpoint. Means and SDs enter only after drawing, so changing them never changes the draws.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise TrialkitError(f"`seed` must be a non-negative integer; got {seed!r}.")
-    rng = np.random.default_rng(int(seed))
+    seed = check_integer(seed, "seed", 0)
+    check_instance(design, "design", Design, "a trialkit.Design (from trialkit.read_design)")
+    rng = np.random.default_rng(seed)
     frames = {arm.id: _simulate_arm(design, arm, rng) for arm in design.arms}
     decimals = {c.id: c.decimals for c in design.covariates if c.kind == "numeric" and not c.integer}
     decimals |= {PATTERN.format(endpoint=e.id, visit=v): e.decimals for e in design.endpoints for v in design.visits}

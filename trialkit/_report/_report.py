@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from trialkit._checks import check_bool, check_instance
 from trialkit._errors import TrialkitError
 from trialkit._export import write_files
 from trialkit._format import format_count
@@ -130,12 +131,10 @@ def render_html(
     """
     from trialkit._report._figures import change_figures, forest_figure, means_figures
 
-    if not isinstance(trial, Trial):
-        raise TrialkitError(f"`trial` must be a trialkit.Trial; got {type(trial).__name__}.")
-    if not isinstance(results, Results):
-        raise TrialkitError(f"`results` must be trialkit.Results from `analyze`; got {type(results).__name__}.")
-    if command is not None and not isinstance(command, str):
-        raise TrialkitError(f"`command` must be text; got {type(command).__name__}.")
+    check_instance(trial, "trial", Trial, "a trialkit.Trial")
+    check_instance(results, "results", Results, "trialkit.Results from `analyze`")
+    if command is not None:
+        check_instance(command, "command", str, "text")
     reproduction = _check_reproduction(reproduction)
     spec = trial.spec
     populations = [Population(p) for p in results.provenance.get("populations", [])] or None
@@ -257,6 +256,8 @@ def report(
     >>> html.name
     'report.html'
     """
+    pdf, xlsx = check_bool(pdf, "pdf"), check_bool(xlsx, "xlsx")
+    check_instance(out_dir, "out_dir", (str, Path), "a folder path")
     html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
