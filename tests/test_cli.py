@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import base_spec, small_wide, write_frame, write_spec
 
+import trialkit as tk
 from trialkit._errors import TrialkitError
 from trialkit.cli import main
 
@@ -244,3 +246,19 @@ def test_baseline_p_values_only_when_the_spec_asks(tmp_path) -> None:
     table = pd.read_csv(asked / "baseline_p.csv")
     assert table["variable"].tolist() == ["age", "sex", "isi", "sleep_time"]
     assert table["p_value"].between(0, 1).all()
+
+
+def test_a_reader_that_stops_early_loses_no_file_and_sees_no_traceback(tmp_path: Path) -> None:
+    spec = tk.datasets.study_spec("abbasi2012")
+    script = Path(sys.executable).with_name("trialkit")
+    done = subprocess.run(
+        f"'{script}' analyze '{spec}' --out '{tmp_path / 'out'}' | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert done.stdout.startswith("Study abbasi2012: primary endpoint")
+    assert "Traceback" not in done.stderr, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        n for n in tk.analysis.RESULT_FILES if n != "baseline_p.csv"
+    )

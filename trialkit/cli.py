@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from trialkit._errors import TrialkitError, ValidationError
-from trialkit._format import p_phrase
+from trialkit._format import format_ci, format_number, p_phrase
 from trialkit._provenance import command_line
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -137,13 +137,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     counts = subject_counts(trial)
     missing = trial.missing_counts()
     described = describe_endpoints(trial)
+    tables = {"counts.csv": counts, "missing.csv": missing, "summary.csv": described}
+    written = write_files(args.out, {name: csv_bytes(f) for name, f in tables.items()}) if args.out else []
     print(f"Study {trial.spec.study.id}: {trial.spec.study.title}")
     _print_frame(counts, "Subjects per arm and visit")
     _print_frame(missing.loc[missing["n_missing"] > 0], "Missing values per arm, visit and endpoint")
     _print_frame(described, "Endpoint summaries (value and change from baseline)")
-    if args.out:
-        tables = {"counts.csv": counts, "missing.csv": missing, "summary.csv": described}
-        written = write_files(args.out, {name: csv_bytes(frame) for name, frame in tables.items()})
+    if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -153,6 +153,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     trial = load(args.spec)
     res = analyze(trial)
+    written = res.to_files(args.out) if args.out else []  # before printing: a closed pipe loses no file
     spec = trial.spec
     level = f"{100 * (1 - res.alpha):g}%"
     t = res.table
@@ -160,12 +161,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     rows = t.loc[(t["analysis"] == "ancova") & (t["endpoint"] == primary.id) & (t["visit"] == spec.visits.primary)]
     kind = "ratio of geometric means" if primary.scale == "log" else "difference in LS means"
     print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
-    for r in rows.itertuples(index=False):
-        unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
+    unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
+    for r in rows.to_dict("records"):
         print(
-            f"  {r.contrast}: {kind} {r.estimate:.3g}{unit} ({level} CI {r.ci_low:.3g} to "
-            f"{r.ci_high:.3g}; t = {r.statistic:.2f}, df = {r.df:.0f}, {p_phrase(r.p_value)}); "
-            f"n = {r.n_treatment} vs {r.n_control}"
+            f"  {r['contrast']}: {kind} {format_number(r['estimate'])}{unit} ({level} CI "
+            f"{format_ci(r['ci_low'], r['ci_high'], None)}; t = {format_number(r['statistic'], 2)}, "
+            f"df = {format_number(r['df'], 0)}, {p_phrase(r['p_value'])}); "
+            f"n = {r['n_treatment']} vs {r['n_control']}"
         )
     main_rows = t.loc[
         (t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
@@ -178,8 +180,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     )
     if not res.failures.empty:
         _print_frame(res.failures, "Analyses that could not run")
-    if args.out:
-        written = res.to_files(args.out)
+    if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_FAILED if not res.failures.empty else EXIT_OK
 
@@ -370,6 +371,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrialkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader of the printout went away (`trialkit analyze ... | head`); files are written
+        # before anything is printed, so nothing is lost: silence the rest of the output
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover
