@@ -95,7 +95,7 @@ def test_reproduce_without_data_is_an_abstract_audit(tmp_path) -> None:
 
     published.write_text((Path(__file__).parents[1] / "data" / "published" / "abbasi2012.toml").read_text())
     assert main(["reproduce", str(published), "--out", str(tmp_path / "o")]) == 0
-    assert set(pd.read_csv(tmp_path / "o" / "reproduction.csv")["verdict"]) == {"not assessable"}
+    assert set(pd.read_csv(tmp_path / "o" / "reproduction.csv")["verdict"]) == {"not_assessable"}
 
 
 def test_reproduce_bad_inputs_exit_2(tmp_path, capsys) -> None:

@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -100,29 +99,11 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _calibrated_data(spec_path: str | Path | None) -> bool:
-    """Whether the data of a study spec are a reconstruction calibrated to published p-values.
+    """Whether the ``MANIFEST.json`` beside a study spec says its data were calibrated to published p-values."""
+    from trialkit._provenance import read_manifest
 
-    The data folder's ``MANIFEST.json`` then records the calibration targets: a ``calibration``
-    table with the published p each outcome was calibrated to (``outcomes.<id>.target_p``), as
-    ``data/synthetic/<trial>/make_calibrated.py`` writes it.
-    """
-    if spec_path is None:
-        return False
-    manifest = Path(spec_path).parent / "MANIFEST.json"
-    if not manifest.is_file():
-        return False
-    try:
-        document = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise TrialkitError(
-            f"cannot read {str(manifest)!r} ({exc}); it says whether the data were calibrated "
-            "to the published p-values, which a reproduction must know."
-        ) from exc
-    calibration = document.get("calibration") if isinstance(document, dict) else None
-    if not isinstance(calibration, dict):
-        return False
-    outcomes = calibration.get("outcomes")
-    return isinstance(outcomes, dict) and any(isinstance(o, dict) and "target_p" in o for o in outcomes.values())
+    manifest = None if spec_path is None else read_manifest(Path(spec_path).parent)
+    return manifest is not None and manifest.calibrated
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -232,84 +213,30 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _published_path(name: str) -> Path:
     """A published-results file: a path, or the name of one bundled with trialkit."""
-    from trialkit import datasets
+    from trialkit.reproduce.published import find_published
 
-    candidate = Path(name)
-    if candidate.suffix == ".toml" or candidate.exists():
-        return candidate
-    return datasets.published(name)
+    return find_published(name)
 
 
 def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
-    from trialkit.reproduce.published import read_published
-    from trialkit.reproduce.reproduction import reproduce
+    from trialkit.reproduce import reproduce
 
-    published = read_published(published_file)
-    if trial is None:
-        return reproduce(published)
-    logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
-    return reproduce(
-        published,
-        results_table=results.table,
-        visit=trial.spec.visits.primary,
-        log_endpoints=logs,
-        calibrated=calibrated,
-    )
+    return reproduce(published_file, trial, results=results, calibrated=calibrated)
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from trialkit import load
     from trialkit._export import write_csvs, write_text
-    from trialkit.analysis import analyze
+    from trialkit.reproduce import bundled_study, reproduce
 
-    published_file = _published_path(args.published)
-    data = Path(args.data) if args.data else None
-    if data is None and not Path(args.published).suffix:
-        from trialkit import datasets
-
-        data = datasets.study_spec(args.published) if args.published in datasets.studies() else None
-    trial = load(data) if data is not None else None
-    calibrated = _calibrated_data(data)
-    results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
-    rep = _reproduction(published_file, trial, results, calibrated=calibrated)
-    t = rep.table
-    lines = [
-        f"Reproduction of {rep.trial_id} from {published_file}",
-        f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}",
-    ]
-    if calibrated:
-        lines.append(
-            f"the data are a calibrated synthetic reconstruction ({Path(data).parent / 'MANIFEST.json'} "
-            'records the published p each outcome was calibrated to): a "reproduced" verdict holds by '
-            "construction and is no independent confirmation of the trial"
-        )
-    lines.append("")
-    for r in t.itertuples(index=False):
-        recomputed = (
-            ""
-            if pd.isna(r.p_recomputed)
-            else (f"; recomputed {r.recomputed_test} {_p_text(r.p_recomputed)}, ANCOVA {_p_text(r.p_ancova)}")
-        )
-        lines.append(
-            f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
-            f"{recomputed}; Holm {'survives' if r.survives_holm else 'fails'}, "
-            f"BH {'survives' if r.survives_bh else 'fails'}" + (f"  [{r.flags}]" if r.flags else "")
-        )
-    lines += ["", "Assumptions:"] + [f"  - {a}" for a in rep.assumptions]
-    text = "\n".join(lines)
-    print(text)
+    data = args.data or bundled_study(args.published)
+    rep = reproduce(args.published, load(data) if data else None)
+    print(rep.text)
     if args.out:
         out = Path(args.out)
-        written = write_csvs(
-            out,
-            {
-                "reproduction.csv": t,
-                "abstract_audit.csv": rep.audit.table,
-                "power.csv": rep.audit.power,
-                "mde.csv": rep.audit.mde,
-            },
-        )
-        written.append(write_text(out / "reproduction.txt", text + "\n"))
+        tables = {"reproduction.csv": rep.table, "abstract_audit.csv": rep.audit.table}
+        written = write_csvs(out, tables | {"power.csv": rep.audit.power, "mde.csv": rep.audit.mde})
+        written.append(write_text(out / "reproduction.txt", rep.text + "\n"))
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from trialkit._errors import TrialkitError
+from trialkit._simulate import read_design
 from trialkit._write import MANIFEST, write_simulation
 from trialkit.reproduce.published import read_published
 from trialkit.reproduce.reconstruct import Reconstruction, reconstruct, targets_from_published
-from trialkit._simulate import read_design
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
