@@ -394,7 +394,12 @@ def test_students_printed_p_implies_the_paired_t_and_d_of_r() -> None:
     audit = audit_abstract(read_published("student1908"))
     row = audit.table.iloc[0]
     assert (row["test"], row["df"], audit.n_source) == ("paired", 9.0, "crossover_all_subjects")
-    for column, quantity in (("statistic", "t_implied"), ("d", "d_implied"), ("d_ci_low", "d_ci_low"), ("d_ci_high", "d_ci_high")):
+    for column, quantity in (
+        ("statistic", "t_implied"),
+        ("d", "d_implied"),
+        ("d_ci_low", "d_ci_low"),
+        ("d_ci_high", "d_ci_high"),
+    ):
         assert _close(row[column], want[quantity]), column
 
 

@@ -18,6 +18,7 @@ from trialkit.reproduce.published import (
     DesignType,
     Direction,
     PublishedFlag,
+    find_published,
     parse_published,
     read_published,
 )
@@ -349,11 +350,15 @@ def test_documented_examples_parse() -> None:
         parse_published(tomllib.loads(block), file="docs/published-results.md")
 
 
-def test_documented_sleep_example_matches_datasets_sleep() -> None:
-    import statistics
-    import tomllib
+def test_documented_sleep_example_is_the_bundled_file() -> None:
+    assert _doc_examples()[0] == find_published("student1908").read_text(encoding="utf-8")
 
-    trial = parse_published(tomllib.loads(_doc_examples()[0]))
+
+def test_bundled_sleep_table_is_students_printed_table() -> None:
+    """Means and S.D.s as Student printed them: the data's, to 2 decimals, with divisor n."""
+    import statistics
+
+    trial = read_published("student1908")
     table = trial.outcome("extra_sleep").table
     diff = [b - a for a, b in zip(SLEEP_1, SLEEP_2)]
     for summary, values in (
@@ -363,10 +368,14 @@ def test_documented_sleep_example_matches_datasets_sleep() -> None:
     ):
         assert summary.n == len(values)
         assert summary.mean == round(statistics.mean(values), 2)
-        assert summary.sd == round(statistics.stdev(values), 2)
-        assert summary.mean_decimals == summary.dispersion_decimals == 2
-    assert trial.design.type is DesignType.CROSSOVER
+        assert summary.sd == round(statistics.pstdev(values), 2)  # Student's S.D.: divisor n
+        assert summary.sd_divisor == "n" and summary.mean_decimals == summary.dispersion_decimals == 2
+    assert [s.sd for s in (*table.rows, *table.paired)] == [1.70, 1.90, 1.17]
+    assert (
+        trial.design.type is DesignType.CROSSOVER and trial.outcome("extra_sleep").p.interval_text == "[0.0025, 0.0035)"
+    )
     assert {f for o in trial.outcomes for f in o.flags} <= set(PublishedFlag)
+    assert all(block.source for block in (trial.citation, trial.design, *trial.arms, *trial.outcomes, table))
 
 
 def test_documented_parallel_example_hangs_together_as_the_docs_say() -> None:

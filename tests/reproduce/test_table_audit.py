@@ -3,12 +3,15 @@ R datasets::sleep), and malformed inputs to every tool.
 
 The tools' own checks (hand arithmetic, brute-force enumeration, scipy) are in tests/reproduce/test_grim.py,
 test_sd_bounds.py, test_summary_tests.py, test_p_over_r.py and test_table_verdict.py; the audit of a
-published file (audit_tables) in test_table_audit_of_files.py.
+published file (``audit_tables``) is tested at the end; Student's bundled file end to end in
+test_reproduction.py.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -19,6 +22,7 @@ from trialkit.reproduce import Verdict
 from trialkit.reproduce.audit import (
     ArmSummary,
     Comparison,
+    TableFlag,
     TTestMethod,
     change_score_sd,
     check_sd,
@@ -225,3 +229,127 @@ def test_malformed_inputs_raise_trialkit_errors_naming_the_argument(call, messag
 def test_comparison_registry_values() -> None:
     assert [c.value for c in Comparison] == ["follow_up", "change"]
     assert [v.value for v in Verdict] == ["reproduced", "reproduced_for_r", "not_reproducible", "not_assessable"]
+
+
+# ---------------------------------------------------------------------------------------------
+# the audit of a published file (audit_tables)
+
+
+def _document(outcomes: list[dict]) -> dict:
+    return {
+        "trial": {"id": "flags"},
+        "citation": {"authors": ["Doe J"], "title": "t", "year": 2020, "source": "s"},
+        "design": {
+            "type": "parallel",
+            "control": "placebo",
+            "visits": ["baseline", "week8"],
+            "baseline": "baseline",
+            "randomised": 60,
+            "source": "s",
+        },
+        "arms": {"active": {"source": "s"}, "placebo": {"source": "s"}},
+        "outcomes": outcomes,
+    }
+
+
+def _outcome(oid: str, rows: list[dict], **extra) -> dict:
+    table = {"source": "s", "dispersion": "sd", "rows": rows} | extra.pop("table", {})
+    return {"id": oid, "direction": "decrease", "p": "0.023", "source": "s", "table": table} | extra
+
+
+def _rows(active: tuple, placebo: tuple, time: str = "week8", n: int = 20) -> list[dict]:
+    return [
+        {"arm": arm, "time": time, "n": n, "mean": mean, "sd": sd}
+        for arm, (mean, sd) in (("active", active), ("placebo", placebo))
+    ]
+
+
+@pytest.fixture(scope="module")
+def flagged():
+    from trialkit.reproduce.audit import audit_tables
+    from trialkit.reproduce.published import parse_published
+
+    integer = {"integer": True, "range": [0, 28]}
+    end = {"comparisons": [{"time": "week8", "p": "0.023"}]}  # Student: 14.0 vs 11.0, SD 4, n 20 -> 0.0229
+    outcomes = [
+        # the reference outcome: every check passes, the p is reproduced, in the published direction
+        _outcome("clean", _rows(("11.00", "4.00"), ("14.00", "4.00")), scale=integer, table=end),
+        # 5.19 from 28 integers is impossible (Brown & Heathers 2017)
+        _outcome("grim", _rows(("5.19", "4.00"), ("14.00", "4.00"), n=28), scale=integer),
+        # mean 2 of 20 integers in [0, 4]: the SD is at most 2.05 (2.51 passes GRIMMER: sum of squares 200)
+        _outcome("sd", _rows(("2.00", "2.51"), ("2.00", "1.03")), scale={"integer": True, "range": [0, 4]}),
+        _outcome("mean", _rows(("29.00", "1.03"), ("14.00", "4.00")), scale=integer),
+        # SDs 1 and 1 at the two visits cannot give a change SD of 3 (at most 2, at r = -1)
+        _outcome(
+            "change_sd",
+            _rows(("11.00", "1.00"), ("14.00", "1.00")) + _rows(("12.00", "1.00"), ("12.00", "1.00"), "baseline"),
+            table={"change": [{"arm": "active", "time": "week8", "n": 20, "mean": "-1.00", "sd": "3.00"}]},
+        ),
+        # baseline means 10 and 12 with SDs 4: SMD -0.5
+        _outcome("baseline", _rows(("10.00", "4.00"), ("12.00", "4.00"), "baseline")),
+        # a p the table does not list; the published direction against the table's
+        _outcome(
+            "unlisted",
+            _rows(("11.00", "4.00"), ("14.00", "4.00")),
+            table={"comparisons": [{"time": "week8", "p": "0.5"}]},
+        ),
+        _outcome("direction", _rows(("14.00", "4.00"), ("11.00", "4.00")), table=end),
+        # a comparison on change without the rows it needs
+        _outcome(
+            "no_rows",
+            _rows(("11.00", "4.00"), ("14.00", "4.00"), "baseline"),
+            table={"comparisons": [{"time": "week8", "p": "0.023", "on": "change"}]},
+        ),
+    ]
+    audit = audit_tables(parse_published(_document(outcomes)))
+    return audit, audit.outcomes.set_index("outcome")
+
+
+def test_each_check_raises_its_flag_and_only_it(flagged) -> None:
+    _, t = flagged
+    flags = {f: f.column for f in TableFlag}
+    expected = {
+        "grim": TableFlag.GRIM,
+        "sd": TableFlag.SD_RANGE,
+        "mean": TableFlag.MEAN_RANGE,
+        "change_sd": TableFlag.CHANGE_SD,
+        "baseline": TableFlag.BASELINE_IMBALANCE,
+    }
+    for outcome in t.index:
+        raised = {f for f, column in flags.items() if t.loc[outcome, column]}
+        assert raised == ({expected[outcome]} if outcome in expected else set()), outcome
+    assert t.loc["baseline", "baseline_smd"] == pytest.approx(-0.5, rel=1e-14)
+    assert math.isnan(t.loc["clean", "baseline_smd"])  # no baseline rows
+
+
+def test_the_outcome_verdict_is_that_of_its_printed_comparison(flagged) -> None:
+    audit, t = flagged
+    clean = t.loc["clean"]
+    assert (clean["verdict"], clean["on"], clean["time"]) == ("reproduced", "end", "week8")
+    assert clean["p_value"] == pytest.approx(
+        t_from_summary(11.0, 4.0, 20, 14.0, 4.0, 20, equal_var=True).p_value, rel=1e-12
+    )
+    # equal n and SDs: Welch's t is Student's, and Welch is named first
+    assert clean["test"] == "welch" and "student: reproduced" in clean["reason"]
+    assert clean["estimate"] == pytest.approx(-3.0, rel=1e-15)
+    assert t.loc["grim", "verdict"] == "not_assessable" and "add it to `comparisons`" in t.loc["grim", "reason"]
+    assert t.loc["unlisted", "verdict"] == "not_assessable" and "(0.023)" in t.loc["unlisted", "reason"]
+    assert t.loc["direction", "verdict"] == "not_reproducible"
+    assert "against the published direction (decrease)" in t.loc["direction", "reason"]
+    assert (
+        t.loc["no_rows", "verdict"] == "not_assessable"
+        and "no row and no change of 'active'" in t.loc["no_rows", "reason"]
+    )
+    assert len(audit.comparisons) == 4 and set(audit.checks["check"]) <= {f.value for f in TableFlag}
+
+
+def test_checks_name_the_row_and_say_why(flagged) -> None:
+    audit, _ = flagged
+    c = audit.checks
+    grim_row = c.loc[(c["outcome"] == "grim") & (c["check"] == "grim") & (c["arm"] == "active")].iloc[0]
+    assert not grim_row["passed"] and "145/28" in grim_row["reason"] and "146/28" in grim_row["reason"]
+    sd_row = c.loc[(c["outcome"] == "sd") & (c["check"] == "sd_range") & (c["arm"] == "active")].iloc[0]
+    assert not sd_row["passed"] and "exceeds 2.05" in sd_row["reason"]
+    change = c.loc[(c["outcome"] == "change_sd") & (c["check"] == "change_sd")].iloc[0]
+    assert (change["table"], change["arm"], change["passed"]) == ("change", "active", False)
+    assert "imply r = -3.5" in change["reason"]

@@ -199,7 +199,7 @@ def _row_checks(
     mean = _printed(row.mean, row.mean_decimals)
     sd = None if row.sd is None else _printed(row.sd, row.dispersion_decimals)
     m_places, s_places = row.mean_decimals, row.dispersion_decimals
-    integer = scale.integer and m_places is not None
+    integer = False  # whether the range check may use integer granularity: the mean passes GRIM
     if scale.integer and m_places is not None:
 
         def run_grim() -> tuple[bool, str]:
@@ -207,7 +207,8 @@ def _row_checks(
             return res.consistent, res.reason
 
         found.append(_attempt(TableFlag.GRIM, run_grim))
-        if found[-1][1] and sd is not None and s_places is not None and row.n >= 2:
+        integer = found[-1][1] is True
+        if integer and sd is not None and s_places is not None and row.n >= 2:
 
             def run_grimmer() -> tuple[bool, str]:
                 res = grimmer(
