@@ -297,7 +297,7 @@ def flagged():
         # a comparison on change without the rows it needs
         _outcome(
             "no_rows",
-            _rows(("11.00", "4.00"), ("14.00", "4.00"), "baseline"),
+            _rows(("12.00", "4.00"), ("12.00", "4.00"), "baseline"),
             table={"comparisons": [{"time": "week8", "p": "0.023", "on": "change"}]},
         ),
     ]
