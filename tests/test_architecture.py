@@ -129,8 +129,10 @@ def test_public_names_are_listed() -> None:
 
 
 def test_reproduce_subpackages_keep_their_order() -> None:
-    """published <- audit <- reconstruct: each reproduce subpackage imports only those below it
-    (and the shared verdict vocabulary), and none imports the report, io or cli layers.
+    """Reproduce subpackages keep the order published <- audit <- reconstruct.
+
+    Each imports only those below it (and the shared verdict vocabulary); none imports the report,
+    io or cli layers.
     """
     below = {"published": set(), "audit": {"published"}, "reconstruct": {"audit", "published"}}
     forbidden = ("trialkit._report", "trialkit.report", "trialkit._io", "trialkit.io", "trialkit.cli")

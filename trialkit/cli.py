@@ -10,10 +10,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from trialkit._errors import TrialkitError, ValidationError
+
+if TYPE_CHECKING:
+    from trialkit import Trial
+    from trialkit.analysis import Results
+    from trialkit.reproduce import Reproduction
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -212,13 +218,14 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _published_path(name: str) -> Path:
-    """A published-results file: a path, or the name of one bundled with trialkit."""
+    """Return a published-results file: a path, or the name of one bundled with trialkit."""
     from trialkit.reproduce.published import find_published
 
     return find_published(name)
 
 
-def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
+def _reproduction(published_file: Path, trial: Trial, results: Results, *, calibrated: bool = False) -> Reproduction:
+    """Reproduce a published-results file on the trial and its results (the report's section)."""
     from trialkit.reproduce import reproduce
 
     return reproduce(published_file, trial, results=results, calibrated=calibrated)

@@ -14,10 +14,13 @@ import pandas as pd
 import pytest
 
 from trialkit import TrialkitError
-from trialkit.reproduce.audit import _abstract
-from trialkit.reproduce.audit import EFFECT_COLUMNS, OUTCOME_COLUMNS, AuditFlag, audit_abstract
 from trialkit.reproduce.audit import (
+    EFFECT_COLUMNS,
+    OUTCOME_COLUMNS,
     AssumedTest,
+    AuditFlag,
+    _abstract,
+    audit_abstract,
     d_from_t,
     d_interval,
     hedges_correction,
@@ -67,7 +70,7 @@ def test_implied_t_d_g_and_ci_match_r(reference) -> None:
     rows = reference[reference["kind"] == "implied"]
     assert len(rows.groupby(["case", "test"])) == 27
     for (case, test_id), part in rows.groupby(["case", "test"]):
-        want = dict(zip(part["quantity"], part["value"]))
+        want = dict(zip(part["quantity"], part["value"], strict=False))
         p, n1, n0 = float(part["p"].iloc[0]), int(part["n_treatment"].iloc[0]), int(part["n_control"].iloc[0])
         test = AssumedTest(test_id)
         df = test.df(n1, n0)
@@ -109,7 +112,7 @@ def test_audit_rows_match_r_for_the_ten_published_p_values(audit, reference) -> 
     sign = {"increase": 1.0, "decrease": -1.0, "none": 1.0}
     table = audit.table.set_index(["outcome", "test"])
     for (case, test_id), part in rows.groupby(["case", "test"]):
-        want = dict(zip(part["quantity"], part["value"]))
+        want = dict(zip(part["quantity"], part["value"], strict=False))
         row = table.loc[(case, test_id)]
         s = sign[row["direction"]]
         assert _close(row["statistic"], s * want["t"]) and _close(row["d"], s * want["d"])
@@ -182,7 +185,7 @@ def test_bounds_flip_with_the_direction_and_the_kind_of_bound() -> None:
         ],
     }
     audit = audit_abstract(parse_published(raw), tests=["student_end"])
-    assert dict(zip(audit.table["outcome"], audit.table["bound"])) == {"x": "<", "y": ">", "z": "<"}
+    assert dict(zip(audit.table["outcome"], audit.table["bound"], strict=False)) == {"x": "<", "y": ">", "z": "<"}
     assert audit.n_source == "published"
     out = audit.outcomes.set_index("outcome")
     assert out["flag_not_significant"].to_dict() == {"x": False, "y": True, "z": True}
@@ -281,7 +284,7 @@ def test_design_power_and_minimal_detectable_effect_at_43_analysed(audit) -> Non
 
 def test_crossover_trial_is_audited_with_the_paired_t(reference) -> None:
     sleep = reference[reference["case"] == "sleep"]
-    want = dict(zip(sleep["quantity"], sleep["value"]))
+    want = dict(zip(sleep["quantity"], sleep["value"], strict=False))
     raw = {
         "trial": {"id": "sleep"},
         "citation": {"authors": ["Student"], "title": "The probable error of a mean", "year": 1908, "source": "s"},
@@ -387,8 +390,10 @@ def test_an_outcome_without_a_p_value_is_listed_but_not_audited() -> None:
 
 
 def test_students_printed_p_implies_the_paired_t_and_d_of_r() -> None:
-    """p = 0.003 (Student 1908 as encoded in the bundled file), df = 9: t, d_z and the exact CI of d_z
-    against R (tests/reference/student1908/; qt and uniroot on pt with ncp, tolerance as above).
+    """Student's p = 0.003 with df = 9: t, d_z and the exact CI of d_z as R computes them.
+
+    The p as encoded in the bundled student1908 file; R: tests/reference/student1908/ (qt, and
+    uniroot on pt with ncp; tolerance as above).
     """
     want = pd.read_csv(ROOT / "tests" / "reference" / "student1908" / "expected.csv").set_index("quantity")["value"]
     audit = audit_abstract(read_published("student1908"))

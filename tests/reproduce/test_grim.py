@@ -1,5 +1,6 @@
-"""GRIM and GRIMMER: hand-checked cases, brute-force enumeration of integer data, and the theorem
-that parity and minimum suffice for five or more integers.
+"""GRIM and GRIMMER: hand-checked cases, brute-force enumeration of integer data, and a theorem.
+
+The theorem: parity and minimum suffice for five or more integers.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from fractions import Fraction
 
 import pytest
 
-from trialkit.reproduce.audit import Rounding, grim, grimmer
 from trialkit import TrialkitError
+from trialkit.reproduce.audit import Rounding, grim, grimmer
 
 MODES = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.HALF_EVEN: ROUND_HALF_EVEN}
 
@@ -31,7 +32,7 @@ def _printed(x: Fraction, decimals: int, mode: Rounding, *, sqrt: bool = False) 
 
 
 def _grid(start: int, stop: int, decimals: int = 2) -> list[str]:
-    """Printed values start/10^d ... stop/10^d as strings ("2.80", "2.81", ...)."""
+    """Return the printed values start/10^d ... stop/10^d as strings ("2.80", "2.81", ...)."""
     unit = 10**decimals
     return [f"{k // unit}.{k % unit:0{decimals}d}" for k in range(start, stop + 1)]
 

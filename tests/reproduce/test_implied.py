@@ -5,11 +5,7 @@ The R references (tests/reference/abstract_audit/) are checked in tests/reproduc
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
-from scipy import stats
 
 from trialkit import TrialkitError
 from trialkit.reproduce.audit import (
@@ -32,8 +28,10 @@ REL = 1e-10
 
 @pytest.mark.parametrize("df", [1, 2, 2.5, 9, 41, 200, 1e5])
 def test_t_from_p_and_back_round_trips(df) -> None:
-    """Relative 1e-12 (observed <= 1e-14). At df = 1 (Cauchy) scipy's quantile just below the
-    median loses precision (p = 0.999999 comes back 8e-12 off), so p > 0.99 is left out there.
+    """Round trip to relative 1e-12 (observed <= 1e-14).
+
+    At df = 1 (Cauchy) scipy's quantile just below the median loses precision (p = 0.999999 comes
+    back 8e-12 off), so p > 0.99 is left out there.
     """
     grid = (1e-12, 1e-10, 1e-6, 0.0006, 0.001, 0.002, 0.03, 0.05, 0.37, 0.5, 0.9, 0.99, 0.999999, 1.0)
     for p in grid if df > 1 else grid[:-2]:

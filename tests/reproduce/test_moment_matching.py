@@ -1,5 +1,7 @@
-"""Moment matching: continuous samples to 1e-10 relative, integer samples within the granularity of
-n integers (mean 1/(2n), variance 1/(n - 1); see match_moments_integer) and within their bounds.
+"""Moment matching: continuous samples to 1e-10 relative, integer samples to their granularity.
+
+Integer samples: within the granularity of n integers (mean 1/(2n), variance 1/(n - 1); see
+match_moments_integer) and within their bounds.
 """
 
 from __future__ import annotations

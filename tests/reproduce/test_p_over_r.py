@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trialkit.reproduce.audit import implied_r, p_change_over_r
-from trialkit.reproduce.audit import ArmSummary, TTestMethod, change_score_sd, t_from_summary
+from trialkit.reproduce.audit import (
+    ArmSummary,
+    TTestMethod,
+    change_score_sd,
+    implied_r,
+    p_change_over_r,
+    t_from_summary,
+)
 
 
 def _random_arm(rng: np.random.Generator, shift: float) -> ArmSummary:

@@ -134,7 +134,7 @@ def test_bundled_meta_analysis_is_context_not_a_result(abbasi) -> None:
 
 
 def _table_level() -> dict[str, Any]:
-    """A valid two-arm file with one outcome carrying table-level numbers."""
+    """Return a valid two-arm file with one outcome carrying table-level numbers."""
     return {
         "trial": {"id": "demo"},
         "citation": {"authors": ["Doe J"], "title": "A demo", "year": 2020, "source": "title page"},
@@ -360,7 +360,7 @@ def test_bundled_sleep_table_is_students_printed_table() -> None:
 
     trial = read_published("student1908")
     table = trial.outcome("extra_sleep").table
-    diff = [b - a for a, b in zip(SLEEP_1, SLEEP_2)]
+    diff = [b - a for a, b in zip(SLEEP_1, SLEEP_2, strict=False)]
     for summary, values in (
         (table.row("drug1", "on_drug"), SLEEP_1),
         (table.row("drug2", "on_drug"), SLEEP_2),

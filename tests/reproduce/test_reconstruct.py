@@ -23,10 +23,10 @@ from scipy import stats
 
 import trialkit as tk
 from trialkit._errors import TrialkitError
+from trialkit._simulate import ArmDesign, read_design, simulate
 from trialkit.analysis import two_sample_t
 from trialkit.reproduce.published import parse_published, read_published
 from trialkit.reproduce.reconstruct import ASSUMED_TEST, Target, change_moments, reconstruct, targets_from_published
-from trialkit._simulate import ArmDesign, read_design, simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "data" / "synthetic" / "abbasi2012"

@@ -1,5 +1,6 @@
-"""The table-level tools on Student's 1908 sleep table against R (tests/reference/table_audit/,
-R datasets::sleep), and malformed inputs to every tool.
+"""The table-level tools on Student's 1908 sleep table against R, and malformed inputs to every tool.
+
+R references: tests/reference/table_audit/ (R datasets::sleep).
 
 The tools' own checks (hand arithmetic, brute-force enumeration, scipy) are in tests/reproduce/test_grim.py,
 test_sd_bounds.py, test_summary_tests.py, test_p_over_r.py and test_table_verdict.py; the audit of a
@@ -9,9 +10,8 @@ test_reproduction.py.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,8 +115,10 @@ def test_implied_r_recovers_the_within_patient_correlation(sleep) -> None:
 
 @pytest.mark.parametrize("decimals", [None, 2])
 def test_verdict_on_students_published_table(sleep, decimals) -> None:
-    """Printed p 0.003 (R's paired p, 0.00283, to 3 decimals) from the printed table (divisor-n SDs):
-    reproduced only for an interval of r that contains the data's r = 0.795.
+    """Printed p 0.003 (R's paired p, 0.00283, to 3 decimals) from the two printed rows alone.
+
+    With divisor-n SDs and no row of differences, it is reproduced only for an interval of r that
+    contains the data's r = 0.795.
     """
     table = sleep["table"]
     arm = ArmSummary(

@@ -9,6 +9,7 @@ template engine escapes it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -422,13 +423,13 @@ def reproduction_is_calibrated(table: pd.DataFrame) -> bool:
 
 
 def _flag_labels(table: pd.DataFrame) -> list[str]:
-    """The labels of each row's raised flags (``flag_<code>`` columns of the reproduce registries)."""
+    """Return the labels of each row's raised flags (``flag_<code>`` columns of the reproduce registries)."""
     flags = [f for f in (*AuditFlag, *TableFlag) if f.column in table.columns]
     raised = table[[f.column for f in flags]].fillna(False).astype(bool).to_numpy()
     return ["; ".join(f.label for f, on in zip(flags, row, strict=True) if on) for row in raised]
 
 
-def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[str, int]]:
+def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]], dict[str, int]]:
     """Columns, display rows and verdict counts of a reproduction table (one row per outcome).
 
     A table with the columns of ``trialkit.reproduce`` is shown through
@@ -444,7 +445,7 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[
     verdict_at = columns.index("verdict") if "verdict" in columns else None
     for rec in table.itertuples(index=False, name=None):
         cells = []
-        for col, v in zip(columns, rec):
+        for col, v in zip(columns, rec, strict=True):
             if isinstance(v, (bool, np.bool_)):
                 text = "yes" if v else "no"
             elif isinstance(v, (int, np.integer)):
@@ -467,5 +468,5 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[dict], dict[
 
 
 def _verdict_class(verdict: str) -> str:
-    """A CSS class from a fixed set (never the verdict text itself), by what the verdict says."""
+    """Return a CSS class from a fixed set (never the verdict text itself), by what the verdict says."""
     return _VERDICT_CLASS[Verdict(verdict).agrees] if verdict in set(Verdict) else "other"

@@ -11,7 +11,7 @@ file and the data's manifest; writes nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,7 @@ class Reproduction:
         return self.table.to_html(index=False, escape=True)
 
 
-def _line(row: dict[str, Any]) -> str:
+def _line(row: Mapping[Hashable, Any]) -> str:
     """One outcome of :attr:`Reproduction.text`."""
     parts = [f"{row['outcome']:>20}: {Verdict(row['verdict']).label:<22} published p {row['p_published']}"]
     parts[0] += f" ({row['direction_published']})"
@@ -163,7 +163,9 @@ def _line(row: dict[str, Any]) -> str:
             table += f", for r in [{row['r_low']:.3f}, {row['r_high']:.3f}]"
         parts.append(table)
     if row["verdict_data"] != Verdict.NOT_ASSESSABLE:
-        parts.append(f"recomputed {row['recomputed_test']} p = {row['p_recomputed']:.4g}, ANCOVA p = {row['p_ancova']:.4g}")
+        parts.append(
+            f"recomputed {row['recomputed_test']} p = {row['p_recomputed']:.4g}, ANCOVA p = {row['p_ancova']:.4g}"
+        )
     if not pd.isna(row["survives_holm"]):
         holm, bh = ("survives" if row[k] else "fails" for k in ("survives_holm", "survives_bh"))
         parts.append(f"Holm {holm}, BH {bh}")
@@ -196,12 +198,17 @@ def _data_verdict(
 ) -> tuple[Verdict, str]:
     """Return the verdict of the re-analysis of individual-level data, and its reason."""
     if rec is None or o.p is None:
-        return Verdict.NOT_ASSESSABLE, "only the p-value is published; no individual-level data or per-arm table to re-analyse."
+        return (
+            Verdict.NOT_ASSESSABLE,
+            "only the p-value is published; no individual-level data or per-arm table to re-analyse.",
+        )
     p = float(rec["p_value"])
     same_p = o.p.contains(p)
     same_direction = o.direction is Direction.NONE or direction == o.direction.value
     if same_p and same_direction:
-        reason = f"{test} p = {p:.4g} prints as the published {o.p.as_written}, direction {direction or 'as published'}."
+        reason = (
+            f"{test} p = {p:.4g} prints as the published {o.p.as_written}, direction {direction or 'as published'}."
+        )
         return Verdict.REPRODUCED, (BY_CONSTRUCTION + reason) if calibrated else reason
     why = [] if same_p else [f"{test} p = {p:.4g} does not print as {o.p.as_written}"]
     if not same_direction:
@@ -343,7 +350,9 @@ def reproduce(
     if trial is not None:
         visit = trial.spec.visits.primary if visit is None else visit
         if visit not in trial.spec.visits.order:
-            raise TrialkitError(f"`visit` must be one of {', '.join(map(repr, trial.spec.visits.order))}; got {visit!r}.")
+            raise TrialkitError(
+                f"`visit` must be one of {', '.join(map(repr, trial.spec.visits.order))}; got {visit!r}."
+            )
         if results is None:
             results = analyze(trial, analyses=[Analysis.ANCOVA, test], sweep=False)
         calibrated = _calibrated(trial) if calibrated is None else bool(calibrated)
@@ -367,7 +376,8 @@ def reproduce(
         null = 1.0 if o.id in logs else 0.0
         direction = _direction(float(rec["estimate"]), null) if rec is not None else ""
         data_verdict, data_reason = _data_verdict(o, rec, test, direction, calibrated)
-        table_verdict = Verdict(t["verdict"])
+        table_verdict = Verdict(str(t["verdict"]))
+        verdict: Verdict
         if table_verdict is not Verdict.NOT_ASSESSABLE:
             verdict, reason = table_verdict, str(t["reason"])
         elif data_verdict is not Verdict.NOT_ASSESSABLE or o.table is None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -180,7 +180,7 @@ class AbstractAudit:
     mde : DataFrame
         Minimal detectable effect per target power: ``power, d, n_treatment, n_control, df, alpha``.
     n_treatment, n_control : int
-        Group sizes used; ``n_source`` says where they come from (``"published"``,
+        Group sizes used; ``n_source`` says where they come from (``"data"``, ``"published"``,
         ``"equal_split_of_analysed"``, ``"equal_split_of_randomised"``, ``"crossover_all_subjects"``).
     assumptions : tuple of str
         Every assumption the numbers rest on, in words (carried into reports).
@@ -216,8 +216,8 @@ def _group_sizes(trial: PublishedTrial, given: tuple[int, int] | None) -> tuple[
         except (TypeError, ValueError):
             raise TrialkitError(f"`group_sizes` must be a pair (n_treatment, n_control); got {given!r}.") from None
         n1, n0 = check_integer(n1, "group_sizes[0]", 2), check_integer(n0, "group_sizes[1]", 2)
-        treatment, control = trial.intervention_arms[0].id, design.control
-        return n1, n0, "data", f"per-arm n counted in the individual-level data: {treatment} {n1}, {control} {n0}."
+        counted = f"{trial.intervention_arms[0].id} {n1}, {design.control} {n0}"
+        return n1, n0, "data", f"per-arm n counted in the individual-level data: {counted}."
     if design.type is DesignType.CROSSOVER:
         n = design.analysed or design.randomised
         if n is None:
@@ -273,15 +273,13 @@ def _survives(adjusted: np.ndarray, alpha: float) -> np.ndarray:
 
 def _family(outcomes: Sequence[PublishedOutcome], alpha: float) -> pd.DataFrame:
     """Holm and BH over the outcomes with a p-value, at the written values and the interval ends."""
-    rows = [o for o in outcomes if o.p is not None]
-    written = np.array([_treated(o.p) for o in rows])  # type: ignore[arg-type]
-    low = np.array([o.p.interval[0] for o in rows])  # type: ignore[union-attr]
-    high = np.array([o.p.interval[1] for o in rows])  # type: ignore[union-attr]
-    frame = pd.DataFrame({"outcome": [o.id for o in rows]})
-    for method, name in (("holm", "holm"), ("bh", "bh")):
-        at_written = adjust_p(written, method) if len(rows) else np.array([])
-        at_low = adjust_p(low, method) if len(rows) else np.array([])
-        at_high = adjust_p(high, method) if len(rows) else np.array([])
+    rows = [(o.id, o.p) for o in outcomes if o.p is not None]
+    written = [_treated(p) for _, p in rows]
+    low = [p.interval[0] for _, p in rows]
+    high = [p.interval[1] for _, p in rows]
+    frame = pd.DataFrame({"outcome": [oid for oid, _ in rows]})
+    for name in ("holm", "bh"):
+        at_written, at_low, at_high = (adjust_p(v, name) if rows else np.array([]) for v in (written, low, high))
         frame[f"p_{name}"] = at_written
         frame[f"p_{name}_low"] = at_low
         frame[f"p_{name}_high"] = at_high
@@ -294,8 +292,10 @@ def _family(outcomes: Sequence[PublishedOutcome], alpha: float) -> pd.DataFrame:
 
 
 def _treated(p: PValue) -> float:
-    """The value a p enters multiplicity at: the printed value, a "<" bound at the bound, a ">"
-    bound at 1 (the conservative end: Holm and BH are monotone in every p-value).
+    """Return the value a p enters multiplicity at.
+
+    The printed value; a "<" bound at the bound, a ">" bound at 1 (the conservative end: Holm and
+    BH are monotone in every p-value).
     """
     return p.interval[1] if p.bound in (">", ">=") else p.value
 
@@ -331,7 +331,7 @@ def _outcome_rows(trial: PublishedTrial, alpha: float) -> pd.DataFrame:
             "significant": _significant(o.p, alpha) if o.p else None,
         }
         if o.p is not None:
-            row.update(family.loc[o.id].to_dict())
+            row.update({str(k): v for k, v in family.loc[o.id].items()})
         claimed = o.direction is not Direction.NONE
         marginal = o.p is not None and _marginal(o.p, alpha)
         row[AuditFlag.COUNTER_INTUITIVE.column] = bool(
@@ -462,7 +462,7 @@ def audit_abstract(
     - implied statistic :math:`t = \\pm t_{1-p/2,\\,\\nu}`, signed by the published direction;
     - Cohen's :math:`d = t s`; Hedges' :math:`g = J(\\nu_p) d` with the exact J and ν_p = n₁+n₀−2
       (n−1 paired); the CI of d inverts the noncentral t
-      (:func:`~trialkit.reproduce.implied_effect.d_interval`) and g's CI is J times d's;
+      (:func:`~trialkit.reproduce.audit.d_interval`) and g's CI is J times d's;
     - a p published as a bound gives bounds: with p < c, |t| > t(c) and every number of the row
       is a bound in the direction of the column ``bound`` (the CI limits are monotone in t).
 
@@ -480,8 +480,8 @@ def audit_abstract(
     "survives in the worst case" is certain.
 
     Power: two-sided Student t (paired t for a crossover) at the analysed n, noncentral t with
-    both tails (:func:`~trialkit.reproduce.implied_effect.power_two_sample`); MDE by root-finding
-    (:func:`~trialkit.reproduce.implied_effect.minimal_detectable_effect`).
+    both tails (:func:`~trialkit.reproduce.audit.power_two_sample`); MDE by root-finding
+    (:func:`~trialkit.reproduce.audit.minimal_detectable_effect`).
     """
     if alpha is None:
         alpha = trial.design.alpha if trial.design.alpha is not None else 0.05
@@ -531,14 +531,15 @@ def audit_abstract(
         }
     )
     bounds = [o.id for o in trial.outcomes if o.p is not None and o.p.is_bound]
+    power_name = "paired" if power_test is AssumedTest.PAIRED else "two-sample Student"
     assumptions = [
         n_note,
         "tests behind the p-values: " + (trial.design.tests or "not stated") + " Each row of the table "
         "assumes one test (column `assumption`).",
         f"p-values are two-sided; multiplicity family = the {int(outcomes['p_value'].notna().sum())} "
         f"outcomes with a p-value; alpha = {alpha}.",
-        f"power and minimal detectable effect: two-sided {'paired' if power_test is AssumedTest.PAIRED else 'two-sample Student'} "
-        f"t at alpha = {alpha}, n = {n1} and {n0}, df = {df:g}.",
+        f"power and minimal detectable effect: two-sided {power_name} t at alpha = {alpha}, n = {n1} and {n0}, "
+        f"df = {df:g}.",
     ]
     if bounds:
         assumptions.append(

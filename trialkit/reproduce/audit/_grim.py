@@ -1,4 +1,4 @@
-"""GRIM and GRIMMER: is a printed mean (and SD) possible for integer data of that size?
+"""GRIM and GRIMMER: whether a printed mean (and SD) is possible for integer data of that size.
 
 :func:`grim` asks whether some integer total of n responses gives a mean that prints as the
 published one; :func:`grimmer` asks the same of a printed mean and SD together. Both are exact
@@ -27,7 +27,6 @@ from trialkit.reproduce.audit._rounding import (
     round_to,
     window,
 )
-
 
 # --------------------------------------------------------------------------------------------
 # GRIM
@@ -93,7 +92,7 @@ def grim(
     items: int = 1,
     rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS,
 ) -> GrimResult:
-    r"""GRIM test: can a mean printed to ``decimals`` places come from ``n`` integer responses?
+    r"""Test whether a mean printed to ``decimals`` places can come from ``n`` integer responses (GRIM).
 
     Parameters
     ----------
@@ -266,7 +265,7 @@ def grimmer(
     ddof: int = 1,
     rounding: Rounding | str | Sequence[Rounding | str] = ROUNDINGS,
 ) -> GrimmerResult:
-    r"""GRIMMER test: is the printed SD possible for ``n`` integer scores with the printed mean?
+    r"""Test whether the printed SD is possible for ``n`` integer scores with the printed mean (GRIMMER).
 
     Parameters
     ----------

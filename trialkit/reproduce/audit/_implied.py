@@ -17,7 +17,7 @@ Pure functions of numbers. Reference values: ``tests/reference/abstract_audit/``
 from __future__ import annotations
 
 import math
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 import numpy as np
 from scipy import optimize, stats
@@ -25,7 +25,6 @@ from scipy import optimize, stats
 from trialkit._checks import check_in, check_integer, check_interval
 from trialkit._errors import TrialkitError
 from trialkit.analysis import hedges_correction as _hedges_j
-
 
 # ---------------------------------------------------------------------------------------------
 # Registry
@@ -94,7 +93,7 @@ _ASSUMPTIONS: dict[AssumedTest, str] = {
 
 
 def ncp_limit(t: float, df: float, target: float) -> float:
-    """The noncentrality λ with P(T'(df, λ) <= t) = target (decreasing in λ, so unique)."""
+    """Return the noncentrality λ with P(T'(df, λ) <= t) = target (decreasing in λ, so unique)."""
 
     def gap(ncp: float) -> float:
         return float(stats.nct.cdf(t, df, ncp)) - target
@@ -111,7 +110,7 @@ def ncp_limit(t: float, df: float, target: float) -> float:
 
 
 def d_limits(t: float, df: float, scale: float, level: float) -> tuple[float, float]:
-    """The exact CI at ``level`` of d = λ·s from an observed t (noncentral-t inversion)."""
+    """Return the exact CI at ``level`` of d = λ·s from an observed t (noncentral-t inversion)."""
     tail = (1 - level) / 2
     return (ncp_limit(t, df, 1 - tail) * scale, ncp_limit(t, df, tail) * scale)
 
@@ -124,7 +123,7 @@ def power_t(effect: float, df: float, scale: float, alpha: float) -> float:
 
 
 def mde_t(df: float, scale: float, target: float, alpha: float) -> float:
-    """The effect > 0 at which :func:`power_t` is ``target``, by Brent's method (xtol 1e-14)."""
+    """Return the effect > 0 at which :func:`power_t` is ``target``, by Brent's method (xtol 1e-14)."""
     if target <= alpha:
         raise TrialkitError(f"`power` must exceed `alpha` ({alpha}); got {target!r}.")
     hi = 1.0

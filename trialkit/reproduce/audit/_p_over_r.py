@@ -47,7 +47,7 @@ VarianceFn = Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]]
 
 
 def fixed_variance(sd: float, factor: float) -> VarianceFn:
-    """A published SD (times ``factor``): the same variance range at every r."""
+    """Return the variance of a published SD (times ``factor``): the same range at every r."""
 
     def fn(r: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = max(sd - half, 0.0) * factor, (sd + half) * factor
@@ -57,7 +57,7 @@ def fixed_variance(sd: float, factor: float) -> VarianceFn:
 
 
 def r_variance(sd_pre: float, sd_post: float, factor: float) -> VarianceFn:
-    """The change variance s_pre² + s_post² − 2 r s_pre s_post over the rounding box of the two SDs."""
+    """Return the change variance s_pre² + s_post² − 2 r s_pre s_post over the rounding box of the two SDs."""
 
     def fn(r: np.ndarray, half: float) -> tuple[np.ndarray, np.ndarray]:
         a_lo, a_hi = max(sd_pre - half, 0.0) * factor, (sd_pre + half) * factor
@@ -93,7 +93,7 @@ class Design:
 def build_design(
     comparison: Comparison, treatment: ArmSummary, control: ArmSummary | None, method: TTestMethod
 ) -> Design:
-    """The comparison of ``treatment`` with ``control`` (None: within ``treatment``) by ``method``."""
+    """Return the comparison of ``treatment`` with ``control`` (None: within ``treatment``) by ``method``."""
     arms = [treatment] if control is None else [treatment, control]
     if comparison is Comparison.FOLLOW_UP:
         if control is None:
@@ -133,11 +133,13 @@ def build_design(
 
 
 def squared_se_and_df(design: Design, v1: np.ndarray, v2: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Squared standard error of the estimate and the test's df, given the arms' variances."""
+    """Return the squared standard error of the estimate and the test's df, given the arms' variances."""
     n1 = design.n1
     if design.method is TTestMethod.PAIRED:
         return v1 / n1, np.full(np.shape(v1), n1 - 1.0)
     n2 = design.n2
+    if n2 is None or v2 is None:  # pragma: no cover - build_design gives two arms to every two-sample test
+        raise TrialkitError(f"a {design.method.value} t-test compares two arms; the design has one.")
     if design.method is TTestMethod.STUDENT:
         df = np.full(np.shape(v1), n1 + n2 - 2.0)
         return ((n1 - 1) * v1 + (n2 - 1) * v2) / df * (1.0 / n1 + 1.0 / n2), df
@@ -173,7 +175,7 @@ def p_range(design: Design, r: np.ndarray, half: float) -> tuple[np.ndarray, np.
 
 
 def choose_method(control: ArmSummary | None, equal_var: bool | None) -> TTestMethod:
-    """The test the arguments name: paired within one arm, Student or Welch between two."""
+    """Return the test the arguments name: paired within one arm, Student or Welch between two."""
     if control is None:
         if equal_var is not None:
             raise TrialkitError("`equal_var` applies to two arms; leave it unset for a within-arm (paired) test.")
@@ -184,7 +186,7 @@ def choose_method(control: ArmSummary | None, equal_var: bool | None) -> TTestMe
 
 
 def check_r_range(r_range: Sequence[float]) -> tuple[float, float]:
-    """The ``r_range`` argument: a pair of correlations, low < high."""
+    """Return the ``r_range`` argument as a pair of correlations, low < high."""
     try:
         lo, hi = r_range
     except (TypeError, ValueError):
@@ -200,7 +202,7 @@ def find_roots(fn: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, gri
     """Every r in [lo, hi] where fn changes sign between grid points (refined by brentq) or is 0."""
     xs = np.linspace(lo, hi, grid)
     ys = fn(xs)
-    found = [float(x) for x, y in zip(xs, ys) if y == 0]
+    found = [float(x) for x, y in zip(xs, ys, strict=True) if y == 0]
     scalar = lambda x: float(fn(np.array([x]))[0])  # noqa: E731
     for i in range(grid - 1):
         y0, y1 = ys[i], ys[i + 1]
@@ -210,9 +212,10 @@ def find_roots(fn: Callable[[np.ndarray], np.ndarray], lo: float, hi: float, gri
 
 
 def log_gap(p: np.ndarray, target: float) -> np.ndarray:
-    """Log p − log target (−inf at p = 0), the function whose roots :func:`find_roots` seeks."""
+    """Return log p − log target (−inf at p = 0), the function whose roots :func:`find_roots` seeks."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log(p) - math.log(target)
+        gap: np.ndarray = np.log(p) - math.log(target)
+    return gap
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +242,7 @@ def p_change_over_r(
     equal_var: bool | None = None,
     r: Sequence[float] | None = None,
 ) -> pd.DataFrame:
-    r"""The p-value of the comparison of change as a function of the pre-post correlation r.
+    r"""Tabulate the p-value of the comparison of change over the pre-post correlation r.
 
     Parameters
     ----------

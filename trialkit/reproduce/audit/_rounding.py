@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import Enum, StrEnum
+from enum import StrEnum
 from fractions import Fraction
 
 from trialkit._checks import check_integer

@@ -135,8 +135,7 @@ def sd_bounds(
             raise _NoTotal(f"no mean printing as {mean!r} is possible for {n} integer values in [{low!r}, {high!r}].")
         spreads_max = [_max_spread(n, Fraction(t), Fraction(ya), Fraction(yb)) for t in totals]
         spreads_min = [Fraction(t % n * (n - t % n), n) for t in totals]
-        to_sd = lambda spread: math.sqrt(float(spread) / divisor) / items  # noqa: E731
-        return to_sd(min(spreads_min)), to_sd(max(spreads_max))
+        return _to_sd(min(spreads_min), divisor, items), _to_sd(max(spreads_max), divisor, items)
     m_low, m_high = max(m_low, Fraction(a)), min(m_high, Fraction(b))
     points = {m_low, m_high}
     width = Fraction(b) - Fraction(a)
@@ -146,6 +145,11 @@ def sd_bounds(
             points.add(p)
     best = max(_max_spread(n, n * p, Fraction(a), Fraction(b)) for p in points)
     return 0.0, math.sqrt(float(best) / divisor)
+
+
+def _to_sd(spread: Fraction, divisor: int, items: int) -> float:
+    """Return the SD (in units of the value) of a sum of squared deviations of scores."""
+    return math.sqrt(float(spread) / divisor) / items
 
 
 class _NoTotal(TrialkitError):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -258,7 +258,7 @@ def change_score_sd(sd_baseline: float, sd_follow_up: float, r: float) -> float:
 
 
 def correlation_from_change_sd(sd_baseline: float, sd_follow_up: float, sd_change: float) -> float:
-    """The correlation implied by a published change SD (Cochrane Handbook 6.5.2.8, inverted).
+    """Return the correlation implied by a published change SD (Cochrane Handbook 6.5.2.8, inverted).
 
     :math:`r = (s_{pre}^2 + s_{post}^2 - s_{change}^2) / (2 s_{pre} s_{post})`; raises when it
     falls outside [-1, 1] (the three SDs cannot describe the same subjects).
@@ -370,8 +370,9 @@ class ArmSummary:
         >>> from trialkit.reproduce.published import PublishedSummary
         >>> drug1 = PublishedSummary("drug1", "on_drug", 10, 0.75, sd=1.79)
         >>> drug2 = PublishedSummary("drug2", "on_drug", 10, 2.33, sd=2.00)
-        >>> ArmSummary.from_published(drug2, baseline=drug1)
-        ArmSummary(n=10, mean=2.33, sd=2.0, baseline_mean=0.75, baseline_sd=1.79, change_mean=None, change_sd=None, sd_ddof=1)
+        >>> arm = ArmSummary.from_published(drug2, baseline=drug1)
+        >>> arm.n, arm.mean, arm.sd, arm.baseline_mean, arm.baseline_sd, arm.change_sd, arm.sd_ddof
+        (10, 2.33, 2.0, 0.75, 1.79, None, 1)
         """
         main = follow_up if follow_up is not None else change
         if main is None:

@@ -1,4 +1,4 @@
-"""The verdict on a published p-value: is it reproduced by the published table?
+"""The verdict on a published p-value: whether the published table reproduces it.
 
 :func:`table_verdict` recomputes the p-value of a comparison from the arms' published summaries
 (:class:`~trialkit.reproduce.audit.ArmSummary`) and says whether it lands in the interval
@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from enum import Enum, StrEnum
 
 import numpy as np
 
@@ -111,7 +110,7 @@ def _r_set(
         cuts.update(find_roots(lambda r: log_gap(p_min(r), high), lo, hi, grid))
     points = sorted(cuts)
     spans: list[tuple[float, float]] = []
-    for a, b in zip(points[:-1], points[1:]):
+    for a, b in zip(points[:-1], points[1:], strict=True):
         if meets((a + b) / 2):
             if spans and spans[-1][1] == a:
                 spans[-1] = (spans[-1][0], b)
@@ -220,7 +219,9 @@ def _verdict_one(
         else:
             kind, where = Verdict.NOT_REPRODUCIBLE, "outside"
         reason = f"{design.description}: {span}, {where} {published.interval_text} (printed {shown})"
-        return TableVerdict(kind, published, design.method, comparison, design.estimate, at, p_lo, p_hi, (), (lo, hi), reason)
+        return TableVerdict(
+            kind, published, design.method, comparison, design.estimate, at, p_lo, p_hi, (), (lo, hi), reason
+        )
     xs = np.linspace(lo, hi, grid)
     lows, highs = p_range(design, xs, half)
     p_lo, p_hi = float(np.nanmin(lows)), float(np.nanmax(highs))
@@ -241,5 +242,15 @@ def _verdict_one(
         kind = Verdict.NOT_REPRODUCIBLE
         reason = f"{where}: no r in [{lo:g}, {hi:g}] gives p within {published.interval_text} (printed {shown})"
     return TableVerdict(
-        kind, published, design.method, comparison, design.estimate, math.nan, p_lo, p_hi, tuple(spans), (lo, hi), reason
+        kind,
+        published,
+        design.method,
+        comparison,
+        design.estimate,
+        math.nan,
+        p_lo,
+        p_hi,
+        tuple(spans),
+        (lo, hi),
+        reason,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 
 from trialkit._errors import TrialkitError
 from trialkit.reproduce.published._pvalue import PValue
@@ -134,8 +134,9 @@ class Scale:
 
 @dataclass(frozen=True)
 class PublishedSummary:
-    """Summary statistics of one arm at one time point (or of its change to that time point), as
-    one row of a published table says them (``outcomes[].table.rows`` and ``.change``).
+    """Summary statistics of one arm at one time point, or of its change to that time point.
+
+    One row of a published table, as it says them (``outcomes[].table.rows`` and ``.change``).
 
     What a file says; :meth:`trialkit.reproduce.audit.ArmSummary.from_published` turns rows
     into what the table-level tests need.
@@ -232,7 +233,7 @@ class PublishedTable:
     sd_divisor: str = "n-1"
 
     def row(self, arm: str, time: str) -> PublishedSummary:
-        """The end-value summary of ``arm`` at ``time``; KeyError when the table has none."""
+        """Return the end-value summary of ``arm`` at ``time``; KeyError when the table has none."""
         for r in self.rows:
             if r.arm == arm and r.time == time:
                 return r
@@ -267,8 +268,9 @@ class PublishedOutcome:
 
 @dataclass(frozen=True)
 class ContextResult:
-    """A result from another source that puts the trial in context (``[[context]]``), e.g. a
-    meta-analysis pooling it. Never used as a published result of the trial itself.
+    """A result from another source that puts the trial in context (``[[context]]``).
+
+    E.g. a meta-analysis pooling the trial. Never used as a published result of the trial itself.
     """
 
     kind: str

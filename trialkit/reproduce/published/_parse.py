@@ -179,7 +179,7 @@ def _parse_arms(raw: Any, design: PublishedDesign | None, out: ProblemCollector)
         arms.append(
             PublishedArm(
                 id=arm_id,
-                label=a.get("label", arm_id),
+                label=str(a.get("label", arm_id)),
                 source=a["source"],
                 description=a.get("description", ""),
                 n_randomised=n_rand,
@@ -229,7 +229,7 @@ def _summary_common(
     ctx: Context,
     out: ProblemCollector,
 ) -> dict[str, Any] | None:
-    """Checks shared by end-value, change and paired rows; returns the parsed fields or None."""
+    """Check what end-value, change and paired rows share; return the parsed fields or None."""
     ok = True
     if "arm" in s:
         ok &= known_name(s["arm"], ctx.arm_ids, f"{block_path}.arm", "arm", Rule.UNKNOWN_ARM, out)
@@ -551,7 +551,7 @@ def parse_document(raw: Mapping[str, Any], file: str) -> PublishedTrial:
         outcome = _parse_outcome(body, i, ctx, out)
         if outcome is not None:
             outcomes.append(outcome)
-    raw_ids = [b.get("id") for b in raw_outcomes if isinstance(b, dict) and isinstance(b.get("id"), str)]
+    raw_ids: list[str] = [b["id"] for b in raw_outcomes if isinstance(b, dict) and isinstance(b.get("id"), str)]
     for dup in sorted({i for i in raw_ids if raw_ids.count(i) > 1}):
         out.add(Rule.INVALID_VALUE, "outcomes", f"outcome id {dup!r} is declared twice.", dup)
     for i, oid in enumerate(raw_ids):

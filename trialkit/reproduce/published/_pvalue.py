@@ -49,7 +49,7 @@ class PValue:
         return self.bound != "="
 
     def _rounding(self) -> tuple[Decimal, Decimal] | None:
-        """The number as written and half a unit of its last digit, in decimal; None when unknown."""
+        """Return the number as written and half a unit of its last digit, in decimal; None when unknown."""
         number = _P_PATTERN.match(self.as_written)
         if number is None:
             return None

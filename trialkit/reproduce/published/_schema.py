@@ -24,7 +24,7 @@ from trialkit.reproduce.published._pvalue import PValue
 _NUM_OR_STR = (int, float, str)
 _INT_OR_STR = (int, str)
 #: how messages name the types that the shared vocabulary does not
-_PHRASES = {_NUM_OR_STR: "a number (or a number written as a string)"}
+_PHRASES: dict[tuple[type, ...], str] = {_NUM_OR_STR: "a number (or a number written as a string)"}
 
 SCHEMAS: dict[str, Schema] = {
     "top": {
@@ -195,7 +195,7 @@ def unavailable_keys(t: dict[str, Any], block: str, path: str, out: ProblemColle
 
 
 def read_number(value: Any, key: str, out: ProblemCollector) -> tuple[float | None, int | None]:
-    """A number written as a number or as a string; returns (value, decimals written or None)."""
+    """Read a number written as a number or as a string; return (value, decimals written or None)."""
     if isinstance(value, str):
         try:
             dec = Decimal(value.strip())
@@ -215,7 +215,7 @@ def read_number(value: Any, key: str, out: ProblemCollector) -> tuple[float | No
 
 
 def read_p_value(value: Any, key: str, out: ProblemCollector) -> PValue | None:
-    """A p-value as published (:meth:`PValue.parse`); None, with the parser's message, when it is not one."""
+    """Read a p-value as published (:meth:`PValue.parse`); None, with the parser's message, when it is not one."""
     try:
         return PValue.parse(value)
     except ValueError as exc:
@@ -237,7 +237,7 @@ def known_name(value: str, allowed: tuple[str, ...], key: str, what: str, rule: 
 
 
 def positive_int(value: Any, key: str, out: ProblemCollector) -> int | None:
-    """A positive count (None when absent or not positive, with the problem)."""
+    """Read a positive count (None when absent or not positive, with the problem)."""
     if value is None:
         return None
     if value < 1:

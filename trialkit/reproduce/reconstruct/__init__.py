@@ -15,7 +15,12 @@ from trialkit.reproduce.reconstruct._reconstruct import (
     change_moments,
     reconstruct,
 )
-from trialkit.reproduce.reconstruct._targets import DifferenceCalibration, Target, calibrate_difference, targets_from_published
+from trialkit.reproduce.reconstruct._targets import (
+    DifferenceCalibration,
+    Target,
+    calibrate_difference,
+    targets_from_published,
+)
 
 __all__ = [
     "ASSUMED_TEST",

@@ -52,7 +52,8 @@ def match_moments(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
     check_sd(sd, "sd")
     centred = z - z.mean()
     standard = centred / np.sqrt(np.sum(centred**2) / (len(z) - 1))
-    return mean + sd * standard
+    out: npt.NDArray[np.float64] = mean + sd * standard
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,7 +94,7 @@ def _pair_moves(
 def _best_pair_move(
     x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q_star: float
 ) -> tuple[float, int, int] | None:
-    """The move x_i + 1, x_j - 1 leaving Q closest to Q*: ties to the lowest cost, then indices."""
+    """Return the move x_i + 1, x_j - 1 leaving Q closest to Q*: ties to the lowest cost, then indices."""
     gap, cost = _pair_moves(x, y, lo, hi, q_star)
     best = gap.min()
     if not np.isfinite(best):
@@ -102,8 +103,10 @@ def _best_pair_move(
     return float(best), int(i), int(j)
 
 
-def _best_two_moves(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q_star: float):
-    """Two successive pair moves leaving Q closest to Q*.
+def _best_two_moves(
+    x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray, q_star: float
+) -> tuple[float, tuple[int, int], tuple[int, int]] | None:
+    """Return the two successive pair moves leaving Q closest to Q*, and the |Q - Q*| they reach.
 
     First moves are tried once per pair of values (x_i, x_j), at its lowest-cost pair of
     subjects (then lowest indices): moves between the same two values change Q alike.
@@ -131,6 +134,8 @@ def _best_two_moves(x: np.ndarray, y: np.ndarray, lo: np.ndarray, hi: np.ndarray
     second = _best_pair_move(x, y, lo, hi, q_star)
     x[i] -= 1
     x[j] += 1
+    if second is None:  # pragma: no cover - the first move was chosen because a second one exists
+        return None
     return best[0], (i, j), (second[1], second[2])
 
 
@@ -225,11 +230,11 @@ def match_moments_integer(
         pair = _best_two_moves(x, y, lo, hi, q_star)  # stuck: look one move further ahead
         if pair is None or not pair[0] < gap - 1e-9:
             break
-        _, (i, j), (k, l) = pair
+        _, (i, j), (k, m) = pair
         x[i] += 1
         x[j] -= 1
         x[k] += 1
-        x[l] -= 1
+        x[m] -= 1
         moves += 4
     values = x.astype(np.int64)
     return IntegerMoments(

@@ -224,12 +224,13 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
        keep the design's digits; follow-up values of continuous endpoints are rounded to
        :data:`SIGNIFICANT_DIGITS` significant digits, so that the written files reproduce the
        target p to about :math:`10^{-12}` relative (rounded to the design's digits, the 2012
-       follow-up values would move p by 0.04 % to 8 %; serum magnesium at 2 decimals the most). Integer scores stay integers, so their p can only match to the published
-       rounding (``Target.admits``): the mean change of n integers moves in steps of 1/n and its
-       SD in similar steps (:func:`match_moments_integer`), so t takes discrete values; for the
-       2012 ISI (21 vs 22 analysed, SD of change about 4.1) one unit more or less in either arm's
-       sum of changes moves p by about 0.0006 around 0.006: p cannot be set exactly, but it can
-       be brought inside [0.0055, 0.0065], the interval "0.006" stands for.
+       follow-up values would move p by 0.04 % to 8 %; serum magnesium at 2 decimals the most).
+       Integer scores stay integers, so their p can only match to the published rounding
+       (``Target.admits``): the mean change of n integers moves in steps of 1/n and its SD in similar
+       steps (:func:`match_moments_integer`), so t takes discrete values; for the 2012 ISI (21 vs 22
+       analysed, SD of change about 4.1) one unit more or less in either arm's sum of changes moves p
+       by about 0.0006 around 0.006: p cannot be set exactly, but it can be brought inside [0.0055,
+       0.0065], the interval "0.006" stands for.
 
     Log-scale endpoints are calibrated on the log scale: the test reproduced is Student's t of
     :math:`\\ln(y_1/y_0)`, the scale trialkit analyses them on (ratio of geometric means).
