@@ -131,7 +131,7 @@ def test_public_names_are_listed() -> None:
 def test_reproduce_subpackages_keep_their_order() -> None:
     """Reproduce subpackages keep the order published <- audit <- reconstruct.
 
-    Each imports only those below it (and the shared verdict vocabulary); none imports the report,
+    Each imports only those below it (and the shared registries of codes); none imports the report,
     io or cli layers.
     """
     below = {"published": set(), "audit": {"published"}, "reconstruct": {"audit", "published"}}
@@ -155,6 +155,6 @@ def test_reproduce_subpackages_keep_their_order() -> None:
                     if name.startswith(forbidden):
                         offences.append(f"{path.name} ({sub}) imports {name}")
                     elif parts[:2] == ["trialkit", "reproduce"] and len(parts) > 2 and parts[2] != sub:
-                        if parts[2] not in allowed and parts[2] != "_verdict":
+                        if parts[2] not in allowed and parts[2] != "_codes":
                             offences.append(f"{path.name} ({sub}) imports {name}")
     assert not offences, offences

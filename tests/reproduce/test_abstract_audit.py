@@ -363,7 +363,7 @@ def test_reproduce_package_is_cheap_to_import() -> None:
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    assert loaded == ["trialkit.reproduce", "trialkit.reproduce._verdict"]
+    assert loaded == ["trialkit.reproduce", "trialkit.reproduce._codes"]
 
 
 def test_flag_registry_documents_every_flag() -> None:

@@ -19,7 +19,7 @@ Importing this package loads only the verdict vocabulary; :func:`reproduce` and 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from trialkit.reproduce._verdict import Verdict
+from trialkit.reproduce._codes import Verdict
 
 if TYPE_CHECKING:
     from trialkit.reproduce._reproduction import (

@@ -25,7 +25,7 @@ from trialkit._errors import TrialkitError
 from trialkit._provenance import read_manifest
 from trialkit._trial import Trial
 from trialkit.analysis import Analysis, Results, analyze
-from trialkit.reproduce._verdict import Verdict
+from trialkit.reproduce._codes import Verdict
 from trialkit.reproduce.audit import AbstractAudit, AuditFlag, TableAudit, TableFlag, audit_abstract, audit_tables
 from trialkit.reproduce.published import Direction, PublishedOutcome, PublishedTrial, read_published
 

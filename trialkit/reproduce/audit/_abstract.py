@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ import pandas as pd
 from trialkit._checks import check_in, check_integer, check_interval, check_number
 from trialkit._errors import TrialkitError
 from trialkit.analysis import adjust_p
+from trialkit.reproduce._codes import Flag
 from trialkit.reproduce.audit._implied import AssumedTest, d_limits, hedges_correction, mde_t, power_t, t_from_p
 from trialkit.reproduce.published import DesignType, Direction, PublishedFlag, PublishedOutcome, PublishedTrial, PValue
 
@@ -52,49 +52,34 @@ _TESTS_BY_DESIGN: dict[DesignType, tuple[AssumedTest, ...]] = {
 _POWER_TEST = {DesignType.PARALLEL: AssumedTest.STUDENT_END, DesignType.CROSSOVER: AssumedTest.PAIRED}
 
 
-class AuditFlag(StrEnum):
+class AuditFlag(Flag):
     """Registry of the abstract-level audit's flags: one boolean column ``flag_<code>`` each."""
 
-    COUNTER_INTUITIVE = "counter_intuitive"
-    MARGINAL_CLAIM = "marginal_claim"
-    NOT_SIGNIFICANT = "not_significant"
-    P_BOUND = "p_bound"
-    ROUNDING_SENSITIVE = "rounding_sensitive"
+    COUNTER_INTUITIVE = (
+        "counter_intuitive",
+        "counter-intuitive direction",
+        "the published direction is opposite to the a priori expectation recorded in the file (`expected`)",
+    )
+    MARGINAL_CLAIM = (
+        "marginal_claim",
+        "marginal claim",
+        f"p between alpha and {MARGINAL_UPPER} (or called marginal by the publication) while a direction of "
+        "effect is claimed",
+    )
+    NOT_SIGNIFICANT = "not_significant", "not significant", "p above alpha"
+    P_BOUND = (
+        "p_bound",
+        "p published as a bound",
+        "p published as a bound: every implied statistic and effect is a bound too, and multiplicity used the "
+        "bound's conservative end (the bound for '<', 1 for '>')",
+    )
+    ROUNDING_SENSITIVE = (
+        "rounding_sensitive",
+        "survival depends on rounding",
+        "whether the result survives Holm or Benjamini-Hochberg depends on where the published p-values lie "
+        "within their rounding or bounds",
+    )
 
-    @property
-    def meaning(self) -> str:
-        """What the flag says, in one line."""
-        return _FLAG_MEANINGS[self]
-
-    @property
-    def label(self) -> str:
-        """The flag in a few words, for tables and reports."""
-        return _FLAG_LABELS[self]
-
-    @property
-    def column(self) -> str:
-        """The flag's boolean column."""
-        return f"flag_{self.value}"
-
-
-_FLAG_MEANINGS: dict[AuditFlag, str] = {
-    AuditFlag.COUNTER_INTUITIVE: "the published direction is opposite to the a priori expectation "
-    "recorded in the file (`expected`)",
-    AuditFlag.MARGINAL_CLAIM: f"p between alpha and {MARGINAL_UPPER} (or called marginal by the "
-    "publication) while a direction of effect is claimed",
-    AuditFlag.NOT_SIGNIFICANT: "p above alpha",
-    AuditFlag.P_BOUND: "p published as a bound: every implied statistic and effect is a bound too, and "
-    "multiplicity used the bound's conservative end (the bound for '<', 1 for '>')",
-    AuditFlag.ROUNDING_SENSITIVE: "whether the result survives Holm or Benjamini-Hochberg depends on "
-    "where the published p-values lie within their rounding or bounds",
-}
-_FLAG_LABELS: dict[AuditFlag, str] = {
-    AuditFlag.COUNTER_INTUITIVE: "counter-intuitive direction",
-    AuditFlag.MARGINAL_CLAIM: "marginal claim",
-    AuditFlag.NOT_SIGNIFICANT: "not significant",
-    AuditFlag.P_BOUND: "p published as a bound",
-    AuditFlag.ROUNDING_SENSITIVE: "survival depends on rounding",
-}
 
 #: Columns of :attr:`AbstractAudit.table` (one row per outcome x assumed test), in order.
 EFFECT_COLUMNS: tuple[str, ...] = (

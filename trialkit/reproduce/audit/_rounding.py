@@ -12,33 +12,28 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from fractions import Fraction
 
 from trialkit._checks import check_integer
 from trialkit._errors import TrialkitError
+from trialkit.reproduce._codes import Code
 
 #: a value as printed: a str keeps the printed digits exactly; a float is read through its shortest repr
 Reported = float | int | str
 
 
-class Rounding(StrEnum):
+class Rounding(Code):
     """Registry of rounding conventions a publication may have used (``meaning`` says where)."""
 
-    HALF_UP = "half_up"
-    HALF_EVEN = "half_even"
+    HALF_UP = "half_up", "half up", "ties away from zero (SPSS, SAS, Excel ROUND, the school rule)"
+    HALF_EVEN = (
+        "half_even",
+        "half even",
+        "ties to the even digit (R round() and sprintf(), C printf on exact binary ties, Python round(), IEEE 754 "
+        "default)",
+    )
 
-    @property
-    def meaning(self) -> str:
-        """Where the convention is used."""
-        return _ROUNDING_MEANINGS[self]
 
-
-_ROUNDING_MEANINGS = {
-    Rounding.HALF_UP: "ties away from zero (SPSS, SAS, Excel ROUND, the school rule)",
-    Rounding.HALF_EVEN: "ties to the even digit (R round() and sprintf(), C printf on exact binary "
-    "ties, Python round(), IEEE 754 default)",
-}
 #: conventions tried when none is named: a value is consistent when any of them makes it so
 ROUNDINGS: tuple[Rounding, ...] = (Rounding.HALF_UP, Rounding.HALF_EVEN)
 
@@ -145,4 +140,4 @@ def printed(x: Fraction, decimals: int) -> str:
 
 def join_modes(modes: Sequence[Rounding]) -> str:
     """Return the conventions in words: ``"half up or half even"``."""
-    return " or ".join(m.value.replace("_", " ") for m in modes)
+    return " or ".join(m.label for m in modes)

@@ -21,13 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 import pandas as pd
 
 from trialkit._errors import TrialkitError
-from trialkit.reproduce._verdict import Verdict
+from trialkit.reproduce._codes import Flag, Verdict
 from trialkit.reproduce.audit._grim import grim, grimmer
 from trialkit.reproduce.audit._p_over_r import check_r_range
 from trialkit.reproduce.audit._sd_bounds import check_sd
@@ -49,51 +48,40 @@ from trialkit.reproduce.published import (
 BASELINE_SMD_LIMIT = 0.1
 
 
-class TableFlag(StrEnum):
+class TableFlag(Flag):
     """Registry of the table-level checks: a boolean column ``flag_<code>`` each, True when the check fails."""
 
-    GRIM = "grim"
-    GRIMMER = "grimmer"
-    MEAN_RANGE = "mean_range"
-    SD_RANGE = "sd_range"
-    CHANGE_SD = "change_sd"
-    BASELINE_IMBALANCE = "baseline_imbalance"
+    GRIM = (
+        "grim",
+        "mean impossible (GRIM)",
+        "a printed mean that no n integer scores give (GRIM, Brown & Heathers 2017)",
+    )
+    GRIMMER = (
+        "grimmer",
+        "mean and SD impossible (GRIMMER)",
+        "a printed mean and SD that no n integer scores give together, although the mean passes GRIM "
+        "(GRIMMER, Anaya 2016)",
+    )
+    MEAN_RANGE = "mean_range", "mean outside the range", "a printed mean outside the scale's range"
+    SD_RANGE = (
+        "sd_range",
+        "SD impossible for the range",
+        "a printed SD that no n values within the scale's range give with that mean",
+    )
+    CHANGE_SD = (
+        "change_sd",
+        "change SD impossible",
+        "a printed change SD that no correlation in [-1, 1] gives from the SDs at the two time points, even "
+        "over their rounding",
+    )
+    BASELINE_IMBALANCE = (
+        "baseline_imbalance",
+        "baseline imbalance",
+        f"a standardised difference between arms at baseline above {BASELINE_SMD_LIMIT} (a chance finding under "
+        "randomisation, worth adjusting for)",
+    )
 
-    @property
-    def meaning(self) -> str:
-        """What a failed check says, in one line."""
-        return _FLAG_MEANINGS[self]
 
-    @property
-    def label(self) -> str:
-        """The failed check in a few words, for tables and reports."""
-        return _FLAG_LABELS[self]
-
-    @property
-    def column(self) -> str:
-        """The flag's boolean column."""
-        return f"flag_{self.value}"
-
-
-_FLAG_MEANINGS: dict[TableFlag, str] = {
-    TableFlag.GRIM: "a printed mean that no n integer scores give (GRIM, Brown & Heathers 2017)",
-    TableFlag.GRIMMER: "a printed mean and SD that no n integer scores give together, although the mean "
-    "passes GRIM (GRIMMER, Anaya 2016)",
-    TableFlag.MEAN_RANGE: "a printed mean outside the scale's range",
-    TableFlag.SD_RANGE: "a printed SD that no n values within the scale's range give with that mean",
-    TableFlag.CHANGE_SD: "a printed change SD that no correlation in [-1, 1] gives from the SDs at the "
-    "two time points, even over their rounding",
-    TableFlag.BASELINE_IMBALANCE: f"a standardised difference between arms at baseline above {BASELINE_SMD_LIMIT} "
-    "(a chance finding under randomisation, worth adjusting for)",
-}
-_FLAG_LABELS: dict[TableFlag, str] = {
-    TableFlag.GRIM: "mean impossible (GRIM)",
-    TableFlag.GRIMMER: "mean and SD impossible (GRIMMER)",
-    TableFlag.MEAN_RANGE: "mean outside the range",
-    TableFlag.SD_RANGE: "SD impossible for the range",
-    TableFlag.CHANGE_SD: "change SD impossible",
-    TableFlag.BASELINE_IMBALANCE: "baseline imbalance",
-}
 #: the flags raised by checks of single printed rows (column ``check`` of :attr:`TableAudit.checks`)
 _ROW_CHECKS = (TableFlag.GRIM, TableFlag.GRIMMER, TableFlag.MEAN_RANGE, TableFlag.SD_RANGE, TableFlag.CHANGE_SD)
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from trialkit._checks import check_in, check_integer
 from trialkit._errors import TrialkitError
-from trialkit.reproduce._verdict import Verdict
+from trialkit.reproduce._codes import Verdict
 from trialkit.reproduce.audit._p_over_r import (
     Design,
     build_design,

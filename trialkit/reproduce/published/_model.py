@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from trialkit._errors import TrialkitError
+from trialkit.reproduce._codes import Code
 from trialkit.reproduce.published._pvalue import PValue
 
 #: The value that marks a number as published but not available to the person encoding the file.
@@ -41,23 +42,16 @@ class Dispersion(StrEnum):
     SE = "se"
 
 
-class PublishedFlag(StrEnum):
+class PublishedFlag(Code):
     """Registry of statements a publication makes about a result (``outcomes[].flags``)."""
 
-    MARGINAL = "marginal"
-    NOT_SIGNIFICANT = "not_significant"
-    PRIMARY = "primary"
-
-    @property
-    def meaning(self) -> str:
-        return _FLAG_MEANINGS[self]
-
-
-_FLAG_MEANINGS = {
-    PublishedFlag.MARGINAL: "the publication calls the result marginal (a trend) yet describes it as an effect",
-    PublishedFlag.NOT_SIGNIFICANT: "the publication reports no significant difference",
-    PublishedFlag.PRIMARY: "the publication names this outcome its primary outcome",
-}
+    MARGINAL = (
+        "marginal",
+        "called marginal",
+        "the publication calls the result marginal (a trend) yet describes it as an effect",
+    )
+    NOT_SIGNIFICANT = "not_significant", "not significant", "the publication reports no significant difference"
+    PRIMARY = "primary", "primary outcome", "the publication names this outcome its primary outcome"
 
 
 @dataclass(frozen=True)
