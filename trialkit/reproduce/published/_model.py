@@ -126,8 +126,34 @@ class Scale:
     unit: str = ""
 
 
+class _PrintedSpread:
+    """The ± value of a printed row (an SD or an SE) as a sample SD; a base of the row types."""
+
+    n: int
+    sd: float | None
+    se: float | None
+    sd_divisor: str
+
+    @property
+    def sd_factor(self) -> float:
+        """Factor taking the printed ± value to the SD with divisor n − 1: √n for an SE, √(n/(n − 1)) for divisor n."""
+        if self.se is not None:
+            return math.sqrt(self.n)
+        if self.sd_divisor == "n":
+            return math.sqrt(self.n / (self.n - 1)) if self.n > 1 else math.nan
+        return 1.0
+
+    @property
+    def sample_sd(self) -> float:
+        """SD with divisor n − 1: sd; or se·√n; or (divisor-n sd)·√(n/(n − 1))."""
+        spread = self.se if self.se is not None else self.sd
+        if spread is None:
+            raise TrialkitError("a summary row needs `sd` or `se` (the table's ± value).")
+        return spread * self.sd_factor
+
+
 @dataclass(frozen=True)
-class PublishedSummary:
+class PublishedSummary(_PrintedSpread):
     """Summary statistics of one arm at one time point, or of its change to that time point.
 
     One row of a published table, as it says them (``outcomes[].table.rows`` and ``.change``).
@@ -161,20 +187,13 @@ class PublishedSummary:
     mean_decimals: int | None = None
     dispersion_decimals: int | None = None
 
-    @property
-    def sd_factor(self) -> float:
-        """Factor taking the printed ± value to the SD with divisor n − 1: √n for an SE, √(n/(n − 1)) for divisor n."""
-        return _sd_factor(self.se is not None, self.n, self.sd_divisor)
-
-    @property
-    def sample_sd(self) -> float:
-        """SD with divisor n − 1: sd; or se·√n; or (divisor-n sd)·√(n/(n − 1))."""
-        return _printed_spread(self.sd, self.se) * self.sd_factor
-
 
 @dataclass(frozen=True)
-class PairedSummary:
-    """Within-subject difference ``arm − reference`` at one time point (crossover tables)."""
+class PairedSummary(_PrintedSpread):
+    """Within-subject difference ``arm − reference`` at one time point (crossover tables).
+
+    Fields as :class:`PublishedSummary`, with ``reference`` the arm subtracted.
+    """
 
     arm: str
     reference: str
@@ -186,16 +205,6 @@ class PairedSummary:
     sd_divisor: str = "n-1"
     mean_decimals: int | None = None
     dispersion_decimals: int | None = None
-
-    @property
-    def sd_factor(self) -> float:
-        """Factor taking the printed ± value to the SD with divisor n − 1 (see :attr:`PublishedSummary.sd_factor`)."""
-        return _sd_factor(self.se is not None, self.n, self.sd_divisor)
-
-    @property
-    def sample_sd(self) -> float:
-        """SD of the differences with divisor n − 1 (see :attr:`PublishedSummary.sample_sd`)."""
-        return _printed_spread(self.sd, self.se) * self.sd_factor
 
 
 @dataclass(frozen=True)
@@ -317,19 +326,3 @@ class PublishedTrial:
             if o.id == outcome_id:
                 return o
         raise KeyError(outcome_id)
-
-
-def _sd_factor(is_se: bool, n: int, divisor: str) -> float:
-    if is_se:
-        return math.sqrt(n)
-    if divisor == "n":
-        return math.sqrt(n / (n - 1)) if n > 1 else math.nan
-    return 1.0
-
-
-def _printed_spread(sd: float | None, se: float | None) -> float:
-    """Return the printed ± value: the SE when the row gives one, else the SD."""
-    spread = se if se is not None else sd
-    if spread is None:
-        raise TrialkitError("a summary row needs `sd` or `se` (the table's ± value).")
-    return spread
