@@ -139,6 +139,9 @@ def test_verdict_on_students_published_table(sleep, decimals) -> None:
     if decimals is not None:
         plain = table_verdict("0.003", arm).r_intervals[0]
         assert a <= plain[0] and plain[1] <= b
+    else:  # R: uniroot on the paired p over r (tests/reference/student1908/), to 1e-8 (roots to 1e-13 and 1e-14)
+        want = pd.read_csv(REFERENCE.parent / "student1908" / "expected.csv").set_index("quantity")["value"]
+        assert (a, b) == pytest.approx((want["r_low_exact"], want["r_high_exact"]), abs=1e-8)
 
 
 def test_verdict_on_students_two_sample_comparison(sleep) -> None:

@@ -249,6 +249,61 @@ def _calibrated(trial: Trial) -> bool:
 # the reproduction
 
 
+def _abstract_columns(audit: AbstractAudit) -> pd.DataFrame:
+    """Return the published and abstract-level columns of a reproduction, indexed by outcome."""
+    implied = audit.table.drop_duplicates("outcome").set_index("outcome")  # under the first assumed test
+    names = {"test": "implied_test", "d": "implied_d", "d_ci_low": "implied_d_ci_low", "d_ci_high": "implied_d_ci_high"}
+    out = audit.outcomes.set_index("outcome").rename(
+        columns={
+            "direction": "direction_published",
+            "p_as_written": "p_published",
+            "significant": "significant_published",
+        }
+    )
+    out = out[
+        ["label", "direction_published", "p_published", "p_holm", "survives_holm", "p_bh", "survives_bh"]
+        + ["significant_published", *(f.column for f in AuditFlag)]
+    ].join(implied[list(names)].rename(columns=names))
+    out["implied_test"] = out["implied_test"].fillna("")
+    out["n_treatment"], out["n_control"], out["n_source"] = audit.n_treatment, audit.n_control, audit.n_source
+    return out
+
+
+def _data_columns(
+    published: PublishedTrial,
+    results: Results | None,
+    visit: str | None,
+    test: str,
+    logs: frozenset[str],
+    calibrated: bool,
+    alpha: float,
+) -> pd.DataFrame:
+    """Return the columns of the re-analysis of individual-level data, indexed by outcome."""
+    rows = []
+    for o in published.outcomes:
+        rec = anc = None
+        if results is not None and visit is not None:
+            rec, anc = _row(results.table, o.id, visit, test), _row(results.table, o.id, visit, Analysis.ANCOVA)
+        direction = _direction(float(rec["estimate"]), 1.0 if o.id in logs else 0.0) if rec is not None else ""
+        verdict, reason = _data_verdict(o, rec, test, direction, calibrated)
+        rows.append(
+            {
+                "outcome": o.id,
+                "direction_recomputed": direction,
+                "p_recomputed": rec["p_value"] if rec is not None else np.nan,
+                "recomputed_test": test if rec is not None else "",
+                "p_ancova": anc["p_value"] if anc is not None else np.nan,
+                "ancova_estimate": anc["estimate"] if anc is not None else np.nan,
+                "ancova_ci_low": anc["ci_low"] if anc is not None else np.nan,
+                "ancova_ci_high": anc["ci_high"] if anc is not None else np.nan,
+                "significant_ancova": bool(anc["p_value"] < alpha) if anc is not None else None,
+                "verdict_data": verdict.value,
+                "reason_data": reason,
+            }
+        )
+    return pd.DataFrame(rows).set_index("outcome")
+
+
 def bundled_study(published: str | Path) -> Path | None:
     """Return the study spec bundled under the name of a bundled published-results file, else None.
 
@@ -362,67 +417,21 @@ def reproduce(
     audit = audit_abstract(pub, alpha=alpha, group_sizes=sizes)
     tables = audit_tables(pub, r_range=r_range)
     logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log") if trial is not None else frozenset()
-    data_kind = DATA_KINDS["none" if trial is None else ("calibrated" if calibrated else "individual")]
-
-    outcomes = audit.outcomes.set_index("outcome")
-    implied = audit.table.drop_duplicates("outcome").set_index("outcome")  # the first assumed test
-    by_table = tables.outcomes.set_index("outcome")
-    rows = []
-    for o in pub.outcomes:
-        a, e, t = outcomes.loc[o.id], implied.loc[o.id] if o.id in implied.index else None, by_table.loc[o.id]
-        rec = anc = None
-        if results is not None and visit is not None:
-            rec, anc = _row(results.table, o.id, visit, test), _row(results.table, o.id, visit, Analysis.ANCOVA)
-        null = 1.0 if o.id in logs else 0.0
-        direction = _direction(float(rec["estimate"]), null) if rec is not None else ""
-        data_verdict, data_reason = _data_verdict(o, rec, test, direction, calibrated)
-        table_verdict = Verdict(str(t["verdict"]))
-        verdict: Verdict
-        if table_verdict is not Verdict.NOT_ASSESSABLE:
-            verdict, reason = table_verdict, str(t["reason"])
-        elif data_verdict is not Verdict.NOT_ASSESSABLE or o.table is None:
-            verdict, reason = data_verdict, data_reason
-        else:
-            verdict, reason = table_verdict, str(t["reason"])
-        row: dict[str, Any] = {
-            "outcome": o.id,
-            "label": o.label,
-            "direction_published": o.direction.value,
-            "p_published": a["p_as_written"],
-            "implied_test": e["test"] if e is not None else "",
-            "implied_d": e["d"] if e is not None else np.nan,
-            "implied_d_ci_low": e["d_ci_low"] if e is not None else np.nan,
-            "implied_d_ci_high": e["d_ci_high"] if e is not None else np.nan,
-            "n_treatment": audit.n_treatment,
-            "n_control": audit.n_control,
-            "n_source": audit.n_source,
-            "p_holm": a["p_holm"],
-            "survives_holm": a["survives_holm"],
-            "p_bh": a["p_bh"],
-            "survives_bh": a["survives_bh"],
-            **{f.column: bool(a[f.column]) for f in AuditFlag},
-            **{name: t[column] for column, name in _FROM_TABLES.items() if column != "verdict"},
-            "verdict_table": table_verdict.value,
-            "direction_recomputed": direction,
-            "p_recomputed": rec["p_value"] if rec is not None else np.nan,
-            "recomputed_test": test if rec is not None else "",
-            "p_ancova": anc["p_value"] if anc is not None else np.nan,
-            "ancova_estimate": anc["estimate"] if anc is not None else np.nan,
-            "ancova_ci_low": anc["ci_low"] if anc is not None else np.nan,
-            "ancova_ci_high": anc["ci_high"] if anc is not None else np.nan,
-            "significant_published": a["significant"],
-            "significant_ancova": bool(anc["p_value"] < audit.alpha) if anc is not None else None,
-            "verdict_data": data_verdict.value,
-            "verdict": verdict.value,
-            "reason": reason,
-            "data": data_kind,
-        }
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=list(REPRODUCTION_COLUMNS))
+    data = _data_columns(pub, results, visit, test, logs, calibrated, audit.alpha)
+    by_table = tables.outcomes.set_index("outcome")[[*_FROM_TABLES, "reason"]]
+    by_table = by_table.rename(columns=_FROM_TABLES | {"reason": "reason_table"})
+    table = _abstract_columns(audit).join(by_table).join(data)
+    # the verdict of the table when it has one; else of the data when they have one, or when no table is published
+    no_table = pd.Series([o.table is None for o in pub.outcomes], index=table.index)
+    from_data = (table["verdict_table"] == Verdict.NOT_ASSESSABLE) & (
+        (table["verdict_data"] != Verdict.NOT_ASSESSABLE) | no_table
+    )
+    table["verdict"] = table["verdict_table"].where(~from_data, table["verdict_data"])
+    table["reason"] = table["reason_table"].where(~from_data, table["reason_data"])
+    table["data"] = DATA_KINDS["none" if trial is None else ("calibrated" if calibrated else "individual")]
+    table = table.reset_index()[list(REPRODUCTION_COLUMNS)]
     for column in _BOOLEAN:
         table[column] = table[column].astype("boolean")
-    for f in TableFlag:
-        table[f.column] = table[f.column].astype(bool)
     assumptions = list(audit.assumptions)
     if any(table["verdict_table"] != Verdict.NOT_ASSESSABLE):
         assumptions += [f"table-level audit: {a}" for a in tables.assumptions]

@@ -519,7 +519,7 @@ def audit_abstract(
     power_name = "paired" if power_test is AssumedTest.PAIRED else "two-sample Student"
     assumptions = [
         n_note,
-        "tests behind the p-values: " + (trial.design.tests or "not stated") + " Each row of the table "
+        "tests behind the p-values: " + (trial.design.tests or "not stated").rstrip(".") + ". Each row of the table "
         "assumes one test (column `assumption`).",
         f"p-values are two-sided; multiplicity family = the {int(outcomes['p_value'].notna().sum())} "
         f"outcomes with a p-value; alpha = {alpha}.",
