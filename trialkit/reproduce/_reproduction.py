@@ -310,6 +310,16 @@ def bundled_study(published: str | Path) -> Path | None:
     The data :func:`reproduce` re-analyses by default from the command line: ``trialkit reproduce
     abbasi2012`` re-analyses ``tk.datasets.study_spec("abbasi2012")``.
 
+    Parameters
+    ----------
+    published : str or Path
+        What ``trialkit reproduce`` was given: a bundled name or a published-results file.
+
+    Returns
+    -------
+    Path or None
+        ``tk.datasets.study_spec(name)`` when ``published`` is a bundled name with bundled data.
+
     Examples
     --------
     >>> bundled_study("abbasi2012").name, bundled_study("student1908"), bundled_study("paper.toml")

@@ -467,6 +467,16 @@ def audit_abstract(
     Power: two-sided Student t (paired t for a crossover) at the analysed n, noncentral t with
     both tails (:func:`~trialkit.reproduce.audit.power_two_sample`); MDE by root-finding
     (:func:`~trialkit.reproduce.audit.minimal_detectable_effect`).
+
+    Examples
+    --------
+    >>> from trialkit.reproduce.published import read_published
+    >>> audit = audit_abstract(read_published("abbasi2012"))
+    >>> audit.n_treatment, audit.n_control, audit.n_source
+    (22, 21, 'equal_split_of_analysed')
+    >>> isi = audit.outcomes.set_index("outcome").loc["isi"]
+    >>> float(isi["p_holm"]), bool(isi["survives_holm"]), bool(isi["survives_holm_worst_case"])
+    (0.048, True, False)
     """
     if alpha is None:
         alpha = trial.design.alpha if trial.design.alpha is not None else 0.05

@@ -172,6 +172,18 @@ def t_from_p(p: float, df: float) -> float:
 def p_from_t(t: float, df: float) -> float:
     r"""Two-sided p-value of a t statistic: :math:`p = 2\\,P(T_{df} > |t|)`.
 
+    Parameters
+    ----------
+    t : float
+        The t statistic (its sign does not matter).
+    df : float
+        Degrees of freedom (> 0).
+
+    Returns
+    -------
+    float
+        ``2 * stats.t.sf(|t|, df)``, R ``2 * pt(-abs(t), df)``.
+
     Examples
     --------
     >>> round(p_from_t(2.228138851986274, 10), 12)
@@ -186,6 +198,18 @@ def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
     With the pooled SD :math:`s_p`, :math:`t = (\\bar x_1 - \\bar x_0)/(s_p\\sqrt{1/n_1+1/n_0})`,
     so :math:`d = (\\bar x_1 - \\bar x_0)/s_p = t\\sqrt{1/n_1+1/n_0}` exactly.
 
+    Parameters
+    ----------
+    t : float
+        Two-sample t statistic (signed).
+    n_treatment, n_control : int
+        Group sizes (>= 1).
+
+    Returns
+    -------
+    float
+        Cohen's d, signed as ``t``.
+
     Examples
     --------
     >>> round(d_from_t(2.0, 8, 8), 12)
@@ -196,7 +220,25 @@ def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
 
 
 def t_from_d(d: float, n_treatment: int, n_control: int) -> float:
-    r"""Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`)."""
+    r"""Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`).
+
+    Parameters
+    ----------
+    d : float
+        Cohen's d (signed).
+    n_treatment, n_control : int
+        Group sizes (>= 1).
+
+    Returns
+    -------
+    float
+        The two-sample t, signed as ``d``.
+
+    Examples
+    --------
+    >>> round(t_from_d(1.0, 8, 8), 12)
+    2.0
+    """
     n1, n0 = check_integer(n_treatment, "n_treatment", 1), check_integer(n_control, "n_control", 1)
     return float(d) / math.sqrt(1.0 / n1 + 1.0 / n0)
 
@@ -205,6 +247,16 @@ def hedges_correction(df: float) -> float:
     r"""Exact small-sample factor :math:`J(\\nu) = \\Gamma(\\nu/2) / (\\sqrt{\\nu/2}\\,\\Gamma((\\nu-1)/2))`.
 
     Hedges (1981); g = J·d. The same J as ``trialkit.analysis.effect_size`` (docs/analyses.md).
+
+    Parameters
+    ----------
+    df : float
+        Degrees of freedom of the SD that standardises d (> 1).
+
+    Returns
+    -------
+    float
+        J, in (0, 1).
 
     Examples
     --------
@@ -266,6 +318,20 @@ def d_interval(
 def power_two_sample(d: float, n_treatment: int, n_control: int, *, alpha: float = 0.05) -> float:
     r"""Power of the two-sided two-sample Student t test for a true standardised difference d.
 
+    Parameters
+    ----------
+    d : float
+        True standardised difference.
+    n_treatment, n_control : int
+        Group sizes (>= 2).
+    alpha : float, default 0.05
+        Two-sided significance level.
+
+    Returns
+    -------
+    float
+        The power, in (0, 1).
+
     Notes
     -----
     With df = n₁ + n₀ − 2, λ = d/√(1/n₁ + 1/n₀) and :math:`q = t_{1-\\alpha/2,\\,df}`:
@@ -288,6 +354,20 @@ def minimal_detectable_effect(n_treatment: int, n_control: int, *, power: float 
     Solves :func:`power_two_sample` (d) = power for d > 0 by Brent's method (xtol 1e-14). Equals
     R ``power.t.test(n, delta = NULL, power, strict = TRUE, tol = 1e-12)$delta`` when n₁ = n₀ = n;
     R's default ``tol = .Machine$double.eps^0.25`` (about 1.2e-4) is too coarse to compare with.
+
+    Parameters
+    ----------
+    n_treatment, n_control : int
+        Group sizes (>= 2).
+    power : float, default 0.8
+        Target power, in (alpha, 1).
+    alpha : float, default 0.05
+        Two-sided significance level.
+
+    Returns
+    -------
+    float
+        The smallest d > 0 with that power.
 
     Examples
     --------

@@ -182,9 +182,19 @@ def check_sd(
 ) -> SdCheck:
     """Flag an SD impossible for ``n`` values in ``[low, high]`` with that mean.
 
-    Parameters are those of :func:`sd_bounds` (``decimals_mean`` is its ``decimals``), plus the
-    printed ``sd`` and its ``decimals_sd``: the SD is possible when some value that prints as it
-    (closed rounding interval, so a boundary case is never flagged) lies in ``[sd_min, sd_max]``.
+    The SD is possible when some value that prints as it (closed rounding interval, so a boundary
+    case is never flagged) lies in ``[sd_min, sd_max]`` of :func:`sd_bounds`.
+
+    Parameters
+    ----------
+    mean, n, low, high, integer, items, ddof
+        As in :func:`sd_bounds`.
+    sd : float or str
+        The SD as printed (a str keeps the printed digits), >= 0.
+    decimals_mean : int, optional
+        The mean's printed decimals (``decimals`` of :func:`sd_bounds`).
+    decimals_sd : int, optional
+        The SD's printed decimals; without them the SD is taken as exact.
 
     Returns
     -------

@@ -133,6 +133,22 @@ def paired_t_from_summary(mean_diff: float, sd_diff: float, n: int, *, alpha: fl
     :math:`t = \\bar d / (s_d/\\sqrt n)`, df :math:`= n - 1`; R ``t.test(post, pre, paired = TRUE)``.
     Without the SD of the differences, use :func:`change_score_sd` with an assumed correlation.
 
+    Parameters
+    ----------
+    mean_diff : float
+        Mean of the within-subject differences (the estimate).
+    sd_diff : float
+        Their SD, divisor n − 1 (> 0).
+    n : int
+        Number of subjects (>= 2).
+    alpha : float, default 0.05
+        The CI is 1 − alpha, two-sided.
+
+    Returns
+    -------
+    SummaryTTest
+        Method ``paired``, df = n − 1.
+
     Examples
     --------
     >>> round(paired_t_from_summary(1.58, 1.2299954832798732, 10).p_value, 6)
@@ -247,6 +263,18 @@ def change_score_sd(sd_baseline: float, sd_follow_up: float, r: float) -> float:
     for Systematic Reviews of Interventions, v6.4, section 6.5.2.8). Exact for sample SDs and the
     sample correlation of the same subjects (the variance of a difference).
 
+    Parameters
+    ----------
+    sd_baseline, sd_follow_up : float
+        SDs at the two time points (same subjects).
+    r : float
+        Their correlation, in [-1, 1].
+
+    Returns
+    -------
+    float
+        The SD of change (0 when rounding makes the variance negative).
+
     Examples
     --------
     >>> round(change_score_sd(3.0, 4.0, 0.5), 10)
@@ -260,8 +288,24 @@ def change_score_sd(sd_baseline: float, sd_follow_up: float, r: float) -> float:
 def correlation_from_change_sd(sd_baseline: float, sd_follow_up: float, sd_change: float) -> float:
     """Return the correlation implied by a published change SD (Cochrane Handbook 6.5.2.8, inverted).
 
-    :math:`r = (s_{pre}^2 + s_{post}^2 - s_{change}^2) / (2 s_{pre} s_{post})`; raises when it
-    falls outside [-1, 1] (the three SDs cannot describe the same subjects).
+    :math:`r = (s_{pre}^2 + s_{post}^2 - s_{change}^2) / (2 s_{pre} s_{post})`.
+
+    Parameters
+    ----------
+    sd_baseline, sd_follow_up : float
+        SDs at the two time points (> 0).
+    sd_change : float
+        SD of the change between them (same subjects).
+
+    Returns
+    -------
+    float
+        The correlation, in [-1, 1].
+
+    Raises
+    ------
+    TrialkitError
+        When the SDs imply a correlation outside [-1, 1], or an SD at a time point is 0.
 
     Examples
     --------

@@ -197,6 +197,12 @@ def match_moments_integer(
     minimised lexicographically, and :math:`|s^2 - \\sigma^2|` picks the same integers as
     :math:`|s - \\sigma|` except when :math:`\\sigma^2` sits almost midway between two achievable
     variances.
+
+    Examples
+    --------
+    >>> res = match_moments_integer(np.array([0.0, 1.0, 2.0, 4.0, 7.0]), 3.0, 2.5, 0, 10)
+    >>> res.values.tolist(), res.mean, round(res.sd, 4)
+    ([1, 1, 2, 4, 7], 3.0, 2.5495)
     """
     y = match_moments(z, mean, sd)
     n = len(y)

@@ -89,6 +89,14 @@ def targets_from_published(
     replaced by the middle of the interval it allows (``PValue.interval``): ``"< 0.001"`` is
     calibrated to 0.0005, ``"> 0.05"`` to 0.525. The choice only has to lie inside the bound;
     the middle is a rule, not a guess at the unpublished value.
+
+    Examples
+    --------
+    >>> from trialkit.reproduce.published import read_published
+    >>> targets = targets_from_published(read_published("abbasi2012"), assumed_directions={"total_sleep_time": 1})
+    >>> renin = targets[2]
+    >>> renin.endpoint, renin.reported, renin.p_value, renin.direction
+    ('renin', '< 0.001', 0.0005, 1)
     """
     assumed = dict(assumed_directions or {})
     out = []
