@@ -238,12 +238,13 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     data = args.data or bundled_study(args.published)
     rep = reproduce(args.published, load(data) if data else None)
-    print(rep.text)
+    text = rep.text
+    print(text)
     if args.out:
         out = Path(args.out)
         tables = {"reproduction.csv": rep.table, "abstract_audit.csv": rep.audit.table}
         written = write_csvs(out, tables | {"power.csv": rep.audit.power, "mde.csv": rep.audit.mde})
-        written.append(write_text(out / "reproduction.txt", rep.text + "\n"))
+        written.append(write_text(out / "reproduction.txt", text + "\n"))
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
