@@ -155,3 +155,35 @@ def test_public_names_are_listed() -> None:
         obj = getattr(trialkit, name)
         if callable(obj) and not name.startswith("_"):
             assert obj.__doc__, f"{name} has no docstring"
+
+
+def test_reproduce_subpackages_keep_their_order() -> None:
+    """Reproduce subpackages keep the order published <- audit <- reconstruct.
+
+    Each imports only those below it (and the shared registries of codes); none imports the report,
+    io or cli layers.
+    """
+    below = {"published": set(), "audit": {"published"}, "reconstruct": {"audit", "published"}}
+    forbidden = ("trialkit._report", "trialkit.report", "trialkit._io", "trialkit.io", "trialkit.cli")
+    offences = []
+    for sub, allowed in below.items():
+        files = sorted((PACKAGE / "reproduce" / sub).rglob("*.py"))
+        assert files, f"trialkit/reproduce/{sub}/ is missing"
+        for path in files:
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""] if node.level == 0 else []
+                    if node.level:
+                        offences.append(f"{path.name} ({sub}) uses a relative import")
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    continue
+                for name in names:
+                    parts = name.split(".")
+                    if name.startswith(forbidden):
+                        offences.append(f"{path.name} ({sub}) imports {name}")
+                    elif parts[:2] == ["trialkit", "reproduce"] and len(parts) > 2 and parts[2] != sub:
+                        if parts[2] not in allowed and parts[2] != "_codes":
+                            offences.append(f"{path.name} ({sub}) imports {name}")
+    assert not offences, offences

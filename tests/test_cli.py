@@ -97,7 +97,7 @@ def test_reproduce_without_data_is_an_abstract_audit(tmp_path) -> None:
 
     published.write_text((Path(__file__).parents[1] / "data" / "published" / "abbasi2012.toml").read_text())
     assert main(["reproduce", str(published), "--out", str(tmp_path / "o")]) == 0
-    assert set(pd.read_csv(tmp_path / "o" / "reproduction.csv")["verdict"]) == {"not assessable"}
+    assert set(pd.read_csv(tmp_path / "o" / "reproduction.csv")["verdict"]) == {"not_assessable"}
 
 
 def test_reproduce_bad_inputs_exit_2(tmp_path, capsys) -> None:
@@ -199,20 +199,6 @@ def test_reproduce_on_data_without_a_calibration_manifest_is_individual_data(tmp
     table = pd.read_csv(out / "reproduction.csv")
     assert set(table["data"]) == {"individual data"}
     assert not table["reason"].str.startswith("by construction").any()
-
-
-def test_calibration_is_read_from_the_manifest(tmp_path) -> None:
-    from trialkit.cli import _calibrated_data
-
-    spec = tmp_path / "study.toml"
-    assert _calibrated_data(spec) is False  # no manifest
-    (tmp_path / "MANIFEST.json").write_text('{"generator": "trialkit.simulate", "seed": 1}')
-    assert _calibrated_data(spec) is False  # a plain simulation
-    (tmp_path / "MANIFEST.json").write_text('{"calibration": {"outcomes": {"isi": {"target_p": 0.006}}}}')
-    assert _calibrated_data(spec) is True
-    (tmp_path / "MANIFEST.json").write_text("{not json")
-    with pytest.raises(TrialkitError, match="MANIFEST.json"):
-        _calibrated_data(spec)
 
 
 def test_report_published_section_marks_calibrated_data(tmp_path, capsys) -> None:

@@ -220,7 +220,7 @@ def hostile(tmp_path_factory):
     trial = hostile_trial(folder)
     results = tk.analyze(trial)
     reproduction = pd.DataFrame(
-        {"outcome": [f"ISI {SCRIPT}", IMG], "published": [1.5, -2.25], "verdict": ["match", TD]}
+        {"outcome": [f"ISI {SCRIPT}", IMG], "published": [1.5, -2.25], "verdict": ["reproduced", TD]}
     )
     html, pdf = report(trial, results, folder / "out", generated=WHEN, reproduction=reproduction)
     return trial, results, html, pdf

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trialkit._provenance import Manifest
 from trialkit._spec import StudySpec
 
 __all__ = ["InputFile", "Trial", "TIDY_COLUMNS", "ADAM_COLUMNS"]
@@ -40,12 +41,16 @@ class Trial:
         One row per randomised subject: ``subject``, ``arm`` and the spec's covariates.
     inputs : tuple of InputFile
         The files read, with their hashes (the spec first).
+    manifest : Manifest or None
+        The ``MANIFEST.json`` beside the spec, when the data were generated (seed, command,
+        calibration to published p-values, and the hash of every file it vouches for).
     """
 
     spec: StudySpec
     data: pd.DataFrame
     subjects: pd.DataFrame
     inputs: tuple[InputFile, ...] = ()
+    manifest: Manifest | None = None
 
     @property
     def arms(self) -> tuple[str, ...]:

@@ -10,12 +10,17 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from trialkit._errors import TrialkitError, ValidationError
 from trialkit._format import format_ci, format_number, p_phrase
 from trialkit._provenance import command_line
+
+if TYPE_CHECKING:
+    from trialkit import Results, Trial
+    from trialkit.reproduce import Reproduction
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -94,17 +99,6 @@ def _check_outputs(args: argparse.Namespace) -> None:
         if args.command == "report" and not args.xlsx:
             files = tuple(f for f in files if f != "results.xlsx")
         _check_folder(Path(out), "--out", files)
-
-
-def _calibrated_data(spec_path: str | Path | None) -> bool:
-    """Whether the data of a study spec are a reconstruction calibrated to published p-values.
-
-    Their ``MANIFEST.json`` then records the published p each outcome was calibrated to.
-    """
-    from trialkit._provenance import read_manifest
-
-    manifest = None if spec_path is None else read_manifest(Path(spec_path).parent)
-    return manifest is not None and manifest.calibrated
 
 
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
@@ -187,82 +181,39 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 def _published_path(name: str) -> Path:
     """Return a published-results file: a path, or the name of one bundled with trialkit."""
-    from trialkit import datasets
+    from trialkit.reproduce.published import find_published
 
-    candidate = Path(name)
-    if candidate.suffix == ".toml" or candidate.exists():
-        return candidate
-    return datasets.published(name)
+    return find_published(name)
 
 
-def _reproduction(published_file: Path, trial, results, *, calibrated: bool = False):
-    from trialkit.reproduce.published import read_published
-    from trialkit.reproduce.reproduction import reproduce
+def _reproduction(published_file: Path, trial: Trial, results: Results) -> Reproduction:
+    """Reproduce a published-results file on the trial and its results (the report's section)."""
+    from trialkit.reproduce import reproduce
 
-    published = read_published(published_file)
-    if trial is None:
-        return reproduce(published)
-    logs = frozenset(e.id for e in trial.spec.endpoints if e.scale == "log")
-    return reproduce(
-        published,
-        results_table=results.table,
-        visit=trial.spec.visits.primary,
-        log_endpoints=logs,
-        calibrated=calibrated,
-    )
+    return reproduce(published_file, trial, results=results)
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from trialkit import analyze, load
+    from trialkit import load
     from trialkit._export import csv_bytes, write_files
+    from trialkit.reproduce import bundled_study, reproduce
 
-    published_file = _published_path(args.published)
-    data = Path(args.data) if args.data else None
-    if data is None and not Path(args.published).suffix:
-        from trialkit import datasets
-
-        data = datasets.study_spec(args.published) if args.published in datasets.studies() else None
-    trial = load(data) if data is not None else None
-    calibrated = _calibrated_data(data)
-    results = analyze(trial, analyses=["ancova", "student_change"], sweep=False) if trial is not None else None
-    rep = _reproduction(published_file, trial, results, calibrated=calibrated)
-    t = rep.table
-    lines = [
-        f"Reproduction of {rep.trial_id} from {published_file}",
-        f"individual-level data: {data if data is not None else 'none (abstract-level audit only)'}",
-    ]
-    if calibrated:
-        lines.append(
-            f"the data are a calibrated synthetic reconstruction ({Path(data).parent / 'MANIFEST.json'} "
-            'records the published p each outcome was calibrated to): a "reproduced" verdict holds by '
-            "construction and is no independent confirmation of the trial"
-        )
-    lines.append("")
-    for r in t.itertuples(index=False):
-        recomputed = (
-            ""
-            if pd.isna(r.p_recomputed)
-            else (f"; recomputed {r.recomputed_test} {p_phrase(r.p_recomputed)}, ANCOVA {p_phrase(r.p_ancova)}")
-        )
-        lines.append(
-            f"{r.outcome:>20}: {r.verdict:<16} published p {r.p_published} ({r.direction_published})"
-            f"{recomputed}; Holm {'survives' if r.survives_holm else 'fails'}, "
-            f"BH {'survives' if r.survives_bh else 'fails'}" + (f"  [{r.flags}]" if r.flags else "")
-        )
-    lines += ["", "Assumptions:"] + [f"  - {a}" for a in rep.assumptions]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        out = Path(args.out)
+    data = args.data or bundled_study(args.published)
+    rep = reproduce(args.published, load(data) if data else None)
+    text = rep.text
+    written: list[Path] = []
+    if args.out:  # before printing: a closed pipe loses no file
         tables = {
-            "reproduction.csv": t,
+            "reproduction.csv": rep.table,
             "abstract_audit.csv": rep.audit.table,
             "power.csv": rep.audit.power,
             "mde.csv": rep.audit.mde,
         }
         contents = {name: csv_bytes(frame) for name, frame in tables.items()}
         contents["reproduction.txt"] = (text + "\n").encode("utf-8")
-        written = write_files(out, contents)
+        written = write_files(args.out, contents)
+    print(text)
+    if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -275,11 +226,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if not args.out:  # the default folder is known only now: checked before the analysis
         _check_folder(out, "the report folder", OUT_FILES["report"] if args.xlsx else OUT_FILES["report"][:2])
     published_file = _published_path(args.published) if args.published else None
-    calibrated = _calibrated_data(args.spec) if args.published else False
     res = analyze(trial)
     reproduction = None
     if published_file is not None:
-        reproduction = _reproduction(published_file, trial, res, calibrated=calibrated).table
+        reproduction = _reproduction(published_file, trial, res).table
     command = command_line(
         ["trialkit", "report", str(args.spec), "--out", str(out)]
         + (["--xlsx"] if args.xlsx else [])

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trialkit._errors import ValidationError
+from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
 from trialkit._io._layouts import read_layout
+from trialkit._provenance import MANIFEST, read_manifest
 from trialkit._spec import StudySpec, read_spec
 from trialkit._trial import InputFile, Trial
 from trialkit._validate import RecordCodes, check_covariates, check_records, encode_records
@@ -61,6 +62,13 @@ def load(spec: str | Path | StudySpec) -> Trial:
     problems += check_records(layout.records, spec, codes)
     subjects, cov_problems = check_covariates(layout.covariates, spec)
     problems += cov_problems
+    manifest = None
+    if inputs:  # the spec's folder: a MANIFEST.json there says how the data beside it were made
+        folder = Path(inputs[0].path).parent
+        try:
+            manifest = read_manifest(folder)
+        except TrialkitError as exc:  # what the data are (seed, calibration) must not be guessed
+            problems.append(Problem(Rule.UNREADABLE_FILE, str(folder / MANIFEST), str(exc)))
     if problems:
         raise ValidationError(problems)
     inputs += [InputFile(f, h) for f, h in layout.files]
@@ -68,7 +76,9 @@ def load(spec: str | Path | StudySpec) -> Trial:
     subjects = arm_of.merge(subjects.astype({"subject": str}), on="subject", how="left")
     subjects = subjects[["subject", "arm", *spec.analysis.covariates]]
     subjects["subject"] = pd.Categorical(subjects["subject"], categories=data["subject"].cat.categories)
-    return Trial(spec=spec, data=data, subjects=subjects.reset_index(drop=True), inputs=tuple(inputs))
+    return Trial(
+        spec=spec, data=data, subjects=subjects.reset_index(drop=True), inputs=tuple(inputs), manifest=manifest
+    )
 
 
 def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:

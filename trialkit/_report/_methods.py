@@ -6,9 +6,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from trialkit._errors import TrialkitError
 from trialkit._format import format_number
-from trialkit._provenance import read_manifest, sha256_file
+from trialkit._provenance import sha256_file
 from trialkit._provenance import versions as package_versions
 from trialkit._report._tables import P_ADJUST_NAMES, responder_rule
 from trialkit._trial import Trial
@@ -171,13 +170,7 @@ def _manifest_seed(trial: Trial) -> tuple[int | None, str | None]:
 
     That is a MANIFEST.json beside the spec recording the SHA-256 of every data file read.
     """
-    source = _spec_path(trial)
-    if source is None:
-        return None, None
-    try:
-        manifest = read_manifest(source.parent)
-    except TrialkitError:
-        return None, None  # an unreadable manifest vouches for nothing
+    manifest = trial.manifest
     if manifest is None or manifest.seed is None:
         return None, None
     if not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs):

@@ -28,6 +28,8 @@ from trialkit._report._rows import records
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
+from trialkit.reproduce import DATA_KINDS, Verdict
+from trialkit.reproduce.audit import AuditFlag, TableFlag
 
 __all__ = [
     "ANALYSIS_NAMES",
@@ -418,11 +420,13 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     return out
 
 
-#: the columns of ``trialkit.reproduce`` tables a reader needs, with their headers
+#: the columns of ``trialkit.reproduce`` tables a reader needs, with their headers (``flags`` is
+#: built from the ``flag_<code>`` columns)
 REPRODUCTION_DISPLAY = {
     "outcome": "Outcome",
     "p_published": "Published p",
     "direction_published": "Direction",
+    "table_p_value": "Table p",
     "p_recomputed": "Recomputed p",
     "p_ancova": "ANCOVA p",
     "survives_holm": "Holm",
@@ -431,13 +435,20 @@ REPRODUCTION_DISPLAY = {
     "verdict": "Verdict",
     "flags": "Flags",
 }
-#: the ``data`` value of a reproduction on data calibrated to the published p (trialkit.reproduce.reproduction)
-CALIBRATED_DATA = "calibrated reconstruction (synthetic)"
+#: the CSS class of a verdict row, by what the verdict says (``Verdict.agrees``)
+_VERDICT_CLASS = {True: "good", False: "bad", None: "other"}
 
 
 def reproduction_is_calibrated(table: pd.DataFrame) -> bool:
     """Whether any row of a reproduction table re-analysed data calibrated to the published p."""
-    return "data" in table.columns and bool((table["data"].astype(str) == CALIBRATED_DATA).any())
+    return "data" in table.columns and bool((table["data"].astype(str) == DATA_KINDS["calibrated"]).any())
+
+
+def _flag_labels(table: pd.DataFrame) -> list[str]:
+    """Return the labels of each row's raised flags (``flag_<code>`` columns of the reproduce registries)."""
+    flags = [f for f in (*AuditFlag, *TableFlag) if f.column in table.columns]
+    raised = table[[f.column for f in flags]].fillna(False).astype(bool).to_numpy()
+    return ["; ".join(f.label for f, on in zip(flags, row, strict=True) if on) for row in raised]
 
 
 def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[str, int]]:
@@ -445,10 +456,11 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[s
 
     A table with the columns of ``trialkit.reproduce`` is shown through
     :data:`REPRODUCTION_DISPLAY` (the full table is in reproduction.csv); any other table whole.
+    Verdicts that are :class:`~trialkit.reproduce.Verdict` codes are shown by their label.
     """
     headers = None
-    if set(REPRODUCTION_DISPLAY) <= set(map(str, table.columns)):
-        table = table[list(REPRODUCTION_DISPLAY)]
+    if set(REPRODUCTION_DISPLAY) - {"flags"} <= set(map(str, table.columns)):
+        table = table.assign(flags=_flag_labels(table))[list(REPRODUCTION_DISPLAY)]
         headers = list(REPRODUCTION_DISPLAY.values())
     columns = [str(c) for c in table.columns]
     rows: list[Row] = []
@@ -462,6 +474,8 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[s
                 text = str(int(v))
             elif isinstance(v, (float, np.floating)) or v is None or v is pd.NA:
                 text = format_number(v)
+            elif col == "verdict" and str(v) in set(Verdict):
+                text = Verdict(str(v)).label
             else:
                 text = str(v)
             cells.append({"text": text, "verdict": col == "verdict"})
@@ -470,29 +484,11 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[s
     counts: dict[str, int] = {}
     if "verdict" in columns:
         for v in table["verdict"].astype(str):
-            counts[v] = counts.get(v, 0) + 1
+            label = Verdict(v).label if v in set(Verdict) else v
+            counts[label] = counts.get(label, 0) + 1
     return headers or columns, rows, counts
 
 
-_GOOD = {"match", "matches", "reproduced", "ok", "pass", "passed", "agree", "agrees", "consistent"}
-_BAD = {
-    "mismatch",
-    "differs",
-    "different",
-    "fail",
-    "failed",
-    "not reproduced",
-    "not reproducible",
-    "inconsistent",
-    "discrepant",
-}
-
-
 def _verdict_class(verdict: str) -> str:
-    """Choose a CSS class from a fixed set (never the verdict text itself)."""
-    v = verdict.strip().lower()
-    if v in _GOOD:
-        return "good"
-    if v in _BAD:
-        return "bad"
-    return "other"
+    """Return a CSS class from a fixed set (never the verdict text itself), by what the verdict says."""
+    return _VERDICT_CLASS[Verdict(verdict).agrees] if verdict in set(Verdict) else "other"

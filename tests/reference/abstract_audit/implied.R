@@ -1,4 +1,4 @@
-# Reference values for trialkit.reproduce.abstract_audit, computed by base R (stats).
+# Reference values for trialkit.reproduce.audit.audit_abstract, computed by base R (stats).
 # Run from the repository root:
 #   Rscript tests/reference/abstract_audit/implied.R
 # Writes tests/reference/abstract_audit/expected.csv and versions.txt beside this file.

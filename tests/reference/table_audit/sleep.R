@@ -1,4 +1,4 @@
-# Worked example for trialkit.reproduce.table_audit: Student's sleep data, where both the published
+# Worked example for the table-level tools of trialkit.reproduce.audit: Student's sleep data, where both the published
 # summary table and the individual data are public.
 #
 #   Student (1908). The probable error of a mean. Biometrika 6(1):1-25, Illustration I (p. 20),
