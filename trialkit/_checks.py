@@ -28,6 +28,7 @@ __all__ = [
     "check_alpha",
     "check_bool",
     "check_in",
+    "check_instance",
     "check_integer",
     "check_interval",
     "check_number",
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
 
 _INTERVAL = re.compile(r"^([\[(])\s*(\S+),\s*(\S+)\s*([\])])$")
 
@@ -166,6 +168,24 @@ def check_in(value: object, name: str, registry: type[E], *, error: type[Trialki
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in registry)
         raise error(f"`{name}` must be one of {allowed}; got {value!r}.") from None
+
+
+def check_instance(
+    value: object, name: str, kind: type[T], what: str, *, error: type[TrialkitError] = TrialkitError
+) -> T:
+    """Return ``value`` when it is an instance of ``kind``; ``what`` names the kind in the message.
+
+    Examples
+    --------
+    >>> check_instance(3, "arm", str, "a string")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `arm` must be a string; got 3.
+    """
+    if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool):
+        return value
+    shown = repr(value) if isinstance(value, str | int | float | bool | type(None)) else type(value).__name__
+    raise error(f"`{name}` must be {what}; got {shown}.")
 
 
 def _shown(values: npt.NDArray[np.float64], bad: npt.NDArray[np.intp]) -> str:

@@ -14,7 +14,7 @@ import trialkit as tk
 from trialkit.analysis import RESULT_COLUMNS
 from trialkit.cli import main
 
-BUNDLED = Path(__file__).parents[1] / "data" / "synthetic" / "abbasi2012" / "study.toml"
+BUNDLED = tk.datasets.study_spec("abbasi2012")
 WITH_P = {
     "ancova",
     "welch_change",
@@ -192,7 +192,7 @@ def test_cli_analyze_exit_codes(tmp_path) -> None:
 
 
 def test_completers_population_is_the_fas_analysis_of_completers(tmp_path) -> None:
-    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    case = Path(__file__).parents[1] / "reference" / "analyses" / "three_arm"
     trial = tk.load(case / "study.toml")
     res = tk.analyze(trial, populations=["fas", "completers"], sweep=False)
     assert set(res.table["population"]) == {"fas", "completers"}
@@ -241,7 +241,7 @@ def test_counts_show_who_was_left_out(bundled) -> None:
 
 
 def test_failed_secondary_stays_in_the_multiplicity_family_as_p_1(tmp_path) -> None:
-    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    case = Path(__file__).parents[1] / "reference" / "analyses" / "three_arm"
     wide = pd.read_csv(case / "trial.csv", dtype={"subject_id": str})
     wide["walk_baseline"] = 400.0  # constant baseline: the walk ANCOVA cannot run
     wide.to_csv(tmp_path / "trial.csv", index=False)
