@@ -22,7 +22,7 @@ from trialkit._checks import check_alpha, check_bool, check_in, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._spec import Endpoint, Multiplicity, Population, TwoValued
 from trialkit._trial import Trial
-from trialkit.analysis._ancova import AncovaFit, ancova
+from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
@@ -62,6 +62,7 @@ _RESPONDER = frozenset(
 )
 _ANCOVA_KINDS = (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA)
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 Row = dict[str, Any]
 
 
@@ -69,12 +70,13 @@ Row = dict[str, Any]
 class _Subjects:
     """What every cell shares: arm and covariates per subject (the order of ``trial.subjects``)."""
 
-    arm: npt.NDArray[np.str_]
+    arm: Ints  # position in ``arms``
     arms: tuple[str, ...]  # control first
     numeric: dict[str, Floats]
-    factors: dict[str, npt.NDArray[np.str_]]
+    factors: dict[str, Ints]  # position in ``levels[name]``; -1 when missing
     levels: dict[str, tuple[str, ...]]
     has_covariates: npt.NDArray[np.bool_]
+    in_arm: tuple[npt.NDArray[np.bool_], ...]  # per arm, which subjects are in it
 
 
 @dataclass(frozen=True)
@@ -117,26 +119,36 @@ def _grid(trial: Trial) -> Floats:
     return grid.reshape(n_s, n_e, n_v)
 
 
+def _codes(values: pd.Series, categories: Sequence[str] | pd.Index) -> Ints:
+    """Return the position of each value (as text) in ``categories``; -1 for a missing or other value."""
+    index = categories.astype(object) if isinstance(categories, pd.Index) else pd.Index(list(categories), dtype=object)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the trial's arm and subject columns: once per category
+        lookup = np.r_[index.get_indexer(values.cat.categories.astype(str).to_numpy(dtype=object)), -1]
+        return lookup[values.cat.codes.to_numpy()].astype(np.int64)  # code -1 (missing) picks the trailing -1
+    found = index.get_indexer(values.astype(str).to_numpy(dtype=object)).astype(np.int64)
+    return np.where(values.notna().to_numpy(), found, -1)
+
+
 def _subjects(trial: Trial) -> _Subjects:
     spec = trial.spec
-    if list(trial.subjects["subject"].astype(str)) != list(trial.data["subject"].cat.categories):
+    order = _codes(trial.subjects["subject"], trial.data["subject"].cat.categories)
+    if not np.array_equal(order, np.arange(len(trial.data["subject"].cat.categories))):
         raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
-    n = len(trial.subjects)
-    present = np.ones(n, dtype=bool)
+    present = np.ones(len(trial.subjects), dtype=bool)
     numeric: dict[str, Floats] = {}
-    factors: dict[str, npt.NDArray[np.str_]] = {}
+    factors: dict[str, Ints] = {}
     levels: dict[str, tuple[str, ...]] = {}
     for c in spec.analysis.covariates:
         column = trial.subjects[c]
         present &= column.notna().to_numpy()
         if c in spec.analysis.categorical:
-            factors[c] = column.astype(str).to_numpy(dtype=str)
-            levels[c] = tuple(sorted(set(factors[c][column.notna().to_numpy()])))
+            levels[c] = tuple(sorted(set(column.dropna().astype(str))))
+            factors[c] = _codes(column, levels[c])
         else:
             numeric[c] = pd.to_numeric(column, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
-    return _Subjects(
-        trial.subjects["arm"].astype(str).to_numpy(dtype=str), trial.arms, numeric, factors, levels, present
-    )
+    arm = _codes(trial.subjects["arm"], trial.arms)
+    in_arm = tuple(arm == k for k in range(len(trial.arms)))
+    return _Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm)
 
 
 def _cells(trial: Trial, grid: Floats, baseline: str, population: Population) -> Iterator[_Cell]:
@@ -255,56 +267,60 @@ def _rank_row(
     return row
 
 
-def _ancova_frame(subjects: _Subjects, cell: _Cell) -> pd.DataFrame:
-    """Return the ANCOVA set: subjects with follow-up, baseline and every covariate present."""
+@dataclass(frozen=True)
+class _AncovaSet:
+    """The ANCOVA set of a cell (subjects with follow-up, baseline and every covariate) and its fit."""
+
+    arm: Ints
+    y: Floats
+    fit: AncovaFit
+
+
+def _fit_ancova(subjects: _Subjects, cell: _Cell, alpha: float, two_valued: TwoValued) -> _AncovaSet:
     keep = ~np.isnan(cell.value) & ~np.isnan(cell.baseline) & subjects.has_covariates
-    columns: dict[str, npt.ArrayLike] = {
-        "arm": subjects.arm[keep],
-        "y": cell.value[keep],
-        "baseline": cell.baseline[keep],
-    }
-    columns.update({c: x[keep] for c, x in subjects.numeric.items()})
-    columns.update({c: x[keep] for c, x in subjects.factors.items()})
-    return pd.DataFrame(columns)
+    arm, y = subjects.arm[keep], cell.value[keep]
+    fit = fit_arrays(
+        arm,
+        y,
+        {"baseline": cell.baseline[keep], **{c: x[keep] for c, x in subjects.numeric.items()}},
+        {c: x[keep] for c, x in subjects.factors.items()},
+        arms=subjects.arms,
+        levels=subjects.levels,
+        alpha=alpha,
+        log_scale=cell.endpoint.scale == "log",
+        two_valued=two_valued,
+    )
+    return _AncovaSet(arm, y, fit)
 
 
 def _analyse_cell(subjects: _Subjects, cell: _Cell, out: _Collector, alpha: float, two_valued: TwoValued) -> None:
     arms, control = subjects.arms, subjects.arms[0]
     log = cell.endpoint.scale == "log"
-    fitted: list[AncovaFit] = []
-    frame = _ancova_frame(subjects, cell) if out.wanted.intersection(_ANCOVA_KINDS) else pd.DataFrame()
+    fitted: list[_AncovaSet] = []
 
     def fit() -> list[Estimate]:
-        result = ancova(
-            frame,
-            arms=arms,
-            numeric=list(subjects.numeric),
-            categorical=subjects.levels,
-            alpha=alpha,
-            log_scale=log,
-            two_valued=two_valued,
-        )
-        fitted.append(result)
-        return [*result.lsmeans, *result.differences]
+        fitted.append(_fit_ancova(subjects, cell, alpha, two_valued))
+        return [*fitted[0].fit.lsmeans, *fitted[0].fit.differences]
 
     out.run(cell, _ANCOVA_KINDS, "all arms", fit)
 
-    has_change = ~np.isnan(cell.value) & ~np.isnan(cell.baseline)
-    for a in arms:
-        mine = subjects.arm == a
+    no_value, no_baseline = np.isnan(cell.value), np.isnan(cell.baseline)
+    has_change = ~no_value & ~no_baseline
+    for k, a in enumerate(arms):
+        mine = subjects.in_arm[k]
         # FAS: every randomised subject; completers: those with the value (the others are not in it)
-        in_pop = mine if cell.population == Population.FAS.value else mine & ~np.isnan(cell.value)
+        in_pop = mine if cell.population == Population.FAS.value else mine & ~no_value
         out.counts.append(
             {
                 "population": cell.population,
                 "endpoint": cell.endpoint.id,
                 "visit": cell.visit,
                 "arm": a,
-                "n_randomised": int(mine.sum()),
-                "n_in_population": int(in_pop.sum()),
-                "n_with_change": int((mine & has_change).sum()),
-                "n_missing_followup": int((in_pop & np.isnan(cell.value)).sum()),
-                "n_missing_baseline": int((in_pop & ~np.isnan(cell.value) & np.isnan(cell.baseline)).sum()),
+                "n_randomised": int(np.count_nonzero(mine)),
+                "n_in_population": int(np.count_nonzero(in_pop)),
+                "n_with_change": int(np.count_nonzero(mine & has_change)),
+                "n_missing_followup": int(np.count_nonzero(in_pop & no_value)),
+                "n_missing_baseline": int(np.count_nonzero(in_pop & ~no_value & no_baseline)),
             }
         )
     raw_change = cell.value - cell.baseline
@@ -313,14 +329,15 @@ def _analyse_cell(subjects: _Subjects, cell: _Cell, out: _Collector, alpha: floa
             change = np.log(cell.value) - np.log(cell.baseline)
     else:
         change = raw_change
-    by_arm = {a: change[has_change & (subjects.arm == a)] for a in arms}
-    raw_by_arm = {a: raw_change[has_change & (subjects.arm == a)] for a in arms}
+    selected = [has_change & mine for mine in subjects.in_arm]
+    by_arm = {a: change[selected[k]] for k, a in enumerate(arms)}
+    raw_by_arm = by_arm if not log else {a: raw_change[selected[k]] for k, a in enumerate(arms)}
     threshold = cell.endpoint.responder_change
 
-    for a in arms[1:]:
+    for k, a in enumerate(arms[1:], start=1):
         _between(out, cell, (a, control), (by_arm[a], by_arm[control]), alpha)
         if fitted and Analysis.HEDGES_G_ANCOVA in out.wanted:
-            _adjusted_g(out, cell, fitted[0], frame, (a, control), alpha)
+            _adjusted_g(out, cell, fitted[0], (k, 0), (a, control), alpha)
         if threshold is not None and out.wanted & _RESPONDER:
             _responders(out, cell, (a, control), (raw_by_arm[a], raw_by_arm[control]), threshold, alpha)
 
@@ -410,7 +427,7 @@ def _between(
 
 
 def _adjusted_g(
-    out: _Collector, cell: _Cell, fitted: AncovaFit, frame: pd.DataFrame, pair: tuple[str, str], alpha: float
+    out: _Collector, cell: _Cell, fitted: _AncovaSet, codes: tuple[int, int], pair: tuple[str, str], alpha: float
 ) -> None:
     """Run the adjusted g: ANCOVA difference over the pooled SD of the unadjusted follow-up values."""
     a, control = pair
@@ -418,11 +435,9 @@ def _adjusted_g(
     log = cell.endpoint.scale == "log"
 
     def g_adjusted() -> list[Estimate]:
-        diff = next(d for d in fitted.differences if d.contrast == contrast)
-        values = frame["y"].to_numpy(dtype="float64")
-        yv = np.log(values) if log else values
-        arm = frame["arm"].to_numpy()
-        yt, yc = yv[arm == a], yv[arm == control]
+        diff = next(d for d in fitted.fit.differences if d.contrast == contrast)
+        yv = np.log(fitted.y) if log else fitted.y
+        yt, yc = yv[fitted.arm == codes[0]], yv[fitted.arm == codes[1]]
         estimate = float(np.log(diff.estimate)) if log else diff.estimate
         g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
         return [
@@ -745,9 +760,9 @@ def _sweep(
             continue
         change = grid[:, k, j] - grid[:, k, b]
         has = ~np.isnan(change)
-        c = change[has & (subjects.arm == trial.control)]
-        for a in trial.arms[1:]:
-            t = change[has & (subjects.arm == a)]
+        c = change[has & subjects.in_arm[0]]
+        for code, a in enumerate(trial.arms[1:], start=1):
+            t = change[has & subjects.in_arm[code]]
             try:
                 sw = mcid_sweep(
                     t,

@@ -22,12 +22,13 @@ from trialkit._spec import TwoValued
 from trialkit.analysis._distributions import t_two_sided_p, t_upper_quantile
 from trialkit.analysis._results import NAN, Analysis, Estimate
 
-__all__ = ["AncovaFit", "ancova"]
+__all__ = ["AncovaFit", "ancova", "fit_arrays"]
 
 #: |R_jj| of a unit-length column (times √n) below which the column adds nothing new to the design
 _RANK_TOL = 1e-10
 
 Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -81,12 +82,25 @@ def _levels(categorical: object) -> dict[str, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _Data:
-    """The model's variables as arrays, checked."""
+    """The model's variables as arrays: arm and factor levels as codes (positions in their lists)."""
 
-    arm: npt.NDArray[np.str_]
+    arm: Ints
     y: Floats
     numeric: dict[str, Floats]  # baseline first, then the numeric covariates
-    factors: dict[str, npt.NDArray[np.str_]]
+    factors: dict[str, Ints]
+
+
+def _codes(column: pd.Series, name: str, allowed: tuple[str, ...]) -> Ints:
+    """Return the positions in ``allowed`` of a text column's values."""
+    if column.isna().any():
+        raise TrialkitError(f"`{name}` must hold no missing values (select complete cases first).")
+    distinct, inverse = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
+    unknown = [str(v) for v in distinct if v not in allowed]
+    if unknown:
+        raise TrialkitError(
+            f"`{name}` must hold only {', '.join(map(repr, allowed))}; got {', '.join(map(repr, unknown))}."
+        )
+    return np.array([allowed.index(v) for v in distinct], dtype=np.int64)[inverse.ravel()]
 
 
 def _data(
@@ -100,46 +114,39 @@ def _data(
             f"`frame` must have the distinct columns {', '.join(map(repr, needed))}; "
             f"got {', '.join(map(repr, map(str, frame.columns)))}."
         )
-    columns = {
-        c: check_sample(frame[c].to_numpy(dtype="float64", na_value=np.nan), f"frame[{c!r}]", minimum=0)
-        for c in ("y", "baseline", *numeric)
-    }
-    texts: dict[str, npt.NDArray[np.str_]] = {}
-    for c, allowed in (("arm", arms), *categorical.items()):
-        column = frame[c]
-        if column.isna().any():
-            raise TrialkitError(f"`frame[{c!r}]` must hold no missing values (select complete cases first).")
-        values = column.astype(str).to_numpy(dtype=str)
-        unknown = sorted(set(np.unique(values)) - set(allowed))
-        if unknown:
-            raise TrialkitError(
-                f"`frame[{c!r}]` must hold only {', '.join(map(repr, allowed))}; got {', '.join(map(repr, unknown))}."
-            )
-        texts[c] = values
+    columns: dict[str, Floats] = {}
+    for c in ("y", "baseline", *numeric):
+        try:
+            values = frame[c].to_numpy(dtype="float64", na_value=np.nan)
+        except (TypeError, ValueError):
+            raise TrialkitError(f"`frame[{c!r}]` must hold numbers; got dtype {frame[c].dtype}.") from None
+        columns[c] = check_sample(values, f"frame[{c!r}]", minimum=0)
+    factors = {c: _codes(frame[c], f"frame[{c!r}]", levels) for c, levels in categorical.items()}
     y = columns.pop("y")
-    return _Data(texts.pop("arm"), y, columns, texts)
+    return _Data(_codes(frame["arm"], "frame['arm']", arms), y, columns, factors)
 
 
 def _design(data: _Data, arms: tuple[str, ...], categorical: dict[str, tuple[str, ...]]) -> tuple[Floats, list[str]]:
-    """Design matrix (treatment coding: control and first level as references) and a name per column."""
+    """Return the design matrix (treatment coding: control and first level as references) and column names."""
     n = data.y.size
     cols, names = [np.ones(n)], ["(intercept)"]
-    for a in arms[1:]:
-        cols.append((data.arm == a).astype(float))
+    for k, a in enumerate(arms[1:], start=1):
+        cols.append((data.arm == k).astype(float))
         names.append(f"arm[{a}]")
     for c, x in data.numeric.items():
         cols.append(x)
         names.append(c)
     for c, levels in categorical.items():
-        for level in levels[1:]:
-            cols.append((data.factors[c] == level).astype(float))
+        for k, level in enumerate(levels[1:], start=1):
+            cols.append((data.factors[c] == k).astype(float))
             names.append(f"{c}[{level}]")
     return np.column_stack(cols), names
 
 
 def _check_data(data: _Data, arms: tuple[str, ...], categorical: dict[str, tuple[str, ...]]) -> dict[str, int]:
-    """Subjects per arm; an AnalysisError naming the term the data cannot support."""
-    counts = {a: int(np.count_nonzero(data.arm == a)) for a in arms}
+    """Return the subjects per arm; an AnalysisError names the term the data cannot support."""
+    per_arm = np.bincount(data.arm, minlength=len(arms))
+    counts = {a: int(per_arm[k]) for k, a in enumerate(arms)}
     for a, k in counts.items():
         if k < 2:
             raise AnalysisError(f"arm {a!r} has {k} analysable subject(s); at least 2 are needed.", term="arm")
@@ -147,9 +154,9 @@ def _check_data(data: _Data, arms: tuple[str, ...], categorical: dict[str, tuple
         if np.ptp(x) == 0:
             raise AnalysisError(f"covariate {c!r} is constant in the analysed subjects.", term=c)
     for c, levels in categorical.items():
-        present = set(np.unique(data.factors[c]))
-        for level in levels:
-            if level not in present:
+        per_level = np.bincount(data.factors[c], minlength=len(levels))
+        for k, level in enumerate(levels):
+            if per_level[k] == 0:
                 raise AnalysisError(f"level {level!r} of covariate {c!r} has no subject in the analysed set.", term=c)
         if len(levels) < 2:
             raise AnalysisError(f"covariate {c!r} has a single level.", term=c)
@@ -269,7 +276,32 @@ def ancova(
     alpha = check_alpha(alpha)
     log = check_bool(log_scale, "log_scale")
     at = check_in(two_valued, "two_valued", TwoValued)
-    data = _data(frame, arm_codes, covariates, levels)
+    return _fit(_data(frame, arm_codes, covariates, levels), arm_codes, levels, alpha, log, at)
+
+
+def fit_arrays(
+    arm: Ints,
+    y: Floats,
+    numeric: Mapping[str, Floats],
+    factors: Mapping[str, Ints],
+    *,
+    arms: tuple[str, ...],
+    levels: Mapping[str, tuple[str, ...]],
+    alpha: float,
+    log_scale: bool,
+    two_valued: TwoValued,
+) -> AncovaFit:
+    """Fit :func:`ancova` on arrays the caller has checked (arm and factors as codes, ``numeric`` baseline first).
+
+    :func:`~trialkit.analyze` calls this once per endpoint and visit with arrays it built from
+    the validated trial, which spares a frame per fit.
+    """
+    return _fit(_Data(arm, y, dict(numeric), dict(factors)), arms, dict(levels), alpha, log_scale, two_valued)
+
+
+def _fit(
+    data: _Data, arm_codes: tuple[str, ...], levels: dict[str, tuple[str, ...]], alpha: float, log: bool, at: TwoValued
+) -> AncovaFit:
     if log:
         for c, x in (("y", data.y), ("baseline", data.numeric["baseline"])):
             if (x <= 0).any():

@@ -73,20 +73,32 @@ def _variables(trial: Trial) -> list[_Variable]:
     if base is None:
         return out
     d = trial.data
-    at_base = d.loc[(d["visit"] == base).to_numpy(), ["subject", "endpoint", "value"]]
-    wide = at_base.pivot(index="subject", columns="endpoint", values="value")
-    subject_ids = subjects["subject"].astype(str).to_numpy()
-    wide.index = wide.index.astype(str)
-    wide.columns = wide.columns.astype(str)
-    for e in spec.endpoints:
+    at_base = (d["visit"] == base).to_numpy()
+    # the row of trial.subjects of each record's subject, and the position of its endpoint
+    where = _positions(d["subject"], pd.Index(subjects["subject"].astype(str)))[at_base]
+    endpoint = _positions(d["endpoint"], pd.Index([e.id for e in spec.endpoints]))[at_base]
+    found = (where >= 0) & (endpoint >= 0)
+    grid = np.full((len(subjects), len(spec.endpoints)), np.nan)
+    grid[where[found], endpoint[found]] = d["value"].to_numpy(dtype="float64")[at_base][found]
+    for k, e in enumerate(spec.endpoints):
         label = f"{e.label} ({e.unit})" if e.unit else e.label
-        values = pd.Series(wide[e.id].reindex(subject_ids).to_numpy(dtype="float64"))
-        out.append(_Variable(e.id, label, values, False))
+        out.append(_Variable(e.id, label, pd.Series(grid[:, k]), False))
     return out
 
 
+def _positions(values: pd.Series, index: pd.Index) -> npt.NDArray[np.intp]:
+    """Return the position in ``index`` of each value (as text); -1 when absent or missing."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the tidy frame's columns: look up each category once
+        lookup = np.r_[index.get_indexer(values.cat.categories.astype(str)), -1]
+        return lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
+    return np.asarray(index.get_indexer(values.astype(str)), dtype=np.intp)
+
+
 def _arm_codes(trial: Trial) -> tuple[npt.NDArray[np.str_], tuple[str, ...]]:
-    return trial.subjects["arm"].astype(str).to_numpy(dtype=str), trial.arms
+    arm = trial.subjects["arm"]
+    if isinstance(arm.dtype, pd.CategoricalDtype):  # a loaded trial's: no text conversion per subject
+        return np.asarray(arm.cat.categories.astype(str), dtype=str)[arm.cat.codes.to_numpy()], trial.arms
+    return arm.astype(str).to_numpy(dtype=str), trial.arms
 
 
 def _levels(values: pd.Series) -> list[str]:
