@@ -25,6 +25,7 @@ from trialkit._trial import Trial
 from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
+from trialkit.analysis._positions import positions
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis._results import (
@@ -35,7 +36,7 @@ from trialkit.analysis._results import (
     Estimate,
     Results,
 )
-from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
+from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_summaries
 from trialkit.analysis._ttests import TTest, paired_t, two_sample_t
 
 __all__ = ["ALL_ANALYSES", "RESULT_DTYPES", "analyze"]
@@ -119,20 +120,14 @@ def _grid(trial: Trial) -> Floats:
     return grid.reshape(n_s, n_e, n_v)
 
 
-def _codes(values: pd.Series, categories: Sequence[str] | pd.Index) -> Ints:
-    """Return the position of each value (as text) in ``categories``; -1 for a missing or other value."""
-    index = categories.astype(object) if isinstance(categories, pd.Index) else pd.Index(list(categories), dtype=object)
-    if isinstance(values.dtype, pd.CategoricalDtype):  # the trial's arm and subject columns: once per category
-        lookup = np.r_[index.get_indexer(values.cat.categories.astype(str).to_numpy(dtype=object)), -1]
-        return lookup[values.cat.codes.to_numpy()].astype(np.int64)  # code -1 (missing) picks the trailing -1
-    found = index.get_indexer(values.astype(str).to_numpy(dtype=object)).astype(np.int64)
-    return np.where(values.notna().to_numpy(), found, -1)
-
-
 def _subjects(trial: Trial) -> _Subjects:
     spec = trial.spec
-    order = _codes(trial.subjects["subject"], trial.data["subject"].cat.categories)
-    if not np.array_equal(order, np.arange(len(trial.data["subject"].cat.categories))):
+    ids, categories = trial.subjects["subject"], trial.data["subject"].cat.categories
+    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.equals(categories):
+        order = ids.cat.codes.to_numpy(dtype=np.int64)  # a loaded trial's: the same categories
+    else:
+        order = positions(ids, categories)
+    if not np.array_equal(order, np.arange(len(categories))):
         raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
     present = np.ones(len(trial.subjects), dtype=bool)
     numeric: dict[str, Floats] = {}
@@ -143,10 +138,10 @@ def _subjects(trial: Trial) -> _Subjects:
         present &= column.notna().to_numpy()
         if c in spec.analysis.categorical:
             levels[c] = tuple(sorted(set(column.dropna().astype(str))))
-            factors[c] = _codes(column, levels[c])
+            factors[c] = positions(column, pd.Index(levels[c]))
         else:
             numeric[c] = pd.to_numeric(column, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
-    arm = _codes(trial.subjects["arm"], trial.arms)
+    arm = positions(trial.subjects["arm"], pd.Index(trial.arms))
     in_arm = tuple(arm == k for k in range(len(trial.arms)))
     return _Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm)
 
@@ -692,7 +687,7 @@ def analyze(
         sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
     else:
         sweep_table = pd.DataFrame()
-    smd = standardised_differences(trial)
+    table1, smd = baseline_summaries(trial)
     baseline_p = pd.DataFrame(columns=list(BASELINE_P_COLUMNS))
     if p_at_baseline:
         try:
@@ -713,7 +708,7 @@ def analyze(
     return Results(
         table=table,
         failures=failures.astype(dict.fromkeys(FAILURE_COLUMNS, "str")),
-        table1=baseline_table(trial),
+        table1=table1,
         smd=smd,
         responder_sweep=sweep_table,
         counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),

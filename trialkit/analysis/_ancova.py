@@ -20,6 +20,7 @@ from trialkit._checks import check_alpha, check_bool, check_in, check_instance, 
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._spec import TwoValued
 from trialkit.analysis._distributions import t_two_sided_p, t_upper_quantile
+from trialkit.analysis._positions import positions
 from trialkit.analysis._results import NAN, Analysis, Estimate
 
 __all__ = ["AncovaFit", "ancova", "fit_arrays"]
@@ -94,13 +95,13 @@ def _codes(column: pd.Series, name: str, allowed: tuple[str, ...]) -> Ints:
     """Return the positions in ``allowed`` of a text column's values."""
     if column.isna().any():
         raise TrialkitError(f"`{name}` must hold no missing values (select complete cases first).")
-    distinct, inverse = np.unique(column.astype(str).to_numpy(dtype=object), return_inverse=True)
-    unknown = [str(v) for v in distinct if v not in allowed]
-    if unknown:
+    codes = positions(column, pd.Index(allowed))
+    if (codes < 0).any():
+        unknown = sorted(set(column.astype(str).to_numpy(dtype=object)[codes < 0]))
         raise TrialkitError(
             f"`{name}` must hold only {', '.join(map(repr, allowed))}; got {', '.join(map(repr, unknown))}."
         )
-    return np.array([allowed.index(v) for v in distinct], dtype=np.int64)[inverse.ravel()]
+    return codes
 
 
 def _data(
@@ -188,6 +189,15 @@ def _least_squares(X: Floats, y: Floats, names: list[str]) -> tuple[Floats, Floa
         raise AnalysisError("the follow-up values are fitted exactly (zero residual variance).", term="y")
     r_inv = np.linalg.inv(R) / scale[:, None]
     return beta, s2 * (r_inv @ r_inv.T), s2, df
+
+
+def _held_at(x: Floats, at: TwoValued) -> float:
+    """Return where the LS means hold a numeric covariate: its mean, or the midpoint of its two values."""
+    if at is TwoValued.LEVELS:
+        low, high = float(x.min()), float(x.max())
+        if bool(np.all((x == low) | (x == high))):  # two distinct values (one is a constant, refused before)
+            return (low + high) / 2
+    return float(x.mean())
 
 
 def ancova(
@@ -313,12 +323,7 @@ def _fit(
     X, names = _design(data, arm_codes, levels)
     beta, cov, s2, df = _least_squares(X, data.y, names)
 
-    held: dict[str, float] = {}
-    for c, x in data.numeric.items():
-        distinct = np.unique(x)
-        held[c] = (
-            float((distinct[0] + distinct[1]) / 2) if at is TwoValued.LEVELS and distinct.size == 2 else float(x.mean())
-        )
+    held = {c: _held_at(x, at) for c, x in data.numeric.items()}
     k = len(arm_codes)
     # LS-mean weights: intercept 1, arm dummies 0 (set per arm), covariates where held, each
     # factor's dummies 1/levels (levels weighted equally)

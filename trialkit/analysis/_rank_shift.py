@@ -39,9 +39,7 @@ def _tie_sum(counts: Ints) -> int:
     return int(np.sum(c * c * c - c))
 
 
-def _locate(
-    values: Floats, counts: Ints, at_most: Ints, keys: Floats, index: Floats
-) -> tuple[Ints, Ints, Ints]:
+def _locate(values: Floats, counts: Ints, at_most: Ints, keys: Floats, index: Floats) -> tuple[Ints, Ints, Ints]:
     """Locate sorted ``keys`` among the distinct sorted ``values`` (multiplicities ``counts``).
 
     ``at_most`` is ``cumsum(counts)`` and ``index`` holds 0.0, 1.0, ... (at least as many as

@@ -17,9 +17,11 @@ from trialkit._checks import check_bool, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._trial import Trial
 from trialkit.analysis._distributions import chi2_upper_tail, f_upper_tail
+from trialkit.analysis._positions import positions
 
 __all__ = [
     "BASELINE_P_COLUMNS",
+    "baseline_summaries",
     "SMD_COLUMNS",
     "TABLE1_COLUMNS",
     "baseline_p_values",
@@ -75,8 +77,8 @@ def _variables(trial: Trial) -> list[_Variable]:
     d = trial.data
     at_base = (d["visit"] == base).to_numpy()
     # the row of trial.subjects of each record's subject, and the position of its endpoint
-    where = _positions(d["subject"], pd.Index(subjects["subject"].astype(str)))[at_base]
-    endpoint = _positions(d["endpoint"], pd.Index([e.id for e in spec.endpoints]))[at_base]
+    where = positions(d["subject"], pd.Index(subjects["subject"].astype(str)))[at_base]
+    endpoint = positions(d["endpoint"], pd.Index([e.id for e in spec.endpoints]))[at_base]
     found = (where >= 0) & (endpoint >= 0)
     grid = np.full((len(subjects), len(spec.endpoints)), np.nan)
     grid[where[found], endpoint[found]] = d["value"].to_numpy(dtype="float64")[at_base][found]
@@ -84,14 +86,6 @@ def _variables(trial: Trial) -> list[_Variable]:
         label = f"{e.label} ({e.unit})" if e.unit else e.label
         out.append(_Variable(e.id, label, pd.Series(grid[:, k]), False))
     return out
-
-
-def _positions(values: pd.Series, index: pd.Index) -> npt.NDArray[np.intp]:
-    """Return the position in ``index`` of each value (as text); -1 when absent or missing."""
-    if isinstance(values.dtype, pd.CategoricalDtype):  # the tidy frame's columns: look up each category once
-        lookup = np.r_[index.get_indexer(values.cat.categories.astype(str)), -1]
-        return lookup[values.cat.codes.to_numpy()]  # code -1 (missing) picks the trailing -1
-    return np.asarray(index.get_indexer(values.astype(str)), dtype=np.intp)
 
 
 def _arm_codes(trial: Trial) -> tuple[npt.NDArray[np.str_], tuple[str, ...]]:
@@ -148,9 +142,13 @@ def baseline_table(trial: Trial) -> pd.DataFrame:
     [['placebo', 23, 64.7], ['magnesium', 23, 65.2]]
     """
     check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
+    return _baseline_table(trial, _variables(trial))
+
+
+def _baseline_table(trial: Trial, variables: list[_Variable]) -> pd.DataFrame:
     arm_of, arms = _arm_codes(trial)
     rows = []
-    for var in _variables(trial):
+    for var in variables:
         levels = _levels(var.values) if var.categorical else []
         for arm in arms:
             part = var.values[arm_of == arm]
@@ -291,11 +289,14 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
     ['magnesium - placebo']
     """
     check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
-    strict = check_bool(strict, "strict")
+    return _standardised_differences(trial, _variables(trial), check_bool(strict, "strict"))
+
+
+def _standardised_differences(trial: Trial, variables: list[_Variable], strict: bool) -> pd.DataFrame:
     arm_of, arms = _arm_codes(trial)
     control = trial.control
     rows = []
-    for var in _variables(trial):
+    for var in variables:
         v0 = var.values[arm_of == control].dropna()
         for arm in arms:
             if arm == control:
@@ -414,3 +415,9 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=list(BASELINE_P_COLUMNS))
+
+
+def baseline_summaries(trial: Trial) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return :func:`baseline_table` and :func:`standardised_differences` of a checked trial, sharing the work."""
+    variables = _variables(trial)
+    return _baseline_table(trial, variables), _standardised_differences(trial, variables, False)
