@@ -5,8 +5,8 @@ functions it is built from work on plain arrays and frames and are public here t
 computes, and which R function it matches, is in ``docs/analyses.md``.
 """
 
-from trialkit._spec import Multiplicity, Population
-from trialkit.analysis._analyze import ALL_ANALYSES, analyze
+from trialkit._spec import Multiplicity, Population, TwoValued
+from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES, analyze
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
@@ -39,6 +39,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "RESULT_DTYPES",
     "SMD_COLUMNS",
     "SWEEP_COLUMNS",
     "TABLE1_COLUMNS",
@@ -52,6 +53,7 @@ __all__ = [
     "ResponderResult",
     "Results",
     "TTest",
+    "TwoValued",
     "adjust_p",
     "analyze",
     "ancova",
