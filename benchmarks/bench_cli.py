@@ -81,8 +81,11 @@ def write_plan(spec_path: Path, folder: Path) -> Path:
 
 def simulate_three_arm(folder: Path) -> Path:
     """Simulate the second trial with the trialkit command line; return its study.toml."""
-    subprocess.run([*_trialkit_command(), "simulate", str(DESIGN), "--seed", "11", "--out", str(folder)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*_trialkit_command(), "simulate", str(DESIGN), "--seed", "11", "--out", str(folder)],
+        check=True,
+        capture_output=True,
+    )
     return folder / "study.toml"
 
 
@@ -135,9 +138,11 @@ def main() -> None:
                 theirs.append(_run(r_cmd))
             o, r = statistics.median(ours), statistics.median(theirs)
             ratios.append(o / r)
-            print(f"{label}: trialkit analyze {o:.2f} s, Rscript {r:.2f} s, ratio {o / r:.2f} "
-                  f"(medians of {args.repeat} alternating runs; ANCOVA/t estimates agree to "
-                  f"{_same_ancova(ours_out, r_out):.1e})")
+            print(
+                f"{label}: trialkit analyze {o:.2f} s, Rscript {r:.2f} s, ratio {o / r:.2f} "
+                f"(medians of {args.repeat} alternating runs; ANCOVA/t estimates agree to "
+                f"{_same_ancova(ours_out, r_out):.1e})"
+            )
         print(f"ratio trialkit / R: {', '.join(f'{x:.2f}' for x in ratios)}  (target <= 1)")
 
 

@@ -553,9 +553,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
         if chosen:
             populations.append(Population(chosen))
-    two_valued = choice(
-        an.get("two_valued_covariates", "mean"), tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out
-    )
+    at = an.get("two_valued_covariates", "mean")
+    two_valued = choice(at, tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out)
     mmrm = an.get("mmrm", {})
     for k, v in mmrm.items():
         if k not in _MMRM_KEYS:

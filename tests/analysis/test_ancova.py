@@ -46,8 +46,9 @@ def test_ls_means_match_emmeans_under_both_reference_grids(two_valued_trial, set
 
 def test_the_setting_moves_ls_means_but_not_differences(two_valued_trial) -> None:
     tables = {
-        s: tk.analyze(two_valued_trial, analyses=["ancova", "ancova_lsmean"], sweep=False, two_valued_covariates=s)
-        .table.set_index(KEY)
+        s: tk.analyze(
+            two_valued_trial, analyses=["ancova", "ancova_lsmean"], sweep=False, two_valued_covariates=s
+        ).table.set_index(KEY)
         for s in ("levels", "mean")
     }
     diff = tables["levels"].index.get_level_values("analysis") == "ancova"

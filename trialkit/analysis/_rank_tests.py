@@ -50,6 +50,9 @@ class RankTest:
         Confidence limits; NaN when undefined (see ``note``).
     exact : bool
         Exact distribution (True) or normal approximation (False).
+    conf_level : float
+        Confidence level of the interval: 1 − alpha, or the lower level R falls back to when
+        1 − alpha is out of reach (see ``note``); NaN when there is no interval.
     note : str
         Empty when estimate and interval are complete at the requested level; otherwise why
         they are missing or at another level (R's warning, in words).
@@ -61,6 +64,7 @@ class RankTest:
     ci_low: float
     ci_high: float
     exact: bool
+    conf_level: float
     note: str = ""
 
 
@@ -126,11 +130,11 @@ def _exact_interval(
     return float(ordered[qu - 1]), float(ordered[ql]), 2 * _cdf(counts, qu - 1)
 
 
-def _unreachable(alpha: float, achieved: float, sizes: str) -> str:
-    """R's "requested conf.level not achievable", in words."""
+def _unreachable(alpha: float, level: float, sizes: str) -> str:
+    """Return R's "requested conf.level not achievable", in words."""
     return (
         f"the {1 - alpha:.4g} confidence level is not achievable with {sizes}: the interval is "
-        f"R's, at confidence level {1 - achieved:.4g} (R warns 'requested conf.level not achievable')."
+        f"R's, at confidence level {level:.4g} (R warns 'requested conf.level not achievable')."
     )
 
 
@@ -198,8 +202,11 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
         counts = _rank_sum_counts(nx, ny)
         diffs = np.sort(np.subtract.outer(xs, ys).ravel())
         low, high, achieved = _exact_interval(counts, diffs, alpha)
-        note = _unreachable(alpha, achieved, f"{nx} and {ny} values") if achieved - alpha > alpha / 2 else ""
-        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), low, high, True, note)
+        level, note = 1 - alpha, ""
+        if achieved - alpha > alpha / 2:
+            level = 1 - achieved
+            note = _unreachable(alpha, level, f"{nx} and {ny} values")
+        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), low, high, True, level, note)
 
     def z(d: float, correct: bool) -> float:
         u, tie = shift.at(d)
@@ -219,7 +226,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
             "Hodges–Lehmann estimate are undefined (R's wilcox.test(conf.int = TRUE) stops with an error; "
             "W and p are those of conf.int = FALSE)."
         )
-        return RankTest(w, p, NAN, NAN, NAN, False, note)
+        return RankTest(w, p, NAN, NAN, NAN, False, NAN, note)
     zq = normal_upper_quantile(alpha / 2)
 
     def limit(target: float) -> float:
@@ -233,7 +240,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
 
     ci_low, ci_high = limit(zq), limit(-zq)
     estimate = zeroin(lambda d: z(d, False), lo, hi, z(lo, False), z(hi, False))
-    return RankTest(w, p, estimate, ci_low, ci_high, False)
+    return RankTest(w, p, estimate, ci_low, ci_high, False, 1 - alpha)
 
 
 def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
@@ -300,8 +307,11 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
         i, j = np.triu_indices(n)
         walsh = np.sort((ds[i] + ds[j]) / 2)
         low, high, achieved = _exact_interval(counts, walsh, alpha)
-        note = _unreachable(alpha, achieved, f"{n} differences") if achieved - alpha > alpha / 2 else ""
-        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), low, high, True, note)
+        level, note = 1 - alpha, ""
+        if achieved - alpha > alpha / 2:
+            level = 1 - float(f"{achieved:.2g}")  # R: 1 - signif(achieved.alpha, 2)
+            note = _unreachable(alpha, level, f"{n} differences")
+        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), low, high, True, level, note)
 
     def z(s: float, correct: bool) -> float:
         m, vs, tie = shift.at(s)
@@ -320,15 +330,16 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
             "confidence interval when all observations are zero or tied'); V and p are reported, "
             "the estimate is that value."
         )
-        return RankTest(v, p, (lo + hi) / 2, NAN, NAN, False, note)
+        return RankTest(v, p, (lo + hi) / 2, NAN, NAN, False, NAN, note)
     z_hi = z(hi, True)
     # R lowers the level until the search range brackets both limits
     reach = alpha
     while z_lo - normal_upper_quantile(reach / 2) < 0 or z_hi + normal_upper_quantile(reach / 2) > 0:
         reach *= 2
-    note = ""
+    level, note = 1 - alpha, ""
     if reach >= 1 or 1 - (1 - alpha) < reach * 0.75:
-        note = _unreachable(alpha, min(1.0, reach), f"{n} non-zero differences")
+        level = 1 - min(1.0, reach)
+        note = _unreachable(alpha, level, f"{n} non-zero differences")
     if reach < 1:
         zq = normal_upper_quantile(reach / 2)
         ci_low = zeroin(lambda s: z(s, True) - zq, lo, hi, z_lo - zq, z_hi - zq)
@@ -336,4 +347,4 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
     else:
         ci_low = ci_high = float(np.median(nonzero))
     estimate = zeroin(lambda s: z(s, False), lo, hi, z(lo, False), z(hi, False))
-    return RankTest(v, p, estimate, ci_low, ci_high, False, note)
+    return RankTest(v, p, estimate, ci_low, ci_high, False, level, note)
