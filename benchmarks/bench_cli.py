@@ -99,7 +99,7 @@ def _run(command: list[str]) -> float:
 
 
 def _same_ancova(trialkit_out: Path, r_out: Path) -> float:
-    """Largest relative difference between the two programs' ANCOVA estimates (sanity check)."""
+    """Return the largest relative difference between the two programs' ANCOVA and t estimates (a sanity check)."""
     ours = pd.read_csv(trialkit_out / "results.csv")
     theirs = pd.read_csv(r_out / "results.csv")
     key = ["endpoint", "visit", "analysis", "contrast"]
@@ -107,7 +107,8 @@ def _same_ancova(trialkit_out: Path, r_out: Path) -> float:
     merged = ours.loc[ours["analysis"].isin(pick)].merge(theirs, on=key, suffixes=("", "_r"))
     if len(merged) != int(ours["analysis"].isin(pick).sum()):
         raise SystemExit("trialkit and R disagree on which ANCOVA / t-test rows exist")
-    return float(((merged["estimate"] - merged["estimate_r"]).abs() / merged["estimate_r"].abs()).max())
+    scale = merged["estimate_r"].abs().clip(lower=1e-8)  # an estimate of 0 (a change of 0) has no relative error
+    return float(((merged["estimate"] - merged["estimate_r"]).abs() / scale).max())
 
 
 def main() -> None:
