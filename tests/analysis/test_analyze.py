@@ -284,3 +284,13 @@ def test_provenance_paths_do_not_depend_on_the_checkout(bundled) -> None:
     _, res = bundled
     paths = [i["path"] for i in res.provenance["inputs"]]
     assert paths[0] == "study.toml" and all(not p.startswith("/") for p in paths)
+
+
+def test_the_analysis_layer_imports_neither_statsmodels_nor_scipy_stats() -> None:
+    """Import time of `trialkit analyze`: scipy.stats and statsmodels would cost over a second."""
+    import subprocess
+    import sys
+
+    code = "import sys, trialkit.analysis; print(sorted(m for m in ('scipy.stats', 'statsmodels') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -91,7 +91,8 @@ def pooled_sd(x: npt.ArrayLike, y: npt.ArrayLike) -> float:
 
     Notes
     -----
-    R: ``sqrt(((nx - 1) * var(x) + (ny - 1) * var(y)) / (nx + ny - 2))``.
+    R: ``sqrt(((nx - 1) * var(x) + (ny - 1) * var(y)) / (nx + ny - 2))``, the standardiser of
+    the ``hedges_g`` rows of tests/reference/analyses/<case>/expected.csv (1e-8 relative).
 
     Examples
     --------

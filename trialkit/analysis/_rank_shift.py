@@ -21,20 +21,16 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 
-def _distinct(sorted_values: Floats, counts: Ints | None = None) -> tuple[Floats, Ints]:
-    """Distinct values of a sorted array and the multiplicity of each (summing ``counts`` if given)."""
+def _distinct(sorted_values: Floats) -> tuple[Floats, Ints]:
+    """Return the distinct values of a sorted array and the multiplicity of each."""
     if sorted_values.size == 0:
         return sorted_values, np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
-    if counts is None:
-        mult = np.diff(np.r_[starts, sorted_values.size]).astype(np.int64)
-    else:
-        mult = np.add.reduceat(counts, starts).astype(np.int64)
-    return sorted_values[starts], mult
+    starts = np.flatnonzero(np.concatenate([[True], sorted_values[1:] != sorted_values[:-1]]))
+    return sorted_values[starts], np.diff(np.append(starts, sorted_values.size)).astype(np.int64)
 
 
 def _tie_sum(counts: Ints) -> int:
-    """Sum of t³ − t over tie groups of sizes ``counts`` (exact, in integers)."""
+    """Return the sum of t³ − t over tie groups of sizes ``counts`` (exact, in integers)."""
     c = counts[counts > 1]
     return int(np.sum(c * c * c - c))
 

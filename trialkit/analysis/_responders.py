@@ -126,7 +126,8 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
     (Wilson 1927; Newcombe 1998, Stat Med 17:857, method 3). As in R's
     ``prop.test(x, n, correct = FALSE)$conf.int``, the lower limit is exactly 0 when x = 0 and
     the upper limit exactly 1 when x = n; the arithmetic follows R's so results agree to
-    rounding.
+    rounding (tests/analysis/test_responders.py: R values to 1e-14; rows ``responder_rate`` of
+    tests/reference/analyses/<case>/expected.csv).
 
     Examples
     --------
@@ -178,7 +179,9 @@ def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int, alpha: floa
         L = \\hat\\theta - \\sqrt{(\\hat p_1 - l_1)^2 + (u_0 - \\hat p_0)^2}, \\quad
         U = \\hat\\theta + \\sqrt{(u_1 - \\hat p_1)^2 + (\\hat p_0 - l_0)^2}.
 
-    Validated against the paper's worked examples (tests/analysis/test_responders.py).
+    Validated against the paper's worked examples and against the same formula in R
+    (tests/analysis/test_responders.py; rows ``responder_rd`` of
+    tests/reference/analyses/<case>/expected.csv, 1e-8 relative).
 
     Examples
     --------
@@ -471,6 +474,13 @@ def responder_estimates(
 
     R reference: tests/reference/analyses/<case>/expected.csv (make_reference.R computes these
     by the same formulas, ``prop.test(correct = FALSE)`` and ``fisher.test``).
+
+    Examples
+    --------
+    >>> res = responder_estimates([-8.0, -7.0, -2.0, -6.5], [-1.0, -6.0, 2.0, 0.5], -6.0,
+    ...                           arm="a", control="c", alpha=0.05)
+    >>> [(e.analysis.value, round(e.estimate, 3)) for e in res.estimates]
+    [('responder_rd', 0.5), ('responder_rr', 3.0), ('responder_or', 9.0), ('responder_nnt', 2.0)]
     """
     t, c = sample(change_treatment, "change_treatment"), sample(change_control, "change_control")
     threshold = _check_threshold(threshold)
@@ -526,7 +536,8 @@ def mcid_sweep(
     Notes
     -----
     Each threshold's rows are those of :func:`responder_estimates` at that threshold (same
-    formulas, same R reference).
+    formulas, same R reference: tests/reference/analyses/<case>/expected.csv); checked row by
+    row against it in tests/analysis/test_responders.py.
 
     Examples
     --------
@@ -602,8 +613,9 @@ def default_thresholds(threshold: float, *, integer: bool = False) -> tuple[floa
 
     Notes
     -----
-    A design choice of trialkit (no R counterpart): the sweep shows how the responder contrasts
-    move as the MCID is made half as large or half as large again.
+    A design choice of trialkit, with no R function to match: the sweep shows how the responder
+    contrasts move as the MCID is made half as large or half as large again. The grids are
+    pinned in tests/analysis/test_responders.py.
 
     Examples
     --------

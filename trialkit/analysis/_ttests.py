@@ -72,7 +72,8 @@ def t_inference(est: float, se: float, df: float, alpha: float) -> TTest:
     Notes
     -----
     R: ``2 * pt(-abs(t), df)`` and ``est + c(-1, 1) * qt(1 - alpha / 2, df) * se``; the quantile
-    and tail come from ``scipy.special`` (``stdtrit``, ``stdtr``).
+    and tail come from ``scipy.special`` (``stdtrit``, ``stdtr``). Every t-based row of
+    tests/reference/analyses/<case>/expected.csv goes through it (1e-8 relative).
 
     Examples
     --------
