@@ -187,10 +187,8 @@ class _Collector:
         try:
             estimates = list(fn())
         except AnalysisError as exc:
-            term, message = exc.term, str(exc)
-            if names and term in names:
-                message = message.replace(f"`{term}`", f"`{term}` ({names[term]})", 1)
-                term = "arm"
+            message = _named(str(exc), names)
+            term = "arm" if names and exc.term in names else exc.term
             for kind in kinds:
                 if kind in self.wanted:
                     self.fail(cell, kind, contrast, term, message)
@@ -212,6 +210,13 @@ class _Collector:
                 "population": cell.population,
             }
         )
+
+
+def _named(message: str, names: Mapping[str, str] | None) -> str:
+    """Return ``message`` with each argument it names (`x`) followed by what it holds in the cell."""
+    for name, what in (names or {}).items():
+        message = message.replace(f"`{name}`", f"`{name}` ({what})")
+    return message
 
 
 def _t_estimate(t: TTest, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
@@ -249,14 +254,20 @@ def _rank_estimate(r: RankTest, kind: Analysis, contrast: str, n_t: int, n_c: in
 
 
 def _rank_row(
-    out: _Collector, cell: _Cell, kind: Analysis, contrast: str, test: Callable[[], RankTest], n: tuple[int, int | None]
+    out: _Collector,
+    cell: _Cell,
+    kind: Analysis,
+    contrast: str,
+    test: Callable[[], RankTest],
+    n: tuple[int, int | None],
+    names: Mapping[str, str],
 ) -> Callable[[], list[Estimate]]:
     """Return the row maker of a rank test; a note (interval undefined, level not reached) becomes a failure row."""
 
     def row() -> list[Estimate]:
         r = test()
         if r.note and kind in out.wanted:
-            out.fail(cell, kind, contrast, "interval", r.note)
+            out.fail(cell, kind, contrast, "interval", _named(r.note, names))
         return [_rank_estimate(r, kind, contrast, n[0], n[1], cell.endpoint.scale == "log")]
 
     return row
@@ -356,7 +367,13 @@ def _within(
         names,
     )
     kind = Analysis.WILCOXON_WITHIN
-    out.run(cell, (kind,), arm, _rank_row(out, cell, kind, arm, lambda: signed_rank(d, alpha=alpha), (n, None)), names)
+    out.run(
+        cell,
+        (kind,),
+        arm,
+        _rank_row(out, cell, kind, arm, lambda: signed_rank(d, alpha=alpha), (n, None), names),
+        names,
+    )
     if threshold is not None:
         at = threshold
         out.run(
@@ -398,7 +415,7 @@ def _between(
         cell,
         (kind,),
         contrast,
-        _rank_row(out, cell, kind, contrast, lambda: mann_whitney(x, y, alpha=alpha), (n_t, n_c)),
+        _rank_row(out, cell, kind, contrast, lambda: mann_whitney(x, y, alpha=alpha), (n_t, n_c), names),
         names,
     )
 

@@ -216,14 +216,15 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
 
     if ties == (nx + ny) ** 3 - (nx + ny):
         raise AnalysisError(
-            f"every value of both samples is {xs[0]!r}: the rank-sum test is undefined (R's p is NaN).", term="value"
+            f"every value of `x` and `y` is {float(xs[0])!r}: the rank-sum test is undefined (R's p is NaN).",
+            term="value",
         )
     p = normal_two_sided_p(z(0.0, True))
     lo, hi = float(xs.min() - ys.max()), float(xs.max() - ys.min())
     if lo == hi or shift.at(lo)[1] == (nx + ny) ** 3 - (nx + ny):  # each sample constant
         note = (
-            f"every value of x is {xs[0]!r} and every value of y is {ys[0]!r}: the shift's interval and "
-            "Hodges–Lehmann estimate are undefined (R's wilcox.test(conf.int = TRUE) stops with an error; "
+            f"every value of `x` is {float(xs[0])!r} and every value of `y` is {float(ys[0])!r}: the shift's "
+            "interval and Hodges–Lehmann estimate are undefined (R's wilcox.test(conf.int = TRUE) stops with an error; "
             "W and p are those of conf.int = FALSE)."
         )
         return RankTest(w, p, NAN, NAN, NAN, False, NAN, note)
