@@ -205,7 +205,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
         level, note = 1 - alpha, ""
         if achieved - alpha > alpha / 2:
             level = 1 - achieved
-            note = _unreachable(alpha, level, f"{nx} and {ny} values")
+            note = _unreachable(alpha, level, f"{nx} and {ny} value{'s' * (ny != 1)}")
         return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), low, high, True, level, note)
 
     def z(d: float, correct: bool) -> float:
@@ -311,7 +311,7 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
         level, note = 1 - alpha, ""
         if achieved - alpha > alpha / 2:
             level = 1 - float(f"{achieved:.2g}")  # R: 1 - signif(achieved.alpha, 2)
-            note = _unreachable(alpha, level, f"{n} differences")
+            note = _unreachable(alpha, level, f"{n} difference{'s' * (n != 1)}")
         return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), low, high, True, level, note)
 
     def z(s: float, correct: bool) -> float:
@@ -340,7 +340,7 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
     level, note = 1 - alpha, ""
     if reach >= 1 or 1 - (1 - alpha) < reach * 0.75:
         level = 1 - min(1.0, reach)
-        note = _unreachable(alpha, level, f"{n} non-zero differences")
+        note = _unreachable(alpha, level, f"{n} non-zero difference{'s' * (n != 1)}")
     if reach < 1:
         zq = normal_upper_quantile(reach / 2)
         ci_low = zeroin(lambda s: z(s, True) - zq, lo, hi, z_lo - zq, z_hi - zq)
