@@ -60,8 +60,11 @@ def test_bad_arguments_to_the_main_path_raise_trialkit_errors_naming_the_argumen
     trial = tk.load(tk.datasets.study_spec("abbasi2012"))
     design = tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml"))
     cases = [
-        (lambda: tk.report("not a trial", None, tmp_path), "`trial` must be a trialkit.Trial; got str."),
-        (lambda: tk.report(trial, "results", tmp_path), "`results` must be trialkit.Results from `analyze`; got str."),
+        (lambda: tk.report("not a trial", None, tmp_path), "`trial` must be a trialkit.Trial; got 'not a trial'."),
+        (
+            lambda: tk.report(trial, "results", tmp_path),
+            "`results` must be trialkit.Results from `analyze`; got 'results'.",
+        ),
         (lambda: tk.report(trial, tk.analyze(trial), tmp_path, pdf="yes"), "`pdf` must be True or False; got 'yes'."),
         (lambda: tk.simulate(design, seed=-1), "`seed` must be an integer >= 0; got -1."),
         (lambda: tk.simulate(design, seed=1.5), "`seed` must be an integer >= 0; got 1.5."),

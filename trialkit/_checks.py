@@ -147,32 +147,6 @@ def check_bool(value: object, name: str, *, error: type[TrialkitError] = Trialki
     raise error(f"`{name}` must be True or False; got {value!r}.")
 
 
-def check_instance(
-    value: object,
-    name: str,
-    cls: type[T] | tuple[type[T], ...],
-    what: str,
-    *,
-    error: type[TrialkitError] = TrialkitError,
-) -> T:
-    """Return ``value`` when it is an instance of ``cls``; the message names the type it got.
-
-    Examples
-    --------
-    >>> check_instance("not a trial", "trial", int, "a trialkit.Trial")
-    Traceback (most recent call last):
-    ...
-    trialkit._errors.TrialkitError: `trial` must be a trialkit.Trial; got str.
-    """
-    if isinstance(value, cls) and not (isinstance(value, bool) and bool not in _classes(cls)):
-        return value
-    raise error(f"`{name}` must be {what}; got {type(value).__name__}.")
-
-
-def _classes(cls: type | tuple[type, ...]) -> tuple[type, ...]:
-    return cls if isinstance(cls, tuple) else (cls,)
-
-
 def check_in(value: object, name: str, registry: type[E], *, error: type[TrialkitError] = TrialkitError) -> E:
     """Return ``value`` as a member of ``registry`` (an Enum), given as a member or by its value.
 
@@ -194,6 +168,37 @@ def check_in(value: object, name: str, registry: type[E], *, error: type[Trialki
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in registry)
         raise error(f"`{name}` must be one of {allowed}; got {value!r}.") from None
+
+
+def check_instance(
+    value: object,
+    name: str,
+    kind: type[T] | tuple[type[T], ...],
+    what: str,
+    *,
+    error: type[TrialkitError] = TrialkitError,
+) -> T:
+    """Return ``value`` when it is an instance of ``kind`` (a bool only where ``bool`` is asked for).
+
+    ``what`` names the kind in the message; a simple value is shown as it is, anything else by its
+    type.
+
+    Examples
+    --------
+    >>> check_instance(3, "arm", str, "a string")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `arm` must be a string; got 3.
+    >>> check_instance([1], "trial", str, "a trialkit.Trial")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `trial` must be a trialkit.Trial; got list.
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds):
+        return value
+    shown = repr(value) if isinstance(value, str | int | float | bool | type(None)) else type(value).__name__
+    raise error(f"`{name}` must be {what}; got {shown}.")
 
 
 def _shown(values: npt.NDArray[np.float64], bad: npt.NDArray[np.intp]) -> str:

@@ -41,6 +41,7 @@ __all__ = [
     "Multiplicity",
     "Population",
     "StudySpec",
+    "TwoValued",
     "VisitsSpec",
     "parse_spec",
     "read_spec",
@@ -71,6 +72,13 @@ class Multiplicity(StrEnum):
     BH = "bh"
     FIXED_SEQUENCE = "fixed_sequence"
     NONE = "none"
+
+
+class TwoValued(StrEnum):
+    """Where LS means hold a numeric covariate with two distinct values (docs/analyses.md)."""
+
+    MEAN = "mean"  # at its mean, like every numeric covariate (SAS LSMEANS; emmeans cov.keep = 0)
+    LEVELS = "levels"  # at both values, predictions averaged with equal weights (emmeans' default)
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,7 @@ class AnalysisOptions:
     mmrm: Mapping[str, str] = field(default_factory=dict)
     populations: tuple[Population, ...] = (Population.FAS,)
     table1_p_values: bool = False
+    two_valued_covariates: TwoValued = TwoValued.MEAN
 
 
 @dataclass(frozen=True)
@@ -229,6 +238,7 @@ _SCHEMA: dict[str, Schema] = {
         "mmrm": (TABLE, False),
         "populations": (LIST, False),
         "table1_p_values": (BOOL, False),
+        "two_valued_covariates": (STR, False),
     },
     "data": {
         "format": (STR, True),
@@ -557,6 +567,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
         if chosen:
             populations.append(Population(chosen))
+    at = an.get("two_valued_covariates", "mean")
+    two_valued = choice(at, tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out)
     mmrm = an.get("mmrm", {})
     for k, v in mmrm.items():
         if k not in _MMRM_KEYS:
@@ -584,6 +596,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             mmrm=dict(mmrm),
             populations=tuple(populations),
             table1_p_values=an.get("table1_p_values", False),
+            two_valued_covariates=TwoValued(two_valued or "mean"),
         ),
         data=DataSpec(
             format=fmt,

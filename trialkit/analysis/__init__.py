@@ -5,8 +5,8 @@
 public here. What each computes, and which R function it matches, is in ``docs/analyses.md``.
 """
 
-from trialkit._spec import Multiplicity, Population
-from trialkit.analysis._analyze import ALL_ANALYSES
+from trialkit._spec import Multiplicity, Population, TwoValued
+from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
@@ -46,6 +46,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "FAILURE_COLUMNS",
     "RESULT_COLUMNS",
+    "RESULT_DTYPES",
     "RESULT_FILES",
     "SMD_COLUMNS",
     "SWEEP_COLUMNS",
@@ -59,6 +60,7 @@ __all__ = [
     "RankTest",
     "ResponderResult",
     "TTest",
+    "TwoValued",
     "adjust_p",
     "ancova",
     "baseline_p_values",

@@ -1,25 +1,30 @@
 """``analyze``: every pre-specified efficacy analysis of a trial, as one results table.
 
-For every endpoint, every post-baseline visit and every arm against the control arm. A
-failing analysis is recorded in ``Results.failures`` and the others go on.
+For every endpoint, every post-baseline visit and every arm against the control arm. A failing
+analysis is recorded in ``Results.failures`` and the others go on; so is a result that is only
+partly defined (a rank test whose interval does not exist), beside its row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from trialkit._checks import check_alpha, check_bool, check_in, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._provenance import relative_inputs, versions
-from trialkit._spec import Endpoint, Multiplicity, Population
+from trialkit._spec import Endpoint, Multiplicity, Population, TwoValued
 from trialkit._trial import Trial
-from trialkit.analysis._ancova import ancova
+from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
-from trialkit.analysis._rank_tests import mann_whitney, signed_rank
+from trialkit.analysis._positions import positions
+from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis._results import (
     COUNT_COLUMNS,
@@ -29,36 +34,65 @@ from trialkit.analysis._results import (
     Estimate,
     Results,
 )
-from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_table, standardised_differences
-from trialkit.analysis._ttests import paired_t, two_sample_t
+from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_summaries
+from trialkit.analysis._ttests import TTest, paired_t, two_sample_t
 
-__all__ = ["analyze", "ALL_ANALYSES"]
+__all__ = ["ALL_ANALYSES", "RESULT_DTYPES", "analyze"]
 
 ALL_ANALYSES: tuple[Analysis, ...] = tuple(Analysis)
-_RESPONDER = {
-    Analysis.RESPONDER_RATE,
-    Analysis.RESPONDER_RD,
-    Analysis.RESPONDER_RR,
-    Analysis.RESPONDER_OR,
-    Analysis.RESPONDER_NNT,
+#: dtypes of ``Results.table``, column by column
+RESULT_DTYPES: Mapping[str, str] = {
+    **dict.fromkeys(("endpoint", "visit", "analysis", "contrast"), "str"),
+    **dict.fromkeys(
+        ("estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted"), "float64"
+    ),
+    "n_treatment": "Int64",
+    "n_control": "Int64",
+    "population": "str",
 }
+_RESPONDER = frozenset(
+    {
+        Analysis.RESPONDER_RATE,
+        Analysis.RESPONDER_RD,
+        Analysis.RESPONDER_RR,
+        Analysis.RESPONDER_OR,
+        Analysis.RESPONDER_NNT,
+    }
+)
+_ANCOVA_KINDS = (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA)
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Subjects:
+    """What every cell shares: arm and covariates per subject (the order of ``trial.subjects``)."""
+
+    arm: Ints  # position in ``arms``
+    arms: tuple[str, ...]  # control first
+    numeric: dict[str, Floats]
+    factors: dict[str, Ints]  # position in ``levels[name]``; -1 when missing
+    levels: dict[str, tuple[str, ...]]
+    has_covariates: npt.NDArray[np.bool_]
+    in_arm: tuple[npt.NDArray[np.bool_], ...]  # per arm, which subjects are in it
 
 
 @dataclass(frozen=True)
 class _Cell:
-    """One endpoint at one visit in one population: per-subject arrays aligned with
-    ``trial.subjects`` (subjects outside the population carry NaN).
+    """One endpoint at one visit in one population.
+
+    Per-subject values aligned with ``trial.subjects``; subjects outside the population carry NaN.
     """
 
     endpoint: Endpoint
     visit: str
-    arm: np.ndarray
-    baseline: np.ndarray
-    value: np.ndarray
+    baseline: Floats
+    value: Floats
     population: str
 
 
-def _grid(trial: Trial) -> np.ndarray:
+def _grid(trial: Trial) -> Floats:
     """Values as a subject x endpoint x visit array, placed by category codes (any row order)."""
     d = trial.data
     n_s = len(d["subject"].cat.categories)
@@ -84,44 +118,85 @@ def _grid(trial: Trial) -> np.ndarray:
     return grid.reshape(n_s, n_e, n_v)
 
 
-def _cells(trial: Trial, population: Population) -> Iterable[_Cell]:
+def _subjects(trial: Trial) -> _Subjects:
     spec = trial.spec
-    grid = _grid(trial)
-    if list(trial.subjects["subject"].astype(str)) != list(trial.data["subject"].cat.categories):
+    ids, categories = trial.subjects["subject"], trial.data["subject"].cat.categories
+    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.equals(categories):
+        order = ids.cat.codes.to_numpy(dtype=np.int64)  # a loaded trial's: the same categories
+    else:
+        order = positions(ids, categories)
+    if not np.array_equal(order, np.arange(len(categories))):
         raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
-    arm = trial.subjects["arm"].astype(str).to_numpy()
-    b = spec.visits.order.index(spec.visits.baseline)
+    present = np.ones(len(trial.subjects), dtype=bool)
+    numeric: dict[str, Floats] = {}
+    factors: dict[str, Ints] = {}
+    levels: dict[str, tuple[str, ...]] = {}
+    for c in spec.analysis.covariates:
+        column = trial.subjects[c]
+        present &= column.notna().to_numpy()
+        if c in spec.analysis.categorical:
+            levels[c] = tuple(sorted(set(column.dropna().astype(str))))
+            factors[c] = positions(column, pd.Index(levels[c]))
+        else:
+            numeric[c] = pd.to_numeric(column, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+    arm = positions(trial.subjects["arm"], pd.Index(trial.arms))
+    in_arm = tuple(arm == k for k in range(len(trial.arms)))
+    return _Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm)
+
+
+def _cells(trial: Trial, grid: Floats, baseline: str, population: Population) -> Iterator[_Cell]:
+    spec = trial.spec
+    b = spec.visits.order.index(baseline)
     post = [spec.visits.order.index(v) for v in spec.visits.post_baseline]
     for k, ep in enumerate(spec.endpoints):
-        values = grid[:, k, :]
+        values: Floats = grid[:, k, :]
         if population is Population.COMPLETERS:
             # completers of this endpoint: observed at every post-baseline visit
-            keep = ~np.isnan(values[:, post]).any(axis=1)
+            keep = np.asarray(~np.isnan(values[:, post]).any(axis=1), dtype=bool)
             values = np.where(keep[:, None], values, np.nan)
-        for v, j in zip(spec.visits.post_baseline, post):
-            yield _Cell(ep, v, arm, values[:, b], values[:, j], population.value)
+        for v, j in zip(spec.visits.post_baseline, post, strict=True):
+            yield _Cell(ep, v, values[:, b], values[:, j], population.value)
 
 
 class _Collector:
-    def __init__(self, wanted: set[Analysis]):
-        self.wanted = wanted
-        self.rows: list[dict] = []
-        self.failures: list[dict] = []
-        self.counts: list[dict] = []
+    """Rows, failures and counts as the cells are analysed."""
 
-    def run(self, cell: _Cell, kinds: Sequence[Analysis], contrast: str, fn: Callable[[], Iterable[Estimate]]) -> None:
+    def __init__(self, wanted: frozenset[Analysis]):
+        self.wanted = wanted
+        self.rows: list[Row] = []
+        self.failures: list[Row] = []
+        self.counts: list[Row] = []
+
+    def run(
+        self,
+        cell: _Cell,
+        kinds: Sequence[Analysis],
+        contrast: str,
+        fn: Callable[[], Iterable[Estimate]],
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        """Run ``fn`` when one of ``kinds`` is wanted; an AnalysisError becomes a failure row.
+
+        ``names`` says what a function's array arguments hold in this cell ({"x": "changes in
+        arm 'a'"}): an error about a too-small argument then names the arm, not just ``x``.
+        """
         if not self.wanted.intersection(kinds):
             return
         try:
-            for est in fn():
-                if est.analysis in self.wanted:
-                    self.rows.append(est.row(cell.endpoint.id, cell.visit, cell.population))
+            estimates = list(fn())
         except AnalysisError as exc:
+            message = _named(str(exc), names)
+            term = "arm" if names and exc.term in names else exc.term
             for kind in kinds:
                 if kind in self.wanted:
-                    self.fail(cell, kind, contrast, exc.term, str(exc))
+                    self.fail(cell, kind, contrast, term, message)
+            return
+        self.rows.extend(
+            e.row(cell.endpoint.id, cell.visit, cell.population) for e in estimates if e.analysis in self.wanted
+        )
 
     def fail(self, cell: _Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
+        """Record that ``kind`` could not run (or ran only in part) in ``cell``."""
         self.failures.append(
             {
                 "endpoint": cell.endpoint.id,
@@ -135,8 +210,15 @@ class _Collector:
         )
 
 
-def _t_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    """A t-based estimate; on the log scale estimate and CI back-transformed (SE stays on logs)."""
+def _named(message: str, names: Mapping[str, str] | None) -> str:
+    """Return ``message`` with each argument it names (`x`) followed by what it holds in the cell."""
+    for name, what in (names or {}).items():
+        message = message.replace(f"`{name}`", f"`{name}` ({what})")
+    return message
+
+
+def _t_estimate(t: TTest, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
+    """Return a t-based estimate; on the log scale estimate and CI back-transformed (SE stays on logs)."""
     back = np.exp if log else float
     return Estimate(
         kind,
@@ -153,8 +235,8 @@ def _t_estimate(t, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log
     )
 
 
-def _rank_estimate(r, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    """A rank-test estimate (no SE or df); on the log scale estimate and CI back-transformed."""
+def _rank_estimate(r: RankTest, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
+    """Return a rank-test estimate (no SE or df); on the log scale estimate and CI back-transformed."""
     back = np.exp if log else float
     return Estimate(
         kind,
@@ -169,170 +251,250 @@ def _rank_estimate(r, kind: Analysis, contrast: str, n_t: int, n_c: int | None, 
     )
 
 
-def _analyse_cell(trial: Trial, cell: _Cell, out: _Collector, alpha: float) -> None:
-    spec = trial.spec
-    arms, control = list(trial.arms), trial.control
-    log = cell.endpoint.scale == "log"
-    covs = trial.subjects[list(spec.analysis.covariates)]
-    numeric = [c for c in spec.analysis.covariates if c not in spec.analysis.categorical]
-    categorical = {c: sorted(trial.subjects[c].dropna().astype(str).unique()) for c in spec.analysis.categorical}
+def _rank_row(
+    out: _Collector,
+    cell: _Cell,
+    kind: Analysis,
+    contrast: str,
+    test: Callable[[], RankTest],
+    n: tuple[int, int | None],
+    names: Mapping[str, str],
+) -> Callable[[], list[Estimate]]:
+    """Return the row maker of a rank test; a note (interval undefined, level not reached) becomes a failure row."""
 
-    # ANCOVA set: follow-up, baseline and every covariate present
-    frame = pd.DataFrame({"arm": cell.arm, "y": cell.value, "baseline": cell.baseline}).join(
-        covs.reset_index(drop=True)
+    def row() -> list[Estimate]:
+        r = test()
+        if r.note and kind in out.wanted:
+            out.fail(cell, kind, contrast, "interval", _named(r.note, names))
+        return [_rank_estimate(r, kind, contrast, n[0], n[1], cell.endpoint.scale == "log")]
+
+    return row
+
+
+@dataclass(frozen=True)
+class _AncovaSet:
+    """The ANCOVA set of a cell (subjects with follow-up, baseline and every covariate) and its fit."""
+
+    arm: Ints
+    y: Floats
+    fit: AncovaFit
+
+
+def _fit_ancova(subjects: _Subjects, cell: _Cell, alpha: float, two_valued: TwoValued) -> _AncovaSet:
+    keep = ~np.isnan(cell.value) & ~np.isnan(cell.baseline) & subjects.has_covariates
+    arm, y = subjects.arm[keep], cell.value[keep]
+    fit = fit_arrays(
+        arm,
+        y,
+        {"baseline": cell.baseline[keep], **{c: x[keep] for c, x in subjects.numeric.items()}},
+        {c: x[keep] for c, x in subjects.factors.items()},
+        arms=subjects.arms,
+        levels=subjects.levels,
+        alpha=alpha,
+        log_scale=cell.endpoint.scale == "log",
+        two_valued=two_valued,
     )
-    complete = frame.dropna()
-    fit_holder: dict = {}
+    return _AncovaSet(arm, y, fit)
 
-    def fit():
-        fit_holder["fit"] = ancova(
-            complete, arms=arms, numeric=numeric, categorical=categorical, alpha=alpha, log_scale=log
-        )
-        return fit_holder["fit"].lsmeans + fit_holder["fit"].differences
 
-    out.run(cell, (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA), "all arms", fit)
-    fitted = fit_holder.get("fit")
+def _analyse_cell(subjects: _Subjects, cell: _Cell, out: _Collector, alpha: float, two_valued: TwoValued) -> None:
+    arms, control = subjects.arms, subjects.arms[0]
+    log = cell.endpoint.scale == "log"
+    fitted: list[_AncovaSet] = []
 
-    has_change = ~np.isnan(cell.value) & ~np.isnan(cell.baseline)
-    for a in arms:
-        mine = cell.arm == a
+    def fit() -> list[Estimate]:
+        fitted.append(_fit_ancova(subjects, cell, alpha, two_valued))
+        return [*fitted[0].fit.lsmeans, *fitted[0].fit.differences]
+
+    out.run(cell, _ANCOVA_KINDS, "all arms", fit)
+
+    no_value, no_baseline = np.isnan(cell.value), np.isnan(cell.baseline)
+    has_change = ~no_value & ~no_baseline
+    for k, a in enumerate(arms):
+        mine = subjects.in_arm[k]
         # FAS: every randomised subject; completers: those with the value (the others are not in it)
-        in_pop = mine if cell.population == Population.FAS.value else mine & ~np.isnan(cell.value)
+        in_pop = mine if cell.population == Population.FAS.value else mine & ~no_value
         out.counts.append(
             {
                 "population": cell.population,
                 "endpoint": cell.endpoint.id,
                 "visit": cell.visit,
                 "arm": a,
-                "n_randomised": int(mine.sum()),
-                "n_in_population": int(in_pop.sum()),
-                "n_with_change": int((mine & has_change).sum()),
-                "n_missing_followup": int((in_pop & np.isnan(cell.value)).sum()),
-                "n_missing_baseline": int((in_pop & ~np.isnan(cell.value) & np.isnan(cell.baseline)).sum()),
+                "n_randomised": int(np.count_nonzero(mine)),
+                "n_in_population": int(np.count_nonzero(in_pop)),
+                "n_with_change": int(np.count_nonzero(mine & has_change)),
+                "n_missing_followup": int(np.count_nonzero(in_pop & no_value)),
+                "n_missing_baseline": int(np.count_nonzero(in_pop & ~no_value & no_baseline)),
             }
         )
+    raw_change = cell.value - cell.baseline
     if log:
         with np.errstate(divide="ignore", invalid="ignore"):
             change = np.log(cell.value) - np.log(cell.baseline)
     else:
-        change = cell.value - cell.baseline
-    raw_change = cell.value - cell.baseline
-    by_arm = {a: change[has_change & (cell.arm == a)] for a in arms}
-    raw_by_arm = {a: raw_change[has_change & (cell.arm == a)] for a in arms}
+        change = raw_change
+    selected = [has_change & mine for mine in subjects.in_arm]
+    by_arm = {a: change[selected[k]] for k, a in enumerate(arms)}
+    raw_by_arm = by_arm if not log else {a: raw_change[selected[k]] for k, a in enumerate(arms)}
     threshold = cell.endpoint.responder_change
 
-    for a in arms[1:]:
-        contrast = f"{a} - {control}"
-        x, y = by_arm[a], by_arm[control]
-        n_t, n_c = len(x), len(y)
-        for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
-            out.run(
-                cell,
-                (kind,),
-                contrast,
-                lambda kind=kind, equal=equal: [
-                    _t_estimate(two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)
-                ],
-            )
-        out.run(
-            cell,
-            (Analysis.MANN_WHITNEY_CHANGE,),
-            contrast,
-            lambda: [
-                _rank_estimate(mann_whitney(x, y, alpha=alpha), Analysis.MANN_WHITNEY_CHANGE, contrast, n_t, n_c, log)
-            ],
-        )
-
-        def g_change():
-            g = hedges_g(
-                float(x.mean() - y.mean()), pooled_sd(x, y) if min(n_t, n_c) >= 2 else np.nan, n_t, n_c, alpha=alpha
-            )
-            return [
-                Estimate(
-                    Analysis.HEDGES_G,
-                    contrast,
-                    g.estimate,
-                    g.std_error,
-                    g.ci_low,
-                    g.ci_high,
-                    n_treatment=n_t,
-                    n_control=n_c,
-                )
-            ]
-
-        out.run(cell, (Analysis.HEDGES_G,), contrast, g_change)
-        if fitted is not None and Analysis.HEDGES_G_ANCOVA in out.wanted:
-
-            def g_adjusted(a=a, contrast=contrast):
-                diff = next(d for d in fitted.differences if d.contrast == contrast)
-                yv = np.log(complete["y"].to_numpy(float)) if log else complete["y"].to_numpy(float)
-                arm_col = complete["arm"].to_numpy()
-                yt, yc = yv[arm_col == a], yv[arm_col == control]
-                estimate = float(np.log(diff.estimate)) if log else diff.estimate
-                g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
-                return [
-                    Estimate(
-                        Analysis.HEDGES_G_ANCOVA,
-                        contrast,
-                        g.estimate,
-                        g.std_error,
-                        g.ci_low,
-                        g.ci_high,
-                        n_treatment=len(yt),
-                        n_control=len(yc),
-                    )
-                ]
-
-            out.run(cell, (Analysis.HEDGES_G_ANCOVA,), contrast, g_adjusted)
+    for k, a in enumerate(arms[1:], start=1):
+        _between(out, cell, (a, control), (by_arm[a], by_arm[control]), alpha)
+        if fitted and Analysis.HEDGES_G_ANCOVA in out.wanted:
+            _adjusted_g(out, cell, fitted[0], (k, 0), (a, control), alpha)
         if threshold is not None and out.wanted & _RESPONDER:
-
-            def responders(a=a):
-                res = responder_estimates(
-                    raw_by_arm[a], raw_by_arm[control], threshold, arm=a, control=control, alpha=alpha
-                )
-                for kind, message in res.failures:
-                    out.fail(cell, kind, f"{a} - {control}", "responder", message)
-                return res.estimates
-
-            out.run(
-                cell,
-                (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT),
-                contrast,
-                responders,
-            )
+            _responders(out, cell, (a, control), (raw_by_arm[a], raw_by_arm[control]), threshold, alpha)
 
     for a in arms:
-        d, n_a = by_arm[a], len(by_arm[a])
+        _within(out, cell, a, (by_arm[a], raw_by_arm[a]), threshold, alpha)
+
+
+def _within(
+    out: _Collector, cell: _Cell, arm: str, changes: tuple[Floats, Floats], threshold: float | None, alpha: float
+) -> None:
+    """Run the within-arm analyses of change: paired t, signed-rank test, responder rate."""
+    d, raw = changes
+    n = len(d)
+    log = cell.endpoint.scale == "log"
+    names = {"d": f"changes in arm {arm!r}", "change": f"changes in arm {arm!r}"}
+    out.run(
+        cell,
+        (Analysis.PAIRED_WITHIN,),
+        arm,
+        lambda: [_t_estimate(paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, arm, n, None, log)],
+        names,
+    )
+    kind = Analysis.WILCOXON_WITHIN
+    out.run(
+        cell,
+        (kind,),
+        arm,
+        _rank_row(out, cell, kind, arm, lambda: signed_rank(d, alpha=alpha), (n, None), names),
+        names,
+    )
+    if threshold is not None:
+        at = threshold
         out.run(
             cell,
-            (Analysis.PAIRED_WITHIN,),
-            a,
-            lambda d=d, a=a, n_a=n_a: [
-                _t_estimate(paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, a, n_a, None, log)
-            ],
+            (Analysis.RESPONDER_RATE,),
+            arm,
+            lambda: [responder_rates(raw, at, arm=arm, alpha=alpha)],
+            names,
         )
-        out.run(
-            cell,
-            (Analysis.WILCOXON_WITHIN,),
-            a,
-            lambda d=d, a=a, n_a=n_a: [
-                _rank_estimate(signed_rank(d, alpha=alpha), Analysis.WILCOXON_WITHIN, a, n_a, None, log)
-            ],
-        )
-        if threshold is not None:
-            out.run(
-                cell,
-                (Analysis.RESPONDER_RATE,),
-                a,
-                lambda a=a: [responder_rates(raw_by_arm[a], threshold, arm=a, alpha=alpha)],
+
+
+def _between(
+    out: _Collector,
+    cell: _Cell,
+    pair: tuple[str, str],
+    changes: tuple[Floats, Floats],
+    alpha: float,
+) -> None:
+    """Run the change analyses of one arm against control: t-tests, rank-sum test, Hedges' g."""
+    a, control = pair
+    contrast = f"{a} - {control}"
+    x, y = changes
+    n_t, n_c = len(x), len(y)
+    log = cell.endpoint.scale == "log"
+    names = {
+        "x": f"changes in arm {a!r}",
+        "y": f"changes in arm {control!r}",
+        "n_treatment": f"subjects of arm {a!r}",
+        "n_control": f"subjects of arm {control!r}",
+    }
+
+    def t_test(kind: Analysis, equal: bool) -> Callable[[], list[Estimate]]:
+        return lambda: [_t_estimate(two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)]
+
+    for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
+        out.run(cell, (kind,), contrast, t_test(kind, equal), names)
+    kind = Analysis.MANN_WHITNEY_CHANGE
+    out.run(
+        cell,
+        (kind,),
+        contrast,
+        _rank_row(out, cell, kind, contrast, lambda: mann_whitney(x, y, alpha=alpha), (n_t, n_c), names),
+        names,
+    )
+
+    def g_change() -> list[Estimate]:
+        sd = pooled_sd(x, y)
+        g = hedges_g(float(x.mean() - y.mean()), sd, n_t, n_c, alpha=alpha)
+        return [
+            Estimate(
+                Analysis.HEDGES_G,
+                contrast,
+                g.estimate,
+                g.std_error,
+                g.ci_low,
+                g.ci_high,
+                n_treatment=n_t,
+                n_control=n_c,
             )
+        ]
+
+    out.run(cell, (Analysis.HEDGES_G,), contrast, g_change, names)
+
+
+def _adjusted_g(
+    out: _Collector, cell: _Cell, fitted: _AncovaSet, codes: tuple[int, int], pair: tuple[str, str], alpha: float
+) -> None:
+    """Run the adjusted g: ANCOVA difference over the pooled SD of the unadjusted follow-up values."""
+    a, control = pair
+    contrast = f"{a} - {control}"
+    log = cell.endpoint.scale == "log"
+
+    def g_adjusted() -> list[Estimate]:
+        diff = next(d for d in fitted.fit.differences if d.contrast == contrast)
+        yv = np.log(fitted.y) if log else fitted.y
+        yt, yc = yv[fitted.arm == codes[0]], yv[fitted.arm == codes[1]]
+        estimate = float(np.log(diff.estimate)) if log else diff.estimate
+        g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
+        return [
+            Estimate(
+                Analysis.HEDGES_G_ANCOVA,
+                contrast,
+                g.estimate,
+                g.std_error,
+                g.ci_low,
+                g.ci_high,
+                n_treatment=len(yt),
+                n_control=len(yc),
+            )
+        ]
+
+    out.run(cell, (Analysis.HEDGES_G_ANCOVA,), contrast, g_adjusted, {"x": f"arm {a!r}", "y": f"arm {control!r}"})
+
+
+def _responders(
+    out: _Collector, cell: _Cell, pair: tuple[str, str], raw: tuple[Floats, Floats], threshold: float, alpha: float
+) -> None:
+    """Run the responder contrasts of one arm against control: RD, RR, OR and NNT."""
+    a, control = pair
+    contrast = f"{a} - {control}"
+
+    def responders() -> tuple[Estimate, ...]:
+        res = responder_estimates(raw[0], raw[1], threshold, arm=a, control=control, alpha=alpha)
+        for kind, message in res.failures:
+            if kind in out.wanted:
+                out.fail(cell, kind, contrast, "responder", message)
+        return res.estimates
+
+    out.run(
+        cell,
+        (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT),
+        contrast,
+        responders,
+        {"change_treatment": f"changes in arm {a!r}", "change_control": f"changes in arm {control!r}"},
+    )
 
 
 def _adjust(
     table: pd.DataFrame, trial: Trial, method: Multiplicity, populations: Sequence[Population]
-) -> tuple[pd.DataFrame, list[dict]]:
-    """p_adjusted for ANCOVA at the primary visit: secondary endpoints adjusted per contrast and
-    population, the primary endpoint left as it is.
+) -> tuple[pd.DataFrame, list[Row]]:
+    """Fill p_adjusted for ANCOVA at the primary visit.
+
+    Secondary endpoints are adjusted per contrast and population, the primary endpoint is left as it is.
 
     The family is the pre-specified one (every secondary endpoint of the spec), not the rows that
     happen to exist: a secondary whose ANCOVA could not run counts as p = 1, which keeps the
@@ -340,7 +502,7 @@ def _adjust(
     """
     table = table.copy()
     spec = trial.spec
-    notes: list[dict] = []
+    notes: list[Row] = []
     at_primary = (table["analysis"] == Analysis.ANCOVA.value) & (table["visit"] == spec.visits.primary)
     primary = at_primary & (table["endpoint"] == spec.primary_endpoint.id)
     table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
@@ -350,29 +512,40 @@ def _adjust(
     for population in populations:
         for arm in trial.arms[1:]:
             contrast = f"{arm} - {trial.control}"
-            rows = table.loc[
-                at_primary & ~primary & (table["contrast"] == contrast) & (table["population"] == population.value)
-            ].set_index("endpoint")
+            same_family = at_primary & (table["contrast"] == contrast) & (table["population"] == population.value)
+            rows = table.loc[same_family & ~primary].set_index("endpoint")
             missing = [e for e in secondary if e not in rows.index]
             p = np.array([rows.at[e, "p_value"] if e in rows.index else 1.0 for e in secondary])
             adjusted = adjust_p(p, method)
-            same_family = at_primary & (table["contrast"] == contrast) & (table["population"] == population.value)
-            for e, value in zip(secondary, adjusted):
+            for e, value in zip(secondary, adjusted, strict=True):
                 table.loc[same_family & (table["endpoint"] == e), "p_adjusted"] = value
-            for e in missing:
-                notes.append(
-                    {
-                        "endpoint": e,
-                        "visit": spec.visits.primary,
-                        "analysis": "multiplicity",
-                        "contrast": contrast,
-                        "term": e,
-                        "population": population.value,
-                        "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
-                        f"{method.value} adjustment of the other secondary endpoints.",
-                    }
-                )
+            notes.extend(
+                {
+                    "endpoint": e,
+                    "visit": spec.visits.primary,
+                    "analysis": "multiplicity",
+                    "contrast": contrast,
+                    "term": e,
+                    "population": population.value,
+                    "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
+                    f"{method.value} adjustment of the other secondary endpoints.",
+                }
+                for e in missing
+            )
     return table, notes
+
+
+def _ids(values: object, name: str, registry: type[Analysis] | type[Population]) -> tuple[Any, ...]:
+    """Return a non-empty collection of registry members, given as members or by value."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        allowed = ", ".join(repr(m.value) for m in registry)
+        raise TrialkitError(f"`{name}` must be a collection of {allowed}; got {values!r}.")
+    out = tuple(check_in(v, name, registry) for v in values)
+    if not out:
+        raise TrialkitError(
+            f"`{name}` must name at least one of {', '.join(repr(m.value) for m in registry)}; got {values!r}."
+        )
+    return out
 
 
 def analyze(
@@ -384,17 +557,19 @@ def analyze(
     populations: Iterable[Population | str] | None = None,
     sweep: bool = True,
     table1_p_values: bool | None = None,
+    two_valued_covariates: TwoValued | str | None = None,
 ) -> Results:
     """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
 
     Parameters
     ----------
     trial : Trial
-        A loaded trial with a baseline visit.
+        A loaded trial (:func:`trialkit.load`) with a baseline visit.
     alpha : float, optional
-        1 − confidence level; default ``[study].alpha``.
+        1 − confidence level of every interval, in (0, 1); default ``[study].alpha``.
     analyses : iterable of Analysis or str, optional
-        Subset of analysis ids to run; default all.
+        The analysis ids to run (``Analysis`` values, e.g. ``["ancova", "welch_change"]``);
+        default all.
     multiplicity : Multiplicity or str, optional
         Adjustment over secondary endpoints; default ``[analysis].multiplicity``.
     populations : iterable of Population or str, optional
@@ -402,41 +577,74 @@ def analyze(
         ``completers`` (observed at every post-baseline visit of the endpoint); default
         ``[analysis].populations``. The ``population`` column says which.
     sweep : bool
-        Also compute the responder MCID sweep.
+        Also compute the responder MCID sweep (``Results.responder_sweep``).
     table1_p_values : bool, optional
         Also test baseline differences between arms (``Results.baseline_p``); default
         ``[analysis].table1_p_values`` (false: CONSORT advises against such tests).
+    two_valued_covariates : TwoValued or str, optional
+        Where the ANCOVA LS means hold a numeric covariate (or baseline) with exactly two
+        distinct values: ``"mean"`` (SAS LSMEANS) or ``"levels"`` (emmeans' default); default
+        ``[analysis].two_valued_covariates`` (``"mean"``). See :func:`trialkit.analysis.ancova`.
 
     Returns
     -------
     Results
-        ``table`` (one row per estimate), ``failures``, ``table1``, ``smd``, ``responder_sweep``.
+        ``table`` (one row per estimate, columns ``RESULT_COLUMNS`` with dtypes
+        ``RESULT_DTYPES``), ``failures`` (analyses that could not run, or ran only in part, and
+        why), ``table1``, ``smd``, ``responder_sweep``, ``counts``, ``baseline_p``.
 
     Raises
     ------
     TrialkitError
-        Bad options (unknown analysis id, alpha outside (0, 1)), or a trial without a baseline.
+        ``trial`` not a Trial or without a baseline visit; a bad option (unknown analysis id,
+        multiplicity or population; alpha outside (0, 1); a non-bool flag). Data that cannot
+        support an analysis never raise: they are rows of ``Results.failures``.
+
+    Notes
+    -----
+    Every analysis, its estimate and the R function it matches are listed in
+    docs/analyses.md; the R reference cases are in tests/reference/analyses/ (every estimate
+    of three trials to 1e-8 relative). The input trial is not modified, and the same trial and
+    options give byte-identical results.
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
+    >>> res = tk.analyze(trial)
+    >>> isi = res.table.query("analysis == 'ancova' and endpoint == 'isi'").iloc[0]
+    >>> isi["contrast"], round(float(isi["estimate"]), 2), round(float(isi["p_value"]), 4)
+    ('magnesium - placebo', -3.7, 0.0059)
     """
+    check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
     spec = trial.spec
-    alpha = spec.study.alpha if alpha is None else alpha
-    if not isinstance(alpha, float | int) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise TrialkitError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
-    try:
-        wanted = set(ALL_ANALYSES) if analyses is None else {Analysis(a) for a in analyses}
-        method = Multiplicity(multiplicity) if multiplicity is not None else spec.analysis.multiplicity
-        chosen = spec.analysis.populations if populations is None else tuple(Population(p) for p in populations)
-    except ValueError as exc:
-        raise TrialkitError(
-            f"{exc}; analyses: {', '.join(a.value for a in Analysis)}; "
-            f"multiplicity: {', '.join(m.value for m in Multiplicity)}; "
-            f"populations: {', '.join(p.value for p in Population)}."
-        ) from None
-    if spec.visits.baseline is None:
+    level = check_alpha(spec.study.alpha if alpha is None else alpha)
+    wanted = frozenset(ALL_ANALYSES if analyses is None else _ids(analyses, "analyses", Analysis))
+    method = (
+        spec.analysis.multiplicity if multiplicity is None else check_in(multiplicity, "multiplicity", Multiplicity)
+    )
+    chosen: tuple[Population, ...] = (
+        spec.analysis.populations if populations is None else _ids(populations, "populations", Population)
+    )
+    do_sweep = check_bool(sweep, "sweep")
+    p_at_baseline = (
+        spec.analysis.table1_p_values if table1_p_values is None else check_bool(table1_p_values, "table1_p_values")
+    )
+    at = (
+        spec.analysis.two_valued_covariates
+        if two_valued_covariates is None
+        else check_in(two_valued_covariates, "two_valued_covariates", TwoValued)
+    )
+    baseline = spec.visits.baseline
+    if baseline is None:
         raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
+
+    grid = _grid(trial)
+    subjects = _subjects(trial)
     out = _Collector(wanted)
     for population in chosen:
-        for cell in _cells(trial, population):
-            _analyse_cell(trial, cell, out, float(alpha))
+        for cell in _cells(trial, grid, baseline, population):
+            _analyse_cell(subjects, cell, out, level, at)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
     if Analysis.ANCOVA in wanted:
         table, multiplicity_notes = _adjust(table, trial, method, chosen)
@@ -454,30 +662,32 @@ def analyze(
                 "trialkit does not fit; the ANCOVA at each visit was run instead.",
             }
         )
-    table = table.astype({"n_treatment": "Int64", "n_control": "Int64"})
-    failures = pd.DataFrame(out.failures, columns=list(FAILURE_COLUMNS))
+    table = table.astype(dict(RESULT_DTYPES))
     provenance = {
         "study": spec.study.id,
         "inputs": relative_inputs((i.path, i.sha256) for i in trial.inputs),
         "versions": versions(),
-        "alpha": float(alpha),
+        "alpha": level,
         "multiplicity": method.value,
         "covariates": list(spec.analysis.covariates),
         "categorical": list(spec.analysis.categorical),
         "populations": [p.value for p in chosen],
+        "two_valued_covariates": at.value,
     }
-    late_failures: list[dict] = []
-    sweep_table = _sweep(trial, float(alpha), late_failures) if sweep and wanted & _RESPONDER else pd.DataFrame()
-    smd = standardised_differences(trial)
+    if do_sweep and wanted & _RESPONDER:
+        sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
+    else:
+        sweep_table = pd.DataFrame()
+    table1, smd = baseline_summaries(trial)
     baseline_p = pd.DataFrame(columns=list(BASELINE_P_COLUMNS))
-    if spec.analysis.table1_p_values if table1_p_values is None else table1_p_values:
+    if p_at_baseline:
         try:
             baseline_p = baseline_p_values(trial)
         except AnalysisError as exc:
-            late_failures.append(
+            out.failures.append(
                 {
                     "endpoint": exc.term,
-                    "visit": spec.visits.baseline,
+                    "visit": baseline,
                     "analysis": "baseline_p",
                     "contrast": "",
                     "term": exc.term,
@@ -485,29 +695,26 @@ def analyze(
                     "population": "fas",
                 }
             )
-    failures = pd.concat(
-        [failures, pd.DataFrame(late_failures, columns=list(FAILURE_COLUMNS)), _smd_failures(trial, smd)],
-        ignore_index=True,
-    )
+    failures = pd.DataFrame([*out.failures, *_smd_failures(trial, smd)], columns=list(FAILURE_COLUMNS))
     return Results(
         table=table,
-        failures=failures,
-        table1=baseline_table(trial),
+        failures=failures.astype(dict.fromkeys(FAILURE_COLUMNS, "str")),
+        table1=table1,
         smd=smd,
         responder_sweep=sweep_table,
         counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
         baseline_p=baseline_p,
-        alpha=float(alpha),
+        alpha=level,
         provenance=provenance,
     )
 
 
-def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
-    """A failure row for every baseline variable whose standardised difference is undefined."""
+def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
+    """Return a failure row for every baseline variable whose standardised difference is undefined."""
     spec = trial.spec
     variables = [*spec.analysis.covariates, *(e.id for e in spec.endpoints)]
-    have = set(zip(smd["variable"], smd["contrast"])) if not smd.empty else set()
-    rows = [
+    have = set(zip(smd["variable"], smd["contrast"], strict=True)) if not smd.empty else set()
+    return [
         {
             "endpoint": v,
             "visit": spec.visits.baseline,
@@ -522,22 +729,26 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> pd.DataFrame:
         for v in variables
         if (v, f"{a} - {trial.control}") not in have
     ]
-    return pd.DataFrame(rows, columns=list(FAILURE_COLUMNS))
 
 
-def _sweep(trial: Trial, alpha: float, failures: list[dict]) -> pd.DataFrame:
-    """MCID sweep at the primary visit; a sweep that cannot run is added to ``failures``."""
-    frames = []
+def _sweep(
+    trial: Trial, grid: Floats, baseline: str, subjects: _Subjects, alpha: float, failures: list[Row]
+) -> pd.DataFrame:
+    """Return the MCID sweep at the primary visit (every subject with a change).
+
+    A sweep that cannot run is added to ``failures``.
+    """
     spec = trial.spec
-    ch = trial.changes()
-    ch = ch.loc[(ch["visit"] == spec.visits.primary) & ch["change"].notna()]
-    for ep in spec.endpoints:
+    b, j = spec.visits.order.index(baseline), spec.visits.order.index(spec.visits.primary)
+    frames = []
+    for k, ep in enumerate(spec.endpoints):
         if ep.responder_change is None:
             continue
-        part = ch.loc[ch["endpoint"] == ep.id]
-        for a in trial.arms[1:]:
-            t = part.loc[part["arm"] == a, "change"].to_numpy(float)
-            c = part.loc[part["arm"] == trial.control, "change"].to_numpy(float)
+        change = grid[:, k, j] - grid[:, k, b]
+        has = ~np.isnan(change)
+        c = change[has & subjects.in_arm[0]]
+        for code, a in enumerate(trial.arms[1:], start=1):
+            t = change[has & subjects.in_arm[code]]
             try:
                 sw = mcid_sweep(
                     t,

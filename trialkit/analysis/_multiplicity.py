@@ -6,43 +6,28 @@ Pure function of numbers; the family (which rows are adjusted together) is chose
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+import numpy.typing as npt
 
+from trialkit._checks import check_in, check_sample
 from trialkit._errors import TrialkitError
 from trialkit._spec import Multiplicity
 
 __all__ = ["adjust_p"]
 
 
-def _as_method(method: Multiplicity | str) -> Multiplicity:
-    if isinstance(method, Multiplicity):
-        return method
-    try:
-        return Multiplicity(method)
-    except ValueError:
-        allowed = ", ".join(repr(m.value) for m in Multiplicity)
-        raise TrialkitError(f"`method` must be one of {allowed}; got {method!r}.") from None
-
-
-def _as_p(p_values: Sequence[float]) -> np.ndarray:
-    try:
-        p = np.array(p_values, dtype="float64")
-    except (TypeError, ValueError):
-        raise TrialkitError(f"`p_values` must be numbers in [0, 1]; got {p_values!r}.") from None
-    if p.ndim != 1:
-        raise TrialkitError(f"`p_values` must be a flat sequence of numbers; got shape {p.shape}.")
-    bad = np.flatnonzero(~((p >= 0) & (p <= 1)))  # NaN fails both comparisons
+def _as_p(p_values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    p = check_sample(p_values, "p_values", minimum=0)
+    bad = np.flatnonzero((p < 0) | (p > 1))
     if bad.size:
-        shown = ", ".join(f"{p[i]!r} at position {i}" for i in bad[:5])
-        more = f" and {bad.size - 5} more" if bad.size > 5 else ""
-        raise TrialkitError(f"`p_values` must be numbers in [0, 1] (no missing values); got {shown}{more}.")
+        shown = ", ".join(f"{float(p[i])!r} at position {i}" for i in bad[:3])
+        more = f" and {bad.size - 3} more" if bad.size > 3 else ""
+        raise TrialkitError(f"`p_values` must hold numbers in [0, 1]; got {shown}{more}.")
     return p
 
 
-def adjust_p(p_values: Sequence[float], method: Multiplicity | str) -> np.ndarray:
-    r"""Adjusted p-values of one family, in the order given.
+def adjust_p(p_values: npt.ArrayLike, method: Multiplicity | str) -> npt.NDArray[np.float64]:
+    r"""Return the adjusted p-values of one family, in the order given.
 
     Parameters
     ----------
@@ -84,8 +69,8 @@ def adjust_p(p_values: Sequence[float], method: Multiplicity | str) -> np.ndarra
     >>> adjust_p([0.01, 0.04, 0.03], "holm").tolist()
     [0.03, 0.06, 0.06]
     """
-    method = _as_method(method)
     p = _as_p(p_values)
+    method = check_in(method, "method", Multiplicity)
     m = p.size
     if m <= 1 or method is Multiplicity.NONE:
         return p.copy()

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
-from scipy.stats import hypergeom, norm
 
-from trialkit._errors import AnalysisError, TrialkitError
+from trialkit._checks import check_alpha, check_bool, check_instance, check_integer, check_interval, check_sample
+from trialkit.analysis._arguments import check_nonzero, sample
+from trialkit.analysis._distributions import hypergeom_logpmf, normal_quantile
 from trialkit.analysis._results import Analysis, Estimate
 
 __all__ = [
@@ -71,53 +73,21 @@ class ResponderResult:
 # ---------------------------------------------------------------------------------------------
 # argument checks
 
-
-def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0.0 < float(alpha) < 1.0:
-        raise TrialkitError(f"`alpha` must be a number in (0, 1); got {alpha!r}.")
-    return float(alpha)
+_THRESHOLD_SIGN = "negative when a fall is an improvement, positive when a rise is"
 
 
-def _check_threshold(threshold: float) -> float:
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, (int, float, np.floating, np.integer))
-        or not math.isfinite(float(threshold))
-        or float(threshold) == 0.0
-    ):
-        raise TrialkitError(
-            f"the responder threshold must be a finite non-zero number (negative when a fall is "
-            f"an improvement, positive when a rise is); got {threshold!r}."
-        )
-    return float(threshold)
+def _check_threshold(threshold: object, name: str = "threshold") -> float:
+    return check_nonzero(threshold, name, _THRESHOLD_SIGN)
 
 
-def _check_count(x: int, n: int) -> tuple[int, int]:
-    if n < 1:
-        raise AnalysisError(f"a proportion needs at least one subject; got n = {n}.", term="n")
-    if not 0 <= x <= n:
-        raise AnalysisError(f"the count of responders must be in [0, n = {n}]; got {x}.", term="x")
-    return int(x), int(n)
+def _check_count(x: object, n: object, x_name: str = "x", n_name: str = "n") -> tuple[int, int]:
+    total = check_integer(n, n_name, 1)
+    count = check_integer(x, x_name, 0)
+    check_interval(count, x_name, f"[0, {total}]", f"an integer ({n_name} = {total})")
+    return count, total
 
 
-def _changes(values: np.ndarray, arm: str) -> np.ndarray:
-    """Validated 1-d float array of changes of one arm."""
-    v = np.asarray(values, dtype="float64").ravel()
-    if v.size == 0:
-        raise AnalysisError(f"arm {arm!r} has no subject with an analysable change.", term=arm)
-    n_nan = int(np.isnan(v).sum())
-    if n_nan:
-        raise AnalysisError(
-            f"arm {arm!r} has {n_nan} missing change value(s); remove subjects with a missing "
-            f"change before the responder analysis.",
-            term=arm,
-        )
-    if np.isinf(v).any():
-        raise AnalysisError(f"arm {arm!r} has an infinite change value.", term=arm)
-    return v
-
-
-def _responds(change: np.ndarray, threshold: float) -> np.ndarray:
+def _responds(change: npt.NDArray[np.float64], threshold: float) -> npt.NDArray[np.bool_]:
     return change <= threshold if threshold < 0 else change >= threshold
 
 
@@ -142,6 +112,11 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
     (float, float)
         Lower and upper limits.
 
+    Raises
+    ------
+    TrialkitError
+        ``x`` or ``n`` not an integer, ``n < 1``, ``x`` outside [0, n], or ``alpha`` outside (0, 1).
+
     Notes
     -----
     With :math:`\\hat p = x/n`, :math:`z = \\Phi^{-1}(1 - \\alpha/2)`:
@@ -151,7 +126,8 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
     (Wilson 1927; Newcombe 1998, Stat Med 17:857, method 3). As in R's
     ``prop.test(x, n, correct = FALSE)$conf.int``, the lower limit is exactly 0 when x = 0 and
     the upper limit exactly 1 when x = n; the arithmetic follows R's so results agree to
-    rounding.
+    rounding (tests/analysis/test_responders.py: R values to 1e-14; rows ``responder_rate`` of
+    tests/reference/analyses/<case>/expected.csv).
 
     Examples
     --------
@@ -159,8 +135,10 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
     [0.6918, 0.877]
     """
     x, n = _check_count(x, n)
-    alpha = _check_alpha(alpha)
-    z = float(norm.ppf(1 - alpha / 2))
+    return _wilson(x, n, normal_quantile(1 - check_alpha(alpha) / 2))
+
+
+def _wilson(x: int, n: int, z: float) -> tuple[float, float]:
     p = x / n
     z22n = z * z / (2 * n)
     half = z * math.sqrt(p * (1 - p) / n + z22n / (2 * n))
@@ -186,6 +164,11 @@ def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int, alpha: floa
     (float, float)
         Limits for :math:`p_1 - p_0`.
 
+    Raises
+    ------
+    TrialkitError
+        A count that is not an integer in [0, n], an ``n`` below 1, or ``alpha`` outside (0, 1).
+
     Notes
     -----
     Newcombe (1998), Stat Med 17:873-890, method 10 (no continuity correction). With Wilson
@@ -196,15 +179,23 @@ def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int, alpha: floa
         L = \\hat\\theta - \\sqrt{(\\hat p_1 - l_1)^2 + (u_0 - \\hat p_0)^2}, \\quad
         U = \\hat\\theta + \\sqrt{(u_1 - \\hat p_1)^2 + (\\hat p_0 - l_0)^2}.
 
-    Validated against the paper's worked examples (tests/test_responders.py).
+    Validated against the paper's worked examples and against the same formula in R
+    (tests/analysis/test_responders.py; rows ``responder_rd`` of
+    tests/reference/analyses/<case>/expected.csv, 1e-8 relative).
 
     Examples
     --------
     >>> [round(v, 4) for v in newcombe_difference_interval(56, 70, 48, 80, 0.05)]
     [0.0524, 0.3339]
     """
-    l1, u1 = wilson_interval(x1, n1, alpha)
-    l0, u0 = wilson_interval(x0, n0, alpha)
+    x1, n1 = _check_count(x1, n1, "x1", "n1")
+    x0, n0 = _check_count(x0, n0, "x0", "n0")
+    return _newcombe(x1, n1, x0, n0, normal_quantile(1 - check_alpha(alpha) / 2))
+
+
+def _newcombe(x1: int, n1: int, x0: int, n0: int, z: float) -> tuple[float, float]:
+    l1, u1 = _wilson(x1, n1, z)
+    l0, u0 = _wilson(x0, n0, z)
     p1, p0 = x1 / n1, x0 / n0
     theta = p1 - p0
     lower = theta - math.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
@@ -228,6 +219,11 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
         The probability, under the hypergeometric null with all margins fixed, of the tables
         no more likely than the one observed.
 
+    Raises
+    ------
+    TrialkitError
+        A cell that is not an integer >= 0.
+
     Notes
     -----
     R's rule (``fisher.test``, two-sided): sum the hypergeometric probabilities
@@ -235,25 +231,24 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     relative tolerance that makes numerically tied tables count as "as extreme". The
     probabilities are scaled by their maximum before comparing, as R does. ``scipy.stats.
     fisher_exact`` uses a 1e-14 tolerance instead, so this function implements R's rule
-    directly from :data:`scipy.stats.hypergeom`. The result is capped at 1.
+    directly from the hypergeometric probabilities (computed as ``scipy.stats.hypergeom``
+    does). The result is capped at 1. R reference: ``fisher.test`` p-values in
+    tests/analysis/test_responders.py and the responder rows of tests/reference/analyses/.
 
     Examples
     --------
     >>> round(fisher_exact_p(3, 1, 1, 3), 6)
     0.485714
     """
-    for name, v in (("a", a), ("b", b), ("c", c), ("d", d)):
-        try:
-            is_count = float(v).is_integer() and v >= 0
-        except (TypeError, ValueError):
-            is_count = False
-        if not is_count:
-            raise AnalysisError(f"cell {name} of a 2 x 2 table must be a count; got {v!r}.", term=name)
-    a, b, c, d = int(a), int(b), int(c), int(d)
+    a, b, c, d = (check_integer(v, name, 0) for name, v in (("a", a), ("b", b), ("c", c), ("d", d)))
+    return _fisher(a, b, c, d)
+
+
+def _fisher(a: int, b: int, c: int, d: int) -> float:
     m, n, k = a + c, b + d, a + b  # responders, non-responders, treatment-arm size
     lo, hi = max(0, k - n), min(k, m)
     support = np.arange(lo, hi + 1)
-    logp = hypergeom.logpmf(support, m + n, m, k)
+    logp = hypergeom_logpmf(support, m + n, m, k)
     prob = np.exp(logp - logp.max())
     prob /= prob.sum()
     observed = prob[a - lo]
@@ -264,51 +259,67 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
 # analyses
 
 
-def responder_rates(change: np.ndarray, threshold: float, *, arm: str, alpha: float) -> Estimate:
-    """Proportion of an arm's subjects that respond, with a Wilson score interval.
+def responder_rates(change: npt.ArrayLike, threshold: float, *, arm: str, alpha: float) -> Estimate:
+    """Return the proportion of an arm's subjects that respond, with a Wilson score interval.
 
     Parameters
     ----------
-    change : ndarray
-        Changes from baseline of the arm's analysed subjects (no NaN; remove missing first).
+    change : array_like of float
+        Changes from baseline of the arm's analysed subjects (no NaN: remove missing values
+        first); at least one.
     threshold : float
         Responder threshold (non-zero; negative: respond when ``change <= threshold``;
-        positive: when ``change >= threshold``).
+        positive: when ``change >= threshold``), in the endpoint's units.
     arm : str
         Arm code (the ``contrast``).
     alpha : float
-        1 - confidence level.
+        1 - confidence level, in (0, 1).
 
     Returns
     -------
     Estimate
         ``responder_rate`` row: estimate x/n, Wilson CI (:func:`wilson_interval`),
-        ``n_treatment = n``. R reference: ``prop.test(x, n, correct = FALSE)$conf.int``.
+        ``n_treatment = n``.
 
     Raises
     ------
+    TrialkitError
+        ``change`` not a flat sequence of finite numbers, a zero or non-finite ``threshold``,
+        a non-text ``arm``, or ``alpha`` outside (0, 1).
     AnalysisError
-        When the arm has no subject or a missing change.
+        An empty ``change`` (``term`` = ``change``).
+
+    Notes
+    -----
+    R reference: ``prop.test(x, n, correct = FALSE)$conf.int``, rows ``responder_rate`` of
+    tests/reference/analyses/<case>/expected.csv (1e-8 relative).
+
+    Examples
+    --------
+    >>> e = responder_rates([-8.0, -2.0, -7.0, 1.0], -6.0, arm="active", alpha=0.05)
+    >>> e.estimate, round(e.ci_low, 4), round(e.ci_high, 4)
+    (0.5, 0.15, 0.85)
     """
+    v = sample(change, "change")
     threshold = _check_threshold(threshold)
-    alpha = _check_alpha(alpha)
-    v = _changes(change, arm)
+    arm = check_instance(arm, "arm", str, "an arm code (text)")
+    z = normal_quantile(1 - check_alpha(alpha) / 2)
     x, n = int(_responds(v, threshold).sum()), int(v.size)
-    low, high = wilson_interval(x, n, alpha)
-    return Estimate(Analysis.RESPONDER_RATE, str(arm), x / n, ci_low=low, ci_high=high, n_treatment=n)
+    low, high = _wilson(x, n, z)
+    return Estimate(Analysis.RESPONDER_RATE, arm, x / n, ci_low=low, ci_high=high, n_treatment=n)
 
 
 def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: float) -> ResponderResult:
     """RD, RR, OR and NNT rows from the two arms' counts (see :func:`responder_estimates`)."""
     a, b, c, d = x1, n1 - x1, x0, n0 - x0
-    z = float(norm.ppf(1 - alpha / 2))
-    p_value = fisher_exact_p(a, b, c, d)
+    z = normal_quantile(1 - alpha / 2)
+    p_value = _fisher(a, b, c, d)
     counts = {"n_treatment": n1, "n_control": n0}
     estimates: list[Estimate] = []
     failures: list[tuple[Analysis, str]] = []
 
     rd = x1 / n1 - x0 / n0
-    rd_low, rd_high = newcombe_difference_interval(x1, n1, x0, n0, alpha)
+    rd_low, rd_high = _newcombe(x1, n1, x0, n0, z)
     estimates.append(
         Estimate(Analysis.RESPONDER_RD, contrast, rd, ci_low=rd_low, ci_high=rd_high, p_value=p_value, **counts)
     )
@@ -399,22 +410,28 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
 
 
 def responder_estimates(
-    change_treatment: np.ndarray, change_control: np.ndarray, threshold: float, *, arm: str, control: str, alpha: float
+    change_treatment: npt.ArrayLike,
+    change_control: npt.ArrayLike,
+    threshold: float,
+    *,
+    arm: str,
+    control: str,
+    alpha: float,
 ) -> ResponderResult:
-    r"""Risk difference, risk ratio, odds ratio and NNT of responding, one arm against control.
+    r"""Return risk difference, risk ratio, odds ratio and NNT of responding, one arm against control.
 
     Parameters
     ----------
-    change_treatment, change_control : ndarray
+    change_treatment, change_control : array_like of float
         Changes from baseline of the analysed subjects of each arm (no NaN: the caller removes
-        subjects with a missing change and counts them).
+        subjects with a missing change and counts them); at least one each.
     threshold : float
         Responder threshold (non-zero; negative: respond when ``change <= threshold``;
-        positive: when ``change >= threshold``).
+        positive: when ``change >= threshold``), in the endpoint's units.
     arm, control : str
         Arm codes; ``contrast`` is ``"<arm> - <control>"``.
     alpha : float
-        1 - confidence level.
+        1 - confidence level, in (0, 1).
 
     Returns
     -------
@@ -424,10 +441,11 @@ def responder_estimates(
 
     Raises
     ------
-    AnalysisError
-        When an arm has no subject or a missing change (``term`` = the arm).
     TrialkitError
-        When ``threshold`` is zero or not finite, or ``alpha`` is not in (0, 1).
+        A sample that is not a flat sequence of finite numbers, a zero or non-finite
+        ``threshold``, a non-text arm code, or ``alpha`` outside (0, 1).
+    AnalysisError
+        An empty sample (``term`` = ``change_treatment`` or ``change_control``).
 
     Notes
     -----
@@ -456,11 +474,19 @@ def responder_estimates(
 
     R reference: tests/reference/analyses/<case>/expected.csv (make_reference.R computes these
     by the same formulas, ``prop.test(correct = FALSE)`` and ``fisher.test``).
+
+    Examples
+    --------
+    >>> res = responder_estimates([-8.0, -7.0, -2.0, -6.5], [-1.0, -6.0, 2.0, 0.5], -6.0,
+    ...                           arm="a", control="c", alpha=0.05)
+    >>> [(e.analysis.value, round(e.estimate, 3)) for e in res.estimates]
+    [('responder_rd', 0.5), ('responder_rr', 3.0), ('responder_or', 9.0), ('responder_nnt', 2.0)]
     """
+    t, c = sample(change_treatment, "change_treatment"), sample(change_control, "change_control")
     threshold = _check_threshold(threshold)
-    alpha = _check_alpha(alpha)
-    t = _changes(change_treatment, arm)
-    c = _changes(change_control, control)
+    arm = check_instance(arm, "arm", str, "an arm code (text)")
+    control = check_instance(control, "control", str, "an arm code (text)")
+    alpha = check_alpha(alpha)
     x1, x0 = int(_responds(t, threshold).sum()), int(_responds(c, threshold).sum())
     return _contrasts(x1, int(t.size), x0, int(c.size), contrast=f"{arm} - {control}", alpha=alpha)
 
@@ -469,26 +495,27 @@ _SWEPT = (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR)
 
 
 def mcid_sweep(
-    change_treatment: np.ndarray,
-    change_control: np.ndarray,
+    change_treatment: npt.ArrayLike,
+    change_control: npt.ArrayLike,
     thresholds: Sequence[float],
     *,
     arm: str,
     control: str,
     alpha: float,
 ) -> pd.DataFrame:
-    """Responder RD, RR and OR over a grid of thresholds (sensitivity to the MCID).
+    """Return responder RD, RR and OR over a grid of thresholds (sensitivity to the MCID).
 
     Parameters
     ----------
-    change_treatment, change_control : ndarray
-        Changes of the analysed subjects of each arm (no NaN).
+    change_treatment, change_control : array_like of float
+        Changes of the analysed subjects of each arm (no NaN); at least one each.
     thresholds : sequence of float
-        Responder thresholds (each non-zero; see :func:`default_thresholds`).
+        Responder thresholds (each non-zero; see :func:`default_thresholds`); none gives an
+        empty frame.
     arm, control : str
         Arm codes.
     alpha : float
-        1 - confidence level.
+        1 - confidence level, in (0, 1).
 
     Returns
     -------
@@ -497,14 +524,37 @@ def mcid_sweep(
         ``responder_rd``, ``responder_rr``, ``responder_or`` as defined in
         :func:`responder_estimates`. A row that is undefined at a threshold (RR or OR with a
         zero cell) is left out.
+
+    Raises
+    ------
+    TrialkitError
+        As :func:`responder_estimates`; also ``thresholds`` holding a zero or a non-finite
+        value.
+    AnalysisError
+        An empty sample.
+
+    Notes
+    -----
+    Each threshold's rows are those of :func:`responder_estimates` at that threshold (same
+    formulas, same R reference: tests/reference/analyses/<case>/expected.csv); checked row by
+    row against it in tests/analysis/test_responders.py.
+
+    Examples
+    --------
+    >>> sweep = mcid_sweep([-8.0, -5.0, -7.0], [-2.0, -6.0, 1.0], [-5.0, -6.0], arm="a", control="c", alpha=0.05)
+    >>> print(sweep[["threshold", "analysis", "estimate", "p_value"]].head(2).to_string(index=False))
+     threshold     analysis  estimate  p_value
+          -5.0 responder_rd  0.666667      0.4
+          -5.0 responder_rr  3.000000      0.4
     """
-    alpha = _check_alpha(alpha)
-    t = _changes(change_treatment, arm)
-    c = _changes(change_control, control)
+    t, c = sample(change_treatment, "change_treatment"), sample(change_control, "change_control")
+    grid = [_check_threshold(th, "thresholds") for th in check_sample(thresholds, "thresholds", minimum=0)]
+    arm = check_instance(arm, "arm", str, "an arm code (text)")
+    control = check_instance(control, "control", str, "an arm code (text)")
+    alpha = check_alpha(alpha)
     contrast = f"{arm} - {control}"
     rows = []
-    for threshold in thresholds:
-        th = _check_threshold(threshold)
+    for th in grid:
         x1, x0 = int(_responds(t, th).sum()), int(_responds(c, th).sum())
         result = _contrasts(x1, int(t.size), x0, int(c.size), contrast=contrast, alpha=alpha)
         for e in result.estimates:
@@ -539,7 +589,7 @@ def mcid_sweep(
 
 
 def default_thresholds(threshold: float, *, integer: bool = False) -> tuple[float, ...]:
-    """A grid of responder thresholds around the MCID, from 0.5x to 1.5x its size.
+    """Return a grid of responder thresholds around the MCID, from 0.5x to 1.5x its size.
 
     Parameters
     ----------
@@ -556,6 +606,17 @@ def default_thresholds(threshold: float, *, integer: bool = False) -> tuple[floa
         Thresholds in order of increasing size (less to more demanding), the MCID included.
         Without ``integer``: ``(0.5t, 0.75t, t, 1.25t, 1.5t)``.
 
+    Raises
+    ------
+    TrialkitError
+        A zero or non-finite ``threshold``, or a non-bool ``integer``.
+
+    Notes
+    -----
+    A design choice of trialkit, with no R function to match: the sweep shows how the responder
+    contrasts move as the MCID is made half as large or half as large again. The grids are
+    pinned in tests/analysis/test_responders.py.
+
     Examples
     --------
     >>> default_thresholds(-6, integer=True)
@@ -564,14 +625,16 @@ def default_thresholds(threshold: float, *, integer: bool = False) -> tuple[floa
     (5.0, 7.5, 10.0, 12.5, 15.0)
     """
     t = _check_threshold(threshold)
+    on_integers = check_bool(integer, "integer")
     sign, size = math.copysign(1.0, t), abs(t)
     factors = (0.5, 0.75, 1.0, 1.25, 1.5)
-    if not integer:
+    if not on_integers:
         return tuple(sign * f * size for f in factors)
     first, last = max(1, math.ceil(0.5 * size)), math.floor(1.5 * size)
+    sizes: set[float]
     if last - first + 1 <= 11:
-        sizes = set(range(first, last + 1))
+        sizes = {float(k) for k in range(first, last + 1)}
     else:
-        sizes = {math.floor(f * size + 0.5) for f in factors} - {0}
+        sizes = {float(math.floor(f * size + 0.5)) for f in factors} - {0.0}
     sizes.add(size)
     return tuple(sign * float(s) for s in sorted(sizes))

@@ -10,13 +10,18 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from trialkit._checks import check_bool, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._trial import Trial
+from trialkit.analysis._distributions import chi2_upper_tail, f_upper_tail
+from trialkit.analysis._positions import positions
 
 __all__ = [
     "BASELINE_P_COLUMNS",
+    "baseline_summaries",
     "SMD_COLUMNS",
     "TABLE1_COLUMNS",
     "baseline_p_values",
@@ -70,21 +75,24 @@ def _variables(trial: Trial) -> list[_Variable]:
     if base is None:
         return out
     d = trial.data
-    at_base = d.loc[(d["visit"] == base).to_numpy(), ["subject", "endpoint", "value"]]
-    wide = at_base.pivot(index="subject", columns="endpoint", values="value")
-    subject_ids = subjects["subject"].astype(str).to_numpy()
-    wide.index = wide.index.astype(str)
-    wide.columns = wide.columns.astype(str)
-    for e in spec.endpoints:
+    at_base = (d["visit"] == base).to_numpy()
+    # the row of trial.subjects of each record's subject, and the position of its endpoint
+    where = positions(d["subject"], pd.Index(subjects["subject"].astype(str)))[at_base]
+    endpoint = positions(d["endpoint"], pd.Index([e.id for e in spec.endpoints]))[at_base]
+    found = (where >= 0) & (endpoint >= 0)
+    grid = np.full((len(subjects), len(spec.endpoints)), np.nan)
+    grid[where[found], endpoint[found]] = d["value"].to_numpy(dtype="float64")[at_base][found]
+    for k, e in enumerate(spec.endpoints):
         label = f"{e.label} ({e.unit})" if e.unit else e.label
-        values = pd.Series(wide[e.id].reindex(subject_ids).to_numpy(dtype="float64"))
-        out.append(_Variable(e.id, label, values, False))
+        out.append(_Variable(e.id, label, pd.Series(grid[:, k]), False))
     return out
 
 
-def _arm_codes(trial: Trial) -> tuple[np.ndarray, tuple[str, ...]]:
-    arms = trial.arms
-    return trial.subjects["arm"].astype(str).to_numpy(), arms
+def _arm_codes(trial: Trial) -> tuple[npt.NDArray[np.str_], tuple[str, ...]]:
+    arm = trial.subjects["arm"]
+    if isinstance(arm.dtype, pd.CategoricalDtype):  # a loaded trial's: no text conversion per subject
+        return np.asarray(arm.cat.categories.astype(str), dtype=str)[arm.cat.codes.to_numpy()], trial.arms
+    return arm.astype(str).to_numpy(dtype=str), trial.arms
 
 
 def _levels(values: pd.Series) -> list[str]:
@@ -92,7 +100,7 @@ def _levels(values: pd.Series) -> list[str]:
 
 
 def baseline_table(trial: Trial) -> pd.DataFrame:
-    """Baseline characteristics by arm: summaries of numbers, counts and percents of categories.
+    """Return the baseline characteristics by arm: summaries of numbers, counts and percents of categories.
 
     Parameters
     ----------
@@ -115,10 +123,32 @@ def baseline_table(trial: Trial) -> pd.DataFrame:
 
         A summary that needs more values than the arm has (SD with n < 2, anything with n = 0)
         is empty; ``n`` says why. No p-values (CONSORT 2010, item 15).
+
+    Raises
+    ------
+    TrialkitError
+        ``trial`` not a Trial.
+
+    Notes
+    -----
+    R reference: ``mean``, ``sd``, ``quantile(type = 7)`` and ``table`` by arm in
+    tests/reference/analyses/<case>/expected_table1.csv (1e-10 relative).
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> t1 = baseline_table(tk.load(tk.datasets.study_spec("abbasi2012")))
+    >>> t1.loc[t1["variable"] == "age", ["arm", "n", "mean"]].round(1).values.tolist()
+    [['placebo', 23, 64.7], ['magnesium', 23, 65.2]]
     """
+    check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
+    return _baseline_table(trial, _variables(trial))
+
+
+def _baseline_table(trial: Trial, variables: list[_Variable]) -> pd.DataFrame:
     arm_of, arms = _arm_codes(trial)
     rows = []
-    for var in _variables(trial):
+    for var in variables:
         levels = _levels(var.values) if var.categorical else []
         for arm in arms:
             part = var.values[arm_of == arm]
@@ -162,7 +192,7 @@ def baseline_table(trial: Trial) -> pd.DataFrame:
     )
 
 
-def _numeric_smd(x1: np.ndarray, x0: np.ndarray, name: str, contrast: str) -> float:
+def _numeric_smd(x1: npt.NDArray[np.float64], x0: npt.NDArray[np.float64], name: str, contrast: str) -> float:
     if x1.size < 2 or x0.size < 2:
         raise AnalysisError(
             f"{name!r}: the standardised difference for {contrast} needs at least 2 "
@@ -211,7 +241,7 @@ def _categorical_smd(v1: pd.Series, v0: pd.Series, name: str, contrast: str) -> 
 
 
 def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFrame:
-    r"""Standardised differences at baseline of every non-control arm against control.
+    r"""Return the standardised differences at baseline of every non-control arm against control.
 
     Parameters
     ----------
@@ -229,6 +259,8 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
 
     Raises
     ------
+    TrialkitError
+        ``trial`` not a Trial, or ``strict`` not a bool.
     AnalysisError
         With ``strict``, when a difference is undefined (``term`` = the variable): fewer than
         2 values in an arm or zero SD in both (numeric); no value in an arm, a single level, or
@@ -246,12 +278,25 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
       :math:`S_{jl} = -p_j p_l` (unsigned).
 
     Levels are those seen in the two arms compared, so a level present only in a third arm
-    does not make S singular.
+    does not make S singular. R reference: the same formulas in
+    tests/reference/analyses/make_reference.R, expected_smd.csv (1e-10 relative).
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> smd = standardised_differences(tk.load(tk.datasets.study_spec("abbasi2012")))
+    >>> smd["contrast"].unique().tolist()
+    ['magnesium - placebo']
     """
+    check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
+    return _standardised_differences(trial, _variables(trial), check_bool(strict, "strict"))
+
+
+def _standardised_differences(trial: Trial, variables: list[_Variable], strict: bool) -> pd.DataFrame:
     arm_of, arms = _arm_codes(trial)
     control = trial.control
     rows = []
-    for var in _variables(trial):
+    for var in variables:
         v0 = var.values[arm_of == control].dropna()
         for arm in arms:
             if arm == control:
@@ -276,7 +321,7 @@ BASELINE_P_COLUMNS = ("variable", "test", "statistic", "df", "df_denominator", "
 
 
 def baseline_p_values(trial: Trial) -> pd.DataFrame:
-    """Tests of baseline differences between arms, for when a reader asks for them.
+    """Return tests of baseline differences between arms, for when a reader asks for them.
 
     CONSORT (2010, item 15) advises against them: with randomisation every baseline difference
     is due to chance, so :func:`baseline_table` has none; this is the opt-in
@@ -287,6 +332,11 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
     level table without continuity correction, R ``chisq.test(table(arm, x), correct = FALSE)``.
     Missing values are left out per variable.
 
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial.
+
     Returns
     -------
     DataFrame
@@ -294,11 +344,25 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
 
     Raises
     ------
+    TrialkitError
+        ``trial`` not a Trial.
     AnalysisError
         A variable with fewer than 2 values in an arm, no spread, or a single level.
-    """
-    from scipy import stats
 
+    Notes
+    -----
+    F = (SS_between/(k − 1)) / (SS_within/(n − k)); X² = Σ (O − E)²/E with E from the margins
+    (arms with no value of the variable left out), df = (rows − 1)(columns − 1). R reference:
+    tests/reference/analyses/baseline_p.R, expected_baseline_p.csv (1e-10 relative).
+
+    Examples
+    --------
+    >>> import trialkit as tk
+    >>> p = baseline_p_values(tk.load(tk.datasets.study_spec("abbasi2012")))
+    >>> p[["variable", "test"]].iloc[:2].values.tolist()
+    [['age', 'anova_f'], ['sex', 'chi_square']]
+    """
+    check_instance(trial, "trial", Trial, "a Trial (from trialkit.load)")
     arm, arms = _arm_codes(trial)
     rows = []
     for var in _variables(trial):
@@ -310,15 +374,18 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
             v = var.values.to_numpy(dtype=object)
             table = np.array([[np.sum(present & (arm == a) & (v == lv)) for lv in levels] for a in arms], float)
             table = table[table.sum(axis=1) > 0]
-            chi2, p, df, _ = stats.chi2_contingency(table, correction=False)
+            table = table[:, table.sum(axis=0) > 0]
+            expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+            chi2 = float(np.sum((table - expected) ** 2 / expected))
+            df = (table.shape[0] - 1) * (table.shape[1] - 1)
             rows.append(
                 {
                     "variable": var.name,
                     "test": "chi_square",
-                    "statistic": float(chi2),
+                    "statistic": chi2,
                     "df": float(df),
                     "df_denominator": math.nan,
-                    "p_value": float(p),
+                    "p_value": chi2_upper_tail(chi2, df),
                 }
             )
         else:
@@ -328,16 +395,29 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
                 raise AnalysisError(
                     f"{var.name!r}: fewer than 2 values in an arm or no spread; no test of difference.", term=var.name
                 )
-            f, p = stats.f_oneway(*groups)
-            n = sum(len(g) for g in groups)
+            n, k = sum(len(g) for g in groups), len(groups)
+            grand = x[present].mean()
+            between = sum(len(g) * (g.mean() - grand) ** 2 for g in groups)
+            within = sum(float(((g - g.mean()) ** 2).sum()) for g in groups)
+            if within == 0:
+                raise AnalysisError(
+                    f"{var.name!r} has no spread within the arms: the F-test is undefined.", term=var.name
+                )
+            f = float((between / (k - 1)) / (within / (n - k)))
             rows.append(
                 {
                     "variable": var.name,
                     "test": "anova_f",
-                    "statistic": float(f),
-                    "df": float(len(groups) - 1),
-                    "df_denominator": float(n - len(groups)),
-                    "p_value": float(p),
+                    "statistic": f,
+                    "df": float(k - 1),
+                    "df_denominator": float(n - k),
+                    "p_value": f_upper_tail(f, k - 1, n - k),
                 }
             )
     return pd.DataFrame(rows, columns=list(BASELINE_P_COLUMNS))
+
+
+def baseline_summaries(trial: Trial) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return :func:`baseline_table` and :func:`standardised_differences` of a checked trial, sharing the work."""
+    variables = _variables(trial)
+    return _baseline_table(trial, variables), _standardised_differences(trial, variables, False)

@@ -14,7 +14,7 @@ import trialkit as tk
 from trialkit.analysis import RESULT_COLUMNS
 from trialkit.cli import main
 
-BUNDLED = Path(__file__).parents[1] / "data" / "synthetic" / "abbasi2012" / "study.toml"
+BUNDLED = tk.datasets.study_spec("abbasi2012")
 WITH_P = {
     "ancova",
     "welch_change",
@@ -192,7 +192,7 @@ def test_cli_analyze_exit_codes(tmp_path) -> None:
 
 
 def test_completers_population_is_the_fas_analysis_of_completers(tmp_path) -> None:
-    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    case = Path(__file__).parents[1] / "reference" / "analyses" / "three_arm"
     trial = tk.load(case / "study.toml")
     res = tk.analyze(trial, populations=["fas", "completers"], sweep=False)
     assert set(res.table["population"]) == {"fas", "completers"}
@@ -241,7 +241,7 @@ def test_counts_show_who_was_left_out(bundled) -> None:
 
 
 def test_failed_secondary_stays_in_the_multiplicity_family_as_p_1(tmp_path) -> None:
-    case = Path(__file__).parent / "reference" / "analyses" / "three_arm"
+    case = Path(__file__).parents[1] / "reference" / "analyses" / "three_arm"
     wide = pd.read_csv(case / "trial.csv", dtype={"subject_id": str})
     wide["walk_baseline"] = 400.0  # constant baseline: the walk ANCOVA cannot run
     wide.to_csv(tmp_path / "trial.csv", index=False)
@@ -284,3 +284,13 @@ def test_provenance_paths_do_not_depend_on_the_checkout(bundled) -> None:
     _, res = bundled
     paths = [i["path"] for i in res.provenance["inputs"]]
     assert paths[0] == "study.toml" and all(not p.startswith("/") for p in paths)
+
+
+def test_the_analysis_layer_imports_neither_statsmodels_nor_scipy_stats() -> None:
+    """Import time of `trialkit analyze`: scipy.stats and statsmodels would cost over a second."""
+    import subprocess
+    import sys
+
+    code = "import sys, trialkit.analysis; print(sorted(m for m in ('scipy.stats', 'statsmodels') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

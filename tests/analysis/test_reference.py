@@ -20,7 +20,7 @@ import pytest
 
 import trialkit as tk
 
-REFERENCE = Path(__file__).parent / "reference" / "analyses"
+REFERENCE = Path(__file__).parents[1] / "reference" / "analyses"
 CASES = ("abbasi2012", "three_arm", "missing")
 KEY = ["endpoint", "visit", "analysis", "contrast"]
 NUMBERS = ["estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted"]
@@ -59,7 +59,7 @@ def test_every_estimate_matches_r(case) -> None:
 def test_rank_tests_cover_both_inference_paths() -> None:
     """The fixtures exercise exact and normal-approximation paths of both rank tests."""
     paths = pd.concat(pd.read_csv(REFERENCE / c / "expected_wilcox_paths.csv") for c in CASES)
-    assert set(zip(paths["analysis"], paths["path"])) == {
+    assert set(zip(paths["analysis"], paths["path"], strict=True)) == {
         ("mann_whitney_change", "exact"),
         ("mann_whitney_change", "normal"),
         ("wilcoxon_within", "exact"),

@@ -12,7 +12,7 @@ from trialkit._errors import TrialkitError
 from trialkit._spec import Multiplicity
 from trialkit.analysis import adjust_p
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).parents[1]
 EXPECTED = HERE / "reference" / "multiplicity" / "expected.csv"
 SHARED = HERE / "reference" / "analyses"
 
@@ -78,7 +78,7 @@ def test_input_is_not_mutated_and_a_new_array_is_returned() -> None:
 
 @pytest.mark.parametrize("p", [[0.01, float("nan")], [0.01, 1.2], [-0.1, 0.5], [float("inf")]])
 def test_p_values_outside_the_unit_interval_are_rejected(p) -> None:
-    with pytest.raises(TrialkitError, match=r"\[0, 1\]") as err:
+    with pytest.raises(TrialkitError, match=r"^`p_values` must hold (finite numbers|numbers in \[0, 1\])") as err:
         adjust_p(p, Multiplicity.HOLM)
     assert isinstance(err.value, ValueError)
 

@@ -20,7 +20,7 @@ from trialkit.analysis import (
 )
 
 NAN = float("nan")
-REFERENCE = Path(__file__).parent / "reference" / "analyses"
+REFERENCE = Path(__file__).parents[1] / "reference" / "analyses"
 CASES = ("abbasi2012", "three_arm", "missing")
 
 
@@ -116,7 +116,7 @@ def test_standardised_differences_by_hand(tmp_path) -> None:
     smd = standardised_differences(_trial(tmp_path))
     assert tuple(smd.columns) == SMD_COLUMNS
     assert (smd["contrast"] == "active - placebo").all()
-    got = dict(zip(smd["variable"], smd["smd"]))
+    got = dict(zip(smd["variable"], smd["smd"], strict=True))
     # R 4.2.2, digits = 17: (66 - 60) / sqrt((80/3 + 100) / 2)
     assert got["age"] == pytest.approx(0.75393703492505193, rel=1e-14)
     # binary: F is the reference, M the reported level: (1/2 - 2/3) / sqrt((1/4 + 2/9) / 2)
@@ -133,7 +133,7 @@ def test_multilevel_difference_does_not_depend_on_the_reference_level(tmp_path) 
         (("north", "south", "west"), ("b_south", "a_north", "c_west"), ("z_north", "a_south", "m_west"))
     ):
         frame = _frame()
-        frame["region"] = frame["region"].map(dict(zip(("north", "south", "west"), names)))
+        frame["region"] = frame["region"].map(dict(zip(("north", "south", "west"), names, strict=True)))
         folder = tmp_path / str(i)
         folder.mkdir()
         smd = standardised_differences(_trial(folder, frame)).set_index("variable")["smd"]
