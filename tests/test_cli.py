@@ -11,7 +11,6 @@ import pytest
 from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from trialkit._errors import TrialkitError
 from trialkit.cli import main
 
 

@@ -1,8 +1,8 @@
 """Study spec: TOML in, frozen dataclasses out.
 
-The keys and their rules are documented in ``docs/study-spec.md``. :func:`parse_spec` checks every key and collects every
-problem (unknown keys with the closest valid name, wrong types, inconsistent values) before raising
-one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
+The keys and their rules are documented in ``docs/study-spec.md``. :func:`parse_spec` checks every
+key and collects every problem (unknown keys with the closest valid name, wrong types, inconsistent
+values) before raising one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 """
 
 from __future__ import annotations

@@ -77,9 +77,7 @@ def main() -> None:
     )
     body = re.sub(
         r"(?ms)^\[data\]\n.*\Z",
-        '[data]\nformat = "wide"\nsubject = "{}"\npath = "trial.csv"\npattern = "{{endpoint}}_{{visit}}"\n'.format(
-            subject
-        ),
+        f'[data]\nformat = "wide"\nsubject = "{subject}"\npath = "trial.csv"\npattern = "{{endpoint}}_{{visit}}"\n',
         body,
         count=1,
     )
