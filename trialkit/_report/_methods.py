@@ -62,11 +62,23 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
     if covariates:
         named = [f"{c} (categorical)" if c in categorical else c for c in covariates]
         cov_text = f" and the covariates {_join(named)}"
+    if prov.get("two_valued_covariates", "mean") == "levels":
+        lsmeans = (
+            "LS means were estimated at the mean of the numeric covariates, except that numeric covariates "
+            "taking only two values were treated as factors: LS means average the predictions at both values "
+            "with equal weights (the default of R's emmeans). Categorical covariates were averaged over their "
+            "levels with equal weights."
+        )
+    else:
+        lsmeans = (
+            "LS means were estimated with numeric covariates, including any coded 0/1, at their mean over the "
+            "analysed subjects (as SAS LSMEANS), averaging over the levels of categorical covariates with equal "
+            "weights."
+        )
     model = (
         f"Each endpoint at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
         f"the follow-up value regressed on arm, the baseline value{cov_text}, with {spec.arms.control} as the "
-        f"reference arm. LS means were estimated at the mean of the numeric covariates, averaging over "
-        f"the levels of categorical covariates with equal weights; the difference in LS means of each arm "
+        f"reference arm. {lsmeans} The difference in LS means of each arm "
         f"against {spec.arms.control} is reported with a two-sided {level} confidence interval and t-test "
         f"on the residual degrees of freedom."
     )
