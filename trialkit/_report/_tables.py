@@ -435,6 +435,8 @@ REPRODUCTION_DISPLAY = {
     "verdict": "Verdict",
     "flags": "Flags",
 }
+#: the displayed columns that hold p-values, shown as every p in the report is (:func:`format_p`)
+_P_COLUMNS = frozenset({"table_p_value", "p_recomputed", "p_ancova"})
 #: the CSS class of a verdict row, by what the verdict says (``Verdict.agrees``)
 _VERDICT_CLASS = {True: "good", False: "bad", None: "other"}
 
@@ -472,6 +474,8 @@ def reproduction_rows(table: pd.DataFrame) -> tuple[list[str], list[Row], dict[s
                 text = "yes" if v else "no"
             elif isinstance(v, (int, np.integer)):
                 text = str(int(v))
+            elif col in _P_COLUMNS:
+                text = format_p(v)
             elif isinstance(v, (float, np.floating)) or v is None or v is pd.NA:
                 text = format_number(v)
             elif col == "verdict" and str(v) in set(Verdict):
