@@ -4,7 +4,7 @@ r"""Writing outputs: the one writer every output goes through, and the encodings
 in full to a temporary file beside its target, and only when every one is complete are they moved
 into place, each by an atomic rename. A failure (a full disk, an encoding error, Ctrl-C) leaves the
 previous files as they were and no temporary file behind. Tables are encoded by :func:`csv_bytes`
-(UTF-8, ``\\n`` line ends, full float precision, spreadsheet-safe text) and documents by
+(UTF-8, ``\n`` line ends, full float precision, spreadsheet-safe text) and documents by
 :func:`json_bytes`.
 """
 

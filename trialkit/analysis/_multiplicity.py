@@ -50,13 +50,13 @@ def adjust_p(p_values: npt.ArrayLike, method: Multiplicity | str) -> npt.NDArray
 
     Notes
     -----
-    With m p-values, :math:`p_{(1)} \\le \\dots \\le p_{(m)}` (ties in their given order):
+    With m p-values, :math:`p_{(1)} \le \dots \le p_{(m)}` (ties in their given order):
 
-    - ``bonferroni``: :math:`\\min(1, m p_i)`;
-    - ``holm`` (Holm 1979): :math:`\\tilde p_{(i)} = \\min(1, \\max_{j \\le i} (m - j + 1) p_{(j)})`;
-    - ``hochberg`` (Hochberg 1988): :math:`\\tilde p_{(i)} = \\min(1, \\min_{j \\ge i} (m - j + 1) p_{(j)})`;
-    - ``bh`` (Benjamini & Hochberg 1995): :math:`\\tilde p_{(i)} = \\min(1, \\min_{j \\ge i} (m / j) p_{(j)})`;
-    - ``fixed_sequence``: :math:`\\tilde p_i = \\max_{j \\le i} p_j` in the given order, so a
+    - ``bonferroni``: :math:`\min(1, m p_i)`;
+    - ``holm`` (Holm 1979): :math:`\tilde p_{(i)} = \min(1, \max_{j \le i} (m - j + 1) p_{(j)})`;
+    - ``hochberg`` (Hochberg 1988): :math:`\tilde p_{(i)} = \min(1, \min_{j \ge i} (m - j + 1) p_{(j)})`;
+    - ``bh`` (Benjamini & Hochberg 1995): :math:`\tilde p_{(i)} = \min(1, \min_{j \ge i} (m / j) p_{(j)})`;
+    - ``fixed_sequence``: :math:`\tilde p_i = \max_{j \le i} p_j` in the given order, so a
       hypothesis is rejected at level alpha only when it and all before it are;
     - ``none``: unchanged.
 

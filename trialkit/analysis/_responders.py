@@ -119,9 +119,9 @@ def wilson_interval(x: int, n: int, alpha: float) -> tuple[float, float]:
 
     Notes
     -----
-    With :math:`\\hat p = x/n`, :math:`z = \\Phi^{-1}(1 - \\alpha/2)`:
+    With :math:`\hat p = x/n`, :math:`z = \Phi^{-1}(1 - \alpha/2)`:
 
-    .. math:: \\frac{\\hat p + z^2/(2n) \\pm z\\sqrt{\\hat p(1-\\hat p)/n + z^2/(4n^2)}}{1 + z^2/n}
+    .. math:: \frac{\hat p + z^2/(2n) \pm z\sqrt{\hat p(1-\hat p)/n + z^2/(4n^2)}}{1 + z^2/n}
 
     (Wilson 1927; Newcombe 1998, Stat Med 17:857, method 3). As in R's
     ``prop.test(x, n, correct = FALSE)$conf.int``, the lower limit is exactly 0 when x = 0 and
@@ -173,11 +173,11 @@ def newcombe_difference_interval(x1: int, n1: int, x0: int, n0: int, alpha: floa
     -----
     Newcombe (1998), Stat Med 17:873-890, method 10 (no continuity correction). With Wilson
     limits :math:`(l_i, u_i)` of each proportion (:func:`wilson_interval`) and
-    :math:`\\hat\\theta = \\hat p_1 - \\hat p_0`:
+    :math:`\hat\theta = \hat p_1 - \hat p_0`:
 
     .. math::
-        L = \\hat\\theta - \\sqrt{(\\hat p_1 - l_1)^2 + (u_0 - \\hat p_0)^2}, \\quad
-        U = \\hat\\theta + \\sqrt{(u_1 - \\hat p_1)^2 + (\\hat p_0 - l_0)^2}.
+        L = \hat\theta - \sqrt{(\hat p_1 - l_1)^2 + (u_0 - \hat p_0)^2}, \quad
+        U = \hat\theta + \sqrt{(u_1 - \hat p_1)^2 + (\hat p_0 - l_0)^2}.
 
     Validated against the paper's worked examples and against the same formula in R
     (tests/analysis/test_responders.py; rows ``responder_rd`` of
@@ -227,7 +227,7 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     Notes
     -----
     R's rule (``fisher.test``, two-sided): sum the hypergeometric probabilities
-    :math:`P(X = k)` over the support with :math:`P(X = k) \\le P(X = a)(1 + 10^{-7})`, the
+    :math:`P(X = k)` over the support with :math:`P(X = k) \le P(X = a)(1 + 10^{-7})`, the
     relative tolerance that makes numerically tied tables count as "as extreme". The
     probabilities are scaled by their maximum before comparing, as R does. ``scipy.stats.
     fisher_exact`` uses a 1e-14 tolerance instead, so this function implements R's rule
@@ -455,10 +455,10 @@ def responder_estimates(
     - ``responder_rd``: :math:`a/n_1 - c/n_0`, Newcombe hybrid score CI
       (:func:`newcombe_difference_interval`);
     - ``responder_rr``: :math:`(a/n_1)/(c/n_0)`, CI
-      :math:`\\exp(\\log RR \\pm z\\sqrt{1/a - 1/n_1 + 1/c - 1/n_0})`; undefined when a = 0
+      :math:`\exp(\log RR \pm z\sqrt{1/a - 1/n_1 + 1/c - 1/n_0})`; undefined when a = 0
       or c = 0;
     - ``responder_or``: sample odds ratio :math:`ad/(bc)`, Woolf CI
-      :math:`\\exp(\\log OR \\pm z\\sqrt{1/a + 1/b + 1/c + 1/d})`; undefined with any zero
+      :math:`\exp(\log OR \pm z\sqrt{1/a + 1/b + 1/c + 1/d})`; undefined with any zero
       cell;
     - ``p_value`` of these three: Fisher's exact two-sided test (:func:`fisher_exact_p`,
       R's ``fisher.test``);

@@ -268,12 +268,12 @@ def standardised_differences(trial: Trial, *, strict: bool = False) -> pd.DataFr
 
     Notes
     -----
-    - numeric: :math:`(\\bar x_1 - \\bar x_0)/\\sqrt{(s_1^2 + s_0^2)/2}` (sample SDs, n - 1);
+    - numeric: :math:`(\bar x_1 - \bar x_0)/\sqrt{(s_1^2 + s_0^2)/2}` (sample SDs, n - 1);
     - categorical with two levels (sorted as text; the first is the reference):
-      :math:`(p_1 - p_0)/\\sqrt{(p_1(1-p_1) + p_0(1-p_0))/2}` with p the proportion at the
+      :math:`(p_1 - p_0)/\sqrt{(p_1(1-p_1) + p_0(1-p_0))/2}` with p the proportion at the
       second level (signed);
     - categorical with k > 2 levels: Yang & Dalton (2012, SAS Global Forum paper 335-2012)
-      :math:`\\sqrt{(T - C)^\\top S^{-1} (T - C)}` with T, C the proportions at levels 2..k
+      :math:`\sqrt{(T - C)^\top S^{-1} (T - C)}` with T, C the proportions at levels 2..k
       and :math:`S = (S_T + S_C)/2`, :math:`S_{jj} = p_j(1 - p_j)`,
       :math:`S_{jl} = -p_j p_l` (unsigned).
 

@@ -2,8 +2,8 @@ r"""Abstract-level audit: what a published p-value and sample size imply.
 
 When a reader has only the abstract (n, directions, p-values), each p-value still pins down the
 test statistic that produced it, and, through n, the standardised effect: under an assumed test
-with df degrees of freedom, :math:`|t| = t_{1-p/2,\\,df}` and :math:`d = t \\cdot s` with the
-scale :math:`s = \\sqrt{1/n_1 + 1/n_0}` of a two-sample comparison. This module computes those
+with df degrees of freedom, :math:`|t| = t_{1-p/2,\,df}` and :math:`d = t \cdot s` with the
+scale :math:`s = \sqrt{1/n_1 + 1/n_0}` of a two-sample comparison. This module computes those
 implied quantities under each plausible test (each row says which), which results survive Holm and
 Benjamini–Hochberg over the family of published p-values, the design's power and minimal
 detectable effect at the analysed n, and flags (counter-intuitive direction, "marginal" claims,
@@ -444,8 +444,8 @@ def audit_abstract(
     Per outcome with a p-value and per assumed test with df ν and scale s (s = √(1/n₁+1/n₀),
     or 1/√n for paired):
 
-    - implied statistic :math:`t = \\pm t_{1-p/2,\\,\\nu}`, signed by the published direction;
-    - Cohen's :math:`d = t s`; Hedges' :math:`g = J(\\nu_p) d` with the exact J and ν_p = n₁+n₀−2
+    - implied statistic :math:`t = \pm t_{1-p/2,\,\nu}`, signed by the published direction;
+    - Cohen's :math:`d = t s`; Hedges' :math:`g = J(\nu_p) d` with the exact J and ν_p = n₁+n₀−2
       (n−1 paired); the CI of d inverts the noncentral t
       (:func:`~trialkit.reproduce.audit.d_interval`) and g's CI is J times d's;
     - a p published as a bound gives bounds: with p < c, |t| > t(c) and every number of the row

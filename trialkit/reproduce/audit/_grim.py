@@ -120,10 +120,10 @@ def grim(
 
     Notes
     -----
-    Brown & Heathers (2017): the mean of :math:`N = n \\cdot \\text{items}` integers is
+    Brown & Heathers (2017): the mean of :math:`N = n \cdot \text{items}` integers is
     :math:`T/N` for an integer total :math:`T`. The printed mean :math:`M` is consistent when some
-    :math:`T` has :math:`\\operatorname{round}_d(T/N) = M`, i.e. :math:`T/N` lies in
-    :math:`[M - h, M + h]` with :math:`h = 0.5 \\cdot 10^{-d}`, the ends included or not as the
+    :math:`T` has :math:`\operatorname{round}_d(T/N) = M`, i.e. :math:`T/N` lies in
+    :math:`[M - h, M + h]` with :math:`h = 0.5 \cdot 10^{-d}`, the ends included or not as the
     convention says (half up: the end away from zero is excluded; half even: both ends included
     when the last printed digit is even, else both excluded). The test is exact (rational
     arithmetic) and only informative when :math:`N < 10^d`.
@@ -294,20 +294,20 @@ def grimmer(
     Notes
     -----
     Anaya (2016); analytic form after Allard (2018). Work with the participant scores
-    :math:`y_i = \\text{items} \\cdot x_i`, which are integers. For each total :math:`T = \\sum y_i`
-    allowed by GRIM, the sum of squares :math:`Q = \\sum y_i^2 = (n - \\text{ddof})\\,
-    \\text{items}^2 s^2 + T^2/n` must be an **integer** with :math:`s` in the printed SD's rounding
+    :math:`y_i = \text{items} \cdot x_i`, which are integers. For each total :math:`T = \sum y_i`
+    allowed by GRIM, the sum of squares :math:`Q = \sum y_i^2 = (n - \text{ddof})\,
+    \text{items}^2 s^2 + T^2/n` must be an **integer** with :math:`s` in the printed SD's rounding
     interval (exact rational bounds, ends per convention), and
 
-    1. parity: :math:`y^2 \\equiv y \\pmod 2`, so :math:`Q \\equiv T \\pmod 2`;
-    2. minimum: :math:`Q \\ge (n - r) q^2 + r (q + 1)^2` with :math:`T = nq + r`, the values as
+    1. parity: :math:`y^2 \equiv y \pmod 2`, so :math:`Q \equiv T \pmod 2`;
+    2. minimum: :math:`Q \ge (n - r) q^2 + r (q + 1)^2` with :math:`T = nq + r`, the values as
        equal as integers allow (this check is not in Allard's version, which accepts e.g.
        n = 10, mean 0.50, SD 0.24: sum 5 would need sum of squares 3 < 5);
-    3. attainability: for :math:`n \\ge 5` these conditions are also sufficient for unbounded
-       integers (a pair (T, Q) reduces to :math:`\\sum z = r`, :math:`\\sum z^2 = Q'` with
-       :math:`0 \\le r < n`; appending zeros and the shift :math:`z \\to 1 - z` reduce every
-       :math:`n \\ge 5` to n = 5, checked exhaustively for :math:`Q' \\le 4000` in
-       tests/test_grim.py). For :math:`n \\le 4` they are not (n = 3, T = 6, Q = 16 passes
+    3. attainability: for :math:`n \ge 5` these conditions are also sufficient for unbounded
+       integers (a pair (T, Q) reduces to :math:`\sum z = r`, :math:`\sum z^2 = Q'` with
+       :math:`0 \le r < n`; appending zeros and the shift :math:`z \to 1 - z` reduce every
+       :math:`n \ge 5` to n = 5, checked exhaustively for :math:`Q' \le 4000` in
+       tests/test_grim.py). For :math:`n \le 4` they are not (n = 3, T = 6, Q = 16 passes
        1 and 2, but no three integers have sum 6 and sum of squares 16), so the function decides
        by exact enumeration.
 

@@ -1,8 +1,8 @@
 r"""What a two-sided p-value and n imply under an assumed t-test, and the converse.
 
 Under a test with df degrees of freedom a published p pins down the statistic,
-:math:`|t| = t_{1-p/2,\\,df}` (:func:`t_from_p`), and through n the standardised effect
-:math:`d = t \\cdot s` with :math:`s = \\sqrt{1/n_1 + 1/n_0}` for two samples (:func:`d_from_t`),
+:math:`|t| = t_{1-p/2,\,df}` (:func:`t_from_p`), and through n the standardised effect
+:math:`d = t \cdot s` with :math:`s = \sqrt{1/n_1 + 1/n_0}` for two samples (:func:`d_from_t`),
 with its exact CI (:func:`d_interval`) and Hedges' small-sample factor (:func:`hedges_correction`).
 :class:`AssumedTest` registers the tests a published p may have come from;
 :func:`power_two_sample` and :func:`minimal_detectable_effect` say what the design could detect.
@@ -158,7 +158,7 @@ def t_from_p(p: float, df: float) -> float:
     Returns
     -------
     float
-        :math:`|t| = t_{1-p/2,\\,df}`, the upper p/2 quantile (``stats.t.isf(p / 2, df)``,
+        :math:`|t| = t_{1-p/2,\,df}`, the upper p/2 quantile (``stats.t.isf(p / 2, df)``,
         R ``qt(p / 2, df, lower.tail = FALSE)``), so that :func:`p_from_t` returns ``p``.
 
     Examples
@@ -170,7 +170,7 @@ def t_from_p(p: float, df: float) -> float:
 
 
 def p_from_t(t: float, df: float) -> float:
-    r"""Two-sided p-value of a t statistic: :math:`p = 2\\,P(T_{df} > |t|)`.
+    r"""Two-sided p-value of a t statistic: :math:`p = 2\,P(T_{df} > |t|)`.
 
     Parameters
     ----------
@@ -193,10 +193,10 @@ def p_from_t(t: float, df: float) -> float:
 
 
 def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
-    r"""Cohen's d implied by a two-sample t: :math:`d = t\\sqrt{1/n_1 + 1/n_0}`.
+    r"""Cohen's d implied by a two-sample t: :math:`d = t\sqrt{1/n_1 + 1/n_0}`.
 
-    With the pooled SD :math:`s_p`, :math:`t = (\\bar x_1 - \\bar x_0)/(s_p\\sqrt{1/n_1+1/n_0})`,
-    so :math:`d = (\\bar x_1 - \\bar x_0)/s_p = t\\sqrt{1/n_1+1/n_0}` exactly.
+    With the pooled SD :math:`s_p`, :math:`t = (\bar x_1 - \bar x_0)/(s_p\sqrt{1/n_1+1/n_0})`,
+    so :math:`d = (\bar x_1 - \bar x_0)/s_p = t\sqrt{1/n_1+1/n_0}` exactly.
 
     Parameters
     ----------
@@ -220,7 +220,7 @@ def d_from_t(t: float, n_treatment: int, n_control: int) -> float:
 
 
 def t_from_d(d: float, n_treatment: int, n_control: int) -> float:
-    r"""Two-sample t of a Cohen's d: :math:`t = d/\\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`).
+    r"""Two-sample t of a Cohen's d: :math:`t = d/\sqrt{1/n_1 + 1/n_0}` (inverse of :func:`d_from_t`).
 
     Parameters
     ----------
@@ -244,7 +244,7 @@ def t_from_d(d: float, n_treatment: int, n_control: int) -> float:
 
 
 def hedges_correction(df: float) -> float:
-    r"""Exact small-sample factor :math:`J(\\nu) = \\Gamma(\\nu/2) / (\\sqrt{\\nu/2}\\,\\Gamma((\\nu-1)/2))`.
+    r"""Exact small-sample factor :math:`J(\nu) = \Gamma(\nu/2) / (\sqrt{\nu/2}\,\Gamma((\nu-1)/2))`.
 
     Hedges (1981); g = J·d. The same J as ``trialkit.analysis.effect_size`` (docs/analyses.md).
 
@@ -294,9 +294,9 @@ def d_interval(
     Returns
     -------
     (float, float)
-        :math:`(\\lambda_L s, \\lambda_U s)` with the noncentrality limits solving
-        :math:`P(T'_{\\nu,\\lambda_L} \\le t) = 1-\\alpha/2` and
-        :math:`P(T'_{\\nu,\\lambda_U} \\le t) = \\alpha/2` (inversion of the noncentral t:
+        :math:`(\lambda_L s, \lambda_U s)` with the noncentrality limits solving
+        :math:`P(T'_{\nu,\lambda_L} \le t) = 1-\alpha/2` and
+        :math:`P(T'_{\nu,\lambda_U} \le t) = \alpha/2` (inversion of the noncentral t:
         Steiger & Fouladi 1997, as ``MBESS::ci.smd``). Matches R ``uniroot`` on
         ``pt(t, df, ncp)`` to 1e-8 relative (tests/reference/abstract_audit/).
 
@@ -334,8 +334,8 @@ def power_two_sample(d: float, n_treatment: int, n_control: int, *, alpha: float
 
     Notes
     -----
-    With df = n₁ + n₀ − 2, λ = d/√(1/n₁ + 1/n₀) and :math:`q = t_{1-\\alpha/2,\\,df}`:
-    :math:`\\text{power} = P(T'_{df,\\lambda} > q) + P(T'_{df,\\lambda} < -q)` (noncentral t,
+    With df = n₁ + n₀ − 2, λ = d/√(1/n₁ + 1/n₀) and :math:`q = t_{1-\alpha/2,\,df}`:
+    :math:`\text{power} = P(T'_{df,\lambda} > q) + P(T'_{df,\lambda} < -q)` (noncentral t,
     ``scipy.stats.nct``; both tails). Equals R ``power.t.test(n, delta = d, strict = TRUE)`` when
     n₁ = n₀ = n (R's default ``strict = FALSE`` drops the far tail).
 

@@ -261,7 +261,7 @@ def p_change_over_r(
 
     Notes
     -----
-    :math:`s_{change}(r) = \\sqrt{s_{pre}^2 + s_{post}^2 - 2 r s_{pre} s_{post}}` per arm (Cochrane
+    :math:`s_{change}(r) = \sqrt{s_{pre}^2 + s_{post}^2 - 2 r s_{pre} s_{post}}` per arm (Cochrane
     Handbook 6.5.2.8), then :func:`~trialkit.reproduce.audit.t_from_summary` (or
     :func:`~trialkit.reproduce.audit.paired_t_from_summary`) on the mean
     changes. Larger r means smaller change SDs, larger |t| and, for Student and paired tests, a
@@ -366,7 +366,7 @@ def implied_r(
     p is therefore strictly decreasing in r (for a non-zero mean difference and positive SDs): at
     most one root. Welch's df changes with r, so p(r) need not be monotone and several roots are
     possible: all sign changes on the grid are returned (two roots closer than the grid step,
-    ``(high - low) / (grid - 1)``, can be missed). Roots are found on :math:`\\log p - \\log p^*`
+    ``(high - low) / (grid - 1)``, can be missed). Roots are found on :math:`\log p - \log p^*`
     with ``brentq`` (xtol 1e-14).
 
     Examples

@@ -74,10 +74,10 @@ def sd_bounds(
     Notes
     -----
     The sum of squared deviations is convex in the values, so over the polytope
-    :math:`\\{y \\in [a, b]^n : \\sum y = T\\}` its maximum is at a vertex: :math:`k` values at
-    :math:`b`, :math:`n - k - 1` at :math:`a` and one at :math:`c = T - kb - (n - k - 1)a \\in [a, b]`,
-    :math:`k = \\lfloor (T - na)/(b - a) \\rfloor`. When :math:`(T - na)/(b - a)` is an integer this
-    is :math:`n(\\bar y - a)(b - \\bar y)` (the Bhatia-Davis bound). With integer :math:`a, b, T` the
+    :math:`\{y \in [a, b]^n : \sum y = T\}` its maximum is at a vertex: :math:`k` values at
+    :math:`b`, :math:`n - k - 1` at :math:`a` and one at :math:`c = T - kb - (n - k - 1)a \in [a, b]`,
+    :math:`k = \lfloor (T - na)/(b - a) \rfloor`. When :math:`(T - na)/(b - a)` is an integer this
+    is :math:`n(\bar y - a)(b - \bar y)` (the Bhatia-Davis bound). With integer :math:`a, b, T` the
     vertex is integer, so the bound is attained by integer data. The minimum for integers puts
     :math:`r` values at :math:`q + 1` and :math:`n - r` at :math:`q` (:math:`T = nq + r`):
     spread :math:`r(n - r)/n`. Over a rounded mean, the continuous maximum is convex in the mean

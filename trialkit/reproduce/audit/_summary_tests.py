@@ -101,8 +101,8 @@ def t_from_summary(
     Notes
     -----
     Student: :math:`s_p^2 = ((n_1 - 1)s_1^2 + (n_2 - 1)s_2^2)/(n_1 + n_2 - 2)`,
-    :math:`SE = s_p \\sqrt{1/n_1 + 1/n_2}`, df :math:`= n_1 + n_2 - 2`. Welch:
-    :math:`SE = \\sqrt{s_1^2/n_1 + s_2^2/n_2}`, df :math:`= SE^4 / ((s_1^2/n_1)^2/(n_1 - 1) +
+    :math:`SE = s_p \sqrt{1/n_1 + 1/n_2}`, df :math:`= n_1 + n_2 - 2`. Welch:
+    :math:`SE = \sqrt{s_1^2/n_1 + s_2^2/n_2}`, df :math:`= SE^4 / ((s_1^2/n_1)^2/(n_1 - 1) +
     (s_2^2/n_2)^2/(n_2 - 1))` (Welch-Satterthwaite). :math:`p = 2 P(T_{df} > |t|)`.
     Matches ``scipy.stats.ttest_ind_from_stats`` (1e-12) and R ``t.test`` on Student's sleep data
     (1e-10; tests/reference/table_audit/).
@@ -130,7 +130,7 @@ def t_from_summary(
 def paired_t_from_summary(mean_diff: float, sd_diff: float, n: int, *, alpha: float = 0.05) -> SummaryTTest:
     r"""Paired t-test from the mean and SD (divisor n − 1) of the within-subject differences.
 
-    :math:`t = \\bar d / (s_d/\\sqrt n)`, df :math:`= n - 1`; R ``t.test(post, pre, paired = TRUE)``.
+    :math:`t = \bar d / (s_d/\sqrt n)`, df :math:`= n - 1`; R ``t.test(post, pre, paired = TRUE)``.
     Without the SD of the differences, use :func:`change_score_sd` with an assumed correlation.
 
     Parameters
@@ -174,7 +174,7 @@ class BaselineImbalance:
     Attributes
     ----------
     smd : float
-        Standardised difference :math:`(m_1 - m_2)/\\sqrt{(s_1^2 + s_2^2)/2}`.
+        Standardised difference :math:`(m_1 - m_2)/\sqrt{(s_1^2 + s_2^2)/2}`.
     thresholds : tuple of float
         The conventional thresholds compared with.
     exceeded : tuple of float
@@ -259,7 +259,7 @@ def baseline_imbalance(
 def change_score_sd(sd_baseline: float, sd_follow_up: float, r: float) -> float:
     r"""SD of change from the baseline and follow-up SDs and their correlation ``r``.
 
-    :math:`s_{change} = \\sqrt{s_{pre}^2 + s_{post}^2 - 2 r s_{pre} s_{post}}` (Cochrane Handbook
+    :math:`s_{change} = \sqrt{s_{pre}^2 + s_{post}^2 - 2 r s_{pre} s_{post}}` (Cochrane Handbook
     for Systematic Reviews of Interventions, v6.4, section 6.5.2.8). Exact for sample SDs and the
     sample correlation of the same subjects (the variance of a difference).
 

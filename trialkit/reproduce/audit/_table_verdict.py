@@ -169,7 +169,7 @@ def table_verdict(
     The recomputed p is :func:`t_from_summary` / :func:`paired_t_from_summary` on the published
     numbers, SDs converted to divisor n − 1 (``ArmSummary.sd_ddof``). When r matters the set of r
     whose p (range) meets the printed interval is found from the roots of
-    :math:`\\log p_{max}(r) - \\log p_{low}` and :math:`\\log p_{min}(r) - \\log p_{high}`.
+    :math:`\log p_{max}(r) - \log p_{low}` and :math:`\log p_{min}(r) - \log p_{high}`.
     Validated end to end on Student's sleep data (tests/reference/table_audit/): the paired
     p printed as 0.003 is reproduced only for an r interval that contains the data's r = 0.795.
 

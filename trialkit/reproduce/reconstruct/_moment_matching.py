@@ -37,8 +37,8 @@ def match_moments(z: np.ndarray, mean: float, sd: float) -> np.ndarray:
     Returns
     -------
     ndarray of float
-        :math:`x_i = m + s\\,(z_i - \\bar z)/s_z` with :math:`s_z^2 = \\sum (z_i - \\bar z)^2/(n-1)`,
-        so :math:`\\bar x = m` and :math:`s_x = s` up to floating-point rounding (relative error
+        :math:`x_i = m + s\,(z_i - \bar z)/s_z` with :math:`s_z^2 = \sum (z_i - \bar z)^2/(n-1)`,
+        so :math:`\bar x = m` and :math:`s_x = s` up to floating-point rounding (relative error
         about :math:`10^{-15}`; checked to :math:`10^{-10}` by the tests).
 
     Examples
@@ -170,13 +170,13 @@ def match_moments_integer(
     Notes
     -----
     Exact matching is impossible on an integer scale. The mean of *n* integers is a multiple
-    of :math:`1/n`. Given the sum :math:`S`, the SD is fixed by :math:`Q = \\sum x_i^2`, and since
-    :math:`x^2 \\equiv x \\pmod 2`, :math:`Q \\equiv S \\pmod 2`: *Q* moves in steps of 2, so the
+    of :math:`1/n`. Given the sum :math:`S`, the SD is fixed by :math:`Q = \sum x_i^2`, and since
+    :math:`x^2 \equiv x \pmod 2`, :math:`Q \equiv S \pmod 2`: *Q* moves in steps of 2, so the
     variance :math:`s^2 = (Q - S^2/n)/(n-1)` can only take values :math:`2/(n-1)` apart. The best
     achievable therefore is
 
-    .. math:: |\\bar x - m| \\le \\frac{1}{2n}, \\qquad |s^2 - \\sigma^2| \\le \\frac{1}{n-1}
-              \\quad\\Big(|s - \\sigma| \\le \\frac{1}{(n-1)(s + \\sigma)}\\Big),
+    .. math:: |\bar x - m| \le \frac{1}{2n}, \qquad |s^2 - \sigma^2| \le \frac{1}{n-1}
+              \quad\Big(|s - \sigma| \le \frac{1}{(n-1)(s + \sigma)}\Big),
 
     which this function reaches when the bounds do not bind and the sample is not tiny: the
     tests check it on 1,000 random samples of 10 to 40 values; with 3 to 5 values the search can
@@ -184,18 +184,18 @@ def match_moments_integer(
     0.024 and a variance within 0.05 of the targets.
 
     Algorithm: (1) :math:`y` = :func:`match_moments` (z, mean, sd), the continuous target;
-    :math:`x = \\operatorname{clip}(\\operatorname{round}(y), low, high)`. (2) The sum is moved
-    one unit at a time to :math:`S^* = \\operatorname{round}(n m)` (clipped to what the bounds
+    :math:`x = \operatorname{clip}(\operatorname{round}(y), low, high)`. (2) The sum is moved
+    one unit at a time to :math:`S^* = \operatorname{round}(n m)` (clipped to what the bounds
     allow), each time at the value furthest from its continuous target in the needed direction.
     (3) With the sum (hence the mean) fixed, moves :math:`x_i + 1, x_j - 1` (which change *Q* by
     :math:`2(x_i - x_j + 1)`) are taken greedily, each time the one that brings *Q* closest to
-    :math:`Q^* = (n-1)\\sigma^2 + S^{*2}/n`, ties broken by the smallest increase of
-    :math:`\\sum (x - y)^2` (keeping the shape of *z*) and then the lowest indices; when no single
+    :math:`Q^* = (n-1)\sigma^2 + S^{*2}/n`, ties broken by the smallest increase of
+    :math:`\sum (x - y)^2` (keeping the shape of *z*) and then the lowest indices; when no single
     move improves, the best two successive moves are tried, and the search stops when those do
     not improve either. The mean is matched first (it is the coarser moment), then the SD, through
     the variance, whose achievable values are equally spaced: the squared error of (mean, SD) is
-    minimised lexicographically, and :math:`|s^2 - \\sigma^2|` picks the same integers as
-    :math:`|s - \\sigma|` except when :math:`\\sigma^2` sits almost midway between two achievable
+    minimised lexicographically, and :math:`|s^2 - \sigma^2|` picks the same integers as
+    :math:`|s - \sigma|` except when :math:`\sigma^2` sits almost midway between two achievable
     variances.
 
     Examples

@@ -55,9 +55,9 @@ SIGNIFICANT_DIGITS = 14
 def change_moments(endpoint: EndpointDesign, arm: str, *, baseline: int = 0, visit: int = -1) -> tuple[float, float]:
     r"""Return the mean and SD of change from ``baseline`` to ``visit`` that the design implies for ``arm``.
 
-    Linear scale: :math:`m_v - m_0` and :math:`\\sqrt{s_0^2 + s_v^2 - 2\\rho s_0 s_v}`. Log scale:
-    the same on the log scale, with :math:`\\mu, \\sigma` of the lognormal with those mean and SD
-    and :math:`\\rho` the log-scale correlation.
+    Linear scale: :math:`m_v - m_0` and :math:`\sqrt{s_0^2 + s_v^2 - 2\rho s_0 s_v}`. Log scale:
+    the same on the log scale, with :math:`\mu, \sigma` of the lognormal with those mean and SD
+    and :math:`\rho` the log-scale correlation.
 
     Parameters
     ----------
@@ -231,7 +231,7 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
     1. ``simulate(design, seed)`` gives subjects, covariates, dropouts and baseline values, which
        are kept as they are, and a simulated follow-up value per analysed subject.
     2. Per arm, the simulated change :math:`z_i = y_{i1} - y_{i0}` (log scale:
-       :math:`\\ln y_{i1} - \\ln y_{i0}`) gives the shape (ranks, spacing, link with baseline).
+       :math:`\ln y_{i1} - \ln y_{i0}`) gives the shape (ranks, spacing, link with baseline).
        It is taken from the same draws before rounding and clipping (``simulate`` of the design
        with 12 decimals and no range: simulate draws every random number before applying means,
        SDs, digits and ranges, so the draws are identical), so that rounding makes no ties.
@@ -242,7 +242,7 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
        :func:`match_moments_integer` with per-subject bounds keeping the follow-up value within
        the range, the control arm first, and the treatment target recomputed from the control
        arm's *achieved* SD and mean so that only the treatment arm's granularity remains.
-    5. Follow-up = baseline + change (log scale: baseline :math:`\\times e^{change}`). Baselines
+    5. Follow-up = baseline + change (log scale: baseline :math:`\times e^{change}`). Baselines
        keep the design's digits; follow-up values of continuous endpoints are rounded to
        :data:`SIGNIFICANT_DIGITS` significant digits, so that the written files reproduce the
        target p to about :math:`10^{-12}` relative (rounded to the design's digits, the 2012
@@ -255,7 +255,7 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
        0.0065], the interval "0.006" stands for.
 
     Log-scale endpoints are calibrated on the log scale: the test reproduced is Student's t of
-    :math:`\\ln(y_1/y_0)`, the scale trialkit analyses them on (ratio of geometric means).
+    :math:`\ln(y_1/y_0)`, the scale trialkit analyses them on (ratio of geometric means).
 
     Examples
     --------

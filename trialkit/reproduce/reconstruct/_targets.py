@@ -180,14 +180,14 @@ def calibrate_difference(
 
     Notes
     -----
-    With :math:`\\nu = n_t + n_c - 2`, :math:`s_p^2 = ((n_t-1)s_t^2 + (n_c-1)s_c^2)/\\nu` and
-    :math:`SE = s_p\\sqrt{1/n_t + 1/n_c}`,
+    With :math:`\nu = n_t + n_c - 2`, :math:`s_p^2 = ((n_t-1)s_t^2 + (n_c-1)s_c^2)/\nu` and
+    :math:`SE = s_p\sqrt{1/n_t + 1/n_c}`,
 
-    .. math:: t = F^{-1}_{t_\\nu}(1 - p/2), \\qquad \\Delta = \\operatorname{sign} \\cdot t \\cdot SE,
+    .. math:: t = F^{-1}_{t_\nu}(1 - p/2), \qquad \Delta = \operatorname{sign} \cdot t \cdot SE,
 
     computed as the inverse survival function at :math:`p/2` so that small p keep their relative
-    precision. Samples with these SDs and means differing by :math:`\\Delta` give Student's
-    :math:`2\\,(1 - F_{t_\\nu}(|t|)) = p` (R ``t.test(var.equal = TRUE)``).
+    precision. Samples with these SDs and means differing by :math:`\Delta` give Student's
+    :math:`2\,(1 - F_{t_\nu}(|t|)) = p` (R ``t.test(var.equal = TRUE)``).
 
     Examples
     --------
