@@ -7,23 +7,22 @@ partly defined (a rank test whose interval does not exist), beside its row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from trialkit._checks import check_alpha, check_bool, check_in, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._provenance import relative_inputs, versions
-from trialkit._spec import Endpoint, Multiplicity, Population, TwoValued
+from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit._trial import Trial
 from trialkit.analysis._ancova import AncovaFit, fit_arrays
+from trialkit.analysis._cells import Cell, Floats, Ints, Subjects, cells, subject_arrays, value_grid
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
 from trialkit.analysis._multiplicity import adjust_p
-from trialkit.analysis._positions import positions
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
 from trialkit.analysis._results import (
@@ -60,102 +59,7 @@ _RESPONDER = frozenset(
     }
 )
 _ANCOVA_KINDS = (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA)
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _Subjects:
-    """What every cell shares: arm and covariates per subject (the order of ``trial.subjects``)."""
-
-    arm: Ints  # position in ``arms``
-    arms: tuple[str, ...]  # control first
-    numeric: dict[str, Floats]
-    factors: dict[str, Ints]  # position in ``levels[name]``; -1 when missing
-    levels: dict[str, tuple[str, ...]]
-    has_covariates: npt.NDArray[np.bool_]
-    in_arm: tuple[npt.NDArray[np.bool_], ...]  # per arm, which subjects are in it
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """One endpoint at one visit in one population.
-
-    Per-subject values aligned with ``trial.subjects``; subjects outside the population carry NaN.
-    """
-
-    endpoint: Endpoint
-    visit: str
-    baseline: Floats
-    value: Floats
-    population: str
-
-
-def _grid(trial: Trial) -> Floats:
-    """Values as a subject x endpoint x visit array, placed by category codes (any row order)."""
-    d = trial.data
-    n_s = len(d["subject"].cat.categories)
-    endpoints = [e.id for e in trial.spec.endpoints]
-    n_e, n_v = len(endpoints), len(trial.spec.visits.order)
-    s = d["subject"].cat.codes.to_numpy(np.int64)
-    e = pd.Categorical(d["endpoint"], categories=endpoints).codes.astype(np.int64)
-    v = pd.Categorical(d["visit"], categories=list(trial.spec.visits.order)).codes.astype(np.int64)
-    flat = (s * n_e + e) * n_v + v
-    if (
-        len(d) != n_s * n_e * n_v
-        or (s < 0).any()
-        or (e < 0).any()
-        or (v < 0).any()
-        or np.bincount(flat, minlength=n_s * n_e * n_v).max() != 1
-    ):
-        raise TrialkitError(
-            "the trial's tidy frame is not the full subject x endpoint x visit grid "
-            "(one row each, endpoints and visits of the spec)."
-        )
-    grid = np.empty(n_s * n_e * n_v)
-    grid[flat] = d["value"].to_numpy(dtype="float64")
-    return grid.reshape(n_s, n_e, n_v)
-
-
-def _subjects(trial: Trial) -> _Subjects:
-    spec = trial.spec
-    ids, categories = trial.subjects["subject"], trial.data["subject"].cat.categories
-    if isinstance(ids.dtype, pd.CategoricalDtype) and ids.cat.categories.equals(categories):
-        order = ids.cat.codes.to_numpy(dtype=np.int64)  # a loaded trial's: the same categories
-    else:
-        order = positions(ids, categories)
-    if not np.array_equal(order, np.arange(len(categories))):
-        raise TrialkitError("trial.subjects is not in the tidy frame's subject order.")
-    present = np.ones(len(trial.subjects), dtype=bool)
-    numeric: dict[str, Floats] = {}
-    factors: dict[str, Ints] = {}
-    levels: dict[str, tuple[str, ...]] = {}
-    for c in spec.analysis.covariates:
-        column = trial.subjects[c]
-        present &= column.notna().to_numpy()
-        if c in spec.analysis.categorical:
-            levels[c] = tuple(sorted(set(column.dropna().astype(str))))
-            factors[c] = positions(column, pd.Index(levels[c]))
-        else:
-            numeric[c] = pd.to_numeric(column, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
-    arm = positions(trial.subjects["arm"], pd.Index(trial.arms))
-    in_arm = tuple(arm == k for k in range(len(trial.arms)))
-    return _Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm)
-
-
-def _cells(trial: Trial, grid: Floats, baseline: str, population: Population) -> Iterator[_Cell]:
-    spec = trial.spec
-    b = spec.visits.order.index(baseline)
-    post = [spec.visits.order.index(v) for v in spec.visits.post_baseline]
-    for k, ep in enumerate(spec.endpoints):
-        values: Floats = grid[:, k, :]
-        if population is Population.COMPLETERS:
-            # completers of this endpoint: observed at every post-baseline visit
-            keep = np.asarray(~np.isnan(values[:, post]).any(axis=1), dtype=bool)
-            values = np.where(keep[:, None], values, np.nan)
-        for v, j in zip(spec.visits.post_baseline, post, strict=True):
-            yield _Cell(ep, v, values[:, b], values[:, j], population.value)
 
 
 class _Collector:
@@ -169,7 +73,7 @@ class _Collector:
 
     def run(
         self,
-        cell: _Cell,
+        cell: Cell,
         kinds: Sequence[Analysis],
         contrast: str,
         fn: Callable[[], Iterable[Estimate]],
@@ -195,7 +99,7 @@ class _Collector:
             e.row(cell.endpoint.id, cell.visit, cell.population) for e in estimates if e.analysis in self.wanted
         )
 
-    def fail(self, cell: _Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
+    def fail(self, cell: Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
         """Record that ``kind`` could not run (or ran only in part) in ``cell``."""
         self.failures.append(
             {
@@ -253,7 +157,7 @@ def _rank_estimate(r: RankTest, kind: Analysis, contrast: str, n_t: int, n_c: in
 
 def _rank_row(
     out: _Collector,
-    cell: _Cell,
+    cell: Cell,
     kind: Analysis,
     contrast: str,
     test: Callable[[], RankTest],
@@ -280,7 +184,7 @@ class _AncovaSet:
     fit: AncovaFit
 
 
-def _fit_ancova(subjects: _Subjects, cell: _Cell, alpha: float, two_valued: TwoValued) -> _AncovaSet:
+def _fit_ancova(subjects: Subjects, cell: Cell, alpha: float, two_valued: TwoValued) -> _AncovaSet:
     keep = ~np.isnan(cell.value) & ~np.isnan(cell.baseline) & subjects.has_covariates
     arm, y = subjects.arm[keep], cell.value[keep]
     fit = fit_arrays(
@@ -297,7 +201,7 @@ def _fit_ancova(subjects: _Subjects, cell: _Cell, alpha: float, two_valued: TwoV
     return _AncovaSet(arm, y, fit)
 
 
-def _analyse_cell(subjects: _Subjects, cell: _Cell, out: _Collector, alpha: float, two_valued: TwoValued) -> None:
+def _analyse_cell(subjects: Subjects, cell: Cell, out: _Collector, alpha: float, two_valued: TwoValued) -> None:
     arms, control = subjects.arms, subjects.arms[0]
     log = cell.endpoint.scale == "log"
     fitted: list[_AncovaSet] = []
@@ -350,7 +254,7 @@ def _analyse_cell(subjects: _Subjects, cell: _Cell, out: _Collector, alpha: floa
 
 
 def _within(
-    out: _Collector, cell: _Cell, arm: str, changes: tuple[Floats, Floats], threshold: float | None, alpha: float
+    out: _Collector, cell: Cell, arm: str, changes: tuple[Floats, Floats], threshold: float | None, alpha: float
 ) -> None:
     """Run the within-arm analyses of change: paired t, signed-rank test, responder rate."""
     d, raw = changes
@@ -385,7 +289,7 @@ def _within(
 
 def _between(
     out: _Collector,
-    cell: _Cell,
+    cell: Cell,
     pair: tuple[str, str],
     changes: tuple[Floats, Floats],
     alpha: float,
@@ -437,7 +341,7 @@ def _between(
 
 
 def _adjusted_g(
-    out: _Collector, cell: _Cell, fitted: _AncovaSet, codes: tuple[int, int], pair: tuple[str, str], alpha: float
+    out: _Collector, cell: Cell, fitted: _AncovaSet, codes: tuple[int, int], pair: tuple[str, str], alpha: float
 ) -> None:
     """Run the adjusted g: ANCOVA difference over the pooled SD of the unadjusted follow-up values."""
     a, control = pair
@@ -467,7 +371,7 @@ def _adjusted_g(
 
 
 def _responders(
-    out: _Collector, cell: _Cell, pair: tuple[str, str], raw: tuple[Floats, Floats], threshold: float, alpha: float
+    out: _Collector, cell: Cell, pair: tuple[str, str], raw: tuple[Floats, Floats], threshold: float, alpha: float
 ) -> None:
     """Run the responder contrasts of one arm against control: RD, RR, OR and NNT."""
     a, control = pair
@@ -639,11 +543,11 @@ def analyze(
     if baseline is None:
         raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
 
-    grid = _grid(trial)
-    subjects = _subjects(trial)
+    grid = value_grid(trial)
+    subjects = subject_arrays(trial)
     out = _Collector(wanted)
     for population in chosen:
-        for cell in _cells(trial, grid, baseline, population):
+        for cell in cells(trial, grid, baseline, population):
             _analyse_cell(subjects, cell, out, level, at)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
     if Analysis.ANCOVA in wanted:
@@ -732,7 +636,7 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
 
 
 def _sweep(
-    trial: Trial, grid: Floats, baseline: str, subjects: _Subjects, alpha: float, failures: list[Row]
+    trial: Trial, grid: Floats, baseline: str, subjects: Subjects, alpha: float, failures: list[Row]
 ) -> pd.DataFrame:
     """Return the MCID sweep at the primary visit (every subject with a change).
 
