@@ -1,24 +1,40 @@
-"""Read one data file of any supported format into a frame of its raw columns.
+"""Read the columns a layout needs from one data file of any supported format.
 
 Readers never modify their input and never guess: a file that cannot be read in its format, a
-pickle, an empty file or a missing column each becomes a :class:`~trialkit.Problem`.
+pickle, an empty file or a missing column each becomes a :class:`~trialkit.Problem`. Identifier
+columns come back as :class:`~trialkit._values.Labels` (integer codes into their texts), every
+other column as :class:`~trialkit._values.Numbers` parsed by the one rule for numbers.
+
+A CSV file is read by Arrow's multi-threaded parser when that gives exactly what the line-true
+reader (pandas, every column as text) would give; otherwise by pandas. See :func:`_read_csv_arrow`
+for the conditions.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import hashlib
 import io
+import operator
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
+from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
+from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_numbers, text_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["FORMATS", "RawTable", "read_header", "read_table"]
 
 #: file suffix -> reader name; the registry behind "unsupported format" messages
 FORMATS: dict[str, str] = {
@@ -35,29 +51,54 @@ FORMATS: dict[str, str] = {
 }
 _REFUSED = {".pkl", ".pickle", ".pck", ".joblib", ".npy", ".npz"}
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+_BOM = b"\xef\xbb\xbf"
+
+Rows = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """The columns of one file that the spec needs, as read.
+    """The columns of one file that a layout needs, as read.
 
-    ``rows`` holds the row number of each record as a user finds it: the line in a CSV or the
-    row in an Excel sheet (header = 1, first record = 2); the observation number (from 1) in
-    Parquet, SPSS and SAS files.
+    Attributes
+    ----------
+    file : str
+        The file's path.
+    columns : tuple of str
+        The columns read, in the order asked for (required ones, then optional ones present).
+    labels : dict of str to Labels
+        The identifier (text) columns.
+    numbers : dict of str to Numbers
+        Every other column, parsed as numbers.
+    rows : ndarray of int64
+        The row number of each record as a user finds it: the line in a CSV or the row in an
+        Excel sheet (header = 1, first record = 2); the observation number (from 1) in
+        Parquet, SPSS and SAS files.
+    sha256 : str
+        SHA-256 of the file's bytes.
     """
 
     file: str
-    frame: pd.DataFrame
-    rows: np.ndarray
+    columns: tuple[str, ...]
+    labels: dict[str, Labels]
+    numbers: dict[str, Numbers]
+    rows: Rows
     sha256: str
 
+    def __len__(self) -> int:
+        """Return the number of records."""
+        return len(self.rows)
 
-def _problem(rule: Rule, path: Path, message: str, **kw) -> Problem:
-    return Problem(rule, str(path), message, **kw)
+
+@dataclass(frozen=True)
+class _Body:
+    labels: dict[str, Labels]
+    numbers: dict[str, Numbers]
+    rows: Rows
 
 
-def _text_columns(columns: Iterable[str]) -> dict[str, type]:
-    return {c: str for c in columns}
+def _problem(rule: Rule, path: Path, message: str, **place: Any) -> Problem:
+    return Problem(rule, str(path), message, **place)
 
 
 def read_table(
@@ -67,7 +108,6 @@ def read_table(
     required: Iterable[str],
     text: Iterable[str] = (),
     optional: Iterable[str] = (),
-    select: callable | None = None,
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -81,17 +121,18 @@ def read_table(
         Columns that must exist; each absent one is a ``missing_column`` problem with the closest
         existing names.
     text : iterable of str
-        Columns read as text whatever they look like (identifiers: ``"001"`` stays ``"001"``).
+        Columns read as text whatever they look like (identifiers: ``"001"`` stays ``"001"``);
+        every other column is read as numbers.
     optional : iterable of str
         Columns kept when present.
-    select : callable, optional
-        ``select(columns) -> list`` picking extra columns from the header (wide patterns).
 
     Returns
     -------
-    (RawTable or None, list of Problem)
+    table : RawTable or None
+        None when the file cannot be used; the problems say why.
+    problems : list of Problem
     """
-    required = list(dict.fromkeys(required))
+    needed = list(dict.fromkeys(required))
     suffix = path.suffix.lower()
     if not path.exists():
         return None, [_problem(Rule.FILE_NOT_FOUND, path, "the data file does not exist.")]
@@ -126,27 +167,30 @@ def read_table(
         ]
     kind = FORMATS[suffix]
     try:
-        header = _read_header(path, kind, data)
+        header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
-    missing = [c for c in required if c not in header]
+    missing = [c for c in needed if c not in header]
     if missing:
         return None, [_missing_column(path, c, header, kind, data) for c in missing]
-    wanted = required + [c for c in optional if c in header and c not in required]
-    if select is not None:
-        wanted += [c for c in select(header) if c not in wanted]
-    text_cols = [c for c in text if c in wanted]
-    # the bytes hashed are the bytes parsed: provenance cannot drift from what was read
-    content = path.read_bytes()
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hash while parsing
-        digest = pool.submit(lambda: hashlib.sha256(content).hexdigest())
-        try:
-            frame, rows = _read_body(path, content, kind, data, wanted, text_cols)
-        except Exception as exc:
-            return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
-    if len(frame) == 0:
+    wanted = needed + [c for c in dict.fromkeys(optional) if c in header and c not in needed]
+    text_cols = [c for c in dict.fromkeys(text) if c in wanted]
+    try:
+        if kind == "csv":
+            # the bytes hashed are the bytes parsed: provenance cannot drift from what was read
+            content = path.read_bytes()
+            with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hash while parsing
+                digest = pool.submit(sha256_bytes, content)
+                body = _read_csv(content, header, data, wanted, text_cols)
+                sha256 = digest.result()
+        else:
+            sha256 = sha256_file(path)
+            body = _read_other(path, kind, data, wanted, text_cols)
+    except Exception as exc:
+        return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
+    if len(body.rows) == 0:
         return None, [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
-    return RawTable(str(path), frame, rows, digest.result()), []
+    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, sha256), []
 
 
 def _short(exc: Exception) -> str:
@@ -179,7 +223,14 @@ def _missing_column(path: Path, name: str, header: list[str], kind: str, data: D
     )
 
 
-def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
+def read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
+    """Return the column names of a data file of the given kind (a reader name from :data:`FORMATS`).
+
+    Raises
+    ------
+    Exception
+        Whatever the format's reader raises for a file it cannot read.
+    """
     if kind == "csv":
         with path.open("r", encoding=data.encoding, newline="") as fh:
             first = fh.readline()
@@ -207,32 +258,56 @@ def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
     return list(meta.column_names)
 
 
-def _read_body(
-    path: Path, content: bytes, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    if kind == "csv":
-        fast = _read_csv_arrow(content, data, columns, text_cols)
-        if fast is not None:
-            return fast
-        frame = pd.read_csv(
-            io.BytesIO(content),
-            sep=data.delimiter,
-            decimal=data.decimal,
-            encoding=data.encoding,
-            usecols=columns,
-            dtype=_text_columns(text_cols),
-            keep_default_na=False,
-            na_values=list(data.missing),
-            skip_blank_lines=False,
-        )
-        rows = np.arange(2, len(frame) + 2)
-        blank = frame.isna().all(axis=1).to_numpy()
-        if blank.any():
-            # keep line numbers true to the file: blank lines count, then are dropped
-            frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
-        for c in text_cols:
-            frame[c] = _clean_categories(frame[c])
-        return frame[columns], rows
+def _read_csv(content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+    fast = _read_csv_arrow(content, header, data, columns, text_cols)
+    return fast if fast is not None else _read_csv_lines(content, data, columns, text_cols)
+
+
+def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+    """Read a CSV record by record with Python's csv module: the line-true reader.
+
+    Each record's row is the line it starts on, whatever quoted line breaks came before; a blank
+    line counts and is dropped; a record whose field count differs from the header's makes the
+    file unreadable (a short or long line is never padded or cut). Cells equal to a missing-value
+    code are missing; identifiers and numbers are then converted by the same rules as the fast
+    reader's.
+
+    Raises
+    ------
+    ValueError
+        A record with too few or too many fields, naming its line.
+    UnicodeDecodeError
+        Bytes that are not text in ``data.encoding``.
+    """
+    reader = csv.reader(io.StringIO(content.decode(data.encoding), newline=""), delimiter=data.delimiter)
+    names = next(reader)
+    width = len(names)
+    take = operator.itemgetter(*[names.index(c) for c in columns])
+    missing = set(data.missing)
+    blank = [""] * width
+    records: list[tuple[str, ...] | str] = []
+    rows: list[int] = []
+    line = reader.line_num
+    for record in reader:
+        if len(record) != width:
+            if record:
+                raise ValueError(f"line {line + 1} has {len(record)} fields; the header has {width}")
+            record = blank  # a blank line: empty cells (dropped below when empty means missing)
+        records.append(take(record))
+        rows.append(line + 1)
+        line = reader.line_num
+    cells = list(zip(*records, strict=True)) if len(columns) > 1 else [tuple(records)]
+    if not records:
+        cells = [() for _ in columns]
+    table = {
+        c: np.array([None if v in missing else v for v in col], dtype=object)
+        for c, col in zip(columns, cells, strict=True)
+    }
+    frame = pd.DataFrame(table, columns=columns)
+    return _body(frame, np.array(rows, dtype=np.int64), data, text_cols, drop_blank=True)
+
+
+def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
     if kind == "excel":
         frame = pd.read_excel(
             path,
@@ -243,11 +318,8 @@ def _read_body(
             na_values=list(data.missing),
             engine="openpyxl",
         )
-        frame.columns = [str(c) for c in frame.columns]
-        rows = np.arange(2, len(frame) + 2)
-        blank = frame.isna().all(axis=1).to_numpy()
-        frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
-        return _as_text(frame[columns], text_cols), rows
+        frame.columns = pd.Index([str(c) for c in frame.columns])
+        return _body(frame[columns], np.arange(2, len(frame) + 2), data, text_cols, drop_blank=True)
     if kind == "parquet":
         frame = pd.read_parquet(path, columns=columns)
     else:
@@ -257,82 +329,151 @@ def _read_body(
             kind
         ]
         frame, _ = reader(str(path), usecols=columns)
-        frame = frame[columns]
-    return _as_text(frame, text_cols), np.arange(1, len(frame) + 1)
+    return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, drop_blank=False)
 
 
-_ARROW_ENCODINGS = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
+def _body(frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str], *, drop_blank: bool) -> _Body:
+    """Labels and numbers from a frame of raw columns; rows whose every cell is missing are dropped."""
+    if drop_blank:
+        blank = frame.isna().all(axis=1).to_numpy()
+        if blank.any():
+            # keep row numbers true to the file: blank lines count, then are dropped
+            frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
+    labels = {c: Labels.from_values(frame[c]) for c in frame.columns if c in text_cols}
+    numbers = {
+        c: parse_numbers(frame[c], decimal=data.decimal, missing=data.missing)
+        for c in frame.columns
+        if c not in text_cols
+    }
+    return _Body(labels, numbers, rows)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def _read_csv_arrow(
-    content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]
-) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """Multi-threaded CSV parse with identifier columns dictionary-encoded (categoricals).
+    content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]
+) -> _Body | None:
+    """Parse a CSV with Arrow's multi-threaded reader; None when pandas must read it instead.
 
-    Returns None, and the caller uses pandas, whenever the fast parser could read the file
-    differently from what the rules require: a non-UTF-8 encoding, blank lines or quoted line
-    breaks (row numbers would no longer be line numbers), or a literal ``nan`` that Arrow would
-    read as a number.
+    Arrow reads identifiers dictionary-encoded (each distinct text once) and numbers as float64
+    with no type inference, so a hexadecimal ``0x1A`` is not taken for 26. The result is the one
+    the pandas reader would give, row numbers included, because Arrow is used only when:
+
+    - the encoding is UTF-8 and the bytes are valid UTF-8, with a byte-order mark only if the
+      encoding is ``utf-8-sig`` (pandas would otherwise keep it in the first name);
+    - the header has no repeated name (pandas renames repeats);
+    - every row has a cell for every column (pandas pads short rows);
+    - every numeric cell is a missing-value code or a finite number in the grammar of
+      :data:`~trialkit._values.NUMBER_PATTERN` (text, ``nan`` and ``inf`` are problems,
+      reported by the pandas path with the text as written);
+    - no numeric cell reads as the number of a missing-value code (``" -99"`` padded with blanks
+      is missing for pandas, which strips before comparing);
+    - no value spans lines: without a quote character in the file none can, otherwise the
+      records are counted against the lines. Blank lines are read as empty records, so each
+      record's position gives its line.
     """
-    if data.encoding.lower() not in _ARROW_ENCODINGS:
+    encoding = data.encoding
+    if not _is_utf8(encoding) or (content.startswith(_BOM) and codecs.lookup(encoding).name != "utf-8-sig"):
+        return None
+    if not content.isascii():
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if len(set(header)) != len(header):
         return None
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    as_dict = pa.dictionary(pa.int32(), pa.string())
-    table = pacsv.read_csv(
-        pa.BufferReader(content),
-        parse_options=pacsv.ParseOptions(delimiter=data.delimiter),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=columns,
-            column_types={c: as_dict for c in text_cols},
-            null_values=list(data.missing),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            decimal_point=data.decimal,
-        ),
-    )
-    lines = content.count(b"\n") + (not content.endswith(b"\n"))
-    if table.num_rows != lines - 1:
-        return None  # blank lines or line breaks inside quotes: row numbers need the line-true reader
+    as_labels = pa.dictionary(pa.int32(), pa.string())
+    text = set(text_cols)
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(content),
+            parse_options=pacsv.ParseOptions(delimiter=data.delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns,
+                column_types={c: as_labels if c in text else pa.float64() for c in columns},
+                null_values=list(data.missing),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                decimal_point=data.decimal,
+                check_utf8=False,  # the whole file was checked above, unused columns included
+            ),
+        )
+    except pa.ArrowException:  # a row of another length, text in a number column, a value too long, ...
+        return None
+    if b'"' in content and table.num_rows != content.count(b"\n") + (not content.endswith(b"\n")) - 1:
+        return None  # a quoted value spans lines (or lines end in a lone CR): rows are not lines
+    numbers: dict[str, Numbers] = {}
+    missing_numbers = _numbers_of(data.missing, data.decimal)
     for c in columns:
-        col = table[c]
-        if pa.types.is_floating(col.type) and pc.any(pc.and_(pc.is_nan(col), pc.is_valid(col))).as_py():
+        if c in text:
+            continue
+        values = np.asarray(table[c].to_numpy(), dtype=np.float64)
+        if np.count_nonzero(np.isfinite(values)) != len(values) - table[c].null_count:
+            return None  # a literal nan or inf, or a number too large: text for the line-true reader
+        if missing_numbers and np.isin(values, missing_numbers).any():
             return None
-    frame = table.to_pandas()
-    for c in text_cols:
-        frame[c] = _clean_categories(frame[c])
-    return frame[columns], np.arange(2, len(frame) + 2)
+        numbers[c] = Numbers(values, np.zeros(len(values), dtype=bool))
+    labels = {c: _labels(table[c]) for c in columns if c in text}
+    rows = np.arange(2, table.num_rows + 2)
+    if all(table[c].null_count for c in columns):  # blank lines: records whose every cell is missing
+        blank = np.logical_and.reduce([np.asarray(table[c].is_null().to_numpy()) for c in columns])
+        if blank.any():
+            keep = ~blank
+            labels = {c: v.take(keep) for c, v in labels.items()}
+            numbers = {c: v.take(keep) for c, v in numbers.items()}
+            rows = rows[keep]
+    return _Body(labels, numbers, rows)
 
 
-def _clean_categories(col: pd.Series) -> pd.Series:
-    """Strip blanks from identifier categories; an empty identifier is missing."""
-    if not isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.astype("category")
-    cats = pd.Index(col.cat.categories.astype(str).str.strip(), dtype=object)
-    if cats.has_duplicates or (cats == "").any():
-        codes_map = {c: i for i, c in enumerate(pd.unique(cats[cats != ""]))}
-        remap = np.array([codes_map.get(c, -1) for c in cats] + [-1], dtype=np.int64)
-        codes = remap[col.cat.codes.to_numpy()]
-        return pd.Series(pd.Categorical.from_codes(codes, categories=list(codes_map)), index=col.index)
-    return col.cat.rename_categories(list(cats))
+def _numbers_of(codes: Iterable[str], decimal: str) -> list[float]:
+    """Return the missing-value codes that are numbers, as numbers."""
+    import re
+
+    pattern = re.compile(NUMBER_PATTERN)
+    out = []
+    for code in codes:
+        text = code.strip()
+        if decimal == ",":
+            if "." in text:
+                continue
+            text = text.replace(",", ".")
+        if pattern.match(text):
+            out.append(float(text))
+    return out
 
 
-def _as_text(frame: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
-    """Identifier columns as stripped text categories; integral numbers lose the trailing ``.0``."""
-    frame = frame.copy()
-    for c in text_cols:
-        col = frame[c]
-        out = np.empty(len(col), dtype=object)
-        values = col.to_numpy(dtype=object)
-        for i, v in enumerate(values):
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                out[i] = np.nan
-            elif isinstance(v, (float, np.floating)) and float(v).is_integer():
-                out[i] = str(int(v))
-            else:
-                s = str(v).strip()
-                out[i] = s if s else np.nan
-        frame[c] = _clean_categories(pd.Series(out, index=frame.index, dtype="str"))
-    return frame
+def _labels(column: pa.ChunkedArray) -> Labels:
+    """Labels from a dictionary-encoded column: each chunk's dictionary is cleaned and merged once.
+
+    Only the dictionaries (each distinct text of a block of the file) are Python objects; each
+    record's code is one gather through its chunk's lookup table.
+    """
+    import pyarrow.compute as pc
+
+    position: dict[str, int] = {}
+    codes = np.empty(len(column), dtype=np.int32)
+    start = 0
+    for chunk in column.chunks:
+        texts = chunk.dictionary.to_pylist()
+        lookup = [-1] * (len(texts) + 1)  # the last slot is for missing entries
+        for i, raw in enumerate(texts):
+            text = raw.strip()  # as text_of: blank is missing
+            if text:
+                lookup[i] = position.setdefault(text, len(position))
+        indices = chunk.indices if chunk.null_count == 0 else pc.fill_null(chunk.indices, -1)
+        np.take(
+            np.array(lookup, dtype=np.int32),
+            np.asarray(indices.to_numpy()),
+            out=codes[start : start + len(chunk)],
+            mode="wrap",  # -1 (missing) is the last slot; "raise" would copy through a buffer
+        )
+        start += len(chunk)
+    return Labels(codes, tuple(position))
