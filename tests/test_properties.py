@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pytest
 from conftest import base_spec, small_wide, write_spec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -149,6 +148,9 @@ ODD_LABELS = (
     '"a\r\nb"',
     "é",
     "a\x00",
+    "\x1cS001",
+    "S002\u3000",
+    "\u00a0",
 )
 
 
@@ -158,7 +160,7 @@ def _value_text(value: float, decimal: str) -> str:
 
 @st.composite
 def long_csv(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
-    """A long CSV (subject, arm, visit, endpoint, value, age) and its spec: valid, then perturbed."""
+    """Draw a long CSV (subject, arm, visit, endpoint, value, age) and its spec: valid, then perturbed."""
     delimiter, decimal = draw(st.sampled_from([(",", "."), (";", ","), ("\t", ".")]))
     missing = draw(st.sampled_from([("", "NA", "."), ("NA",), ("", "-99"), ("",)]))
     subjects = SUBJECTS[: draw(st.integers(4, len(SUBJECTS)))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -186,10 +187,58 @@ class RecordCodes:
 
     subjects: tuple[str, ...]
     arms: tuple[str, ...]
+    endpoints: int
+    visits: int
     subject: Codes
     arm: Codes
     visit: Codes
     endpoint: Codes
+
+    @property
+    def cells(self) -> int:
+        """Return the number of subject x endpoint x visit cells."""
+        return len(self.subjects) * self.endpoints * self.visits
+
+    @cached_property
+    def cell(self) -> npt.NDArray[np.intp]:
+        """Return each record's cell in the subject x endpoint x visit grid (meaningless where a code is -1)."""
+        cell = self.subject.astype(np.intp)  # numpy indexes fastest with its own index type
+        cell *= self.endpoints
+        cell += self.endpoint
+        cell *= self.visits
+        cell += self.visit
+        return cell
+
+    @cached_property
+    def owner(self) -> npt.NDArray[np.intp]:
+        """Return the record in each cell of the grid: the last one there, -1 where none is.
+
+        Meaningful when every record's subject, visit and endpoint are known (all codes >= 0).
+        """
+        owner = np.full(self.cells, -1, dtype=np.intp)
+        owner[self.cell] = np.arange(len(self.cell), dtype=np.intp)
+        return owner
+
+    @cached_property
+    def arm_of(self) -> Codes:
+        """Return each subject's arm: the arm of its last record with a known arm (-1: none)."""
+        subject = self.subject.astype(np.intp)
+        arm_of = np.full(len(self.subjects), -1, dtype=np.int32)
+        if _any_negative(self.subject, self.arm):
+            known = (self.subject >= 0) & (self.arm >= 0)
+            arm_of[subject[known]] = self.arm[known]
+        else:
+            arm_of[subject] = self.arm
+        return arm_of
+
+
+def _any_negative(*codes: Codes) -> bool:
+    return any(len(c) and int(c.min()) < 0 for c in codes)
+
+
+def _negative(codes: Codes) -> Mask | None:
+    """Return where ``codes`` is -1 (missing or unknown); None when nowhere (one cheap pass)."""
+    return codes < 0 if _any_negative(codes) else None
 
 
 def encode_records(records: Records, spec: StudySpec) -> RecordCodes:
@@ -210,6 +259,8 @@ def encode_records(records: Records, spec: StudySpec) -> RecordCodes:
     return RecordCodes(
         subjects=subjects,
         arms=tuple(arms),
+        endpoints=len(spec.endpoints),
+        visits=len(spec.visits.order),
         subject=records.subject.lookup(subjects),
         arm=records.arm.lookup(arms),
         visit=records.visit.lookup(spec.visits.order),
@@ -280,11 +331,12 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
     """
     codes = codes or encode_records(records, spec)
     problems: list[Problem] = []
-    s, a, v, e = codes.subject, codes.arm, codes.visit, codes.endpoint
-    subj_missing, unknown_arm, unknown_visit, unknown_ep = s < 0, a < 0, v < 0, e < 0
+    s, v, e = codes.subject, codes.visit, codes.endpoint
+    subj_missing, unknown_arm = _negative(s), _negative(codes.arm)
+    unknown_visit, unknown_ep = _negative(v), _negative(e)
     levels, visits = codes.arms, spec.visits.order
     file_codes = [ep.file_code for ep in spec.endpoints]
-    if subj_missing.any():
+    if subj_missing is not None:
         problems += _per_record(
             records,
             subj_missing,
@@ -293,7 +345,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             lambda i: None,
             lambda i: "the record has no subject identifier.",
         )
-    if unknown_arm.any():
+    if unknown_arm is not None:
 
         def arm_message(i: int) -> str:
             arm = records.arm.text(i)
@@ -304,7 +356,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
         problems += _per_record(
             records, unknown_arm, Rule.UNKNOWN_ARM, lambda i: spec.arms.column, records.arm.text, arm_message
         )
-    if unknown_visit.any():
+    if unknown_visit is not None:
 
         def visit_message(i: int) -> str:
             visit = records.visit.text(i)
@@ -322,7 +374,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             records.visit.text,
             visit_message,
         )
-    if unknown_ep.any():
+    if unknown_ep is not None:
 
         def endpoint_message(i: int) -> str:
             code = records.endpoint.text(i)
@@ -343,19 +395,26 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
 
     arm_problems, conflicted = _check_arms(records, codes, spec)
     problems += arm_problems
-    # a subject in two arms (files) duplicates every record: report the cause once
-    unkeyed = subj_missing | unknown_visit | unknown_ep
+    # a record is keyed when its subject, visit and endpoint are known; a subject in two arms
+    # (files) duplicates every record: its cause is reported once, as the conflict
+    unkeyed = [m for m in (subj_missing, unknown_visit, unknown_ep) if m is not None]
     if conflicted.any():
-        unkeyed |= conflicted[np.maximum(s, 0)]
-    n_e, n_v = len(spec.endpoints), len(visits)
-    flat = (s * n_e + e) * n_v + v  # int32: a trial has far fewer than 2**31 subject x endpoint x visit cells
-    keyed_flat = flat[~unkeyed] if unkeyed.any() else flat
-    counts = np.bincount(keyed_flat, minlength=len(codes.subjects) * n_e * n_v)
-    if len(counts) and counts.max() > 1:
-        dup = ~unkeyed & (counts[np.where(unkeyed, 0, flat)] > 1)
-        problems += _check_duplicates(records, dup, spec)
-    if len(keyed_flat):
-        per_visit = counts.reshape(-1, n_v).sum(axis=0)
+        unkeyed.append(conflicted[np.maximum(s, 0)])
+    keyed = ~np.logical_or.reduce(unkeyed) if unkeyed else None
+    if keyed is None:  # the usual case: a record in a cell already taken is a duplicate
+        n_keyed = len(s)
+        filled = int(np.count_nonzero(codes.owner >= 0))
+        duplicated = filled < n_keyed
+    else:
+        n_keyed = int(np.count_nonzero(keyed))
+        filled = int(np.count_nonzero(np.bincount(codes.cell[keyed], minlength=codes.cells)))
+        duplicated = filled < n_keyed
+    if duplicated:
+        counts = np.bincount(codes.cell if keyed is None else codes.cell[keyed], minlength=codes.cells)
+        dup = counts[codes.cell if keyed is None else np.where(keyed, codes.cell, 0)] > 1
+        problems += _check_duplicates(records, dup if keyed is None else dup & keyed, spec)
+    if n_keyed and filled < codes.cells:  # every cell filled: every visit has a record
+        per_visit = np.bincount(v if keyed is None else v[keyed], minlength=len(visits))
         for k in np.flatnonzero(per_visit == 0).tolist():
             problems.append(
                 Problem(
@@ -376,18 +435,18 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
     problems: list[Problem] = []
     s, a, levels = codes.subject, codes.arm, codes.arms
     n_s, n_a = len(codes.subjects), len(levels)
-    ok = (s >= 0) & (a >= 0)
-    s_ok, a_ok = (s, a) if ok.all() else (s[ok], a[ok])
-    arm_of = np.full(n_s, -1, dtype=np.int32)
-    arm_of[s_ok] = a_ok
-    if (arm_of[s_ok] == a_ok).all():  # one arm per subject (the usual case): no subject x arm table needed
+    known = (s >= 0) & (a >= 0) if _any_negative(s, a) else None
+    s_ok, a_ok = (s, a) if known is None else (s[known], a[known])
+    arm_of = codes.arm_of
+    if np.array_equal(np.take(arm_of, s_ok), a_ok):  # one arm per subject (the usual case): no subject x arm table
         conflicted = np.zeros(n_s, dtype=bool)
         per_arm = np.bincount(arm_of[arm_of >= 0], minlength=n_a)
     else:
         has_arm = np.bincount(s_ok * n_a + a_ok, minlength=n_s * n_a).reshape(n_s, n_a) > 0
         conflicted = has_arm.sum(axis=1) > 1
         per_arm = has_arm.sum(axis=0)
-        problems += _arm_conflicts(records, codes, ok & conflicted[np.maximum(s, 0)], spec)
+        in_conflict = conflicted[np.maximum(s, 0)]
+        problems += _arm_conflicts(records, codes, in_conflict if known is None else in_conflict & known, spec)
     files = records.files() if (per_arm < MIN_SUBJECTS_PER_ARM).any() else ""
     for arm, n in zip(levels, per_arm.tolist(), strict=True):
         if n == 0 and len(s_ok):

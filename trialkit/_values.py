@@ -186,11 +186,15 @@ class Labels:
     codes : ndarray of int32
         Position of each entry's text in ``texts``; -1 where the entry is missing.
     texts : tuple of str
-        The distinct texts, each stripped and non-empty, in no particular order.
+        The distinct texts, each stripped and non-empty.
+    sorted_used : bool
+        Whether ``texts`` are sorted by code point and each is some entry's text (then they are
+        the labels' :meth:`used` texts without a pass over the entries).
     """
 
     codes: Codes
     texts: tuple[str, ...]
+    sorted_used: bool = False
 
     def __len__(self) -> int:
         """Return the number of entries."""
@@ -209,9 +213,9 @@ class Labels:
             lookup[i] = -1 if text is None else position.setdefault(text, len(position))
         lookup[-1] = -1
         identity = len(position) == len(clean) and all(lookup[i] == i for i in range(len(clean)))
-        if identity and codes.dtype == np.int32:
-            return cls(codes, tuple(position))
-        return cls(lookup[codes], tuple(position))
+        if identity:
+            return cls(codes.astype(np.int32, copy=False), tuple(position))
+        return cls(np.take(lookup, codes).astype(np.int32, copy=False), tuple(position))
 
     @classmethod
     def from_values(cls, values: pd.Series | npt.ArrayLike) -> Labels:
@@ -223,7 +227,7 @@ class Labels:
     @classmethod
     def constant(cls, text: str, n: int) -> Labels:
         """Return ``n`` entries all equal to ``text``."""
-        return cls(np.zeros(n, dtype=np.int32), (text,))
+        return cls(np.zeros(n, dtype=np.int32), (text,), sorted_used=n > 0)
 
     @classmethod
     def concat(cls, parts: Sequence[Labels]) -> Labels:
@@ -243,7 +247,7 @@ class Labels:
 
     def tile(self, times: int) -> Labels:
         """Return the entries repeated ``times`` times one after the other."""
-        return Labels(np.tile(self.codes, times), self.texts)
+        return Labels(np.tile(self.codes, times), self.texts, self.sorted_used and times > 0)
 
     def rename(self, mapping: Mapping[str, str]) -> Labels:
         """Return the labels with each text replaced by ``mapping[text]`` (when listed), equal texts merged."""
@@ -258,9 +262,11 @@ class Labels:
 
     def lookup(self, order: Sequence[str]) -> Codes:
         """Return each entry's position in ``order``; -1 when missing or not listed."""
+        if tuple(order) == self.texts:
+            return self.codes
         position = {t: i for i, t in enumerate(order)}
         table = np.array([position.get(t, -1) for t in self.texts] + [-1], dtype=np.int32)
-        return table[self.codes]
+        return np.take(table, self.codes)
 
     def text(self, i: int) -> str | None:
         """Return the text of entry ``i``; None when it is missing."""
@@ -271,10 +277,12 @@ class Labels:
         """Return whether each entry's text is one of ``texts`` (False when missing)."""
         wanted = set(texts)
         table = np.array([t in wanted for t in self.texts] + [False], dtype=bool)
-        return table[self.codes]
+        return np.take(table, self.codes)
 
     def used(self) -> tuple[str, ...]:
         """Return the texts that at least one entry has, sorted by code point."""
+        if self.sorted_used:
+            return self.texts
         present = np.zeros(len(self.texts) + 1, dtype=bool)
         present[self.codes] = True
         return tuple(sorted(t for t, p in zip(self.texts, present[:-1], strict=True) if p))

@@ -16,7 +16,7 @@ import codecs
 import csv
 import io
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ import pandas as pd
 from trialkit._errors import Problem, Rule, closest
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
-from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_numbers, text_of
+from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_numbers
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -52,8 +52,11 @@ FORMATS: dict[str, str] = {
 _REFUSED = {".pkl", ".pickle", ".pck", ".joblib", ".npy", ".npz"}
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _BOM = b"\xef\xbb\xbf"
+#: the first rows of a text column that show whether its entries come in runs, and its usual texts
+_SAMPLE = 4096
 
 Rows = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -251,11 +254,20 @@ def read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
+    _, meta = _statistics_reader(kind)(str(path), metadataonly=True)
+    return list(meta.column_names)
+
+
+def _statistics_reader(kind: str) -> Callable[..., Any]:
+    """Return the pyreadstat reader of an SPSS or SAS file."""
     import pyreadstat
 
-    reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[kind]
-    _, meta = reader(str(path), metadataonly=True)
-    return list(meta.column_names)
+    readers: dict[str, Callable[..., Any]] = {
+        "spss": pyreadstat.read_sav,
+        "xport": pyreadstat.read_xport,
+        "sas7bdat": pyreadstat.read_sas7bdat,
+    }
+    return readers[kind]
 
 
 def _read_csv(content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
@@ -323,12 +335,7 @@ def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_
     if kind == "parquet":
         frame = pd.read_parquet(path, columns=columns)
     else:
-        import pyreadstat
-
-        reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[
-            kind
-        ]
-        frame, _ = reader(str(path), usecols=columns)
+        frame, _ = _statistics_reader(kind)(str(path), usecols=columns)
     return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, drop_blank=False)
 
 
@@ -358,21 +365,21 @@ def _is_utf8(encoding: str) -> bool:
 def _read_csv_arrow(
     content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]
 ) -> _Body | None:
-    """Parse a CSV with Arrow's multi-threaded reader; None when pandas must read it instead.
+    """Parse a CSV with Arrow's multi-threaded reader; None when the line-true reader must read it.
 
-    Arrow reads identifiers dictionary-encoded (each distinct text once) and numbers as float64
-    with no type inference, so a hexadecimal ``0x1A`` is not taken for 26. The result is the one
-    the pandas reader would give, row numbers included, because Arrow is used only when:
+    Arrow reads identifiers as text and numbers as float64, with no type inference (a
+    hexadecimal ``0x1A`` is not taken for 26). The result is the one :func:`_read_csv_lines`
+    would give, row numbers included, because Arrow's is used only when:
 
     - the encoding is UTF-8 and the bytes are valid UTF-8, with a byte-order mark only if the
-      encoding is ``utf-8-sig`` (pandas would otherwise keep it in the first name);
-    - the header has no repeated name (pandas renames repeats);
-    - every row has a cell for every column (pandas pads short rows);
+      encoding is ``utf-8-sig`` (otherwise the mark belongs to the first name);
+    - the header has no repeated name;
+    - every line has a cell for every column (or is blank);
     - every numeric cell is a missing-value code or a finite number in the grammar of
-      :data:`~trialkit._values.NUMBER_PATTERN` (text, ``nan`` and ``inf`` are problems,
-      reported by the pandas path with the text as written);
+      :data:`~trialkit._values.NUMBER_PATTERN` (text, ``nan`` and ``inf`` are problems, which
+      the line-true reader reports with the text as written);
     - no numeric cell reads as the number of a missing-value code (``" -99"`` padded with blanks
-      is missing for pandas, which strips before comparing);
+      is missing, as codes are compared after stripping);
     - no value spans lines: without a quote character in the file none can, otherwise the
       records are counted against the lines. Blank lines are read as empty records, so each
       record's position gives its line.
@@ -390,7 +397,6 @@ def _read_csv_arrow(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    as_labels = pa.dictionary(pa.int32(), pa.string())
     text = set(text_cols)
     try:
         table = pacsv.read_csv(
@@ -398,10 +404,9 @@ def _read_csv_arrow(
             parse_options=pacsv.ParseOptions(delimiter=data.delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 include_columns=columns,
-                column_types={c: as_labels if c in text else pa.float64() for c in columns},
+                column_types={c: pa.string() if c in text else pa.float64() for c in columns},
                 null_values=list(data.missing),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
+                strings_can_be_null=False,  # text is kept as written: missing codes are found per distinct text
                 decimal_point=data.decimal,
                 check_utf8=False,  # the whole file was checked above, unused columns included
             ),
@@ -421,10 +426,16 @@ def _read_csv_arrow(
         if missing_numbers and np.isin(values, missing_numbers).any():
             return None
         numbers[c] = Numbers(values, np.zeros(len(values), dtype=bool))
-    labels = {c: _labels(table[c]) for c in columns if c in text}
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL: a column per core
+        read = list(pool.map(lambda c: _labels(table[c], data.missing), text_cols))
+    labels = {c: labels for c, (labels, _) in zip(text_cols, read, strict=True)}
     rows = np.arange(2, table.num_rows + 2)
-    if all(table[c].null_count for c in columns):  # blank lines: records whose every cell is missing
-        blank = np.logical_and.reduce([np.asarray(table[c].is_null().to_numpy()) for c in columns])
+    coded_missing = [missing for _, missing in read]
+    if all(table[c].null_count for c in numbers) and all(m is not None for m in coded_missing):
+        # blank lines, and lines of missing-value codes only: counted, then dropped
+        blank = np.logical_and.reduce(
+            [np.asarray(table[c].is_null().to_numpy()) for c in numbers] + [m for m in coded_missing if m is not None]
+        )
         if blank.any():
             keep = ~blank
             labels = {c: v.take(keep) for c, v in labels.items()}
@@ -450,30 +461,90 @@ def _numbers_of(codes: Iterable[str], decimal: str) -> list[float]:
     return out
 
 
-def _labels(column: pa.ChunkedArray) -> Labels:
-    """Labels from a dictionary-encoded column: each chunk's dictionary is cleaned and merged once.
+#: the characters Python's ``str.strip()`` removes, so that Arrow trims identifiers exactly as
+#: :func:`~trialkit._values.text_of` does
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 
-    Only the dictionaries (each distinct text of a block of the file) are Python objects; each
-    record's code is one gather through its chunk's lookup table.
-    """
+
+def _run_starts(values: pa.Array) -> npt.NDArray[np.int64]:
+    """Return where each run of equal entries starts."""
     import pyarrow.compute as pc
 
-    position: dict[str, int] = {}
-    codes = np.empty(len(column), dtype=np.int32)
-    start = 0
-    for chunk in column.chunks:
-        texts = chunk.dictionary.to_pylist()
-        lookup = [-1] * (len(texts) + 1)  # the last slot is for missing entries
-        for i, raw in enumerate(texts):
-            text = raw.strip()  # as text_of: blank is missing
-            if text:
-                lookup[i] = position.setdefault(text, len(position))
-        indices = chunk.indices if chunk.null_count == 0 else pc.fill_null(chunk.indices, -1)
-        np.take(
-            np.array(lookup, dtype=np.int32),
-            np.asarray(indices.to_numpy()),
-            out=codes[start : start + len(chunk)],
-            mode="wrap",  # -1 (missing) is the last slot; "raise" would copy through a buffer
-        )
-        start += len(chunk)
-    return Labels(codes, tuple(position))
+    if len(values) < 2:
+        return np.zeros(len(values), dtype=np.int64)
+    change = pc.indices_nonzero(pc.not_equal(values[1:], values[:-1]))
+    starts = np.zeros(len(change) + 1, dtype=np.int64)
+    starts[1:] = np.asarray(change.to_numpy(), dtype=np.int64) + 1
+    return starts
+
+
+def _encode(values: pa.Array) -> tuple[npt.NDArray[np.int32], pa.Array]:
+    """Return each entry's position in a table of the distinct entries, and the table.
+
+    The distinct entries of the first rows are looked up first (cheaper than hashing every
+    entry into a growing table); entries not among them, when few, are encoded on their own.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) > 4 * _SAMPLE:
+        sample = pc.unique(values[:_SAMPLE])
+        found = pc.index_in(values, value_set=sample)
+        if found.null_count == 0:
+            return np.asarray(found.to_numpy(), dtype=np.int32), sample
+        if found.null_count * 10 < len(values):
+            where = np.flatnonzero(np.asarray(found.is_null().to_numpy(zero_copy_only=False)))
+            rest = pc.dictionary_encode(values.take(pa.array(where)))
+            codes = np.asarray(pc.fill_null(found, 0).to_numpy(), dtype=np.int32)
+            codes[where] = len(sample) + np.asarray(rest.indices.to_numpy(), dtype=np.int32)
+            return codes, pa.concat_arrays([sample, rest.dictionary])
+    encoded = pc.dictionary_encode(values)
+    return np.asarray(encoded.indices.to_numpy(), dtype=np.int32), encoded.dictionary
+
+
+def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Mask | None]:
+    """Labels from a text column: each distinct text is worked on once, in Arrow.
+
+    Long files usually hold a subject's (or a visit's) records one after the other: when the
+    first records show such runs, each run is encoded once and its code repeated. Distinct
+    texts equal to a missing-value code are missing; the others are trimmed (blank is missing),
+    merged and sorted; each record's code is then one gather through that table.
+
+    Returns
+    -------
+    labels : Labels
+    is_code : ndarray of bool or None
+        Whether each entry is a missing-value code (as written); None when none is.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    lengths = None
+    if len(values) > 1 and len(_run_starts(values[:_SAMPLE])) * 2 <= min(len(values), _SAMPLE):
+        starts = _run_starts(values)
+        values = values.take(pa.array(starts))
+        lengths = np.diff(starts, append=len(column))
+    indices, raw = _encode(values)
+    texts = pc.utf8_trim(raw, characters=_WHITESPACE)
+    codes_written = pc.is_in(raw, value_set=pa.array(list(missing), type=pa.string()))
+    if not pc.any(codes_written).as_py() and texts.equals(raw) and pc.min(pc.binary_length(texts)).as_py() != 0:
+        # the usual case: no code, nothing to trim, no blank: the dictionary's texts are distinct
+        order = np.asarray(pc.array_sort_indices(texts).to_numpy())
+        distinct = texts.take(order)
+        lookup = np.empty(len(texts), dtype=np.int32)
+        lookup[order] = np.arange(len(texts), dtype=np.int32)
+        is_code = None
+    else:
+        texts = pc.if_else(codes_written, pa.scalar("", pa.string()), texts)
+        distinct = pc.unique(texts)
+        distinct = distinct.filter(pc.greater(pc.binary_length(distinct), 0))
+        distinct = distinct.take(pc.array_sort_indices(distinct))
+        lookup = np.asarray(pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy(), dtype=np.int32)
+        is_code = np.asarray(codes_written.to_numpy(zero_copy_only=False), dtype=bool)
+    codes = np.take(lookup, indices)
+    coded = None if is_code is None or not is_code.any() else np.take(is_code, indices)
+    if lengths is not None:
+        codes = np.repeat(codes, lengths)
+        coded = None if coded is None else np.repeat(coded, lengths)
+    return Labels(codes, tuple(distinct.to_pylist()), sorted_used=True), coded

@@ -170,6 +170,7 @@ def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     d = spec.data
     adam = d.format is DataFormat.ADAM
     arm_col: str | None
+    endpoint_col: str | None
     if adam:
         visit_col, endpoint_col, value_col = d.visit or ADAM_VISIT, d.endpoint or ADAM_PARAM, d.value or ADAM_VALUE
         arm_col = spec.arms.column

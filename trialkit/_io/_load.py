@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -76,7 +77,7 @@ def load(spec: str | Path | StudySpec) -> Trial:
 
 
 def _code_dtype(n_categories: int) -> type[np.signedinteger]:
-    """The integer type pandas keeps a categorical's codes in (so that no copy is made)."""
+    """Return the integer type pandas keeps a categorical's codes in (so that no copy is made)."""
     for dtype in (np.int8, np.int16, np.int32):
         if n_categories < np.iinfo(dtype).max:
             return dtype
@@ -112,10 +113,8 @@ def tidy_frame(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[p
     """
     n_s, n_e, n_v = len(codes.subjects), len(spec.endpoints), len(spec.visits.order)
     cells = n_e * n_v
-    value = np.full(n_s * cells, np.nan)
-    value[(codes.subject * n_e + codes.endpoint) * n_v + codes.visit] = records.value
-    arm_of = np.zeros(n_s, dtype=np.int32)
-    arm_of[codes.subject] = codes.arm
+    value = np.take(np.append(records.value, np.nan), codes.owner)  # an empty cell (owner -1) is NaN
+    arm_of = codes.arm_of
     subject_codes = np.repeat(np.arange(n_s, dtype=_code_dtype(n_s)), cells)
     visit_codes = np.tile(np.arange(n_v, dtype=_code_dtype(n_v)), n_s * n_e)
     endpoint_codes = np.tile(np.repeat(np.arange(n_e, dtype=_code_dtype(n_e)), n_v), n_s)
@@ -154,7 +153,9 @@ def subject_frame(
     DataFrame
         Sorted by subject; a subject without a covariate row has NaN covariates.
     """
-    subject_dtype, arm_dtype = data["subject"].dtype, data["arm"].dtype
+    # the tidy frame's categories are reused (building 25,000 categories again costs a hash of each)
+    subject_dtype = cast(pd.CategoricalDtype, data["subject"].dtype)
+    arm_dtype = cast(pd.CategoricalDtype, data["arm"].dtype)
     n_s = len(subject_dtype.categories)
     frame = pd.DataFrame(
         {
@@ -163,7 +164,7 @@ def subject_frame(
         }
     )
     if covariates is not None and spec.analysis.covariates:
-        by_subject = covariates.set_index("subject").reindex(pd.Index(subject_dtype.categories, dtype=object))
+        by_subject = covariates.set_index("subject").reindex(list(subject_dtype.categories))
         for c in spec.analysis.covariates:
             frame[c] = by_subject[c].to_numpy()
             if by_subject[c].dtype != frame[c].dtype:
