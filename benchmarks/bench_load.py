@@ -72,8 +72,12 @@ def time_rounds(contenders: dict[str, Callable[[], object]], rounds: int) -> dic
 
 
 def peak_rss_mb(code: str) -> float:
-    """Return the peak resident set size (MB) of a fresh Python process running ``code``."""
-    script = f"import resource\n{code}\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    """Return the peak resident set size (MB) of a fresh Python process running ``code``.
+
+    Read from the process's own ``VmHWM`` (Linux): ``ru_maxrss`` would include the memory of
+    this benchmark process, from which the child is forked.
+    """
+    script = f"{code}\nprint(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 

@@ -185,10 +185,11 @@ def long_csv(draw: st.DrawFn) -> tuple[bytes, dict[str, Any]]:
         lines.insert(draw(st.integers(1, len(lines))), odd_line)
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     text = newline.join(lines) + (newline if draw(st.booleans()) else "")
-    content = (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
+    encoding = draw(st.sampled_from(["utf-8-sig", "utf-8", "latin-1"]))
+    content = (b"\xef\xbb\xbf" if draw(st.integers(0, 3)) == 0 else b"") + text.encode(encoding, errors="replace")
     if draw(st.integers(0, 9)) == 0:
         content += b"\xff"  # not UTF-8
-    spec = base_spec(data={"delimiter": delimiter, "decimal": decimal, "missing": list(missing)})
+    spec = base_spec(data={"delimiter": delimiter, "decimal": decimal, "missing": list(missing), "encoding": encoding})
     spec["analysis"] = {"covariates": ["age"]}
     spec["data"] = {
         **spec["data"],
@@ -221,7 +222,7 @@ def test_fast_and_line_true_csv_readers_give_the_same_trial_or_problems(case, mo
         spec = write_spec(folder, spec_dict)
         fast = _outcome(spec)
         with monkeypatch.context() as patch:
-            patch.setattr(_files, "_read_csv_arrow", lambda *args: None)
+            patch.setattr(_files, "_read_csv_arrow", lambda *args, **kwargs: None)
             line_true = _outcome(spec)
         assert fast[0] == line_true[0], (fast, line_true)
         if fast[0] == "problems":
@@ -254,7 +255,9 @@ def test_a_plain_csv_takes_the_fast_reader(tmp_path, monkeypatch) -> None:
         "value": "value",
     }
     arrow, bodies = _files._read_csv_arrow, []
-    monkeypatch.setattr(_files, "_read_csv_arrow", lambda *args: bodies.append(arrow(*args)) or bodies[-1])
+    monkeypatch.setattr(
+        _files, "_read_csv_arrow", lambda *args, **kwargs: bodies.append(arrow(*args, **kwargs)) or bodies[-1]
+    )
     trial = tk.load(write_spec(tmp_path, spec))
     assert len(bodies) == 1 and bodies[0] is not None
     assert trial.data["value"].notna().all() and len(trial.subjects) == 6

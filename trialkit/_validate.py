@@ -200,35 +200,33 @@ class RecordCodes:
         return len(self.subjects) * self.endpoints * self.visits
 
     @cached_property
+    def valid(self) -> bool:
+        """Return whether every record's subject, arm, visit and endpoint is known (no code is -1)."""
+        return not _any_negative(self.subject, self.arm, self.visit, self.endpoint)
+
+    @cached_property
+    def subject_index(self) -> npt.NDArray[np.intp]:
+        """Return the subject codes in numpy's index type (indexing with int32 converts them each time)."""
+        return self.subject.astype(np.intp)
+
+    @cached_property
     def cell(self) -> npt.NDArray[np.intp]:
         """Return each record's cell in the subject x endpoint x visit grid (meaningless where a code is -1)."""
-        cell = self.subject.astype(np.intp)  # numpy indexes fastest with its own index type
-        cell *= self.endpoints
+        cell = self.subject_index * self.endpoints
         cell += self.endpoint
         cell *= self.visits
         cell += self.visit
         return cell
 
     @cached_property
-    def owner(self) -> npt.NDArray[np.intp]:
-        """Return the record in each cell of the grid: the last one there, -1 where none is.
-
-        Meaningful when every record's subject, visit and endpoint are known (all codes >= 0).
-        """
-        owner = np.full(self.cells, -1, dtype=np.intp)
-        owner[self.cell] = np.arange(len(self.cell), dtype=np.intp)
-        return owner
-
-    @cached_property
     def arm_of(self) -> Codes:
         """Return each subject's arm: the arm of its last record with a known arm (-1: none)."""
-        subject = self.subject.astype(np.intp)
         arm_of = np.full(len(self.subjects), -1, dtype=np.int32)
-        if _any_negative(self.subject, self.arm):
+        if not self.valid and _any_negative(self.subject, self.arm):
             known = (self.subject >= 0) & (self.arm >= 0)
-            arm_of[subject[known]] = self.arm[known]
+            arm_of[self.subject_index[known]] = self.arm[known]
         else:
-            arm_of[subject] = self.arm
+            arm_of[self.subject_index] = self.arm
         return arm_of
 
 
@@ -332,8 +330,11 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
     codes = codes or encode_records(records, spec)
     problems: list[Problem] = []
     s, v, e = codes.subject, codes.visit, codes.endpoint
-    subj_missing, unknown_arm = _negative(s), _negative(codes.arm)
-    unknown_visit, unknown_ep = _negative(v), _negative(e)
+    if codes.valid:  # the usual case: every subject, arm, visit and endpoint is known
+        subj_missing = unknown_arm = unknown_visit = unknown_ep = None
+    else:
+        subj_missing, unknown_arm = _negative(s), _negative(codes.arm)
+        unknown_visit, unknown_ep = _negative(v), _negative(e)
     levels, visits = codes.arms, spec.visits.order
     file_codes = [ep.file_code for ep in spec.endpoints]
     if subj_missing is not None:
@@ -401,9 +402,11 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
     if conflicted.any():
         unkeyed.append(conflicted[np.maximum(s, 0)])
     keyed = ~np.logical_or.reduce(unkeyed) if unkeyed else None
-    if keyed is None:  # the usual case: a record in a cell already taken is a duplicate
+    if keyed is None:  # the usual case: fewer cells filled than records means a duplicate
         n_keyed = len(s)
-        filled = int(np.count_nonzero(codes.owner >= 0))
+        seen = np.zeros(codes.cells, dtype=bool)
+        seen[codes.cell] = True
+        filled = int(np.count_nonzero(seen))
         duplicated = filled < n_keyed
     else:
         n_keyed = int(np.count_nonzero(keyed))
@@ -435,10 +438,11 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
     problems: list[Problem] = []
     s, a, levels = codes.subject, codes.arm, codes.arms
     n_s, n_a = len(codes.subjects), len(levels)
-    known = (s >= 0) & (a >= 0) if _any_negative(s, a) else None
+    known = None if codes.valid or not _any_negative(s, a) else (s >= 0) & (a >= 0)
     s_ok, a_ok = (s, a) if known is None else (s[known], a[known])
     arm_of = codes.arm_of
-    if np.array_equal(np.take(arm_of, s_ok), a_ok):  # one arm per subject (the usual case): no subject x arm table
+    index = codes.subject_index if known is None else codes.subject_index[known]
+    if np.array_equal(np.take(arm_of, index), a_ok):  # one arm per subject (the usual case): no subject x arm table
         conflicted = np.zeros(n_s, dtype=bool)
         per_arm = np.bincount(arm_of[arm_of >= 0], minlength=n_a)
     else:

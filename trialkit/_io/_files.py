@@ -6,8 +6,9 @@ columns come back as :class:`~trialkit._values.Labels` (integer codes into their
 other column as :class:`~trialkit._values.Numbers` parsed by the one rule for numbers.
 
 A CSV file is read by Arrow's multi-threaded parser when that gives exactly what the line-true
-reader (pandas, every column as text) would give; otherwise by pandas. See :func:`_read_csv_arrow`
-for the conditions.
+reader (Python's csv module, record by record) would give, and by the line-true reader
+otherwise; :func:`_read_csv_arrow` lists the conditions. Either way the cells are converted by
+the same functions, so that identifiers, numbers and row numbers never depend on the reader.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import operator
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -29,12 +29,12 @@ import pandas as pd
 from trialkit._errors import Problem, Rule, closest
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
-from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_numbers
+from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FORMATS", "RawTable", "read_header", "read_table"]
+__all__ = ["FORMATS", "RawTable", "in_background", "read_header", "read_table"]
 
 #: file suffix -> reader name; the registry behind "unsupported format" messages
 FORMATS: dict[str, str] = {
@@ -56,6 +56,7 @@ _BOM = b"\xef\xbb\xbf"
 _SAMPLE = 4096
 
 Rows = npt.NDArray[np.int64]
+T = TypeVar("T")
 Mask = npt.NDArray[np.bool_]
 
 
@@ -77,8 +78,8 @@ class RawTable:
         The row number of each record as a user finds it: the line in a CSV or the row in an
         Excel sheet (header = 1, first record = 2); the observation number (from 1) in
         Parquet, SPSS and SAS files.
-    sha256 : str
-        SHA-256 of the file's bytes.
+    sha256 : Future of str
+        SHA-256 of the file's bytes (hex), being computed in a background thread.
     """
 
     file: str
@@ -86,7 +87,7 @@ class RawTable:
     labels: dict[str, Labels]
     numbers: dict[str, Numbers]
     rows: Rows
-    sha256: str
+    sha256: Future[str]
 
     def __len__(self) -> int:
         """Return the number of records."""
@@ -180,20 +181,31 @@ def read_table(
     text_cols = [c for c in dict.fromkeys(text) if c in wanted]
     try:
         if kind == "csv":
-            # the bytes hashed are the bytes parsed: provenance cannot drift from what was read
             content = path.read_bytes()
-            with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hash while parsing
-                digest = pool.submit(sha256_bytes, content)
-                body = _read_csv(content, header, data, wanted, text_cols)
-                sha256 = digest.result()
+            body = _read_csv(content, header, data, wanted, text_cols)
+            # the bytes hashed are the bytes parsed; hashing them (hashlib releases the GIL) waits
+            # for the parse, which keeps every core busy, and overlaps the checks that follow
+            digest = in_background(sha256_bytes, content)
         else:
-            sha256 = sha256_file(path)
             body = _read_other(path, kind, data, wanted, text_cols)
+            digest = in_background(sha256_file, path)
     except Exception as exc:
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
     if len(body.rows) == 0:
         return None, [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
-    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, sha256), []
+    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest), []
+
+
+def in_background(task: Callable[..., T], *args: Any) -> Future[T]:
+    """Start ``task(*args)`` in a thread of its own and return its future result.
+
+    The thread ends with the task; nothing waits for it unless the result is asked for.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(task, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _short(exc: Exception) -> str:
@@ -271,7 +283,12 @@ def _statistics_reader(kind: str) -> Callable[..., Any]:
 
 
 def _read_csv(content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
-    fast = _read_csv_arrow(content, header, data, columns, text_cols)
+    """Read a CSV's columns with Arrow, or with the line-true reader when Arrow's reading could differ."""
+    if _is_utf8(data.encoding):
+        utf8 = content
+    else:  # Arrow reads UTF-8: the text, decoded as declared (undecodable bytes raise), is handed over as UTF-8
+        utf8 = content.decode(data.encoding).encode()
+    fast = _read_csv_arrow(content, header, data, columns, text_cols, utf8=utf8)
     return fast if fast is not None else _read_csv_lines(content, data, columns, text_cols)
 
 
@@ -280,9 +297,9 @@ def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_col
 
     Each record's row is the line it starts on, whatever quoted line breaks came before; a blank
     line counts and is dropped; a record whose field count differs from the header's makes the
-    file unreadable (a short or long line is never padded or cut). Cells equal to a missing-value
-    code are missing; identifiers and numbers are then converted by the same rules as the fast
-    reader's.
+    file unreadable (a short or long line is never padded or cut). The cells are then converted
+    as the fast reader converts text (:func:`_text_body`). Python's csv module refuses a field
+    longer than 131,072 characters, which no identifier or number is.
 
     Raises
     ------
@@ -291,32 +308,39 @@ def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_col
     UnicodeDecodeError
         Bytes that are not text in ``data.encoding``.
     """
-    reader = csv.reader(io.StringIO(content.decode(data.encoding), newline=""), delimiter=data.delimiter)
-    names = next(reader)
+    import pyarrow as pa
+
+    text = content.decode(data.encoding)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=data.delimiter))
+    if not records:
+        raise ValueError("the file has no header")
+    names, body = records[0], records[1:]
     width = len(names)
-    take = operator.itemgetter(*[names.index(c) for c in columns])
-    missing = set(data.missing)
-    blank = [""] * width
-    records: list[tuple[str, ...] | str] = []
-    rows: list[int] = []
-    line = reader.line_num
-    for record in reader:
-        if len(record) != width:
-            if record:
-                raise ValueError(f"line {line + 1} has {len(record)} fields; the header has {width}")
-            record = blank  # a blank line: empty cells (dropped below when empty means missing)
-        records.append(take(record))
+    if text.count("\n") + (not text.endswith("\n")) == len(records):
+        rows = np.arange(2, len(body) + 2)  # no record spans lines: each is one line
+    else:
+        rows = _record_lines(text, data.delimiter)
+    if any(len(record) != width for record in body):
+        blank = [""] * width  # a blank line: empty cells (dropped when empty is a missing-value code)
+        for i, record in enumerate(body):
+            if len(record) != width:
+                if record:
+                    raise ValueError(f"line {rows[i]} has {len(record)} fields; the header has {width}")
+                body[i] = blank
+    cells = list(zip(*body, strict=True)) if body else [() for _ in names]
+    table = pa.table({c: pa.array(cells[names.index(c)], type=pa.string()) for c in columns})
+    return _text_body(table, rows, data, text_cols, None)
+
+
+def _record_lines(text: str, delimiter: str) -> Rows:
+    """Return the line each record (after the header) starts on, when some record spans lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader)
+    rows, line = [], reader.line_num
+    for _ in reader:
         rows.append(line + 1)
         line = reader.line_num
-    cells = list(zip(*records, strict=True)) if len(columns) > 1 else [tuple(records)]
-    if not records:
-        cells = [() for _ in columns]
-    table = {
-        c: np.array([None if v in missing else v for v in col], dtype=object)
-        for c, col in zip(columns, cells, strict=True)
-    }
-    frame = pd.DataFrame(table, columns=columns)
-    return _body(frame, np.array(rows, dtype=np.int64), data, text_cols, drop_blank=True)
+    return np.array(rows, dtype=np.int64)
 
 
 def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
@@ -340,7 +364,11 @@ def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_
 
 
 def _body(frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str], *, drop_blank: bool) -> _Body:
-    """Labels and numbers from a frame of raw columns; rows whose every cell is missing are dropped."""
+    """Labels and numbers from a frame of raw columns (Excel, Parquet, SPSS, SAS).
+
+    With ``drop_blank``, rows whose every cell is missing are dropped; their row numbers stay
+    counted.
+    """
     if drop_blank:
         blank = frame.isna().all(axis=1).to_numpy()
         if blank.any():
@@ -363,7 +391,13 @@ def _is_utf8(encoding: str) -> bool:
 
 
 def _read_csv_arrow(
-    content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]
+    content: bytes,
+    header: list[str],
+    data: DataSpec,
+    columns: list[str],
+    text_cols: list[str],
+    *,
+    utf8: bytes,
 ) -> _Body | None:
     """Parse a CSV with Arrow's multi-threaded reader; None when the line-true reader must read it.
 
@@ -371,8 +405,9 @@ def _read_csv_arrow(
     hexadecimal ``0x1A`` is not taken for 26). The result is the one :func:`_read_csv_lines`
     would give, row numbers included, because Arrow's is used only when:
 
-    - the encoding is UTF-8 and the bytes are valid UTF-8, with a byte-order mark only if the
-      encoding is ``utf-8-sig`` (otherwise the mark belongs to the first name);
+    - the bytes are valid text in the declared encoding (``utf8`` is that text as UTF-8, which
+      Arrow reads), with a UTF-8 byte-order mark only if the encoding is ``utf-8-sig``
+      (otherwise the mark belongs to the first name);
     - the header has no repeated name;
     - every line has a cell for every column (or is blank);
     - every numeric cell is a missing-value code or a finite number in the grammar of
@@ -384,64 +419,127 @@ def _read_csv_arrow(
       records are counted against the lines. Blank lines are read as empty records, so each
       record's position gives its line.
     """
-    encoding = data.encoding
-    if not _is_utf8(encoding) or (content.startswith(_BOM) and codecs.lookup(encoding).name != "utf-8-sig"):
+    codec = codecs.lookup(data.encoding).name
+    if utf8.startswith(_BOM) and codec != "utf-8-sig":
         return None
-    if not content.isascii():
-        try:
+    if utf8 is content and len(content) and int(np.frombuffer(content, dtype=np.uint8).max()) >= 0x80:
+        try:  # not ASCII: the whole file must be UTF-8, unused columns included, as for the line-true reader
             content.decode("utf-8")
         except UnicodeDecodeError:
             return None
+    content = utf8
     if len(set(header)) != len(header):
         return None
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    text = set(text_cols)
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(content),
-            parse_options=pacsv.ParseOptions(delimiter=data.delimiter, ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=columns,
-                column_types={c: pa.string() if c in text else pa.float64() for c in columns},
-                null_values=list(data.missing),
-                strings_can_be_null=False,  # text is kept as written: missing codes are found per distinct text
-                decimal_point=data.decimal,
-                check_utf8=False,  # the whole file was checked above, unused columns included
-            ),
-        )
-    except pa.ArrowException:  # a row of another length, text in a number column, a value too long, ...
-        return None
+    table = _arrow_table(content, data, columns, text_cols, numbers_as_text=False)
+    numbers = None if table is None else _arrow_numbers(table, data, columns, text_cols)
+    if table is None or numbers is None:
+        # text (or nan, inf, a padded missing-value code) in a number column: read the column as
+        # text and apply the one rule for numbers written as text, as the line-true reader does
+        table = _arrow_table(content, data, columns, text_cols, numbers_as_text=True)
+        if table is None:
+            return None
     if b'"' in content and table.num_rows != content.count(b"\n") + (not content.endswith(b"\n")) - 1:
         return None  # a quoted value spans lines (or lines end in a lone CR): rows are not lines
-    numbers: dict[str, Numbers] = {}
-    missing_numbers = _numbers_of(data.missing, data.decimal)
-    for c in columns:
-        if c in text:
-            continue
-        values = np.asarray(table[c].to_numpy(), dtype=np.float64)
-        if np.count_nonzero(np.isfinite(values)) != len(values) - table[c].null_count:
-            return None  # a literal nan or inf, or a number too large: text for the line-true reader
-        if missing_numbers and np.isin(values, missing_numbers).any():
-            return None
-        numbers[c] = Numbers(values, np.zeros(len(values), dtype=bool))
+    return _text_body(table, np.arange(2, table.num_rows + 2), data, text_cols, numbers)
+
+
+def _text_body(
+    table: pa.Table, rows: Rows, data: DataSpec, text_cols: list[str], numbers: dict[str, Numbers] | None
+) -> _Body:
+    """Labels and numbers from the cells of a CSV as Arrow read them (or the csv module, then Arrow).
+
+    Identifiers are text as written; number columns are float64 already (``numbers``) or text
+    parsed here by the one rule. Lines that are blank, or hold only missing-value codes, count
+    in the row numbers and are then dropped.
+    """
+    if numbers is None:
+        numbers = {c: _text_numbers(table[c], data) for c in table.column_names if c not in text_cols}
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL: a column per core
         read = list(pool.map(lambda c: _labels(table[c], data.missing), text_cols))
     labels = {c: labels for c, (labels, _) in zip(text_cols, read, strict=True)}
-    rows = np.arange(2, table.num_rows + 2)
-    coded_missing = [missing for _, missing in read]
-    if all(table[c].null_count for c in numbers) and all(m is not None for m in coded_missing):
-        # blank lines, and lines of missing-value codes only: counted, then dropped
-        blank = np.logical_and.reduce(
-            [np.asarray(table[c].is_null().to_numpy()) for c in numbers] + [m for m in coded_missing if m is not None]
-        )
+    missing_cells = [m for _, m in read] + [_missing_numbers(table[c], data) for c in numbers]
+    if all(m is not None for m in missing_cells):
+        blank = np.logical_and.reduce([m for m in missing_cells if m is not None])
         if blank.any():
             keep = ~blank
             labels = {c: v.take(keep) for c, v in labels.items()}
             numbers = {c: v.take(keep) for c, v in numbers.items()}
             rows = rows[keep]
     return _Body(labels, numbers, rows)
+
+
+def _arrow_table(
+    content: bytes, data: DataSpec, columns: list[str], text_cols: list[str], *, numbers_as_text: bool
+) -> pa.Table | None:
+    """Parse with Arrow: identifiers as text as written, numbers as float64 (or as text); None when it cannot."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    text = set(text_cols)
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(content),
+            parse_options=pacsv.ParseOptions(delimiter=data.delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns,
+                column_types={c: pa.string() if c in text or numbers_as_text else pa.float64() for c in columns},
+                null_values=list(data.missing),
+                strings_can_be_null=False,  # text is kept as written: missing codes are found per distinct text
+                decimal_point=data.decimal,
+                check_utf8=False,  # the whole file was checked, unused columns included
+            ),
+        )
+    except pa.ArrowException:  # a line of another length, text in a number column, a value too long, ...
+        return None
+
+
+def _arrow_numbers(
+    table: pa.Table, data: DataSpec, columns: list[str], text_cols: list[str]
+) -> dict[str, Numbers] | None:
+    """Return the number columns Arrow read as float64; None when one holds what the text rule rejects or misses.
+
+    Arrow's float64 grammar is :data:`~trialkit._values.NUMBER_PATTERN` (after trimming blanks)
+    plus ``nan`` and ``inf``; a finite value is the same double the text rule gives.
+    """
+    numbers: dict[str, Numbers] = {}
+    coded = _numbers_of(data.missing, data.decimal)
+    for c in columns:
+        if c in text_cols:
+            continue
+        values = np.asarray(table[c].to_numpy(), dtype=np.float64)
+        if np.count_nonzero(np.isfinite(values)) != len(values) - table[c].null_count:
+            return None  # nan or inf written out, or a number too large
+        if coded and np.isin(values, coded).any():
+            return None  # perhaps a missing-value code padded with blanks
+        numbers[c] = Numbers(values, np.zeros(len(values), dtype=bool))
+    return numbers
+
+
+def _text_numbers(column: pa.ChunkedArray, data: DataSpec) -> Numbers:
+    """Parse a number column read as text by the one rule (a cell equal to a missing-value code is missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = column.combine_chunks()
+    codes = pa.array(list(data.missing), type=pa.string())
+    return parse_number_text(
+        pc.if_else(pc.is_in(cells, value_set=codes), pa.scalar(None, pa.string()), cells),
+        decimal=data.decimal,
+        missing=data.missing,
+    )
+
+
+def _missing_numbers(column: pa.ChunkedArray, data: DataSpec) -> Mask | None:
+    """Return where a number column holds a missing-value code as written (None when nowhere)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(column.type):
+        return np.asarray(column.is_null().to_numpy(), dtype=bool) if column.null_count else None
+    coded = np.asarray(
+        pc.is_in(column, value_set=pa.array(list(data.missing), type=pa.string())).to_numpy(), dtype=bool
+    )
+    return coded if coded.any() else None
 
 
 def _numbers_of(codes: Iterable[str], decimal: str) -> list[float]:

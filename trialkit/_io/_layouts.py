@@ -8,6 +8,7 @@ from so that validation can say where a problem is.
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,14 +38,15 @@ class Layout:
     covariates : Covariates or None
         None when the spec names no covariate.
     problems : tuple of Problem
-    files : tuple of (str, str)
-        ``(path, sha256 of the bytes parsed)`` of each data file read.
+    files : tuple of (str, Future of str)
+        ``(path, SHA-256 of the bytes parsed)`` of each data file read; the hashes are computed
+        in the background while the records are checked.
     """
 
     records: Records
     covariates: Covariates | None
     problems: tuple[Problem, ...]
-    files: tuple[tuple[str, str], ...]
+    files: tuple[tuple[str, Future[str]], ...]
 
 
 def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels) -> list[Problem]:
@@ -99,7 +101,7 @@ def _near(name: str, header: list[str]) -> str:
     return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
 
 
-def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, str]]) -> _Read:
+def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
     id_cols = [d.subject] + ([spec.arms.column] if arm is None and spec.arms.column else [])
@@ -166,7 +168,7 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     return records, _covariates(spec, table, subjects), problems
 
 
-def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, str]]) -> _Read:
+def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
     arm_col: str | None
@@ -257,7 +259,7 @@ def read_layout(spec: StudySpec) -> Layout:
     records: list[Records] = []
     covariates: list[Covariates] = []
     problems: list[Problem] = []
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, Future[str]]] = []
     for arm, path in spec.data.sources:
         r, c, p = reader(spec, path, arm, files)
         problems += p

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
@@ -10,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import ValidationError
+from trialkit._io._files import in_background
 from trialkit._io._layouts import read_layout
 from trialkit._provenance import sha256_file
 from trialkit._spec import StudySpec, read_spec
@@ -63,6 +65,9 @@ def load(spec: str | Path | StudySpec) -> Trial:
     if not len(layout.records) and not problems:
         raise AssertionError("a layout produced no records and no problem")  # pragma: no cover
     codes = encode_records(layout.records, spec)
+    # the grid is built while the records are checked (numpy releases the GIL); it is used only
+    # when no problem is found, so it may assume that every code is known
+    grid = in_background(tidy_frame, layout.records, codes, spec) if not problems and codes.valid else None
     problems += check_records(layout.records, spec, codes)
     covariates = None
     if layout.covariates is not None:
@@ -70,8 +75,8 @@ def load(spec: str | Path | StudySpec) -> Trial:
         problems += covariate_problems
     if problems:
         raise ValidationError(problems)
-    inputs += [InputFile(f, h) for f, h in layout.files]
-    data, arm_of = tidy_frame(layout.records, codes, spec)
+    data, arm_of = grid.result() if grid is not None else tidy_frame(layout.records, codes, spec)
+    inputs += [InputFile(f, digest.result()) for f, digest in layout.files]
     subjects = subject_frame(data, arm_of, covariates, spec)
     return Trial(spec=spec, data=data, subjects=subjects, inputs=tuple(inputs))
 
@@ -84,8 +89,13 @@ def _code_dtype(n_categories: int) -> type[np.signedinteger]:
     return np.int64
 
 
-def _categorical(codes: npt.NDArray[np.integer], categories: pd.Index | list[str], *, ordered: bool) -> pd.Categorical:
-    dtype = pd.CategoricalDtype(categories, ordered=ordered)
+def _categorical(codes: npt.NDArray[np.integer], categories: Sequence[str], *, ordered: bool) -> pd.Categorical:
+    import pyarrow as pa
+
+    # categories as an Arrow-backed "str" index: pandas then checks that 25,000 subjects are
+    # distinct in Arrow, without making a Python object of each text first
+    text = pd.array(pa.array(categories, type=pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    dtype = pd.CategoricalDtype(pd.Index(text), ordered=ordered)
     return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
@@ -113,7 +123,8 @@ def tidy_frame(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[p
     """
     n_s, n_e, n_v = len(codes.subjects), len(spec.endpoints), len(spec.visits.order)
     cells = n_e * n_v
-    value = np.take(np.append(records.value, np.nan), codes.owner)  # an empty cell (owner -1) is NaN
+    value = np.full(codes.cells, np.nan)  # a cell without a record is NaN
+    value[codes.cell] = records.value
     arm_of = codes.arm_of
     subject_codes = np.repeat(np.arange(n_s, dtype=_code_dtype(n_s)), cells)
     visit_codes = np.tile(np.arange(n_v, dtype=_code_dtype(n_v)), n_s * n_e)
@@ -121,9 +132,9 @@ def tidy_frame(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[p
     arms = list(codes.arms)
     data = pd.DataFrame(
         {
-            "subject": _categorical(subject_codes, list(codes.subjects), ordered=False),
+            "subject": _categorical(subject_codes, codes.subjects, ordered=False),
             "arm": _categorical(np.repeat(arm_of.astype(_code_dtype(len(arms))), cells), arms, ordered=True),
-            "visit": _categorical(visit_codes, list(spec.visits.order), ordered=True),
+            "visit": _categorical(visit_codes, spec.visits.order, ordered=True),
             "endpoint": _categorical(endpoint_codes, [e.id for e in spec.endpoints], ordered=True),
             "value": value,
             "visit_index": visit_codes.astype(np.int64),
