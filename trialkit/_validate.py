@@ -183,6 +183,15 @@ class RecordCodes:
 
     Subjects are coded against their sorted texts, arms against the declared levels (or the
     arms present, control first), visits and endpoints against the spec's order.
+
+    Attributes
+    ----------
+    subjects, arms : tuple of str
+        The texts the subject and arm codes point to.
+    endpoints, visits : int
+        The number of endpoints and of visits in the spec.
+    subject, arm, visit, endpoint : ndarray of int32
+        One code per record.
     """
 
     subjects: tuple[str, ...]
