@@ -587,6 +587,7 @@ def _encode(values: pa.Array) -> tuple[npt.NDArray[np.int32], pa.Array]:
 
     if len(values) > 4 * _SAMPLE:
         sample = pc.unique(values[:_SAMPLE])
+        sample = sample.take(pc.array_sort_indices(sample))  # sorted: the positions are then the final codes
         found = pc.index_in(values, value_set=sample)
         if found.null_count == 0:
             return np.asarray(found.to_numpy(), dtype=np.int32), sample
@@ -630,8 +631,9 @@ def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Ma
         # the usual case: no code, nothing to trim, no blank: the dictionary's texts are distinct
         order = np.asarray(pc.array_sort_indices(texts).to_numpy())
         distinct = texts.take(order)
-        lookup = np.empty(len(texts), dtype=np.int32)
-        lookup[order] = np.arange(len(texts), dtype=np.int32)
+        lookup = None if np.array_equal(order, np.arange(len(order))) else np.empty(len(texts), dtype=np.int32)
+        if lookup is not None:
+            lookup[order] = np.arange(len(texts), dtype=np.int32)
         is_code = None
     else:
         texts = pc.if_else(codes_written, pa.scalar("", pa.string()), texts)
@@ -640,7 +642,7 @@ def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Ma
         distinct = distinct.take(pc.array_sort_indices(distinct))
         lookup = np.asarray(pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy(), dtype=np.int32)
         is_code = np.asarray(codes_written.to_numpy(zero_copy_only=False), dtype=bool)
-    codes = np.take(lookup, indices)
+    codes = indices if lookup is None else np.take(lookup, indices)
     coded = None if is_code is None or not is_code.any() else np.take(is_code, indices)
     if lengths is not None:
         codes = np.repeat(codes, lengths)
