@@ -181,6 +181,59 @@ def test_identifiers_stay_text(tmp_path) -> None:
     assert trial.subjects["subject"].tolist()[:2] == ["001", "002"]
 
 
+def test_categorical_covariate_stays_text_as_written(tmp_path) -> None:
+    wide = small_wide()
+    wide["sex"] = np.where(wide["sex"] == "M", "01", "02")  # "01" is a code, not the number 1
+    write_frame(wide, tmp_path / "trial.csv")
+    trial = tk.load(write_spec(tmp_path, base_spec()))
+    assert set(trial.subjects["sex"]) == {"01", "02"}
+
+
+def test_rows_are_lines_after_a_value_spanning_lines(tmp_path) -> None:
+    wide = small_wide()
+    wide["note"] = ""
+    wide.loc[1, "note"] = "first line\nsecond line"  # quoted by the writer; the file gains a line
+    wide.loc[6, "isi_week8"] = 29.0
+    write_frame(wide, tmp_path / "trial.csv")
+    problems = _problems(write_spec(tmp_path, base_spec()))
+    assert problems[["rule", "row", "subject"]].values.tolist() == [["out_of_range", 9, "S007"]]
+
+
+@pytest.mark.parametrize("line", ["S011,active", "S011,active,70,M,12,10,300,310,extra"])
+def test_a_short_or_long_line_makes_the_file_unreadable_naming_the_line(tmp_path, line) -> None:
+    lines = small_wide().to_csv(index=False).splitlines()
+    lines.insert(4, line)
+    (tmp_path / "trial.csv").write_text("\n".join(lines) + "\n")
+    problems = _problems(write_spec(tmp_path, base_spec()))
+    assert problems["rule"].tolist() == ["unreadable_file"]
+    assert "line 5 has" in problems["message"].item()
+
+
+def test_blank_lines_and_lines_of_missing_codes_only_are_dropped(tmp_path, small_trial_dir) -> None:
+    lines = small_wide().to_csv(index=False).splitlines()
+    lines[3:3] = ["", ",,,,,,,", "NA,NA,NA,NA,NA,NA,NA,NA"]
+    (tmp_path / "trial.csv").write_text("\n".join(lines) + "\n")
+    trial = tk.load(write_spec(tmp_path, base_spec()))
+    pd.testing.assert_frame_equal(trial.data, tk.load(small_trial_dir).data, check_exact=True)
+
+
+def test_a_missing_code_padded_with_blanks_is_missing(tmp_path) -> None:
+    text = small_wide().to_csv(index=False).replace(",18.0,", ", -99 ,", 1)
+    assert " -99 " in text
+    (tmp_path / "trial.csv").write_text(text)
+    trial = tk.load(write_spec(tmp_path, base_spec(data={"missing": ["", "-99"]})))
+    assert trial.data["value"].isna().sum() == 3
+
+
+@pytest.mark.parametrize("text", ["0x1A", "0X10", "1_000", "nan", "Infinity", "1e400"])
+def test_text_a_parser_could_take_for_a_number_is_not_one(tmp_path, text) -> None:
+    long = to_long(small_wide()).astype({"value": object})
+    long.loc[5, "value"] = text
+    write_frame(long, tmp_path / "trial.csv")
+    problems = _problems(write_spec(tmp_path, _long_spec("trial.csv")))
+    assert problems[["rule", "row", "value"]].values.tolist() == [["non_numeric", 7, text]]
+
+
 def test_inputs_are_not_modified_and_hashed(small_trial_dir: Path) -> None:
     data = small_trial_dir.parent / "trial.csv"
     before = (data.read_bytes(), data.stat().st_mtime_ns, small_trial_dir.read_bytes())

@@ -59,16 +59,22 @@ class Trial:
 
     @property
     def control(self) -> str:
+        """The control arm's code (``arms.control`` in the spec)."""
         return self.spec.arms.control
 
     def changes(self) -> pd.DataFrame:
-        """Baseline and change from baseline per subject, endpoint and post-baseline visit.
+        """Return baseline and change from baseline per subject, endpoint and post-baseline visit.
 
         Returns
         -------
         DataFrame
             ``subject, arm, endpoint, visit, visit_index, baseline, value, change`` with
-            ``change = value - baseline`` (NaN when either is missing). Requires a baseline visit.
+            ``change = value - baseline`` (NaN when either is missing).
+
+        Raises
+        ------
+        TrialkitError
+            When the spec has no baseline visit.
         """
         base_visit = self.spec.visits.baseline
         if base_visit is None:
@@ -85,7 +91,7 @@ class Trial:
         return out[cols].reset_index(drop=True)
 
     def missing_counts(self) -> pd.DataFrame:
-        """Subjects, observed and missing values per arm, visit and endpoint.
+        """Count subjects, observed and missing values per arm, visit and endpoint.
 
         Returns
         -------
@@ -99,7 +105,7 @@ class Trial:
         return out.astype({"n_subjects": "int64", "n_observed": "int64", "n_missing": "int64"})
 
     def to_adam(self) -> pd.DataFrame:
-        """The tidy frame with CDISC ADaM BDS names.
+        """Return the tidy frame with CDISC ADaM BDS names.
 
         Returns
         -------

@@ -1,196 +1,437 @@
 """Check laid-out records against the spec: every problem at once, each with its place and rule.
 
-:func:`check_records` is pure: it takes the records a layout produced and returns problems; it
-never drops, fixes or coerces a value. Missing values are not problems; they are counted by
-:func:`missing_counts`.
+A layout hands over :class:`Records` (one entry per subject x visit x endpoint value, as integer
+codes into the texts read) and :class:`Covariates`; :func:`check_records` and
+:func:`check_covariates` are pure: they return problems and never drop, fix or coerce a value.
+The checks work on integer codes, so a million records cost a few array passes; Python objects
+and messages are made only for offending records. Missing values are not problems.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
+from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, did_you_mean
 from trialkit._spec import StudySpec
-from trialkit._values import parse_numbers
+from trialkit._values import Labels, Numbers
 
-__all__ = ["RecordCodes", "check_covariates", "check_records", "encode_records", "MIN_SUBJECTS_PER_ARM"]
+__all__ = [
+    "MIN_SUBJECTS_PER_ARM",
+    "Covariates",
+    "RecordCodes",
+    "Records",
+    "Source",
+    "check_covariates",
+    "check_records",
+    "encode_records",
+]
 
 #: an arm needs this many subjects before any comparison makes sense
 MIN_SUBJECTS_PER_ARM = 2
 _ROWS_SHOWN = 5
 
+Codes = npt.NDArray[np.int32]
+Rows = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
 
-def _row_problems(records: pd.DataFrame, mask: np.ndarray, rule: Rule, column_of, message_of) -> list[Problem]:
-    """One problem per offending record (vectorised selection, Python only for the offenders)."""
-    idx = np.flatnonzero(mask)
-    if len(idx) == 0:
-        return []
-    out = []
-    for rec in map(lambda d: SimpleNamespace(**d), records.iloc[idx].to_dict("records")):
-        out.append(
-            Problem(
-                rule,
-                rec._file,
-                message_of(rec),
-                row=int(rec._row),
-                subject=None if pd.isna(rec.subject) else str(rec.subject),
-                column=column_of(rec),
-                value=_value(rec, rule),
-            )
+
+@dataclass(frozen=True)
+class Source:
+    """Where records came from: a file, and the column named in problems about their values."""
+
+    file: str
+    column: str | None
+
+
+@dataclass(frozen=True)
+class Records:
+    """Laid-out records, one entry per subject x visit x endpoint value, with the place each came from.
+
+    Attributes
+    ----------
+    subject, arm, visit : Labels
+        Identifiers as read (stripped; blank is missing).
+    endpoint : Labels
+        Endpoint ids; a code the spec does not declare keeps its text as written.
+    value : ndarray of float64
+        NaN where missing (or not a number: such entries are problems already).
+    row : ndarray of int64
+        The row a user finds the entry at (see :class:`~trialkit.Problem`).
+    source : ndarray of int32
+        Position of each entry's file and column in ``sources``.
+    sources : tuple of Source
+    """
+
+    subject: Labels
+    arm: Labels
+    visit: Labels
+    endpoint: Labels
+    value: npt.NDArray[np.float64]
+    row: Rows
+    source: Codes
+    sources: tuple[Source, ...]
+
+    def __len__(self) -> int:
+        """Return the number of records."""
+        return len(self.value)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Records]) -> Records:
+        """Return the records of ``parts`` one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0] + [len(p.sources) for p in parts[:-1]])
+        return cls(
+            subject=Labels.concat([p.subject for p in parts]),
+            arm=Labels.concat([p.arm for p in parts]),
+            visit=Labels.concat([p.visit for p in parts]),
+            endpoint=Labels.concat([p.endpoint for p in parts]),
+            value=np.concatenate([p.value for p in parts]),
+            row=np.concatenate([p.row for p in parts]),
+            source=np.concatenate([p.source + np.int32(o) for p, o in zip(parts, offsets, strict=True)]),
+            sources=tuple(s for p in parts for s in p.sources),
         )
-    return out
+
+    @classmethod
+    def empty(cls) -> Records:
+        """Return no records."""
+        none = Labels(np.empty(0, np.int32), ())
+        return cls(none, none, none, none, np.empty(0), np.empty(0, np.int64), np.empty(0, np.int32), ())
+
+    def take(self, keep: Mask) -> Records:
+        """Return the records where ``keep`` is True."""
+        return Records(
+            self.subject.take(keep),
+            self.arm.take(keep),
+            self.visit.take(keep),
+            self.endpoint.take(keep),
+            self.value[keep],
+            self.row[keep],
+            self.source[keep],
+            self.sources,
+        )
+
+    def file(self, i: int) -> str:
+        """Return the file record ``i`` came from."""
+        return self.sources[int(self.source[i])].file
+
+    def column(self, i: int) -> str | None:
+        """Return the column named in problems about record ``i``'s value."""
+        return self.sources[int(self.source[i])].column
+
+    def files(self) -> str:
+        """Return the files that hold at least one record, in order, joined by commas."""
+        used = np.bincount(self.source, minlength=len(self.sources)) > 0
+        return ", ".join(dict.fromkeys(s.file for s, u in zip(self.sources, used, strict=True) if u))
 
 
-def _value(rec, rule: Rule) -> str | None:
-    v = {
-        Rule.MISSING_SUBJECT: None,
-        Rule.UNKNOWN_ARM: rec.arm,
-        Rule.UNKNOWN_VISIT: rec.visit,
-        Rule.UNKNOWN_ENDPOINT: rec._code if rec._code is not None else rec.endpoint,
-    }.get(rule, rec.value)
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return None
-    return f"{v:g}" if isinstance(v, float) else str(v)
+@dataclass(frozen=True)
+class Covariates:
+    """Subject-level covariates as read: one entry per data row that carries them.
 
+    Attributes
+    ----------
+    subject : Labels
+    columns : dict of str to Labels or Numbers
+        Categorical covariates as labels, numeric ones parsed as numbers.
+    row : ndarray of int64
+    source : ndarray of int32
+        Position of each entry's file in ``files``.
+    files : tuple of str
+    """
 
-def _fmt(v: float) -> str:
-    return "NA" if np.isnan(v) else f"{v:g}"
+    subject: Labels
+    columns: dict[str, Labels | Numbers]
+    row: Rows
+    source: Codes
+    files: tuple[str, ...]
 
-
-def _rows_text(rows: pd.DataFrame) -> str:
-    places = [f"{f.rsplit('/', 1)[-1]} row {r}" for f, r in zip(rows["_file"], rows["_row"])]
-    more = len(places) - _ROWS_SHOWN
-    return ", ".join(places[:_ROWS_SHOWN]) + (f" and {more} more" if more > 0 else "")
-
-
-def category_codes(values: pd.Series, categories) -> np.ndarray:
-    """Position of each value in ``categories`` (-1 when missing or not listed), as int64."""
-    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values)
-    return cat.set_categories(list(categories)).codes.astype(np.int64)
-
-
-def present_categories(values: pd.Series) -> pd.Index:
-    """Distinct non-missing values, as text sorted by code point (vectorised: no Python loop)."""
-    cat = values.array if isinstance(values.dtype, pd.CategoricalDtype) else pd.Categorical(values)
-    codes = cat.codes
-    used = np.bincount(codes[codes >= 0], minlength=len(cat.categories)) > 0
-    return pd.Index(cat.categories[used].astype(str)).sort_values()
+    @classmethod
+    def concat(cls, parts: Sequence[Covariates]) -> Covariates:
+        """Return the entries of ``parts`` one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        offsets = np.cumsum([0] + [len(p.files) for p in parts[:-1]])
+        columns: dict[str, Labels | Numbers] = {}
+        for name in parts[0].columns if parts else ():
+            cols = [p.columns[name] for p in parts]
+            if all(isinstance(c, Labels) for c in cols):
+                columns[name] = Labels.concat([c for c in cols if isinstance(c, Labels)])
+            else:
+                numbers = [c for c in cols if isinstance(c, Numbers)]
+                raws = [c.raw if c.raw is not None else c.values.astype(object) for c in numbers]
+                bad = np.concatenate([c.bad for c in numbers])
+                columns[name] = Numbers(np.concatenate([c.values for c in numbers]), bad, np.concatenate(raws))
+        return cls(
+            subject=Labels.concat([p.subject for p in parts]),
+            columns=columns,
+            row=np.concatenate([p.row for p in parts]),
+            source=np.concatenate([p.source + np.int32(o) for p, o in zip(parts, offsets, strict=True)]),
+            files=tuple(f for p in parts for f in p.files),
+        )
 
 
 @dataclass(frozen=True)
 class RecordCodes:
     """Integer codes of each record's subject, arm, visit and endpoint (-1: missing or unknown).
 
-    Subjects are coded against their sorted names, arms against the declared levels (or the
+    Subjects are coded against their sorted texts, arms against the declared levels (or the
     arms present, control first), visits and endpoints against the spec's order.
+
+    Attributes
+    ----------
+    subjects, arms : tuple of str
+        The texts the subject and arm codes point to.
+    endpoints, visits : int
+        The number of endpoints and of visits in the spec.
+    subject, arm, visit, endpoint : ndarray of int32
+        One code per record.
     """
 
-    subjects: pd.Index
+    subjects: tuple[str, ...]
     arms: tuple[str, ...]
-    subject: np.ndarray
-    arm: np.ndarray
-    visit: np.ndarray
-    endpoint: np.ndarray
+    endpoints: int
+    visits: int
+    subject: Codes
+    arm: Codes
+    visit: Codes
+    endpoint: Codes
+
+    @property
+    def cells(self) -> int:
+        """Return the number of subject x endpoint x visit cells."""
+        return len(self.subjects) * self.endpoints * self.visits
+
+    @cached_property
+    def valid(self) -> bool:
+        """Return whether every record's subject, arm, visit and endpoint is known (no code is -1)."""
+        return not _any_negative(self.subject, self.arm, self.visit, self.endpoint)
+
+    @cached_property
+    def subject_index(self) -> npt.NDArray[np.intp]:
+        """Return the subject codes in numpy's index type (indexing with int32 converts them each time)."""
+        return self.subject.astype(np.intp)
+
+    @cached_property
+    def cell(self) -> npt.NDArray[np.intp]:
+        """Return each record's cell in the subject x endpoint x visit grid (meaningless where a code is -1)."""
+        cell = self.subject_index * self.endpoints
+        cell += self.endpoint
+        cell *= self.visits
+        cell += self.visit
+        return cell
+
+    @cached_property
+    def arm_of(self) -> Codes:
+        """Return each subject's arm: the arm of its last record with a known arm (-1: none)."""
+        arm_of = np.full(len(self.subjects), -1, dtype=np.int32)
+        if not self.valid and _any_negative(self.subject, self.arm):
+            known = (self.subject >= 0) & (self.arm >= 0)
+            arm_of[self.subject_index[known]] = self.arm[known]
+        else:
+            arm_of[self.subject_index] = self.arm
+        return arm_of
 
 
-def encode_records(records: pd.DataFrame, spec: StudySpec) -> RecordCodes:
-    """One pass over the records turning labels into codes (shared by checks and the tidy frame)."""
-    subjects = present_categories(records["subject"])
+def _any_negative(*codes: Codes) -> bool:
+    return any(len(c) and int(c.min()) < 0 for c in codes)
+
+
+def _negative(codes: Codes) -> Mask | None:
+    """Return where ``codes`` is -1 (missing or unknown); None when nowhere (one cheap pass)."""
+    return codes < 0 if _any_negative(codes) else None
+
+
+def encode_records(records: Records, spec: StudySpec) -> RecordCodes:
+    """Code every record's subject, arm, visit and endpoint against the spec (shared by checks and the tidy frame).
+
+    Parameters
+    ----------
+    records : Records
+    spec : StudySpec
+
+    Returns
+    -------
+    RecordCodes
+    """
+    subjects = records.subject.used()
     control = spec.arms.control
-    arms = spec.arms.levels or (control,) + tuple(a for a in present_categories(records["arm"]) if a != control)
+    arms = spec.arms.levels or (control, *(a for a in records.arm.used() if a != control))
     return RecordCodes(
         subjects=subjects,
-        arms=arms,
-        subject=category_codes(records["subject"], subjects),
-        arm=category_codes(records["arm"], arms),
-        visit=category_codes(records["visit"], spec.visits.order),
-        endpoint=category_codes(records["endpoint"], [e.id for e in spec.endpoints]),
+        arms=tuple(arms),
+        endpoints=len(spec.endpoints),
+        visits=len(spec.visits.order),
+        subject=records.subject.lookup(subjects),
+        arm=records.arm.lookup(arms),
+        visit=records.visit.lookup(spec.visits.order),
+        endpoint=records.endpoint.lookup([e.id for e in spec.endpoints]),
     )
 
 
-def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | None = None) -> list[Problem]:
-    """Every rule a record set can break, checked at once.
+def _fmt(v: float) -> str:
+    return "NA" if np.isnan(v) else f"{v:g}"
+
+
+def _value_text(v: float) -> str | None:
+    return None if np.isnan(v) else f"{v:g}"
+
+
+def _base(file: str) -> str:
+    return file.rsplit("/", 1)[-1]
+
+
+def _rows_text(places: Sequence[tuple[str, int]]) -> str:
+    shown = [f"{_base(f)} row {r}" for f, r in places]
+    more = len(shown) - _ROWS_SHOWN
+    return ", ".join(shown[:_ROWS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+
+
+def _per_record(
+    records: Records,
+    mask: Mask,
+    rule: Rule,
+    column_of: Callable[[int], str | None],
+    value_of: Callable[[int], str | None],
+    message_of: Callable[[int], str],
+) -> list[Problem]:
+    """One problem per offending record (vectorised selection; Python only for the offenders)."""
+    return [
+        Problem(
+            rule,
+            records.file(i),
+            message_of(i),
+            row=int(records.row[i]),
+            subject=records.subject.text(i),
+            column=column_of(i),
+            value=value_of(i),
+        )
+        for i in np.flatnonzero(mask).tolist()
+    ]
+
+
+def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None = None) -> list[Problem]:
+    """Check every rule a record set can break, at once.
 
     Rules: missing_subject, unknown_arm, arm_conflict, arm_absent, too_few_subjects,
     unknown_visit, visit_absent, unknown_endpoint, duplicate_record, multiple_baseline,
-    not_integer, out_of_range. (non_numeric is found while reading.) The checks work on integer
-    codes of subject, arm, visit and endpoint, so a million records cost a few array passes;
-    messages are built only for offending records.
+    not_integer, out_of_range. (non_numeric is found while reading.)
+
+    Parameters
+    ----------
+    records : Records
+    spec : StudySpec
+    codes : RecordCodes, optional
+        The records coded against the spec (:func:`encode_records`), when already computed.
+
+    Returns
+    -------
+    list of Problem
+        In rule order, each rule's problems in record order; a problem met in several records
+        of one row (a wide row yields one record per value column) is listed once.
     """
     codes = codes or encode_records(records, spec)
     problems: list[Problem] = []
-    subjects, s = codes.subjects, codes.subject
-    subj_missing = s < 0
-    problems += _row_problems(
-        records, subj_missing, Rule.MISSING_SUBJECT, lambda r: None, lambda r: "the record has no subject identifier."
-    )
-    levels, a = codes.arms, codes.arm
-    unknown_arm = a < 0
-    problems += _row_problems(
-        records,
-        unknown_arm,
-        Rule.UNKNOWN_ARM,
-        lambda r: spec.arms.column,
-        lambda r: (
-            f"arm {r.arm!r} is not declared{did_you_mean(str(r.arm), levels)}; declared arms: {', '.join(levels)}."
-            if not pd.isna(r.arm)
-            else "the record has no arm."
-        ),
-    )
-    visits = spec.visits.order
-    v = codes.visit
-    unknown_visit = v < 0
-    problems += _row_problems(
-        records,
-        unknown_visit,
-        Rule.UNKNOWN_VISIT,
-        lambda r: spec.data.visit or r._column,
-        lambda r: (
-            f"visit {r.visit!r} is not in `visits.order`{did_you_mean(str(r.visit), visits)}; "
-            f"visits: {', '.join(visits)}."
-            if not pd.isna(r.visit)
-            else "the record has no visit."
-        ),
-    )
-    ids = [e.id for e in spec.endpoints]
-    e = codes.endpoint
-    unknown_ep = e < 0
+    s, v, e = codes.subject, codes.visit, codes.endpoint
+    if codes.valid:  # the usual case: every subject, arm, visit and endpoint is known
+        subj_missing = unknown_arm = unknown_visit = unknown_ep = None
+    else:
+        subj_missing, unknown_arm = _negative(s), _negative(codes.arm)
+        unknown_visit, unknown_ep = _negative(v), _negative(e)
+    levels, visits = codes.arms, spec.visits.order
     file_codes = [ep.file_code for ep in spec.endpoints]
-    problems += _row_problems(
-        records,
-        unknown_ep,
-        Rule.UNKNOWN_ENDPOINT,
-        lambda r: spec.data.endpoint,
-        lambda r: (
-            f"endpoint {r.endpoint!r} is not declared{did_you_mean(str(r.endpoint), file_codes)}; "
-            f"declared: {', '.join(file_codes)}."
-            if not pd.isna(r.endpoint)
-            else "the record has no endpoint."
-        ),
-    )
+    if subj_missing is not None:
+        problems += _per_record(
+            records,
+            subj_missing,
+            Rule.MISSING_SUBJECT,
+            lambda i: None,
+            lambda i: None,
+            lambda i: "the record has no subject identifier.",
+        )
+    if unknown_arm is not None:
 
-    arm_problems, conflicted = _check_arms(records, s, a, subjects, levels, spec)
+        def arm_message(i: int) -> str:
+            arm = records.arm.text(i)
+            if arm is None:
+                return "the record has no arm."
+            return f"arm {arm!r} is not declared{did_you_mean(arm, levels)}; declared arms: {', '.join(levels)}."
+
+        problems += _per_record(
+            records, unknown_arm, Rule.UNKNOWN_ARM, lambda i: spec.arms.column, records.arm.text, arm_message
+        )
+    if unknown_visit is not None:
+
+        def visit_message(i: int) -> str:
+            visit = records.visit.text(i)
+            if visit is None:
+                return "the record has no visit."
+            return (
+                f"visit {visit!r} is not in `visits.order`{did_you_mean(visit, visits)}; visits: {', '.join(visits)}."
+            )
+
+        problems += _per_record(
+            records,
+            unknown_visit,
+            Rule.UNKNOWN_VISIT,
+            lambda i: spec.data.visit or records.column(i),
+            records.visit.text,
+            visit_message,
+        )
+    if unknown_ep is not None:
+
+        def endpoint_message(i: int) -> str:
+            code = records.endpoint.text(i)
+            if code is None:
+                return "the record has no endpoint."
+            return (
+                f"endpoint {code!r} is not declared{did_you_mean(code, file_codes)}; declared: {', '.join(file_codes)}."
+            )
+
+        problems += _per_record(
+            records,
+            unknown_ep,
+            Rule.UNKNOWN_ENDPOINT,
+            lambda i: spec.data.endpoint,
+            records.endpoint.text,
+            endpoint_message,
+        )
+
+    arm_problems, conflicted = _check_arms(records, codes, spec)
     problems += arm_problems
-    # a subject in two arms (files) duplicates every record: report the cause once
-    in_conflict = conflicted[np.maximum(s, 0)] if conflicted.any() else False
-    keyed = ~(subj_missing | unknown_visit | unknown_ep | in_conflict)
-    n_s, n_e, n_v = len(subjects), len(ids), len(visits)
-    flat = (s * n_e + e) * n_v + v
-    counts = np.bincount(flat[keyed], minlength=n_s * n_e * n_v)
-    dup = keyed & (counts[np.where(keyed, flat, 0)] > 1)
-    if dup.any():
-        problems += _check_duplicates(records.loc[dup], spec)
-    if keyed.any():
-        per_visit = np.bincount(v[keyed], minlength=n_v)
-        for k in np.flatnonzero(per_visit == 0):
+    # a record is keyed when its subject, visit and endpoint are known; a subject in two arms
+    # (files) duplicates every record: its cause is reported once, as the conflict
+    unkeyed = [m for m in (subj_missing, unknown_visit, unknown_ep) if m is not None]
+    if conflicted.any():
+        unkeyed.append(conflicted[np.maximum(s, 0)])
+    keyed = ~np.logical_or.reduce(unkeyed) if unkeyed else None
+    if keyed is None:  # the usual case: fewer cells filled than records means a duplicate
+        n_keyed = len(s)
+        seen = np.zeros(codes.cells, dtype=bool)
+        seen[codes.cell] = True
+        filled = int(np.count_nonzero(seen))
+        duplicated = filled < n_keyed
+    else:
+        n_keyed = int(np.count_nonzero(keyed))
+        filled = int(np.count_nonzero(np.bincount(codes.cell[keyed], minlength=codes.cells)))
+        duplicated = filled < n_keyed
+    if duplicated:
+        counts = np.bincount(codes.cell if keyed is None else codes.cell[keyed], minlength=codes.cells)
+        dup = counts[codes.cell if keyed is None else np.where(keyed, codes.cell, 0)] > 1
+        problems += _check_duplicates(records, dup if keyed is None else dup & keyed, spec)
+    if n_keyed and filled < codes.cells:  # every cell filled: every visit has a record
+        per_visit = np.bincount(v if keyed is None else v[keyed], minlength=len(visits))
+        for k in np.flatnonzero(per_visit == 0).tolist():
             problems.append(
                 Problem(
                     Rule.VISIT_ABSENT,
-                    _files(records),
+                    records.files(),
                     f"visit {visits[k]!r} is in `visits.order` but no record has it.",
                     column=spec.data.visit,
                     value=visits[k],
@@ -201,45 +442,31 @@ def check_records(records: pd.DataFrame, spec: StudySpec, codes: RecordCodes | N
     return list(dict.fromkeys(problems))
 
 
-def _files(records: pd.DataFrame) -> str:
-    return ", ".join(pd.unique(records["_file"].astype(str)))
-
-
-def _check_arms(
-    records: pd.DataFrame, s: np.ndarray, a: np.ndarray, subjects, levels, spec: StudySpec
-) -> tuple[list[Problem], np.ndarray]:
-    """arm_conflict, arm_absent and too_few_subjects; also returns the conflicted-subject mask."""
+def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[list[Problem], Mask]:
+    """Check arm_conflict, arm_absent and too_few_subjects; also return the conflicted-subject mask."""
     problems: list[Problem] = []
-    n_s, n_a = len(subjects), len(levels)
-    ok = (s >= 0) & (a >= 0)
-    has_arm = np.bincount(s[ok] * n_a + a[ok], minlength=n_s * n_a).reshape(n_s, n_a) > 0
-    conflicted = has_arm.sum(axis=1) > 1
-    if conflicted.any():
-        rows = records.loc[ok & conflicted[np.maximum(s, 0)]]
-        for subject, part in rows.groupby(rows["subject"].astype(str), sort=True):
-            first = part.drop_duplicates("arm")
-            where = "; ".join(
-                f"{arm!r} in {f.rsplit('/', 1)[-1]} row {r}"
-                for arm, f, r in zip(first["arm"], first["_file"], first["_row"])
-            )
-            problems.append(
-                Problem(
-                    Rule.ARM_CONFLICT,
-                    str(first["_file"].iloc[0]),
-                    f"subject {subject!r} is recorded in more than one arm: {where}.",
-                    row=int(first["_row"].iloc[0]),
-                    subject=str(subject),
-                    column=spec.arms.column,
-                    value=", ".join(map(str, first["arm"])),
-                )
-            )
-    per_arm = has_arm.sum(axis=0)
-    for arm, n in zip(levels, per_arm):
-        if n == 0 and ok.any():
+    s, a, levels = codes.subject, codes.arm, codes.arms
+    n_s, n_a = len(codes.subjects), len(levels)
+    known = None if codes.valid or not _any_negative(s, a) else (s >= 0) & (a >= 0)
+    s_ok, a_ok = (s, a) if known is None else (s[known], a[known])
+    arm_of = codes.arm_of
+    index = codes.subject_index if known is None else codes.subject_index[known]
+    if np.array_equal(np.take(arm_of, index), a_ok):  # one arm per subject (the usual case): no subject x arm table
+        conflicted = np.zeros(n_s, dtype=bool)
+        per_arm = np.bincount(arm_of[arm_of >= 0], minlength=n_a)
+    else:
+        has_arm = np.bincount(s_ok * n_a + a_ok, minlength=n_s * n_a).reshape(n_s, n_a) > 0
+        conflicted = has_arm.sum(axis=1) > 1
+        per_arm = has_arm.sum(axis=0)
+        in_conflict = conflicted[np.maximum(s, 0)]
+        problems += _arm_conflicts(records, codes, in_conflict if known is None else in_conflict & known, spec)
+    files = records.files() if (per_arm < MIN_SUBJECTS_PER_ARM).any() else ""
+    for arm, n in zip(levels, per_arm.tolist(), strict=True):
+        if n == 0 and len(s_ok):
             problems.append(
                 Problem(
                     Rule.ARM_ABSENT,
-                    _files(records),
+                    files,
                     f"arm {arm!r} is declared in the spec but no subject has it.",
                     column=spec.arms.column,
                     value=arm,
@@ -249,7 +476,7 @@ def _check_arms(
             problems.append(
                 Problem(
                     Rule.TOO_FEW_SUBJECTS,
-                    _files(records),
+                    files,
                     f"arm {arm!r} has {n} subject; at least {MIN_SUBJECTS_PER_ARM} are needed.",
                     column=spec.arms.column,
                     value=arm,
@@ -258,134 +485,182 @@ def _check_arms(
     return problems, np.append(conflicted, False)
 
 
-def _check_duplicates(records: pd.DataFrame, spec: StudySpec) -> list[Problem]:
-    """One problem per subject x visit x endpoint with more than one record (``records``: only those)."""
+def _arm_conflicts(records: Records, codes: RecordCodes, in_conflict: Mask, spec: StudySpec) -> list[Problem]:
+    """One arm_conflict per subject recorded in several arms, naming the first record of each arm."""
+    first: dict[int, dict[int, int]] = {}  # subject code -> arm code -> first record
+    for i in np.flatnonzero(in_conflict).tolist():
+        first.setdefault(int(codes.subject[i]), {}).setdefault(int(codes.arm[i]), i)
     problems = []
-    key = [records[c].astype(str) for c in ("subject", "visit", "endpoint")]
-    for (subject, visit, endpoint), rows in records.groupby(key, sort=True):
-        is_base = visit == spec.visits.baseline
-        rule = Rule.MULTIPLE_BASELINE if is_base else Rule.DUPLICATE_RECORD
-        what = "baseline records" if is_base else "records"
+    for subject_code in sorted(first, key=lambda k: codes.subjects[k]):
+        places = list(first[subject_code].values())
+        subject, arms = codes.subjects[subject_code], [str(records.arm.text(i)) for i in places]
+        where = "; ".join(
+            f"{arm!r} in {_base(records.file(i))} row {records.row[i]}" for arm, i in zip(arms, places, strict=True)
+        )
         problems.append(
             Problem(
-                rule,
-                str(rows["_file"].iloc[0]),
-                f"{len(rows)} {what} for endpoint {endpoint!r} at visit {visit!r}: {_rows_text(rows)}; "
-                "keep exactly one.",
-                row=int(rows["_row"].iloc[0]),
-                subject=str(subject),
-                column=str(rows["_column"].iloc[0]),
-                value=", ".join(map(_fmt, rows["value"])),
+                Rule.ARM_CONFLICT,
+                records.file(places[0]),
+                f"subject {subject!r} is recorded in more than one arm: {where}.",
+                row=int(records.row[places[0]]),
+                subject=subject,
+                column=spec.arms.column,
+                value=", ".join(arms),
             )
         )
     return problems
 
 
-def _check_values(records: pd.DataFrame, e: np.ndarray, spec: StudySpec) -> list[Problem]:
-    """out_of_range, not_integer and non-positive values on a log scale, in one pass per rule.
+def _check_duplicates(records: Records, dup: Mask, spec: StudySpec) -> list[Problem]:
+    """One problem per subject x visit x endpoint with more than one record (``dup``: those records)."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i in np.flatnonzero(dup).tolist():
+        key = (str(records.subject.text(i)), str(records.visit.text(i)), str(records.endpoint.text(i)))
+        groups.setdefault(key, []).append(i)
+    problems = []
+    for (subject, visit, endpoint), places in sorted(groups.items()):
+        is_base = visit == spec.visits.baseline
+        rule = Rule.MULTIPLE_BASELINE if is_base else Rule.DUPLICATE_RECORD
+        what = "baseline records" if is_base else "records"
+        where = _rows_text([(records.file(i), int(records.row[i])) for i in places])
+        problems.append(
+            Problem(
+                rule,
+                records.file(places[0]),
+                f"{len(places)} {what} for endpoint {endpoint!r} at visit {visit!r}: {where}; keep exactly one.",
+                row=int(records.row[places[0]]),
+                subject=subject,
+                column=str(records.column(places[0])),
+                value=", ".join(_fmt(float(records.value[i])) for i in places),
+            )
+        )
+    return problems
+
+
+def _check_values(records: Records, e: Codes, spec: StudySpec) -> list[Problem]:
+    """Check out_of_range, not_integer and non-positive values on a log scale, in one pass per rule.
 
     Each endpoint's limits are looked up by the record's endpoint code (the extra last slot,
-    reached by code -1, holds the limits of records whose endpoint is unknown: none apply).
+    reached by code -1, holds the limits of records whose endpoint is unknown: none apply). The
+    smallest and largest values are compared first: most data sets break no limit, and then no
+    per-record lookup is needed.
     """
     eps = spec.endpoints
-    lo = np.array([ep.range[0] if ep.range else -np.inf for ep in eps] + [-np.inf])[e]
-    hi = np.array([ep.range[1] if ep.range else np.inf for ep in eps] + [np.inf])[e]
-    is_log = np.array([ep.scale == "log" for ep in eps] + [False])[e]
-    is_int = np.array([ep.integer for ep in eps] + [False])[e]
-    value = records["value"].to_numpy(dtype="float64")
+    value = records.value
+    if not len(value):
+        return []
+    low = np.array([ep.range[0] if ep.range else -np.inf for ep in eps] + [-np.inf])
+    high = np.array([ep.range[1] if ep.range else np.inf for ep in eps] + [np.inf])
+    is_log = np.array([ep.scale == "log" for ep in eps] + [False])
+    is_int = np.array([ep.integer for ep in eps] + [False])
+    smallest, largest = float(np.fmin.reduce(value)), float(np.fmax.reduce(value))  # NaN only when all are
+    none = np.zeros(len(value), dtype=bool)
     with np.errstate(invalid="ignore"):
-        out = (value < lo) | (value > hi)
-        nonpositive = is_log & (value <= 0) & ~out
-        fraction = is_int & ~np.isnan(value) & (value != np.round(value)) if is_int.any() else is_int
+        out = (value < low[e]) | (value > high[e]) if smallest < low.max() or largest > high.min() else none
+        nonpositive = is_log[e] & (value <= 0) & ~out if is_log.any() and smallest <= 0 else none
+        if is_int.any():
+            fraction = value != np.round(value)
+            fraction &= ~np.isnan(value)
+            fraction = is_int[e] & fraction if fraction.any() else none
+        else:
+            fraction = none
 
-    def endpoint(r) -> tuple:
-        ep = spec.endpoint(str(r.endpoint))
-        return ep, ep.range or (-np.inf, np.inf)
+    def value_of(i: int) -> str | None:
+        return _value_text(float(value[i]))
 
-    problems = _row_problems(
-        records,
-        out,
-        Rule.OUT_OF_RANGE,
-        lambda r: r._column,
-        lambda r: (
-            lambda ep, rng: (
-                f"{r.value:g} is outside the range of {ep.id!r}, [{rng[0]:g}, {rng[1]:g}] {ep.unit}".rstrip() + "."
-            )
-        )(*endpoint(r)),
-    )
-    problems += _row_problems(
+    def endpoint_id(i: int) -> str:
+        return str(records.endpoint.text(i))
+
+    def outside(i: int) -> str:
+        ep = spec.endpoint(endpoint_id(i))
+        lo, hi = ep.range or (-np.inf, np.inf)
+        return f"{value[i]:g} is outside the range of {ep.id!r}, [{lo:g}, {hi:g}] {ep.unit}".rstrip() + "."
+
+    problems = _per_record(records, out, Rule.OUT_OF_RANGE, records.column, value_of, outside)
+    problems += _per_record(
         records,
         nonpositive,
         Rule.OUT_OF_RANGE,
-        lambda r: r._column,
-        lambda r: f"{r.value:g} is not positive, but {str(r.endpoint)!r} is analysed on the log scale.",
+        records.column,
+        value_of,
+        lambda i: f"{value[i]:g} is not positive, but {endpoint_id(i)!r} is analysed on the log scale.",
     )
-    problems += _row_problems(
+    problems += _per_record(
         records,
         fraction,
         Rule.NOT_INTEGER,
-        lambda r: r._column,
-        lambda r: f"{r.value:g} is not a whole number, but {str(r.endpoint)!r} is an integer scale.",
+        records.column,
+        value_of,
+        lambda i: f"{value[i]:g} is not a whole number, but {endpoint_id(i)!r} is an integer scale.",
     )
     return problems
 
 
-def check_covariates(covariates: pd.DataFrame, spec: StudySpec) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse subject-level covariates and check each is one value per subject.
+def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFrame, list[Problem]]:
+    """Check that each numeric covariate is a number and each covariate is one value per subject.
 
-    Numeric covariates (those not in ``analysis.categorical``) must be numbers; categorical ones
-    are kept as text. Returns the frame ``subject, <covariates>`` (one row per subject) and the
-    problems.
+    Parameters
+    ----------
+    covariates : Covariates
+        The covariate entries of every data row (numeric ones already parsed).
+    spec : StudySpec
+        ``analysis.covariates`` and ``analysis.categorical`` say which covariates there are and
+        which are categories (kept as text; a missing-value code is missing).
+
+    Returns
+    -------
+    subjects : DataFrame
+        ``subject, <covariates...>``, one row per subject, sorted by subject.
+    problems : list of Problem
+        non_numeric (a numeric covariate holding text) and covariate_conflict.
     """
-    if not spec.analysis.covariates:
-        return pd.DataFrame({"subject": present_categories(covariates["subject"])}), []
+    names = list(spec.analysis.covariates)
+    has_subject = covariates.subject.codes >= 0
+    where = np.flatnonzero(has_subject)
+    subject = np.array(covariates.subject.texts + (None,), dtype=object)[covariates.subject.codes[where]]
+    frame = pd.DataFrame({"subject": subject})
     problems: list[Problem] = []
-    frame = covariates.loc[covariates["subject"].notna()].copy()
-    for c in spec.analysis.covariates:
-        if c in spec.analysis.categorical:
-            raw = frame[c]
-            text = raw.map(
-                lambda v: (
-                    np.nan
-                    if v is None or (isinstance(v, float) and np.isnan(v))
-                    else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-                )
-            )
-            frame[c] = text.where(~text.isin(spec.data.missing))
+    missing = set(spec.data.missing)
+    for c in names:
+        column = covariates.columns[c]
+        if isinstance(column, Labels):
+            texts = np.array([np.nan if t in missing else t for t in column.texts] + [np.nan], dtype=object)
+            frame[c] = pd.Series(texts[column.codes[where]], dtype=object)
             continue
-        values, bad = parse_numbers(frame[c], decimal=spec.data.decimal, missing=spec.data.missing)
-        for i in np.flatnonzero(bad):
+        for k in np.flatnonzero(column.bad[where]).tolist():
+            i = int(where[k])
+            raw = column.raw[i] if column.raw is not None else column.values[i]
             problems.append(
                 Problem(
                     Rule.NON_NUMERIC,
-                    str(frame["_file"].iloc[i]),
-                    f"covariate {c!r} is numeric but holds {frame[c].iloc[i]!r}; "
+                    covariates.files[int(covariates.source[i])],
+                    f"covariate {c!r} is numeric but holds {raw!r}; "
                     "list it in `analysis.categorical` if it is a category.",
-                    row=int(frame["_row"].iloc[i]),
-                    subject=str(frame["subject"].iloc[i]),
+                    row=int(covariates.row[i]),
+                    subject=str(subject[k]),
                     column=c,
-                    value=str(frame[c].iloc[i]),
+                    value=str(raw),
                 )
             )
-        frame[c] = values
-    cols = ["subject", *spec.analysis.covariates]
-    distinct = frame[cols].drop_duplicates()
+        frame[c] = column.values[where]
+    distinct = frame.drop_duplicates()
     per_subject = distinct.groupby("subject", sort=True).size()
-    for subject in per_subject.index[per_subject.to_numpy() > 1]:
-        rows = frame.loc[frame["subject"] == subject]
-        for c in spec.analysis.covariates:
-            vals = pd.unique(rows[c])
-            if len(vals) > 1:
+    for name in per_subject.index[per_subject.to_numpy() > 1]:
+        in_rows = np.flatnonzero((frame["subject"] == name).to_numpy())
+        places = [(covariates.files[int(covariates.source[where[k]])], int(covariates.row[where[k]])) for k in in_rows]
+        for c in names:
+            values = pd.unique(frame[c].to_numpy()[in_rows])
+            if len(values) > 1:
+                shown = ", ".join(map(str, values))
                 problems.append(
                     Problem(
                         Rule.COVARIATE_CONFLICT,
-                        str(rows["_file"].iloc[0]),
-                        f"covariate {c!r} differs between the subject's rows: "
-                        f"{', '.join(map(str, vals))} ({_rows_text(rows)}).",
-                        row=int(rows["_row"].iloc[0]),
-                        subject=str(subject),
+                        places[0][0],
+                        f"covariate {c!r} differs between the subject's rows: {shown} ({_rows_text(places)}).",
+                        row=places[0][1],
+                        subject=str(name),
                         column=c,
-                        value=", ".join(map(str, vals)),
+                        value=shown,
                     )
                 )
     out = distinct.drop_duplicates("subject").sort_values("subject").reset_index(drop=True)

@@ -1,24 +1,40 @@
-"""Read one data file of any supported format into a frame of its raw columns.
+"""Read the columns a layout needs from one data file of any supported format.
 
 Readers never modify their input and never guess: a file that cannot be read in its format, a
-pickle, an empty file or a missing column each becomes a :class:`~trialkit.Problem`.
+pickle, an empty file or a missing column each becomes a :class:`~trialkit.Problem`. Identifier
+columns come back as :class:`~trialkit._values.Labels` (integer codes into their texts), every
+other column as :class:`~trialkit._values.Numbers` parsed by the one rule for numbers.
+
+A CSV file is read by Arrow's multi-threaded parser when that gives exactly what the line-true
+reader (Python's csv module, record by record) would give, and by the line-true reader
+otherwise; :func:`_read_csv_arrow` lists the conditions. Either way the cells are converted by
+the same functions, so that identifiers, numbers and row numbers never depend on the reader.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import hashlib
 import io
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
+from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
+from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["FORMATS", "RawTable", "in_background", "read_header", "read_table"]
 
 #: file suffix -> reader name; the registry behind "unsupported format" messages
 FORMATS: dict[str, str] = {
@@ -35,29 +51,58 @@ FORMATS: dict[str, str] = {
 }
 _REFUSED = {".pkl", ".pickle", ".pck", ".joblib", ".npy", ".npz"}
 _PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+_BOM = b"\xef\xbb\xbf"
+#: the first rows of a text column that show whether its entries come in runs, and its usual texts
+_SAMPLE = 4096
+
+Rows = npt.NDArray[np.int64]
+T = TypeVar("T")
+Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
 class RawTable:
-    """The columns of one file that the spec needs, as read.
+    """The columns of one file that a layout needs, as read.
 
-    ``rows`` holds the row number of each record as a user finds it: the line in a CSV or the
-    row in an Excel sheet (header = 1, first record = 2); the observation number (from 1) in
-    Parquet, SPSS and SAS files.
+    Attributes
+    ----------
+    file : str
+        The file's path.
+    columns : tuple of str
+        The columns read, in the order asked for (required ones, then optional ones present).
+    labels : dict of str to Labels
+        The identifier (text) columns.
+    numbers : dict of str to Numbers
+        Every other column, parsed as numbers.
+    rows : ndarray of int64
+        The row number of each record as a user finds it: the line in a CSV or the row in an
+        Excel sheet (header = 1, first record = 2); the observation number (from 1) in
+        Parquet, SPSS and SAS files.
+    sha256 : Future of str
+        SHA-256 of the file's bytes (hex), being computed in a background thread.
     """
 
     file: str
-    frame: pd.DataFrame
-    rows: np.ndarray
-    sha256: str
+    columns: tuple[str, ...]
+    labels: dict[str, Labels]
+    numbers: dict[str, Numbers]
+    rows: Rows
+    sha256: Future[str]
+
+    def __len__(self) -> int:
+        """Return the number of records."""
+        return len(self.rows)
 
 
-def _problem(rule: Rule, path: Path, message: str, **kw) -> Problem:
-    return Problem(rule, str(path), message, **kw)
+@dataclass(frozen=True)
+class _Body:
+    labels: dict[str, Labels]
+    numbers: dict[str, Numbers]
+    rows: Rows
 
 
-def _text_columns(columns: Iterable[str]) -> dict[str, type]:
-    return {c: str for c in columns}
+def _problem(rule: Rule, path: Path, message: str, **place: Any) -> Problem:
+    return Problem(rule, str(path), message, **place)
 
 
 def read_table(
@@ -67,7 +112,6 @@ def read_table(
     required: Iterable[str],
     text: Iterable[str] = (),
     optional: Iterable[str] = (),
-    select: callable | None = None,
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -81,17 +125,18 @@ def read_table(
         Columns that must exist; each absent one is a ``missing_column`` problem with the closest
         existing names.
     text : iterable of str
-        Columns read as text whatever they look like (identifiers: ``"001"`` stays ``"001"``).
+        Columns read as text whatever they look like (identifiers: ``"001"`` stays ``"001"``);
+        every other column is read as numbers.
     optional : iterable of str
         Columns kept when present.
-    select : callable, optional
-        ``select(columns) -> list`` picking extra columns from the header (wide patterns).
 
     Returns
     -------
-    (RawTable or None, list of Problem)
+    table : RawTable or None
+        None when the file cannot be used; the problems say why.
+    problems : list of Problem
     """
-    required = list(dict.fromkeys(required))
+    needed = list(dict.fromkeys(required))
     suffix = path.suffix.lower()
     if not path.exists():
         return None, [_problem(Rule.FILE_NOT_FOUND, path, "the data file does not exist.")]
@@ -126,27 +171,41 @@ def read_table(
         ]
     kind = FORMATS[suffix]
     try:
-        header = _read_header(path, kind, data)
+        header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
-    missing = [c for c in required if c not in header]
+    missing = [c for c in needed if c not in header]
     if missing:
         return None, [_missing_column(path, c, header, kind, data) for c in missing]
-    wanted = required + [c for c in optional if c in header and c not in required]
-    if select is not None:
-        wanted += [c for c in select(header) if c not in wanted]
-    text_cols = [c for c in text if c in wanted]
-    # the bytes hashed are the bytes parsed: provenance cannot drift from what was read
-    content = path.read_bytes()
-    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL: hash while parsing
-        digest = pool.submit(lambda: hashlib.sha256(content).hexdigest())
-        try:
-            frame, rows = _read_body(path, content, kind, data, wanted, text_cols)
-        except Exception as exc:
-            return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
-    if len(frame) == 0:
+    wanted = needed + [c for c in dict.fromkeys(optional) if c in header and c not in needed]
+    text_cols = [c for c in dict.fromkeys(text) if c in wanted]
+    try:
+        if kind == "csv":
+            content = path.read_bytes()
+            body = _read_csv(content, header, data, wanted, text_cols)
+            # the bytes hashed are the bytes parsed; hashing them (hashlib releases the GIL) waits
+            # for the parse, which keeps every core busy, and overlaps the checks that follow
+            digest = in_background(sha256_bytes, content)
+        else:
+            body = _read_other(path, kind, data, wanted, text_cols)
+            digest = in_background(sha256_file, path)
+    except Exception as exc:
+        return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
+    if len(body.rows) == 0:
         return None, [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
-    return RawTable(str(path), frame, rows, digest.result()), []
+    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest), []
+
+
+def in_background(task: Callable[..., T], *args: Any) -> Future[T]:
+    """Start ``task(*args)`` in a thread of its own and return its future result.
+
+    The thread ends with the task; nothing waits for it unless the result is asked for.
+    """
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(task, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _short(exc: Exception) -> str:
@@ -179,7 +238,14 @@ def _missing_column(path: Path, name: str, header: list[str], kind: str, data: D
     )
 
 
-def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
+def read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
+    """Return the column names of a data file of the given kind (a reader name from :data:`FORMATS`).
+
+    Raises
+    ------
+    Exception
+        Whatever the format's reader raises for a file it cannot read.
+    """
     if kind == "csv":
         with path.open("r", encoding=data.encoding, newline="") as fh:
             first = fh.readline()
@@ -200,39 +266,84 @@ def _read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
-    import pyreadstat
-
-    reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[kind]
-    _, meta = reader(str(path), metadataonly=True)
+    _, meta = _statistics_reader(kind)(str(path), metadataonly=True)
     return list(meta.column_names)
 
 
-def _read_body(
-    path: Path, content: bytes, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    if kind == "csv":
-        fast = _read_csv_arrow(content, data, columns, text_cols)
-        if fast is not None:
-            return fast
-        frame = pd.read_csv(
-            io.BytesIO(content),
-            sep=data.delimiter,
-            decimal=data.decimal,
-            encoding=data.encoding,
-            usecols=columns,
-            dtype=_text_columns(text_cols),
-            keep_default_na=False,
-            na_values=list(data.missing),
-            skip_blank_lines=False,
-        )
-        rows = np.arange(2, len(frame) + 2)
-        blank = frame.isna().all(axis=1).to_numpy()
-        if blank.any():
-            # keep line numbers true to the file: blank lines count, then are dropped
-            frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
-        for c in text_cols:
-            frame[c] = _clean_categories(frame[c])
-        return frame[columns], rows
+def _statistics_reader(kind: str) -> Callable[..., Any]:
+    """Return the pyreadstat reader of an SPSS or SAS file."""
+    import pyreadstat
+
+    readers: dict[str, Callable[..., Any]] = {
+        "spss": pyreadstat.read_sav,
+        "xport": pyreadstat.read_xport,
+        "sas7bdat": pyreadstat.read_sas7bdat,
+    }
+    return readers[kind]
+
+
+def _read_csv(content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+    """Read a CSV's columns with Arrow, or with the line-true reader when Arrow's reading could differ."""
+    if _is_utf8(data.encoding):
+        utf8 = content
+    else:  # Arrow reads UTF-8: the text, decoded as declared (undecodable bytes raise), is handed over as UTF-8
+        utf8 = content.decode(data.encoding).encode()
+    fast = _read_csv_arrow(content, header, data, columns, text_cols, utf8=utf8)
+    return fast if fast is not None else _read_csv_lines(content, data, columns, text_cols)
+
+
+def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+    """Read a CSV record by record with Python's csv module: the line-true reader.
+
+    Each record's row is the line it starts on, whatever quoted line breaks came before; a blank
+    line counts and is dropped; a record whose field count differs from the header's makes the
+    file unreadable (a short or long line is never padded or cut). The cells are then converted
+    as the fast reader converts text (:func:`_text_body`). Python's csv module refuses a field
+    longer than 131,072 characters, which no identifier or number is.
+
+    Raises
+    ------
+    ValueError
+        A record with too few or too many fields, naming its line.
+    UnicodeDecodeError
+        Bytes that are not text in ``data.encoding``.
+    """
+    import pyarrow as pa
+
+    text = content.decode(data.encoding)
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=data.delimiter))
+    if not records:
+        raise ValueError("the file has no header")
+    names, body = records[0], records[1:]
+    width = len(names)
+    if text.count("\n") + (not text.endswith("\n")) == len(records):
+        rows = np.arange(2, len(body) + 2)  # no record spans lines: each is one line
+    else:
+        rows = _record_lines(text, data.delimiter)
+    if any(len(record) != width for record in body):
+        blank = [""] * width  # a blank line: empty cells (dropped when empty is a missing-value code)
+        for i, record in enumerate(body):
+            if len(record) != width:
+                if record:
+                    raise ValueError(f"line {rows[i]} has {len(record)} fields; the header has {width}")
+                body[i] = blank
+    cells = list(zip(*body, strict=True)) if body else [() for _ in names]
+    table = pa.table({c: pa.array(cells[names.index(c)], type=pa.string()) for c in columns})
+    return _text_body(table, rows, data, text_cols, None)
+
+
+def _record_lines(text: str, delimiter: str) -> Rows:
+    """Return the line each record (after the header) starts on, when some record spans lines."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader)
+    rows, line = [], reader.line_num
+    for _ in reader:
+        rows.append(line + 1)
+        line = reader.line_num
+    return np.array(rows, dtype=np.int64)
+
+
+def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
     if kind == "excel":
         frame = pd.read_excel(
             path,
@@ -243,96 +354,297 @@ def _read_body(
             na_values=list(data.missing),
             engine="openpyxl",
         )
-        frame.columns = [str(c) for c in frame.columns]
-        rows = np.arange(2, len(frame) + 2)
-        blank = frame.isna().all(axis=1).to_numpy()
-        frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
-        return _as_text(frame[columns], text_cols), rows
+        frame.columns = pd.Index([str(c) for c in frame.columns])
+        return _body(frame[columns], np.arange(2, len(frame) + 2), data, text_cols, drop_blank=True)
     if kind == "parquet":
         frame = pd.read_parquet(path, columns=columns)
     else:
-        import pyreadstat
-
-        reader = {"spss": pyreadstat.read_sav, "xport": pyreadstat.read_xport, "sas7bdat": pyreadstat.read_sas7bdat}[
-            kind
-        ]
-        frame, _ = reader(str(path), usecols=columns)
-        frame = frame[columns]
-    return _as_text(frame, text_cols), np.arange(1, len(frame) + 1)
+        frame, _ = _statistics_reader(kind)(str(path), usecols=columns)
+    return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, drop_blank=False)
 
 
-_ARROW_ENCODINGS = {"utf-8", "utf8", "utf-8-sig", "utf_8", "utf_8_sig"}
+def _body(frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str], *, drop_blank: bool) -> _Body:
+    """Labels and numbers from a frame of raw columns (Excel, Parquet, SPSS, SAS).
+
+    With ``drop_blank``, rows whose every cell is missing are dropped; their row numbers stay
+    counted.
+    """
+    if drop_blank:
+        blank = frame.isna().all(axis=1).to_numpy()
+        if blank.any():
+            # keep row numbers true to the file: blank lines count, then are dropped
+            frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
+    labels = {c: Labels.from_values(frame[c]) for c in frame.columns if c in text_cols}
+    numbers = {
+        c: parse_numbers(frame[c], decimal=data.decimal, missing=data.missing)
+        for c in frame.columns
+        if c not in text_cols
+    }
+    return _Body(labels, numbers, rows)
+
+
+def _is_utf8(encoding: str) -> bool:
+    try:
+        return codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+    except LookupError:
+        return False
 
 
 def _read_csv_arrow(
-    content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]
-) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """Multi-threaded CSV parse with identifier columns dictionary-encoded (categoricals).
+    content: bytes,
+    header: list[str],
+    data: DataSpec,
+    columns: list[str],
+    text_cols: list[str],
+    *,
+    utf8: bytes,
+) -> _Body | None:
+    """Parse a CSV with Arrow's multi-threaded reader; None when the line-true reader must read it.
 
-    Returns None, and the caller uses pandas, whenever the fast parser could read the file
-    differently from what the rules require: a non-UTF-8 encoding, blank lines or quoted line
-    breaks (row numbers would no longer be line numbers), or a literal ``nan`` that Arrow would
-    read as a number.
+    Arrow reads identifiers as text and numbers as float64, with no type inference (a
+    hexadecimal ``0x1A`` is not taken for 26). The result is the one :func:`_read_csv_lines`
+    would give, row numbers included, because Arrow's is used only when:
+
+    - the bytes are valid text in the declared encoding (``utf8`` is that text as UTF-8, which
+      Arrow reads), with a UTF-8 byte-order mark only if the encoding is ``utf-8-sig``
+      (otherwise the mark belongs to the first name);
+    - the header has no repeated name;
+    - every line has a cell for every column (or is blank);
+    - every numeric cell is a missing-value code or a finite number in the grammar of
+      :data:`~trialkit._values.NUMBER_PATTERN` (text, ``nan`` and ``inf`` are problems, which
+      the line-true reader reports with the text as written);
+    - no numeric cell reads as the number of a missing-value code (``" -99"`` padded with blanks
+      is missing, as codes are compared after stripping);
+    - no value spans lines: without a quote character in the file none can, otherwise the
+      records are counted against the lines. Blank lines are read as empty records, so each
+      record's position gives its line.
     """
-    if data.encoding.lower() not in _ARROW_ENCODINGS:
+    codec = codecs.lookup(data.encoding).name
+    if utf8.startswith(_BOM) and codec != "utf-8-sig":
         return None
+    if utf8 is content and len(content) and int(np.frombuffer(content, dtype=np.uint8).max()) >= 0x80:
+        try:  # not ASCII: the whole file must be UTF-8, unused columns included, as for the line-true reader
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    content = utf8
+    if len(set(header)) != len(header):
+        return None
+    table = _arrow_table(content, data, columns, text_cols, numbers_as_text=False)
+    numbers = None if table is None else _arrow_numbers(table, data, columns, text_cols)
+    if table is None or numbers is None:
+        # text (or nan, inf, a padded missing-value code) in a number column: read the column as
+        # text and apply the one rule for numbers written as text, as the line-true reader does
+        table = _arrow_table(content, data, columns, text_cols, numbers_as_text=True)
+        if table is None:
+            return None
+    if b'"' in content and table.num_rows != content.count(b"\n") + (not content.endswith(b"\n")) - 1:
+        return None  # a quoted value spans lines (or lines end in a lone CR): rows are not lines
+    return _text_body(table, np.arange(2, table.num_rows + 2), data, text_cols, numbers)
+
+
+def _text_body(
+    table: pa.Table, rows: Rows, data: DataSpec, text_cols: list[str], numbers: dict[str, Numbers] | None
+) -> _Body:
+    """Labels and numbers from the cells of a CSV as Arrow read them (or the csv module, then Arrow).
+
+    Identifiers are text as written; number columns are float64 already (``numbers``) or text
+    parsed here by the one rule. Lines that are blank, or hold only missing-value codes, count
+    in the row numbers and are then dropped.
+    """
+    if numbers is None:
+        numbers = {c: _text_numbers(table[c], data) for c in table.column_names if c not in text_cols}
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL: a column per core
+        read = list(pool.map(lambda c: _labels(table[c], data.missing), text_cols))
+    labels = {c: labels for c, (labels, _) in zip(text_cols, read, strict=True)}
+    missing_cells = [m for _, m in read] + [_missing_numbers(table[c], data) for c in numbers]
+    if all(m is not None for m in missing_cells):
+        blank = np.logical_and.reduce([m for m in missing_cells if m is not None])
+        if blank.any():
+            keep = ~blank
+            labels = {c: v.take(keep) for c, v in labels.items()}
+            numbers = {c: v.take(keep) for c, v in numbers.items()}
+            rows = rows[keep]
+    return _Body(labels, numbers, rows)
+
+
+def _arrow_table(
+    content: bytes, data: DataSpec, columns: list[str], text_cols: list[str], *, numbers_as_text: bool
+) -> pa.Table | None:
+    """Parse with Arrow: identifiers as text as written, numbers as float64 (or as text); None when it cannot."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    as_dict = pa.dictionary(pa.int32(), pa.string())
-    table = pacsv.read_csv(
-        pa.BufferReader(content),
-        parse_options=pacsv.ParseOptions(delimiter=data.delimiter),
-        convert_options=pacsv.ConvertOptions(
-            include_columns=columns,
-            column_types={c: as_dict for c in text_cols},
-            null_values=list(data.missing),
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            decimal_point=data.decimal,
-        ),
-    )
-    lines = content.count(b"\n") + (not content.endswith(b"\n"))
-    if table.num_rows != lines - 1:
-        return None  # blank lines or line breaks inside quotes: row numbers need the line-true reader
+    text = set(text_cols)
+    try:
+        return pacsv.read_csv(
+            pa.BufferReader(content),
+            parse_options=pacsv.ParseOptions(delimiter=data.delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=columns,
+                column_types={c: pa.string() if c in text or numbers_as_text else pa.float64() for c in columns},
+                null_values=list(data.missing),
+                strings_can_be_null=False,  # text is kept as written: missing codes are found per distinct text
+                decimal_point=data.decimal,
+                check_utf8=False,  # the whole file was checked, unused columns included
+            ),
+        )
+    except pa.ArrowException:  # a line of another length, text in a number column, a value too long, ...
+        return None
+
+
+def _arrow_numbers(
+    table: pa.Table, data: DataSpec, columns: list[str], text_cols: list[str]
+) -> dict[str, Numbers] | None:
+    """Return the number columns Arrow read as float64; None when one holds what the text rule rejects or misses.
+
+    Arrow's float64 grammar is :data:`~trialkit._values.NUMBER_PATTERN` (after trimming blanks)
+    plus ``nan`` and ``inf``; a finite value is the same double the text rule gives.
+    """
+    numbers: dict[str, Numbers] = {}
+    coded = _numbers_of(data.missing, data.decimal)
     for c in columns:
-        col = table[c]
-        if pa.types.is_floating(col.type) and pc.any(pc.and_(pc.is_nan(col), pc.is_valid(col))).as_py():
-            return None
-    frame = table.to_pandas()
-    for c in text_cols:
-        frame[c] = _clean_categories(frame[c])
-    return frame[columns], np.arange(2, len(frame) + 2)
+        if c in text_cols:
+            continue
+        values = np.asarray(table[c].to_numpy(), dtype=np.float64)
+        if np.count_nonzero(np.isfinite(values)) != len(values) - table[c].null_count:
+            return None  # nan or inf written out, or a number too large
+        if coded and np.isin(values, coded).any():
+            return None  # perhaps a missing-value code padded with blanks
+        numbers[c] = Numbers(values, np.zeros(len(values), dtype=bool))
+    return numbers
 
 
-def _clean_categories(col: pd.Series) -> pd.Series:
-    """Strip blanks from identifier categories; an empty identifier is missing."""
-    if not isinstance(col.dtype, pd.CategoricalDtype):
-        col = col.astype("category")
-    cats = pd.Index(col.cat.categories.astype(str).str.strip(), dtype=object)
-    if cats.has_duplicates or (cats == "").any():
-        codes_map = {c: i for i, c in enumerate(pd.unique(cats[cats != ""]))}
-        remap = np.array([codes_map.get(c, -1) for c in cats] + [-1], dtype=np.int64)
-        codes = remap[col.cat.codes.to_numpy()]
-        return pd.Series(pd.Categorical.from_codes(codes, categories=list(codes_map)), index=col.index)
-    return col.cat.rename_categories(list(cats))
+def _text_numbers(column: pa.ChunkedArray, data: DataSpec) -> Numbers:
+    """Parse a number column read as text by the one rule (a cell equal to a missing-value code is missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = column.combine_chunks()
+    codes = pa.array(list(data.missing), type=pa.string())
+    return parse_number_text(
+        pc.if_else(pc.is_in(cells, value_set=codes), pa.scalar(None, pa.string()), cells),
+        decimal=data.decimal,
+        missing=data.missing,
+    )
 
 
-def _as_text(frame: pd.DataFrame, text_cols: list[str]) -> pd.DataFrame:
-    """Identifier columns as stripped text categories; integral numbers lose the trailing ``.0``."""
-    frame = frame.copy()
-    for c in text_cols:
-        col = frame[c]
-        out = np.empty(len(col), dtype=object)
-        values = col.to_numpy(dtype=object)
-        for i, v in enumerate(values):
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                out[i] = np.nan
-            elif isinstance(v, (float, np.floating)) and float(v).is_integer():
-                out[i] = str(int(v))
-            else:
-                s = str(v).strip()
-                out[i] = s if s else np.nan
-        frame[c] = _clean_categories(pd.Series(out, index=frame.index, dtype="str"))
-    return frame
+def _missing_numbers(column: pa.ChunkedArray, data: DataSpec) -> Mask | None:
+    """Return where a number column holds a missing-value code as written (None when nowhere)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(column.type):
+        return np.asarray(column.is_null().to_numpy(), dtype=bool) if column.null_count else None
+    coded = np.asarray(
+        pc.is_in(column, value_set=pa.array(list(data.missing), type=pa.string())).to_numpy(), dtype=bool
+    )
+    return coded if coded.any() else None
+
+
+def _numbers_of(codes: Iterable[str], decimal: str) -> list[float]:
+    """Return the missing-value codes that are numbers, as numbers."""
+    import re
+
+    pattern = re.compile(NUMBER_PATTERN)
+    out = []
+    for code in codes:
+        text = code.strip()
+        if decimal == ",":
+            if "." in text:
+                continue
+            text = text.replace(",", ".")
+        if pattern.match(text):
+            out.append(float(text))
+    return out
+
+
+#: the characters Python's ``str.strip()`` removes, so that Arrow trims identifiers exactly as
+#: :func:`~trialkit._values.text_of` does
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+
+
+def _run_starts(values: pa.Array) -> npt.NDArray[np.int64]:
+    """Return where each run of equal entries starts."""
+    import pyarrow.compute as pc
+
+    if len(values) < 2:
+        return np.zeros(len(values), dtype=np.int64)
+    change = pc.indices_nonzero(pc.not_equal(values[1:], values[:-1]))
+    starts = np.zeros(len(change) + 1, dtype=np.int64)
+    starts[1:] = np.asarray(change.to_numpy(), dtype=np.int64) + 1
+    return starts
+
+
+def _encode(values: pa.Array) -> tuple[npt.NDArray[np.int32], pa.Array]:
+    """Return each entry's position in a table of the distinct entries, and the table.
+
+    The distinct entries of the first rows are looked up first (cheaper than hashing every
+    entry into a growing table); entries not among them, when few, are encoded on their own.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) > 4 * _SAMPLE:
+        sample = pc.unique(values[:_SAMPLE])
+        sample = sample.take(pc.array_sort_indices(sample))  # sorted: the positions are then the final codes
+        found = pc.index_in(values, value_set=sample)
+        if found.null_count == 0:
+            return np.asarray(found.to_numpy(), dtype=np.int32), sample
+        if found.null_count * 10 < len(values):
+            where = np.flatnonzero(np.asarray(found.is_null().to_numpy(zero_copy_only=False)))
+            rest = pc.dictionary_encode(values.take(pa.array(where)))
+            codes = np.asarray(pc.fill_null(found, 0).to_numpy(), dtype=np.int32)
+            codes[where] = len(sample) + np.asarray(rest.indices.to_numpy(), dtype=np.int32)
+            return codes, pa.concat_arrays([sample, rest.dictionary])
+    encoded = pc.dictionary_encode(values)
+    return np.asarray(encoded.indices.to_numpy(), dtype=np.int32), encoded.dictionary
+
+
+def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Mask | None]:
+    """Labels from a text column: each distinct text is worked on once, in Arrow.
+
+    Long files usually hold a subject's (or a visit's) records one after the other: when the
+    first records show such runs, each run is encoded once and its code repeated. Distinct
+    texts equal to a missing-value code are missing; the others are trimmed (blank is missing),
+    merged and sorted; each record's code is then one gather through that table.
+
+    Returns
+    -------
+    labels : Labels
+    is_code : ndarray of bool or None
+        Whether each entry is a missing-value code (as written); None when none is.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    lengths = None
+    if len(values) > 1 and len(_run_starts(values[:_SAMPLE])) * 2 <= min(len(values), _SAMPLE):
+        starts = _run_starts(values)
+        values = values.take(pa.array(starts))
+        lengths = np.diff(starts, append=len(column))
+    indices, raw = _encode(values)
+    texts = pc.utf8_trim(raw, characters=_WHITESPACE)
+    codes_written = pc.is_in(raw, value_set=pa.array(list(missing), type=pa.string()))
+    if not pc.any(codes_written).as_py() and texts.equals(raw) and pc.min(pc.binary_length(texts)).as_py() != 0:
+        # the usual case: no code, nothing to trim, no blank: the dictionary's texts are distinct
+        order = np.asarray(pc.array_sort_indices(texts).to_numpy())
+        distinct = texts.take(order)
+        lookup = None if np.array_equal(order, np.arange(len(order))) else np.empty(len(texts), dtype=np.int32)
+        if lookup is not None:
+            lookup[order] = np.arange(len(texts), dtype=np.int32)
+        is_code = None
+    else:
+        texts = pc.if_else(codes_written, pa.scalar("", pa.string()), texts)
+        distinct = pc.unique(texts)
+        distinct = distinct.filter(pc.greater(pc.binary_length(distinct), 0))
+        distinct = distinct.take(pc.array_sort_indices(distinct))
+        lookup = np.asarray(pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy(), dtype=np.int32)
+        is_code = np.asarray(codes_written.to_numpy(zero_copy_only=False), dtype=bool)
+    codes = indices if lookup is None else np.take(lookup, indices)
+    coded = None if is_code is None or not is_code.any() else np.take(is_code, indices)
+    if lengths is not None:
+        codes = np.repeat(codes, lengths)
+        coded = None if coded is None else np.repeat(coded, lengths)
+    return Labels(codes, tuple(distinct.to_pylist()), sorted_used=True), coded

@@ -1,46 +1,57 @@
-"""Lay out the files of a trial as records: one row per subject x visit x endpoint value.
+"""Lay out the files of a trial as records: one entry per subject x visit x endpoint value.
 
 Each layout (wide, long, ADaM BDS; one file or one file per arm) reads its files and returns the
-same ``records`` frame plus a ``covariates`` frame, each row carrying the file, row and column it
-came from so that validation can say where a problem is.
-
-records columns: subject, arm, visit, endpoint, value, _file, _row, _column
-covariates columns: subject, <covariates...>, _file, _row
+same :class:`~trialkit._validate.Records` plus the subject-level
+:class:`~trialkit._validate.Covariates`, each entry carrying the file, row and column it came
+from so that validation can say where a problem is.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
-from trialkit._io._files import RawTable, read_table
+from trialkit._io._files import FORMATS, RawTable, read_header, read_table
 from trialkit._spec import DataFormat, StudySpec, wide_column
-from trialkit._values import parse_numbers
+from trialkit._validate import Covariates, Records, Source
+from trialkit._values import Labels, Numbers
+
+__all__ = ["ADAM_ARM_COLUMNS", "Layout", "read_layout"]
 
 ADAM_ARM_COLUMNS = ("TRTP", "TRT01P")
 ADAM_VISIT, ADAM_PARAM, ADAM_VALUE, ADAM_BASELINE_FLAG = "AVISIT", "PARAMCD", "AVAL", "ABLFL"
-RECORD_COLUMNS = ("subject", "arm", "visit", "endpoint", "value", "_file", "_row", "_column")
+
+_Read = tuple[Records | None, Covariates | None, list[Problem]]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """What was read: records, subject-level covariate rows and problems found while reading."""
+    """What was read: records, subject-level covariate entries and problems found while reading.
 
-    records: pd.DataFrame
-    covariates: pd.DataFrame
+    Attributes
+    ----------
+    records : Records
+    covariates : Covariates or None
+        None when the spec names no covariate.
+    problems : tuple of Problem
+    files : tuple of (str, Future of str)
+        ``(path, SHA-256 of the bytes parsed)`` of each data file read; the hashes are computed
+        in the background while the records are checked.
+    """
+
+    records: Records
+    covariates: Covariates | None
     problems: tuple[Problem, ...]
-    files: tuple[tuple[str, str], ...]  # (path, sha256 of the bytes parsed)
+    files: tuple[tuple[str, Future[str]], ...]
 
 
-def _non_numeric(
-    values_raw: pd.Series, bad: np.ndarray, table: RawTable, column: str, subjects: pd.Series
-) -> list[Problem]:
-    idx = np.flatnonzero(bad)
-    raw = values_raw.to_numpy(dtype=object)
-    subj = subjects.to_numpy(dtype=object)
+def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels) -> list[Problem]:
+    raw = table.numbers[column].raw
+    assert raw is not None  # a bad entry keeps its text as read
     return [
         Problem(
             Rule.NON_NUMERIC,
@@ -48,47 +59,34 @@ def _non_numeric(
             f"{raw[i]!r} is not a number; text is never read as missing — fix the "
             f"value or list its code in `data.missing`.",
             row=int(table.rows[i]),
-            subject=_s(subj[i]),
+            subject=subjects.text(i),
             column=column,
             value=str(raw[i]),
         )
-        for i in idx
+        for i in np.flatnonzero(bad).tolist()
     ]
 
 
-def _s(v: object) -> str | None:
-    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+def _covariates(spec: StudySpec, table: RawTable, subjects: Labels) -> Covariates | None:
+    if not spec.analysis.covariates:
+        return None
+    columns: dict[str, Labels | Numbers] = {
+        c: table.labels[c] if c in table.labels else table.numbers[c] for c in spec.analysis.covariates
+    }
+    return Covariates(subjects, columns, table.rows, np.zeros(len(table), dtype=np.int32), (table.file,))
 
 
-def _covariate_frame(spec: StudySpec, table: RawTable, subjects: pd.Series) -> pd.DataFrame:
-    cols = {"subject": subjects.array}
-    for c in spec.analysis.covariates:
-        cols[c] = table.frame[c].to_numpy(dtype=object)
-    frame = pd.DataFrame(cols)
-    frame["_file"] = table.file
-    frame["_row"] = table.rows
-    return frame
-
-
-def _records(subject, arm, visit, endpoint, value, file, rows, column) -> pd.DataFrame:
-    """Records frame; scalar arguments (one arm, visit, endpoint or column) are broadcast."""
-
-    def col(x):
-        # categoricals stay categoricals (cheap at a million rows); positions, not index labels
-        return x.array if isinstance(x, pd.Series) else x
-
-    return pd.DataFrame(
-        {
-            "subject": col(subject),
-            "arm": col(arm),
-            "visit": col(visit),
-            "endpoint": col(endpoint),
-            "value": np.asarray(value, dtype="float64"),
-            "_file": file,
-            "_row": np.asarray(rows, dtype="int64"),
-            "_column": column,
-        }
+def _take_covariates(covariates: Covariates | None, keep: np.ndarray) -> Covariates | None:
+    if covariates is None:
+        return None
+    columns: dict[str, Labels | Numbers] = {c: v.take(keep) for c, v in covariates.columns.items()}
+    return Covariates(
+        covariates.subject.take(keep), columns, covariates.row[keep], covariates.source[keep], covariates.files
     )
+
+
+def _covariate_text_columns(spec: StudySpec) -> list[str]:
+    return [c for c in spec.analysis.covariates if c in spec.analysis.categorical]
 
 
 def _wide_columns(spec: StudySpec) -> dict[tuple[str, str], str]:
@@ -98,20 +96,27 @@ def _wide_columns(spec: StudySpec) -> dict[tuple[str, str], str]:
     return {(eid, v): col for eid, mapping in spec.data.columns.items() for v, col in mapping.items()}
 
 
-def _read_wide(
-    spec: StudySpec, path, arm: str | None, hashes: list
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _near(name: str, header: list[str]) -> str:
+    near = closest(name, header)
+    return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
+
+
+def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
-    id_cols = [d.subject] + ([spec.arms.column] if arm is None else [])
+    id_cols = [d.subject] + ([spec.arms.column] if arm is None and spec.arms.column else [])
     table, problems = read_table(
-        path, d, required=id_cols + list(spec.analysis.covariates), text=id_cols, optional=list(colmap.values())
+        path,
+        d,
+        required=id_cols + list(spec.analysis.covariates),
+        text=id_cols + _covariate_text_columns(spec),
+        optional=list(colmap.values()),
     )
     if table is None:
         return None, None, problems
     hashes.append((table.file, table.sha256))
-    present = set(table.frame.columns)
-    header = list(table.frame.columns)
+    present = set(table.columns)
+    header = list(table.columns)
     # report value columns the pattern promised but the file lacks, by endpoint
     for e in spec.endpoints:
         wanted = [(v, c) for (eid, v), c in colmap.items() if eid == e.id]
@@ -140,35 +145,41 @@ def _read_wide(
                 )
     if problems:
         return None, None, problems
-    subjects = table.frame[d.subject]
-    arms = table.frame[spec.arms.column] if arm is None else arm
-    parts = []
-    for (eid, visit), col in colmap.items():
-        values, bad = parse_numbers(table.frame[col], decimal=d.decimal, missing=d.missing)
-        if bad.any():
-            problems += _non_numeric(table.frame[col], bad, table, col, subjects)
-        parts.append(_records(subjects, arms, visit, eid, values, table.file, table.rows, col))
-    return pd.concat(parts, ignore_index=True), _covariate_frame(spec, table, subjects), problems
+    n, parts = len(table), list(colmap.items())
+    subjects = table.labels[d.subject]
+    arms = table.labels[spec.arms.column] if arm is None and spec.arms.column else Labels.constant(str(arm), n)
+    for (_, _), col in parts:
+        numbers = table.numbers[col]
+        if numbers.bad.any():
+            problems += _non_numeric(table, col, numbers.bad, subjects)
+    visits = tuple(dict.fromkeys(v for (_, v), _ in parts))
+    endpoints = tuple(dict.fromkeys(eid for (eid, _), _ in parts))
+    # one block of records per value column, in the order of the column map
+    records = Records(
+        subject=subjects.tile(len(parts)),
+        arm=arms.tile(len(parts)),
+        visit=Labels(np.repeat(np.array([visits.index(v) for (_, v), _ in parts], dtype=np.int32), n), visits),
+        endpoint=Labels(np.repeat(np.array([endpoints.index(e) for (e, _), _ in parts], dtype=np.int32), n), endpoints),
+        value=np.concatenate([table.numbers[col].values for _, col in parts]) if parts else np.empty(0),
+        row=np.tile(table.rows, len(parts)),
+        source=np.repeat(np.arange(len(parts), dtype=np.int32), n),
+        sources=tuple(Source(table.file, col) for _, col in parts),
+    )
+    return records, _covariates(spec, table, subjects), problems
 
 
-def _near(name: str, header: list[str]) -> str:
-    near = closest(name, header)
-    return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
-
-
-def _read_long(
-    spec: StudySpec, path, arm: str | None, hashes: list
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
-    problems: list[Problem] = []
+    arm_col: str | None
+    endpoint_col: str | None
     if adam:
         visit_col, endpoint_col, value_col = d.visit or ADAM_VISIT, d.endpoint or ADAM_PARAM, d.value or ADAM_VALUE
         arm_col = spec.arms.column
         if arm_col is None and arm is None:
             arm_col = _adam_arm_column(path, spec)
     else:
-        visit_col, endpoint_col, value_col = d.visit, d.endpoint, d.value
+        visit_col, endpoint_col, value_col = str(d.visit), d.endpoint, str(d.value)
         arm_col = spec.arms.column if arm is None else None
     id_cols = [d.subject] + ([arm_col] if arm_col else []) + [visit_col] + ([endpoint_col] if endpoint_col else [])
     optional = [ADAM_BASELINE_FLAG] if adam else []
@@ -176,63 +187,55 @@ def _read_long(
         path,
         d,
         required=id_cols + [value_col] + list(spec.analysis.covariates),
-        text=id_cols + optional,
+        text=id_cols + optional + _covariate_text_columns(spec),
         optional=optional,
     )
     if table is None:
         return None, None, problems
     hashes.append((table.file, table.sha256))
-    f = table.frame
-    subjects = f[d.subject]
-    arms = f[arm_col] if arm_col else arm
-    visits = f[visit_col]
+    n = len(table)
+    subjects = table.labels[d.subject]
+    arms = table.labels[arm_col] if arm_col else Labels.constant(str(arm), n)
+    visits = table.labels[visit_col]
     code_to_id = {e.file_code: e.id for e in spec.endpoints}
     if endpoint_col:
-        codes = f[endpoint_col]
-        endpoints = (
-            codes.cat.rename_categories(lambda c: code_to_id.get(c, c))
-            if _renames_cleanly(codes, code_to_id)
-            else codes.astype(object).map(lambda c: code_to_id.get(c, c) if isinstance(c, str) else c)
-        )
+        codes = table.labels[endpoint_col]
+        endpoints = codes.rename(code_to_id)
     else:
-        codes = None
-        endpoints = spec.endpoints[0].id
-    values, bad = parse_numbers(f[value_col], decimal=d.decimal, missing=d.missing)
-    keep = np.ones(len(f), dtype=bool)
-    if adam:
+        codes, endpoints = None, Labels.constant(spec.endpoints[0].id, n)
+    numbers = table.numbers[value_col]
+    keep = None
+    if adam and codes is not None:
         # BDS files hold many parameters; the spec names the ones to analyse
-        keep &= codes.isin(list(code_to_id)).to_numpy()
-        if ADAM_BASELINE_FLAG in f.columns and spec.visits.baseline is not None:
-            baseline = spec.visits.baseline
-            flag = f[ADAM_BASELINE_FLAG].isin(["Y", "y"]).to_numpy()
-            at_baseline_visit = (visits == baseline).to_numpy()
+        keep = codes.isin(code_to_id)
+        baseline = spec.visits.baseline
+        if ADAM_BASELINE_FLAG in table.labels and baseline is not None:
+            flag = table.labels[ADAM_BASELINE_FLAG].isin(["Y", "y"])
             # ADaM: the flagged record is the baseline; other records of that visit are not analysed
-            keep &= ~(at_baseline_visit & ~flag)
-            if baseline not in visits.cat.categories:
-                visits = visits.cat.add_categories([baseline])
-            visits = visits.where(~flag, baseline)
-    if bad.any():
-        problems += _non_numeric(f[value_col], bad & keep, table, value_col, subjects)
-    rec = _records(subjects, arms, visits, endpoints, values, table.file, table.rows, value_col)
-    if endpoint_col is not None:
-        rec["_column"] = endpoint_col if not adam else value_col
-    rec["_code"] = codes.array if codes is not None else None
-    if keep.all():
-        return rec, _covariate_frame(spec, table, subjects), problems
-    return rec.loc[keep].reset_index(drop=True), _covariate_frame(spec, table, subjects).loc[keep], problems
+            keep &= ~(visits.isin([baseline]) & ~flag)
+            visits = visits.replace(flag, baseline)
+    if numbers.bad.any():
+        problems += _non_numeric(table, value_col, numbers.bad if keep is None else numbers.bad & keep, subjects)
+    column = endpoint_col if endpoint_col is not None and not adam else value_col
+    records = Records(
+        subject=subjects,
+        arm=arms,
+        visit=visits,
+        endpoint=endpoints,
+        value=numbers.values,
+        row=table.rows,
+        source=np.zeros(n, dtype=np.int32),
+        sources=(Source(table.file, column),),
+    )
+    covariates = _covariates(spec, table, subjects)
+    if keep is None or keep.all():
+        return records, covariates, problems
+    return records.take(keep), _take_covariates(covariates, keep), problems
 
 
-def _renames_cleanly(codes: pd.Series, code_to_id: dict[str, str]) -> bool:
-    """Whether mapping codes to ids keeps category names unique (then renaming is enough)."""
-    renamed = [code_to_id.get(c, c) for c in codes.cat.categories]
-    return len(set(renamed)) == len(renamed)
-
-
-def _adam_arm_column(path, spec: StudySpec) -> str:
-    from trialkit._io._files import FORMATS, _read_header
-
+def _adam_arm_column(path: Path, spec: StudySpec) -> str:
     try:
-        header = _read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)
+        header = read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)
     except Exception:
         return ADAM_ARM_COLUMNS[0]  # read_table reports the unreadable file
     for c in ADAM_ARM_COLUMNS:
@@ -242,21 +245,31 @@ def _adam_arm_column(path, spec: StudySpec) -> str:
 
 
 def read_layout(spec: StudySpec) -> Layout:
-    """Read every data file of ``spec`` into records, covariate rows and reading problems."""
+    """Read every data file of ``spec`` into records, covariate entries and reading problems.
+
+    Parameters
+    ----------
+    spec : StudySpec
+
+    Returns
+    -------
+    Layout
+    """
     reader = _read_wide if spec.data.format is DataFormat.WIDE else _read_long
-    recs, covs, problems, files = [], [], [], []
+    records: list[Records] = []
+    covariates: list[Covariates] = []
+    problems: list[Problem] = []
+    files: list[tuple[str, Future[str]]] = []
     for arm, path in spec.data.sources:
         r, c, p = reader(spec, path, arm, files)
         problems += p
         if r is not None:
-            recs.append(r)
-            covs.append(c)
-    if recs:
-        records = pd.concat(recs, ignore_index=True)
-        covariates = pd.concat(covs, ignore_index=True)
-    else:
-        records = pd.DataFrame({c: pd.Series(dtype=object) for c in RECORD_COLUMNS})
-        covariates = pd.DataFrame(columns=["subject", *spec.analysis.covariates, "_file", "_row"])
-    if "_code" not in records:
-        records["_code"] = None
-    return Layout(records, covariates, tuple(problems), tuple(files))
+            records.append(r)
+        if c is not None:
+            covariates.append(c)
+    return Layout(
+        records=Records.concat(records) if records else Records.empty(),
+        covariates=Covariates.concat(covariates) if covariates else None,
+        problems=tuple(problems),
+        files=tuple(files),
+    )

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
+from trialkit._io._files import in_background
 from trialkit._io._layouts import read_layout
-from trialkit._provenance import MANIFEST, read_manifest
+from trialkit._provenance import MANIFEST, read_manifest, sha256_file
 from trialkit._spec import StudySpec, read_spec
 from trialkit._trial import InputFile, Trial
-from trialkit._validate import RecordCodes, check_covariates, check_records, encode_records
+from trialkit._validate import RecordCodes, Records, check_covariates, check_records, encode_records
 
-
-def sha256_of(path: str | Path) -> str:
-    """SHA-256 (hex) of a file's bytes, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = ["load", "subject_frame", "tidy_frame"]
 
 
 def load(spec: str | Path | StudySpec) -> Trial:
@@ -30,12 +26,14 @@ def load(spec: str | Path | StudySpec) -> Trial:
 
     Parameters
     ----------
-    spec : path or StudySpec
+    spec : str, Path or StudySpec
         A study spec TOML file (see DESIGN.md), or an already parsed spec.
 
     Returns
     -------
     Trial
+        The tidy frame (every subject x endpoint x visit, spec order), the subject frame, and
+        the SHA-256 of every input (the spec first, then each data file).
 
     Raises
     ------
@@ -46,22 +44,35 @@ def load(spec: str | Path | StudySpec) -> Trial:
     Examples
     --------
     >>> import trialkit as tk
-    >>> trial = tk.load("data/synthetic/abbasi2012/study.toml")  # doctest: +SKIP
+    >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
+    >>> trial.arms
+    ('placebo', 'magnesium')
+    >>> trial.subjects["arm"].value_counts(sort=False).to_dict()
+    {'placebo': 23, 'magnesium': 23}
+    >>> trial.data.shape
+    (920, 6)
+    >>> [Path(i.path).name for i in trial.inputs]
+    ['study.toml', 'magnesium.csv', 'placebo.csv']
     """
     if not isinstance(spec, StudySpec):
         spec_path = Path(spec)
         spec = read_spec(spec_path)
-        inputs = [InputFile(str(spec_path), sha256_of(spec_path))]
+        inputs = [InputFile(str(spec_path), sha256_file(spec_path))]
     else:
-        inputs = [] if spec.source is None else [InputFile(str(spec.source), sha256_of(spec.source))]
+        inputs = [] if spec.source is None else [InputFile(str(spec.source), sha256_file(spec.source))]
     layout = read_layout(spec)
     problems = list(layout.problems)
-    if layout.records.empty and not problems:
+    if not len(layout.records) and not problems:
         raise AssertionError("a layout produced no records and no problem")  # pragma: no cover
     codes = encode_records(layout.records, spec)
+    # the grid is built while the records are checked (numpy releases the GIL); it is used only
+    # when no problem is found, so it may assume that every code is known
+    grid = in_background(tidy_frame, layout.records, codes, spec) if not problems and codes.valid else None
     problems += check_records(layout.records, spec, codes)
-    subjects, cov_problems = check_covariates(layout.covariates, spec)
-    problems += cov_problems
+    covariates = None
+    if layout.covariates is not None:
+        covariates, covariate_problems = check_covariates(layout.covariates, spec)
+        problems += covariate_problems
     manifest = None
     if inputs:  # the spec's folder: a MANIFEST.json there says how the data beside it were made
         folder = Path(inputs[0].path).parent
@@ -71,52 +82,109 @@ def load(spec: str | Path | StudySpec) -> Trial:
             problems.append(Problem(Rule.UNREADABLE_FILE, str(folder / MANIFEST), str(exc)))
     if problems:
         raise ValidationError(problems)
-    inputs += [InputFile(f, h) for f, h in layout.files]
-    data, arm_of = tidy_frame(layout.records, codes, spec)
-    subjects = arm_of.merge(subjects.astype({"subject": str}), on="subject", how="left")
-    subjects = subjects[["subject", "arm", *spec.analysis.covariates]]
-    subjects["subject"] = pd.Categorical(subjects["subject"], categories=data["subject"].cat.categories)
-    return Trial(
-        spec=spec, data=data, subjects=subjects.reset_index(drop=True), inputs=tuple(inputs), manifest=manifest
-    )
+    data, arm_of = grid.result() if grid is not None else tidy_frame(layout.records, codes, spec)
+    inputs += [InputFile(f, digest.result()) for f, digest in layout.files]
+    subjects = subject_frame(data, arm_of, covariates, spec)
+    return Trial(spec=spec, data=data, subjects=subjects, inputs=tuple(inputs), manifest=manifest)
 
 
-def tidy_frame(records: pd.DataFrame, codes: RecordCodes, spec: StudySpec) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Canonical tidy frame from valid records: the full subject x endpoint x visit grid.
+def _code_dtype(n_categories: int) -> type[np.signedinteger]:
+    """Return the integer type pandas keeps a categorical's codes in (so that no copy is made)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _categorical(codes: npt.NDArray[np.integer], categories: Sequence[str], *, ordered: bool) -> pd.Categorical:
+    import pyarrow as pa
+
+    # categories as an Arrow-backed "str" index: pandas then checks that 25,000 subjects are
+    # distinct in Arrow, without making a Python object of each text first
+    text = pd.array(pa.array(categories, type=pa.string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    dtype = pd.CategoricalDtype(pd.Index(text), ordered=ordered)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+
+
+def tidy_frame(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[pd.DataFrame, npt.NDArray[np.int32]]:
+    """Build the canonical tidy frame from valid records: the full subject x endpoint x visit grid.
 
     Rows are sorted by subject (as text), then endpoint and visit in spec order, so the same
-    trial gives the same frame whatever file layout or format it came from.
+    trial gives the same frame whatever file layout or format it came from. Each record's value
+    lands in its cell by its integer codes; cells without a record are NaN.
+
+    Parameters
+    ----------
+    records : Records
+        Records that passed :func:`~trialkit._validate.check_records`.
+    codes : RecordCodes
+        The records coded against the spec.
+    spec : StudySpec
 
     Returns
     -------
-    (data, subjects)
-        The tidy frame and a frame ``subject, arm`` (one row per subject, sorted).
+    data : DataFrame
+        ``subject, arm, visit, endpoint, value, visit_index`` (see :class:`~trialkit.Trial`).
+    arm_of : ndarray of int32
+        Each subject's arm, as a position in ``codes.arms`` (validation has checked there is one).
     """
-    subjects, levels = codes.subjects, list(codes.arms)
-    endpoints, visits = [e.id for e in spec.endpoints], list(spec.visits.order)
-    n_s, n_e, n_v = len(subjects), len(endpoints), len(visits)
-    value = np.full(n_s * n_e * n_v, np.nan)
-    value[(codes.subject * n_e + codes.endpoint) * n_v + codes.visit] = records["value"].to_numpy(dtype="float64")
-    arm_by_subject = np.empty(n_s, dtype=np.int64)
-    arm_by_subject[codes.subject] = codes.arm  # one arm per subject: validation has checked it
-    grid_s = np.repeat(np.arange(n_s), n_e * n_v)
-    grid_v = np.tile(np.arange(n_v), n_s * n_e)
+    n_s, n_e, n_v = len(codes.subjects), len(spec.endpoints), len(spec.visits.order)
+    cells = n_e * n_v
+    value = np.full(codes.cells, np.nan)  # a cell without a record is NaN
+    value[codes.cell] = records.value
+    arm_of = codes.arm_of
+    subject_codes = np.repeat(np.arange(n_s, dtype=_code_dtype(n_s)), cells)
+    visit_codes = np.tile(np.arange(n_v, dtype=_code_dtype(n_v)), n_s * n_e)
+    endpoint_codes = np.tile(np.repeat(np.arange(n_e, dtype=_code_dtype(n_e)), n_v), n_s)
+    arms = list(codes.arms)
     data = pd.DataFrame(
         {
-            "subject": pd.Categorical.from_codes(grid_s, categories=subjects),
-            "arm": pd.Categorical.from_codes(arm_by_subject[grid_s], categories=levels, ordered=True),
-            "visit": pd.Categorical.from_codes(grid_v, categories=visits, ordered=True),
-            "endpoint": pd.Categorical.from_codes(
-                np.tile(np.repeat(np.arange(n_e), n_v), n_s), categories=endpoints, ordered=True
-            ),
+            "subject": _categorical(subject_codes, codes.subjects, ordered=False),
+            "arm": _categorical(np.repeat(arm_of.astype(_code_dtype(len(arms))), cells), arms, ordered=True),
+            "visit": _categorical(visit_codes, spec.visits.order, ordered=True),
+            "endpoint": _categorical(endpoint_codes, [e.id for e in spec.endpoints], ordered=True),
             "value": value,
-            "visit_index": grid_v.astype("int64"),
-        }
-    )
-    arm_of = pd.DataFrame(
-        {
-            "subject": subjects.to_numpy(dtype=object),
-            "arm": pd.Categorical.from_codes(arm_by_subject, categories=levels, ordered=True),
-        }
+            "visit_index": visit_codes.astype(np.int64),
+        },
+        copy=False,
     )
     return data, arm_of
+
+
+def subject_frame(
+    data: pd.DataFrame, arm_of: npt.NDArray[np.int32], covariates: pd.DataFrame | None, spec: StudySpec
+) -> pd.DataFrame:
+    """Build the subject-level frame: ``subject, arm`` and the spec's covariates, one row per subject.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The tidy frame (its subject and arm categories are reused).
+    arm_of : ndarray of int32
+        Each subject's arm (position in the arm categories).
+    covariates : DataFrame or None
+        ``subject, <covariates...>`` from :func:`~trialkit._validate.check_covariates`.
+    spec : StudySpec
+
+    Returns
+    -------
+    DataFrame
+        Sorted by subject; a subject without a covariate row has NaN covariates.
+    """
+    # the tidy frame's categories are reused (building 25,000 categories again costs a hash of each)
+    subject_dtype = cast(pd.CategoricalDtype, data["subject"].dtype)
+    arm_dtype = cast(pd.CategoricalDtype, data["arm"].dtype)
+    n_s = len(subject_dtype.categories)
+    frame = pd.DataFrame(
+        {
+            "subject": pd.Categorical.from_codes(np.arange(n_s), dtype=subject_dtype, validate=False),
+            "arm": pd.Categorical.from_codes(arm_of, dtype=arm_dtype, validate=False),
+        }
+    )
+    if covariates is not None and spec.analysis.covariates:
+        by_subject = covariates.set_index("subject").reindex(list(subject_dtype.categories))
+        for c in spec.analysis.covariates:
+            frame[c] = by_subject[c].to_numpy()
+            if by_subject[c].dtype != frame[c].dtype:
+                frame[c] = frame[c].astype(by_subject[c].dtype)
+    return frame
