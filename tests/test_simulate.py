@@ -28,7 +28,7 @@ import pytest
 from scipy import stats
 
 import trialkit as tk
-from trialkit._errors import Rule, TrialkitError
+from trialkit._errors import Rule, TrialkitError, ValidationError
 from trialkit._simulate import exact_counts, format_frame, lognormal_params, parse_design, read_design, simulate
 
 BUNDLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "abbasi2012"
@@ -442,3 +442,17 @@ def test_read_design_reports_missing_and_unreadable_files(tmp_path: Path) -> Non
     with pytest.raises(tk.ValidationError) as info:
         read_design(bad)
     assert info.value.problems[0].rule is Rule.SPEC_UNREADABLE
+
+
+def test_a_design_endpoint_obeys_the_study_spec_rules_it_will_be_written_with() -> None:
+    # the design's responder and range are read by the same rules as a study spec's, so a design
+    # can never write a spec that trialkit.load would refuse
+    raw = _small_design()
+    raw["endpoints"][0]["responder"] = {"change": 10}  # a rise on a lower-is-better score
+    raw["endpoints"][1].pop("better", None)
+    raw["endpoints"][1]["responder"] = {"change": 2}
+    with pytest.raises(ValidationError) as info:
+        parse_design(raw, file="small.toml")
+    found = {(p.rule, p.column) for p in info.value.problems}
+    assert (Rule.INVALID_VALUE, "endpoints[0].responder.change") in found
+    assert (Rule.MISSING_KEY, "endpoints[1].better") in found

@@ -31,6 +31,7 @@ from trialkit._schema import (
     interval,
     is_number,
 )
+from trialkit._spec import endpoint_rules
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -432,26 +433,8 @@ def _parse_endpoint(
     eid = t.get("id", "")
     if eid and not SLUG.match(eid):
         out.add(Rule.INVALID_VALUE, f"{path}.id", f"`{path}.id` must be a slug; got {eid!r}.", eid)
-    rng = _interval(t["range"], f"{path}.range", out) if "range" in t else None
-    better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
-    scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
-    if scale == "log" and rng is not None and rng[0] < 0:
-        out.add(
-            Rule.INVALID_VALUE,
-            f"{path}.range",
-            f"`{path}.scale` is 'log' but the range admits negative values {list(rng)}.",
-        )
-    responder = None
-    if "responder" in t:
-        resp = _table(t["responder"], f"{path}.responder", {"change": (NUM, True)}, out)
-        if "change" in resp and (resp["change"] == 0 or not math.isfinite(resp["change"])):
-            out.add(
-                Rule.INVALID_VALUE,
-                f"{path}.responder.change",
-                f"`{path}.responder.change` must be a non-zero number.",
-                resp["change"],
-            )
-        responder = float(resp["change"]) if "change" in resp else None
+    rules = endpoint_rules(t, path, out, finite=True)
+    rng, better, scale, responder = rules.range, rules.better, rules.scale, rules.responder_change
     integer = t.get("integer", False)
     decimals = t.get("decimals", 0 if integer else 2)
     if not 0 <= decimals <= 12 or (integer and decimals != 0):

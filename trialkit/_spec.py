@@ -38,11 +38,13 @@ __all__ = [
     "DataSpec",
     "DataFormat",
     "Endpoint",
+    "EndpointRules",
     "Multiplicity",
     "Population",
     "StudySpec",
     "TwoValued",
     "VisitsSpec",
+    "endpoint_rules",
     "parse_spec",
     "read_spec",
 ]
@@ -264,20 +266,30 @@ _MMRM_KEYS = {
 }
 
 
-def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | None:
-    path = f"endpoints[{index}]"
-    t = check_table(raw, _SCHEMA["endpoints"], path, out)
-    if "id" not in t:
-        return None
-    eid = t["id"]
-    if not SLUG.match(eid):
-        out.add(
-            Rule.INVALID_VALUE,
-            f"{path}.id",
-            f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; got {eid!r}.",
-            eid,
-        )
-    rng = interval(t["range"], f"{path}.range", out) if "range" in t else None
+@dataclass(frozen=True)
+class EndpointRules:
+    """What an endpoint declares about its values: the study spec's and the simulation design's alike.
+
+    ``better`` and ``scale`` are None when the value given is not allowed (the problem is recorded).
+    """
+
+    range: tuple[float, float] | None
+    better: str | None
+    scale: str | None
+    responder_change: float | None
+
+
+def endpoint_rules(t: Mapping[str, Any], path: str, out: ProblemCollector, *, finite: bool = False) -> EndpointRules:
+    """Read an endpoint's ``range``, ``better``, ``scale`` and ``responder``, with every problem recorded.
+
+    A responder improves, so its change must point the way ``better`` says (and ``better`` must be
+    given); a log-scale range admits no negative value. ``finite`` also refuses an infinite range
+    bound (a simulation draws inside it).
+    """
+    rng = None
+    if "range" in t:
+        what = "[low, high] with low < high" if finite else "[low, high] numbers with low < high"
+        rng = interval(t["range"], f"{path}.range", out, what=what, finite=finite)
     better = choice(t.get("better", "higher"), ("lower", "higher"), f"{path}.better", out)
     scale = choice(t.get("scale", "linear"), ("linear", "log"), f"{path}.scale", out)
     if scale == "log" and rng is not None and rng[0] < 0:
@@ -297,7 +309,7 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
                 f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.",
             )
         c = resp.get("change")
-        if not is_number(c) or c == 0:
+        if not is_number(c, finite=True) or c == 0:
             out.add(
                 Rule.INVALID_VALUE,
                 f"{path}.responder.change",
@@ -321,16 +333,33 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
             )
         else:
             responder = float(c)
+    return EndpointRules(rng, better, scale, responder)
+
+
+def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | None:
+    path = f"endpoints[{index}]"
+    t = check_table(raw, _SCHEMA["endpoints"], path, out)
+    if "id" not in t:
+        return None
+    eid = t["id"]
+    if not SLUG.match(eid):
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.id",
+            f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; got {eid!r}.",
+            eid,
+        )
+    rules = endpoint_rules(t, path, out)
     return Endpoint(
         id=eid,
         label=t.get("label", eid),
         unit=t.get("unit", ""),
-        range=rng,
+        range=rules.range,
         integer=t.get("integer", False),
-        better=better or "higher",
-        scale=scale or "linear",
+        better=rules.better or "higher",
+        scale=rules.scale or "linear",
         primary=t.get("primary", False),
-        responder_change=responder,
+        responder_change=rules.responder_change,
         code=t.get("code", ""),
     )
 
