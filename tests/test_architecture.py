@@ -80,8 +80,6 @@ PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "design"
 
 def _modules():
     for path in PACKAGE.rglob("*.py"):
-        if not (path.parent / "__init__.py").exists():
-            continue  # a build script beside bundled data (datasets/<trial>/make_*.py) is not package code
         rel = path.relative_to(PACKAGE).with_suffix("")
         parts = [p.lstrip("_") for p in rel.parts if p != "__init__"]
         yield (parts[0] if parts else ""), path, ast.parse(path.read_text(), filename=str(path))

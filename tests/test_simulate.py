@@ -32,6 +32,7 @@ from trialkit._errors import Rule, TrialkitError, ValidationError
 from trialkit._simulate import exact_counts, format_frame, lognormal_params, parse_design, read_design, simulate
 
 BUNDLE = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "abbasi2012"
+MAKE_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "make_abbasi2012.py"
 DESIGN = BUNDLE / "design.toml"
 GENERATED = ("magnesium.csv", "placebo.csv", "study.toml")
 N_LARGE = 20_000
@@ -70,7 +71,7 @@ def bundled() -> tk.Trial:
 
 def _make_calibrated() -> ModuleType:
     """Import the bundle's regeneration script (the bundled data are simulated, then calibrated)."""
-    spec = importlib.util.spec_from_file_location("abbasi2012_make_calibrated", BUNDLE / "make_calibrated.py")
+    spec = importlib.util.spec_from_file_location("abbasi2012_make_calibrated", MAKE_SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

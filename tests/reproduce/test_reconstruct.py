@@ -30,12 +30,13 @@ from trialkit.reproduce.reconstruct import ASSUMED_TEST, Target, change_moments,
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "data" / "synthetic" / "abbasi2012"
+MAKE_SCRIPT = ROOT / "scripts" / "make_abbasi2012.py"
 PUBLISHED = ROOT / "data" / "published" / "abbasi2012.toml"
 REL = 1e-10
 
 
 def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("abbasi2012_make_calibrated", BUNDLE / "make_calibrated.py")
+    spec = importlib.util.spec_from_file_location("abbasi2012_make_calibrated", MAKE_SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

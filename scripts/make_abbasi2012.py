@@ -2,13 +2,14 @@
 
 Usage, from the repository root::
 
-    .venv/bin/python data/synthetic/abbasi2012/make_calibrated.py --seed 20120104 --out data/synthetic/abbasi2012
+    .venv/bin/python scripts/make_abbasi2012.py --seed 20120104
 
-(``data/synthetic/abbasi2012`` is this folder of the package, ``trialkit/datasets/abbasi2012``.) Reads
-``design.toml`` (every scale assumption) and the bundled ``published/abbasi2012.toml`` (the published
-p-values and directions), calls :func:`trialkit.reproduce.reconstruct.reconstruct` and writes
+The bundle is ``trialkit/datasets/abbasi2012`` (``data/synthetic/abbasi2012`` in a checkout). Reads
+its ``design.toml`` (every scale assumption) and the bundled ``published/abbasi2012.toml`` (the
+published p-values and directions), calls :func:`trialkit.reproduce.reconstruct.reconstruct` and writes
 ``magnesium.csv``, ``placebo.csv``, ``study.toml`` and ``MANIFEST.json`` (with the calibration
-targets and the achieved p-values) through :meth:`trialkit.Simulation.to_files`. See README.md.
+targets and the achieved p-values) through :meth:`trialkit.Simulation.to_files`. See the bundle's
+README.md. A build script of the repository, not part of the installed package.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from trialkit._simulate import read_design
 from trialkit.reproduce.published import read_published
 from trialkit.reproduce.reconstruct import Reconstruction, reconstruct, targets_from_published
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
-DESIGN = HERE / "design.toml"
-PUBLISHED = HERE.parent / "published" / "abbasi2012.toml"
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLE = ROOT / "trialkit" / "datasets" / "abbasi2012"
+DESIGN = BUNDLE / "design.toml"
+PUBLISHED = ROOT / "trialkit" / "datasets" / "published" / "abbasi2012.toml"
 
 #: first seed counting up from FIRST_CANDIDATE whose calibrated values all lie in their ranges
 SEED = 20120104
@@ -109,7 +110,7 @@ def write(out_dir: str | Path, seed: int = SEED, *, command: str | None = None) 
     sim = rec.simulation
     written = sim.manifest(design_sha256=sha256_file(DESIGN), design_path=_relative(DESIGN), command=command)
     manifest = {
-        "generator": "data/synthetic/abbasi2012/make_calibrated.py (trialkit.simulate draws, "
+        "generator": "scripts/make_abbasi2012.py (trialkit.simulate draws, "
         "calibrated by trialkit.reproduce.reconstruct)",
         "study": written["study"],
         "seed": written["seed"],
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Regenerate the bundled data from the command line; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=SEED, help=f"simulation seed (default {SEED})")
-    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: this folder)")
+    parser.add_argument("--out", type=Path, default=BUNDLE, help="output folder (default: the bundle)")
     args = parser.parse_args(argv)
     try:
         paths = write(args.out, args.seed)
