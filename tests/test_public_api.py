@@ -13,7 +13,7 @@ import pytest
 import trialkit as tk
 
 #: the main path of the package: each documents Parameters and Returns and has an example that runs
-MAIN_PATH = ("load", "read_spec", "analyze", "report", "simulate", "read_design")
+MAIN_PATH = ("load", "read_spec", "analyze", "report", "simulate", "read_design", "mmrm")
 
 
 def test_dir_shows_the_public_api_and_nothing_else() -> None:

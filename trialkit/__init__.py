@@ -7,6 +7,7 @@ The main path::
     trial = tk.load("study.toml")   # Trial: spec, tidy frame, subjects (every problem at once)
     res = tk.analyze(trial)          # Results: one row per estimate, failures, Table 1, ...
     res.to_files("out/")             # results.csv, results.json, table1.csv, ...
+    fit = tk.mmrm(frame, response=..., subject=..., visit=..., arm=..., control=...)  # any long frame
     tk.report(trial, res, "out/")    # report.html, report.pdf
 
 Statistical building blocks are in :mod:`trialkit.analysis`, the reproduction of published
@@ -31,6 +32,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 # `trialkit validate` does not pay for the analysis and report layers.
 _LAZY = {
     "analyze": "trialkit.analysis._analyze",
+    "mmrm": "trialkit.analysis._mmrm",
+    "MMRMFit": "trialkit.analysis._mmrm",
     "Results": "trialkit.analysis._results",
     "report": "trialkit._report",
     "InconsistentCounts": "trialkit._report",
@@ -58,6 +61,7 @@ __all__ = [
     "AnalysisError",
     "Design",
     "InconsistentCounts",
+    "MMRMFit",
     "Problem",
     "Results",
     "Rule",
@@ -71,6 +75,7 @@ __all__ = [
     "analyze",
     "datasets",
     "load",
+    "mmrm",
     "read_design",
     "read_spec",
     "report",

@@ -9,6 +9,7 @@ from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
+from trialkit.analysis._mmrm import MMRMFit, mmrm
 from trialkit.analysis._multiplicity import adjust_p
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import (
@@ -55,6 +56,7 @@ __all__ = [
     "AncovaFit",
     "Estimate",
     "HedgesG",
+    "MMRMFit",
     "Multiplicity",
     "Population",
     "RankTest",
@@ -71,6 +73,7 @@ __all__ = [
     "hedges_g",
     "mann_whitney",
     "mcid_sweep",
+    "mmrm",
     "newcombe_difference_interval",
     "paired_t",
     "pooled_sd",

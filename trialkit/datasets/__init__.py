@@ -4,7 +4,8 @@
 data files lie beside it; how they were made is in its ``README.md`` and ``MANIFEST.json``);
 ``published("abbasi2012")`` is the published-results file of the 2012 publication
 (``docs/published-results.md``). In a source checkout the same folders are ``data/synthetic/`` and
-``data/published/``.
+``data/published/``. ``longitudinal("fev_data")`` is a long-format repeated-measures data set for
+:func:`trialkit.mmrm` (its source and licence are in ``datasets/longitudinal/README.md``).
 
 Examples
 --------
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from trialkit._errors import Problem, Rule, ValidationError, did_you_mean
 
-__all__ = ["published", "published_names", "studies", "study_spec"]
+__all__ = ["longitudinal", "longitudinal_names", "published", "published_names", "studies", "study_spec"]
 
 
 def _root() -> Path:
@@ -91,4 +92,40 @@ def published(name: str = "abbasi2012") -> Path:
     path = _root() / "published" / f"{name}.toml"
     if not path.is_file():
         raise _unknown(name, published_names(), "published-results file", path)
+    return path
+
+
+def longitudinal_names() -> tuple[str, ...]:
+    """Names of the bundled long-format repeated-measures data sets, sorted."""
+    return tuple(sorted(p.stem for p in (_root() / "longitudinal").glob("*.csv")))
+
+
+def longitudinal(name: str = "fev_data") -> Path:
+    """Path of a bundled long-format repeated-measures data set (CSV, one row per subject and visit).
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`longitudinal_names`.
+
+    Returns
+    -------
+    Path
+        ``<package>/datasets/longitudinal/<name>.csv``.
+
+    Raises
+    ------
+    ValidationError
+        ``file_not_found`` when no bundled data set has that name (the message lists them).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import trialkit as tk
+    >>> pd.read_csv(tk.datasets.longitudinal("fev_data")).shape
+    (800, 10)
+    """
+    path = _root() / "longitudinal" / f"{name}.csv"
+    if not path.is_file():
+        raise _unknown(name, longitudinal_names(), "longitudinal data set", path)
     return path
