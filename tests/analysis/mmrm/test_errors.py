@@ -26,7 +26,8 @@ def fev() -> pd.DataFrame:
         (
             {"df_method": "containment"},
             tk.TrialkitError,
-            "`df_method` must be one of 'satterthwaite', 'kenward_roger', 'residual', 'between_within'; got 'containment'.",
+            "`df_method` must be one of 'satterthwaite', 'kenward_roger', 'residual', 'between_within'; "
+            "got 'containment'.",
         ),
         ({"alpha": 1.5}, tk.TrialkitError, "`alpha` must be a number in (0, 1); got 1.5."),
         ({"reml": "yes"}, tk.TrialkitError, "`reml` must be True or False; got 'yes'."),

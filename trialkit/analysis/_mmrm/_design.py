@@ -325,7 +325,10 @@ def _check_repeats(data: pd.DataFrame, subject: str, visit: str) -> None:
     if repeated.empty:
         return
     counts = repeated.groupby([subject, visit], sort=True).size()
-    shown = [f"subject {s!r} has {n} rows at {visit} {v!r}" for (s, v), n in counts.iloc[:10].items()]
+    shown = [
+        f"subject {key[0]!r} has {n} rows at {visit} {key[1]!r}"
+        for key, n in zip(counts.index[:10], counts.to_numpy()[:10], strict=True)
+    ]
     more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
     raise AnalysisError("; ".join(shown) + more + ": each subject can have one row per visit.", term=subject)
 
