@@ -68,3 +68,20 @@ def test_the_same_input_gives_identical_results(fev: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a.contrasts, b.contrasts, rtol=1e-9)
     c = tk.mmrm(fev, **KW)
     pd.testing.assert_frame_equal(a.contrasts, c.contrasts, check_exact=True)
+
+
+def test_constrained_baseline_matches_r_gls(fev: pd.DataFrame) -> None:
+    """cLDA against nlme::gls with the same design (tests/reference/mmrm/clda/fev_clda.R)."""
+    import json
+    from pathlib import Path
+
+    ref = json.loads((Path(__file__).parents[2] / "reference" / "mmrm" / "clda" / "fev_clda.json").read_text())
+    fit = tk.mmrm(fev, **KW, baseline_visit="VIS1")
+    assert -2 * fit.log_likelihood == pytest.approx(ref["minus2_reml_loglik"], abs=1e-6)
+    assert fit.n_subjects == ref["n_subjects"]
+    r = {row["r_name"]: row for row in ref["coefficients"]}
+    con = fit.contrasts.set_index("visit")
+    for visit in ("VIS2", "VIS3", "VIS4"):
+        row = r[f"TRT_{visit}"]
+        assert con.loc[visit, "estimate"] == pytest.approx(row["estimate"], rel=1e-5, abs=1e-4 * row["std_error"])
+        assert con.loc[visit, "std_error"] == pytest.approx(row["std_error"], rel=1e-5)
