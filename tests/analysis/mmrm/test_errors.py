@@ -126,3 +126,15 @@ def test_a_singular_design_names_the_aliased_column(fev: pd.DataFrame) -> None:
     aliased = fev.assign(WEIGHT2=2 * fev["WEIGHT"])
     with pytest.raises(tk.AnalysisError, match=r"singular: WEIGHT2 is a combination of the columns before it"):
         tk.mmrm(aliased, **KW, covariates=["WEIGHT", "WEIGHT2"])
+
+
+def test_a_fit_that_does_not_converge_raises_and_says_why(fev: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trialkit.analysis._mmrm import _optimise
+
+    monkeypatch.setattr(_optimise, "GRADIENT_TOLERANCE", 0.0)  # nothing can meet it
+    with pytest.raises(tk.AnalysisError) as info:
+        tk.mmrm(fev, **KW, covariance="cs")  # two parameters: every optimiser gives up quickly
+    message = str(info.value)
+    assert message.startswith("the MMRM did not converge: the gradient norm is ")
+    assert "optimisers tried: Fisher scoring / Newton-Raphson, L-BFGS-B, BFGS, Nelder-Mead" in message
+    assert info.value.term == "covariance"
