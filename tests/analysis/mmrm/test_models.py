@@ -71,7 +71,7 @@ def test_the_same_input_gives_identical_results(fev: pd.DataFrame) -> None:
 
 
 def test_constrained_baseline_matches_r_gls(fev: pd.DataFrame) -> None:
-    """cLDA against nlme::gls with the same design (tests/reference/mmrm/clda/fev_clda.R)."""
+    """The constrained baseline (cLDA) against nlme::gls with the same design (tests/reference/mmrm/clda/fev_clda.R)."""
     import json
     from pathlib import Path
 

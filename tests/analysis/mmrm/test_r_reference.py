@@ -45,7 +45,7 @@ FAST = [p for p in FAST if p.parent.name != "bcva_data"]
 
 
 def term_name(effect: str, levels: dict[str, str]) -> str:
-    """trialkit's name of an R coefficient given as its effect and factor levels."""
+    """Return trialkit's name of an R coefficient given as its effect and factor levels."""
     if effect == "Intercept":
         return "Intercept"
     return ":".join(f"{f}={levels[f]}" if f in levels else f for f in effect.replace(":", "*").split("*"))
