@@ -489,3 +489,78 @@ run_reference_fits <- function(cfg, fits = list(c("us", "REML"), c("us", "ML"), 
     if (!is.null(res)) write_json15(res, sprintf("%s_%s.json", f[1], tolower(f[2])))
   }
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Kenward-Roger: the cs model as a random-intercept model, lme4::lmer + pbkrtest / lmerTest / emmeans.
+
+run_kenward_roger <- function(cfg) {
+  suppressPackageStartupMessages({
+    library(lmerTest)
+    library(pbkrtest)
+  })
+  k <- length(cfg$visits)
+  formula <- update(cfg$formula, as.formula(paste(". ~ . + (1 |", cfg$subject, ")")))
+  assign("analysis_data", cfg$data, envir = globalenv())
+  fit <- eval(bquote(lmerTest::lmer(.(formula), data = analysis_data, REML = TRUE,
+                                    control = lme4::lmerControl(optimizer = "bobyqa",
+                                                                optCtrl = list(rhobeg = 2e-3, rhoend = 1e-12)))),
+              globalenv())
+  vc <- as.data.frame(lme4::VarCorr(fit))
+  sigma_b2 <- vc$vcov[vc$grp == cfg$subject]
+  sigma_e2 <- vc$vcov[vc$grp == "Residual"]
+  stopifnot(sigma_b2 > 0)  # a random intercept is the cs model only when the within-subject covariance is > 0
+  Sigma <- sigma_e2 * diag(k) + sigma_b2
+  d <- make_design(cfg$data, cfg$formula, cfg$subject, "VISIT_INDEX")
+
+  kr <- summary(fit, ddf = "Kenward-Roger")$coefficients
+  sw <- summary(fit, ddf = "Satterthwaite")$coefficients
+  V_adj <- as.matrix(pbkrtest::vcovAdj(fit))
+  V_unadj <- as.matrix(vcov(fit))
+  terms <- structured_terms(cfg$formula, cfg$data)
+  stopifnot(identical(vapply(terms, `[[`, "", "r_name"), rownames(kr)))
+  fixed <- lapply(seq_along(terms), function(j) {
+    l <- diag(nrow(kr))[j, , drop = FALSE]
+    c(terms[[j]], list(estimate = kr[j, "Estimate"], std_error = kr[j, "Std. Error"], df = kr[j, "df"],
+                       std_error_pbkrtest = sqrt(V_adj[j, j]), df_pbkrtest = pbkrtest::get_Lb_ddf(fit, l),
+                       std_error_unadjusted = sqrt(V_unadj[j, j]), df_satterthwaite_lmertest = sw[j, "df"]))
+  })
+
+  lc <- lsmeans_and_contrasts(fit, cfg, NULL, lmer.df = "kenward-roger")
+  lc_sw <- lsmeans_and_contrasts(fit, cfg, NULL, lmer.df = "satterthwaite")
+  add_sw <- function(rows, rows_sw) Map(function(r, q) {
+    r$l <- NULL
+    c(r, list(std_error_unadjusted = q$std_error, df_satterthwaite_lmertest = q$df))
+  }, rows, rows_sw)
+
+  ll_own <- loglik_sigma(Sigma, d, TRUE)
+  result <- list(
+    dataset = cfg$dataset, covariance = "cs", reml = TRUE, df_method = "kenward_roger",
+    reference_levels = cfg$reference_levels, model = paste(cfg$model_text, "| as lmer: + (1 |", cfg$subject, ")"),
+    software = paste0("R ", getRversion(), ", lme4 ", packageVersion("lme4"), " lmer(REML = TRUE), lmerTest ",
+                      packageVersion("lmerTest"), " summary(ddf = \"Kenward-Roger\" and \"Satterthwaite\"), pbkrtest ",
+                      packageVersion("pbkrtest"), " vcovAdj / Lb_ddf, emmeans ", packageVersion("emmeans"),
+                      " (lmer.df = \"kenward-roger\" and \"satterthwaite\", weights = \"equal\")"),
+    n_subjects = length(d$rows), n_observations = d$N,
+    log_likelihood_r = as.numeric(logLik(fit)),
+    log_likelihood_sas_convention = ll_own,
+    visits = cfg$visits,
+    covariance_matrix = matrix_rows(Sigma),
+    covariance_parameters = list(parametrisation = PARAMETRISATION_TEXT$cs, theta = c(sigma_b2, sigma_e2)),
+    fixed_effects = fixed,
+    lsmeans = add_sw(lc$lsmeans, lc_sw$lsmeans),
+    contrasts = add_sw(lc$contrasts, lc_sw$contrasts),
+    checks = list(
+      r_minus_sas_convention_loglik = as.numeric(logLik(fit)) - ll_own,
+      kr_se_max_relative_difference_lmerTest_vs_pbkrtest = max(abs(kr[, "Std. Error"] / sqrt(diag(V_adj)) - 1)),
+      kr_df_max_abs_difference_lmerTest_vs_pbkrtest =
+        max(abs(kr[, "df"] - vapply(fixed, function(r) r$df_pbkrtest, 0)))
+    )
+  )
+  cat(sprintf("\n==== %s cs Kenward-Roger (lmer) ====\n", cfg$dataset))
+  print(kr, digits = 10)
+  print(lc$emm_summary, digits = 10)
+  print(lc$con_summary, digits = 10)
+  str(result$checks, digits.d = 10)
+  write_json15(result, "cs_kr.json")
+  invisible(result)
+}
