@@ -21,4 +21,5 @@ cfg <- list(
                      "residual covariance over AVISIT within USUBJID; rows with FEV1 missing left out")
 )
 run_reference_fits(cfg)
+run_kenward_roger(cfg)
 sessionInfo()
