@@ -15,7 +15,7 @@ import math
 import numbers
 import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -31,6 +31,7 @@ __all__ = [
     "check_instance",
     "check_integer",
     "check_interval",
+    "check_names",
     "check_number",
     "check_sample",
     "check_sd",
@@ -145,6 +146,29 @@ def check_bool(value: object, name: str, *, error: type[TrialkitError] = Trialki
     if isinstance(value, bool | np.bool_):
         return bool(value)
     raise error(f"`{name}` must be True or False; got {value!r}.")
+
+
+def check_names(
+    values: object, name: str, minimum: int = 0, *, error: type[TrialkitError] = TrialkitError
+) -> tuple[str, ...]:
+    """Return ``values`` as a tuple of at least ``minimum`` distinct strings (column names, levels).
+
+    Examples
+    --------
+    >>> check_names(["RACE", "SEX"], "covariates")
+    ('RACE', 'SEX')
+    >>> check_names("RACE", "covariates")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `covariates` must be a sequence of distinct names; got 'RACE'.
+    """
+    what = f"a sequence of at least {minimum} distinct names" if minimum else "a sequence of distinct names"
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise error(f"`{name}` must be {what}; got {values!r}.")
+    out = tuple(values)
+    if len(out) < minimum or len(set(out)) != len(out) or not all(isinstance(v, str) for v in out):
+        raise error(f"`{name}` must be {what}; got {values!r}.")
+    return out
 
 
 def check_in(value: object, name: str, registry: type[E], *, error: type[TrialkitError] = TrialkitError) -> E:

@@ -56,6 +56,19 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
     "hedges_correction": lambda t: ((41,), {}),
     "hedges_g": lambda t: ((2.0, 4.0, 20, 20), {"alpha": 0.05}),
     "mann_whitney": lambda t: ((X, Y), {"alpha": 0.05}),
+    "mmrm": lambda t: (
+        (pd.read_csv(tk.datasets.longitudinal("fev_data")),),
+        {
+            "response": "FEV1",
+            "subject": "USUBJID",
+            "visit": "AVISIT",
+            "arm": "ARMCD",
+            "control": "PBO",
+            "covariates": ["SEX"],
+            "covariance": "cs",
+            "alpha": 0.05,
+        },
+    ),
     "mcid_sweep": lambda t: ((X, Y, [1.0, 2.0]), {"arm": "a", "control": "c", "alpha": 0.05}),
     "newcombe_difference_interval": lambda t: ((5, 10, 3, 12, 0.05), {}),
     "paired_t": lambda t: ((X,), {"alpha": 0.05}),
@@ -117,7 +130,28 @@ KIND: dict[str, str] = {
     "b": "count",
     "c": "count",
 }
-KIND_IN = {("fisher_exact_p", "d"): "count", ("wilson_interval", "x"): "count"}
+KIND |= {
+    "data": "frame",
+    "response": "text",
+    "subject": "text",
+    "visit": "text",
+    "baseline": "text",
+    "baseline_visit": "text",
+    "covariates": "names",
+    "visit_order": "names",
+    "reference": "levels",
+    "covariance": "registry",
+    "df_method": "registry",
+    "reml": "bool",
+    "empirical": "bool",
+    "group_by_arm": "bool",
+    "baseline_by_visit": "bool",
+}
+KIND_IN = {
+    ("fisher_exact_p", "d"): "count",
+    ("wilson_interval", "x"): "count",
+    ("mmrm", "categorical"): "names",
+}
 
 NAN = float("nan")
 # bad values per kind: (value, expected error type, what the message must contain)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._checks import check_alpha, check_bool, check_in, check_instance, check_sample
+from trialkit._checks import check_alpha, check_bool, check_in, check_instance, check_names, check_sample
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._spec import TwoValued
 from trialkit.analysis._distributions import t_two_sided_p, t_upper_quantile
@@ -62,23 +62,12 @@ class AncovaFit:
     covariate_values: Mapping[str, float]
 
 
-def _names(values: object, name: str, minimum: int) -> tuple[str, ...]:
-    """``values`` as a tuple of at least ``minimum`` distinct strings."""
-    what = f"a sequence of at least {minimum} distinct names" if minimum else "a sequence of distinct names"
-    if isinstance(values, str) or not isinstance(values, Sequence):
-        raise TrialkitError(f"`{name}` must be {what}; got {values!r}.")
-    out = tuple(values)
-    if len(out) < minimum or len(set(out)) != len(out) or not all(isinstance(v, str) for v in out):
-        raise TrialkitError(f"`{name}` must be {what}; got {values!r}.")
-    return out
-
-
 def _levels(categorical: object) -> dict[str, tuple[str, ...]]:
     if categorical is None:
         return {}
     if not isinstance(categorical, Mapping) or not all(isinstance(k, str) for k in categorical):
         raise TrialkitError(f"`categorical` must be a mapping of covariate names to their levels; got {categorical!r}.")
-    return {c: _names(levels, f"categorical[{c!r}]", 1) for c, levels in categorical.items()}
+    return {c: check_names(levels, f"categorical[{c!r}]", 1) for c, levels in categorical.items()}
 
 
 @dataclass(frozen=True)
@@ -280,8 +269,8 @@ def ancova(
     ('t - c', -1.275, 3.0)
     """
     check_instance(frame, "frame", pd.DataFrame, "a DataFrame")
-    arm_codes = _names(arms, "arms", 2)
-    covariates = _names(numeric, "numeric", 0)
+    arm_codes = check_names(arms, "arms", 2)
+    covariates = check_names(numeric, "numeric", 0)
     levels = _levels(categorical)
     alpha = check_alpha(alpha)
     log = check_bool(log_scale, "log_scale")

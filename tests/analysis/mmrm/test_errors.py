@@ -37,7 +37,7 @@ def fev() -> pd.DataFrame:
             "`response` names column 'FEV', which is not in the data (did you mean 'FEV1' or 'FEV1_BL'?)",
         ),
         ({"control": "placebo"}, tk.TrialkitError, "`control` = 'placebo' is not an arm in column 'ARMCD'"),
-        ({"covariates": "RACE"}, tk.TrialkitError, "`covariates` must be a list of column names; got 'RACE'."),
+        ({"covariates": "RACE"}, tk.TrialkitError, "`covariates` must be a sequence of distinct names; got 'RACE'."),
         (
             {"covariates": ["RACE"], "categorical": ["SEX"]},
             tk.TrialkitError,

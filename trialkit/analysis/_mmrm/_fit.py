@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._checks import check_alpha, check_bool, check_in, check_instance
+from trialkit._checks import check_alpha, check_bool, check_in, check_instance, check_names
 from trialkit._errors import TrialkitError
 from trialkit.analysis._distributions import t_upper_quantile
 from trialkit.analysis._mmrm._design import Design, build_design
@@ -231,6 +231,13 @@ def mmrm(
         measured twice at a visit, a constant covariate, an empty arm x visit cell, a fit that
         does not converge.
 
+    Notes
+    -----
+    REML −2 log L is SAS's ``−2 Res Log Likelihood`` (and R ``nlme::gls``'s). Satterthwaite df
+    use the observed information of the covariance parameters, as SAS and R ``mmrm``;
+    Kenward–Roger's adjusted covariance is computed in SAS's covariance parameters. Agreement
+    with SAS PROC MIXED and R is tested and stated in ``docs/mmrm.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -247,12 +254,20 @@ def mmrm(
      VIS3      3.08 130.93
      VIS4      4.40 133.39
     """
-    check_instance(data, "data", pd.DataFrame, "a pandas DataFrame")
+    check_instance(data, "data", pd.DataFrame, "a DataFrame")
     for name, value in (("response", response), ("subject", subject), ("visit", visit), ("arm", arm)):
-        check_instance(value, name, str, "a column name (a string)")
-    check_instance(control, "control", str, "an arm (a string)")
-    if isinstance(covariates, str):
-        raise TrialkitError(f"`covariates` must be a list of column names; got {covariates!r}.")
+        check_instance(value, name, str, "a column name (text)")
+    check_instance(control, "control", str, "an arm (text)")
+    for name, value in (("baseline", baseline), ("baseline_visit", baseline_visit)):
+        if value is not None:
+            check_instance(value, name, str, "text or None")
+    covariates = check_names(covariates, "covariates")
+    categorical = None if categorical is None else check_names(categorical, "categorical")
+    visit_order = None if visit_order is None else check_names(visit_order, "visit_order", 2)
+    if reference is not None and not (
+        isinstance(reference, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in reference.items())
+    ):
+        raise TrialkitError(f"`reference` must be a mapping of covariate names to levels; got {reference!r}.")
     kind = _normalise_covariance(covariance)
     method = check_in(df_method, "df_method", DfMethod)
     for name, flag in (
