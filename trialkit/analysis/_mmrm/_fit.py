@@ -258,9 +258,9 @@ def mmrm(
     for name, value in (("response", response), ("subject", subject), ("visit", visit), ("arm", arm)):
         check_instance(value, name, str, "a column name (text)")
     check_instance(control, "control", str, "an arm (text)")
-    for name, value in (("baseline", baseline), ("baseline_visit", baseline_visit)):
-        if value is not None:
-            check_instance(value, name, str, "text or None")
+    for optional, given in (("baseline", baseline), ("baseline_visit", baseline_visit)):
+        if given is not None:
+            check_instance(given, optional, str, "text or None")
     covariates = check_names(covariates, "covariates")
     categorical = None if categorical is None else check_names(categorical, "categorical")
     visit_order = None if visit_order is None else check_names(visit_order, "visit_order", 2)
