@@ -569,9 +569,9 @@ def analyze(
     docs/analyses.md. The MMRM (``[analysis] mmrm``) is fitted once per endpoint and population
     to every post-baseline visit, with the baseline value and the spec's covariates as
     covariates (:func:`trialkit.analysis.mmrm`); ``[analysis] primary`` says whether it or the
-    ANCOVA is the primary analysis (the multiplicity family). the R reference cases are in tests/reference/analyses/ (every estimate
-    of three trials to 1e-8 relative). The input trial is not modified, and the same trial and
-    options give byte-identical results.
+    ANCOVA is the primary analysis (the multiplicity family). The R reference cases are in
+    tests/reference/analyses/ (every estimate of three trials to 1e-8 relative). The input
+    trial is not modified, and the same trial and options give byte-identical results.
 
     Examples
     --------
