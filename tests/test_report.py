@@ -198,6 +198,7 @@ def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
             },
             {"id": "sleep_time", "label": f"Sleep {TD} {IMG}", "unit": f"min {SCRIPT}", "range": [0, 1440]},
         ],
+        analysis={"mmrm": {}},
     )
     return tk.load(write_spec(folder, spec))
 
@@ -246,14 +247,26 @@ def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
             if name in ("href", "src", "xlink:href"):
                 assert (value or "").startswith("#"), f"<{tag} {name}={value!r}>"
             assert not name.startswith("on"), f"<{tag}> has an event handler {name}"
-    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 3
+    # the MMRM's LS means, then the means, changes and forest plot
+    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 4
     ids = [a["id"] for _, a in page.tags if "id" in a]
     assert len(ids) == len(set(ids)), "duplicate ids in the page"
 
 
 def test_sections_follow_the_reader_order(abbasi) -> None:
     text = abbasi[2].read_text(encoding="utf-8")
-    order = ["summary", "flow", "table1", "primary", "secondary", "responders", "figures", "methods", "provenance"]
+    order = [
+        "summary",
+        "flow",
+        "table1",
+        "primary",
+        "secondary",
+        "mmrm",
+        "responders",
+        "figures",
+        "methods",
+        "provenance",
+    ]
     positions = [text.index(f'<section id="{s}">') for s in order]
     assert positions == sorted(positions)
 
@@ -271,8 +284,10 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
         "primary-within",
         "secondary-result",
         "responder-result",
+        "mmrm-result",
     )
     secondary = [e.id for e in spec.endpoints if not e.primary]
+    assert [a["data-endpoint"] for a, _ in tables["mmrm-result"]] == [e.id for e in spec.endpoints]
     assert [a["data-endpoint"] for a, _ in tables["secondary-result"]] == secondary
     assert len(tables["primary-result"]) == len(trial.arms) - 1
     assert len(tables["primary-lsmeans"]) == len(trial.arms)
@@ -430,7 +445,7 @@ def test_user_strings_are_only_text_in_the_svg_figures(hostile) -> None:
     _, _, html, _ = hostile
     text = html.read_text(encoding="utf-8")
     svgs = re.findall(r"<svg\b.*?</svg>", text, re.S)
-    assert len(svgs) == 3
+    assert len(svgs) == 4
     for svg in svgs:
         root = ET.fromstring(svg)  # well-formed XML: nothing broke out of a text node
         names = {el.tag.split("}")[-1] for el in root.iter()}
@@ -567,7 +582,7 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
             heights = page.evaluate(
                 "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)"
             )
-            assert len(heights) == 3 and min(heights) > 100
+            assert len(heights) == 4 and min(heights) > 100
             assert page.locator("#primary-result").is_visible()
             page.screenshot(path=str(shot), full_page=True)
     finally:
