@@ -697,8 +697,8 @@ def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptio
         out.add(
             Rule.INVALID_VALUE,
             "analysis.mmrm.empirical",
-            '`analysis.mmrm.empirical` = true (sandwich covariance) goes with df = "residual" or '
-            f'"between_within"; got df = {df!r}{"" if given else " (the default)"}.',
+            "`analysis.mmrm.empirical` = true (sandwich covariance) goes with df = 'residual' or "
+            f"'between_within'; got df = {df!r}{'' if given else ' (the default)'}.",
             df,
         )
     return MMRMOptions(

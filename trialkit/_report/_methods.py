@@ -64,7 +64,7 @@ def _of(n: dict[str, int], total: dict[str, int]) -> str:
 
 
 def _analysed(flow: pd.DataFrame, endpoint: str, visit: str, column: str) -> dict[str, int]:
-    """Return the flow count ``column`` per arm (the full analysis population, else the first listed)."""
+    """Return the flow count ``column`` per arm (population ``fas``, else the first one the flow lists)."""
     population = "fas" if (flow["population"] == "fas").any() else str(flow["population"].iloc[0])
     sel = (flow["population"] == population) & (flow["endpoint"] == endpoint) & (flow["visit"] == visit)
     part = flow.loc[sel.to_numpy()]

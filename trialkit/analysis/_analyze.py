@@ -220,7 +220,8 @@ def _analyse_cell(subjects: Subjects, cell: Cell, out: _Collector, alpha: float,
     has_change = ~no_value & ~no_baseline
     for k, a in enumerate(arms):
         mine = subjects.in_arm[k]
-        # FAS: every randomised subject; completers: those with the value (the others are not in it)
+        # fas: every randomised subject (an analysis keeps those with its values); completers: those with
+        # the value (the others are not in it)
         in_pop = mine if cell.population == Population.FAS.value else mine & ~no_value
         out.counts.append(
             {
