@@ -197,6 +197,7 @@ def build_design(
         keep &= data[c].notna().to_numpy()
     for values in numeric.values():
         keep &= ~np.isnan(values)
+    _check_repeats(data, subject, visit)
     frame = data.loc[keep]
     excluded = int(len(data) - keep.sum())
     if frame.empty:
@@ -316,6 +317,22 @@ def _check_varies(values: Array, column: str) -> None:
         )
 
 
+def _check_repeats(data: pd.DataFrame, subject: str, visit: str) -> None:
+    """Refuse a subject with two rows at one visit (a response missing or not: the data are ambiguous)."""
+    present = data[subject].notna() & data[visit].notna()
+    keys = data.loc[present, [subject, visit]].astype(str)
+    repeated = keys[keys.duplicated(keep=False)]
+    if repeated.empty:
+        return
+    counts = repeated.groupby([subject, visit], sort=True).size()
+    shown = [
+        f"subject {key[0]!r} has {n} rows at {visit} {key[1]!r}"
+        for key, n in zip(counts.index[:10], counts.to_numpy()[:10], strict=True)
+    ]
+    more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    raise AnalysisError("; ".join(shown) + more + ": each subject can have one row per visit.", term=subject)
+
+
 def _check_subjects(
     subjects: npt.NDArray[Any],
     subject_codes: IntArray,
@@ -329,13 +346,6 @@ def _check_subjects(
 ) -> None:
     """Each subject once per visit, in one arm; every problem named at once."""
     problems: list[str] = []
-    key = subject_codes * len(visits) + visit_codes
-    uniq, counts = np.unique(key, return_counts=True)
-    for k in uniq[counts > 1][:10]:
-        problems.append(
-            f"subject {subjects[k // len(visits)]!r} has {int(counts[uniq == k][0])} responses at "
-            f"{visit} {visits[k % len(visits)]!r}"
-        )
     order = np.lexsort((arm_codes, subject_codes))
     s, a = subject_codes[order], arm_codes[order]
     conflict = np.unique(s[1:][(s[1:] == s[:-1]) & (a[1:] != a[:-1])])

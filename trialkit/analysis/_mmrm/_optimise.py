@@ -103,7 +103,7 @@ def maximise(objective: Objective, theta0: Array) -> Optimum:
                     lambda t: objective.value_and_gradient(t)[0],
                     theta,
                     method=method,
-                    options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-12},
+                    options={"maxiter": 400 * objective.size, "xatol": 1e-10, "fatol": 1e-12},
                 )
             else:
                 res = minimize(  # type: ignore[call-overload]  # as above
