@@ -430,7 +430,7 @@ def _mmrm(
                 log=ep.scale == "log",
                 population=population,
             )
-            fitted = mmrm_rows(subjects, data, options, alpha, log=ep.scale == "log")
+            fitted = mmrm_rows(data, options, alpha, log=ep.scale == "log")
         except AnalysisError as exc:
             out.failures.extend(
                 {

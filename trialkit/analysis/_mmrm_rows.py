@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import AnalysisError
@@ -30,7 +31,7 @@ from trialkit.analysis._cells import Floats, Subjects
 from trialkit.analysis._mmrm import MMRMFit, mmrm
 from trialkit.analysis._results import NAN, Analysis, Estimate
 
-__all__ = ["MMRM_KINDS", "MMRMInput", "MMRMRows", "mmrm_input", "mmrm_rows"]
+__all__ = ["MMRM_KINDS", "MMRMInput", "MMRMRows", "ModelFrame", "fit_input", "mmrm_input", "mmrm_rows", "model_frame"]
 
 MMRM_KINDS = (Analysis.MMRM, Analysis.MMRM_LSMEAN)
 #: the columns of the model frame, by role (a covariate of the same name moves the role's column aside)
@@ -39,10 +40,26 @@ _ROLES = ("subject", "visit", "arm", "value", "baseline")
 
 @dataclass(frozen=True)
 class MMRMInput:
-    """The long frame an endpoint's MMRM is fitted to, and the names of its columns.
+    """One endpoint's data for its MMRM, per subject (the order of ``subjects``) and post-baseline visit.
 
-    ``frame`` has one row per subject and post-baseline visit (responses missing where not
-    observed or outside the population); on the log scale ``value`` and ``baseline`` hold logs.
+    On the log scale ``values`` and ``baseline`` hold logs. ``analysed`` marks the responses that
+    enter the model: observed, with the subject's baseline and every covariate observed.
+    """
+
+    subjects: Subjects
+    ids: tuple[str, ...]
+    values: Floats  # (subjects, visits)
+    baseline: Floats  # (subjects,)
+    visits: tuple[str, ...]
+    analysed: npt.NDArray[np.bool_]  # (subjects, visits)
+
+
+@dataclass(frozen=True)
+class ModelFrame:
+    """The long frame :func:`trialkit.analysis.mmrm` is fitted to, and the names of its columns.
+
+    One row per subject and post-baseline visit (the response missing where not observed or
+    outside the population).
     """
 
     frame: pd.DataFrame
@@ -53,7 +70,6 @@ class MMRMInput:
     baseline: str
     covariates: tuple[str, ...]
     categorical: tuple[str, ...]
-    visits: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,7 @@ def mmrm_input(
     log: bool,
     population: Population,
 ) -> MMRMInput:
-    """Build the model frame of one endpoint.
+    """Gather one endpoint's data for its MMRM (on the analysis scale) and mark what enters the model.
 
     Parameters
     ----------
@@ -105,7 +121,6 @@ def mmrm_input(
     AnalysisError
         A non-positive value of a log-scale endpoint among the values analysed.
     """
-    n, k = values.shape
     if population is Population.COMPLETERS:
         values = np.where(np.isnan(values).any(axis=1, keepdims=True), np.nan, values)
     if log:
@@ -122,15 +137,23 @@ def mmrm_input(
                 )
         with np.errstate(divide="ignore", invalid="ignore"):
             values, baseline = np.log(values), np.log(baseline)
+    analysed = ~np.isnan(values) & ~np.isnan(baseline)[:, None] & subjects.has_covariates[:, None]
+    return MMRMInput(subjects, tuple(ids), values, baseline, tuple(visits), np.asarray(analysed, dtype=bool))
+
+
+def model_frame(data: MMRMInput) -> ModelFrame:
+    """Return the long frame of ``data``: subject, visit, arm, value, baseline and the covariates by name."""
+    subjects = data.subjects
+    n, k = data.values.shape
     covariates = (*subjects.numeric, *subjects.factors)
     taken = set(covariates)
     role = {r: _free(r, taken) for r in _ROLES}
     columns: dict[str, object] = {
-        role["subject"]: np.repeat(np.asarray(ids, dtype=object), k),
-        role["visit"]: np.tile(np.asarray(visits, dtype=object), n),
+        role["subject"]: np.repeat(np.asarray(data.ids, dtype=object), k),
+        role["visit"]: np.tile(np.asarray(data.visits, dtype=object), n),
         role["arm"]: np.repeat(np.asarray(subjects.arms, dtype=object)[subjects.arm], k),
-        role["value"]: values.reshape(-1),
-        role["baseline"]: np.repeat(baseline, k),
+        role["value"]: data.values.reshape(-1),
+        role["baseline"]: np.repeat(data.baseline, k),
     }
     for c, x in subjects.numeric.items():
         columns[c] = np.repeat(x, k)
@@ -138,7 +161,7 @@ def mmrm_input(
         labels = np.asarray(subjects.levels[c], dtype=object)[np.maximum(codes, 0)]
         labels[codes < 0] = None
         columns[c] = np.repeat(labels, k)
-    return MMRMInput(
+    return ModelFrame(
         frame=pd.DataFrame(columns),
         subject=role["subject"],
         visit=role["visit"],
@@ -147,22 +170,22 @@ def mmrm_input(
         baseline=role["baseline"],
         covariates=tuple(covariates),
         categorical=tuple(subjects.factors),
-        visits=tuple(visits),
     )
 
 
-def fit_input(data: MMRMInput, control: str, options: MMRMOptions, alpha: float) -> MMRMFit:
+def fit_input(data: MMRMInput, options: MMRMOptions, alpha: float) -> MMRMFit:
     """Fit :func:`trialkit.analysis.mmrm` to ``data`` with the spec's options (REML)."""
+    m = model_frame(data)
     return mmrm(
-        data.frame,
-        response=data.value,
-        subject=data.subject,
-        visit=data.visit,
-        arm=data.arm,
-        control=control,
-        covariates=list(data.covariates),
-        categorical=list(data.categorical),
-        baseline=data.baseline,
+        m.frame,
+        response=m.value,
+        subject=m.subject,
+        visit=m.visit,
+        arm=m.arm,
+        control=data.subjects.arms[0],
+        covariates=list(m.covariates),
+        categorical=list(m.categorical),
+        baseline=m.baseline,
         covariance=options.covariance,
         group_by_arm=options.group_by_arm,
         reml=True,
@@ -173,16 +196,10 @@ def fit_input(data: MMRMInput, control: str, options: MMRMOptions, alpha: float)
     )
 
 
-def _analysed(data: MMRMInput) -> pd.Series:
-    """Return whether each row enters the model: response, baseline and every covariate observed."""
-    f = data.frame
-    return f[[data.value, data.baseline, *data.covariates]].notna().all(axis=1)
-
-
-def _subjects_per_arm(data: MMRMInput, arms: Sequence[str]) -> dict[str, int]:
-    f = data.frame.loc[_analysed(data)]
-    per_arm = f.drop_duplicates(data.subject)[data.arm].value_counts()
-    return {a: int(per_arm.get(a, 0)) for a in arms}
+def _subjects_per_arm(data: MMRMInput) -> dict[str, int]:
+    """Count the subjects with at least one analysed response, per arm."""
+    entered = data.analysed.any(axis=1)
+    return {a: int(np.count_nonzero(entered & data.subjects.in_arm[k])) for k, a in enumerate(data.subjects.arms)}
 
 
 def _back(x: float, log: bool) -> float:
@@ -241,7 +258,7 @@ def _from_fit(fit: MMRMFit, arms: Sequence[str], log: bool) -> list[tuple[str, E
     return out
 
 
-def _one_visit(subjects: Subjects, data: MMRMInput, options: MMRMOptions, alpha: float) -> list[tuple[str, Estimate]]:
+def _one_visit(data: MMRMInput, options: MMRMOptions, alpha: float) -> list[tuple[str, Estimate]]:
     """Return the rows of the MMRM over one visit: least squares on the subjects observed there."""
     if options.group_by_arm or options.empirical:
         what = "a variance per arm" if options.group_by_arm else "the sandwich covariance"
@@ -249,20 +266,16 @@ def _one_visit(subjects: Subjects, data: MMRMInput, options: MMRMOptions, alpha:
             f"the MMRM with {what} needs two post-baseline visits or more; this endpoint has one ({data.visits[0]!r}).",
             term="visit",
         )
-    keep = _analysed(data).to_numpy()
-    f = data.frame
+    subjects, keep = data.subjects, data.analysed[:, 0]
     fit = fit_arrays(
         subjects.arm[keep],
-        f[data.value].to_numpy(dtype="float64")[keep],
-        {
-            "baseline": f[data.baseline].to_numpy(dtype="float64")[keep],
-            **{c: x[keep] for c, x in subjects.numeric.items()},
-        },
+        data.values[keep, 0],
+        {"baseline": data.baseline[keep], **{c: x[keep] for c, x in subjects.numeric.items()}},
         {c: x[keep] for c, x in subjects.factors.items()},
         arms=subjects.arms,
         levels=subjects.levels,
         alpha=alpha,
-        log_scale=False,  # the frame holds logs already
+        log_scale=False,  # the data hold logs already
         two_valued=TwoValued.MEAN,  # the MMRM holds every numeric covariate at its mean
     )
     kind = {Analysis.ANCOVA_LSMEAN: Analysis.MMRM_LSMEAN, Analysis.ANCOVA: Analysis.MMRM}
@@ -287,7 +300,7 @@ def _one_visit(subjects: Subjects, data: MMRMInput, options: MMRMOptions, alpha:
     ]
 
 
-def mmrm_rows(subjects: Subjects, data: MMRMInput, options: MMRMOptions, alpha: float, *, log: bool) -> MMRMRows:
+def mmrm_rows(data: MMRMInput, options: MMRMOptions, alpha: float, *, log: bool) -> MMRMRows:
     """Fit one endpoint's MMRM and return its rows (back-transformed on the log scale).
 
     Raises
@@ -297,12 +310,12 @@ def mmrm_rows(subjects: Subjects, data: MMRMInput, options: MMRMOptions, alpha: 
         with a covariance that is not a single variance.
     """
     if len(data.visits) == 1:
-        rows = _one_visit(subjects, data, options, alpha)
+        rows = _one_visit(data, options, alpha)
         if log:
             rows = [(v, _exp(e)) for v, e in rows]
     else:
-        rows = _from_fit(fit_input(data, subjects.arms[0], options, alpha), subjects.arms, log)
-    return MMRMRows(tuple(rows), _subjects_per_arm(data, subjects.arms))
+        rows = _from_fit(fit_input(data, options, alpha), data.subjects.arms, log)
+    return MMRMRows(tuple(rows), _subjects_per_arm(data))
 
 
 def _exp(e: Estimate) -> Estimate:
