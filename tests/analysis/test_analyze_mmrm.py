@@ -195,6 +195,16 @@ def test_data_the_model_cannot_fit_become_failure_rows(tmp_path) -> None:
     assert rows(res, "score", "mmrm").shape[0] == 6  # the other endpoints' models ran
 
 
+@pytest.mark.parametrize("arm", ["placebo", "high"])
+def test_an_arm_without_follow_up_is_a_failure_row(tmp_path, arm) -> None:
+    wide = three_arm_wide()
+    wide.loc[wide["arm"] == arm, [f"pain_{v}" for v in POST]] = np.nan
+    res = tk.analyze(load(tmp_path, wide, three_arm_spec()), analyses=["mmrm"], sweep=False)
+    f = res.failures.loc[res.failures["endpoint"] == "pain"]
+    assert f["message"].str.contains(f"arm {arm!r} has no subject with a post-baseline value").all()
+    assert rows(res, "score", "mmrm").shape[0] == 6
+
+
 def test_a_non_positive_log_scale_value_names_the_subject(three) -> None:
     """Loading refuses such a value; a trial built around the loader still gets a named failure, not a NaN."""
     import dataclasses

@@ -309,13 +309,20 @@ def mmrm_rows(data: MMRMInput, options: MMRMOptions, alpha: float, *, log: bool)
         The data cannot support the model (named by the engine), or one post-baseline visit
         with a covariance that is not a single variance.
     """
+    entered = _subjects_per_arm(data)
+    empty = [a for a, n in entered.items() if n == 0]
+    if empty:  # named here: the engine would take a control arm without rows for a bad argument
+        raise AnalysisError(
+            f"arm {empty[0]!r} has no subject with a post-baseline value, the baseline value and every covariate.",
+            term="arm",
+        )
     if len(data.visits) == 1:
         rows = _one_visit(data, options, alpha)
         if log:
             rows = [(v, _exp(e)) for v, e in rows]
     else:
         rows = _from_fit(fit_input(data, options, alpha), data.subjects.arms, log)
-    return MMRMRows(tuple(rows), _subjects_per_arm(data))
+    return MMRMRows(tuple(rows), entered)
 
 
 def _exp(e: Estimate) -> Estimate:
