@@ -27,6 +27,11 @@ from trialkit.analysis._mmrm._optimise import Objective, Optimum
 
 Array = npt.NDArray[np.float64]
 
+#: Which information matrix gives W, the covariance of the covariance parameters: "observed" (the
+#: Hessian, as SAS and R mmrm) or "expected" (as R pbkrtest, whose Kenward-Roger results the
+#: tests reproduce with it to 1e-8).
+INFORMATION = "observed"
+
 
 @dataclass(frozen=True)
 class Inference:
@@ -80,7 +85,11 @@ def _derivatives(
     jac = np.zeros((m, m))
     for sl, j in zip(objective.slices, jacobians, strict=True):
         jac[sl, sl] = j
-    w_theta = 2 * np.linalg.inv(optimum.hessian)
+    if INFORMATION == "expected":
+        information = objective.curvature(optimum.theta, observed=False)[2]
+    else:
+        information = optimum.hessian
+    w_theta = 2 * np.linalg.inv(information)
     w_phi = jac.T @ w_theta @ jac  # delta method: rows of jac are dφ/dθ_i
     s_inv = optimum.evaluation.s_inv
     nb, k, p = s_inv.shape[0], stats.k, stats.p
