@@ -18,6 +18,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,19 @@ SEED_RULE = (
 #: a p below 1 needs a non-zero difference. ASSUMED: longer with magnesium, the direction of the
 #: "sleep time" result and of the pooled +16 min of Mah & Pitre 2021.
 ASSUMED_DIRECTIONS = {"total_sleep_time": +1}
+
+#: the repeated-measures model the bundled spec pre-specifies beside the ANCOVA (one line of its
+#: [analysis]); with the single post-baseline visit it uses the same subjects as the ANCOVA
+MMRM_LINE = 'mmrm = { covariance = "us", df = "satterthwaite" }'
+
+
+def with_mmrm(spec_toml: str) -> str:
+    """Return the generated study spec with :data:`MMRM_LINE` at the end of its ``[analysis]`` table."""
+    head, sep, tail = spec_toml.partition("\n[analysis]\n")
+    if not sep:
+        raise TrialkitError("the generated study spec has no [analysis] table.")
+    body, gap, rest = tail.partition("\n\n")
+    return f"{head}{sep}{body}\n{MMRM_LINE}{gap}{rest}"
 
 
 def _relative(path: Path) -> str:
@@ -107,7 +121,7 @@ def write(out_dir: str | Path, seed: int = SEED, *, command: str | None = None) 
         command = shlex.join(
             ["python", _relative(Path(__file__)), "--seed", str(seed), "--out", _relative(Path(out_dir))]
         )
-    sim = rec.simulation
+    sim = replace(rec.simulation, spec_toml=with_mmrm(rec.simulation.spec_toml))
     written = sim.manifest(design_sha256=sha256_file(DESIGN), design_path=_relative(DESIGN), command=command)
     manifest = {
         "generator": "scripts/make_abbasi2012.py (trialkit.simulate draws, "

@@ -198,6 +198,7 @@ def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
             },
             {"id": "sleep_time", "label": f"Sleep {TD} {IMG}", "unit": f"min {SCRIPT}", "range": [0, 1440]},
         ],
+        analysis={"mmrm": {}},
     )
     return tk.load(write_spec(folder, spec))
 
@@ -246,14 +247,26 @@ def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
             if name in ("href", "src", "xlink:href"):
                 assert (value or "").startswith("#"), f"<{tag} {name}={value!r}>"
             assert not name.startswith("on"), f"<{tag}> has an event handler {name}"
-    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 3
+    # the MMRM's LS means, then the means, changes and forest plot
+    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 4
     ids = [a["id"] for _, a in page.tags if "id" in a]
     assert len(ids) == len(set(ids)), "duplicate ids in the page"
 
 
 def test_sections_follow_the_reader_order(abbasi) -> None:
     text = abbasi[2].read_text(encoding="utf-8")
-    order = ["summary", "flow", "table1", "primary", "secondary", "responders", "figures", "methods", "provenance"]
+    order = [
+        "summary",
+        "flow",
+        "table1",
+        "primary",
+        "secondary",
+        "mmrm",
+        "responders",
+        "figures",
+        "methods",
+        "provenance",
+    ]
     positions = [text.index(f'<section id="{s}">') for s in order]
     assert positions == sorted(positions)
 
@@ -271,8 +284,10 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
         "primary-within",
         "secondary-result",
         "responder-result",
+        "mmrm-result",
     )
     secondary = [e.id for e in spec.endpoints if not e.primary]
+    assert [a["data-endpoint"] for a, _ in tables["mmrm-result"]] == [e.id for e in spec.endpoints]
     assert [a["data-endpoint"] for a, _ in tables["secondary-result"]] == secondary
     assert len(tables["primary-result"]) == len(trial.arms) - 1
     assert len(tables["primary-lsmeans"]) == len(trial.arms)
@@ -430,7 +445,7 @@ def test_user_strings_are_only_text_in_the_svg_figures(hostile) -> None:
     _, _, html, _ = hostile
     text = html.read_text(encoding="utf-8")
     svgs = re.findall(r"<svg\b.*?</svg>", text, re.S)
-    assert len(svgs) == 3
+    assert len(svgs) == 4
     for svg in svgs:
         root = ET.fromstring(svg)  # well-formed XML: nothing broke out of a text node
         names = {el.tag.split("}")[-1] for el in root.iter()}
@@ -567,7 +582,7 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
             heights = page.evaluate(
                 "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)"
             )
-            assert len(heights) == 3 and min(heights) > 100
+            assert len(heights) == 4 and min(heights) > 100
             assert page.locator("#primary-result").is_visible()
             page.screenshot(path=str(shot), full_page=True)
     finally:
@@ -591,3 +606,154 @@ def test_html_loads_in_headless_chromium_without_errors_or_requests(abbasi, host
             assert _open(browser, probe, tmp_path / "probe.png")["blocked"] == ["http://example.invalid/x.png"]
         finally:
             browser.close()
+
+
+# ------------------------------------------------------------------------------------------ the MMRM
+
+
+@pytest.fixture(scope="session")
+def mmrm_primary(tmp_path_factory):
+    """Build a three-arm trial with three post-baseline visits whose primary analysis is the MMRM."""
+    from longitudinal_trial import load, three_arm_spec, three_arm_wide
+
+    folder = tmp_path_factory.mktemp("mmrm")
+    trial = load(folder, three_arm_wide(), three_arm_spec(primary="mmrm"))
+    results = tk.analyze(trial)
+    html, pdf = report(trial, results, folder / "out", generated=WHEN, pdf=False)
+    return trial, results, html.read_text(encoding="utf-8")
+
+
+def _section(html: str, name: str) -> str:
+    start = html.index(f'<section id="{name}">')
+    return html[start : html.index("</section>", start)]
+
+
+def _text(html: str) -> str:
+    return " ".join("".join(parse(html).text).split())
+
+
+def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    section = _section(html.read_text(encoding="utf-8"), "mmrm")
+    text = _text(section)
+    assert "unstructured covariance" in text and "REML" in text and "Satterthwaite" in text
+    assert "43 of 46 for every endpoint (placebo 22 of 23, magnesium 21 of 23)" in text
+    assert "the MMRM is the ANCOVA on the same subjects" in text
+    svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
+    assert len(svgs) == 1
+    shown = "".join(ET.fromstring(svgs[0]).itertext())
+    for ep in trial.spec.endpoints:  # labels, not ids
+        assert ep.label in shown and ep.label in text
+    assert "placebo" in shown and "magnesium" in shown and "geometric LS mean" in shown
+    assert 'id="fig-mmrm-1-caption"><strong>Figure 1.</strong> MMRM least-squares means' in section
+    rows = table_rows(section, "mmrm-result")["mmrm-result"]
+    assert [a["data-visit"] for a, _ in rows] == ["week8"] * 10
+    mel = next(c for a, c in rows if a["data-endpoint"] == "melatonin")
+    assert mel["estimate"].endswith("ratio")
+    # one post-baseline visit: the MMRM's numbers are the ANCOVA's
+    t = results.table
+    for kind in ("ancova", "mmrm"):
+        assert (t["analysis"] == kind).sum() == 10
+    m = t.loc[t["analysis"] == "mmrm"].reset_index(drop=True)
+    a = t.loc[t["analysis"] == "ancova"].reset_index(drop=True)
+    pd.testing.assert_series_equal(m["estimate"], a["estimate"], rtol=1e-12)
+    pd.testing.assert_series_equal(m["p_value"], a["p_value"], rtol=1e-12)
+
+
+def test_methods_say_which_subjects_each_analysis_uses(abbasi) -> None:
+    html = abbasi[2].read_text(encoding="utf-8")
+    methods = _text(_section(html, "methods"))
+    assert "the ANCOVA used 43 of 46 randomised subjects (placebo 22 of 23, magnesium 21 of 23)" in methods
+    assert "a complete-case analysis, not the full analysis set" in methods
+    assert "The MMRM uses every randomised subject with the baseline value, every covariate and at least one" in methods
+    assert "missing at random" in methods and "With one post-baseline visit it uses the same subjects" in methods
+    assert "unstructured covariance matrix" in methods and "SAS REPEATED / TYPE=UN" in methods
+    assert "restricted maximum likelihood (REML)" in methods and "Satterthwaite's approximation" in methods
+    # "full analysis set" only where every randomised subject enters: here nowhere
+    text = _text(html)
+    assert text.count("full analysis set") == text.count("not the full analysis set") == 1
+
+
+def test_every_subject_analysed_is_called_the_full_analysis_set(tmp_path) -> None:
+    wide = small_wide(n_per_arm=6)
+    wide.loc[2, ["isi_week8", "sleep_time_week8"]] = [9.0, 340.0]
+    trial = tk.load(write_spec_and_frame(tmp_path, wide, base_spec(analysis={"mmrm": {}})))
+    methods = _text(_section(render_html(trial, tk.analyze(trial), generated=WHEN), "methods"))
+    assert "12 of 12 randomised subjects (placebo 6 of 6, active 6 of 6): every randomised subject, the full" in methods
+    assert "(placebo 6 of 6, active 6 of 6), the full analysis set." in methods
+
+
+def write_spec_and_frame(folder: Path, wide: pd.DataFrame, spec: dict) -> Path:
+    write_frame(wide, folder / "trial.csv")
+    return write_spec(folder, spec)
+
+
+def test_primary_mmrm_leads_the_summary_flow_primary_and_secondary_tables(mmrm_primary) -> None:
+    trial, results, html = mmrm_primary
+    summary = _text(_section(html, "summary"))
+    assert "MMRM over the post-baseline visits (unstructured covariance, REML, Satterthwaite df)" in summary
+    assert "ANCOVA at each visit supportive" in summary
+    assert "Primary result — Symptom score at week12 (MMRM)" in summary
+    t = results.table
+    at = t.loc[(t["visit"] == "week12") & (t["population"] == "fas")]
+    tables = table_rows(html, "primary-result", "primary-lsmeans", "secondary-result", "primary-supportive")
+    assert {a["data-analysis"] for a, _ in tables["primary-result"]} == {"mmrm"}
+    assert {a["data-analysis"] for a, _ in tables["primary-lsmeans"]} == {"mmrm_lsmean"}
+    assert {a["data-analysis"] for a, _ in tables["secondary-result"]} == {"mmrm"}
+    assert tables["primary-supportive"][0][0]["data-analysis"] == "ancova"
+    for attrs, cells in tables["secondary-result"]:
+        row = at.loc[(at["analysis"] == "mmrm") & (at["endpoint"] == attrs["data-endpoint"])]
+        row = row.loc[row["contrast"] == attrs["data-contrast"]].iloc[0]
+        assert_shown(cells["p_adjusted"], row["p_adjusted"], "adjusted p")
+        assert_shown(cells["estimate"], row["estimate"], "estimate")
+    for attrs, cells in tables["primary-result"]:
+        row = at.loc[
+            (at["analysis"] == "mmrm") & (at["endpoint"] == "score") & (at["contrast"] == attrs["data-contrast"])
+        ]
+        assert_shown(cells["df"], row["df"].iloc[0], "df")  # Satterthwaite: not a whole number
+    subjects = results.provenance["mmrm"]["subjects"]["fas"]["score"]
+    for n in subjects.values():
+        assert f"(MMRM over the post-baseline visits)<br><strong>n = {n}</strong>" in html
+    methods = _text(_section(html, "methods"))
+    assert "analysed by the mixed model for repeated measures described below" in methods
+    assert "Their MMRM p-values at week12 were adjusted by the Holm method" in methods
+
+
+def test_trajectories_run_over_every_post_baseline_visit_with_a_panel_per_endpoint(mmrm_primary) -> None:
+    trial, results, html = mmrm_primary
+    section = _section(html, "mmrm")
+    svg = re.findall(r"<svg\b.*?</svg>", section, re.S)[0]
+    shown = "".join(ET.fromstring(svg).itertext())
+    for label in ("Symptom score", "Pain", "Concentration", "week4", "week8", "week12", "low", "high", "placebo"):
+        assert label in shown
+    # the endpoints' models used different subjects: a table says how many
+    subjects = table_rows(section, "mmrm-subjects")["mmrm-subjects"]
+    assert [a["data-endpoint"] for a, _ in subjects] == ["score", "pain", "conc"]
+    rows = table_rows(section, "mmrm-result")["mmrm-result"]
+    assert len(rows) == 3 * 3 * 2  # endpoints x visits x contrasts
+    t = results.table
+    for attrs, cells in rows:
+        row = t.loc[
+            (t["analysis"] == "mmrm")
+            & (t["population"] == "fas")
+            & (t["endpoint"] == attrs["data-endpoint"])
+            & (t["visit"] == attrs["data-visit"])
+            & (t["contrast"] == attrs["data-contrast"])
+        ].iloc[0]
+        assert_shown(cells["estimate"], row["estimate"], "estimate")
+        assert_ci_shown(cells["ci"], row["ci_low"], row["ci_high"], "ci")
+        assert cells["p_value"] == format_p(row["p_value"])
+
+
+def test_an_mmrm_count_that_does_not_match_the_flow_is_an_error(mmrm_primary) -> None:
+    trial, results, _ = mmrm_primary
+    table = results.table.copy()
+    table.loc[table["analysis"] == "mmrm_lsmean", "n_treatment"] += 1
+    with pytest.raises(InconsistentCounts, match=r"mmrm_lsmean .* flow ANCOVA set"):
+        render_html(trial, dataclasses.replace(results, table=table))
+    provenance = {
+        **results.provenance,
+        "mmrm": {**results.provenance["mmrm"], "subjects": {"fas": {"score": {"low": 1}}}},
+    }
+    with pytest.raises(InconsistentCounts, match=r"MMRM score \(fas\): n low = 1, flow MMRM set = 13"):
+        render_html(trial, dataclasses.replace(results, provenance=provenance))

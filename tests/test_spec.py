@@ -8,7 +8,14 @@ import pytest
 from conftest import base_spec, write_spec
 
 import trialkit as tk
-from trialkit._spec import Multiplicity, parse_spec
+from trialkit._spec import (
+    MMRM_COVARIANCE_ALIASES,
+    MMRM_COVARIANCES,
+    MMRMOptions,
+    Multiplicity,
+    PrimaryAnalysis,
+    parse_spec,
+)
 
 
 def _problems(raw: dict) -> list[tuple[str, str]]:
@@ -163,3 +170,94 @@ def test_responder_threshold_must_point_the_way_of_improvement() -> None:
     raw = base_spec()
     del raw["endpoints"][0]["better"]
     assert ("missing_key", "endpoints[0].better") in _problems(raw)
+
+
+# --------------------------------------------------------------------------------- [analysis] mmrm
+
+
+def _analysis(**analysis):
+    return parse_spec(base_spec(analysis=analysis), base=Path(".")).analysis
+
+
+def _messages(**analysis) -> dict[str, str]:
+    with pytest.raises(tk.ValidationError) as info:
+        parse_spec(base_spec(analysis=analysis), base=Path("."))
+    return {p.column: p.message for p in info.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("given", "sas"),
+    [
+        *((name, name) for name in ("us", "cs", "csh", "ar1", "arh1", "toep", "toeph")),
+        ("unstructured", "us"),
+        ("compound_symmetry", "cs"),
+        ("toeplitz", "toep"),
+    ],
+)
+def test_mmrm_covariance_takes_sas_names_and_the_long_names(given, sas) -> None:
+    assert _analysis(mmrm={"covariance": given}).mmrm == MMRMOptions(covariance=sas)
+
+
+def test_mmrm_defaults_and_every_option() -> None:
+    assert _analysis().mmrm is None
+    assert _analysis(mmrm={}).mmrm == MMRMOptions("us", "satterthwaite", group_by_arm=False, empirical=False)
+    for df in ("satterthwaite", "kenward_roger", "residual", "between_within"):
+        assert _analysis(mmrm={"df": df}).mmrm.df == df
+    options = _analysis(mmrm={"covariance": "arh1", "group_by_arm": True, "empirical": True, "df": "residual"})
+    assert options.mmrm == MMRMOptions("arh1", "residual", group_by_arm=True, empirical=True)
+
+
+def test_the_spec_knows_the_engines_covariance_types() -> None:
+    from trialkit.analysis._mmrm import Covariance
+    from trialkit.analysis._mmrm._structures import ALIASES
+
+    assert set(MMRM_COVARIANCES) == {c.value for c in Covariance}
+    assert MMRM_COVARIANCE_ALIASES == ALIASES
+
+
+def test_an_unknown_covariance_type_names_the_value_and_the_allowed_ones() -> None:
+    message = _messages(mmrm={"covariance": "toeplitz_h"})["analysis.mmrm.covariance"]
+    assert "got 'toeplitz_h'" in message
+    for name in ("'us'", "'cs'", "'csh'", "'ar1'", "'arh1'", "'toep'", "'toeph'", "'unstructured'", "'toeplitz'"):
+        assert name in message
+    assert "did you mean 'toeplitz'" in message
+
+
+@pytest.mark.parametrize(
+    ("mmrm", "key", "words"),
+    [
+        ({"df": "kr"}, "analysis.mmrm.df", ("got 'kr'", "'kenward_roger'", "'between_within'")),
+        ({"covariance": 1}, "analysis.mmrm.covariance", ("must be a string", "got 1")),
+        ({"group_by_arm": "yes"}, "analysis.mmrm.group_by_arm", ("true or false", "got 'yes'")),
+        ({"reml": True}, "analysis.mmrm.reml", ("unknown key", "valid keys: covariance, df, empirical, group_by_arm")),
+        ({"empirical": True}, "analysis.mmrm.empirical", ("'residual'", "'between_within'", "'satterthwaite'")),
+        (
+            {"empirical": True, "df": "kenward_roger"},
+            "analysis.mmrm.empirical",
+            ("sandwich", "got df = 'kenward_roger'"),
+        ),
+    ],
+)
+def test_bad_mmrm_options_are_named(mmrm, key, words) -> None:
+    message = _messages(mmrm=mmrm)[key]
+    for w in words:
+        assert w in message, message
+
+
+def test_the_mmrm_must_be_a_table() -> None:
+    assert "must be a table" in _messages(mmrm="us")["analysis.mmrm"]
+
+
+def test_primary_analysis_is_the_ancova_unless_the_spec_says_mmrm() -> None:
+    assert _analysis().primary is PrimaryAnalysis.ANCOVA
+    assert _analysis(mmrm={}, primary="mmrm").primary is PrimaryAnalysis.MMRM
+    assert _analysis(mmrm={}, primary="ancova").primary is PrimaryAnalysis.ANCOVA
+    assert "did you mean 'mmrm'" in _messages(mmrm={}, primary="mrm")["analysis.primary"]
+    missing = _messages(primary="mmrm")["analysis.mmrm"]
+    assert '`analysis.primary` = "mmrm" needs the model pre-specified in `analysis.mmrm`' in missing
+
+
+def test_the_bundled_spec_pre_specifies_the_mmrm() -> None:
+    spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
+    assert spec.analysis.mmrm == MMRMOptions("us", "satterthwaite")
+    assert spec.analysis.primary is PrimaryAnalysis.ANCOVA

@@ -39,8 +39,10 @@ __all__ = [
     "DataFormat",
     "Endpoint",
     "EndpointRules",
+    "MMRMOptions",
     "Multiplicity",
     "Population",
+    "PrimaryAnalysis",
     "StudySpec",
     "TwoValued",
     "VisitsSpec",
@@ -74,6 +76,13 @@ class Multiplicity(StrEnum):
     BH = "bh"
     FIXED_SEQUENCE = "fixed_sequence"
     NONE = "none"
+
+
+class PrimaryAnalysis(StrEnum):
+    """Which analysis is primary: its rows are the report's headline and the multiplicity family."""
+
+    ANCOVA = "ancova"
+    MMRM = "mmrm"
 
 
 class TwoValued(StrEnum):
@@ -136,11 +145,26 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class MMRMOptions:
+    """``[analysis] mmrm``: the pre-specified mixed model for repeated measures.
+
+    ``covariance`` is the SAS ``TYPE=`` name (a long name of the spec is normalised to it),
+    ``df`` the denominator degrees of freedom (SAS ``DDFM=``).
+    """
+
+    covariance: str = "us"
+    df: str = "satterthwaite"
+    group_by_arm: bool = False
+    empirical: bool = False
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     multiplicity: Multiplicity = Multiplicity.HOLM
-    mmrm: Mapping[str, str] = field(default_factory=dict)
+    mmrm: MMRMOptions | None = None
+    primary: PrimaryAnalysis = PrimaryAnalysis.ANCOVA
     populations: tuple[Population, ...] = (Population.FAS,)
     table1_p_values: bool = False
     two_valued_covariates: TwoValued = TwoValued.MEAN
@@ -188,7 +212,7 @@ class StudySpec:
     endpoints : tuple of Endpoint
         ``[[endpoints]]`` in spec order; exactly one is primary.
     analysis : AnalysisOptions
-        ``[analysis]``: covariates, multiplicity, populations.
+        ``[analysis]``: covariates, multiplicity, populations, the MMRM and which analysis is primary.
     data : DataSpec
         ``[data]``, with paths resolved against the spec's folder.
     source : Path or None
@@ -238,6 +262,7 @@ _SCHEMA: dict[str, Schema] = {
         "categorical": (LIST, False),
         "multiplicity": (STR, False),
         "mmrm": (TABLE, False),
+        "primary": (STR, False),
         "populations": (LIST, False),
         "table1_p_values": (BOOL, False),
         "two_valued_covariates": (STR, False),
@@ -260,9 +285,16 @@ _SCHEMA: dict[str, Schema] = {
     },
 }
 _REQUIRED_SECTIONS = ("study", "arms", "visits", "endpoints", "data")
-_MMRM_KEYS = {
-    "covariance": ("unstructured", "compound_symmetry", "ar1", "toeplitz"),
-    "df": ("satterthwaite", "kenward_roger", "residual"),
+#: residual covariance structures of the MMRM by SAS ``TYPE=`` name, and the spec's long names for them
+MMRM_COVARIANCES = ("us", "cs", "csh", "ar1", "arh1", "toep", "toeph")
+MMRM_COVARIANCE_ALIASES = {"unstructured": "us", "compound_symmetry": "cs", "toeplitz": "toep"}
+#: denominator degrees of freedom of the MMRM (SAS ``DDFM=``)
+MMRM_DF = ("satterthwaite", "kenward_roger", "residual", "between_within")
+_MMRM_SCHEMA: Schema = {
+    "covariance": (STR, False),
+    "df": (STR, False),
+    "group_by_arm": (BOOL, False),
+    "empirical": (BOOL, False),
 }
 
 
@@ -598,16 +630,17 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             populations.append(Population(chosen))
     at = an.get("two_valued_covariates", "mean")
     two_valued = choice(at, tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out)
-    mmrm = an.get("mmrm", {})
-    for k, v in mmrm.items():
-        if k not in _MMRM_KEYS:
-            out.add(
-                Rule.UNKNOWN_KEY, f"analysis.mmrm.{k}", f"unknown key `analysis.mmrm.{k}`{did_you_mean(k, _MMRM_KEYS)}."
-            )
-        elif not isinstance(v, str):
-            out.add(Rule.WRONG_TYPE, f"analysis.mmrm.{k}", f"`analysis.mmrm.{k}` must be a string.", v)
-        else:
-            choice(v, _MMRM_KEYS[k], f"analysis.mmrm.{k}", out)
+    mmrm = _parse_mmrm(an, out)
+    primary_analysis = choice(
+        an.get("primary", "ancova"), tuple(p.value for p in PrimaryAnalysis), "analysis.primary", out
+    )
+    if primary_analysis == PrimaryAnalysis.MMRM and "mmrm" not in an:
+        out.add(
+            Rule.MISSING_KEY,
+            "analysis.mmrm",
+            '`analysis.primary` = "mmrm" needs the model pre-specified in `analysis.mmrm` '
+            '(e.g. mmrm = { covariance = "us", df = "satterthwaite" }).',
+        )
 
     out.raise_if_any()
     # invariants: a missing format, visits, control, subject column or multiplicity was a problem above
@@ -622,7 +655,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             covariates=covariates,
             categorical=categorical,
             multiplicity=Multiplicity(mult),
-            mmrm=dict(mmrm),
+            mmrm=mmrm,
+            primary=PrimaryAnalysis(primary_analysis or "ancova"),
             populations=tuple(populations),
             table1_p_values=an.get("table1_p_values", False),
             two_valued_covariates=TwoValued(two_valued or "mean"),
@@ -643,6 +677,35 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             sheet=da.get("sheet", 0),
             missing=missing,
         ),
+    )
+
+
+def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptions | None:
+    """Read ``analysis.mmrm``: covariance (SAS name or long name), df, group_by_arm, empirical."""
+    if "mmrm" not in analysis:
+        return None
+    t = check_table(analysis["mmrm"], _MMRM_SCHEMA, "analysis.mmrm", out)
+    covariance = t.get("covariance", "us")
+    covariance = MMRM_COVARIANCE_ALIASES.get(covariance, covariance)
+    if covariance not in MMRM_COVARIANCES:
+        allowed = (*MMRM_COVARIANCES, *MMRM_COVARIANCE_ALIASES)
+        choice(t["covariance"], allowed, "analysis.mmrm.covariance", out)
+    df = choice(t.get("df", "satterthwaite"), MMRM_DF, "analysis.mmrm.df", out)
+    empirical = bool(t.get("empirical", False))
+    if empirical and df in ("satterthwaite", "kenward_roger"):
+        given = "df" in t
+        out.add(
+            Rule.INVALID_VALUE,
+            "analysis.mmrm.empirical",
+            "`analysis.mmrm.empirical` = true (sandwich covariance) goes with df = 'residual' or "
+            f"'between_within'; got df = {df!r}{'' if given else ' (the default)'}.",
+            df,
+        )
+    return MMRMOptions(
+        covariance=covariance,
+        df=df or "satterthwaite",
+        group_by_arm=bool(t.get("group_by_arm", False)),
+        empirical=empirical,
     )
 
 

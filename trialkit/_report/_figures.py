@@ -31,7 +31,15 @@ if TYPE_CHECKING:  # matplotlib is imported when a report is drawn, not when tri
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["Figure", "OKABE_ITO", "arm_colours", "change_figures", "forest_figure", "means_figures"]
+__all__ = [
+    "Figure",
+    "OKABE_ITO",
+    "arm_colours",
+    "change_figures",
+    "forest_figure",
+    "means_figures",
+    "mmrm_figures",
+]
 
 #: Okabe & Ito (2008) colour-blind-safe palette; the control arm is drawn in its grey
 OKABE_ITO = ("#E69F00", "#0072B2", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
@@ -85,6 +93,11 @@ class Figure:
 def arm_colours(arms: tuple[str, ...]) -> dict[str, str]:
     """Colour per arm: grey for the control arm (listed first), Okabe–Ito colours for the others."""
     return {a: CONTROL_GREY if i == 0 else OKABE_ITO[(i - 1) % len(OKABE_ITO)] for i, a in enumerate(arms)}
+
+
+def _and(items: list[str]) -> str:
+    """Return ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _marker(i: int) -> str:
@@ -335,6 +348,64 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
         )
 
     return _panel_figures(trial, "means", draw, caption, line_legend=True)
+
+
+def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
+    """MMRM LS means (geometric on the log scale) with CIs at each post-baseline visit, by arm, a panel per endpoint.
+
+    Empty when no MMRM ran; an endpoint whose MMRM could not run has an empty panel saying so.
+    """
+    t = results.table
+    lsmeans = t.loc[(t["analysis"] == "mmrm_lsmean").to_numpy() & (t["population"] == "fas").to_numpy()]
+    if lsmeans.empty:
+        return []
+    spec = trial.spec
+    arms = trial.arms
+    colours = arm_colours(arms)
+    visits = list(spec.visits.post_baseline)
+    level = f"{100 * (1 - results.alpha):g}%"
+    span = 0.08 * (len(arms) - 1)
+
+    def draw(ax: Axes, ep: Endpoint) -> None:
+        part = lsmeans.loc[(lsmeans["endpoint"] == ep.id).to_numpy()]
+        ax.set_title(_wrap(ep.label), loc="left")
+        if part.empty:
+            ax.text(0.5, 0.5, "MMRM could not run", ha="center", va="center", transform=ax.transAxes, color="#555555")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            return
+        for i, a in enumerate(arms):
+            shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
+            mine = part.loc[(part["contrast"] == a).to_numpy()]
+            at = {str(v): k for k, v in enumerate(mine["visit"])}
+            columns = {c: mine[c].to_numpy(dtype="float64") for c in ("estimate", "ci_low", "ci_high")}
+            m, lo, hi = (
+                np.array([columns[c][at[v]] if v in at else math.nan for v in visits])
+                for c in ("estimate", "ci_low", "ci_high")
+            )
+            pos = np.arange(len(visits)) + shift
+            ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i), capsize=2, elinewidth=0.9)
+        ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
+        ax.set_xlim(-0.5, len(visits) - 0.5)
+        unit = ep.unit or "value"
+        ax.set_ylabel(f"{unit} (geometric LS mean)" if ep.scale == "log" else f"{unit} (LS mean)")
+
+    def caption(chunk: list[Endpoint], part_note: str) -> str:
+        return (
+            f"MMRM least-squares means with {level} confidence intervals at each post-baseline visit, "
+            f"by arm{part_note}, adjusted for baseline"
+            + (f" and {_and(list(spec.analysis.covariates))}" if spec.analysis.covariates else "")
+            + ". The model uses every subject with the baseline value"
+            + (", every covariate" if spec.analysis.covariates else "")
+            + " and at least one post-baseline value. "
+            + (
+                "Log-scale endpoints show geometric LS means with back-transformed intervals."
+                if any(e.scale == "log" for e in chunk)
+                else ""
+            )
+        ).strip()
+
+    return _panel_figures(trial, "mmrm", draw, caption, line_legend=True)
 
 
 def change_figures(trial: Trial) -> list[Figure]:

@@ -33,10 +33,20 @@ FLOW_COLUMNS = (
     "missing_followup",
     "with_change",
     "ancova_set",
+    "mmrm_set",
 )
 
-#: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis")
-_ANCOVA_SET = frozenset({Analysis.ANCOVA.value, Analysis.ANCOVA_LSMEAN.value, Analysis.HEDGES_G_ANCOVA.value})
+#: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis"); the MMRM's
+#: rows at a visit count the subjects observed there with baseline and covariates, the ANCOVA set
+_ANCOVA_SET = frozenset(
+    {
+        Analysis.ANCOVA.value,
+        Analysis.ANCOVA_LSMEAN.value,
+        Analysis.HEDGES_G_ANCOVA.value,
+        Analysis.MMRM.value,
+        Analysis.MMRM_LSMEAN.value,
+    }
+)
 _CHANGE_SET = frozenset(
     {
         Analysis.WELCH_CHANGE.value,
@@ -92,7 +102,9 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
         Columns :data:`FLOW_COLUMNS`: ``randomised``; ``followed_up`` (endpoint observed at the
         visit) and ``missing_followup``; ``with_change`` (baseline and follow-up observed: the set of
         the change-score, within-arm and responder analyses); ``ancova_set`` (also every covariate
-        observed). In the completers population, subjects not observed at every post-baseline
+        observed); ``mmrm_set`` (the same for the endpoint's MMRM, which spans the visits: baseline,
+        every covariate and at least one post-baseline value observed; equal on every visit row of
+        the endpoint). In the completers population, subjects not observed at every post-baseline
         visit of the endpoint count as not followed up.
     """
     spec = trial.spec
@@ -120,6 +132,8 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
             keep = np.ones(len(ids), bool)
             if population is Population.COMPLETERS:
                 keep = np.logical_and.reduce([~np.isnan(follow[v]) for v in post])
+            any_visit = np.logical_or.reduce([~np.isnan(follow[v]) for v in post]) & keep
+            in_mmrm = any_visit & ~np.isnan(base) & cov_ok
             for v in post:
                 seen = ~np.isnan(follow[v]) & keep
                 change = seen & ~np.isnan(base)
@@ -137,6 +151,7 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
                             "missing_followup": n_rand[a] - n_seen,
                             "with_change": int((change & in_arm).sum()),
                             "ancova_set": int((change & cov_ok & in_arm).sum()),
+                            "mmrm_set": int((in_mmrm & in_arm).sum()),
                         }
                     )
     return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
@@ -158,9 +173,11 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
 
     Checks: Table 1 ``n + n_missing`` equals the randomised count of its arm for every row, and
     Table 1 has every arm; every results row's ``n_treatment`` / ``n_control`` equals the analysed
-    count of its arm in ``flow`` (the ANCOVA set for ``ancova``, ``ancova_lsmean`` and
-    ``hedges_g_ancova``; the change set for the change-score, within-arm and responder analyses;
-    at most the randomised count for analyses this check does not know); ``results.counts`` (when
+    count of its arm in ``flow`` (the ANCOVA set for ``ancova``, ``ancova_lsmean``,
+    ``hedges_g_ancova``, ``mmrm`` and ``mmrm_lsmean``; the change set for the change-score,
+    within-arm and responder analyses; at most the randomised count for analyses this check does
+    not know); the subjects of each MMRM
+    (``provenance["mmrm"]["subjects"]``) equal the flow's MMRM set; ``results.counts`` (when
     present) has the same randomised and change-set counts; and the responder sweep's counts equal
     the change set at its visit.
     """
@@ -204,6 +221,14 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
                 continue
             if n != expected:
                 problems.append(f"{where}: n {arm} = {n}, flow {label} = {expected}")
+    mmrm = results.provenance.get("mmrm", {})
+    for population, by_endpoint in dict(mmrm.get("subjects", {})).items():
+        for endpoint, by_arm in dict(by_endpoint).items():
+            for arm, n in dict(by_arm).items():
+                step = keyed.get((population, endpoint, trial.spec.visits.post_baseline[0], arm))
+                expected = None if step is None else step["mmrm_set"]
+                if int(n) != expected:
+                    problems.append(f"MMRM {endpoint} ({population}): n {arm} = {n}, flow MMRM set = {expected}")
     counts = results.counts
     if not counts.empty and {"n_randomised", "n_with_change"} <= set(counts.columns):
         for c in _records(counts):

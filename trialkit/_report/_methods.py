@@ -6,14 +6,17 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from trialkit._format import format_number
 from trialkit._provenance import sha256_file
 from trialkit._provenance import versions as package_versions
-from trialkit._report._tables import P_ADJUST_NAMES, responder_rule
+from trialkit._report._flow import randomised
+from trialkit._report._tables import MODEL_NAMES, P_ADJUST_NAMES, primary_model, responder_rule
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
-__all__ = ["methods_paragraphs", "provenance"]
+__all__ = ["COVARIANCE_NAMES", "DF_NAMES", "SAS_TYPES", "methods_paragraphs", "provenance"]
 
 #: libraries that drew and typeset this report (the analysis versions come from Results.provenance)
 REPORT_PACKAGES = ("matplotlib", "jinja2", "weasyprint")
@@ -26,8 +29,138 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
-    """(heading, paragraph) pairs describing the analyses present in ``results.table``."""
+#: the MMRM's covariance structures (SAS TYPE=) and df methods (SAS DDFM=), spelled out
+COVARIANCE_NAMES = {
+    "us": "unstructured",
+    "cs": "compound-symmetry",
+    "csh": "heterogeneous compound-symmetry",
+    "ar1": "first-order autoregressive",
+    "arh1": "heterogeneous first-order autoregressive",
+    "toep": "Toeplitz",
+    "toeph": "heterogeneous Toeplitz",
+}
+#: the same structures as SAS PROC MIXED writes them in REPEATED / TYPE=
+SAS_TYPES = {
+    "us": "UN",
+    "cs": "CS",
+    "csh": "CSH",
+    "ar1": "AR(1)",
+    "arh1": "ARH(1)",
+    "toep": "TOEP",
+    "toeph": "TOEPH",
+}
+DF_NAMES = {
+    "satterthwaite": "Satterthwaite's approximation",
+    "kenward_roger": "the Kenward–Roger method, with its adjusted covariance of the fixed effects",
+    "residual": "the residual degrees of freedom (observations minus fixed effects)",
+    "between_within": "the between–within method",
+}
+
+
+def _of(n: dict[str, int], total: dict[str, int]) -> str:
+    """Return ``43 of 46 randomised subjects (magnesium 21 of 23, placebo 22 of 23)``."""
+    arms = ", ".join(f"{a} {n[a]} of {total[a]}" for a in total)
+    return f"{sum(n.values())} of {sum(total.values())} randomised subjects ({arms})"
+
+
+def _analysed(flow: pd.DataFrame, endpoint: str, visit: str, column: str) -> dict[str, int]:
+    """Return the flow count ``column`` per arm (population ``fas``, else the first one the flow lists)."""
+    population = "fas" if (flow["population"] == "fas").any() else str(flow["population"].iloc[0])
+    sel = (flow["population"] == population) & (flow["endpoint"] == endpoint) & (flow["visit"] == visit)
+    part = flow.loc[sel.to_numpy()]
+    return {str(a): int(n) for a, n in zip(part["arm"], part[column], strict=True)}
+
+
+def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations: list[str]) -> str:
+    """Say which subjects each analysis uses, with the counts of the primary endpoint."""
+    spec = trial.spec
+    primary, visit = spec.primary_endpoint, spec.visits.primary
+    total = randomised(trial)
+    ancova = _analysed(flow, primary.id, visit, "ancova_set")
+    text = (
+        "Subjects were analysed in the arm they were randomised to, and no missing value was imputed. "
+        "An analysis at a visit uses the subjects with every value it needs there: the change-from-baseline "
+        "analyses those with the baseline value and the value at the visit, the ANCOVA also every covariate. "
+        f"For the primary endpoint at {visit} the ANCOVA used {_of(ancova, total)}"
+    )
+    if ancova == total:
+        text += ": every randomised subject, the full analysis set."
+    else:
+        text += (
+            ": a complete-case analysis, not the full analysis set. It is unbiased when whether a value is "
+            "missing does not depend on that value once baseline and covariates are accounted for."
+        )
+    if "mmrm" in results.provenance:
+        mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
+        text += (
+            " The MMRM uses every randomised subject with the baseline value, every covariate and at least one "
+            f"post-baseline value, each with all of its post-baseline visits: {_of(mmrm, total)}"
+        )
+        if mmrm == total:
+            text += ", the full analysis set"
+        text += (
+            ". It is valid when values are missing at random: whether a value is missing may depend on the "
+            "subject's observed values, baseline and covariates, not on the missing value itself."
+        )
+        if len(spec.visits.post_baseline) == 1:
+            text += " With one post-baseline visit it uses the same subjects as the ANCOVA."
+    if "completers" in populations:
+        text += (
+            " As a sensitivity analysis, every analysis was repeated in the completers: subjects observed at "
+            "every post-baseline visit of the endpoint."
+        )
+    return (
+        text + " The number of subjects analysed per arm is given with every estimate and checked against "
+        "the flow diagram and Table 1."
+    )
+
+
+def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> str:
+    """Describe the MMRM as it was fitted (provenance), and how it relates to the ANCOVA."""
+    spec = trial.spec
+    mmrm = dict(results.provenance["mmrm"])
+    post = list(spec.visits.post_baseline)
+    structure = COVARIANCE_NAMES.get(str(mmrm["covariance"]), str(mmrm["covariance"]))
+    per_arm = ", estimated separately in each arm" if mmrm.get("group_by_arm") else ""
+    fitting = "restricted maximum likelihood (REML)" if mmrm.get("reml", True) else "maximum likelihood (ML)"
+    sas = SAS_TYPES.get(str(mmrm["covariance"]), str(mmrm["covariance"]).upper())
+    effects = "arm, visit, arm × visit" if len(post) > 1 else "arm"
+    text = (
+        f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at the "
+        f"post-baseline visit{'s' if len(post) > 1 else ''} ({', '.join(post)}): fixed effects for {effects}, "
+        f"the baseline value{covariates}; the residuals of a subject correlated across visits with an "
+        f"{structure} covariance matrix{per_arm} (SAS REPEATED / TYPE={sas}), subjects independent; fitted by "
+        f"{fitting}. Degrees of freedom by {DF_NAMES.get(str(mmrm['df']), str(mmrm['df']))}"
+    )
+    if mmrm.get("empirical"):
+        text += "; standard errors from the empirical (sandwich) covariance of the fixed effects"
+    text += (
+        ". LS means hold the baseline and numeric covariates at their mean over the analysed observations and "
+        "average categorical covariates over their levels with equal weights (SAS LSMEANS); each arm is compared "
+        f"with {spec.arms.control} at every visit by the difference in LS means, with a two-sided {level} "
+        "confidence interval and t-test."
+    )
+    if any(e.scale == "log" for e in spec.endpoints):
+        text += " Log-scale endpoints were analysed as logarithms and back-transformed, as for the ANCOVA."
+    if len(post) == 1:
+        text += (
+            " With one post-baseline visit the covariance matrix is a single residual variance, whatever its "
+            "structure, and the MMRM is the ANCOVA fitted to the same subjects: its estimates, intervals and "
+            "p-values equal the ANCOVA's (both with n − p degrees of freedom)."
+        )
+    if primary_model(results) == "mmrm":
+        text += " The MMRM is the primary analysis."
+    else:
+        text += " It is a supportive analysis, not adjusted for multiplicity."
+    return text
+
+
+def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> list[tuple[str, str]]:
+    """(heading, paragraph) pairs describing the analyses present in ``results.table``.
+
+    ``flow`` (:func:`~trialkit._report._flow.flow_counts`) gives the numbers of subjects each
+    analysis uses.
+    """
     spec = trial.spec
     prov = results.provenance
     ran = set(results.table["analysis"].astype(str)) if not results.table.empty else set()
@@ -39,24 +172,8 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
     primary = spec.primary_endpoint
     secondary = [e for e in spec.endpoints if not e.primary]
     logs = [e.label for e in spec.endpoints if e.scale == "log"]
-    out: list[tuple[str, str]] = []
-
-    pops = [
-        "the full analysis set (every randomised subject, analysed in the arm randomised to; "
-        "a subject enters an analysis when every value it needs is observed, without imputation)"
-    ]
-    if "completers" in populations:
-        pops.append(
-            "completers (subjects observed at every post-baseline visit of the endpoint), as a sensitivity analysis"
-        )
-    out.append(
-        (
-            "Populations",
-            f"Analyses used {_join(pops)}. Missing values were not imputed; the number "
-            "of subjects analysed per arm is given with every estimate and checked "
-            "against the flow diagram and Table 1.",
-        )
-    )
+    model = primary_model(results)
+    out: list[tuple[str, str]] = [("Subjects analysed", _populations(trial, results, flow, populations))]
 
     cov_text = ""
     if covariates:
@@ -75,7 +192,7 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
             "analysed subjects (as SAS LSMEANS), averaging over the levels of categorical covariates with equal "
             "weights."
         )
-    model = (
+    ancova = (
         f"Each endpoint at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
         f"the follow-up value regressed on arm, the baseline value{cov_text}, with {spec.arms.control} as the "
         f"reference arm. {lsmeans} The difference in LS means of each arm "
@@ -83,25 +200,35 @@ def methods_paragraphs(trial: Trial, results: Results) -> list[tuple[str, str]]:
         f"on the residual degrees of freedom."
     )
     if logs:
-        model += (
+        ancova += (
             f" Log-scale endpoints ({_join(logs)}) were analysed as natural logarithms and the "
             "results back-transformed: LS means are geometric means and the contrast a ratio of "
             "geometric means."
         )
-    out.append(("Primary analysis", f"The primary endpoint was {primary.label} at {spec.visits.primary}. " + model))
+    lead = f"The primary endpoint was {primary.label} at {spec.visits.primary}, analysed by "
+    if model == "mmrm" and "mmrm" in prov:
+        out.append(("Primary analysis", lead + "the mixed model for repeated measures described below."))
+        out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
+        out.append(("ANCOVA", ancova + " The ANCOVA is a supportive analysis."))
+    else:
+        out.append(("Primary analysis", lead + "ANCOVA. " + ancova))
+        if "mmrm" in prov:
+            out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
 
+    name = MODEL_NAMES.get(model, model)
     if secondary:
-        text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same model. "
+        models = "models" if "mmrm" in prov else "model"
+        text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
         if method == "none":
             text += "Their p-values were not adjusted for multiplicity."
         else:
             text += (
-                f"Their p-values at {spec.visits.primary} were adjusted by the "
+                f"Their {name} p-values at {spec.visits.primary} were adjusted by the "
                 f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
                 "endpoints, separately for each arm-versus-control contrast; the primary endpoint was "
                 "not adjusted and is not part of that family, so the secondary results are to be read "
                 "only when the primary comparison is significant (hierarchical testing). A secondary "
-                "endpoint whose analysis could not run counts as p = 1 in the adjustment."
+                f"endpoint whose {name} could not run counts as p = 1 in the adjustment."
             )
             if method == "fixed_sequence":
                 text += " The testing sequence is the order of the endpoints in the spec."

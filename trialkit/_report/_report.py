@@ -14,9 +14,16 @@ from trialkit._errors import TrialkitError
 from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
-from trialkit._report._methods import methods_paragraphs, provenance
+from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
 from trialkit._report._rows import records
-from trialkit._report._tables import build_tables, effect_name, reproduction_is_calibrated, reproduction_rows
+from trialkit._report._tables import (
+    MODEL_NAMES,
+    build_tables,
+    effect_name,
+    primary_model,
+    reproduction_is_calibrated,
+    reproduction_rows,
+)
 from trialkit._spec import Population
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -64,20 +71,23 @@ def _check_reproduction(table: Any) -> pd.DataFrame | None:
     return table
 
 
-def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict[str, Any]:
+def _flow_view(trial: Trial, flow: pd.DataFrame, model: str) -> dict[str, Any]:
     fas = flow.loc[flow["population"] == Population.FAS.value]
     if fas.empty:  # the spec asked only for completers: the diagram shows them
         fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
     spec = trial.spec
     primary = fas.loc[fas["endpoint"] == spec.primary_endpoint.id]
+    analysed = "mmrm_set" if model == "mmrm" else "ancova_set"
     arms = []
     for a in trial.arms:
         part = primary.loc[primary["arm"] == a]
+        at_primary = records(part.loc[part["visit"] == spec.visits.primary])[0]
         arms.append(
             {
                 "arm": a,
                 "randomised": int(part["randomised"].iloc[0]),
                 "by_visit": {r["visit"]: r for r in records(part)},
+                "analysed": int(at_primary[analysed]),
             }
         )
     labels = {e.id: e.label for e in spec.endpoints}
@@ -101,7 +111,58 @@ def _flow_view(trial: Trial, flow: pd.DataFrame) -> dict[str, Any]:
             }
         )
     show_change = bool((fas["with_change"] != fas["ancova_set"]).any())
-    return {"arms": arms, "visits": list(spec.visits.post_baseline), "rows": rows, "show_change": show_change}
+    if model == "mmrm":
+        box = "Analysed, primary endpoint (MMRM over the post-baseline visits)"
+    else:
+        box = f"Analysed, primary endpoint at {spec.visits.primary} (ANCOVA)"
+    return {
+        "arms": arms,
+        "visits": list(spec.visits.post_baseline),
+        "rows": rows,
+        "show_change": show_change,
+        "analysis_box": box,
+    }
+
+
+def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, Any] | None:
+    """Return what the MMRM section shows besides its rows: the model and the subjects per endpoint."""
+    if "mmrm" not in results.provenance:
+        return None
+    options = dict(results.provenance["mmrm"])
+    fas = flow.loc[flow["population"] == Population.FAS.value]
+    if fas.empty:
+        fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
+    first = trial.spec.visits.post_baseline[0]
+    n_rand = randomised(trial)
+    subjects = []
+    for ep in trial.spec.endpoints:
+        part = fas.loc[(fas["endpoint"] == ep.id).to_numpy() & (fas["visit"] == first).to_numpy()]
+        by_arm = {str(a): int(n) for a, n in zip(part["arm"], part["mmrm_set"], strict=True)}
+        subjects.append(
+            {
+                "endpoint": ep.id,
+                "label": ep.label,
+                "total": format_count(sum(by_arm.values())),
+                "cells": [format_count(by_arm[a]) for a in trial.arms],
+            }
+        )
+    same = len({tuple(s["cells"]) for s in subjects}) == 1
+    return {
+        "covariance": COVARIANCE_NAMES.get(str(options["covariance"]), str(options["covariance"])),
+        "df": DF_NAMES.get(str(options["df"]), str(options["df"])),
+        "df_short": {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward–Roger"}.get(
+            str(options["df"]), str(options["df"]).replace("_", "–")
+        ),
+        "fitting": "REML" if options.get("reml", True) else "ML",
+        "group_by_arm": bool(options.get("group_by_arm")),
+        "empirical": bool(options.get("empirical")),
+        "one_visit": len(trial.spec.visits.post_baseline) == 1,
+        "subjects": subjects,
+        "same_subjects": same,
+        "n_randomised": [n_rand[a] for a in trial.arms],
+        "n_total": sum(n_rand.values()),
+        "primary": primary_model(results) == "mmrm",
+    }
 
 
 def _environment() -> jinja2.Environment:
@@ -129,7 +190,7 @@ def render_html(
 
     Parameters and errors as :func:`report`; nothing is written.
     """
-    from trialkit._report._figures import change_figures, forest_figure, means_figures
+    from trialkit._report._figures import change_figures, forest_figure, means_figures, mmrm_figures
 
     check_instance(trial, "trial", Trial, "a trialkit.Trial")
     check_instance(results, "results", Results, "trialkit.Results from `analyze`")
@@ -150,6 +211,8 @@ def render_html(
     forest = forest_figure(trial, results)
     if forest is not None:
         figures.append(forest)
+    trajectories = mmrm_figures(trial, results)
+    model = primary_model(results)
     repro = None
     if reproduction is not None:
         columns, rows, counts = reproduction_rows(reproduction)
@@ -173,14 +236,17 @@ def render_html(
             "primary_effect": effect_name(primary),
             "secondary": [e for e in spec.endpoints if not e.primary],
             "covariates": list(spec.analysis.covariates),
+            "model": MODEL_NAMES.get(model, model),
         },
         "many_contrasts": len(contrasts) > 1,
         "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
-        "flow": _flow_view(trial, flow),
+        "flow": _flow_view(trial, flow, model),
         "tables": tables,
         "figures": figures,
+        "mmrm": _mmrm_view(trial, results, flow),
+        "mmrm_figures": trajectories,
         "reproduction": repro,
-        "methods": methods_paragraphs(trial, results),
+        "methods": methods_paragraphs(trial, results, flow),
         "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),
     }
     return _environment().get_template("report.html.j2").render(**context)

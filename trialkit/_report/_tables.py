@@ -33,10 +33,12 @@ from trialkit.reproduce.audit import AuditFlag, TableFlag
 
 __all__ = [
     "ANALYSIS_NAMES",
+    "MODEL_NAMES",
     "Row",
     "Tables",
     "build_tables",
     "endpoint_decimals",
+    "primary_model",
     "responder_is_benefit",
 ]
 
@@ -47,6 +49,8 @@ Row = dict[str, Any]
 ANALYSIS_NAMES = {
     "ancova": "ANCOVA: difference in LS means",
     "ancova_lsmean": "ANCOVA: LS mean",
+    "mmrm": "MMRM: difference in LS means",
+    "mmrm_lsmean": "MMRM: LS mean",
     "welch_change": "Welch t-test on change",
     "student_change": "Student t-test on change",
     "mann_whitney_change": "Mann–Whitney on change (Hodges–Lehmann shift)",
@@ -60,8 +64,10 @@ ANALYSIS_NAMES = {
     "responder_or": "Responder odds ratio (Woolf CI)",
     "responder_nnt": "Number needed to treat",
 }
-#: supportive analyses of the primary endpoint, in the order shown
+#: supportive analyses of the primary endpoint, in the order shown (after the model that is not primary)
 SUPPORTIVE = ("welch_change", "student_change", "mann_whitney_change", "hedges_g_ancova", "hedges_g")
+#: the models that can be primary, and how the report names them
+MODEL_NAMES = {"ancova": "ANCOVA", "mmrm": "MMRM"}
 EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
 P_ADJUST_NAMES = {
     "holm": "Holm",
@@ -85,6 +91,7 @@ class Tables:
     primary_supportive: list[Row] = field(default_factory=list)
     primary_within: list[Row] = field(default_factory=list)
     secondary: list[Row] = field(default_factory=list)
+    mmrm: list[Row] = field(default_factory=list)
     other_visits: list[Row] = field(default_factory=list)
     other_populations: list[Row] = field(default_factory=list)
     responder_rates: list[Row] = field(default_factory=list)
@@ -113,11 +120,16 @@ def endpoint_decimals(trial: Trial) -> dict[str, int]:
 
 
 def _is_ratio(ep: Endpoint, analysis: str) -> bool:
-    return ep.scale == "log" and analysis in {"ancova", "welch_change", "student_change", "mann_whitney_change"}
+    return ep.scale == "log" and analysis in {"ancova", "mmrm", "welch_change", "student_change", "mann_whitney_change"}
+
+
+def primary_model(results: Results) -> str:
+    """Return the primary analysis of ``results``: ``"ancova"`` or ``"mmrm"`` (as analyze recorded it)."""
+    return str(results.provenance.get("primary_analysis", "ancova"))
 
 
 def effect_name(ep: Endpoint) -> str:
-    """Name the ANCOVA contrast of ``ep``: a difference, or a ratio on the log scale."""
+    """Name the contrast of LS means of ``ep``: a difference, or a ratio on the log scale."""
     return "ratio of geometric LS means" if ep.scale == "log" else "difference in LS means"
 
 
@@ -376,17 +388,19 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
 
     fas = _rows(t, population="fas")
     at = _rows(fas, visit=visit)
+    model = primary_model(results)
+    other = "mmrm" if model == "ancova" else "ancova"
     for a in trial.arms:
-        lsmean = _first(_rows(at, endpoint=primary.id, analysis="ancova_lsmean", contrast=a))
+        lsmean = _first(_rows(at, endpoint=primary.id, analysis=f"{model}_lsmean", contrast=a))
         if lsmean is not None:
             out.primary_lsmeans.append(_estimate_row(lsmean, primary, dec[primary.id]))
-    for r in records(_rows(at, endpoint=primary.id, analysis="ancova")):
+    for r in records(_rows(at, endpoint=primary.id, analysis=model)):
         row = _estimate_row(r, primary, dec[primary.id])
         row["statistic"] = format_number(r["statistic"], 2)
         row["df"] = format_number(r["df"], 0 if float(r["df"]).is_integer() else 1)
         out.primary_differences.append(row)
         out.headline.append(row)
-    for kind in SUPPORTIVE:
+    for kind in (other, *SUPPORTIVE):
         for r in records(_rows(at, endpoint=primary.id, analysis=kind)):
             out.primary_supportive.append(_estimate_row(r, primary, dec[primary.id]))
     for a in trial.arms:
@@ -398,19 +412,25 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
                 row["measure"] = "fold change"
             out.primary_within.append(row)
 
-    ancova = _rows(fas, analysis="ancova")
+    family = _rows(fas, analysis=model)
     for ep in spec.endpoints:
         if ep.primary:
             continue
-        for r in records(_rows(ancova, endpoint=ep.id, visit=visit)):
+        for r in records(_rows(family, endpoint=ep.id, visit=visit)):
             out.secondary.append(_estimate_row(r, ep, dec[ep.id]))
+    ancova = _rows(fas, analysis="ancova")
     for v in spec.visits.post_baseline:
         if v == visit:
             continue
         for ep in spec.endpoints:
             for r in records(_rows(ancova, endpoint=ep.id, visit=v)):
                 out.other_visits.append(_estimate_row(r, ep, dec[ep.id]))
-    others = t.loc[(t["population"] != "fas").to_numpy() & (t["analysis"] == "ancova").to_numpy()]
+    mmrm = _rows(fas, analysis="mmrm")
+    for ep in spec.endpoints:
+        for v in spec.visits.post_baseline:
+            for r in records(_rows(mmrm, endpoint=ep.id, visit=v)):
+                out.mmrm.append(_estimate_row(r, ep, dec[ep.id]))
+    others = t.loc[(t["population"] != "fas").to_numpy() & (t["analysis"] == model).to_numpy()]
     for ep in spec.endpoints:
         for r in records(_rows(others, endpoint=ep.id)):
             out.other_populations.append(_estimate_row(r, ep, dec[ep.id]))

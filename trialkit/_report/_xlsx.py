@@ -20,7 +20,11 @@ def _provenance_frame(results: Results) -> pd.DataFrame:
         ("multiplicity", prov.get("multiplicity")),
         ("covariates", ", ".join(prov.get("covariates", []))),
         ("populations", ", ".join(prov.get("populations", []))),
+        ("primary analysis", prov.get("primary_analysis", "ancova")),
     ]
+    mmrm = prov.get("mmrm")
+    if mmrm:
+        rows += [(f"mmrm {k}", mmrm[k]) for k in ("covariance", "df", "reml", "group_by_arm", "empirical")]
     rows += [(f"input {i['path']}", i["sha256"]) for i in prov.get("inputs", [])]
     rows += [(f"version {k}", v) for k, v in prov.get("versions", {}).items()]
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": object})

@@ -1,6 +1,7 @@
 """``analyze``: every pre-specified efficacy analysis of a trial, as one results table.
 
-For every endpoint, every post-baseline visit and every arm against the control arm. A failing
+For every endpoint, every post-baseline visit and every arm against the control arm; the MMRM
+(when the spec pre-specifies one) once per endpoint over every post-baseline visit. A failing
 analysis is recorded in ``Results.failures`` and the others go on; so is a result that is only
 partly defined (a rank test whose interval does not exist), beside its row.
 """
@@ -17,11 +18,12 @@ import pandas as pd
 from trialkit._checks import check_alpha, check_bool, check_in, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._provenance import relative_inputs, versions
-from trialkit._spec import Multiplicity, Population, TwoValued
+from trialkit._spec import MMRMOptions, Multiplicity, Population, PrimaryAnalysis, TwoValued
 from trialkit._trial import Trial
 from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._cells import Cell, Floats, Ints, Subjects, cells, subject_arrays, value_grid
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
+from trialkit.analysis._mmrm_rows import MMRM_KINDS, mmrm_input, mmrm_rows
 from trialkit.analysis._multiplicity import adjust_p
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
@@ -59,6 +61,8 @@ _RESPONDER = frozenset(
     }
 )
 _ANCOVA_KINDS = (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA)
+#: the analysis whose primary-visit rows are the primary result and the multiplicity family
+_PRIMARY_KIND = {PrimaryAnalysis.ANCOVA: Analysis.ANCOVA, PrimaryAnalysis.MMRM: Analysis.MMRM}
 Row = dict[str, Any]
 
 
@@ -216,7 +220,8 @@ def _analyse_cell(subjects: Subjects, cell: Cell, out: _Collector, alpha: float,
     has_change = ~no_value & ~no_baseline
     for k, a in enumerate(arms):
         mine = subjects.in_arm[k]
-        # FAS: every randomised subject; completers: those with the value (the others are not in it)
+        # fas: every randomised subject (an analysis keeps those with its values); completers: those with
+        # the value (the others are not in it)
         in_pop = mine if cell.population == Population.FAS.value else mine & ~no_value
         out.counts.append(
             {
@@ -393,21 +398,75 @@ def _responders(
     )
 
 
+def _mmrm(
+    trial: Trial,
+    grid: Floats,
+    subjects: Subjects,
+    population: Population,
+    options: MMRMOptions,
+    alpha: float,
+    out: _Collector,
+) -> dict[str, dict[str, int]]:
+    """Fit the MMRM of every endpoint in ``population``; rows and failures go to ``out``.
+
+    Returns the subjects analysed per endpoint and arm (at least one post-baseline response with
+    baseline and covariates).
+    """
+    spec = trial.spec
+    order = spec.visits.order
+    b = order.index(str(spec.visits.baseline))
+    post = spec.visits.post_baseline
+    columns = [order.index(v) for v in post]
+    ids = trial.subjects["subject"].astype(str).tolist()
+    analysed: dict[str, dict[str, int]] = {}
+    for k, ep in enumerate(spec.endpoints):
+        try:
+            data = mmrm_input(
+                subjects,
+                ids,
+                grid[:, k, columns],
+                grid[:, k, b],
+                post,
+                log=ep.scale == "log",
+                population=population,
+            )
+            fitted = mmrm_rows(data, options, alpha, log=ep.scale == "log")
+        except AnalysisError as exc:
+            out.failures.extend(
+                {
+                    "endpoint": ep.id,
+                    "visit": "",
+                    "analysis": kind.value,
+                    "contrast": "all arms",
+                    "term": exc.term,
+                    "message": f"MMRM over {', '.join(post)}: {exc}",
+                    "population": population.value,
+                }
+                for kind in MMRM_KINDS
+                if kind in out.wanted
+            )
+            continue
+        analysed[ep.id] = fitted.subjects
+        out.rows.extend(e.row(ep.id, v, population.value) for v, e in fitted.rows if e.analysis in out.wanted)
+    return analysed
+
+
 def _adjust(
-    table: pd.DataFrame, trial: Trial, method: Multiplicity, populations: Sequence[Population]
+    table: pd.DataFrame, trial: Trial, method: Multiplicity, populations: Sequence[Population], kind: Analysis
 ) -> tuple[pd.DataFrame, list[Row]]:
-    """Fill p_adjusted for ANCOVA at the primary visit.
+    """Fill p_adjusted for the primary analysis (``kind``: ANCOVA or MMRM) at the primary visit.
 
     Secondary endpoints are adjusted per contrast and population, the primary endpoint is left as it is.
 
     The family is the pre-specified one (every secondary endpoint of the spec), not the rows that
-    happen to exist: a secondary whose ANCOVA could not run counts as p = 1, which keeps the
-    others' adjustment conservative, and a failure row says so.
+    happen to exist: a secondary whose primary analysis could not run counts as p = 1, which keeps
+    the others' adjustment conservative, and a failure row says so.
     """
     table = table.copy()
     spec = trial.spec
     notes: list[Row] = []
-    at_primary = (table["analysis"] == Analysis.ANCOVA.value) & (table["visit"] == spec.visits.primary)
+    name = "ANCOVA" if kind is Analysis.ANCOVA else "MMRM"
+    at_primary = (table["analysis"] == kind.value) & (table["visit"] == spec.visits.primary)
     primary = at_primary & (table["endpoint"] == spec.primary_endpoint.id)
     table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
     secondary = [e.id for e in spec.endpoints if not e.primary]
@@ -431,7 +490,7 @@ def _adjust(
                     "contrast": contrast,
                     "term": e,
                     "population": population.value,
-                    "message": f"ANCOVA of {e!r} did not run: counted as p = 1 in the "
+                    "message": f"{name} of {e!r} did not run: counted as p = 1 in the "
                     f"{method.value} adjustment of the other secondary endpoints.",
                 }
                 for e in missing
@@ -473,7 +532,7 @@ def analyze(
         1 − confidence level of every interval, in (0, 1); default ``[study].alpha``.
     analyses : iterable of Analysis or str, optional
         The analysis ids to run (``Analysis`` values, e.g. ``["ancova", "welch_change"]``);
-        default all.
+        default all (``mmrm`` and ``mmrm_lsmean`` when the spec has ``[analysis] mmrm``).
     multiplicity : Multiplicity or str, optional
         Adjustment over secondary endpoints; default ``[analysis].multiplicity``.
     populations : iterable of Population or str, optional
@@ -501,15 +560,19 @@ def analyze(
     ------
     TrialkitError
         ``trial`` not a Trial or without a baseline visit; a bad option (unknown analysis id,
-        multiplicity or population; alpha outside (0, 1); a non-bool flag). Data that cannot
-        support an analysis never raise: they are rows of ``Results.failures``.
+        multiplicity or population; alpha outside (0, 1); a non-bool flag); ``analyses`` naming
+        the MMRM of a spec without ``[analysis] mmrm``. Data that cannot support an analysis
+        never raise: they are rows of ``Results.failures``.
 
     Notes
     -----
     Every analysis, its estimate and the R function it matches are listed in
-    docs/analyses.md; the R reference cases are in tests/reference/analyses/ (every estimate
-    of three trials to 1e-8 relative). The input trial is not modified, and the same trial and
-    options give byte-identical results.
+    docs/analyses.md. The MMRM (``[analysis] mmrm``) is fitted once per endpoint and population
+    to every post-baseline visit, with the baseline value and the spec's covariates as
+    covariates (:func:`trialkit.analysis.mmrm`); ``[analysis] primary`` says whether it or the
+    ANCOVA is the primary analysis (the multiplicity family). The R reference cases are in
+    tests/reference/analyses/ (every estimate of three trials to 1e-8 relative). The input
+    trial is not modified, and the same trial and options give byte-identical results.
 
     Examples
     --------
@@ -543,29 +606,27 @@ def analyze(
     if baseline is None:
         raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
 
+    asked_mmrm = analyses is not None and bool(wanted.intersection(MMRM_KINDS))
+    if asked_mmrm and spec.analysis.mmrm is None:
+        raise TrialkitError(
+            "`analyses` asks for the MMRM, but the spec does not pre-specify one: add "
+            '`[analysis] mmrm = { covariance = "us", df = "satterthwaite" }` (docs/study-spec.md).'
+        )
+
     grid = value_grid(trial)
     subjects = subject_arrays(trial)
     out = _Collector(wanted)
+    mmrm_subjects: dict[str, dict[str, dict[str, int]]] = {}
     for population in chosen:
         for cell in cells(trial, grid, baseline, population):
             _analyse_cell(subjects, cell, out, level, at)
+        if spec.analysis.mmrm is not None and wanted.intersection(MMRM_KINDS):
+            mmrm_subjects[population.value] = _mmrm(trial, grid, subjects, population, spec.analysis.mmrm, level, out)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
-    if Analysis.ANCOVA in wanted:
-        table, multiplicity_notes = _adjust(table, trial, method, chosen)
+    primary_kind = _PRIMARY_KIND[spec.analysis.primary]
+    if primary_kind in wanted:
+        table, multiplicity_notes = _adjust(table, trial, method, chosen, primary_kind)
         out.failures += multiplicity_notes
-    if spec.analysis.mmrm:
-        out.failures.append(
-            {
-                "endpoint": "",
-                "visit": "",
-                "analysis": "mmrm",
-                "contrast": "",
-                "term": "analysis.mmrm",
-                "population": "",
-                "message": "the spec asks for an MMRM, which this version of "
-                "trialkit does not fit; the ANCOVA at each visit was run instead.",
-            }
-        )
     table = table.astype(dict(RESULT_DTYPES))
     provenance = {
         "study": spec.study.id,
@@ -577,7 +638,18 @@ def analyze(
         "categorical": list(spec.analysis.categorical),
         "populations": [p.value for p in chosen],
         "two_valued_covariates": at.value,
+        "primary_analysis": spec.analysis.primary.value,
     }
+    if spec.analysis.mmrm is not None:
+        provenance["mmrm"] = {
+            "covariance": spec.analysis.mmrm.covariance,
+            "df": spec.analysis.mmrm.df,
+            "reml": True,
+            "group_by_arm": spec.analysis.mmrm.group_by_arm,
+            "empirical": spec.analysis.mmrm.empirical,
+            "baseline": "covariate",
+            "subjects": mmrm_subjects,
+        }
     if do_sweep and wanted & _RESPONDER:
         sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
     else:

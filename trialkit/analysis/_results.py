@@ -60,6 +60,8 @@ class Analysis(StrEnum):
 
     ANCOVA = "ancova"
     ANCOVA_LSMEAN = "ancova_lsmean"
+    MMRM = "mmrm"
+    MMRM_LSMEAN = "mmrm_lsmean"
     WELCH_CHANGE = "welch_change"
     STUDENT_CHANGE = "student_change"
     MANN_WHITNEY_CHANGE = "mann_whitney_change"
