@@ -47,8 +47,9 @@ SEED_RULE = (
 ASSUMED_DIRECTIONS = {"total_sleep_time": +1}
 
 #: the repeated-measures model the bundled spec pre-specifies beside the ANCOVA (one line of its
-#: [analysis]); with the single post-baseline visit it uses the same subjects as the ANCOVA
-MMRM_LINE = 'mmrm = { covariance = "us", df = "satterthwaite" }'
+#: [analysis]): baseline and week 8 both responses, no arm difference at baseline (constrained
+#: longitudinal data analysis), so that every randomised subject with a value enters
+MMRM_LINE = 'mmrm = { covariance = "us", df = "satterthwaite", baseline = "response" }'
 
 
 def with_mmrm(spec_toml: str) -> str:

@@ -149,13 +149,17 @@ class MMRMOptions:
     """``[analysis] mmrm``: the pre-specified mixed model for repeated measures.
 
     ``covariance`` is the SAS ``TYPE=`` name (a long name of the spec is normalised to it),
-    ``df`` the denominator degrees of freedom (SAS ``DDFM=``).
+    ``df`` the denominator degrees of freedom (SAS ``DDFM=``). ``baseline`` is ``"covariate"``
+    (the baseline value adjusts the post-baseline visits) or ``"response"`` (the baseline visit is
+    a response with no arm difference there, constrained longitudinal data analysis: every
+    randomised subject with any value enters).
     """
 
     covariance: str = "us"
     df: str = "satterthwaite"
     group_by_arm: bool = False
     empirical: bool = False
+    baseline: str = "covariate"
 
 
 @dataclass(frozen=True)
@@ -295,7 +299,10 @@ _MMRM_SCHEMA: Schema = {
     "df": (STR, False),
     "group_by_arm": (BOOL, False),
     "empirical": (BOOL, False),
+    "baseline": (STR, False),
 }
+#: how the MMRM uses the baseline value
+MMRM_BASELINE = ("covariate", "response")
 
 
 @dataclass(frozen=True)
@@ -681,7 +688,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
 
 
 def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptions | None:
-    """Read ``analysis.mmrm``: covariance (SAS name or long name), df, group_by_arm, empirical."""
+    """Read ``analysis.mmrm``: covariance (SAS name or long name), df, group_by_arm, empirical, baseline."""
     if "mmrm" not in analysis:
         return None
     t = check_table(analysis["mmrm"], _MMRM_SCHEMA, "analysis.mmrm", out)
@@ -691,6 +698,7 @@ def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptio
         allowed = (*MMRM_COVARIANCES, *MMRM_COVARIANCE_ALIASES)
         choice(t["covariance"], allowed, "analysis.mmrm.covariance", out)
     df = choice(t.get("df", "satterthwaite"), MMRM_DF, "analysis.mmrm.df", out)
+    baseline = choice(t.get("baseline", "covariate"), MMRM_BASELINE, "analysis.mmrm.baseline", out)
     empirical = bool(t.get("empirical", False))
     if empirical and df in ("satterthwaite", "kenward_roger"):
         given = "df" in t
@@ -706,6 +714,7 @@ def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptio
         df=df or "satterthwaite",
         group_by_arm=bool(t.get("group_by_arm", False)),
         empirical=empirical,
+        baseline=baseline or "covariate",
     )
 
 

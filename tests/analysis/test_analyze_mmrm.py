@@ -257,3 +257,31 @@ def test_a_secondary_mmrm_that_failed_counts_as_p_one(tmp_path) -> None:
     res = tk.analyze(trial, sweep=False)
     notes = res.failures.loc[res.failures["analysis"] == "multiplicity"]
     assert len(notes) == 2 and notes["message"].str.startswith("MMRM of 'pain' did not run").all()
+
+
+def test_baseline_as_a_response_is_the_constrained_model_on_every_subject_with_a_value(tmp_path) -> None:
+    """`baseline = "response"`: rows equal tk.mmrm(baseline_visit=...) and subjects without follow-up enter."""
+    wide = small_wide(n_per_arm=8)
+    wide.loc[3, "sleep_time_week8"] = np.nan  # baseline only: out of the ANCOVA, in the constrained MMRM
+    trial = load(tmp_path, wide, base_spec(analysis={"mmrm": {"covariance": "us", "baseline": "response"}}))
+    res = tk.analyze(trial, sweep=False)
+    d = trial.data.astype({"subject": str, "arm": str, "visit": str, "endpoint": str})
+    frame = d.loc[d["endpoint"] == "sleep_time", ["subject", "arm", "visit", "value"]]
+    frame = frame.merge(trial.subjects.astype({"subject": str})[["subject", "age", "sex"]], on="subject")
+    fit = tk.mmrm(
+        frame, response="value", subject="subject", visit="visit", arm="arm", control="placebo",
+        covariates=["age", "sex"], categorical=["sex"], baseline_visit="baseline", visit_order=["baseline", "week8"],
+    )  # fmt: skip
+    got = rows(res, "sleep_time", "mmrm").set_index("visit")
+    assert list(got.index) == ["week8"]
+    for c in COLUMNS:
+        assert got.loc["week8", c] == pytest.approx(fit.contrasts.set_index("visit").loc["week8", c], rel=RTOL)
+    assert res.provenance["mmrm"]["baseline"] == "response"
+    assert res.provenance["mmrm"]["subjects"]["fas"]["sleep_time"] == {"placebo": 8, "active": 8}
+    ancova = rows(res, "sleep_time", "ancova")
+    assert (ancova["n_control"] + ancova["n_treatment"]).iloc[0] < 16  # complete cases only
+
+
+def test_an_unknown_baseline_use_names_the_value(tmp_path) -> None:
+    with pytest.raises(tk.ValidationError, match=r"analysis\.mmrm\.baseline.*'responses'"):
+        load(tmp_path, small_wide(n_per_arm=8), base_spec(analysis={"mmrm": {"baseline": "responses"}}))

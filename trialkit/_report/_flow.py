@@ -103,9 +103,10 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
         visit) and ``missing_followup``; ``with_change`` (baseline and follow-up observed: the set of
         the change-score, within-arm and responder analyses); ``ancova_set`` (also every covariate
         observed); ``mmrm_set`` (the same for the endpoint's MMRM, which spans the visits: baseline,
-        every covariate and at least one post-baseline value observed; equal on every visit row of
-        the endpoint). In the completers population, subjects not observed at every post-baseline
-        visit of the endpoint count as not followed up.
+        every covariate and at least one post-baseline value observed — or, with the baseline as a
+        response, every covariate and any value; equal on every visit row of the endpoint). In the
+        completers population, subjects not observed at every post-baseline visit of the endpoint
+        count as not followed up.
     """
     spec = trial.spec
     if spec.visits.baseline is None:
@@ -124,6 +125,7 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
     values = values.reindex(ids)
     n_rand = randomised(trial)
     post = spec.visits.post_baseline
+    as_response = spec.analysis.mmrm is not None and spec.analysis.mmrm.baseline == "response"
     rows: list[dict[str, Any]] = []
     for population in chosen:
         for ep in spec.endpoints:
@@ -134,6 +136,9 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
                 keep = np.logical_and.reduce([~np.isnan(follow[v]) for v in post])
             any_visit = np.logical_or.reduce([~np.isnan(follow[v]) for v in post]) & keep
             in_mmrm = any_visit & ~np.isnan(base) & cov_ok
+            if as_response:  # the baseline visit is a response: any value enters (completers: every visit)
+                seen_base = ~np.isnan(base)
+                in_mmrm = (seen_base & keep if population is Population.COMPLETERS else seen_base | any_visit) & cov_ok
             for v in post:
                 seen = ~np.isnan(follow[v]) & keep
                 change = seen & ~np.isnan(base)

@@ -92,17 +92,23 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
         )
     if "mmrm" in results.provenance:
         mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
-        text += (
-            " The MMRM uses every randomised subject with the baseline value, every covariate and at least one "
-            f"post-baseline value, each with all of its post-baseline visits: {_of(mmrm, total)}"
-        )
+        if results.provenance["mmrm"].get("baseline") == "response":
+            text += (
+                " The MMRM uses every randomised subject with every covariate and at least one value, at baseline "
+                f"or after, each with all of its visits: {_of(mmrm, total)}"
+            )
+        else:
+            text += (
+                " The MMRM uses every randomised subject with the baseline value, every covariate and at least "
+                f"one post-baseline value, each with all of its post-baseline visits: {_of(mmrm, total)}"
+            )
         if mmrm == total:
             text += ", the full analysis set"
         text += (
             ". It is valid when values are missing at random: whether a value is missing may depend on the "
             "subject's observed values, baseline and covariates, not on the missing value itself."
         )
-        if len(spec.visits.post_baseline) == 1:
+        if len(spec.visits.post_baseline) == 1 and results.provenance["mmrm"].get("baseline") != "response":
             text += " With one post-baseline visit it uses the same subjects as the ANCOVA."
     if "completers" in populations:
         text += (
@@ -125,24 +131,43 @@ def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> s
     fitting = "restricted maximum likelihood (REML)" if mmrm.get("reml", True) else "maximum likelihood (ML)"
     sas = SAS_TYPES.get(str(mmrm["covariance"]), str(mmrm["covariance"]).upper())
     effects = "arm, visit, arm × visit" if len(post) > 1 else "arm"
+    as_response = mmrm.get("baseline") == "response"
+    if as_response:
+        opening = (
+            f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at baseline "
+            f"and at every post-baseline visit ({', '.join([str(spec.visits.baseline), *post])}): fixed effects "
+            "for visit and for arm at each post-baseline visit, with no arm difference at baseline, as "
+            "randomisation ensures (constrained longitudinal data analysis, Liang & Zeger 2000)"
+            f"{',' if covariates else ''}{covariates}; the residuals of a subject correlated across visits with an "
+        )
+    else:
+        opening = (
+            f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at the "
+            f"post-baseline visit{'s' if len(post) > 1 else ''} ({', '.join(post)}): fixed effects for {effects}, "
+            f"the baseline value{covariates}; the residuals of a subject correlated across visits with an "
+        )
     text = (
-        f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at the "
-        f"post-baseline visit{'s' if len(post) > 1 else ''} ({', '.join(post)}): fixed effects for {effects}, "
-        f"the baseline value{covariates}; the residuals of a subject correlated across visits with an "
-        f"{structure} covariance matrix{per_arm} (SAS REPEATED / TYPE={sas}), subjects independent; fitted by "
+        opening
+        + f"{structure} covariance matrix{per_arm} (SAS REPEATED / TYPE={sas}), subjects independent; fitted by "
         f"{fitting}. Degrees of freedom by {DF_NAMES.get(str(mmrm['df']), str(mmrm['df']))}"
     )
     if mmrm.get("empirical"):
         text += "; standard errors from the empirical (sandwich) covariance of the fixed effects"
     text += (
-        ". LS means hold the baseline and numeric covariates at their mean over the analysed observations and "
+        f". LS means hold the {'' if as_response else 'baseline and '}numeric covariates at their mean over the "
+        "analysed observations and "
         "average categorical covariates over their levels with equal weights (SAS LSMEANS); each arm is compared "
         f"with {spec.arms.control} at every visit by the difference in LS means, with a two-sided {level} "
         "confidence interval and t-test."
     )
     if any(e.scale == "log" for e in spec.endpoints):
         text += " Log-scale endpoints were analysed as logarithms and back-transformed, as for the ANCOVA."
-    if len(post) == 1:
+    if as_response:
+        text += (
+            " A subject without a post-baseline value still informs the baseline mean and the covariance, so "
+            "the comparison at each visit is adjusted for baseline through the correlation between visits."
+        )
+    elif len(post) == 1:
         text += (
             " With one post-baseline visit the covariance matrix is a single residual variance, whatever its "
             "structure, and the MMRM is the ANCOVA fitted to the same subjects: its estimates, intervals and "

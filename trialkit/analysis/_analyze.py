@@ -421,14 +421,16 @@ def _mmrm(
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
         try:
+            as_response = options.baseline == "response"
             data = mmrm_input(
                 subjects,
                 ids,
-                grid[:, k, columns],
+                grid[:, k, [b, *columns]] if as_response else grid[:, k, columns],
                 grid[:, k, b],
-                post,
+                [str(spec.visits.baseline), *post] if as_response else post,
                 log=ep.scale == "log",
                 population=population,
+                baseline_is_response=as_response,
             )
             fitted = mmrm_rows(data, options, alpha, log=ep.scale == "log")
         except AnalysisError as exc:
@@ -647,7 +649,7 @@ def analyze(
             "reml": True,
             "group_by_arm": spec.analysis.mmrm.group_by_arm,
             "empirical": spec.analysis.mmrm.empirical,
-            "baseline": "covariate",
+            "baseline": spec.analysis.mmrm.baseline,
             "subjects": mmrm_subjects,
         }
     if do_sweep and wanted & _RESPONDER:

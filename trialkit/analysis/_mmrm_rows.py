@@ -52,6 +52,7 @@ class MMRMInput:
     baseline: Floats  # (subjects,)
     visits: tuple[str, ...]
     analysed: npt.NDArray[np.bool_]  # (subjects, visits)
+    baseline_is_response: bool = False  # visits[0] is the baseline visit, a response (cLDA)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def mmrm_input(
     *,
     log: bool,
     population: Population,
+    baseline_is_response: bool = False,
 ) -> MMRMInput:
     """Gather one endpoint's data for its MMRM (on the analysis scale) and mark what enters the model.
 
@@ -115,6 +117,10 @@ def mmrm_input(
         raises :class:`~trialkit.AnalysisError`.
     population : Population
         ``completers`` keeps the subjects observed at every post-baseline visit.
+    baseline_is_response : bool
+        ``values`` and ``visits`` start with the baseline visit, a response of the model
+        (constrained longitudinal data analysis): a subject enters with any observed value and
+        every covariate, its baseline not required.
 
     Raises
     ------
@@ -123,8 +129,9 @@ def mmrm_input(
     """
     if population is Population.COMPLETERS:
         values = np.where(np.isnan(values).any(axis=1, keepdims=True), np.nan, values)
+    needs = np.ones_like(baseline, dtype=bool) if baseline_is_response else ~np.isnan(baseline)
     if log:
-        used = ~np.isnan(values) & ~np.isnan(baseline)[:, None] & subjects.has_covariates[:, None]
+        used = ~np.isnan(values) & needs[:, None] & subjects.has_covariates[:, None]
         at_baseline = np.broadcast_to(baseline[:, None], values.shape)
         for name, x in (("value", values), ("baseline", at_baseline)):
             bad = np.asarray(used & (x <= 0), dtype=bool)
@@ -137,8 +144,10 @@ def mmrm_input(
                 )
         with np.errstate(divide="ignore", invalid="ignore"):
             values, baseline = np.log(values), np.log(baseline)
-    analysed = ~np.isnan(values) & ~np.isnan(baseline)[:, None] & subjects.has_covariates[:, None]
-    return MMRMInput(subjects, tuple(ids), values, baseline, tuple(visits), np.asarray(analysed, dtype=bool))
+    analysed = ~np.isnan(values) & needs[:, None] & subjects.has_covariates[:, None]
+    return MMRMInput(
+        subjects, tuple(ids), values, baseline, tuple(visits), np.asarray(analysed, dtype=bool), baseline_is_response
+    )
 
 
 def model_frame(data: MMRMInput) -> ModelFrame:
@@ -185,7 +194,8 @@ def fit_input(data: MMRMInput, options: MMRMOptions, alpha: float) -> MMRMFit:
         control=data.subjects.arms[0],
         covariates=list(m.covariates),
         categorical=list(m.categorical),
-        baseline=m.baseline,
+        baseline=None if data.baseline_is_response else m.baseline,
+        baseline_visit=data.visits[0] if data.baseline_is_response else None,
         covariance=options.covariance,
         group_by_arm=options.group_by_arm,
         reml=True,
@@ -223,7 +233,10 @@ def _from_fit(fit: MMRMFit, arms: Sequence[str], log: bool) -> list[tuple[str, E
     ls = _Table(fit.lsmeans, ("n", "estimate", "std_error", "ci_low", "ci_high", "df"))
     cs = _Table(fit.contrasts, ("estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value"))
     out: list[tuple[str, Estimate]] = []
+    contrasted = set(fit.contrasts["visit"])
     for v in fit.visits:
+        if v not in contrasted:  # a baseline visit kept as a response: one mean, no arm difference
+            continue
         n = {a: int(ls.get(a, v, "n")) for a in arms}
         for a in arms:
             lsmean = Estimate(
@@ -316,7 +329,7 @@ def mmrm_rows(data: MMRMInput, options: MMRMOptions, alpha: float, *, log: bool)
             f"arm {empty[0]!r} has no subject with a post-baseline value, the baseline value and every covariate.",
             term="arm",
         )
-    if len(data.visits) == 1:
+    if len(data.visits) == 1 and not data.baseline_is_response:
         rows = _one_visit(data, options, alpha)
         if log:
             rows = [(v, _exp(e)) for v, e in rows]
