@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from trialkit._report._mmrm_words import mmrm_wording
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -355,6 +356,7 @@ def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
 
     Empty when no MMRM ran; an endpoint whose MMRM could not run has an empty panel saying so.
     """
+    words = mmrm_wording(results)
     t = results.table
     lsmeans = t.loc[(t["analysis"] == "mmrm_lsmean").to_numpy() & (t["population"] == "fas").to_numpy()]
     if lsmeans.empty:
@@ -393,11 +395,7 @@ def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
     def caption(chunk: list[Endpoint], part_note: str) -> str:
         return (
             f"MMRM least-squares means with {level} confidence intervals at each post-baseline visit, "
-            f"by arm{part_note}, adjusted for baseline"
-            + (f" and {_and(list(spec.analysis.covariates))}" if spec.analysis.covariates else "")
-            + ". The model uses every subject with the baseline value"
-            + (", every covariate" if spec.analysis.covariates else "")
-            + " and at least one post-baseline value. "
+            f"by arm{part_note}, {words['adjusted']}. The model uses {words['who']}. "
             + (
                 "Log-scale endpoints show geometric LS means with back-transformed intervals."
                 if any(e.scale == "log" for e in chunk)

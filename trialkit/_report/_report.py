@@ -15,6 +15,7 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
+from trialkit._report._mmrm_words import mmrm_wording
 from trialkit._report._rows import records
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -71,7 +72,7 @@ def _check_reproduction(table: Any) -> pd.DataFrame | None:
     return table
 
 
-def _flow_view(trial: Trial, flow: pd.DataFrame, model: str) -> dict[str, Any]:
+def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str) -> dict[str, Any]:
     fas = flow.loc[flow["population"] == Population.FAS.value]
     if fas.empty:  # the spec asked only for completers: the diagram shows them
         fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
@@ -112,7 +113,7 @@ def _flow_view(trial: Trial, flow: pd.DataFrame, model: str) -> dict[str, Any]:
         )
     show_change = bool((fas["with_change"] != fas["ancova_set"]).any())
     if model == "mmrm":
-        box = "Analysed, primary endpoint (MMRM over the post-baseline visits)"
+        box = f"Analysed, primary endpoint (MMRM over {span})"
     else:
         box = f"Analysed, primary endpoint at {spec.visits.primary} (ANCOVA)"
     return {
@@ -156,7 +157,8 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
         "fitting": "REML" if options.get("reml", True) else "ML",
         "group_by_arm": bool(options.get("group_by_arm")),
         "empirical": bool(options.get("empirical")),
-        "one_visit": len(trial.spec.visits.post_baseline) == 1,
+        "one_visit": len(trial.spec.visits.post_baseline) == 1 and options.get("baseline") != "response",
+        **mmrm_wording(results),
         "subjects": subjects,
         "same_subjects": same,
         "n_randomised": [n_rand[a] for a in trial.arms],
@@ -240,7 +242,7 @@ def render_html(
         },
         "many_contrasts": len(contrasts) > 1,
         "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
-        "flow": _flow_view(trial, flow, model),
+        "flow": _flow_view(trial, flow, model, mmrm_wording(results)["span"]),
         "tables": tables,
         "figures": figures,
         "mmrm": _mmrm_view(trial, results, flow),

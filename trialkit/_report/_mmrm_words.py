@@ -1,0 +1,25 @@
+"""How the report words the MMRM: its phrases differ with how the model uses the baseline value."""
+
+from __future__ import annotations
+
+from trialkit.analysis._results import Results
+
+
+def mmrm_wording(results: Results) -> dict[str, str]:
+    """Phrases that differ with how the MMRM uses the baseline value (a covariate, or a response)."""
+    covariates = list(results.provenance.get("covariates", []))
+    also = f" and {', '.join(covariates)}" if covariates else ""
+    if dict(results.provenance.get("mmrm", {})).get("baseline") == "response":
+        return {
+            "span": "baseline and the post-baseline visits",
+            "adjusted": "with equal arm means at baseline"
+            + (f", adjusted for {', '.join(covariates)}" if covariates else ""),
+            "who": "every randomised subject with every covariate and at least one value, at baseline or after",
+            "not_analysed": "no value at any visit" + (", or a covariate missing" if covariates else ""),
+        }
+    return {
+        "span": "the post-baseline visits",
+        "adjusted": f"adjusted for baseline{also}",
+        "who": "every randomised subject with the baseline value, every covariate and at least one post-baseline value",
+        "not_analysed": "no post-baseline value, or baseline" + (" or a covariate" if covariates else "") + " missing",
+    }
