@@ -34,6 +34,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_analyze.py
+	$(BIN)/python benchmarks/bench_mmrm.py --bcva tests/reference/mmrm/bcva_data/bcva_data.csv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -71,7 +71,7 @@ def main() -> None:
     """Run the rounds and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--bcva", type=Path, help="bcva_data.csv (not bundled: 0.5 MB)")
+    parser.add_argument("--bcva", type=Path, help="bcva_data.csv (tests/reference/mmrm/bcva_data/)")
     args = parser.parse_args()
     data = {"fev": Path(str(tk.datasets.longitudinal("fev_data")))}
     if args.bcva:
