@@ -92,7 +92,7 @@ def test_wrong_types_are_named(section, key, value) -> None:
         ({"data": {"decimal": ";"}}, ("invalid_value", "data.decimal")),
         ({"analysis": {"multiplicity": "holms"}}, ("invalid_value", "analysis.multiplicity")),
         ({"analysis": {"categorical": ["bmi"]}}, ("invalid_value", "analysis.categorical")),
-        ({"analysis": {"mmrm": {"covariance": "un"}}}, ("invalid_value", "analysis.mmrm.covariance")),
+        ({"analysis": {"mmrm": {"covariance": "ux"}}}, ("invalid_value", "analysis.mmrm.covariance")),
     ],
 )
 def test_invalid_values_are_named(changes, expected) -> None:
@@ -209,10 +209,11 @@ def test_mmrm_defaults_and_every_option() -> None:
 
 def test_the_spec_knows_the_engines_covariance_types() -> None:
     from trialkit.analysis._mmrm import Covariance
-    from trialkit.analysis._mmrm._structures import ALIASES
+    from trialkit.analysis._mmrm._fit import ALIASES
 
     assert set(MMRM_COVARIANCES) == {c.value for c in Covariance}
-    assert MMRM_COVARIANCE_ALIASES == ALIASES
+    assert ALIASES is MMRM_COVARIANCE_ALIASES  # one table of aliases, read by the spec and the engine
+    assert MMRM_COVARIANCE_ALIASES["un"] == "us"
 
 
 def test_an_unknown_covariance_type_names_the_value_and_the_allowed_ones() -> None:
@@ -229,7 +230,11 @@ def test_an_unknown_covariance_type_names_the_value_and_the_allowed_ones() -> No
         ({"df": "kr"}, "analysis.mmrm.df", ("got 'kr'", "'kenward_roger'", "'between_within'")),
         ({"covariance": 1}, "analysis.mmrm.covariance", ("must be a string", "got 1")),
         ({"group_by_arm": "yes"}, "analysis.mmrm.group_by_arm", ("true or false", "got 'yes'")),
-        ({"reml": True}, "analysis.mmrm.reml", ("unknown key", "valid keys: covariance, df, empirical, group_by_arm")),
+        (
+            {"reml": True},
+            "analysis.mmrm.reml",
+            ("unknown key", "valid keys: baseline, covariance, df, empirical, group_by_arm"),
+        ),
         ({"empirical": True}, "analysis.mmrm.empirical", ("'residual'", "'between_within'", "'satterthwaite'")),
         (
             {"empirical": True, "df": "kenward_roger"},
@@ -259,5 +264,5 @@ def test_primary_analysis_is_the_ancova_unless_the_spec_says_mmrm() -> None:
 
 def test_the_bundled_spec_pre_specifies_the_mmrm() -> None:
     spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
-    assert spec.analysis.mmrm == MMRMOptions("us", "satterthwaite")
+    assert spec.analysis.mmrm == MMRMOptions("us", "satterthwaite", baseline="response")
     assert spec.analysis.primary is PrimaryAnalysis.ANCOVA

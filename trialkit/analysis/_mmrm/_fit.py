@@ -12,12 +12,13 @@ import pandas as pd
 
 from trialkit._checks import check_alpha, check_bool, check_in, check_instance, check_names
 from trialkit._errors import TrialkitError
+from trialkit._spec import MMRM_COVARIANCE_ALIASES as ALIASES
 from trialkit.analysis._distributions import t_upper_quantile
 from trialkit.analysis._mmrm._design import Design, build_design
 from trialkit.analysis._mmrm._inference import Inference, inference
 from trialkit.analysis._mmrm._likelihood import statistics
 from trialkit.analysis._mmrm._optimise import Objective, maximise
-from trialkit.analysis._mmrm._structures import ALIASES, COVARIANCE_TYPES, Structure, structure
+from trialkit.analysis._mmrm._structures import COVARIANCE_TYPES, Structure, structure
 
 Array = npt.NDArray[np.float64]
 

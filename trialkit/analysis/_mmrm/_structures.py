@@ -24,7 +24,7 @@ import numpy.typing as npt
 Array = npt.NDArray[np.float64]
 CArray = npt.NDArray[np.complex128]
 
-#: SAS TYPE= names accepted, with the long names of the study spec as the same types.
+#: SAS TYPE= names and what they are (aliases such as `unstructured` or `un`: trialkit._spec.MMRM_COVARIANCE_ALIASES).
 COVARIANCE_TYPES: dict[str, str] = {
     "us": "unstructured",
     "cs": "compound symmetry",
@@ -34,7 +34,6 @@ COVARIANCE_TYPES: dict[str, str] = {
     "toep": "Toeplitz",
     "toeph": "heterogeneous Toeplitz",
 }
-ALIASES: dict[str, str] = {"unstructured": "us", "compound_symmetry": "cs", "toeplitz": "toep"}
 
 _STEP = 1e-30  # complex step: no subtractive cancellation, so the step can be tiny
 
