@@ -65,7 +65,8 @@ def test_kenward_roger_inflates_standard_errors_and_keeps_satterthwaite_df(fev: 
 def test_the_same_input_gives_identical_results(fev: pd.DataFrame) -> None:
     a = tk.mmrm(fev, **KW)
     b = tk.mmrm(fev.sample(frac=1.0, random_state=3), **KW)  # row order does not matter
-    pd.testing.assert_frame_equal(a.contrasts, b.contrasts, rtol=1e-9)
+    # to the optimiser's precision: sums in another order end the Newton steps a rounding apart
+    pd.testing.assert_frame_equal(a.contrasts, b.contrasts, rtol=1e-7)
     c = tk.mmrm(fev, **KW)
     pd.testing.assert_frame_equal(a.contrasts, c.contrasts, check_exact=True)
 

@@ -126,8 +126,15 @@ def _numeric(data: pd.DataFrame, column: str, role: str) -> Array:
     return out
 
 
-def _levels(values: pd.Series, column: str, order: Sequence[str] | None, reference: str | None) -> list[str]:
-    present = sorted(pd.unique(values.astype(str)))
+def _codes(values: npt.NDArray[np.str_], levels: list[str]) -> IntArray:
+    """Position of each value in ``levels`` (every value is one of them)."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    lookup = np.array([levels.index(u) for u in uniq.tolist()], dtype=np.intp)
+    return np.asarray(lookup[inverse], dtype=np.intp)
+
+
+def _levels(values: npt.NDArray[np.str_], column: str, order: Sequence[str] | None, reference: str | None) -> list[str]:
+    present = [str(v) for v in np.unique(values).tolist()]
     if order is not None:
         order = [str(v) for v in order]
         extra = [v for v in present if v not in order]
@@ -198,19 +205,20 @@ def build_design(
     for values in numeric.values():
         keep &= ~np.isnan(values)
     _check_repeats(data, subject, visit)
-    frame = data.loc[keep]
+    # the text columns of the analysed rows, as strings, taken once
+    text = {c: data[c].to_numpy()[keep].astype(str) for c in {subject, visit, arm, *categorical_set}}
     excluded = int(len(data) - keep.sum())
-    if frame.empty:
+    if not keep.any():
         raise AnalysisError(f"no row has a response in {response!r} and every model variable.", term=response)
 
-    visits = _levels(frame[visit], visit, visit_order, baseline_visit)
+    visits = _levels(text[visit], visit, visit_order, baseline_visit)
     if len(visits) < 2:
         raise AnalysisError(
             f"visit column {visit!r} has one level ({visits[0]!r}) among the analysed rows: "
             "a model for repeated measures needs two visits or more.",
             term=visit,
         )
-    arms = _levels(frame[arm], arm, None, None)
+    arms = _levels(text[arm], arm, None, None)
     if control not in arms:
         raise TrialkitError(
             f"`control` = {control!r} is not an arm in column {arm!r}{did_you_mean(control, arms)}; "
@@ -220,11 +228,10 @@ def build_design(
         raise AnalysisError(f"arm column {arm!r} has one level ({arms[0]!r}) among the analysed rows.", term=arm)
     arms = [control] + [a for a in arms if a != control]
 
-    subject_labels = frame[subject].astype(str).to_numpy()
-    subjects, subject_codes = np.unique(subject_labels, return_inverse=True)
-    visit_codes = pd.Categorical(frame[visit].astype(str), categories=visits).codes.astype(np.intp)
-    arm_codes = pd.Categorical(frame[arm].astype(str), categories=arms).codes.astype(np.intp)
-    _check_subjects(subjects, subject_codes, visit_codes, arm_codes, visits, arms, subject, visit, arm)
+    subjects, subject_codes = np.unique(text[subject], return_inverse=True)
+    visit_codes = _codes(text[visit], visits)
+    arm_codes = _codes(text[arm], arms)
+    _check_arms(subjects, subject_codes, arm_codes, arms, subject, arm)
 
     y = y_all[keep]
     n = len(y)
@@ -253,13 +260,13 @@ def build_design(
             lsm.append(((a_of == a) & (v_of == v)).astype(np.float64))
     for c in covariates:
         if c in categorical_set:
-            levels = _levels(frame[c], c, None, reference.get(c))
+            levels = _levels(text[c], c, None, reference.get(c))
             if len(levels) < 2:
                 raise AnalysisError(
                     f"covariate {c!r} is constant ({levels[0]!r}) among the analysed rows: it cannot be estimated.",
                     term=c,
                 )
-            labels = frame[c].astype(str).to_numpy()
+            labels = text[c]
             for level in levels[1:]:
                 columns.append((labels == level).astype(np.float64))
                 terms.append(f"{c}={level}")
@@ -319,7 +326,11 @@ def _check_varies(values: Array, column: str) -> None:
 
 def _check_repeats(data: pd.DataFrame, subject: str, visit: str) -> None:
     """Refuse a subject with two rows at one visit (a response missing or not: the data are ambiguous)."""
-    present = data[subject].notna() & data[visit].notna()
+    present = (data[subject].notna() & data[visit].notna()).to_numpy()
+    s_codes, _ = pd.factorize(data[subject].to_numpy()[present])
+    v_codes, v_levels = pd.factorize(data[visit].to_numpy()[present])
+    if len(np.unique(s_codes.astype(np.int64) * max(len(v_levels), 1) + v_codes)) == len(s_codes):
+        return  # the usual case, found without building text keys
     keys = data.loc[present, [subject, visit]].astype(str)
     repeated = keys[keys.duplicated(keep=False)]
     if repeated.empty:
@@ -333,25 +344,19 @@ def _check_repeats(data: pd.DataFrame, subject: str, visit: str) -> None:
     raise AnalysisError("; ".join(shown) + more + ": each subject can have one row per visit.", term=subject)
 
 
-def _check_subjects(
-    subjects: npt.NDArray[Any],
-    subject_codes: IntArray,
-    visit_codes: IntArray,
-    arm_codes: IntArray,
-    visits: list[str],
-    arms: list[str],
-    subject: str,
-    visit: str,
-    arm: str,
+def _check_arms(
+    subjects: npt.NDArray[Any], subject_codes: IntArray, arm_codes: IntArray, arms: list[str], subject: str, arm: str
 ) -> None:
-    """Each subject once per visit, in one arm; every problem named at once."""
+    """Each subject in one arm; every subject in two named at once (up to ten)."""
     problems: list[str] = []
     order = np.lexsort((arm_codes, subject_codes))
     s, a = subject_codes[order], arm_codes[order]
     conflict = np.unique(s[1:][(s[1:] == s[:-1]) & (a[1:] != a[:-1])])
     for code in conflict[:10]:
         found = sorted({arms[i] for i in arm_codes[subject_codes == code]})
-        problems.append(f"subject {subjects[code]!r} is in more than one arm in column {arm!r} ({', '.join(found)})")
+        problems.append(
+            f"subject {str(subjects[code])!r} is in more than one arm in column {arm!r} ({', '.join(found)})"
+        )
     if problems:
         raise AnalysisError("; ".join(problems) + f" (column {subject!r}).", term=subject)
 
@@ -394,25 +399,19 @@ def _between_columns(x: Array, subject_codes: IntArray) -> npt.NDArray[np.bool_]
 def _blocks(
     x: Array, y: Array, subject_codes: IntArray, visit_codes: IntArray, group_codes: IntArray
 ) -> tuple[Block, ...]:
+    """Group the subjects by covariance group and set of observed visits (a handful of patterns)."""
     order = np.lexsort((visit_codes, subject_codes))
-    s, v = subject_codes[order], visit_codes[order]
+    s = subject_codes[order]
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    ends = np.r_[starts[1:], len(s)]
-    patterns: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-    for i, (b, e) in enumerate(zip(starts, ends, strict=True)):
-        key = (int(group_codes[order[b]]), tuple(int(t) for t in v[b:e]))
-        patterns.setdefault(key, []).append(i)
+    n_subjects, k = len(starts), int(visit_codes.max()) + 1
+    seen = np.zeros((n_subjects, k), dtype=np.int64)
+    seen[s, visit_codes[order]] = 1
+    keys = np.column_stack([group_codes[order[starts]], seen])
+    patterns, which = np.unique(keys, axis=0, return_inverse=True)
     out = []
-    for (group, pattern), members in sorted(patterns.items()):
-        rows = np.array([np.arange(starts[m], ends[m]) for m in members])  # (n, k_b) into the sorted order
-        idx = order[rows]
-        out.append(
-            Block(
-                group=group,
-                visits=np.array(pattern, dtype=np.intp),
-                x=x[idx],
-                y=y[idx],
-                subjects=s[starts[members]],
-            )
-        )
+    for p, pattern in enumerate(patterns):
+        members = np.flatnonzero(which.ravel() == p)
+        visits = np.flatnonzero(pattern[1:])
+        idx = order[starts[members][:, None] + np.arange(len(visits))[None, :]]  # (n, k_b), visits in order
+        out.append(Block(group=int(pattern[0]), visits=visits, x=x[idx], y=y[idx], subjects=s[starts[members]]))
     return tuple(out)

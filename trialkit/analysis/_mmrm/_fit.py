@@ -11,13 +11,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from trialkit._checks import check_alpha, check_bool, check_in, check_instance, check_names
-from trialkit._errors import TrialkitError
+from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._spec import MMRM_COVARIANCE_ALIASES as ALIASES
 from trialkit.analysis._distributions import t_upper_quantile
 from trialkit.analysis._mmrm._design import Design, build_design
 from trialkit.analysis._mmrm._inference import Inference, inference
 from trialkit.analysis._mmrm._likelihood import statistics
-from trialkit.analysis._mmrm._optimise import Objective, maximise
+from trialkit.analysis._mmrm._optimise import Objective, Optimum, maximise
 from trialkit.analysis._mmrm._structures import COVARIANCE_TYPES, Structure, structure
 
 Array = npt.NDArray[np.float64]
@@ -332,8 +332,6 @@ def _check_identifiable(design: Design, structures: list[Structure]) -> None:
                             f"no subject{where} has responses at both {design.visits[c]!r} and {design.visits[a]!r}"
                         )
     if problems:
-        from trialkit._errors import AnalysisError
-
         raise AnalysisError(
             "; ".join(problems) + f": too few to estimate the {COVARIANCE_TYPES[structures[0].name]} covariance.",
             term="covariance",
@@ -355,7 +353,7 @@ def _tables(
     objective: Objective,
     theta: Array,
     inf: Inference,
-    optimum: object,
+    optimum: Optimum,
     kind: Covariance,
     method: DfMethod,
     reml: bool,
@@ -363,9 +361,6 @@ def _tables(
     alpha: float,
     control: str,
 ) -> MMRMFit:
-    from trialkit.analysis._mmrm._optimise import Optimum
-
-    assert isinstance(optimum, Optimum)
     beta, cov = inf.beta, inf.covariance
     p = len(beta)
 

@@ -114,7 +114,6 @@ def kenward_roger_covariance(
     phi_cov = optimum.evaluation.a_inv
     s_inv = optimum.evaluation.s_inv
     nb, k, p = s_inv.shape[0], stats.k, stats.p
-    m = len(groups)
     group_of = np.array(groups)
     # Σ_hj W_hj P_h Φ P_j
     p_w = np.einsum("hj,jpq->hpq", w, p_h)
@@ -138,7 +137,6 @@ def kenward_roger_covariance(
             second[g] = np.einsum("hj,hjkl->kl", w_g, s.d2sigma_dphi2(phi))
             total[mine] -= 0.25 * sb @ second[g] @ sb
     q_r = (total.reshape(nb * k * k) @ stats.t.reshape(nb * k * k, p * p)).reshape(p, p)
-    del m
     adjusted = phi_cov + 2 * phi_cov @ (q_r - ppp) @ phi_cov
     return np.asarray(0.5 * (adjusted + adjusted.T), dtype=np.float64)
 

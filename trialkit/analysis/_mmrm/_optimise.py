@@ -49,7 +49,6 @@ class Objective:
             self.slices.append(slice(start, start + s.size))
             start += s.size
         self.size = start
-        self.calls = 0
 
     def sigmas(self, theta: Array) -> list[Array]:
         """Each group's Σ at ``theta``."""
@@ -57,7 +56,6 @@ class Objective:
 
     def evaluate(self, theta: Array, gradient: bool = True) -> tuple[Evaluation | None, Array]:
         """Return the evaluation at ``theta`` and d(−2 log L)/dθ (None outside the parameter space)."""
-        self.calls += 1
         ev = evaluate(self.stats, self.sigmas(theta), reml=self.reml, gradient=gradient)
         grad = np.zeros(self.size)
         if ev is not None and gradient:
