@@ -27,7 +27,7 @@ def load(spec: str | Path | StudySpec) -> Trial:
     Parameters
     ----------
     spec : str, Path or StudySpec
-        A study spec TOML file (see DESIGN.md), or an already parsed spec.
+        A study spec TOML file (``docs/study-spec.md``), or an already parsed spec.
 
     Returns
     -------

@@ -581,7 +581,8 @@ def analyze(
     >>> import trialkit as tk
     >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
     >>> res = tk.analyze(trial)
-    >>> isi = res.table.query("analysis == 'ancova' and endpoint == 'isi'").iloc[0]
+    >>> t = res.table
+    >>> isi = t[(t["analysis"] == "ancova") & (t["endpoint"] == "isi")].iloc[0]
     >>> isi["contrast"], round(float(isi["estimate"]), 2), round(float(isi["p_value"]), 4)
     ('magnesium - placebo', -3.7, 0.0059)
     """
