@@ -12,6 +12,7 @@ from trialkit._format import format_number
 from trialkit._provenance import sha256_file
 from trialkit._provenance import versions as package_versions
 from trialkit._report._flow import randomised
+from trialkit._report._mmrm_words import baseline_is_response
 from trialkit._report._tables import MODEL_NAMES, P_ADJUST_NAMES, primary_model, responder_rule
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -92,7 +93,7 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
         )
     if "mmrm" in results.provenance:
         mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
-        if results.provenance["mmrm"].get("baseline") == "response":
+        if baseline_is_response(results):
             text += (
                 " The MMRM uses every randomised subject with every covariate and at least one value, at baseline "
                 f"or after, each with all of its visits: {_of(mmrm, total)}"
@@ -108,7 +109,7 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
             ". It is valid when values are missing at random: whether a value is missing may depend on the "
             "subject's observed values, baseline and covariates, not on the missing value itself."
         )
-        if len(spec.visits.post_baseline) == 1 and results.provenance["mmrm"].get("baseline") != "response":
+        if len(spec.visits.post_baseline) == 1 and not baseline_is_response(results):
             text += " With one post-baseline visit it uses the same subjects as the ANCOVA."
     if "completers" in populations:
         text += (
@@ -131,7 +132,7 @@ def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> s
     fitting = "restricted maximum likelihood (REML)" if mmrm.get("reml", True) else "maximum likelihood (ML)"
     sas = SAS_TYPES.get(str(mmrm["covariance"]), str(mmrm["covariance"]).upper())
     effects = "arm, visit, arm × visit" if len(post) > 1 else "arm"
-    as_response = mmrm.get("baseline") == "response"
+    as_response = baseline_is_response(results)
     if as_response:
         opening = (
             f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at baseline "

@@ -5,11 +5,16 @@ from __future__ import annotations
 from trialkit.analysis._results import Results
 
 
+def baseline_is_response(results: Results) -> bool:
+    """Whether the MMRM kept the baseline visit as a response (``[analysis] mmrm`` baseline = "response")."""
+    return bool(dict(results.provenance.get("mmrm", {})).get("baseline") == "response")
+
+
 def mmrm_wording(results: Results) -> dict[str, str]:
     """Phrases that differ with how the MMRM uses the baseline value (a covariate, or a response)."""
     covariates = list(results.provenance.get("covariates", []))
     also = f" and {', '.join(covariates)}" if covariates else ""
-    if dict(results.provenance.get("mmrm", {})).get("baseline") == "response":
+    if baseline_is_response(results):
         return {
             "span": "baseline and the post-baseline visits",
             "adjusted": "with equal arm means at baseline"

@@ -15,7 +15,7 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
-from trialkit._report._mmrm_words import mmrm_wording
+from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
 from trialkit._report._rows import records
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -157,7 +157,8 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
         "fitting": "REML" if options.get("reml", True) else "ML",
         "group_by_arm": bool(options.get("group_by_arm")),
         "empirical": bool(options.get("empirical")),
-        "one_visit": len(trial.spec.visits.post_baseline) == 1 and options.get("baseline") != "response",
+        "one_visit": len(trial.spec.visits.post_baseline) == 1 and not baseline_is_response(results),
+        "baseline_response": baseline_is_response(results),
         **mmrm_wording(results),
         "subjects": subjects,
         "same_subjects": same,

@@ -67,3 +67,13 @@ def test_partial_autocorrelations_invert_the_durbin_levinson_recursion() -> None
     np.testing.assert_allclose(_partial_autocorrelations(rho), partial, rtol=1e-12)
     # an AR(1) series: partial autocorrelations (ρ, 0, 0) give ρ, ρ², ρ³
     np.testing.assert_allclose(_autocorrelations(np.array([0.5, 0, 0], dtype=complex)).real, [0.5, 0.25, 0.125])
+
+
+def test_second_derivatives_in_sas_parameters_match_their_formula_for_ar1() -> None:
+    ar1 = structure("ar1", 4)
+    var, rho = 2.0, 0.6
+    lag = np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    d2 = ar1.d2sigma_dphi2(np.array([var, rho]))
+    np.testing.assert_allclose(d2[0, 0], 0.0, atol=1e-8)
+    np.testing.assert_allclose(d2[0, 1], lag * rho ** np.maximum(lag - 1, 0) * (lag > 0), rtol=1e-7, atol=1e-8)
+    np.testing.assert_allclose(d2[1, 1], var * lag * (lag - 1) * rho ** np.maximum(lag - 2, 0), rtol=1e-7, atol=1e-8)

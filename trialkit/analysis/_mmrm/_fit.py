@@ -307,7 +307,7 @@ def mmrm(
     objective = Objective(stats, structures, reml=reml)
     optimum = maximise(objective, _start(design, structures))
     inf = inference(design, objective, optimum, stats, df_method=method.value, empirical=empirical)
-    return _tables(design, objective, optimum.theta, inf, optimum, kind, method, reml, empirical, level, control)
+    return _tables(design, objective, inf, optimum, kind, method, reml, empirical, level, control)
 
 
 def _check_identifiable(design: Design, structures: list[Structure]) -> None:
@@ -351,7 +351,6 @@ def _t_table(estimate: Array, se: Array, df: Array, alpha: float) -> tuple[Array
 def _tables(
     design: Design,
     objective: Objective,
-    theta: Array,
     inf: Inference,
     optimum: Optimum,
     kind: Covariance,
@@ -435,7 +434,7 @@ def _tables(
         )
 
     # covariance
-    sigmas = objective.sigmas(theta)
+    sigmas = objective.sigmas(optimum.theta)
     if len(sigmas) == 1:
         covariance = pd.DataFrame(sigmas[0], index=list(design.visits), columns=list(design.visits))
     else:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trialkit.analysis._mmrm._design import Design
-from trialkit.analysis._mmrm._likelihood import Statistics
+from trialkit.analysis._mmrm._likelihood import Statistics, acting, contract
 from trialkit.analysis._mmrm._optimise import Objective, Optimum
 
 Array = npt.NDArray[np.float64]
@@ -42,7 +42,7 @@ class Inference:
     phi: Array
     phi_covariance: Array
     df_method: str
-    p_derivatives: Array | None  # (m, p, p): P_h
+    p_derivatives: Array  # (m, p, p): P_h
     model_covariance: Array
     between_df: float
     within_df: float
@@ -59,7 +59,6 @@ class Inference:
             used = np.abs(contrasts) > 0
             smallest: Array = np.where(used, per_column[None, :], np.inf).min(axis=1)
             return smallest
-        assert self.p_derivatives is not None
         phi_l = self.model_covariance @ contrasts.T  # (p, n)
         var = np.einsum("pn,pn->n", contrasts.T, phi_l)
         g = -np.einsum("pn,mpq,qn->nm", phi_l, self.p_derivatives, phi_l)
@@ -91,13 +90,8 @@ def _derivatives(
         information = optimum.hessian
     w_theta = 2 * np.linalg.inv(information)
     w_phi = jac.T @ w_theta @ jac  # delta method: rows of jac are dφ/dθ_i
-    s_inv = optimum.evaluation.s_inv
-    nb, k, p = s_inv.shape[0], stats.k, stats.p
-    f = np.zeros((m, nb, k, k))
-    for h, (d, g) in enumerate(zip(d_sigma, groups, strict=True)):
-        mine = stats.group == g
-        f[h, mine] = s_inv[mine] @ d @ s_inv[mine]
-    p_h = -(f.reshape(m, nb * k * k) @ stats.t.reshape(nb * k * k, p * p)).reshape(m, p, p)
+    s_inv = optimum.evaluation.s_inv[None]
+    p_h = -contract(stats, s_inv @ acting(stats, np.stack(d_sigma), np.array(groups)) @ s_inv)
     return np.concatenate(phis), w_phi, p_h, d_sigma, groups
 
 
@@ -113,7 +107,7 @@ def kenward_roger_covariance(
     """Kenward–Roger's adjusted covariance Φ_A of β̂."""
     phi_cov = optimum.evaluation.a_inv
     s_inv = optimum.evaluation.s_inv
-    nb, k, p = s_inv.shape[0], stats.k, stats.p
+    nb, k = s_inv.shape[0], stats.k
     group_of = np.array(groups)
     # Σ_hj W_hj P_h Φ P_j
     p_w = np.einsum("hj,jpq->hpq", w, p_h)
@@ -121,7 +115,6 @@ def kenward_roger_covariance(
     # Σ_hj W_hj Q_hj = Σ_b <Σ_h F_h,b (Σ_j W_hj D_j,b) S⁻¹_b, T_b>, D_j,b zero unless j is in b's group
     d = np.stack(d_sigma)
     total = np.zeros((nb, k, k))
-    second = np.zeros((len(objective.structures), k, k))
     for g, (s, sl) in enumerate(zip(objective.structures, objective.slices, strict=True)):
         mine = stats.group == g
         if not mine.any():
@@ -134,9 +127,9 @@ def kenward_roger_covariance(
         total[mine] = np.einsum("hbkl,hlm,bmn->bkn", fb, dw, sb)
         if not s.linear:
             phi = s.phi(optimum.theta[sl])
-            second[g] = np.einsum("hj,hjkl->kl", w_g, s.d2sigma_dphi2(phi))
-            total[mine] -= 0.25 * sb @ second[g] @ sb
-    q_r = (total.reshape(nb * k * k) @ stats.t.reshape(nb * k * k, p * p)).reshape(p, p)
+            second = np.einsum("hj,hjkl->kl", w_g, s.d2sigma_dphi2(phi))
+            total[mine] -= 0.25 * sb @ second @ sb
+    q_r = contract(stats, total)
     adjusted = phi_cov + 2 * phi_cov @ (q_r - ppp) @ phi_cov
     return np.asarray(0.5 * (adjusted + adjusted.T), dtype=np.float64)
 

@@ -120,6 +120,20 @@ def statistics(design: Design) -> Statistics:
     )
 
 
+def contract(stats: Statistics, blocks: Array) -> Array:
+    """Σ_b Σ_ac M_b[a,c] T_b[a,c] for block matrices ``blocks`` (..., B, k, k): X'(·)X summed over subjects."""
+    lead = blocks.shape[:-3]
+    nb, k, p = len(stats.n), stats.k, stats.p
+    flat = blocks.reshape(*lead, nb * k * k)
+    return np.asarray(flat @ stats.t.reshape(nb * k * k, p * p), dtype=np.float64).reshape(*lead, p, p)
+
+
+def acting(stats: Statistics, d_sigma: Array, groups: IntArray) -> Array:
+    """dΣ/dθ_i on every block where parameter i acts (its covariance group), zero elsewhere: (m, B, k, k)."""
+    belongs = (stats.group[None, :] == groups[:, None]).astype(np.float64)
+    return np.asarray(d_sigma[:, None] * belongs[:, :, None, None], dtype=np.float64)
+
+
 def block_inverses(stats: Statistics, sigmas: list[Array]) -> tuple[Array, Array] | None:
     """Each block's S⁻¹ embedded in the visit grid, and log|S|; None when an S is not positive definite.
 
@@ -149,7 +163,7 @@ def evaluate(stats: Statistics, sigmas: list[Array], *, reml: bool, gradient: bo
     s_inv, logdet = inverses
     p, k, nb = stats.p, stats.k, len(stats.n)
     flat = s_inv.reshape(nb, k * k)
-    a = (flat.ravel() @ stats.t.reshape(nb * k * k, p * p)).reshape(p, p)
+    a = contract(stats, s_inv)
     b = flat.ravel() @ stats.u.reshape(nb * k * k, p)
     yy = float(flat.ravel() @ stats.yy.ravel())
     try:
@@ -204,14 +218,11 @@ def curvature(
     s_inv, a_inv = ev.s_inv, ev.a_inv
     nb, k, p = s_inv.shape[0], stats.k, stats.p
     m = len(groups)
-    belongs = (stats.group[None, :] == groups[:, None]).astype(np.float64)  # (m, B)
-    dm = d_sigma[:, None] * belongs[:, :, None, None]  # D_i where it acts, else 0
+    dm = acting(stats, d_sigma, groups)
     f = s_inv[None] @ dm @ s_inv[None]  # S⁻¹ D_i S⁻¹ (m, B, k, k)
     hess = np.einsum("ibkl,jblk,b->ij", f, dm, stats.n, optimize=True)
     if reml:
-        ff = f.reshape(m, nb * k * k)
-        p_i = (ff @ stats.t.reshape(nb * k * k, p * p)).reshape(m, p, p)  # X'V⁻¹D_iV⁻¹X
-        ap = a_inv[None] @ p_i
+        ap = a_inv[None] @ contract(stats, f)  # A⁻¹ X'V⁻¹D_iV⁻¹X
         q = np.einsum("ibkl,jblm,bmn,bkn->ij", f, dm, s_inv, ev.tau, optimize=True)  # tr(A⁻¹ Q_ij)
         hess = hess - 2 * q + np.einsum("ipq,jqp->ij", ap, ap, optimize=True)
     if d2_sigma is None:
