@@ -38,6 +38,11 @@ FRAME = pd.DataFrame(
     }
 )
 
+# a wide frame for multiple_imputation: two post-baseline visits, one dropout per arm
+WIDE = FRAME.rename(columns={"y": "week8"}).assign(
+    week4=[5.5, 6.1, 8.2, 7.0, 4.0, 5.2, 5.1, 6.3], week8=[5.0, 6.0, np.nan, 7.5, 3.0, 4.0, 4.5, np.nan]
+)
+
 
 @pytest.fixture(scope="module")
 def trial() -> tk.Trial:
@@ -69,9 +74,23 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
             "alpha": 0.05,
         },
     ),
+    "multiple_imputation": lambda t: (
+        (WIDE,),
+        {
+            "arms": ["c", "t"],
+            "visits": ["week4", "week8"],
+            "imputations": 3,
+            "burn_in": 2,
+            "deltas": [0.0, 1.0],
+            "reference": "c",
+            "primary": "week8",
+            "alpha": 0.05,
+        },
+    ),
     "mcid_sweep": lambda t: ((X, Y, [1.0, 2.0]), {"arm": "a", "control": "c", "alpha": 0.05}),
     "newcombe_difference_interval": lambda t: ((5, 10, 3, 12, 0.05), {}),
     "paired_t": lambda t: ((X,), {"alpha": 0.05}),
+    "pool": lambda t: (([1.0, 1.2, 0.9], [0.04, 0.05, 0.04]), {"df_complete": 20, "alpha": 0.05}),
     "pooled_sd": lambda t: ((X, Y), {}),
     "responder_estimates": lambda t: ((X, Y, 2.0), {"arm": "a", "control": "c", "alpha": 0.05}),
     "responder_rates": lambda t: ((X, 2.0), {"arm": "a", "alpha": 0.05}),
@@ -146,11 +165,22 @@ KIND |= {
     "empirical": "bool",
     "group_by_arm": "bool",
     "baseline_by_visit": "bool",
+    "visits": "names",
+    "primary": "text",
+    "methods": "names",
+    "imputations": "count >= 1",
+    "burn_in": "count >= 1",
+    "seed": "count",
+    "deltas": "numbers",
+    "estimates": SAMPLE,
+    "variances": SAMPLE,
+    "df_complete": "degrees of freedom",
 }
 KIND_IN = {
     ("fisher_exact_p", "d"): "count",
     ("wilson_interval", "x"): "count",
     ("mmrm", "categorical"): "names",
+    ("multiple_imputation", "reference"): "text",
 }
 
 NAN = float("nan")
@@ -191,6 +221,7 @@ BAD: dict[str, list[tuple[Any, type[Exception], str]]] = {
         (NAN, tk.TrialkitError, "finite"),
         ("2", tk.TrialkitError, "finite"),
     ],
+    "numbers": [("0 1", tk.TrialkitError, "sequence"), ([0.0, NAN], tk.TrialkitError, "finite")],
     "number": [(NAN, tk.TrialkitError, "finite"), (True, tk.TrialkitError, "finite")],
     "standard deviation": [(-1.0, tk.TrialkitError, ">= 0"), (NAN, tk.TrialkitError, ">= 0")],
     "positive number": [(0.0, tk.TrialkitError, "> 0"), (-1.0, tk.TrialkitError, "> 0")],

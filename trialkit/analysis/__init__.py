@@ -9,6 +9,8 @@ from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
+from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputation
+from trialkit.analysis._missing._rubin import Pooled, pool
 from trialkit.analysis._mmrm import MMRMFit, mmrm
 from trialkit.analysis._multiplicity import adjust_p
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
@@ -56,12 +58,15 @@ __all__ = [
     "AncovaFit",
     "Estimate",
     "HedgesG",
+    "MIFit",
     "MMRMFit",
     "Multiplicity",
+    "Pooled",
     "Population",
     "RankTest",
     "ResponderResult",
     "TTest",
+    "TippingPoint",
     "TwoValued",
     "adjust_p",
     "ancova",
@@ -74,8 +79,10 @@ __all__ = [
     "mann_whitney",
     "mcid_sweep",
     "mmrm",
+    "multiple_imputation",
     "newcombe_difference_interval",
     "paired_t",
+    "pool",
     "pooled_sd",
     "responder_estimates",
     "responder_rates",

@@ -74,6 +74,10 @@ class Analysis(StrEnum):
     RESPONDER_RR = "responder_rr"
     RESPONDER_OR = "responder_or"
     RESPONDER_NNT = "responder_nnt"
+    MI_MAR = "mi_mar"
+    MI_J2R = "mi_j2r"
+    MI_CR = "mi_cr"
+    TIPPING_POINT = "tipping_point"
 
 
 @dataclass(frozen=True)

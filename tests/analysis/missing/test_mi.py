@@ -1,0 +1,247 @@
+"""Multiple imputation: exact without missing data, agrees with the MMRM, methods ordered, tipping grid, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trialkit as tk
+from trialkit.analysis import ancova, multiple_imputation, pool
+from trialkit.analysis._missing._impute import complete, joint_mean
+from trialkit.analysis._missing._posterior import inverse_wishart
+
+ARMS = ["placebo", "active"]
+VISITS = ["week2", "week4", "week6", "week8"]
+
+
+def trial(seed: int = 3, n: int = 200, effect: float = -3.0, dropout: bool = True) -> pd.DataFrame:
+    """Return a wide 2-arm trial: the benefit grows linearly to ``effect`` at week 8; monotone dropout, one gap."""
+    rng = np.random.default_rng(seed)
+    arm = np.repeat(ARMS, n // 2)
+    age = rng.normal(65, 8, n)
+    base = rng.normal(20, 4, n)
+    t = len(VISITS)
+    cov = 16 * 0.7 ** np.abs(np.subtract.outer(np.arange(t), np.arange(t)))
+    trend = effect * np.arange(1, t + 1) / t
+    y = 0.7 * base[:, None] + 6 + 0.05 * (age[:, None] - 65) + trend * (arm == "active")[:, None]
+    y = y + rng.multivariate_normal(np.zeros(t), cov, n)
+    if dropout:
+        # MAR dropout: more likely after a poor (high) value, more often on placebo
+        for i in range(n):
+            for j in range(1, t):
+                p = 0.06 + 0.05 * (y[i, j - 1] > 22) + 0.04 * (arm[i] == "placebo")
+                if rng.random() < p:
+                    y[i, j:] = np.nan
+                    break
+        y[3, 1] = np.nan  # an intermittent gap
+    frame = pd.DataFrame({"arm": arm, "baseline": base, "age": age})
+    for j, v in enumerate(VISITS):
+        frame[v] = y[:, j]
+    return frame
+
+
+def _ancova_at(frame: pd.DataFrame, visit: str, **kw: object) -> tk.analysis.Estimate:
+    cc = frame.dropna(subset=[visit]).rename(columns={visit: "y"})
+    return ancova(cc, arms=ARMS, numeric=["age"], **kw).differences[0]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_without_missing_data_every_method_is_the_complete_data_ancova(log: bool) -> None:
+    frame = trial(dropout=False)
+    if log:
+        frame[["baseline", *VISITS]] = np.exp(frame[["baseline", *VISITS]] / 10)
+    fit = multiple_imputation(
+        frame, arms=ARMS, visits=VISITS, numeric=["age"], imputations=5, seed=1, log_scale=log, methods=MI_ALL
+    )
+    ref = _ancova_at(frame, "week8", log_scale=log)
+    assert [e.analysis.value for e in fit.estimates] == ["mi_mar", "mi_j2r", "mi_cr"]
+    for e in fit.estimates:
+        for field in ("estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value"):
+            assert getattr(e, field) == pytest.approx(getattr(ref, field), rel=1e-10), field
+        assert (e.n_treatment, e.n_control) == (100, 100)
+
+
+MI_ALL = ["mi_mar", "mi_j2r", "mi_cr"]
+
+
+def test_missing_only_before_the_primary_visit_changes_nothing_at_it() -> None:
+    frame = trial(dropout=False)
+    frame.loc[::5, "week4"] = np.nan
+    fit = multiple_imputation(frame, arms=ARMS, visits=VISITS, numeric=["age"], imputations=4, seed=2, methods=MI_ALL)
+    ref = _ancova_at(frame, "week8")
+    for e in fit.estimates:
+        assert e.estimate == pytest.approx(ref.estimate, rel=1e-10)
+        assert e.p_value == pytest.approx(ref.p_value, rel=1e-10)
+
+
+def test_same_seed_same_bits_other_seed_other_draws() -> None:
+    frame = trial()
+    kw = {"arms": ARMS, "visits": VISITS, "numeric": ["age"], "imputations": 10, "burn_in": 20}
+    a = multiple_imputation(frame, seed=11, **kw)  # type: ignore[arg-type]
+    b = multiple_imputation(frame, seed=11, **kw)  # type: ignore[arg-type]
+    c = multiple_imputation(frame, seed=12, **kw)  # type: ignore[arg-type]
+    assert a.estimates == b.estimates
+    assert np.array_equal(a.tipping[0].p_value, b.tipping[0].p_value)
+    assert a.estimates[0].estimate != c.estimates[0].estimate
+    assert frame.equals(trial())  # the input is not modified
+
+
+def test_mar_agrees_with_the_mmrm_within_monte_carlo_error() -> None:
+    """MI under MAR with this model and the MMRM (unstructured, baseline x visit) estimate one quantity.
+
+    Bound: 4 Monte Carlo SEs of the pooled estimate (√(B/M)) plus 5 % of its SE for what the
+    two estimators legitimately differ by (posterior means vs REML, finite n).
+    """
+    frame = trial(seed=5, n=300)
+    m = 200
+    fit = multiple_imputation(
+        frame, arms=ARMS, visits=VISITS, numeric=["age"], imputations=m, seed=3, methods=["mi_mar"]
+    )
+    (mar,) = fit.estimates
+    long = frame.melt(id_vars=["arm", "baseline", "age"], value_vars=VISITS, var_name="visit", ignore_index=False)
+    long = long.reset_index(names="subject").dropna(subset=["value"])
+    mm = tk.mmrm(
+        long,
+        response="value",
+        subject="subject",
+        visit="visit",
+        arm="arm",
+        control="placebo",
+        covariates=["age"],
+        baseline="baseline",
+        baseline_by_visit=True,
+        visit_order=VISITS,
+    )
+    row = mm.contrasts[(mm.contrasts["visit"] == "week8")].iloc[0]
+    between = mar.std_error**2 / m  # an upper bound of B/M, since T ≥ (1 + 1/M) B
+    bound = 4 * math.sqrt(between) + 0.05 * mar.std_error
+    assert abs(mar.estimate - float(row["estimate"])) < bound
+    assert mar.std_error == pytest.approx(float(row["std_error"]), rel=0.1)
+
+
+def test_jump_to_reference_lies_between_mar_and_the_null() -> None:
+    frame = trial(seed=8, n=300, effect=-4.0)
+    fit = multiple_imputation(frame, arms=ARMS, visits=VISITS, numeric=["age"], imputations=100, seed=4, methods=MI_ALL)
+    mar, j2r, cr = (e.estimate for e in fit.estimates)
+    assert mar < j2r < 0  # the benefit is negative (lower is better here)
+    assert mar < cr < 0
+    # CR keeps what a subject gained before stopping, through its correlation with later visits: closer to MAR
+    assert j2r > cr
+
+
+def test_tipping_grid_is_linear_in_delta_and_marks_where_significance_is_lost() -> None:
+    frame = trial(seed=8, n=300, effect=-4.0)
+    fit = multiple_imputation(
+        frame, arms=ARMS, visits=VISITS, numeric=["age"], imputations=50, seed=4, methods=["mi_mar", "tipping_point"]
+    )
+    (mar,) = fit.estimates
+    (tp,) = fit.tipping
+    assert tp.delta[0] == 0.0 and tp.estimate[0] == pytest.approx(mar.estimate, rel=1e-12)
+    assert tp.p_value[0] == pytest.approx(mar.p_value, rel=1e-10)
+    assert np.all(np.diff(tp.delta) > 0)  # towards the null: the benefit is negative, so δ > 0
+    assert np.allclose(np.diff(tp.estimate), tp.slope * np.diff(tp.delta), rtol=1e-9)
+    # slope: the share of the active arm imputed at week 8 (as the ANCOVA weighs it), within (0, 1)
+    assert 0 < tp.slope < 1
+    first = int(np.argmax(tp.p_value >= 0.05))
+    assert tp.tipping_delta == tp.delta[first] and first > 0 and (tp.p_value[:first] < 0.05).all()
+    assert tp.estimate[-1] > 0  # the grid runs past the δ that cancels the estimate
+
+
+def test_tipping_grid_equals_refitting_the_shifted_data() -> None:
+    """The closed form in δ against shifting the completed data and fitting each data set again."""
+    frame = trial(seed=9, n=120)
+    deltas = [0.0, 1.5, 4.0]
+    fit = multiple_imputation(
+        frame, arms=ARMS, visits=VISITS, imputations=6, seed=6, burn_in=5, methods=["tipping_point"], deltas=deltas
+    )
+    (tp,) = fit.tipping
+    # the same draws, by hand: rerun the sampler with the same seed and shift the completed data
+    from trialkit.analysis._missing._posterior import posterior_draws
+
+    x = np.column_stack([np.ones(len(frame)), frame["arm"].eq("active"), frame["baseline"]])
+    y = frame[VISITS].to_numpy()
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(6)))
+    arm = frame["arm"].eq("active").to_numpy(np.int64)
+    b, sigma = posterior_draws(x, y, draws=6, burn_in=5, rng=rng, visits=tuple(VISITS), arm=arm, arms=tuple(ARMS))
+    z = rng.standard_normal((6, *y.shape))
+    mu = joint_mean(x, y, b, method="mi_mar", arm=arm, reference=0, arm_columns=[1])
+    done = complete(y, mu, sigma, z)[:, :, -1]
+    shift = (np.isnan(y[:, -1]) & frame["arm"].eq("active").to_numpy()).astype(float)
+    for k, d in enumerate(deltas):
+        est, var = [], []
+        for m in range(6):
+            coef, rss, *_ = np.linalg.lstsq(x, done[m] + d * shift, rcond=None)
+            est.append(coef[1])
+            var.append(float(rss[0]) / (len(x) - 3) * np.linalg.inv(x.T @ x)[1, 1])
+        ref = pool(est, var, df_complete=len(x) - 3)
+        assert tp.estimate[k] == pytest.approx(ref.estimate, rel=1e-10)
+        assert tp.std_error[k] == pytest.approx(ref.std_error, rel=1e-10)
+        assert tp.p_value[k] == pytest.approx(ref.p_value, rel=1e-8)
+
+
+def test_inverse_wishart_draws_have_the_right_mean() -> None:
+    """E[Σ] = S / (ν − T − 1); bound: 5 Monte Carlo SEs per entry."""
+    s = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    nu, n = 30.0, 40_000
+    draws = inverse_wishart(np.broadcast_to(s, (n, 3, 3)), nu, np.random.default_rng(1))
+    mean, se = draws.mean(axis=0), draws.std(axis=0) / math.sqrt(n)
+    assert np.all(np.abs(mean - s / (nu - 4)) < 5 * se)
+
+
+def test_pool_of_equal_estimates_is_the_complete_data_result() -> None:
+    p = pool([2.0, 2.0, 2.0], [0.25, 0.25, 0.25], df_complete=30)
+    assert (p.estimate, p.std_error, p.df, p.between) == (2.0, 0.5, 30.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        (
+            {"methods": ["mi_mar", "lvcf"]},
+            "`methods` must hold only 'mi_mar', 'mi_j2r', 'mi_cr', 'tipping_point'; got 'lvcf'",
+        ),
+        ({"imputations": 1}, "`imputations` must be an integer >= 2; got 1."),
+        ({"imputations": 2.5}, "`imputations` must be an integer >= 2; got 2.5."),
+        ({"reference": "sham"}, "`reference` must be text naming one of the arms 'placebo', 'active'; got 'sham'."),
+        ({"deltas": [0, "one"]}, "`deltas` must be"),
+        (
+            {"deltas": [0, math.inf]},
+            "`deltas` must hold finite numbers (remove missing values first); got inf at position 1.",
+        ),
+        ({"deltas": []}, "`deltas` must hold at least 1 value; got 0."),
+        ({"seed": -1}, "`seed` must be an integer >= 0; got -1."),
+        ({"burn_in": 0}, "`burn_in` must be an integer >= 1; got 0."),
+        ({"primary": "week9"}, "`primary` must be text naming one of the visits"),
+        ({"visits": ["week2", "week10"]}, "`frame` must have the distinct columns"),
+    ],
+)
+def test_bad_arguments_are_named(kw: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"arms": ARMS, "visits": VISITS, "imputations": 3, "burn_in": 2, **kw}
+    with pytest.raises(tk.TrialkitError) as err:
+        multiple_imputation(trial(n=40), **args)  # type: ignore[arg-type]
+    assert message in str(err.value)
+
+
+def test_bad_data_are_named() -> None:
+    frame = trial(n=40)
+    frame.loc[4, "baseline"] = np.nan
+    with pytest.raises(tk.TrialkitError, match=r"`frame\['baseline'\]` must hold finite numbers .* at position 4"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3)
+    frame = trial(n=40)
+    frame.loc[0, "arm"] = "sham"
+    with pytest.raises(tk.TrialkitError, match="must hold only 'placebo', 'active'; got \\['sham'\\]"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3)
+    frame = trial(n=40)
+    frame.loc[frame["arm"] == "active", "week2"] = np.nan
+    frame.loc[frame["arm"] == "active", "week4"] = np.nan
+    frame.loc[frame["arm"] == "active", "week6"] = np.nan
+    frame.loc[frame["arm"] == "active", "week8"] = np.nan
+    with pytest.raises(tk.AnalysisError, match="no subject of arm 'active' is observed at visit 'week2'"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3)
+    frame = trial(n=40)
+    frame.loc[2, "week2"] = -1.0
+    with pytest.raises(tk.AnalysisError, match="log-scale analysis needs positive values of 'y'"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3, log_scale=True)
