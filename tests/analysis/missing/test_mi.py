@@ -245,3 +245,23 @@ def test_bad_data_are_named() -> None:
     frame.loc[2, "week2"] = -1.0
     with pytest.raises(tk.AnalysisError, match="log-scale analysis needs positive values of 'y'"):
         multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3, log_scale=True)
+
+
+def test_the_i_step_statistics_equal_those_of_the_completed_data() -> None:
+    """The sampler's I-step adds the imputed values' X'Y and Y'Y without building the completed data: same numbers."""
+    from trialkit.analysis._missing._impute import fitted
+    from trialkit.analysis._missing._posterior import _Statistics
+
+    frame = trial(seed=2, n=80)
+    frame.loc[[5, 9], "week4"] = np.nan  # intermittent gaps: patterns whose missing visits are not a run
+    x = np.column_stack([np.ones(len(frame)), frame["arm"].eq("active"), frame["baseline"]])
+    y = frame[VISITS].to_numpy()
+    rng = np.random.default_rng(4)
+    m = 3
+    b = rng.normal(size=(m, 3, 4))
+    root = rng.normal(size=(m, 4, 4))
+    sigma = root @ np.swapaxes(root, -1, -2) + np.eye(4)
+    xty, yty = _Statistics(x, y).draw(b, sigma, np.random.default_rng(9))
+    done = complete(y, fitted(x, b), sigma, np.random.default_rng(9))
+    assert np.allclose(xty, x.T @ done, rtol=1e-11)
+    assert np.allclose(yty, np.swapaxes(done, -1, -2) @ done, rtol=1e-11)

@@ -7,10 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Group", "Groups", "group_by_pattern"]
+__all__ = ["Group", "Groups", "as_slice", "group_by_pattern"]
 
 Floats = npt.NDArray[np.float64]
 Indices = npt.NDArray[np.intp]
+
+
+def as_slice(ix: Indices) -> slice | Indices:
+    """Return ``ix`` as a slice when it is a run of consecutive positions: indexing then gives a view, not a copy."""
+    if ix.size and ix[-1] - ix[0] == ix.size - 1:
+        return slice(int(ix[0]), int(ix[-1]) + 1)
+    return ix
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,11 @@ class Group:
     rows: Indices
     observed: Indices
     missing: Indices
+
+    @property
+    def cells(self) -> tuple[slice | Indices, slice | Indices, slice | Indices]:
+        """Return rows, observed and missing visits as slices where they are runs (monotone dropout, sorted rows)."""
+        return as_slice(self.rows), as_slice(self.observed), as_slice(self.missing)
 
 
 @dataclass(frozen=True)

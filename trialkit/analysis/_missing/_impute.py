@@ -26,13 +26,23 @@ import numpy.typing as npt
 from trialkit._errors import TrialkitError
 from trialkit.analysis._missing._groups import Groups, group_by_pattern
 
-__all__ = ["METHODS", "complete", "conditional_moments", "joint_mean"]
+__all__ = ["METHODS", "complete", "conditional_moments", "fitted", "joint_mean"]
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 #: the imputation methods (result ids)
 METHODS = ("mi_mar", "mi_j2r", "mi_cr")
+
+
+def fitted(x: Floats, b: Floats) -> Floats:
+    """Return x B: (n, T) for ``b`` (p, T); (M, n, T) for M matrices (M, p, T), as one matrix product."""
+    if b.ndim == 2:
+        out: Floats = x @ b
+        return out
+    m, p, t = b.shape
+    flat = np.moveaxis(b, 0, 1).reshape(p, m * t)  # (p, M·T)
+    return np.moveaxis((x @ flat).reshape(x.shape[0], m, t), 1, 0)
 
 
 def _reference_design(x: Floats, reference: int, arm_columns: Sequence[int]) -> Floats:
@@ -54,10 +64,10 @@ def joint_mean(
     """
     if method not in METHODS:
         raise TrialkitError(f"`method` must be one of {', '.join(map(repr, METHODS))}; got {method!r}.")
-    own: Floats = x @ b
+    own = fitted(x, b)
     if method == "mi_mar":
         return own
-    ref: Floats = _reference_design(x, reference, arm_columns) @ b
+    ref = fitted(_reference_design(x, reference, arm_columns), b)
     switched = (arm != reference)[:, None]  # (n, 1)
     if method == "mi_j2r":
         seen = ~np.isnan(y)
@@ -99,27 +109,36 @@ def conditional_moments(
     return mean, cov
 
 
-def complete(y: Floats, mu: Floats, sigma: Floats, z: Floats, groups: Groups | None = None) -> Floats:
+def complete(
+    y: Floats, mu: Floats, sigma: Floats, z: Floats | np.random.Generator, groups: Groups | None = None
+) -> Floats:
     """Return M completed copies of ``y`` (M, n, T): the missing values drawn around the joint mean ``mu``.
 
-    ``mu`` (M, n, T) and ``sigma`` (M, T, T) per imputation; ``z`` (M, n, T) standard normal
-    deviates (only those at missing entries are used), shared by the methods so that they differ
-    by their means alone.
+    ``mu`` (M, n, T) and ``sigma`` (M, T, T) per imputation. ``z`` is either (M, n, T) standard
+    normal deviates (only those at missing entries are used), shared by the methods so that they
+    differ by their means alone, or a generator to draw them from, group by group.
     """
     groups = group_by_pattern(y) if groups is None else groups
     out = np.empty(mu.shape)
     out[:] = np.where(np.isnan(y), 0.0, y)
     for g in groups.incomplete:
-        o, m = g.observed, g.missing
-        mu_g = mu[:, g.rows]
-        s_mm = sigma[:, m[:, None], m[None, :]]
-        if o.size:
-            s_om = sigma[:, o[:, None], m[None, :]]
-            coef = np.linalg.solve(sigma[:, o[:, None], o[None, :]], s_om)
-            mean = mu_g[:, :, m] + (y[np.ix_(g.rows, o)][None] - mu_g[:, :, o]) @ coef
+        rows, o, m = g.cells
+        mu_g = mu[:, rows]
+        s_mm = sigma[:, m][:, :, m]
+        if g.observed.size:
+            s_om = sigma[:, o][:, :, m]
+            coef = np.linalg.solve(sigma[:, o][:, :, o], s_om)
+            mean = mu_g[:, :, m] + (y[rows][:, o][None] - mu_g[:, :, o]) @ coef
             cov = s_mm - np.swapaxes(s_om, -1, -2) @ coef
         else:
             mean, cov = mu_g[:, :, m], s_mm
-        chol = np.linalg.cholesky(cov)
-        out[:, g.rows[:, None], m[None, :]] = mean + z[:, g.rows[:, None], m[None, :]] @ np.swapaxes(chol, -1, -2)
+        chol_t = np.swapaxes(np.linalg.cholesky(cov), -1, -2)
+        if isinstance(z, np.random.Generator):
+            noise = z.standard_normal(mean.shape)
+        else:
+            noise = z[:, rows][:, :, m]
+        if isinstance(rows, slice) and isinstance(m, slice):
+            out[:, rows, m] = mean + noise @ chol_t
+        else:
+            out[:, np.asarray(g.rows)[:, None], g.missing[None, :]] = mean + noise @ chol_t
     return out

@@ -13,12 +13,14 @@ imputation rests on its own independent draw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
 from trialkit._errors import AnalysisError
-from trialkit.analysis._missing._groups import group_by_pattern
-from trialkit.analysis._missing._impute import complete
+from trialkit.analysis._missing._groups import Indices, group_by_pattern
+from trialkit.analysis._missing._impute import fitted
 
 __all__ = ["inverse_wishart", "posterior_draws"]
 
@@ -45,13 +47,6 @@ def inverse_wishart(scale: Floats, df: float, rng: np.random.Generator) -> Float
     k = np.swapaxes(np.linalg.solve(a, np.swapaxes(c, -1, -2)), -1, -2)
     out: Floats = k @ np.swapaxes(k, -1, -2)
     return out
-
-
-def _cross(x: Floats, y: Floats) -> Floats:
-    """Return X'Y for every one of the M data sets in ``y`` (M, n, T), as one matrix product: (M, p, T)."""
-    m, n, t = y.shape
-    flat = np.moveaxis(y, 0, 1).reshape(n, m * t)  # (n, M·T)
-    return np.moveaxis((x.T @ flat).reshape(x.shape[1], m, t), 1, 0)
 
 
 def _start(x: Floats, y: Floats, visits: tuple[str, ...], arm: Ints, arms: tuple[str, ...]) -> tuple[Floats, Floats]:
@@ -93,6 +88,91 @@ def _start(x: Floats, y: Floats, visits: tuple[str, ...], arm: Ints, arms: tuple
         j = int(np.argmin(var))
         raise AnalysisError(f"the values observed at visit {visits[j]!r} are fitted exactly.", term=visits[j])
     return b, np.diag(var)
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One missingness pattern's rows, with what the I-step reuses at every iteration."""
+
+    x: Floats  # (n_g, p)
+    both: Floats  # (n_g, p + o): [x, observed values]
+    observed_t: Floats  # (o, n_g): observed values, transposed
+    o: slice | Indices
+    m: slice | Indices
+    n_observed: int
+
+
+class _Statistics:
+    """X'Y and Y'Y of the completed data, for M chains: the constants of the observed values, once.
+
+    The I-step draws each pattern's missing values Y_m around x'(B_m − B_o A) + y_o' A with
+    A = Σ_oo⁻¹ Σ_om (the conditional mean, factorised so that every chain's mean is one matrix
+    product of the pattern's rows), and adds only what the draws change: X'Y_m, y_o'Y_m, Y_m'Y_m.
+    """
+
+    def __init__(self, x: Floats, y: Floats) -> None:
+        seen = ~np.isnan(y)
+        filled = np.where(seen, y, 0.0)
+        # the observed values' share of X'Y and Y'Y is the same at every iteration
+        self.xty = x.T @ filled
+        self.yty = filled.T @ filled
+        self.blocks = []
+        for g in group_by_pattern(y).incomplete:
+            _, o, m = g.cells
+            y_o = y[g.rows][:, o]
+            self.blocks.append(
+                _Block(
+                    x=np.ascontiguousarray(x[g.rows]),
+                    both=np.column_stack([x[g.rows], y_o]),
+                    observed_t=np.ascontiguousarray(y_o.T),
+                    o=o,
+                    m=m,
+                    n_observed=g.observed.size,
+                )
+            )
+
+    def draw(self, b: Floats, sigma: Floats, rng: np.random.Generator) -> tuple[Floats, Floats]:
+        """Impute every missing value under MAR given (B, Σ) of each chain; return X'Y (M, p, T) and Y'Y (M, T, T)."""
+        draws, p, t = b.shape
+        xty = np.broadcast_to(self.xty, (draws, p, t)).copy()
+        yty = np.broadcast_to(self.yty, (draws, t, t)).copy()
+        for blk in self.blocks:
+            o, m = blk.o, blk.m
+            s_mm = sigma[:, m][:, :, m]
+            b_m = b[:, :, m]
+            if blk.n_observed:
+                s_om = sigma[:, o][:, :, m]
+                coef = np.linalg.solve(sigma[:, o][:, :, o], s_om)  # (M, o, m)
+                weights = np.concatenate([b_m - b[:, :, o] @ coef, coef], axis=1)  # (M, p + o, m)
+                cov = s_mm - np.swapaxes(s_om, -1, -2) @ coef
+            else:
+                weights, cov = b_m, s_mm
+            k = weights.shape[2]
+            n_g = blk.x.shape[0]
+            mean = fitted(blk.both if blk.n_observed else blk.x, weights)  # (M, n_g, m)
+            noise = rng.standard_normal((draws, n_g, k))
+            drawn = mean + noise @ np.swapaxes(np.linalg.cholesky(cov), -1, -2)
+            flat = np.moveaxis(drawn, 0, 1).reshape(n_g, draws * k)  # (n_g, M·m)
+            x_ym = np.moveaxis((blk.x.T @ flat).reshape(p, draws, k), 1, 0)  # (M, p, m)
+            ym_ym = np.ascontiguousarray(np.swapaxes(drawn, -1, -2)) @ drawn  # (M, m, m)
+            _add(xty, (slice(None), m), x_ym)
+            _add(yty, (m, m), ym_ym)
+            if blk.n_observed:
+                yo_ym = np.moveaxis((blk.observed_t @ flat).reshape(-1, draws, k), 1, 0)  # (M, o, m)
+                _add(yty, (o, m), yo_ym)
+                _add(yty, (m, o), np.swapaxes(yo_ym, -1, -2))
+        return xty, yty
+
+
+def _add(target: Floats, where: tuple[slice | Indices, slice | Indices], values: Floats) -> None:
+    """Add ``values`` (M, r, c) into the (rows, columns) block of every chain's matrix in ``target``."""
+    rows, cols = where
+    if isinstance(rows, slice) and isinstance(cols, slice):
+        target[:, rows, cols] += values
+    else:
+        r = np.arange(target.shape[1])[rows]
+        c = np.arange(target.shape[2])[cols]
+        target[:, r[:, None], c[None, :]] += values
 
 
 def posterior_draws(
@@ -150,22 +230,13 @@ def posterior_draws(
     gram_inv = np.linalg.inv(x.T @ x)
     root = np.linalg.cholesky(gram_inv)  # root root' = (X'X)⁻¹
 
-    # complete subjects contribute constants to X'Y and Y'Y: only the incomplete rows change per iteration
-    seen = ~np.isnan(y).any(axis=1)
-    xty_done = x[seen].T @ y[seen]
-    yty_done = y[seen].T @ y[seen]
-    x_inc, y_inc = x[~seen], y[~seen]
-    groups = group_by_pattern(y_inc)
-    n_inc = y_inc.shape[0]
-
+    statistics = _Statistics(x, y)
     b = np.broadcast_to(b0, (draws, p, t)).copy()
     sigma = np.broadcast_to(s0, (draws, t, t)).copy()
     for _ in range(burn_in):
-        # I-step: the missing values under MAR given this iteration's parameters
-        filled = complete(y_inc, x_inc @ b, sigma, rng.standard_normal((draws, n_inc, t)), groups)
-        # P-step: (B, Σ) given the completed data
-        xty = xty_done + _cross(x_inc, filled)
-        yty = yty_done + np.swapaxes(filled, -1, -2) @ filled
+        # I-step (the missing values under MAR given this iteration's parameters), as the statistics
+        # of the P-step need them: X'Y and Y'Y of the completed data
+        xty, yty = statistics.draw(b, sigma, rng)
         b_hat = gram_inv @ xty
         # S = Y'Y − B̂' X'X B̂ = Y'Y − B̂' X'Y
         s = yty - np.swapaxes(b_hat, -1, -2) @ xty
