@@ -118,6 +118,10 @@ for (method in colnames(Q)) {
   blocks[[method]] <- data.frame(method = method, block = seq_len(nrow(per_block)), imputations = block, per_block)
   all <- pooled(Q[, method], U[, method])
   sd_block <- apply(per_block, 2, sd)
+  boot_sd <- apply(replicate(1000, {
+    j <- sample.int(imputations, replace = TRUE)
+    pooled(Q[j, method], U[j, method])
+  }), 1, sd)
   expected[[method]] <- data.frame(
     method = method, imputations = imputations, block_size = block, blocks = nrow(per_block),
     estimate = all[["estimate"]], std_error = all[["std_error"]], df = all[["df"]],
@@ -130,7 +134,11 @@ for (method in colnames(Q)) {
     mcse_std_error = sd_block[["std_error"]] / sqrt(nrow(per_block)),
     mcse_df = sd_block[["df"]] / sqrt(nrow(per_block)),
     # the textbook Monte Carlo SE of the pooled estimate from all imputations: sqrt(B / M)
-    mcse_estimate_rubin = sqrt(var(Q[, method]) / imputations)
+    mcse_estimate_rubin = sqrt(var(Q[, method]) / imputations),
+    # the same from a bootstrap over the imputations (iid given the data): SD of the pooled values of
+    # 1000 resamples of the 2000 (Q, U) pairs
+    bootstrap_mcse_estimate = boot_sd[["estimate"]], bootstrap_mcse_std_error = boot_sd[["std_error"]],
+    bootstrap_mcse_df = boot_sd[["df"]]
   )
 }
 blocks <- do.call(rbind, blocks)
