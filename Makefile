@@ -35,6 +35,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python benchmarks/bench_mmrm.py --bcva tests/reference/mmrm/bcva_data/bcva_data.csv
+	$(BIN)/python benchmarks/bench_mi.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

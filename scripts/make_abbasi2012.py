@@ -50,15 +50,27 @@ ASSUMED_DIRECTIONS = {"total_sleep_time": +1}
 #: [analysis]): baseline and week 8 both responses, no arm difference at baseline (constrained
 #: longitudinal data analysis), so that every randomised subject with a value enters
 MMRM_LINE = 'mmrm = { covariance = "us", df = "satterthwaite", baseline = "response" }'
+#: the sensitivity analyses for the missing week-8 values the bundled spec pre-specifies (a table
+#: after [analysis])
+MISSING_DATA_TABLE = (
+    "# sensitivity analyses for the participants without a week-8 value (docs/missing-data.md)\n"
+    "[analysis.missing_data]\n"
+    'methods = ["mi_mar", "mi_j2r", "mi_cr", "tipping_point"]\n'
+    "imputations = 100\n"
+    "seed = 20121104"
+)
 
 
 def with_mmrm(spec_toml: str) -> str:
-    """Return the generated study spec with :data:`MMRM_LINE` at the end of its ``[analysis]`` table."""
+    """Return the generated study spec with :data:`MMRM_LINE` at the end of its ``[analysis]`` table.
+
+    :data:`MISSING_DATA_TABLE` follows that table.
+    """
     head, sep, tail = spec_toml.partition("\n[analysis]\n")
     if not sep:
         raise TrialkitError("the generated study spec has no [analysis] table.")
     body, gap, rest = tail.partition("\n\n")
-    return f"{head}{sep}{body}\n{MMRM_LINE}{gap}{rest}"
+    return f"{head}{sep}{body}\n{MMRM_LINE}{gap}{MISSING_DATA_TABLE}{gap}{rest}"
 
 
 def _relative(path: Path) -> str:

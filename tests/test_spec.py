@@ -11,6 +11,7 @@ import trialkit as tk
 from trialkit._spec import (
     MMRM_COVARIANCE_ALIASES,
     MMRM_COVARIANCES,
+    MissingDataOptions,
     MMRMOptions,
     Multiplicity,
     PrimaryAnalysis,
@@ -266,3 +267,73 @@ def test_the_bundled_spec_pre_specifies_the_mmrm() -> None:
     spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
     assert spec.analysis.mmrm == MMRMOptions("us", "satterthwaite", baseline="response")
     assert spec.analysis.primary is PrimaryAnalysis.ANCOVA
+
+
+# ------------------------------------------------------------------------- [analysis.missing_data]
+
+
+def test_missing_data_defaults_and_every_option() -> None:
+    assert _analysis().missing_data is None
+    assert _analysis(missing_data={}).missing_data == MissingDataOptions(
+        methods=("mi_mar", "mi_j2r", "mi_cr", "tipping_point"), imputations=100, seed=20121104, burn_in=200
+    )
+    given = {
+        "methods": ["tipping_point", "mi_j2r"],
+        "imputations": 20,
+        "seed": 0,
+        "burn_in": 50,
+        "deltas": [0, 0.5, 2],
+        "reference": "active",
+    }
+    assert _analysis(missing_data=given).missing_data == MissingDataOptions(
+        methods=("mi_j2r", "tipping_point"),
+        imputations=20,
+        seed=0,
+        burn_in=50,
+        deltas=(0.0, 0.5, 2.0),
+        reference="active",
+    )
+
+
+def test_bad_missing_data_options_are_all_named_at_once() -> None:
+    messages = _messages(
+        missing_data={
+            "methods": ["mi_mar", "lvcf"],
+            "imputations": 1,
+            "seed": -3,
+            "burn_in": 0,
+            "deltas": [0, "two", True],
+            "reference": "sham",
+            "imputation": 5,
+        }
+    )
+    key = "analysis.missing_data"
+    assert "got 'lvcf'" in messages[f"{key}.methods"] and "'mi_j2r'" in messages[f"{key}.methods"]
+    assert messages[f"{key}.imputations"] == f"`{key}.imputations` must be an integer >= 2; got 1."
+    assert messages[f"{key}.seed"] == f"`{key}.seed` must be an integer >= 0; got -3."
+    assert messages[f"{key}.burn_in"] == f"`{key}.burn_in` must be an integer >= 1; got 0."
+    assert "finite numbers" in messages[f"{key}.deltas"] and "'two', True" in messages[f"{key}.deltas"]
+    assert messages[f"{key}.reference"] == f"`{key}.reference` must be one of the arms 'placebo', 'active'; got 'sham'."
+    assert (
+        "did you mean `imputations`" in messages[f"{key}.imputation"] or "imputations" in messages[f"{key}.imputation"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "words"),
+    [
+        ({"methods": []}, "methods", "must name at least one of"),
+        ({"methods": "mi_mar"}, "methods", "must be an array"),
+        ({"imputations": 2.5}, "imputations", "must be an integer"),
+        ({"deltas": []}, "deltas", "non-empty array"),
+        ({"deltas": [float("nan")]}, "deltas", "finite numbers"),
+    ],
+)
+def test_each_bad_missing_data_value_is_named(given, key, words) -> None:
+    message = _messages(missing_data=given)[f"analysis.missing_data.{key}"]
+    assert words in message, message
+
+
+def test_the_bundled_spec_pre_specifies_the_missing_data_analyses() -> None:
+    spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
+    assert spec.analysis.missing_data == MissingDataOptions(imputations=100, seed=20121104)

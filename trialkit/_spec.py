@@ -17,6 +17,7 @@ from typing import Any
 from trialkit._errors import Rule, did_you_mean
 from trialkit._schema import (
     BOOL,
+    INT,
     LIST,
     NUM,
     SLUG,
@@ -39,7 +40,9 @@ __all__ = [
     "DataFormat",
     "Endpoint",
     "EndpointRules",
+    "MISSING_DATA_METHODS",
     "MMRMOptions",
+    "MissingDataOptions",
     "Multiplicity",
     "Population",
     "PrimaryAnalysis",
@@ -162,12 +165,34 @@ class MMRMOptions:
     baseline: str = "covariate"
 
 
+#: the missing-data analyses of ``[analysis.missing_data] methods``, in the order results list them
+MISSING_DATA_METHODS = ("mi_mar", "mi_j2r", "mi_cr", "tipping_point")
+
+
+@dataclass(frozen=True)
+class MissingDataOptions:
+    """``[analysis.missing_data]``: the pre-specified multiple-imputation analyses (docs/missing-data.md).
+
+    ``methods`` are result ids (``mi_mar``, ``mi_j2r``, ``mi_cr``, ``tipping_point``);
+    ``deltas`` the tipping-point shifts on the analysis scale (None: the default grid);
+    ``reference`` the reference arm of J2R and CR (None: the control arm).
+    """
+
+    methods: tuple[str, ...] = MISSING_DATA_METHODS
+    imputations: int = 100
+    seed: int = 20121104
+    burn_in: int = 200
+    deltas: tuple[float, ...] | None = None
+    reference: str | None = None
+
+
 @dataclass(frozen=True)
 class AnalysisOptions:
     covariates: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     multiplicity: Multiplicity = Multiplicity.HOLM
     mmrm: MMRMOptions | None = None
+    missing_data: MissingDataOptions | None = None
     primary: PrimaryAnalysis = PrimaryAnalysis.ANCOVA
     populations: tuple[Population, ...] = (Population.FAS,)
     table1_p_values: bool = False
@@ -266,6 +291,7 @@ _SCHEMA: dict[str, Schema] = {
         "categorical": (LIST, False),
         "multiplicity": (STR, False),
         "mmrm": (TABLE, False),
+        "missing_data": (TABLE, False),
         "primary": (STR, False),
         "populations": (LIST, False),
         "table1_p_values": (BOOL, False),
@@ -300,6 +326,14 @@ _MMRM_SCHEMA: Schema = {
     "group_by_arm": (BOOL, False),
     "empirical": (BOOL, False),
     "baseline": (STR, False),
+}
+_MISSING_DATA_SCHEMA: Schema = {
+    "methods": (LIST, False),
+    "imputations": (INT, False),
+    "seed": (INT, False),
+    "burn_in": (INT, False),
+    "deltas": (LIST, False),
+    "reference": (STR, False),
 }
 #: how the MMRM uses the baseline value
 MMRM_BASELINE = ("covariate", "response")
@@ -638,6 +672,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     at = an.get("two_valued_covariates", "mean")
     two_valued = choice(at, tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out)
     mmrm = _parse_mmrm(an, out)
+    missing_data = _parse_missing_data(an, levels, out)
     primary_analysis = choice(
         an.get("primary", "ancova"), tuple(p.value for p in PrimaryAnalysis), "analysis.primary", out
     )
@@ -663,6 +698,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             categorical=categorical,
             multiplicity=Multiplicity(mult),
             mmrm=mmrm,
+            missing_data=missing_data,
             primary=PrimaryAnalysis(primary_analysis or "ancova"),
             populations=tuple(populations),
             table1_p_values=an.get("table1_p_values", False),
@@ -715,6 +751,73 @@ def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptio
         group_by_arm=bool(t.get("group_by_arm", False)),
         empirical=empirical,
         baseline=baseline or "covariate",
+    )
+
+
+def _parse_missing_data(
+    analysis: Mapping[str, Any], levels: tuple[str, ...] | None, out: ProblemCollector
+) -> MissingDataOptions | None:
+    """Read ``analysis.missing_data``: methods, imputations, seed, burn_in, deltas, reference."""
+    if "missing_data" not in analysis:
+        return None
+    key = "analysis.missing_data"
+    t = check_table(analysis["missing_data"], _MISSING_DATA_SCHEMA, key, out)
+    methods: tuple[str, ...] = MISSING_DATA_METHODS
+    if "methods" in t:
+        listed = string_list(t["methods"], f"{key}.methods", out)
+        if listed is not None and not listed:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.methods",
+                f"`{key}.methods` must name at least one of {', '.join(map(repr, MISSING_DATA_METHODS))}; got [].",
+                "[]",
+            )
+        elif listed is not None:
+            for m in listed:
+                choice(m, MISSING_DATA_METHODS, f"{key}.methods", out)
+            methods = tuple(m for m in MISSING_DATA_METHODS if m in listed)
+    defaults = MissingDataOptions()
+    numbers: dict[str, int] = {}
+    for name, minimum in (("imputations", 2), ("seed", 0), ("burn_in", 1)):
+        value = t.get(name, getattr(defaults, name))
+        if value < minimum:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.{name}",
+                f"`{key}.{name}` must be an integer >= {minimum}; got {value!r}.",
+                value,
+            )
+        numbers[name] = value
+    deltas: tuple[float, ...] | None = None
+    if "deltas" in t:
+        raw = t["deltas"]
+        bad = [v for v in raw if not is_number(v)]
+        if bad or not raw:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.deltas",
+                f"`{key}.deltas` must be a non-empty array of finite numbers (shifts in the endpoint's unit); "
+                f"got {', '.join(map(repr, bad)) if bad else '[]'}.",
+                bad[0] if bad else "[]",
+            )
+        else:
+            deltas = tuple(float(v) for v in raw)
+    reference = t.get("reference")
+    # arms read from the data (no `arms.levels`) are checked when the trial is analysed
+    if reference is not None and levels is not None and reference not in levels:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{key}.reference",
+            f"`{key}.reference` must be one of the arms {', '.join(map(repr, levels))}; got {reference!r}.",
+            reference,
+        )
+    return MissingDataOptions(
+        methods=methods,
+        imputations=numbers["imputations"],
+        seed=numbers["seed"],
+        burn_in=numbers["burn_in"],
+        deltas=deltas,
+        reference=reference,
     )
 
 

@@ -23,6 +23,7 @@ from trialkit._trial import Trial
 from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._cells import Cell, Floats, Ints, Subjects, cells, subject_arrays, value_grid
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
+from trialkit.analysis._missing_rows import MI_KINDS, missing_data_rows, pattern_table
 from trialkit.analysis._mmrm_rows import MMRM_KINDS, mmrm_input, mmrm_rows
 from trialkit.analysis._multiplicity import adjust_p
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
@@ -30,7 +31,9 @@ from trialkit.analysis._responders import default_thresholds, mcid_sweep, respon
 from trialkit.analysis._results import (
     COUNT_COLUMNS,
     FAILURE_COLUMNS,
+    PATTERN_COLUMNS,
     RESULT_COLUMNS,
+    TIPPING_COLUMNS,
     Analysis,
     Estimate,
     Results,
@@ -616,6 +619,19 @@ def analyze(
             '`[analysis] mmrm = { covariance = "us", df = "satterthwaite" }` (docs/study-spec.md).'
         )
 
+    asked_mi = analyses is not None and bool(wanted.intersection(MI_KINDS))
+    missing_options = spec.analysis.missing_data
+    if asked_mi and missing_options is None:
+        raise TrialkitError(
+            "`analyses` asks for a multiple-imputation analysis, but the spec does not pre-specify one: add "
+            '`[analysis.missing_data] methods = ["mi_mar"]` (docs/missing-data.md).'
+        )
+    if missing_options is not None and missing_options.reference not in (None, *trial.arms):
+        raise TrialkitError(
+            f"`analysis.missing_data.reference` must be one of the arms {', '.join(map(repr, trial.arms))}; "
+            f"got {missing_options.reference!r}."
+        )
+
     grid = value_grid(trial)
     subjects = subject_arrays(trial)
     out = _Collector(wanted)
@@ -625,6 +641,11 @@ def analyze(
             _analyse_cell(subjects, cell, out, level, at)
         if spec.analysis.mmrm is not None and wanted.intersection(MMRM_KINDS):
             mmrm_subjects[population.value] = _mmrm(trial, grid, subjects, population, spec.analysis.mmrm, level, out)
+    missing = None
+    if missing_options is not None and wanted.intersection(MI_KINDS):
+        missing = missing_data_rows(spec, grid, subjects, missing_options, level, wanted)
+        out.rows.extend(missing.rows)
+        out.failures.extend(missing.failures)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
     primary_kind = _PRIMARY_KIND[spec.analysis.primary]
     if primary_kind in wanted:
@@ -653,6 +674,8 @@ def analyze(
             "baseline": spec.analysis.mmrm.baseline,
             "subjects": mmrm_subjects,
         }
+    if missing is not None:
+        provenance["missing_data"] = missing.provenance
     if do_sweep and wanted & _RESPONDER:
         sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
     else:
@@ -683,6 +706,8 @@ def analyze(
         responder_sweep=sweep_table,
         counts=pd.DataFrame(out.counts, columns=list(COUNT_COLUMNS)),
         baseline_p=baseline_p,
+        tipping_point=pd.DataFrame(missing.tipping if missing else [], columns=list(TIPPING_COLUMNS)),
+        missing_pattern=pd.DataFrame(pattern_table(spec, grid, subjects), columns=list(PATTERN_COLUMNS)),
         alpha=level,
         provenance=provenance,
     )

@@ -29,7 +29,7 @@ RESULT_COLUMNS = (
     "population",
 )
 #: the files :meth:`Results.to_files` (and ``trialkit analyze --out``) writes; baseline_p.csv only when
-#: baseline tests were asked for
+#: baseline tests were asked for, tipping_point.csv only when the spec asks for a tipping-point analysis
 RESULT_FILES = (
     "results.csv",
     "results.json",
@@ -38,7 +38,9 @@ RESULT_FILES = (
     "responder_sweep.csv",
     "counts.csv",
     "failures.csv",
+    "missing_pattern.csv",
     "baseline_p.csv",
+    "tipping_point.csv",
 )
 FAILURE_COLUMNS = ("endpoint", "visit", "analysis", "contrast", "term", "message", "population")
 COUNT_COLUMNS = (
@@ -52,6 +54,22 @@ COUNT_COLUMNS = (
     "n_missing_followup",
     "n_missing_baseline",
 )
+#: the tipping-point grid (``tipping_point.csv``): one row per endpoint, contrast and shift δ
+TIPPING_COLUMNS = (
+    "endpoint",
+    "visit",
+    "contrast",
+    "delta",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "df",
+    "p_value",
+    "population",
+)
+#: the missing-data pattern (``missing_pattern.csv``): per endpoint, arm and post-baseline visit
+PATTERN_COLUMNS = ("endpoint", "arm", "visit", "n_subjects", "n_observed", "n_intermittent", "n_monotone")
 NAN = math.nan
 
 
@@ -128,6 +146,14 @@ class Results:
     baseline_p : DataFrame
         Tests of baseline differences between arms, only when asked for
         (``analysis.table1_p_values``; CONSORT advises against them); empty otherwise.
+    tipping_point : DataFrame
+        The tipping-point grid of ``[analysis.missing_data]`` (columns :data:`TIPPING_COLUMNS`):
+        the MAR multiple-imputation estimate with the treated arm's imputed values shifted by
+        each δ; empty when not asked for.
+    missing_pattern : DataFrame
+        Per endpoint, arm and post-baseline visit: randomised subjects, observed, missing with a
+        later visit observed (intermittent) and missing for good (monotone); columns
+        :data:`PATTERN_COLUMNS`.
     alpha : float
         1 - confidence level of every interval.
     provenance : mapping
@@ -141,6 +167,8 @@ class Results:
     responder_sweep: pd.DataFrame = field(default_factory=pd.DataFrame)
     counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     baseline_p: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tipping_point: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TIPPING_COLUMNS)))
+    missing_pattern: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(PATTERN_COLUMNS)))
     alpha: float = 0.05
     provenance: Mapping[str, Any] = field(default_factory=dict)
 
@@ -157,8 +185,10 @@ class Results:
         -------
         list of Path
             ``results.csv`` (one row per estimate), ``table1.csv``, ``smd.csv``,
-            ``responder_sweep.csv``, ``counts.csv``, ``failures.csv``, ``baseline_p.csv`` (only when
-            baseline tests were run) and ``results.json`` (provenance, alpha, results and failures).
+            ``responder_sweep.csv``, ``counts.csv``, ``failures.csv``, ``missing_pattern.csv``,
+            ``baseline_p.csv`` (only when baseline tests were run), ``tipping_point.csv`` (only when a
+            tipping-point analysis was run) and ``results.json`` (provenance, alpha, results and
+            failures).
             CSV text cells that a spreadsheet would run as a formula start with ``'``.
 
         Examples
@@ -179,9 +209,12 @@ class Results:
             "responder_sweep.csv": self.responder_sweep,
             "counts.csv": self.counts,
             "failures.csv": self.failures,
+            "missing_pattern.csv": self.missing_pattern,
         }
         if not self.baseline_p.empty:
             tables["baseline_p.csv"] = self.baseline_p
+        if not self.tipping_point.empty:
+            tables["tipping_point.csv"] = self.tipping_point
         contents = {name: csv_bytes(frame) for name, frame in tables.items()}
         contents["results.json"] = json_bytes(
             {

@@ -37,8 +37,8 @@ MI_METHODS = (*METHODS, TIPPING)
 _KIND = {"mi_mar": Analysis.MI_MAR, "mi_j2r": Analysis.MI_J2R, "mi_cr": Analysis.MI_CR}
 #: |R_jj| of a unit-length column (times √n) below which a design column adds nothing (as the ANCOVA)
 _RANK_TOL = 1e-10
-#: about this many steps from δ = 0 to the δ that cancels the MAR estimate, in the default grid
-_GRID_STEPS = 20
+#: about this many steps from δ = 0 to the δ at which significance is lost, in the default grid
+_GRID_STEPS = 10
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def _check_rank(x: Floats, names: Sequence[str]) -> None:
 
 
 def _nice_step(span: float) -> float:
-    """Return the step of the form 1, 2, 2.5 or 5 x 10^k nearest (in ratio) to ``span`` / 20."""
+    """Return the step of the form 1, 2, 2.5 or 5 x 10^k nearest (in ratio) to ``span`` / 10."""
     raw = span / _GRID_STEPS
     power = 10.0 ** math.floor(math.log10(raw))
     return min((m * power for m in (1.0, 2.0, 2.5, 5.0, 10.0)), key=lambda s: abs(math.log(raw / s)))
@@ -153,6 +153,38 @@ def _pooled_rows(
     return rows
 
 
+def _grid_p(
+    grid: Floats,
+    q0: Floats,
+    rss0: Floats,
+    cross: Floats,
+    hh: float,
+    slope: float,
+    unscaled: float,
+    df: int,
+    alpha: float,
+) -> Floats:
+    """Return the pooled p-value at every δ of ``grid`` (the closed form of :func:`_tipping`)."""
+    return _pool_grid(grid, q0, rss0, cross, hh, slope, unscaled, df, alpha).p_value
+
+
+def _pool_grid(
+    grid: Floats,
+    q0: Floats,
+    rss0: Floats,
+    cross: Floats,
+    hh: float,
+    slope: float,
+    unscaled: float,
+    df: int,
+    alpha: float,
+) -> PooledArrays:
+    """Pool the M analyses at every δ of ``grid``: estimates q0 + δ·slope, RSS quadratic in δ."""
+    q = q0[None, :] + grid[:, None] * slope
+    rss = rss0[None, :] + 2.0 * grid[:, None] * cross[None, :] + grid[:, None] ** 2 * hh
+    return pool_arrays(q, rss / df * unscaled, float(df), alpha)
+
+
 def _tipping(
     delta_grid: Floats | None,
     beta: Floats,
@@ -182,19 +214,23 @@ def _tipping(
     cross = resid @ h
     hh = float(h @ h)
     if delta_grid is None:
-        mar = pool_arrays(q0, rss0 / df * gram_inv[column, column], float(df), alpha)
         grid: Floats
         if slope == 0.0:
             grid = np.zeros(1)
         else:
-            null = -float(mar.estimate) / slope
-            step = _nice_step(abs(null)) if null != 0 else 1.0
-            grid = math.copysign(step, null) * np.arange(math.ceil(abs(null) / step) + 3, dtype=np.float64)
+            # where p first reaches alpha on a fine grid up to the δ that cancels the estimate (p = 1
+            # there), then a round grid of about 10 steps to it and two beyond
+            null = -float(q0.mean()) / slope
+            fine = np.linspace(0.0, null, 401)
+            p_fine = _grid_p(fine, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
+            first = float(fine[int(np.argmax(p_fine >= alpha))]) if (p_fine >= alpha).any() else null
+            span = abs(first) if first != 0 else abs(null)
+            step = _nice_step(span) if span > 0 else 1.0
+            # + 0.0 turns the first δ's -0.0 into 0.0
+            grid = math.copysign(step, null) * np.arange(math.ceil(span / step) + 3, dtype=np.float64) + 0.0
     else:
         grid = delta_grid
-    q = q0[None, :] + grid[:, None] * slope
-    rss = rss0[None, :] + 2.0 * grid[:, None] * cross[None, :] + grid[:, None] ** 2 * hh
-    pooled = pool_arrays(q, rss / df * gram_inv[column, column], float(df), alpha)
+    pooled = _pool_grid(grid, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
     est, low, high = pooled.estimate, pooled.ci_low, pooled.ci_high
     if log:
         est, low, high = np.exp(est), np.exp(low), np.exp(high)
@@ -329,8 +365,8 @@ def multiple_imputation(
     deltas : sequence of float, optional
         The tipping-point grid: shifts added to the imputed primary-visit values of the arm in
         each contrast, in the unit of the values (natural logs under ``log_scale``); default a
-        grid from 0 towards the null in about 20 steps of 1, 2, 2.5 or 5 x 10^k, two steps past
-        the shift that cancels the MAR estimate.
+        grid from 0 towards the null in about 10 steps of 1, 2, 2.5 or 5 x 10^k to where p first
+        reaches ``alpha``, and two steps beyond.
     alpha : float
         1 − confidence level, in (0, 1); the tipping point is where p ≥ ``alpha``.
     log_scale : bool
