@@ -350,3 +350,8 @@ def test_each_bad_missing_data_value_is_named(given, key, words) -> None:
 def test_the_bundled_spec_pre_specifies_the_missing_data_analyses() -> None:
     spec = tk.read_spec(tk.datasets.study_spec("abbasi2012"))
     assert spec.analysis.missing_data == MissingDataOptions(imputations=100, seed=20121104)
+
+
+def test_deltas_without_a_tipping_point_analysis_are_named() -> None:
+    message = _messages(missing_data={"methods": ["mi_mar"], "deltas": [0, 1]})["analysis.missing_data.deltas"]
+    assert "does not name" in message and "[0.0, 1.0]" in message and "['mi_mar']" in message

@@ -802,6 +802,14 @@ def _parse_missing_data(
             )
         else:
             deltas = tuple(float(v) for v in raw)
+    if deltas is not None and "tipping_point" not in methods:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{key}.deltas",
+            f"`{key}.deltas` shifts the imputed values of the tipping-point analysis, which `{key}.methods` "
+            f"does not name; got deltas = {list(deltas)!r} with methods = {list(methods)!r}.",
+            str(list(deltas)),
+        )
     reference = t.get("reference")
     # arms read from the data (no `arms.levels`) are checked when the trial is analysed
     if reference is not None and levels is not None and reference not in levels:
