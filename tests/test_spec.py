@@ -336,7 +336,7 @@ def test_bad_missing_data_options_are_all_named_at_once() -> None:
         ({"burn_in": 0.5}, "burn_in", "must be an integer; got 0.5"),
         ({"deltas": [0, float("inf")]}, "deltas", "finite numbers (shifts in the endpoint's unit); got inf"),
         ({"deltas": [0, "1"]}, "deltas", "got '1'"),
-        ({"deltas": 0.5}, "deltas", "must be an array; got 0.5"),
+        ({"deltas": 0.5}, "deltas", "must be an array or a table; got 0.5"),
         ({"reference": 1}, "reference", "must be a string; got 1"),
         ({"reference": "Placebo"}, "reference", "one of the arms 'placebo', 'active'; got 'Placebo'"),
         ({"seeds": 1}, "seeds", "unknown key `analysis.missing_data.seeds`"),
@@ -355,3 +355,16 @@ def test_the_bundled_spec_pre_specifies_the_missing_data_analyses() -> None:
 def test_deltas_without_a_tipping_point_analysis_are_named() -> None:
     message = _messages(missing_data={"methods": ["mi_mar"], "deltas": [0, 1]})["analysis.missing_data.deltas"]
     assert "does not name" in message and "[0.0, 1.0]" in message and "['mi_mar']" in message
+
+
+def test_deltas_can_be_given_per_endpoint() -> None:
+    options = _analysis(missing_data={"deltas": {"isi": [0, 2, 4]}}).missing_data
+    assert options.deltas_for("isi") == (0.0, 2.0, 4.0) and options.deltas_for("sleep_time") is None
+    both = _analysis(missing_data={"deltas": [0, 1]}).missing_data
+    assert both.deltas_for("isi") == both.deltas_for("sleep_time") == (0.0, 1.0)
+    messages = _messages(missing_data={"deltas": {"isi": [0, "x"], "pain": [1]}})
+    assert (
+        "`analysis.missing_data.deltas.isi` must be a non-empty array of finite numbers"
+        in messages["analysis.missing_data.deltas.isi"]
+    )
+    assert "names endpoint 'pain', which the spec does not have" in messages["analysis.missing_data.deltas.pain"]
