@@ -952,9 +952,10 @@ def test_only_the_methods_that_ran_are_shown_and_described(tmp_path) -> None:
     from longitudinal_trial import load, three_arm_spec, three_arm_wide
 
     options = {"missing_data": {**MI_FAST["missing_data"], "methods": ["mi_mar"]}}
-    trial = load(tmp_path, three_arm_wide(), three_arm_spec(**options))
+    trial = load(tmp_path, three_arm_wide(), three_arm_spec(primary="mmrm", **options))
     html = render_html(trial, tk.analyze(trial), generated=WHEN)
     section = _section(html, "missing")
+    assert "The primary analysis, the MMRM, keeps them through their other values" in _text(section)
     kinds = {a["data-analysis"] for a, _ in table_rows(section, "missing-compare")["missing-compare"]}
     assert kinds == {"ancova", "mmrm", "mi_mar"}
     words = _text(section) + _text(_section(html, "methods"))
@@ -1073,3 +1074,14 @@ def test_the_missing_data_section_fits_narrow_and_wide_windows(abbasi, tmp_path)
                 context.close()
         finally:
             browser.close()
+
+
+def test_the_workbook_holds_the_tipping_grid_and_the_pattern(abbasi) -> None:
+    from openpyxl import load_workbook
+
+    _, results, html, _ = abbasi
+    book = load_workbook(html.parent / "results.xlsx")
+    assert len(list(book["tipping_point"].iter_rows())) == len(results.tipping_point) + 1
+    assert len(list(book["missing_pattern"].iter_rows())) == len(results.missing_pattern) + 1
+    keys = {row[0].value: row[1].value for row in book["provenance"].iter_rows(min_row=2)}
+    assert keys["missing_data seed"] == 20121104 and keys["missing_data deltas"] == "default grid"

@@ -88,10 +88,10 @@ def assumptions(
             f"values follow the {reference} arm's average, so any benefit they showed before leaving fades."
         ),
         "tipping_point": (
-            f"Starts from missing at random and makes the missing values of participants on {on} worse by a "
-            f"shift δ, growing δ until the result is no longer significant (p ≥ {format_number(alpha)}). That "
-            "shift, the tipping point, says how much worse than predicted those participants would have had to "
-            "do to overturn the conclusion."
+            f"Starts from missing at random and shifts the missing values of participants on {on} by δ towards "
+            "no difference between the arms (worse, where the treatment looked better), growing δ until the result "
+            f"is no longer significant (p ≥ {format_number(alpha)}). That shift, the tipping point, says how much "
+            "worse than predicted those participants would have had to do to overturn the conclusion."
         ),
     }
     return [(SHORT_NAMES[k], words[k]) for k in shown]
