@@ -127,7 +127,7 @@ def missing_data_rows(
         imputed[ep.id] = dict(fit.imputed)
         analysed[ep.id] = dict(fit.subjects)
         out.rows.extend(e.row(ep.id, spec.visits.primary, "fas") for e in fit.estimates)
-        for a, tp in zip(arms[1:], fit.tipping, strict=True) if fit.tipping else ():  # empty: no tipping point asked
+        for a, tp in zip(arms[1:], fit.tipping, strict=True):
             n_t, n_c = fit.subjects[a], fit.subjects[arms[0]]
             for i, d in enumerate(tp.delta):
                 out.tipping.append(
