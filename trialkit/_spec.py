@@ -174,7 +174,8 @@ class MissingDataOptions:
     """``[analysis.missing_data]``: the pre-specified multiple-imputation analyses (docs/missing-data.md).
 
     ``methods`` are result ids (``mi_mar``, ``mi_j2r``, ``mi_cr``, ``tipping_point``);
-    ``deltas`` the tipping-point shifts on the analysis scale (None: the default grid);
+    ``deltas`` the tipping-point shifts on the analysis scale for every endpoint (None: the
+    default grid), ``deltas_by_endpoint`` the grids of the endpoints that have their own;
     ``reference`` the reference arm of J2R and CR (None: the control arm).
     """
 
@@ -184,6 +185,11 @@ class MissingDataOptions:
     burn_in: int = 200
     deltas: tuple[float, ...] | None = None
     reference: str | None = None
+    deltas_by_endpoint: tuple[tuple[str, tuple[float, ...]], ...] = ()
+
+    def deltas_for(self, endpoint: str) -> tuple[float, ...] | None:
+        """Return the tipping-point grid of ``endpoint``: its own, else the common one (None: the default)."""
+        return dict(self.deltas_by_endpoint).get(endpoint, self.deltas)
 
 
 @dataclass(frozen=True)
@@ -332,7 +338,7 @@ _MISSING_DATA_SCHEMA: Schema = {
     "imputations": (INT, False),
     "seed": (INT, False),
     "burn_in": (INT, False),
-    "deltas": (LIST, False),
+    "deltas": ((list, dict), False),
     "reference": (STR, False),
 }
 #: how the MMRM uses the baseline value
@@ -672,7 +678,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     at = an.get("two_valued_covariates", "mean")
     two_valued = choice(at, tuple(t.value for t in TwoValued), "analysis.two_valued_covariates", out)
     mmrm = _parse_mmrm(an, out)
-    missing_data = _parse_missing_data(an, levels, out)
+    missing_data = _parse_missing_data(an, levels, [e.id for e in endpoints], out)
     primary_analysis = choice(
         an.get("primary", "ancova"), tuple(p.value for p in PrimaryAnalysis), "analysis.primary", out
     )
@@ -755,7 +761,7 @@ def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptio
 
 
 def _parse_missing_data(
-    analysis: Mapping[str, Any], levels: tuple[str, ...] | None, out: ProblemCollector
+    analysis: Mapping[str, Any], levels: tuple[str, ...] | None, endpoint_ids: list[str], out: ProblemCollector
 ) -> MissingDataOptions | None:
     """Read ``analysis.missing_data``: methods, imputations, seed, burn_in, deltas, reference."""
     if "missing_data" not in analysis:
@@ -789,19 +795,44 @@ def _parse_missing_data(
             )
         numbers[name] = value
     deltas: tuple[float, ...] | None = None
+    by_endpoint: dict[str, tuple[float, ...]] = {}
     if "deltas" in t:
         raw = t["deltas"]
-        bad = [v for v in raw if not is_number(v)]
-        if bad or not raw:
-            out.add(
-                Rule.INVALID_VALUE,
-                f"{key}.deltas",
-                f"`{key}.deltas` must be a non-empty array of finite numbers (shifts in the endpoint's unit); "
-                f"got {', '.join(map(repr, bad)) if bad else '[]'}.",
-                bad[0] if bad else "[]",
-            )
-        else:
-            deltas = tuple(float(v) for v in raw)
+        # one grid for every endpoint, or a table of grids by endpoint id (units differ between endpoints)
+        grids = raw if isinstance(raw, dict) else {"": raw}
+        for endpoint, grid in grids.items():
+            where = f"{key}.deltas" + (f".{endpoint}" if endpoint else "")
+            if endpoint and endpoint not in endpoint_ids:
+                out.add(
+                    Rule.INVALID_VALUE,
+                    where,
+                    f"`{key}.deltas` names endpoint {endpoint!r}, which the spec does not have; "
+                    f"endpoints: {', '.join(map(repr, endpoint_ids))}.",
+                    endpoint,
+                )
+                continue
+            bad = [v for v in grid if not is_number(v)] if isinstance(grid, list) else [grid]
+            if bad or not grid:
+                out.add(
+                    Rule.INVALID_VALUE,
+                    where,
+                    f"`{where}` must be a non-empty array of finite numbers (shifts in the endpoint's unit); "
+                    f"got {', '.join(map(repr, bad)) if bad else '[]'}.",
+                    bad[0] if bad else "[]",
+                )
+            elif endpoint:
+                by_endpoint[endpoint] = tuple(float(v) for v in grid)
+            else:
+                deltas = tuple(float(v) for v in grid)
+    if (deltas is not None or by_endpoint) and "tipping_point" not in methods:
+        given = list(deltas) if deltas is not None else {e: list(g) for e, g in by_endpoint.items()}
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{key}.deltas",
+            f"`{key}.deltas` shifts the imputed values of the tipping-point analysis, which `{key}.methods` "
+            f"does not name; got deltas = {given!r} with methods = {list(methods)!r}.",
+            str(given),
+        )
     reference = t.get("reference")
     # arms read from the data (no `arms.levels`) are checked when the trial is analysed
     if reference is not None and levels is not None and reference not in levels:
@@ -818,6 +849,7 @@ def _parse_missing_data(
         burn_in=numbers["burn_in"],
         deltas=deltas,
         reference=reference,
+        deltas_by_endpoint=tuple(by_endpoint.items()),
     )
 
 

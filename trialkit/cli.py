@@ -172,6 +172,21 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         f"ANCOVA at {spec.visits.primary}, all endpoints "
         f"(p_adjusted: {res.provenance['multiplicity']} over secondary endpoints)",
     )
+    assumptions = ["ancova", "mmrm", "mi_mar", "mi_j2r", "mi_cr", "tipping_point"]
+    sensitivity = t.loc[
+        t["analysis"].isin(assumptions[2:]) & (t["endpoint"] == primary.id) & (t["visit"] == spec.visits.primary)
+    ]
+    if not sensitivity.empty:
+        shown = t.loc[
+            t["analysis"].isin(assumptions) & (t["endpoint"] == primary.id) & (t["visit"] == spec.visits.primary),
+            ["analysis", "contrast", "estimate", "ci_low", "ci_high", "p_value", "n_treatment", "n_control"],
+        ]
+        shown = shown.assign(order=shown["analysis"].map(assumptions.index)).sort_values(["order", "contrast"])
+        _print_frame(
+            shown.drop(columns="order"),
+            f"{primary.label} at {spec.visits.primary} under each assumption about missing values "
+            "(tipping_point: the shift of the treated arm's imputed values at which p reaches alpha)",
+        )
     if not res.failures.empty:
         _print_frame(res.failures, "Analyses that could not run")
     if written:

@@ -145,3 +145,31 @@ def test_a_reference_arm_the_data_does_not_have_is_an_error(tmp_path) -> None:
     trial = load(tmp_path, small_wide(), spec)
     with pytest.raises(tk.TrialkitError, match=r"`analysis.missing_data.reference` must be one of the arms .*'sham'"):
         tk.analyze(trial)
+
+
+@pytest.mark.parametrize("methods", [["mi_mar"], ["mi_j2r", "mi_cr"], ["tipping_point"]])
+def test_any_subset_of_the_methods_runs(tmp_path, methods) -> None:
+    spec = three_arm_spec(missing_data={**MISSING["missing_data"], "methods": methods})
+    res = tk.analyze(load(tmp_path, three_arm_wide(), spec))
+    got = set(res.table["analysis"]) & {"mi_mar", "mi_j2r", "mi_cr", "tipping_point"}
+    assert got == set(methods)
+    assert res.tipping_point.empty == ("tipping_point" not in methods)
+
+
+def test_asking_for_one_method_runs_only_that_one(three) -> None:
+    trial, _ = three
+    res = tk.analyze(trial, analyses=["mi_cr"])
+    assert set(res.table["analysis"]) == {"mi_cr"} and res.tipping_point.empty
+
+
+def test_a_grid_of_shifts_per_endpoint(tmp_path) -> None:
+    spec = three_arm_spec(missing_data={**MISSING["missing_data"], "deltas": {"score": [0, 1, 2.5]}})
+    res = tk.analyze(load(tmp_path, three_arm_wide(), spec))
+    grid = res.tipping_point
+    assert grid.loc[grid["endpoint"] == "score", "delta"].drop_duplicates().tolist() == [0.0, 1.0, 2.5]
+    assert len(grid.loc[grid["endpoint"] == "pain", "delta"].drop_duplicates()) > 3  # the default grid
+    assert res.provenance["missing_data"]["deltas"] == {
+        "score": [0.0, 1.0, 2.5],
+        "pain": "default grid",
+        "conc": "default grid",
+    }

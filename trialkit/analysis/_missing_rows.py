@@ -19,7 +19,7 @@ import numpy as np
 from trialkit._errors import AnalysisError
 from trialkit._spec import MissingDataOptions, StudySpec
 from trialkit.analysis._cells import Floats, Subjects
-from trialkit.analysis._missing._mi import MI_METHODS, TIPPING, impute_arrays
+from trialkit.analysis._missing._mi import MI_METHODS, impute_arrays
 from trialkit.analysis._missing._pattern import missing_pattern
 from trialkit.analysis._results import NAN, Analysis, Estimate
 
@@ -94,10 +94,11 @@ def missing_data_rows(
     primary = post.index(spec.visits.primary)
     arms = subjects.arms
     reference = arms.index(options.reference) if options.reference else 0
-    deltas = None if options.deltas is None else np.asarray(options.deltas, dtype=np.float64)
     imputed: dict[str, dict[str, int]] = {}
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
+        shifts = options.deltas_for(ep.id)
+        deltas = None if shifts is None else np.asarray(shifts, dtype=np.float64)
         keep = subjects.has_covariates & ~np.isnan(grid[:, k, b])
         try:
             fit = impute_arrays(
@@ -127,7 +128,8 @@ def missing_data_rows(
         imputed[ep.id] = dict(fit.imputed)
         analysed[ep.id] = dict(fit.subjects)
         out.rows.extend(e.row(ep.id, spec.visits.primary, "fas") for e in fit.estimates)
-        for a, tp in zip(arms[1:], fit.tipping, strict=True):
+        # fit.tipping is empty unless the tipping point was asked for
+        for a, tp in zip(arms[1:] if fit.tipping else (), fit.tipping, strict=True):
             n_t, n_c = fit.subjects[a], fit.subjects[arms[0]]
             for i, d in enumerate(tp.delta):
                 out.tipping.append(
@@ -182,10 +184,11 @@ def missing_data_rows(
         "burn_in": options.burn_in,
         "seed": options.seed,
         "reference": arms[reference],
-        "deltas": None if deltas is None else [float(d) for d in deltas],
+        "deltas": {
+            ep.id: "default grid" if options.deltas_for(ep.id) is None else list(options.deltas_for(ep.id) or ())
+            for ep in spec.endpoints
+        },
         "subjects": analysed,
         "imputed_at_primary": imputed,
     }
-    if TIPPING in methods and deltas is None:
-        out.provenance["deltas"] = "default grid"
     return out

@@ -159,17 +159,22 @@ def test_tipping_grid_equals_refitting_the_shifted_data() -> None:
         frame, arms=ARMS, visits=VISITS, imputations=6, seed=6, burn_in=5, methods=["tipping_point"], deltas=deltas
     )
     (tp,) = fit.tipping
-    # the same draws, by hand: rerun the sampler with the same seed and shift the completed data
+    # the same draws, by hand: rerun the sampler with the same seed on the same standardised data
+    from trialkit.analysis._missing._mi import _standardised
     from trialkit.analysis._missing._posterior import posterior_draws
 
     x = np.column_stack([np.ones(len(frame)), frame["arm"].eq("active"), frame["baseline"]])
-    y = frame[VISITS].to_numpy()
+    x_std, y_std, scale = _standardised(x, frame[VISITS].to_numpy(), 2, 1)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(6)))
     arm = frame["arm"].eq("active").to_numpy(np.int64)
-    b, sigma = posterior_draws(x, y, draws=6, burn_in=5, rng=rng, visits=tuple(VISITS), arm=arm, arms=tuple(ARMS))
-    z = rng.standard_normal((6, *y.shape))
-    mu = joint_mean(x, y, b, method="mi_mar", arm=arm, reference=0, arm_columns=[1])
-    done = complete(y, mu, sigma, z)[:, :, -1]
+    b, sigma = posterior_draws(
+        x_std, y_std, draws=6, burn_in=5, rng=rng, visits=tuple(VISITS), arm=arm, arms=tuple(ARMS)
+    )
+    z = rng.standard_normal((6, *y_std.shape))
+    mu = joint_mean(x_std, y_std, b, method="mi_mar", arm=arm, reference=0, arm_columns=[1])
+    # back on the data's scale: the completed values, and the design as the ANCOVA sees it
+    done = complete(y_std, mu, sigma, z)[:, :, -1] * scale
+    y = frame[VISITS].to_numpy()
     shift = (np.isnan(y[:, -1]) & frame["arm"].eq("active").to_numpy()).astype(float)
     for k, d in enumerate(deltas):
         est, var = [], []
@@ -266,3 +271,40 @@ def test_the_i_step_statistics_equal_those_of_the_completed_data() -> None:
     done = complete(y, fitted(x, b), sigma, np.random.default_rng(9))
     assert np.allclose(xty, x.T @ done, rtol=1e-11)
     assert np.allclose(yty, np.swapaxes(done, -1, -2) @ done, rtol=1e-11)
+
+
+@pytest.mark.parametrize(("offset", "factor"), [(1e6, 1.0), (1e7, 1.0), (0.0, 1e150), (0.0, 1e-150), (5e4, 1e-3)])
+def test_the_unit_and_offset_of_the_data_do_not_change_the_answer(offset: float, factor: float) -> None:
+    """Values far from 1 give the same estimates, scaled (the model is fitted on standardised values)."""
+    frame = trial(seed=12, n=120)
+    shifted = frame.copy()
+    shifted[["baseline", *VISITS]] = (frame[["baseline", *VISITS]] + offset) * factor
+    kw = {"arms": ARMS, "visits": VISITS, "numeric": ["age"], "imputations": 10, "burn_in": 20, "seed": 3}
+    a = multiple_imputation(frame, **kw, deltas=[0.0, 2.0])  # type: ignore[arg-type]
+    b = multiple_imputation(shifted, **kw, deltas=[0.0, 2.0 * factor])  # type: ignore[arg-type]
+    for x, y in zip(a.estimates, b.estimates, strict=True):
+        assert y.estimate == pytest.approx(x.estimate * factor, rel=1e-6)
+        assert y.std_error == pytest.approx(x.std_error * factor, rel=1e-6)
+        assert y.p_value == pytest.approx(x.p_value, rel=1e-6)
+    assert b.tipping[0].p_value == pytest.approx(a.tipping[0].p_value, rel=1e-6)
+
+
+def test_a_model_the_data_cannot_identify_is_an_analysis_error() -> None:
+    frame = trial(n=80)
+    frame["week4"] = frame["week2"]  # two identical visits: a singular covariance
+    with pytest.raises(tk.AnalysisError, match="covariance across visits is singular"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3, burn_in=5)
+    frame = trial(n=80, dropout=False)
+    frame.loc[::2, "week4"] = np.nan
+    frame.loc[1::2, "week6"] = np.nan  # never observed together
+    with pytest.raises(tk.AnalysisError, match="no subject is observed at both 'week4' and 'week6'"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, imputations=3, burn_in=5)
+    frame = trial(n=80)
+    frame["sex"] = np.where(frame["week8"].isna(), "F", "M")  # a level only among those missing week 8
+    with pytest.raises(tk.AnalysisError, match=r"term 'sex\[M\]' is collinear .* among the subjects observed at visit"):
+        multiple_imputation(frame, arms=ARMS, visits=VISITS, categorical={"sex": ["F", "M"]}, imputations=3)
+
+
+def test_pool_without_any_variance_is_an_analysis_error() -> None:
+    with pytest.raises(tk.AnalysisError, match="no variance"):
+        pool([0.0, 0.0], [0.0, 0.0], df_complete=10)

@@ -87,16 +87,51 @@ class MIFit:
     imputations: int
 
 
-def _check_rank(x: Floats, names: Sequence[str]) -> None:
-    """Raise an AnalysisError naming the first design column collinear with those before it."""
+def _check_rank(x: Floats, names: Sequence[str], where: str = "") -> None:
+    """Raise an AnalysisError naming the first design column collinear with those before it (in rows ``where``)."""
     n = x.shape[0]
     scale = np.linalg.norm(x, axis=0)
-    r = np.linalg.qr(x / np.where(scale > 0, scale, 1.0), mode="r")
-    for j in np.flatnonzero(np.abs(np.diag(r)) <= _RANK_TOL * math.sqrt(n))[:1]:
+    _, r = np.linalg.qr(x / np.where(scale > 0, scale, 1.0))
+    diag = np.abs(np.diag(r)) if r.shape[0] >= r.shape[1] else np.zeros(x.shape[1])
+    for j in np.flatnonzero(diag <= _RANK_TOL * math.sqrt(n))[:1]:
         raise AnalysisError(
-            f"term {names[j]!r} is collinear with the terms before it ({', '.join(names[:j])}); "
+            f"term {names[j]!r} is collinear with the terms before it ({', '.join(names[:j])}){where}; "
             "the imputation model cannot be estimated.",
             term=names[j],
+        )
+
+
+def _check_visits(
+    x: Floats, y: Floats, names: Sequence[str], arm: Ints, arms: tuple[str, ...], visits: tuple[str, ...]
+) -> None:
+    """Raise an AnalysisError when the data cannot identify the imputation model at a visit or pair of visits.
+
+    Every arm must be observed at every visit and the model's terms estimable from the subjects
+    observed there; every two visits must be observed together in some subject, or their
+    covariance rests on the (improper) prior alone.
+    """
+    seen = ~np.isnan(y)
+    for j, v in enumerate(visits):
+        observed_in = np.bincount(arm[seen[:, j]], minlength=len(arms))
+        for k in np.flatnonzero(observed_in == 0)[:1]:
+            raise AnalysisError(
+                f"no subject of arm {arms[k]!r} is observed at visit {v!r}: the imputation model cannot "
+                "estimate that arm's mean there.",
+                term=v,
+            )
+        if seen[:, j].sum() <= x.shape[1]:
+            raise AnalysisError(
+                f"{int(seen[:, j].sum())} subjects observed at visit {v!r} for {x.shape[1]} model terms: "
+                "the imputation model cannot be estimated there.",
+                term=v,
+            )
+        _check_rank(x[seen[:, j]], names, f" among the subjects observed at visit {v!r}")
+    together = seen.T.astype(np.int64) @ seen.astype(np.int64)
+    for j, k in zip(*np.nonzero(np.triu(together == 0, 1)), strict=True):
+        raise AnalysisError(
+            f"no subject is observed at both {visits[j]!r} and {visits[k]!r}: the imputation model cannot "
+            "estimate their correlation.",
+            term=visits[k],
         )
 
 
@@ -129,10 +164,12 @@ def _pooled_rows(
     contrasts: Sequence[str],
     counts: Sequence[tuple[int, int]],
     log: bool,
+    scale: float,
 ) -> list[Estimate]:
+    """Return the pooled rows on the responses' scale (pooled on the standardised one: p and df do not change)."""
     rows = []
     for i, c in enumerate(contrasts):
-        est, low, high = float(pooled.estimate[i]), float(pooled.ci_low[i]), float(pooled.ci_high[i])
+        est, low, high = (scale * float(v[i]) for v in (pooled.estimate, pooled.ci_low, pooled.ci_high))
         if log:
             est, low, high = math.exp(est), math.exp(low), math.exp(high)
         rows.append(
@@ -140,7 +177,7 @@ def _pooled_rows(
                 kind,
                 c,
                 est,
-                float(pooled.std_error[i]),
+                scale * float(pooled.std_error[i]),
                 low,
                 high,
                 float(pooled.df[i]),
@@ -198,6 +235,7 @@ def _tipping(
     alpha: float,
     contrast: str,
     log: bool,
+    scale: float,
 ) -> TippingPoint:
     """Analyse the MAR-imputed data sets with δ added to the imputed primary values in ``shifted``.
 
@@ -213,30 +251,33 @@ def _tipping(
     rss0 = np.einsum("mn,mn->m", resid, resid)
     cross = resid @ h
     hh = float(h @ h)
-    if delta_grid is None:
-        grid: Floats
-        if slope == 0.0:
-            grid = np.zeros(1)
-        else:
-            # where p first reaches alpha on a fine grid up to the δ that cancels the estimate (p = 1
-            # there), then a round grid of about 10 steps to it and two beyond
-            null = -float(q0.mean()) / slope
-            fine = np.linspace(0.0, null, 401)
-            p_fine = _grid_p(fine, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
-            first = float(fine[int(np.argmax(p_fine >= alpha))]) if (p_fine >= alpha).any() else null
-            span = abs(first) if first != 0 else abs(null)
-            step = _nice_step(span) if span > 0 else 1.0
-            # + 0.0 turns the first δ's -0.0 into 0.0
-            grid = math.copysign(step, null) * np.arange(math.ceil(span / step) + 3, dtype=np.float64) + 0.0
+    # the grid is in the responses' unit; the fit is on the standardised scale (δ / scale there)
+    shown: Floats
+    if delta_grid is not None:
+        shown = delta_grid
+    elif slope == 0.0:
+        shown = np.zeros(1)
     else:
-        grid = delta_grid
+        # where p first reaches alpha on a fine grid up to the δ that cancels the estimate (p = 1
+        # there), then a round grid of about 10 steps to it and two beyond
+        null = -float(q0.mean()) / slope
+        fine = np.linspace(0.0, null, 401)
+        p_fine = _grid_p(fine, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
+        first = float(fine[int(np.argmax(p_fine >= alpha))]) if (p_fine >= alpha).any() else null
+        span = scale * (abs(first) if first != 0 else abs(null))
+        step = _nice_step(span) if span > 0 else 1.0
+        # + 0.0 turns the first δ's -0.0 into 0.0
+        shown = math.copysign(step, null) * np.arange(math.ceil(span / step) + 3, dtype=np.float64) + 0.0
+    grid = shown / scale
     pooled = _pool_grid(grid, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
-    est, low, high = pooled.estimate, pooled.ci_low, pooled.ci_high
+    est, low, high = scale * pooled.estimate, scale * pooled.ci_low, scale * pooled.ci_high
     if log:
         est, low, high = np.exp(est), np.exp(low), np.exp(high)
     lost = np.flatnonzero(pooled.p_value >= alpha)
-    tipping = float(grid[lost[np.argmin(np.abs(grid[lost]))]]) if lost.size and slope != 0.0 else math.nan
-    return TippingPoint(contrast, grid, est, pooled.std_error, low, high, pooled.df, pooled.p_value, tipping, slope)
+    tipping = float(shown[lost[np.argmin(np.abs(shown[lost]))]]) if lost.size and slope != 0.0 else math.nan
+    return TippingPoint(
+        contrast, shown, est, scale * pooled.std_error, low, high, pooled.df, pooled.p_value, tipping, slope
+    )
 
 
 def impute_arrays(
@@ -272,19 +313,76 @@ def impute_arrays(
     data = _Data(arm, y[:, primary], dict(numeric), dict(factors))
     counts = _check_data(data, arms, dict(levels))
     x, names = _design(data, arms, dict(levels))
+    x, y, scale = _standardised(x, y, len(arms), len(numeric))
     _check_rank(x, names)
-    arm_columns = list(range(1, len(arms)))
+    _check_visits(x, y, names, arm, arms, visits)
     missing = np.isnan(y)
     imputed_primary = missing[:, primary]
     imputed = {a: int(imputed_primary[arm == k].sum()) for k, a in enumerate(arms)}
     rng = np.random.Generator(np.random.PCG64(seed))
     m = imputations
     n, t = y.shape
-    if missing.any():
-        b, sigma = posterior_draws(x, y, draws=m, burn_in=burn_in, rng=rng, visits=visits, arm=arm, arms=arms)
-        z = rng.standard_normal((m, n, t))
-    else:  # nothing to impute: every completed data set is the observed one
-        b, sigma, z = np.zeros((m, x.shape[1], t)), np.broadcast_to(np.eye(t), (m, t, t)), np.zeros((m, n, t))
+    try:
+        if missing.any():
+            b, sigma = posterior_draws(x, y, draws=m, burn_in=burn_in, rng=rng, visits=visits, arm=arm, arms=arms)
+            z = rng.standard_normal((m, n, t))
+        else:  # nothing to impute: every completed data set is the observed one
+            b, sigma, z = np.zeros((m, x.shape[1], t)), np.broadcast_to(np.eye(t), (m, t, t)), np.zeros((m, n, t))
+        return _analyse(
+            x, y, b, sigma, z, arm, arms, counts, imputed, primary, methods, reference, deltas, alpha, log_scale, scale
+        )
+    except np.linalg.LinAlgError:
+        raise AnalysisError(
+            "the imputation model's covariance across visits is singular (two visits identical, or one a "
+            "linear function of others): it cannot be estimated.",
+            term="(model)",
+        ) from None
+
+
+def _standardised(x: Floats, y: Floats, n_arms: int, n_numeric: int) -> tuple[Floats, Floats, float]:
+    """Return the design with numeric columns centred and scaled, the responses centred per visit and scaled.
+
+    Arm contrasts do not change but for the responses' scale, which the caller multiplies back;
+    this keeps X'X and the residual cross-products well conditioned whatever the unit or offset of
+    the data (values near 1e6, 1e150 or 1e-150 give the numbers values near 1 give).
+    """
+    x = x.copy()
+    numeric = slice(n_arms, n_arms + n_numeric)
+    centre = x[:, numeric].mean(axis=0)
+    spread = x[:, numeric].std(axis=0)
+    x[:, numeric] = (x[:, numeric] - centre) / np.where(spread > 0, spread, 1.0)
+    seen = ~np.isnan(y)
+    counts = seen.sum(axis=0)
+    level = np.where(counts > 0, np.where(seen, y, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
+    centred = y - level
+    scale = float(np.sqrt(np.nanmean(centred**2))) if seen.any() else 0.0
+    if not (scale > 0 and math.isfinite(scale)):
+        raise AnalysisError("the values do not vary (or are not finite): nothing to analyse.", term="y")
+    return x, centred / scale, scale
+
+
+def _analyse(
+    x: Floats,
+    y: Floats,
+    b: Floats,
+    sigma: Floats,
+    z: Floats,
+    arm: Ints,
+    arms: tuple[str, ...],
+    counts: Mapping[str, int],
+    imputed: dict[str, int],
+    primary: int,
+    methods: Sequence[str],
+    reference: int,
+    deltas: Floats | None,
+    alpha: float,
+    log_scale: bool,
+    scale: float,
+) -> MIFit:
+    """Impute under each method from the posterior draws, fit the ANCOVA per imputation, pool; the tipping grids."""
+    arm_columns = list(range(1, len(arms)))
+    imputed_primary = np.isnan(y[:, primary])
+    m = b.shape[0]
 
     contrasts = [f"{a} - {arms[0]}" for a in arms[1:]]
     pairs = [(counts[a], counts[arms[0]]) for a in arms[1:]]
@@ -307,12 +405,12 @@ def impute_arrays(
             est = beta[:, columns].T  # (contrasts, M)
             var = s2[None, :] * np.diag(gram_inv)[columns][:, None]
             pooled = pool_arrays(est, var, float(df), alpha)
-            estimates.extend(_pooled_rows(_KIND[method], pooled, contrasts, pairs, log_scale))
+            estimates.extend(_pooled_rows(_KIND[method], pooled, contrasts, pairs, log_scale, scale))
         if method == "mi_mar" and TIPPING in methods:
             for k, (c, column) in enumerate(zip(contrasts, columns, strict=True), start=1):
                 shifted = imputed_primary & (arm == k)
                 tipping.append(
-                    _tipping(deltas, beta, resid, proj, gram_inv, x, shifted, column, df, alpha, c, log_scale)
+                    _tipping(deltas, beta, resid, proj, gram_inv, x, shifted, column, df, alpha, c, log_scale, scale)
                 )
     subjects = {a: counts[a] for a in arms}
     return MIFit(tuple(estimates), tuple(tipping), subjects, imputed, m)
@@ -419,7 +517,7 @@ def multiple_imputation(
     >>> fit = multiple_imputation(frame, arms=["placebo", "active"], visits=["week4", "week8"],
     ...                           methods=["mi_mar", "mi_j2r"], imputations=20, seed=7)
     >>> [(e.analysis.value, round(e.estimate, 1)) for e in fit.estimates]
-    [('mi_mar', -2.9), ('mi_j2r', -2.5)]
+    [('mi_mar', -2.9), ('mi_j2r', -2.6)]
     """
     from trialkit._checks import check_instance
 

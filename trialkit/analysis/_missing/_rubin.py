@@ -138,7 +138,8 @@ def pool(
     Raises
     ------
     AnalysisError
-        Fewer than 2 estimates or variances (``term`` names which).
+        Fewer than 2 estimates or variances (``term`` names which); every variance 0 and every
+        estimate equal (no variance to pool).
     TrialkitError
         A missing or non-finite value, a negative variance, lengths that
         differ, ``df_complete`` not > 0, ``alpha`` outside (0, 1).
@@ -170,6 +171,12 @@ def pool(
         raise TrialkitError(f"`variances` must be >= 0; got {float(u[np.argmax(u < 0)])!r}.")
     nu = check_interval(df_complete, "df_complete", "(0, inf]")
     level = check_alpha(alpha)
+    if not (u > 0).any() and (q == q[0]).all():
+        raise AnalysisError(
+            "`variances` must not all be 0 when every estimate is equal: the pooled estimate has no variance; "
+            f"got {u.tolist()!r}.",
+            term="variances",
+        )
     r = pool_arrays(q, u, nu, level)
     m = q.size
     between, within = float(r.between), float(r.within)
