@@ -1084,4 +1084,29 @@ def test_the_workbook_holds_the_tipping_grid_and_the_pattern(abbasi) -> None:
     assert len(list(book["tipping_point"].iter_rows())) == len(results.tipping_point) + 1
     assert len(list(book["missing_pattern"].iter_rows())) == len(results.missing_pattern) + 1
     keys = {row[0].value: row[1].value for row in book["provenance"].iter_rows(min_row=2)}
-    assert keys["missing_data seed"] == 20121104 and keys["missing_data deltas"] == "default grid"
+    assert keys["missing_data seed"] == 20121104 and keys["missing_data deltas isi"] == "default grid"
+
+
+def test_a_grid_that_never_tips_is_said_so_and_the_given_grid_is_described(tmp_path) -> None:
+    from longitudinal_trial import load, three_arm_spec, three_arm_wide
+
+    options = {"missing_data": {**MI_FAST["missing_data"], "deltas": {"score": [0, 0.5, 1]}}}
+    trial = load(tmp_path, three_arm_wide(), three_arm_spec(**options))
+    results = tk.analyze(trial)
+    failed = results.failures.loc[results.failures["analysis"] == "tipping_point"]
+    assert set(failed["endpoint"]) == {"score"}  # p stays below alpha up to a shift of 1 point
+    html = render_html(trial, results, generated=WHEN)
+    section = _section(html, "missing")
+    rows = {
+        (a["data-endpoint"], a["data-contrast"]): c
+        for a, c in table_rows(section, "missing-tipping")["missing-tipping"]
+    }
+    grid = results.tipping_point
+    for contrast in failed["contrast"]:
+        assert rows[("score", contrast)]["estimate"] == "–" and rows[("score", contrast)]["p_value"] == "–"
+        p_far = grid.loc[(grid["endpoint"] == "score") & (grid["contrast"] == contrast), "p_value"].iloc[-1]
+        assert f"up to 1 points ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
+    methods = _text(_section(html, "methods"))
+    assert "over the pre-specified shifts 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
+        methods
+    )

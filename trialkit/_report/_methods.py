@@ -277,6 +277,7 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
                     logs=bool(logs),
                     alpha=results.alpha,
                     level=level,
+                    labels={e.id: e.label for e in spec.endpoints},
                 ),
             )
         )

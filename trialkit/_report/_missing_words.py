@@ -162,6 +162,37 @@ def tipping_reading(delta: float, p_value: float, ep: Endpoint, *, arm: str, vis
     return f"{lost} if {who} had on average been {amount} {way} ({verdict}) than missing at random predicts."
 
 
+def _grid_text(deltas: object, labels: dict[str, str]) -> str:
+    """Describe the tipping grids of ``provenance["missing_data"]["deltas"]``: per endpoint, or one for all.
+
+    >>> print(_grid_text({"a": "default grid", "b": "default grid"}, {}))
+    over a grid from 0 towards no difference, in round steps, to two steps past the shift at which p first
+    reaches alpha
+    >>> print(_grid_text({"a": [0.0, 1.0], "b": [0.0, 1.0]}, {}))
+    over the pre-specified shifts 0, 1
+    >>> print(_grid_text({"a": [0.0, 1.0], "b": "default grid"}, {"a": "ISI", "b": "Sleep"}))
+    over the pre-specified shifts 0, 1 for ISI and, for the other endpoints, over a grid from 0 towards no
+    difference, in round steps, to two steps past the shift at which p first reaches alpha
+    """
+    default = (
+        "over a grid from 0 towards no difference, in round steps, to two steps past the shift at which p first "
+        "reaches alpha"
+    )
+    if isinstance(deltas, list):  # one grid for every endpoint
+        deltas = {"": deltas}
+    if not isinstance(deltas, dict):
+        return default
+    given = {str(k): [float(d) for d in v] for k, v in deltas.items() if isinstance(v, list)}
+    if not given:
+        return default
+    shifts = {k: ", ".join(format_number(d) for d in v) for k, v in given.items()}
+    if len(set(shifts.values())) == 1 and len(given) == len(deltas):
+        return f"over the pre-specified shifts {next(iter(shifts.values()))}"
+    parts = and_list([f"{v} for {labels.get(k, k)}" for k, v in shifts.items()], "and")
+    rest = len(given) < len(deltas)
+    return f"over the pre-specified shifts {parts}" + (f" and, for the other endpoints, {default}" if rest else "")
+
+
 def imputation_methods(
     options: dict[str, Any],
     *,
@@ -171,13 +202,16 @@ def imputation_methods(
     logs: bool,
     alpha: float,
     level: str,
+    labels: dict[str, str] | None = None,
 ) -> str:
     """Describe the imputation model and the analyses that ran, for the methods section (one paragraph).
 
     ``options`` is ``results.provenance["missing_data"]``: methods, imputations, burn-in, seed,
-    reference arm and tipping shifts. Only the methods listed there are described.
+    reference arm and tipping shifts (per endpoint id; ``labels`` names the endpoints). Only the
+    methods listed there are described.
     """
     methods = [str(m) for m in options.get("methods", [])]
+    labels = labels or {}
     reference = str(options.get("reference"))
     m = int(options.get("imputations", 0))
     adjusted = "arm, the baseline value" + (f" and {', '.join(covariates)}" if covariates else "")
@@ -218,13 +252,7 @@ def imputation_methods(
             "estimate, so those intervals and p-values are conservative (Seaman, White and Leacy 2014)."
         )
     if "tipping_point" in methods:
-        deltas = options.get("deltas")
-        grid = (
-            "over a grid from 0 towards no difference, in round steps, to two steps past the shift at which p first "
-            "reaches alpha"
-            if not isinstance(deltas, list)
-            else f"over the pre-specified shifts {', '.join(format_number(float(d)) for d in deltas)}"
-        )
+        grid = _grid_text(options.get("deltas"), labels)
         text += (
             f" For the tipping-point analysis a shift δ was added to the values imputed under missing at random in "
             f"the treated arm, {grid}; the tipping point is the smallest |δ| at which p ≥ {format_number(alpha)}."

@@ -30,7 +30,10 @@ def _provenance_frame(results: Results) -> pd.DataFrame:
         rows += [("missing_data methods", ", ".join(missing.get("methods", [])))]
         rows += [(f"missing_data {k}", missing.get(k)) for k in ("imputations", "burn_in", "seed", "reference")]
         deltas = missing.get("deltas")
-        rows += [("missing_data deltas", ", ".join(map(str, deltas)) if isinstance(deltas, list) else deltas)]
+        grids = deltas.items() if isinstance(deltas, dict) else [("", deltas)]
+        rows += [
+            (f"missing_data deltas {k}".strip(), ", ".join(map(str, v)) if isinstance(v, list) else v) for k, v in grids
+        ]
     rows += [(f"input {i['path']}", i["sha256"]) for i in prov.get("inputs", [])]
     rows += [(f"version {k}", v) for k, v in prov.get("versions", {}).items()]
     return pd.DataFrame(rows, columns=["key", "value"]).astype({"value": object})
