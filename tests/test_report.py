@@ -980,6 +980,11 @@ def test_the_three_arm_section_has_a_row_and_a_tipping_panel_per_contrast(three_
     text = _text(section)
     assert "At week12, 5 of 14 on placebo, 3 of 14 on low and 6 of 14 on high had no value" in text
     assert "40 of 42 (placebo 14 of 14, low 13 of 14, high 13 of 14)" in text
+    t = results.table
+    p = t.loc[(t["endpoint"] == "score") & (t["contrast"] == "low - placebo") & (t["visit"] == "week12")]
+    p = p.set_index("analysis")["p_value"]
+    assert (p[["ancova", "mmrm", "mi_mar"]] < 0.05).all() and (p[["mi_j2r", "mi_cr"]] >= 0.05).all()
+    assert "low - placebo: p < 0.05 under complete case, MMRM and MI under MAR, but not under J2R or CR" in text
 
 
 def test_a_hostile_endpoint_label_stays_text_in_the_missing_data_section(hostile_mi) -> None:

@@ -17,6 +17,7 @@ from trialkit._report._missing_words import (
     COMPARED,
     MI_METHODS,
     SHORT_NAMES,
+    TEXT_NAMES,
     and_list,
     assumptions,
     coincide_sentence,
@@ -185,8 +186,8 @@ def _primary_sentence(trial: Trial, results: Results, groups: list[dict[str, Any
             & (t["contrast"] == contrast).to_numpy()
         ]
         p = {str(r["analysis"]): float(r["p_value"]) for r in records(at)}
-        lost = [SHORT_NAMES[r["analysis"]] for r in rows if not p.get(r["analysis"], 1.0) < alpha]
-        kept = [SHORT_NAMES[r["analysis"]] for r in rows if p.get(r["analysis"], 1.0) < alpha]
+        lost = [TEXT_NAMES[r["analysis"]] for r in rows if not p.get(r["analysis"], 1.0) < alpha]
+        kept = [TEXT_NAMES[r["analysis"]] for r in rows if p.get(r["analysis"], 1.0) < alpha]
         values = sorted((float(r["estimate"]), r["estimate"]) for r in rows if r["estimate"] != MISSING)
         unit = "" if primary.scale == "log" or not primary.unit else f" {primary.unit}"
         kind = "ratios" if primary.scale == "log" else "estimates"
@@ -196,7 +197,7 @@ def _primary_sentence(trial: Trial, results: Results, groups: list[dict[str, Any
         elif not kept:
             verdict = f"p ≥ {level} in every analysis shown ({spread})"
         else:
-            verdict = f"p < {level} under {and_list(kept)}, but not under {and_list(lost)} ({spread})"
+            verdict = f"p < {level} under {and_list(kept)}, but not under {and_list(lost, 'or')} ({spread})"
         parts.append(f"{contrast}: {verdict}" if len(trial.arms) > 2 else verdict)
     if not parts:
         return ""

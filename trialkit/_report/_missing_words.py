@@ -16,6 +16,7 @@ __all__ = [
     "COMPARED",
     "MI_METHODS",
     "SHORT_NAMES",
+    "TEXT_NAMES",
     "and_list",
     "assumptions",
     "coincide_sentence",
@@ -37,6 +38,8 @@ SHORT_NAMES = {
     "mi_cr": "MI, copy reference (CR)",
     "tipping_point": "Tipping point",
 }
+#: their names inside a sentence
+TEXT_NAMES = {"ancova": "complete case", "mmrm": "MMRM", "mi_mar": "MI under MAR", "mi_j2r": "J2R", "mi_cr": "CR"}
 RATIO_DECIMALS = 2  # exp(δ), a factor: as the report's ratios
 
 
