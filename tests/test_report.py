@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
 from trialkit import InconsistentCounts, report
-from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p
+from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p, p_phrase
 from trialkit._report._report import render_html
 from trialkit.cli import main
 
@@ -176,7 +177,7 @@ def assert_nnt_shown(cells: dict[str, str], row, benefit: bool, what: str) -> No
     assert ci == format_nnt_ci(low, high, d, positive_is_benefit=benefit)
 
 
-def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
+def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}"), analysis=None):
     """Build a small trial whose arm labels, endpoint labels, units, title and subject ids are hostile."""
     control, active = arms
     wide = small_wide(n_per_arm=8)
@@ -199,7 +200,7 @@ def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}")):
             },
             {"id": "sleep_time", "label": f"Sleep {TD} {IMG}", "unit": f"min {SCRIPT}", "range": [0, 1440]},
         ],
-        analysis={"mmrm": {}},
+        analysis={"mmrm": {}, **(analysis or {})},
     )
     return tk.load(write_spec(folder, spec))
 
@@ -248,8 +249,8 @@ def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
             if name in ("href", "src", "xlink:href"):
                 assert (value or "").startswith("#"), f"<{tag} {name}={value!r}>"
             assert not name.startswith("on"), f"<{tag}> has an event handler {name}"
-    # the MMRM's LS means, then the means, changes and forest plot
-    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 4
+    # the MMRM's LS means, the missing-data pattern and tipping points, then the means, changes and forest plot
+    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 6
     ids = [a["id"] for _, a in page.tags if "id" in a]
     assert len(ids) == len(set(ids)), "duplicate ids in the page"
 
@@ -263,6 +264,7 @@ def test_sections_follow_the_reader_order(abbasi) -> None:
         "primary",
         "secondary",
         "mmrm",
+        "missing",
         "responders",
         "figures",
         "methods",
@@ -562,8 +564,8 @@ def _only(url: str, blocked: list[str]):
     return handle
 
 
-def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
-    """Load ``html`` with every other request blocked; what went wrong, by kind."""
+def _open(browser, html: Path, shot: Path, figures: int = 4) -> dict[str, list[str]]:
+    """Load ``html`` with every other request blocked; what went wrong, by kind (a report has ``figures`` SVGs)."""
     url = html.resolve().as_uri()
     seen: dict[str, list[str]] = {"console": [], "failed": [], "blocked": [], "dialogs": []}
     context = browser.new_context()
@@ -583,7 +585,7 @@ def _open(browser, html: Path, shot: Path) -> dict[str, list[str]]:
             heights = page.evaluate(
                 "[...document.querySelectorAll('svg.figure')].map(s => s.getBoundingClientRect().height)"
             )
-            assert len(heights) == 4 and min(heights) > 100
+            assert len(heights) == figures and min(heights) > 100
             assert page.locator("#primary-result").is_visible()
             page.screenshot(path=str(shot), full_page=True)
     finally:
@@ -598,8 +600,8 @@ def test_html_loads_in_headless_chromium_without_errors_or_requests(abbasi, host
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            for name, html in (("abbasi", abbasi[2]), ("hostile", hostile[2])):
-                seen = _open(browser, html, tmp_path / f"{name}.png")
+            for name, html, figures in (("abbasi", abbasi[2], 6), ("hostile", hostile[2], 4)):
+                seen = _open(browser, html, tmp_path / f"{name}.png", figures)
                 assert seen == {"console": [], "failed": [], "blocked": [], "dialogs": []}, name
             # the harness itself: a page that asks for something outside the file is caught
             probe = tmp_path / "probe.html"
@@ -765,3 +767,351 @@ def test_an_mmrm_count_that_does_not_match_the_flow_is_an_error(mmrm_primary) ->
     }
     with pytest.raises(InconsistentCounts, match=r"MMRM score \(fas\): n low = 1, flow MMRM set = 13"):
         render_html(trial, dataclasses.replace(results, provenance=provenance))
+
+
+# ------------------------------------------------------------------------------------------ missing data
+
+MI_FAST = {"missing_data": {"imputations": 20, "burn_in": 30, "seed": 5}}
+COMPARED = ("ancova", "mmrm", "mi_mar", "mi_j2r", "mi_cr")
+ONE_VISIT_SENTENCE = "With one post-baseline visit, jump to reference and copy reference coincide"
+
+
+@pytest.fixture(scope="session")
+def three_arm_mi(tmp_path_factory):
+    """Build a three-arm trial with three post-baseline visits, dropout, a log-scale endpoint and the MI analyses."""
+    from longitudinal_trial import load, three_arm_spec, three_arm_wide
+
+    folder = tmp_path_factory.mktemp("mi")
+    trial = load(folder, three_arm_wide(), three_arm_spec(**MI_FAST))
+    results = tk.analyze(trial)
+    return trial, results, render_html(trial, results, generated=WHEN)
+
+
+@pytest.fixture(scope="session")
+def hostile_mi(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hostile_mi")
+    trial = hostile_trial(folder, analysis=MI_FAST)
+    results = tk.analyze(trial)
+    html, pdf = report(trial, results, folder / "out", generated=WHEN)
+    return trial, results, html, pdf
+
+
+def _check_side_by_side(trial, results, html: str) -> int:
+    """Every cell of the side-by-side table equals its results row (the MMRM's n: the subjects in its model)."""
+    spec = trial.spec
+    t = results.table
+    at = t.loc[(t["visit"] == spec.visits.primary) & (t["population"] == "fas")]
+    rows = table_rows(html, "missing-compare")["missing-compare"]
+    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    endpoints = [spec.primary_endpoint.id, *(e.id for e in spec.endpoints if not e.primary)]
+    expected = [(e, k, c) for e in endpoints for c in contrasts for k in COMPARED]
+    assert [(a["data-endpoint"], a["data-analysis"], a["data-contrast"]) for a, _ in rows] == expected
+    provenance = results.provenance["missing_data"]
+    checked = 0
+    for attrs, cells in rows:
+        endpoint, kind, contrast = attrs["data-endpoint"], attrs["data-analysis"], attrs["data-contrast"]
+        row = at.loc[(at["endpoint"] == endpoint) & (at["analysis"] == kind) & (at["contrast"] == contrast)]
+        assert len(row) == 1, attrs
+        row = row.iloc[0]
+        what = f"missing-compare {endpoint} {kind} {contrast}"
+        ep = spec.endpoint(endpoint)
+        assert_shown(cells["estimate"], row["estimate"], what)
+        assert_ci_shown(cells["ci"], row["ci_low"], row["ci_high"], what)
+        assert cells["p_value"] == format_p(row["p_value"]), what
+        if ep.scale == "log":  # a ratio, with the decimals of every ratio in the report
+            assert cells["estimate"] == format_number(row["estimate"], 2), what
+        treated = contrast.split(" - ")[0]
+        if kind == "mmrm":
+            model = results.provenance["mmrm"]["subjects"]["fas"][endpoint]
+            n = (model[treated], model[trial.control])
+        else:
+            n = (row["n_treatment"], row["n_control"])
+        assert (int(cells["n_treatment"]), int(cells["n_control"])) == n, what
+        if kind.startswith("mi_"):
+            got = provenance["imputed_at_primary"][endpoint]
+            assert cells["imputed"] == f"{got[treated]} vs {got[trial.control]}", what
+        else:
+            assert cells["imputed"] == "", what
+        checked += 1
+    return checked
+
+
+def test_the_missing_data_section_shows_every_estimate_as_in_the_results_table(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    text = html.read_text(encoding="utf-8")
+    assert _check_side_by_side(trial, results, _section(text, "missing")) == 10 * 5
+    # the numbers shown beside each other are what the analyses gave: J2R and CR pull towards placebo
+    t = results.table.set_index(["endpoint", "analysis"])
+    assert t.loc[("isi", "mi_j2r"), "estimate"] > t.loc[("isi", "mi_mar"), "estimate"]
+
+
+def test_the_section_says_who_had_no_value_at_the_primary_visit(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    section = _text(_section(html.read_text(encoding="utf-8"), "missing"))
+    pattern = results.missing_pattern
+    at = pattern.loc[(pattern["endpoint"] == "isi") & (pattern["visit"] == "week8")].set_index("arm")
+    missing = {a: int(at.loc[a, "n_subjects"] - at.loc[a, "n_observed"]) for a in trial.arms}
+    assert missing == {"placebo": 1, "magnesium": 2}
+    assert (
+        "At week8, 1 of 23 on placebo and 2 of 23 on magnesium had no value (the same for every endpoint)." in section
+    )
+    assert "46 of 46 (placebo 23 of 23, magnesium 23 of 23)" in section
+    assert "imputing the week8 values of 1 participant on placebo and 2 on magnesium" in section
+    # the assumption of each analysis shown, in words, with the arms by name
+    for name in ("Complete case (ANCOVA)", "MMRM", "MI, missing at random (MAR)", "MI, jump to reference (J2R)"):
+        assert name in section
+    assert "Participants on magnesium who left lose the benefit of their treatment at once" in section
+    assert "the average of the placebo arm" in section
+    assert "Rubin's variance is larger than the true sampling variance" in section
+    assert "For the primary endpoint, Insomnia Severity Index: p < 0.05 in every analysis shown" in section
+
+
+def test_j2r_and_cr_are_said_to_coincide_only_with_one_post_baseline_visit(abbasi, three_arm_mi) -> None:
+    trial, results, html, _ = abbasi
+    assert len(trial.spec.visits.post_baseline) == 1
+    assert _text(html.read_text(encoding="utf-8")).count(ONE_VISIT_SENTENCE) == 1
+    t = results.table.set_index(["endpoint", "analysis"])
+    for ep in trial.spec.endpoints:  # true of the numbers, not only of the words
+        assert t.loc[(ep.id, "mi_j2r"), "estimate"] == t.loc[(ep.id, "mi_cr"), "estimate"]
+    trial, results, html = three_arm_mi
+    assert len(trial.spec.visits.post_baseline) == 3
+    assert ONE_VISIT_SENTENCE not in _text(html)
+    t = results.table
+    j2r = t.loc[t["analysis"] == "mi_j2r", "estimate"].to_numpy()
+    cr = t.loc[t["analysis"] == "mi_cr", "estimate"].to_numpy()
+    assert not np.allclose(j2r, cr)
+
+
+def test_the_tipping_shift_shown_is_the_results_row(abbasi) -> None:
+    trial, results, html, _ = abbasi
+    text = html.read_text(encoding="utf-8")
+    section = _section(text, "missing")
+    rows = table_rows(section, "missing-tipping")["missing-tipping"]
+    tips = results.table.loc[results.table["analysis"] == "tipping_point"].set_index("endpoint")
+    assert [a["data-endpoint"] for a, _ in rows] == [e.id for e in trial.spec.endpoints]
+    imputed = results.provenance["missing_data"]["imputed_at_primary"]
+    svg = re.findall(r"<svg\b.*?</svg>", section[section.index('id="fig-tipping-1"') :], re.S)[0]
+    drawn = " ".join("".join(ET.fromstring(svg).itertext()).split())
+    for attrs, cells in rows:
+        ep = trial.spec.endpoint(attrs["data-endpoint"])
+        row = tips.loc[ep.id]
+        delta = float(row["estimate"])
+        assert cells["estimate"].split()[0] == format_number(delta), ep.id
+        assert cells["p_value"] == format_p(row["p_value"]), ep.id
+        # the grid holds the shift with its p: the row is the smallest |δ| there with p >= alpha
+        grid = results.tipping_point.loc[results.tipping_point["endpoint"] == ep.id]
+        lost = grid.loc[grid["p_value"] >= results.alpha]
+        assert delta == lost.loc[lost["delta"].abs().idxmin(), "delta"]
+        if ep.scale == "log":  # a shift of the logs: the values multiplied by exp(δ)
+            factor = format_number(math.exp(delta), 2)
+            assert cells["estimate"] == f"{format_number(delta)} in log units (values × {factor})", ep.id
+        else:
+            assert cells["estimate"] == f"{format_number(delta)} {ep.unit}", ep.id
+        assert f"tipping δ = {format_number(delta)}" in drawn, ep.id
+    reading = _text(section)
+    assert (
+        f"Significance is lost ({p_phrase(tips.loc['isi', 'p_value'])}) if the {imputed['isi']['magnesium']} "
+        f"participants on magnesium without a week8 value had on average been "
+        f"{format_number(tips.loc['isi', 'estimate'])} points higher (worse) than missing at random predicts."
+    ) in reading
+    mel = tips.loc["melatonin", "estimate"]
+    assert f"had values {format_number(math.exp(mel), 2)} times (lower, worse)" in reading
+    assert f"a shift of {format_number(mel)} in log units" in reading
+    # the endpoints not significant under MAR tip at 0
+    assert tips.loc["total_sleep_time", "estimate"] == 0.0
+    assert "Not significant under missing at random already" in reading
+
+
+def test_the_missing_data_figures_are_numbered_after_the_mmrm_and_before_the_others(abbasi) -> None:
+    text = abbasi[2].read_text(encoding="utf-8")
+    numbers = [int(n) for n in re.findall(r"<strong>Figure (\d+)\.</strong>", text)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 6
+    assert 'id="fig-missing-pattern-caption"><strong>Figure 2.</strong>' in text
+    assert 'id="fig-tipping-1-caption"><strong>Figure 3.</strong>' in text
+    pattern = re.search(r'<figure id="fig-missing-pattern">(.*?)</figure>', text, re.S).group(1)
+    drawn = "".join(ET.fromstring(re.search(r"<svg\b.*?</svg>", pattern, re.S).group(0)).itertext())
+    for label in ("placebo", "magnesium", "observed", "Every endpoint", "22", "21"):
+        assert label in drawn
+
+
+def test_the_methods_describe_the_imputation_that_ran(abbasi, three_arm_mi) -> None:
+    html = abbasi[2].read_text(encoding="utf-8")
+    methods = _text(_section(html, "methods"))
+    assert "Missing data: multiple imputation" in methods
+    assert "100 draws of the parameters" in methods and "seed 20121104" in methods and "200 iterations" in methods
+    assert "jump to reference" in methods and "copy reference" in methods and "tipping point" in methods
+    assert "no missing value was imputed except in the multiple-imputation sensitivity analyses" in methods
+    assert "normal with a mean depending on arm, the baseline value and age, sex" in methods
+    provenance = _text(_section(html, "provenance"))
+    assert "20121104 (multiple imputation" in provenance
+    three = _text(_section(three_arm_mi[2], "methods"))
+    assert "an unstructured covariance across visits" in three and "20 draws of the parameters" in three
+
+
+def test_only_the_methods_that_ran_are_shown_and_described(tmp_path) -> None:
+    from longitudinal_trial import load, three_arm_spec, three_arm_wide
+
+    options = {"missing_data": {**MI_FAST["missing_data"], "methods": ["mi_mar"]}}
+    trial = load(tmp_path, three_arm_wide(), three_arm_spec(primary="mmrm", **options))
+    html = render_html(trial, tk.analyze(trial), generated=WHEN)
+    section = _section(html, "missing")
+    assert "The primary analysis, the MMRM, keeps them through their other values" in _text(section)
+    kinds = {a["data-analysis"] for a, _ in table_rows(section, "missing-compare")["missing-compare"]}
+    assert kinds == {"ancova", "mmrm", "mi_mar"}
+    words = _text(section) + _text(_section(html, "methods"))
+    for absent in ("jump to reference", "copy reference", "Tipping", "tipping", "Rubin's variance is larger"):
+        assert absent not in words
+    assert 'id="missing-tipping"' not in section and "fig-tipping" not in html
+
+
+def test_the_three_arm_section_has_a_row_and_a_tipping_panel_per_contrast(three_arm_mi) -> None:
+    trial, results, html = three_arm_mi
+    section = _section(html, "missing")
+    assert _check_side_by_side(trial, results, section) == 3 * 2 * 5
+    tipping = table_rows(section, "missing-tipping")["missing-tipping"]
+    assert [(a["data-endpoint"], a["data-contrast"]) for a, _ in tipping] == [
+        (e, f"{a} - placebo") for e in ("score", "pain", "conc") for a in ("low", "high")
+    ]
+    svg = re.search(r'<figure id="fig-tipping-1">.*?(<svg\b.*?</svg>)', section, re.S).group(1)
+    drawn = "".join(ET.fromstring(svg).itertext())
+    for title in ("Symptom score: low - placebo", "Concentration: high -"):
+        assert title in drawn
+    assert "(values ×" in drawn  # the log-scale endpoint's shift as a factor
+    text = _text(section)
+    assert "At week12, 5 of 14 on placebo, 3 of 14 on low and 6 of 14 on high had no value" in text
+    assert "40 of 42 (placebo 14 of 14, low 13 of 14, high 13 of 14)" in text
+    t = results.table
+    p = t.loc[(t["endpoint"] == "score") & (t["contrast"] == "low - placebo") & (t["visit"] == "week12")]
+    p = p.set_index("analysis")["p_value"]
+    assert (p[["ancova", "mmrm", "mi_mar"]] < 0.05).all() and (p[["mi_j2r", "mi_cr"]] >= 0.05).all()
+    assert "low - placebo: p < 0.05 under complete case, MMRM and MI under MAR, but not under J2R or CR" in text
+
+
+def test_a_hostile_endpoint_label_stays_text_in_the_missing_data_section(hostile_mi) -> None:
+    from pypdf import PdfReader
+
+    trial, results, html, pdf = hostile_mi
+    text = html.read_text(encoding="utf-8")
+    section = _section(text, "missing")
+    page = parse(section)
+    assert not {t for t, _ in page.tags} & {"script", "img"}
+    assert not any(k.startswith("on") for _, attrs in page.tags for k in attrs)
+    shown = "".join(page.text)
+    assert f"ISI {SCRIPT}" in shown and f"Sleep {TD} {IMG}" in shown and f"{SCRIPT} & {TD}" in shown
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in section
+    svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
+    assert len(svgs) == 2  # the pattern and the tipping point
+    drawn = " ".join(" ".join(ET.fromstring(s).itertext()) for s in svgs)  # well-formed: nothing broke out
+    drawn = " ".join(drawn.split())  # titles are wrapped over lines
+    assert f"ISI {SCRIPT}" in drawn and f"Sleep {TD} {IMG}" in drawn
+    rows = table_rows(section, "missing-compare")["missing-compare"]
+    assert {len(cells) for _, cells in rows} == {6}  # no cell was split by the text in it
+    pdf_text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(pdf).pages)
+    assert f"ISI {SCRIPT}" in pdf_text
+
+
+def test_without_missing_data_in_the_spec_there_is_no_section(hostile) -> None:
+    trial, results, html, _ = hostile
+    assert trial.spec.analysis.missing_data is None and "missing_data" not in results.provenance
+    text = html.read_text(encoding="utf-8")
+    assert '<section id="missing">' not in text and 'href="#missing"' not in text
+    assert "multiple imputation" not in _text(text).lower() and "fig-tipping" not in text
+    assert "no missing value was imputed." in _text(_section(text, "methods"))
+
+
+def test_failed_imputations_are_said_in_the_section(abbasi) -> None:
+    trial, results, _, _ = abbasi
+    table = results.table.loc[
+        ~((results.table["endpoint"] == "renin") & results.table["analysis"].str.startswith("mi"))
+    ]
+    table = table.loc[~((table["endpoint"] == "renin") & (table["analysis"] == "tipping_point"))]
+    failures = pd.concat(
+        [
+            results.failures,
+            pd.DataFrame(
+                {
+                    "endpoint": ["renin"] * 4,
+                    "visit": ["week8"] * 4,
+                    "analysis": ["mi_mar", "mi_j2r", "mi_cr", "tipping_point"],
+                    "contrast": ["all arms"] * 4,
+                    "term": ["baseline"] * 4,
+                    "message": ["multiple imputation: the model cannot be fitted"] * 4,
+                    "population": ["fas"] * 4,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    grid = results.tipping_point.loc[results.tipping_point["endpoint"] != "renin"]
+    html = render_html(
+        trial, dataclasses.replace(results, table=table, failures=failures, tipping_point=grid), generated=WHEN
+    )
+    section = _section(html, "missing")
+    renin = [c for a, c in table_rows(section, "missing-compare")["missing-compare"] if a["data-endpoint"] == "renin"]
+    assert len(renin) == 5 and "estimate" not in renin[-1]
+    assert "could not run; see “Analyses that could not run”" in _text(section)
+    assert "4 missing-data analyses could not run" in _text(section)
+    assert "Multiple imputation under MAR" in _text(_section(html, "failures"))
+
+
+def test_the_missing_data_section_fits_narrow_and_wide_windows(abbasi, tmp_path) -> None:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    url = abbasi[2].resolve().as_uri()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            for width in (720, 1280):
+                context = browser.new_context(viewport={"width": width, "height": 900})
+                page = context.new_page()
+                page.goto(url, wait_until="load")
+                assert page.evaluate("document.documentElement.scrollWidth") == width
+                sticking_out = page.evaluate(
+                    "[...document.querySelectorAll('#missing *')]"
+                    ".filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth)"
+                    ".map(e => e.tagName)"
+                )
+                assert sticking_out == [], width
+                for id_ in ("missing-compare", "missing-tipping", "fig-missing-pattern", "fig-tipping-1"):
+                    assert page.locator(f"#{id_}").is_visible(), (width, id_)
+                page.locator("#missing").screenshot(path=str(tmp_path / f"missing-{width}.png"))
+                context.close()
+        finally:
+            browser.close()
+
+
+def test_the_workbook_holds_the_tipping_grid_and_the_pattern(abbasi) -> None:
+    from openpyxl import load_workbook
+
+    _, results, html, _ = abbasi
+    book = load_workbook(html.parent / "results.xlsx")
+    assert len(list(book["tipping_point"].iter_rows())) == len(results.tipping_point) + 1
+    assert len(list(book["missing_pattern"].iter_rows())) == len(results.missing_pattern) + 1
+    keys = {row[0].value: row[1].value for row in book["provenance"].iter_rows(min_row=2)}
+    assert keys["missing_data seed"] == 20121104 and keys["missing_data deltas isi"] == "default grid"
+
+
+def test_a_grid_that_never_tips_is_said_so_and_the_given_grid_is_described(tmp_path) -> None:
+    from longitudinal_trial import load, three_arm_spec, three_arm_wide
+
+    options = {"missing_data": {**MI_FAST["missing_data"], "deltas": {"score": [0, 0.5, 1]}}}
+    trial = load(tmp_path, three_arm_wide(), three_arm_spec(**options))
+    results = tk.analyze(trial)
+    failed = results.failures.loc[results.failures["analysis"] == "tipping_point"]
+    assert set(failed["endpoint"]) == {"score"}  # p stays below alpha up to a shift of 1 point
+    html = render_html(trial, results, generated=WHEN)
+    section = _section(html, "missing")
+    rows = {
+        (a["data-endpoint"], a["data-contrast"]): c
+        for a, c in table_rows(section, "missing-tipping")["missing-tipping"]
+    }
+    grid = results.tipping_point
+    for contrast in failed["contrast"]:
+        assert rows[("score", contrast)]["estimate"] == "–" and rows[("score", contrast)]["p_value"] == "–"
+        p_far = grid.loc[(grid["endpoint"] == "score") & (grid["contrast"] == contrast), "p_value"].iloc[-1]
+        assert f"up to 1 points ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
+    methods = _text(_section(html, "methods"))
+    assert "over the pre-specified shifts 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
+        methods
+    )

@@ -12,6 +12,8 @@ from trialkit._format import format_number
 from trialkit._provenance import sha256_file
 from trialkit._provenance import versions as package_versions
 from trialkit._report._flow import randomised
+from trialkit._report._missing_view import has_missing_data
+from trialkit._report._missing_words import imputation_methods
 from trialkit._report._mmrm_words import baseline_is_response
 from trialkit._report._tables import MODEL_NAMES, P_ADJUST_NAMES, primary_model, responder_rule
 from trialkit._trial import Trial
@@ -78,8 +80,11 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
     primary, visit = spec.primary_endpoint, spec.visits.primary
     total = randomised(trial)
     ancova = _analysed(flow, primary.id, visit, "ancova_set")
+    imputed = (
+        " except in the multiple-imputation sensitivity analyses described below" if has_missing_data(results) else ""
+    )
     text = (
-        "Subjects were analysed in the arm they were randomised to, and no missing value was imputed. "
+        f"Subjects were analysed in the arm they were randomised to, and no missing value was imputed{imputed}. "
         "An analysis at a visit uses the subjects with every value it needs there: the change-from-baseline "
         "analyses those with the baseline value and the value at the visit, the ANCOVA also every covariate. "
         f"For the primary endpoint at {visit} the ANCOVA used {_of(ancova, total)}"
@@ -260,6 +265,23 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
                 text += " The testing sequence is the order of the endpoints in the spec."
         out.append(("Secondary endpoints and multiplicity", text))
 
+    if has_missing_data(results):
+        out.append(
+            (
+                "Missing data: multiple imputation",
+                imputation_methods(
+                    dict(prov["missing_data"]),
+                    visits=list(spec.visits.post_baseline),
+                    primary_visit=spec.visits.primary,
+                    covariates=covariates,
+                    logs=bool(logs),
+                    alpha=results.alpha,
+                    level=level,
+                    labels={e.id: e.label for e in spec.endpoints},
+                ),
+            )
+        )
+
     support = []
     if {"welch_change", "student_change"} & ran:
         names = [
@@ -385,4 +407,5 @@ def provenance(trial: Trial, results: Results, *, command: str | None, generated
         "alpha": format_number(results.alpha),
         "multiplicity": P_ADJUST_NAMES.get(str(prov.get("multiplicity")), str(prov.get("multiplicity"))),
         "populations": ", ".join(prov.get("populations", [])),
+        "mi_seed": str(prov["missing_data"]["seed"]) if has_missing_data(results) else None,
     }

@@ -15,6 +15,7 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
+from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
 from trialkit._report._rows import records
 from trialkit._report._tables import (
@@ -194,6 +195,7 @@ def render_html(
     Parameters and errors as :func:`report`; nothing is written.
     """
     from trialkit._report._figures import change_figures, forest_figure, means_figures, mmrm_figures
+    from trialkit._report._missing_figures import pattern_figure, tipping_figures
 
     check_instance(trial, "trial", Trial, "a trialkit.Trial")
     check_instance(results, "results", Results, "trialkit.Results from `analyze`")
@@ -215,6 +217,7 @@ def render_html(
     if forest is not None:
         figures.append(forest)
     trajectories = mmrm_figures(trial, results)
+    missing = missing_view(trial, results)
     model = primary_model(results)
     repro = None
     if reproduction is not None:
@@ -248,6 +251,9 @@ def render_html(
         "figures": figures,
         "mmrm": _mmrm_view(trial, results, flow),
         "mmrm_figures": trajectories,
+        "missing": missing,
+        "pattern_figures": [f for f in [pattern_figure(trial, results)] if f is not None] if missing else [],
+        "tipping_figures": tipping_figures(trial, results) if missing else [],
         "reproduction": repro,
         "methods": methods_paragraphs(trial, results, flow),
         "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),

@@ -63,9 +63,17 @@ ANALYSIS_NAMES = {
     "responder_rr": "Responder risk ratio",
     "responder_or": "Responder odds ratio (Woolf CI)",
     "responder_nnt": "Number needed to treat",
+    "mi_mar": "Multiple imputation under MAR",
+    "mi_j2r": "Multiple imputation, jump to reference (J2R)",
+    "mi_cr": "Multiple imputation, copy reference (CR)",
+    "tipping_point": "Tipping point (shifted MAR imputation)",
 }
 #: supportive analyses of the primary endpoint, in the order shown (after the model that is not primary)
 SUPPORTIVE = ("welch_change", "student_change", "mann_whitney_change", "hedges_g_ancova", "hedges_g")
+#: the analyses whose estimate on a log-scale endpoint is a ratio (back-transformed difference of logs)
+RATIO_ANALYSES = frozenset(
+    {"ancova", "mmrm", "welch_change", "student_change", "mann_whitney_change", "mi_mar", "mi_j2r", "mi_cr"}
+)
 #: the models that can be primary, and how the report names them
 MODEL_NAMES = {"ancova": "ANCOVA", "mmrm": "MMRM"}
 EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
@@ -120,7 +128,7 @@ def endpoint_decimals(trial: Trial) -> dict[str, int]:
 
 
 def _is_ratio(ep: Endpoint, analysis: str) -> bool:
-    return ep.scale == "log" and analysis in {"ancova", "mmrm", "welch_change", "student_change", "mann_whitney_change"}
+    return ep.scale == "log" and analysis in RATIO_ANALYSES
 
 
 def primary_model(results: Results) -> str:
