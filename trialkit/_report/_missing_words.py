@@ -116,10 +116,13 @@ def shift_text(delta: float, ep: Endpoint) -> str:
     '10 points'
     >>> shift_text(-1.6, Endpoint("mel", "Melatonin", unit="pg/mL", scale="log"))
     '-1.6 in log units (values × 0.20)'
+    >>> shift_text(1.0, Endpoint("isi", "ISI", unit="points"))
+    '1 point'
     """
     if ep.scale == "log":
         return f"{format_number(delta)} in log units (values × {format_number(math.exp(delta), RATIO_DECIMALS)})"
-    return f"{format_number(delta)} {ep.unit}".strip()
+    unit = "point" if ep.unit == "points" and abs(delta) == 1 else ep.unit
+    return f"{format_number(delta)} {unit}".strip()
 
 
 def _direction(delta: float, ep: Endpoint) -> tuple[str, str]:

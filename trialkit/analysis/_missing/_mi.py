@@ -190,21 +190,6 @@ def _pooled_rows(
     return rows
 
 
-def _grid_p(
-    grid: Floats,
-    q0: Floats,
-    rss0: Floats,
-    cross: Floats,
-    hh: float,
-    slope: float,
-    unscaled: float,
-    df: int,
-    alpha: float,
-) -> Floats:
-    """Return the pooled p-value at every δ of ``grid`` (the closed form of :func:`_tipping`)."""
-    return _pool_grid(grid, q0, rss0, cross, hh, slope, unscaled, df, alpha).p_value
-
-
 def _pool_grid(
     grid: Floats,
     q0: Floats,
@@ -262,7 +247,7 @@ def _tipping(
         # there), then a round grid of about 10 steps to it and two beyond
         null = -float(q0.mean()) / slope
         fine = np.linspace(0.0, null, 401)
-        p_fine = _grid_p(fine, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha)
+        p_fine = _pool_grid(fine, q0, rss0, cross, hh, slope, gram_inv[column, column], df, alpha).p_value
         first = float(fine[int(np.argmax(p_fine >= alpha))]) if (p_fine >= alpha).any() else null
         span = scale * (abs(first) if first != 0 else abs(null))
         step = _nice_step(span) if span > 0 else 1.0
