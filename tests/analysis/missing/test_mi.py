@@ -167,9 +167,7 @@ def test_tipping_grid_equals_refitting_the_shifted_data() -> None:
     x_std, y_std, scale = _standardised(x, frame[VISITS].to_numpy(), 2, 1)
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(6)))
     arm = frame["arm"].eq("active").to_numpy(np.int64)
-    b, sigma = posterior_draws(
-        x_std, y_std, draws=6, burn_in=5, rng=rng, visits=tuple(VISITS), arm=arm, arms=tuple(ARMS)
-    )
+    b, sigma = posterior_draws(x_std, y_std, draws=6, burn_in=5, rng=rng, visits=tuple(VISITS))
     z = rng.standard_normal((6, *y_std.shape))
     mu = joint_mean(x_std, y_std, b, method="mi_mar", arm=arm, reference=0, arm_columns=[1])
     # back on the data's scale: the completed values, and the design as the ANCOVA sees it

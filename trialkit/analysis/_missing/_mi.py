@@ -309,7 +309,7 @@ def impute_arrays(
     n, t = y.shape
     try:
         if missing.any():
-            b, sigma = posterior_draws(x, y, draws=m, burn_in=burn_in, rng=rng, visits=visits, arm=arm, arms=arms)
+            b, sigma = posterior_draws(x, y, draws=m, burn_in=burn_in, rng=rng, visits=visits)
             z = rng.standard_normal((m, n, t))
         else:  # nothing to impute: every completed data set is the observed one
             b, sigma, z = np.zeros((m, x.shape[1], t)), np.broadcast_to(np.eye(t), (m, t, t)), np.zeros((m, n, t))

@@ -24,7 +24,6 @@ from trialkit.analysis._missing._groups import Indices, group_by_pattern
 __all__ = ["inverse_wishart", "posterior_draws"]
 
 Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
 
 def inverse_wishart(scale: Floats, df: float, rng: np.random.Generator) -> Floats:
@@ -48,38 +47,19 @@ def inverse_wishart(scale: Floats, df: float, rng: np.random.Generator) -> Float
     return out
 
 
-def _start(x: Floats, y: Floats, visits: tuple[str, ...], arm: Ints, arms: tuple[str, ...]) -> tuple[Floats, Floats]:
+def _start(x: Floats, y: Floats, visits: tuple[str, ...]) -> tuple[Floats, Floats]:
     """Return starting values: B by least squares per visit on the subjects observed there, Σ diagonal.
 
-    Every arm must be observed at every visit: otherwise its mean there rests on the prior alone,
-    which is improper.
+    The caller has checked that the model is identified at every visit (every arm observed, the
+    terms estimable from the subjects observed there).
     """
-    for j, v in enumerate(visits):
-        seen_in = np.bincount(arm[~np.isnan(y[:, j])], minlength=len(arms))
-        for k in np.flatnonzero(seen_in == 0)[:1]:
-            raise AnalysisError(
-                f"no subject of arm {arms[k]!r} is observed at visit {v!r}: the imputation model cannot "
-                "estimate that arm's mean there.",
-                term=v,
-            )
     n, p = x.shape
     t = y.shape[1]
     b = np.zeros((p, t))
     var = np.zeros(t)
     for j in range(t):
         seen = ~np.isnan(y[:, j])
-        if seen.sum() <= p:
-            raise AnalysisError(
-                f"{int(seen.sum())} subjects observed at visit {visits[j]!r} for {p} model terms: "
-                "the imputation model cannot be estimated there.",
-                term=visits[j],
-            )
-        coef, _, rank, _ = np.linalg.lstsq(x[seen], y[seen, j], rcond=None)
-        if rank < p:
-            raise AnalysisError(
-                f"the model terms cannot all be estimated from the subjects observed at visit {visits[j]!r}.",
-                term=visits[j],
-            )
+        coef, *_ = np.linalg.lstsq(x[seen], y[seen, j], rcond=None)
         b[:, j] = coef
         r = y[seen, j] - x[seen] @ coef
         var[j] = float(r @ r) / (seen.sum() - p)
@@ -211,8 +191,6 @@ def posterior_draws(
     burn_in: int,
     rng: np.random.Generator,
     visits: tuple[str, ...],
-    arm: Ints,
-    arms: tuple[str, ...],
 ) -> tuple[Floats, Floats]:
     """Draw (B, Σ) from their posterior given the observed responses: ``draws`` independent chains.
 
@@ -230,10 +208,6 @@ def posterior_draws(
         The source of every random number (its state fixes the result).
     visits : tuple of str
         Visit names, for messages.
-    arm : ndarray (n,) of int
-        Arm codes (positions in ``arms``), to name an arm never observed at a visit.
-    arms : tuple of str
-        Arm names.
 
     Returns
     -------
@@ -243,8 +217,10 @@ def posterior_draws(
     Raises
     ------
     AnalysisError
-        An arm not observed at a visit; a visit with no more observed subjects than model terms;
-        fewer residual df (n − p) than visits (the inverse-Wishart draw needs n − p ≥ T).
+        Fewer residual df (n − p) than visits (the inverse-Wishart draw needs n − p ≥ T); values
+        fitted exactly at a visit. Whether the data identify the model at every visit (every arm
+        observed, the terms estimable, every two visits observed together) the caller checks
+        first (:func:`trialkit.analysis._missing._mi.impute_arrays`).
     """
     n, p = x.shape
     t = y.shape[1]
@@ -254,7 +230,7 @@ def posterior_draws(
             f"{n} subjects for {p} model terms and {t} visits: the imputation model needs n − p ≥ {t}.",
             term="(model)",
         )
-    b0, s0 = _start(x, y, visits, arm, arms)
+    b0, s0 = _start(x, y, visits)
     gram_inv = np.linalg.inv(x.T @ x)
     root = np.linalg.cholesky(gram_inv)  # root root' = (X'X)⁻¹
 
