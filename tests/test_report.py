@@ -1110,7 +1110,7 @@ def test_a_grid_that_never_tips_is_said_so_and_the_given_grid_is_described(tmp_p
     for contrast in failed["contrast"]:
         assert rows[("score", contrast)]["estimate"] == "–" and rows[("score", contrast)]["p_value"] == "–"
         p_far = grid.loc[(grid["endpoint"] == "score") & (grid["contrast"] == contrast), "p_value"].iloc[-1]
-        assert f"up to 1 points ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
+        assert f"up to 1 point ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
     methods = _text(_section(html, "methods"))
     assert "over the pre-specified shifts 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
         methods
