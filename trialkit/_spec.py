@@ -41,6 +41,7 @@ __all__ = [
     "Endpoint",
     "EndpointRules",
     "MISSING_DATA_METHODS",
+    "MI_IMPUTATION_METHODS",
     "MMRMOptions",
     "MissingDataOptions",
     "Multiplicity",
@@ -165,8 +166,10 @@ class MMRMOptions:
     baseline: str = "covariate"
 
 
-#: the missing-data analyses of ``[analysis.missing_data] methods``, in the order results list them
-MISSING_DATA_METHODS = ("mi_mar", "mi_j2r", "mi_cr", "tipping_point")
+#: the imputation methods of ``[analysis.missing_data] methods`` (also their result ids)
+MI_IMPUTATION_METHODS = ("mi_mar", "mi_j2r", "mi_cr")
+#: every missing-data analysis of ``[analysis.missing_data] methods``, in the order results list them
+MISSING_DATA_METHODS = (*MI_IMPUTATION_METHODS, "tipping_point")
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,14 @@ from trialkit._report._missing_words import (
 )
 from trialkit._report._rows import records
 from trialkit._report._tables import Row, _estimate_row, effect_name, endpoint_decimals
-from trialkit._spec import Endpoint
+from trialkit._spec import MISSING_DATA_METHODS, Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
 __all__ = ["MI_KINDS", "has_missing_data", "missing_view", "ordered_endpoints"]
 
 #: the result ids of the missing-data analyses (rows and failures)
-MI_KINDS = frozenset({*MI_METHODS, "tipping_point"})
+MI_KINDS = frozenset(MISSING_DATA_METHODS)
 
 
 def has_missing_data(results: Results) -> bool:

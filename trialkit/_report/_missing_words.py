@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from trialkit._format import format_number, p_phrase
-from trialkit._spec import Endpoint
+from trialkit._spec import MI_IMPUTATION_METHODS, Endpoint
 
 __all__ = [
     "COMPARED",
@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 #: the multiple-imputation estimates, in the order the report shows them
-MI_METHODS = ("mi_mar", "mi_j2r", "mi_cr")
+MI_METHODS = MI_IMPUTATION_METHODS
 #: the analyses compared side by side at the primary visit, in the order shown
 COMPARED = ("ancova", "mmrm", *MI_METHODS)
 #: their names in the side-by-side table

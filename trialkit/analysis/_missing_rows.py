@@ -26,8 +26,7 @@ from trialkit.analysis._results import NAN, Analysis, Estimate
 __all__ = ["MI_KINDS", "MissingDataRows", "missing_data_rows", "pattern_table"]
 
 #: the result ids of the missing-data analyses
-MI_KINDS = (Analysis.MI_MAR, Analysis.MI_J2R, Analysis.MI_CR, Analysis.TIPPING_POINT)
-_KIND = dict(zip(MI_METHODS, MI_KINDS, strict=True))
+MI_KINDS = tuple(Analysis(m) for m in MI_METHODS)
 
 Row = dict[str, Any]
 
@@ -84,7 +83,7 @@ def missing_data_rows(
     ``grid`` is the subject x endpoint x visit array of :func:`~trialkit.analysis._cells.value_grid`.
     """
     out = MissingDataRows()
-    methods = tuple(m for m in options.methods if _KIND[m] in wanted)
+    methods = tuple(m for m in options.methods if Analysis(m) in wanted)
     if not methods:
         return out
     order = spec.visits.order
@@ -121,7 +120,7 @@ def missing_data_rows(
             )
         except AnalysisError as exc:
             out.failures.extend(
-                _failure(ep.id, spec.visits.primary, _KIND[m], "all arms", exc.term, f"multiple imputation: {exc}")
+                _failure(ep.id, spec.visits.primary, Analysis(m), "all arms", exc.term, f"multiple imputation: {exc}")
                 for m in methods
             )
             continue

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trialkit._errors import TrialkitError
+from trialkit._spec import MI_IMPUTATION_METHODS
 from trialkit.analysis._missing._groups import Groups, group_by_pattern
 
 __all__ = ["METHODS", "complete", "conditional_moments", "fitted", "joint_mean"]
@@ -32,7 +33,7 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 #: the imputation methods (result ids)
-METHODS = ("mi_mar", "mi_j2r", "mi_cr")
+METHODS = MI_IMPUTATION_METHODS
 
 
 def fitted(x: Floats, b: Floats) -> Floats:

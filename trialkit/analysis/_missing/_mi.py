@@ -17,8 +17,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._checks import check_alpha, check_bool, check_integer, check_names, check_sample
+from trialkit._checks import check_alpha, check_bool, check_instance, check_integer, check_names, check_sample
 from trialkit._errors import AnalysisError, TrialkitError
+from trialkit._spec import MISSING_DATA_METHODS
 from trialkit.analysis._ancova import _check_data, _Data, _design, _levels
 from trialkit.analysis._missing._impute import METHODS, complete, joint_mean
 from trialkit.analysis._missing._posterior import posterior_draws
@@ -32,9 +33,8 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 #: the method ids of the spec's ``[analysis.missing_data] methods``
-TIPPING = "tipping_point"
-MI_METHODS = (*METHODS, TIPPING)
-_KIND = {"mi_mar": Analysis.MI_MAR, "mi_j2r": Analysis.MI_J2R, "mi_cr": Analysis.MI_CR}
+TIPPING = Analysis.TIPPING_POINT.value
+MI_METHODS = MISSING_DATA_METHODS
 #: |R_jj| of a unit-length column (times √n) below which a design column adds nothing (as the ANCOVA)
 _RANK_TOL = 1e-10
 #: about this many steps from δ = 0 to the δ at which significance is lost, in the default grid
@@ -390,7 +390,7 @@ def _analyse(
             est = beta[:, columns].T  # (contrasts, M)
             var = s2[None, :] * np.diag(gram_inv)[columns][:, None]
             pooled = pool_arrays(est, var, float(df), alpha)
-            estimates.extend(_pooled_rows(_KIND[method], pooled, contrasts, pairs, log_scale, scale))
+            estimates.extend(_pooled_rows(Analysis(method), pooled, contrasts, pairs, log_scale, scale))
         if method == "mi_mar" and TIPPING in methods:
             for k, (c, column) in enumerate(zip(contrasts, columns, strict=True), start=1):
                 shifted = imputed_primary & (arm == k)
@@ -504,8 +504,6 @@ def multiple_imputation(
     >>> [(e.analysis.value, round(e.estimate, 1)) for e in fit.estimates]
     [('mi_mar', -2.8), ('mi_j2r', -2.4)]
     """
-    from trialkit._checks import check_instance
-
     check_instance(frame, "frame", pd.DataFrame, "a DataFrame")
     arm_codes = check_names(arms, "arms", 2)
     visit_names = check_names(visits, "visits", 1)

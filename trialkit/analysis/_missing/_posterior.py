@@ -26,6 +26,16 @@ __all__ = ["inverse_wishart", "posterior_draws"]
 Floats = npt.NDArray[np.float64]
 
 
+def _bartlett(df: float, k: int, lead: tuple[int, ...], rng: np.random.Generator) -> Floats:
+    """Draw Bartlett's factor A (…, k, k) of Wishart(df, I_k): A A' ~ W; A_jj² ~ χ²(df − j), N(0, 1) below."""
+    a = np.zeros((*lead, k, k))
+    rows, cols = np.tril_indices(k, -1)
+    a[..., rows, cols] = rng.standard_normal((*lead, rows.size))
+    diag = np.arange(k)
+    a[..., diag, diag] = np.sqrt(rng.chisquare(df - diag, size=(*lead, k)))
+    return a
+
+
 def inverse_wishart(scale: Floats, df: float, rng: np.random.Generator) -> Floats:
     """Draw Σ ~ Inverse-Wishart(``scale``, ``df``) for each matrix of ``scale`` (…, T, T), by Bartlett's decomposition.
 
@@ -33,14 +43,8 @@ def inverse_wishart(scale: Floats, df: float, rng: np.random.Generator) -> Float
     A_jj² ~ χ²(df − j) for j = 0 … T − 1, A_jk ~ N(0, 1) below the diagonal), Σ⁻¹ = C'⁻¹ A A' C⁻¹,
     so Σ = K K' with K = C A'⁻¹. E[Σ] = scale / (df − T − 1).
     """
-    t = scale.shape[-1]
-    lead = scale.shape[:-2]
     c = np.linalg.cholesky(scale)
-    a = np.zeros((*lead, t, t))
-    rows, cols = np.tril_indices(t, -1)
-    a[..., rows, cols] = rng.standard_normal((*lead, rows.size))
-    diag = np.arange(t)
-    a[..., diag, diag] = np.sqrt(rng.chisquare(df - diag, size=(*lead, t)))
+    a = _bartlett(df, scale.shape[-1], scale.shape[:-2], rng)
     # K = C A'^{-1}: solve K A' = C, i.e. A K' = C'
     k = np.swapaxes(np.linalg.solve(a, np.swapaxes(c, -1, -2)), -1, -2)
     out: Floats = k @ np.swapaxes(k, -1, -2)
@@ -89,11 +93,7 @@ class _Block:
 def _bartlett_gram(df: int, k: int, draws: int, rng: np.random.Generator) -> Floats:
     """Draw Z'Z for Z (df x k) standard normal, M times: Wishart(df, I_k), by Bartlett's factor when df ≥ k."""
     if df >= k:
-        a = np.zeros((draws, k, k))
-        rows, cols = np.tril_indices(k, -1)
-        a[:, rows, cols] = rng.standard_normal((draws, rows.size))
-        diag = np.arange(k)
-        a[:, diag, diag] = np.sqrt(rng.chisquare(df - diag, size=(draws, k)))
+        a = _bartlett(df, k, (draws,), rng)
         out: Floats = a @ np.swapaxes(a, -1, -2)
         return out
     z = rng.standard_normal((draws, df, k))
