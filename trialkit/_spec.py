@@ -36,10 +36,13 @@ from trialkit._toml import read_toml
 __all__ = [
     "AnalysisOptions",
     "ArmsSpec",
+    "COUNT_BASELINES",
     "DataSpec",
     "DataFormat",
+    "ENDPOINT_TYPES",
     "Endpoint",
     "EndpointRules",
+    "MARGINAL_VARIANCES",
     "MISSING_DATA_METHODS",
     "MI_IMPUTATION_METHODS",
     "MMRMOptions",
@@ -128,8 +131,15 @@ class Endpoint:
     """One outcome variable and the rules its values obey.
 
     ``responder_change`` is the change-from-baseline threshold: a subject responds when change
-    <= threshold for a negative threshold and >= threshold for a positive one. ``code`` is the
-    value identifying the endpoint in long and ADaM files (default: ``id``).
+    <= threshold for a negative threshold and >= threshold for a positive one;
+    ``responder_percent`` the same on the percent change 100·(follow-up − baseline)/baseline.
+    ``code`` is the value identifying the endpoint in long and ADaM files (default: ``id``).
+
+    ``type`` is one of :data:`ENDPOINT_TYPES`. A binary endpoint's values are 1 (event) and 0 after
+    loading; ``success`` is the value in the file that counts as the event (None: 1). A count
+    endpoint's ``exposure`` is the time at risk per visit (``exposure_unit``), or
+    ``exposure_column`` the subject-level column holding it; ``count_baseline`` is how the
+    baseline count enters its models (:data:`COUNT_BASELINES`).
     """
 
     id: str
@@ -142,10 +152,25 @@ class Endpoint:
     primary: bool = False
     responder_change: float | None = None
     code: str = ""
+    type: str = "continuous"
+    success: str | float | None = None
+    exposure: tuple[tuple[str, float], ...] = ()
+    exposure_unit: str = ""
+    exposure_column: str | None = None
+    count_baseline: str = "log"
+    responder_percent: float | None = None
 
     @property
     def file_code(self) -> str:
         return self.code or self.id
+
+
+#: ``[[endpoints]] type``: what kind of values an endpoint has
+ENDPOINT_TYPES = ("continuous", "binary", "count")
+#: ``[[endpoints]] count_baseline``: the baseline count as log(count), log(count + 1) or the count
+COUNT_BASELINES = ("log", "log1p", "raw")
+#: ``[analysis] marginal_variance``: the variance of a standardised (marginal) binary effect
+MARGINAL_VARIANCES = ("ye", "ge")
 
 
 @dataclass(frozen=True)
@@ -206,6 +231,9 @@ class AnalysisOptions:
     populations: tuple[Population, ...] = (Population.FAS,)
     table1_p_values: bool = False
     two_valued_covariates: TwoValued = TwoValued.MEAN
+    strata: tuple[str, ...] = ()
+    dunnett: bool = False
+    marginal_variance: str = "ye"
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,36 @@ def _trial(tmp_path: Path, wide: pd.DataFrame, **spec_changes) -> tk.Trial:
     return tk.load(write_spec(tmp_path, base_spec(**spec_changes)))
 
 
+#: analyses of binary and count endpoints, of stratified trials and of trials without a baseline
+NOT_FOR_CONTINUOUS = {
+    "welch_followup",
+    "student_followup",
+    "mann_whitney_followup",
+    "van_elteren",
+    "logistic",
+    "standardised_rd",
+    "standardised_rr",
+    "standardised_or",
+    "proportion",
+    "risk_difference",
+    "risk_ratio",
+    "odds_ratio",
+    "nnt",
+    "cmh",
+    "mh_risk_difference",
+    "negative_binomial",
+    "poisson",
+    "quasipoisson",
+    "rate",
+}
+
+
 def test_results_follow_the_contract(bundled) -> None:
     trial, res = bundled
     t = res.table
     assert tuple(t.columns) == RESULT_COLUMNS
-    assert set(t["analysis"]) == {a.value for a in tk.analysis.Analysis}
+    # a trial of continuous endpoints with a baseline and no strata runs every analysis of that kind
+    assert set(t["analysis"]) == {a.value for a in tk.analysis.Analysis} - NOT_FOR_CONTINUOUS
     assert not t.loc[t["analysis"].isin(WITH_P), "p_value"].isna().any()
     assert ((t["p_value"].dropna() >= 0) & (t["p_value"].dropna() <= 1)).all()
     # every estimate has an interval but the tipping point, a shift on the grid

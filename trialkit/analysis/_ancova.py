@@ -52,6 +52,9 @@ class AncovaFit:
         The value at which the LS means hold ``baseline`` and each numeric covariate (on the
         analysis scale): its mean, or the midpoint of its two values under
         ``two_valued="levels"``.
+    difference_covariance : ndarray of float, shape (arms − 1, arms − 1)
+        Covariance of the ``differences`` on the analysis scale (logs for ``log_scale``), in their
+        order: the correlations many-to-one (Dunnett) adjustments need.
     """
 
     lsmeans: tuple[Estimate, ...]
@@ -60,6 +63,7 @@ class AncovaFit:
     sigma: float
     n_by_arm: Mapping[str, int]
     covariate_values: Mapping[str, float]
+    difference_covariance: Floats
 
 
 def _levels(categorical: object) -> dict[str, tuple[str, ...]]:
@@ -356,4 +360,5 @@ def _fit(
         L = np.zeros(X.shape[1])
         L[j] = 1.0
         diffs.append(t_row(Analysis.ANCOVA, f"{a} - {arm_codes[0]}", L, counts[a], counts[arm_codes[0]]))
-    return AncovaFit(tuple(lsmeans), tuple(diffs), df, math.sqrt(s2), counts, held)
+    # the arm dummies are columns 1..k-1: their block of cov is the differences' covariance
+    return AncovaFit(tuple(lsmeans), tuple(diffs), df, math.sqrt(s2), counts, held, cov[1:k, 1:k].copy())
