@@ -8,8 +8,7 @@ partly defined (a rank test whose interval does not exist), beside its row.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,16 +17,17 @@ import pandas as pd
 from trialkit._checks import check_alpha, check_bool, check_in, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._provenance import relative_inputs, versions
-from trialkit._spec import MMRMOptions, Multiplicity, Population, PrimaryAnalysis, TwoValued
+from trialkit._spec import Endpoint, MMRMOptions, Multiplicity, Population, PrimaryAnalysis, StudySpec, TwoValued
 from trialkit._trial import Trial
-from trialkit.analysis._ancova import AncovaFit, fit_arrays
-from trialkit.analysis._cells import Cell, Floats, Ints, Subjects, cells, subject_arrays, value_grid
-from trialkit.analysis._effect_size import hedges_g, pooled_sd
+from trialkit.analysis._binary_rows import binary_cell
+from trialkit.analysis._cells import Floats, Subjects, cells, subject_arrays, value_grid
+from trialkit.analysis._collector import Collector, Row
+from trialkit.analysis._continuous_rows import RESPONDER_KINDS, continuous_cell, percent_change
+from trialkit.analysis._count_rows import count_cell, exposure_of
 from trialkit.analysis._missing_rows import MI_KINDS, missing_data_rows, pattern_table
 from trialkit.analysis._mmrm_rows import MMRM_KINDS, mmrm_input, mmrm_rows
 from trialkit.analysis._multiplicity import adjust_p
-from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
-from trialkit.analysis._responders import default_thresholds, mcid_sweep, responder_estimates, responder_rates
+from trialkit.analysis._responders import default_thresholds, mcid_sweep
 from trialkit.analysis._results import (
     COUNT_COLUMNS,
     FAILURE_COLUMNS,
@@ -35,11 +35,9 @@ from trialkit.analysis._results import (
     RESULT_COLUMNS,
     TIPPING_COLUMNS,
     Analysis,
-    Estimate,
     Results,
 )
 from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_summaries
-from trialkit.analysis._ttests import TTest, paired_t, two_sample_t
 
 __all__ = ["ALL_ANALYSES", "RESULT_DTYPES", "analyze"]
 
@@ -54,351 +52,15 @@ RESULT_DTYPES: Mapping[str, str] = {
     "n_control": "Int64",
     "population": "str",
 }
-_RESPONDER = frozenset(
-    {
-        Analysis.RESPONDER_RATE,
-        Analysis.RESPONDER_RD,
-        Analysis.RESPONDER_RR,
-        Analysis.RESPONDER_OR,
-        Analysis.RESPONDER_NNT,
-    }
-)
-_ANCOVA_KINDS = (Analysis.ANCOVA, Analysis.ANCOVA_LSMEAN, Analysis.HEDGES_G_ANCOVA)
 #: the analysis whose primary-visit rows are the primary result and the multiplicity family
 _PRIMARY_KIND = {PrimaryAnalysis.ANCOVA: Analysis.ANCOVA, PrimaryAnalysis.MMRM: Analysis.MMRM}
-Row = dict[str, Any]
-
-
-class _Collector:
-    """Rows, failures and counts as the cells are analysed."""
-
-    def __init__(self, wanted: frozenset[Analysis]):
-        self.wanted = wanted
-        self.rows: list[Row] = []
-        self.failures: list[Row] = []
-        self.counts: list[Row] = []
-
-    def run(
-        self,
-        cell: Cell,
-        kinds: Sequence[Analysis],
-        contrast: str,
-        fn: Callable[[], Iterable[Estimate]],
-        names: Mapping[str, str] | None = None,
-    ) -> None:
-        """Run ``fn`` when one of ``kinds`` is wanted; an AnalysisError becomes a failure row.
-
-        ``names`` says what a function's array arguments hold in this cell ({"x": "changes in
-        arm 'a'"}): an error about a too-small argument then names the arm, not just ``x``.
-        """
-        if not self.wanted.intersection(kinds):
-            return
-        try:
-            estimates = list(fn())
-        except AnalysisError as exc:
-            message = _named(str(exc), names)
-            term = "arm" if names and exc.term in names else exc.term
-            for kind in kinds:
-                if kind in self.wanted:
-                    self.fail(cell, kind, contrast, term, message)
-            return
-        self.rows.extend(
-            e.row(cell.endpoint.id, cell.visit, cell.population) for e in estimates if e.analysis in self.wanted
-        )
-
-    def fail(self, cell: Cell, kind: Analysis, contrast: str, term: str, message: str) -> None:
-        """Record that ``kind`` could not run (or ran only in part) in ``cell``."""
-        self.failures.append(
-            {
-                "endpoint": cell.endpoint.id,
-                "visit": cell.visit,
-                "analysis": kind.value,
-                "contrast": contrast,
-                "term": term,
-                "message": message,
-                "population": cell.population,
-            }
-        )
-
-
-def _named(message: str, names: Mapping[str, str] | None) -> str:
-    """Return ``message`` with each argument it names (`x`) followed by what it holds in the cell."""
-    for name, what in (names or {}).items():
-        message = message.replace(f"`{name}`", f"`{name}` ({what})")
-    return message
-
-
-def _t_estimate(t: TTest, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    """Return a t-based estimate; on the log scale estimate and CI back-transformed (SE stays on logs)."""
-    back = np.exp if log else float
-    return Estimate(
-        kind,
-        contrast,
-        float(back(t.estimate)),
-        t.std_error,
-        float(back(t.ci_low)),
-        float(back(t.ci_high)),
-        t.df,
-        t.statistic,
-        t.p_value,
-        n_t,
-        n_c,
-    )
-
-
-def _rank_estimate(r: RankTest, kind: Analysis, contrast: str, n_t: int, n_c: int | None, log: bool) -> Estimate:
-    """Return a rank-test estimate (no SE or df); on the log scale estimate and CI back-transformed."""
-    back = np.exp if log else float
-    return Estimate(
-        kind,
-        contrast,
-        float(back(r.estimate)),
-        ci_low=float(back(r.ci_low)),
-        ci_high=float(back(r.ci_high)),
-        statistic=r.statistic,
-        p_value=r.p_value,
-        n_treatment=n_t,
-        n_control=n_c,
-    )
-
-
-def _rank_row(
-    out: _Collector,
-    cell: Cell,
-    kind: Analysis,
-    contrast: str,
-    test: Callable[[], RankTest],
-    n: tuple[int, int | None],
-    names: Mapping[str, str],
-) -> Callable[[], list[Estimate]]:
-    """Return the row maker of a rank test; a note (interval undefined, level not reached) becomes a failure row."""
-
-    def row() -> list[Estimate]:
-        r = test()
-        if r.note and kind in out.wanted:
-            out.fail(cell, kind, contrast, "interval", _named(r.note, names))
-        return [_rank_estimate(r, kind, contrast, n[0], n[1], cell.endpoint.scale == "log")]
-
-    return row
-
-
-@dataclass(frozen=True)
-class _AncovaSet:
-    """The ANCOVA set of a cell (subjects with follow-up, baseline and every covariate) and its fit."""
-
-    arm: Ints
-    y: Floats
-    fit: AncovaFit
-
-
-def _fit_ancova(subjects: Subjects, cell: Cell, alpha: float, two_valued: TwoValued) -> _AncovaSet:
-    keep = ~np.isnan(cell.value) & ~np.isnan(cell.baseline) & subjects.has_covariates
-    arm, y = subjects.arm[keep], cell.value[keep]
-    fit = fit_arrays(
-        arm,
-        y,
-        {"baseline": cell.baseline[keep], **{c: x[keep] for c, x in subjects.numeric.items()}},
-        {c: x[keep] for c, x in subjects.factors.items()},
-        arms=subjects.arms,
-        levels=subjects.levels,
-        alpha=alpha,
-        log_scale=cell.endpoint.scale == "log",
-        two_valued=two_valued,
-    )
-    return _AncovaSet(arm, y, fit)
-
-
-def _analyse_cell(subjects: Subjects, cell: Cell, out: _Collector, alpha: float, two_valued: TwoValued) -> None:
-    arms, control = subjects.arms, subjects.arms[0]
-    log = cell.endpoint.scale == "log"
-    fitted: list[_AncovaSet] = []
-
-    def fit() -> list[Estimate]:
-        fitted.append(_fit_ancova(subjects, cell, alpha, two_valued))
-        return [*fitted[0].fit.lsmeans, *fitted[0].fit.differences]
-
-    out.run(cell, _ANCOVA_KINDS, "all arms", fit)
-
-    no_value, no_baseline = np.isnan(cell.value), np.isnan(cell.baseline)
-    has_change = ~no_value & ~no_baseline
-    for k, a in enumerate(arms):
-        mine = subjects.in_arm[k]
-        # fas: every randomised subject (an analysis keeps those with its values); completers: those with
-        # the value (the others are not in it)
-        in_pop = mine if cell.population == Population.FAS.value else mine & ~no_value
-        out.counts.append(
-            {
-                "population": cell.population,
-                "endpoint": cell.endpoint.id,
-                "visit": cell.visit,
-                "arm": a,
-                "n_randomised": int(np.count_nonzero(mine)),
-                "n_in_population": int(np.count_nonzero(in_pop)),
-                "n_with_change": int(np.count_nonzero(mine & has_change)),
-                "n_missing_followup": int(np.count_nonzero(in_pop & no_value)),
-                "n_missing_baseline": int(np.count_nonzero(in_pop & ~no_value & no_baseline)),
-            }
-        )
-    raw_change = cell.value - cell.baseline
-    if log:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = np.log(cell.value) - np.log(cell.baseline)
-    else:
-        change = raw_change
-    selected = [has_change & mine for mine in subjects.in_arm]
-    by_arm = {a: change[selected[k]] for k, a in enumerate(arms)}
-    raw_by_arm = by_arm if not log else {a: raw_change[selected[k]] for k, a in enumerate(arms)}
-    threshold = cell.endpoint.responder_change
-
-    for k, a in enumerate(arms[1:], start=1):
-        _between(out, cell, (a, control), (by_arm[a], by_arm[control]), alpha)
-        if fitted and Analysis.HEDGES_G_ANCOVA in out.wanted:
-            _adjusted_g(out, cell, fitted[0], (k, 0), (a, control), alpha)
-        if threshold is not None and out.wanted & _RESPONDER:
-            _responders(out, cell, (a, control), (raw_by_arm[a], raw_by_arm[control]), threshold, alpha)
-
-    for a in arms:
-        _within(out, cell, a, (by_arm[a], raw_by_arm[a]), threshold, alpha)
-
-
-def _within(
-    out: _Collector, cell: Cell, arm: str, changes: tuple[Floats, Floats], threshold: float | None, alpha: float
-) -> None:
-    """Run the within-arm analyses of change: paired t, signed-rank test, responder rate."""
-    d, raw = changes
-    n = len(d)
-    log = cell.endpoint.scale == "log"
-    names = {"d": f"changes in arm {arm!r}", "change": f"changes in arm {arm!r}"}
-    out.run(
-        cell,
-        (Analysis.PAIRED_WITHIN,),
-        arm,
-        lambda: [_t_estimate(paired_t(d, alpha=alpha), Analysis.PAIRED_WITHIN, arm, n, None, log)],
-        names,
-    )
-    kind = Analysis.WILCOXON_WITHIN
-    out.run(
-        cell,
-        (kind,),
-        arm,
-        _rank_row(out, cell, kind, arm, lambda: signed_rank(d, alpha=alpha), (n, None), names),
-        names,
-    )
-    if threshold is not None:
-        at = threshold
-        out.run(
-            cell,
-            (Analysis.RESPONDER_RATE,),
-            arm,
-            lambda: [responder_rates(raw, at, arm=arm, alpha=alpha)],
-            names,
-        )
-
-
-def _between(
-    out: _Collector,
-    cell: Cell,
-    pair: tuple[str, str],
-    changes: tuple[Floats, Floats],
-    alpha: float,
-) -> None:
-    """Run the change analyses of one arm against control: t-tests, rank-sum test, Hedges' g."""
-    a, control = pair
-    contrast = f"{a} - {control}"
-    x, y = changes
-    n_t, n_c = len(x), len(y)
-    log = cell.endpoint.scale == "log"
-    names = {
-        "x": f"changes in arm {a!r}",
-        "y": f"changes in arm {control!r}",
-        "n_treatment": f"subjects of arm {a!r}",
-        "n_control": f"subjects of arm {control!r}",
-    }
-
-    def t_test(kind: Analysis, equal: bool) -> Callable[[], list[Estimate]]:
-        return lambda: [_t_estimate(two_sample_t(x, y, equal_var=equal, alpha=alpha), kind, contrast, n_t, n_c, log)]
-
-    for kind, equal in ((Analysis.WELCH_CHANGE, False), (Analysis.STUDENT_CHANGE, True)):
-        out.run(cell, (kind,), contrast, t_test(kind, equal), names)
-    kind = Analysis.MANN_WHITNEY_CHANGE
-    out.run(
-        cell,
-        (kind,),
-        contrast,
-        _rank_row(out, cell, kind, contrast, lambda: mann_whitney(x, y, alpha=alpha), (n_t, n_c), names),
-        names,
-    )
-
-    def g_change() -> list[Estimate]:
-        sd = pooled_sd(x, y)
-        g = hedges_g(float(x.mean() - y.mean()), sd, n_t, n_c, alpha=alpha)
-        return [
-            Estimate(
-                Analysis.HEDGES_G,
-                contrast,
-                g.estimate,
-                g.std_error,
-                g.ci_low,
-                g.ci_high,
-                n_treatment=n_t,
-                n_control=n_c,
-            )
-        ]
-
-    out.run(cell, (Analysis.HEDGES_G,), contrast, g_change, names)
-
-
-def _adjusted_g(
-    out: _Collector, cell: Cell, fitted: _AncovaSet, codes: tuple[int, int], pair: tuple[str, str], alpha: float
-) -> None:
-    """Run the adjusted g: ANCOVA difference over the pooled SD of the unadjusted follow-up values."""
-    a, control = pair
-    contrast = f"{a} - {control}"
-    log = cell.endpoint.scale == "log"
-
-    def g_adjusted() -> list[Estimate]:
-        diff = next(d for d in fitted.fit.differences if d.contrast == contrast)
-        yv = np.log(fitted.y) if log else fitted.y
-        yt, yc = yv[fitted.arm == codes[0]], yv[fitted.arm == codes[1]]
-        estimate = float(np.log(diff.estimate)) if log else diff.estimate
-        g = hedges_g(estimate, pooled_sd(yt, yc), len(yt), len(yc), alpha=alpha)
-        return [
-            Estimate(
-                Analysis.HEDGES_G_ANCOVA,
-                contrast,
-                g.estimate,
-                g.std_error,
-                g.ci_low,
-                g.ci_high,
-                n_treatment=len(yt),
-                n_control=len(yc),
-            )
-        ]
-
-    out.run(cell, (Analysis.HEDGES_G_ANCOVA,), contrast, g_adjusted, {"x": f"arm {a!r}", "y": f"arm {control!r}"})
-
-
-def _responders(
-    out: _Collector, cell: Cell, pair: tuple[str, str], raw: tuple[Floats, Floats], threshold: float, alpha: float
-) -> None:
-    """Run the responder contrasts of one arm against control: RD, RR, OR and NNT."""
-    a, control = pair
-    contrast = f"{a} - {control}"
-
-    def responders() -> tuple[Estimate, ...]:
-        res = responder_estimates(raw[0], raw[1], threshold, arm=a, control=control, alpha=alpha)
-        for kind, message in res.failures:
-            if kind in out.wanted:
-                out.fail(cell, kind, contrast, "responder", message)
-        return res.estimates
-
-    out.run(
-        cell,
-        (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT),
-        contrast,
-        responders,
-        {"change_treatment": f"changes in arm {a!r}", "change_control": f"changes in arm {control!r}"},
-    )
+#: how a failure row names a primary analysis
+_NAMES = {
+    "ancova": "ANCOVA",
+    "mmrm": "MMRM",
+    "standardised_rd": "the standardised risk difference",
+    "negative_binomial": "the negative binomial model",
+}
 
 
 def _mmrm(
@@ -408,7 +70,7 @@ def _mmrm(
     population: Population,
     options: MMRMOptions,
     alpha: float,
-    out: _Collector,
+    out: Collector,
 ) -> dict[str, dict[str, int]]:
     """Fit the MMRM of every endpoint in ``population``; rows and failures go to ``out``.
 
@@ -423,6 +85,8 @@ def _mmrm(
     ids = trial.subjects["subject"].astype(str).tolist()
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
+        if ep.type != "continuous":
+            continue  # recorded as skipped: the MMRM models continuous endpoints
         try:
             as_response = options.baseline == "response"
             data = mmrm_input(
@@ -456,12 +120,32 @@ def _mmrm(
     return analysed
 
 
-def _adjust(
-    table: pd.DataFrame, trial: Trial, method: Multiplicity, populations: Sequence[Population], kind: Analysis
-) -> tuple[pd.DataFrame, list[Row]]:
-    """Fill p_adjusted for the primary analysis (``kind``: ANCOVA or MMRM) at the primary visit.
+def primary_analysis(endpoint: Endpoint, primary: PrimaryAnalysis) -> Analysis:
+    """Return the analysis whose primary-visit rows are ``endpoint``'s primary result and multiplicity family member.
 
-    Secondary endpoints are adjusted per contrast and population, the primary endpoint is left as it is.
+    Continuous endpoints: the spec's ``[analysis] primary`` (ANCOVA or MMRM); binary endpoints: the
+    standardised risk difference (the marginal effect regulators ask for); count endpoints: the
+    negative binomial rate ratio.
+    """
+    if endpoint.type == "binary":
+        return Analysis.STANDARDISED_RD
+    if endpoint.type == "count":
+        return Analysis.NEGATIVE_BINOMIAL
+    return _PRIMARY_KIND[primary]
+
+
+def _adjust(
+    table: pd.DataFrame,
+    trial: Trial,
+    method: Multiplicity,
+    populations: Sequence[Population],
+    many_to_one: Mapping[tuple[str, str, str, str], float],
+) -> tuple[pd.DataFrame, list[Row]]:
+    """Fill p_adjusted for each endpoint's primary analysis (:func:`primary_analysis`) at the primary visit.
+
+    ``many_to_one`` holds the Dunnett-adjusted p-values by (endpoint, visit, population, contrast) when the spec
+    asks for them: they replace the unadjusted p-values first. Then secondary endpoints are adjusted by
+    ``method`` per contrast and population; the primary endpoint is left as it is.
 
     The family is the pre-specified one (every secondary endpoint of the spec), not the rows that
     happen to exist: a secondary whose primary analysis could not run counts as p = 1, which keeps
@@ -470,10 +154,19 @@ def _adjust(
     table = table.copy()
     spec = trial.spec
     notes: list[Row] = []
-    name = "ANCOVA" if kind is Analysis.ANCOVA else "MMRM"
-    at_primary = (table["analysis"] == kind.value) & (table["visit"] == spec.visits.primary)
+    kind_of = {e.id: primary_analysis(e, spec.analysis.primary).value for e in spec.endpoints}
+    at_primary = (table["visit"] == spec.visits.primary) & (table["analysis"] == table["endpoint"].map(kind_of))
+    p = table["p_value"].copy()
+    for (endpoint, visit, population, contrast), value in many_to_one.items():
+        p[
+            at_primary
+            & (table["endpoint"] == endpoint)
+            & (table["visit"] == visit)
+            & (table["population"] == population)
+            & (table["contrast"] == contrast)
+        ] = value
     primary = at_primary & (table["endpoint"] == spec.primary_endpoint.id)
-    table.loc[primary, "p_adjusted"] = table.loc[primary, "p_value"]
+    table.loc[primary, "p_adjusted"] = p[primary]
     secondary = [e.id for e in spec.endpoints if not e.primary]
     if not secondary:
         return table, notes
@@ -481,10 +174,9 @@ def _adjust(
         for arm in trial.arms[1:]:
             contrast = f"{arm} - {trial.control}"
             same_family = at_primary & (table["contrast"] == contrast) & (table["population"] == population.value)
-            rows = table.loc[same_family & ~primary].set_index("endpoint")
+            rows = p[same_family & ~primary].set_axis(table.loc[same_family & ~primary, "endpoint"])
             missing = [e for e in secondary if e not in rows.index]
-            p = np.array([rows.at[e, "p_value"] if e in rows.index else 1.0 for e in secondary])
-            adjusted = adjust_p(p, method)
+            adjusted = adjust_p(np.array([rows.at[e] if e in rows.index else 1.0 for e in secondary]), method)
             for e, value in zip(secondary, adjusted, strict=True):
                 table.loc[same_family & (table["endpoint"] == e), "p_adjusted"] = value
             notes.extend(
@@ -495,7 +187,7 @@ def _adjust(
                     "contrast": contrast,
                     "term": e,
                     "population": population.value,
-                    "message": f"{name} of {e!r} did not run: counted as p = 1 in the "
+                    "message": f"{_NAMES[kind_of[e]]} of {e!r} did not run: counted as p = 1 in the "
                     f"{method.value} adjustment of the other secondary endpoints.",
                 }
                 for e in missing
@@ -609,8 +301,6 @@ def analyze(
         else check_in(two_valued_covariates, "two_valued_covariates", TwoValued)
     )
     baseline = spec.visits.baseline
-    if baseline is None:
-        raise TrialkitError("the efficacy analyses need a baseline visit: set `visits.baseline`.")
 
     asked_mmrm = analyses is not None and bool(wanted.intersection(MMRM_KINDS))
     if asked_mmrm and spec.analysis.mmrm is None:
@@ -634,22 +324,27 @@ def analyze(
 
     grid = value_grid(trial)
     subjects = subject_arrays(trial)
-    out = _Collector(wanted)
+    out = Collector(wanted, dunnett=spec.analysis.dunnett)
     mmrm_subjects: dict[str, dict[str, dict[str, int]]] = {}
     for population in chosen:
         for cell in cells(trial, grid, baseline, population):
-            _analyse_cell(subjects, cell, out, level, at)
-        if spec.analysis.mmrm is not None and wanted.intersection(MMRM_KINDS):
+            if cell.endpoint.type == "binary":
+                binary_cell(subjects, cell, out, level, spec.analysis.marginal_variance)
+            elif cell.endpoint.type == "count":
+                count_cell(subjects, cell, out, level, spec)
+            else:
+                continuous_cell(subjects, cell, out, level, at)
+        _skipped(spec, out, population)
+        if spec.analysis.mmrm is not None and baseline is not None and wanted.intersection(MMRM_KINDS):
             mmrm_subjects[population.value] = _mmrm(trial, grid, subjects, population, spec.analysis.mmrm, level, out)
     missing = None
-    if missing_options is not None and wanted.intersection(MI_KINDS):
+    if missing_options is not None and baseline is not None and wanted.intersection(MI_KINDS):
         missing = missing_data_rows(spec, grid, subjects, missing_options, level, wanted)
         out.rows.extend(missing.rows)
         out.failures.extend(missing.failures)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
-    primary_kind = _PRIMARY_KIND[spec.analysis.primary]
-    if primary_kind in wanted:
-        table, multiplicity_notes = _adjust(table, trial, method, chosen, primary_kind)
+    if wanted.intersection(primary_analysis(e, spec.analysis.primary) for e in spec.endpoints):
+        table, multiplicity_notes = _adjust(table, trial, method, chosen, out.many_to_one)
         out.failures += multiplicity_notes
     table = table.astype(dict(RESULT_DTYPES))
     provenance = {
@@ -676,7 +371,7 @@ def analyze(
         }
     if missing is not None:
         provenance["missing_data"] = missing.provenance
-    if do_sweep and wanted & _RESPONDER:
+    if do_sweep and wanted & RESPONDER_KINDS and baseline is not None:
         sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
     else:
         sweep_table = pd.DataFrame()
@@ -713,10 +408,47 @@ def analyze(
     )
 
 
+#: the continuous analyses that compare changes from baseline
+_CHANGE_KINDS = (
+    Analysis.WELCH_CHANGE,
+    Analysis.STUDENT_CHANGE,
+    Analysis.MANN_WHITNEY_CHANGE,
+    Analysis.PAIRED_WITHIN,
+    Analysis.WILCOXON_WITHIN,
+    Analysis.HEDGES_G,
+)
+
+
+def _skipped(spec: StudySpec, out: Collector, population: Population) -> None:
+    """Record the pre-specified analyses that do not apply to an endpoint: without a baseline, or not continuous."""
+    responders = sorted(RESPONDER_KINDS)
+    for ep in spec.endpoints:
+        modelled: list[Analysis] = []
+        if spec.analysis.mmrm is not None:
+            modelled += MMRM_KINDS
+        if spec.analysis.missing_data is not None:
+            modelled += MI_KINDS
+        has_responder = ep.responder_change is not None or ep.responder_percent is not None
+        if spec.visits.baseline is None:
+            reason = "the spec has no baseline visit, and this analysis compares changes from baseline."
+            kinds = [*(_CHANGE_KINDS if ep.type == "continuous" else ()), *(responders if has_responder else ())]
+            out.skip(ep.id, kinds, population.value, reason)
+            if ep.type == "continuous":
+                out.skip(ep.id, modelled, population.value, "the spec has no baseline visit to adjust for.")
+        if ep.type != "continuous":
+            out.skip(
+                ep.id,
+                modelled,
+                population.value,
+                f"the MMRM and multiple imputation model continuous endpoints; {ep.id!r} is {ep.type}.",
+            )
+
+
 def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
     """Return a failure row for every baseline variable whose standardised difference is undefined."""
     spec = trial.spec
-    variables = [*spec.analysis.covariates, *(e.id for e in spec.endpoints)]
+    endpoints = [e.id for e in spec.endpoints] if spec.visits.baseline is not None else []
+    variables = [*spec.analysis.covariates, *endpoints]
     have = set(zip(smd["variable"], smd["contrast"], strict=True)) if not smd.empty else set()
     return [
         {
@@ -746,9 +478,14 @@ def _sweep(
     b, j = spec.visits.order.index(baseline), spec.visits.order.index(spec.visits.primary)
     frames = []
     for k, ep in enumerate(spec.endpoints):
-        if ep.responder_change is None:
+        threshold = ep.responder_change if ep.responder_change is not None else ep.responder_percent
+        if threshold is None or ep.type == "binary":
             continue
-        change = grid[:, k, j] - grid[:, k, b]
+        value, base = grid[:, k, j], grid[:, k, b]
+        if ep.type == "count":
+            value = value / exposure_of(ep, spec.visits.primary, spec, subjects)
+            base = base / exposure_of(ep, baseline, spec, subjects)
+        change = value - base if ep.responder_change is not None else percent_change(value, base)[0]
         has = ~np.isnan(change)
         c = change[has & subjects.in_arm[0]]
         for code, a in enumerate(trial.arms[1:], start=1):
@@ -757,7 +494,7 @@ def _sweep(
                 sw = mcid_sweep(
                     t,
                     c,
-                    default_thresholds(ep.responder_change, integer=ep.integer),
+                    default_thresholds(threshold, integer=ep.integer and ep.responder_change is not None),
                     arm=a,
                     control=trial.control,
                     alpha=alpha,

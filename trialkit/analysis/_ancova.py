@@ -306,12 +306,13 @@ def _fit(
     data: _Data, arm_codes: tuple[str, ...], levels: dict[str, tuple[str, ...]], alpha: float, log: bool, at: TwoValued
 ) -> AncovaFit:
     if log:
-        for c, x in (("y", data.y), ("baseline", data.numeric["baseline"])):
+        # the baseline (when there is one) is on the endpoint's scale too; covariates are not
+        logged = {"y": data.y, **{c: x for c, x in data.numeric.items() if c == "baseline"}}
+        for c, x in logged.items():
             if (x <= 0).any():
                 raise AnalysisError(f"log-scale analysis needs positive values of {c!r}.", term=c)
-        data = _Data(
-            data.arm, np.log(data.y), {**data.numeric, "baseline": np.log(data.numeric["baseline"])}, data.factors
-        )
+        numeric = {c: np.log(x) if c in logged else x for c, x in data.numeric.items()}
+        data = _Data(data.arm, np.log(data.y), numeric, data.factors)
     counts = _check_data(data, arm_codes, levels)
     X, names = _design(data, arm_codes, levels)
     beta, cov, s2, df = _least_squares(X, data.y, names)

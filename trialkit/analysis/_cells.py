@@ -8,7 +8,7 @@ follow-up value of every subject (NaN where missing or outside the population), 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,9 @@ class Subjects:
     levels: dict[str, tuple[str, ...]]
     has_covariates: npt.NDArray[np.bool_]
     in_arm: tuple[npt.NDArray[np.bool_], ...]  # per arm, which subjects are in it
+    stratum: Ints | None = None  # cross-classified randomisation stratum; -1 when a stratum value is missing
+    strata: tuple[str, ...] = ()  # the label of each stratum code ("centre=1, sex=F")
+    exposure: dict[str, Floats] = field(default_factory=dict)  # count endpoints' exposure columns by name
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,12 @@ class Cell:
     """One endpoint at one visit in one population.
 
     Per-subject values aligned with ``trial.subjects``; subjects outside the population carry NaN.
+    ``baseline`` is None when the spec has no baseline visit.
     """
 
     endpoint: Endpoint
     visit: str
-    baseline: Floats
+    baseline: Floats | None
     value: Floats
     population: str
 
@@ -102,13 +106,40 @@ def subject_arrays(trial: Trial) -> Subjects:
             numeric[c] = pd.to_numeric(column, errors="raise").to_numpy(dtype="float64", na_value=np.nan)
     arm = positions(trial.subjects["arm"], pd.Index(trial.arms))
     in_arm = tuple(arm == k for k in range(len(trial.arms)))
-    return Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm)
+    stratum, strata = _strata(spec.analysis.strata, factors, levels)
+    exposure = {
+        c: pd.to_numeric(trial.subjects[c], errors="raise").to_numpy(dtype="float64", na_value=np.nan)
+        for c in dict.fromkeys(e.exposure_column for e in spec.endpoints if e.exposure_column)
+        if c is not None
+    }
+    return Subjects(arm, trial.arms, numeric, factors, levels, present, in_arm, stratum, strata, exposure)
 
 
-def cells(trial: Trial, grid: Floats, baseline: str, population: Population) -> Iterator[Cell]:
-    """Yield every endpoint at every post-baseline visit in ``population`` (completers: observed at every one)."""
+def _strata(
+    names: tuple[str, ...], factors: dict[str, Ints], levels: dict[str, tuple[str, ...]]
+) -> tuple[Ints | None, tuple[str, ...]]:
+    """Return the cross-classified stratum of every subject (-1 when a stratum value is missing) and its labels.
+
+    Only the combinations that occur are strata, numbered in the order of their labels.
+    """
+    if not names:
+        return None, ()
+    codes = np.column_stack([factors[c] for c in names])
+    known = (codes >= 0).all(axis=1)
+    combos, inverse = np.unique(codes[known], axis=0, return_inverse=True)
+    stratum = np.full(len(codes), -1, dtype=np.int64)
+    stratum[known] = inverse.reshape(-1)
+    labels = tuple(", ".join(f"{c}={levels[c][k]}" for c, k in zip(names, row, strict=True)) for row in combos.tolist())
+    return stratum, labels
+
+
+def cells(trial: Trial, grid: Floats, baseline: str | None, population: Population) -> Iterator[Cell]:
+    """Yield every endpoint at every post-baseline visit in ``population`` (completers: observed at every one).
+
+    Without a baseline visit every visit is a follow-up visit and the cells carry no baseline.
+    """
     spec = trial.spec
-    b = spec.visits.order.index(baseline)
+    b = None if baseline is None else spec.visits.order.index(baseline)
     post = [spec.visits.order.index(v) for v in spec.visits.post_baseline]
     for k, ep in enumerate(spec.endpoints):
         values: Floats = grid[:, k, :]
@@ -117,4 +148,4 @@ def cells(trial: Trial, grid: Floats, baseline: str, population: Population) -> 
             keep = np.asarray(~np.isnan(values[:, post]).any(axis=1), dtype=bool)
             values = np.where(keep[:, None], values, np.nan)
         for v, j in zip(spec.visits.post_baseline, post, strict=True):
-            yield Cell(ep, v, values[:, b], values[:, j], population.value)
+            yield Cell(ep, v, None if b is None else values[:, b], values[:, j], population.value)

@@ -96,6 +96,8 @@ def missing_data_rows(
     imputed: dict[str, dict[str, int]] = {}
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
+        if ep.type != "continuous":
+            continue  # recorded as skipped by analyze: the imputation model is for continuous endpoints
         shifts = options.deltas_for(ep.id)
         deltas = None if shifts is None else np.asarray(shifts, dtype=np.float64)
         keep = subjects.has_covariates & ~np.isnan(grid[:, k, b])

@@ -309,8 +309,32 @@ def responder_rates(change: npt.ArrayLike, threshold: float, *, arm: str, alpha:
     return Estimate(Analysis.RESPONDER_RATE, arm, x / n, ci_low=low, ci_high=high, n_treatment=n)
 
 
-def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: float) -> ResponderResult:
-    """RD, RR, OR and NNT rows from the two arms' counts (see :func:`responder_estimates`)."""
+@dataclass(frozen=True)
+class ContrastKinds:
+    """The analysis ids of the four two-proportion contrasts, and what a counted subject is called."""
+
+    rd: Analysis
+    rr: Analysis
+    odds: Analysis
+    nnt: Analysis
+    event: str
+
+
+#: responders to a threshold on change or percent change
+RESPONDING = ContrastKinds(
+    Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR, Analysis.RESPONDER_NNT, "responder"
+)
+#: a binary endpoint's events
+EVENTS = ContrastKinds(Analysis.RISK_DIFFERENCE, Analysis.RISK_RATIO, Analysis.ODDS_RATIO, Analysis.NNT, "event")
+
+
+def proportion_contrasts(
+    x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: float, kinds: ContrastKinds = RESPONDING
+) -> ResponderResult:
+    """Return RD, RR, OR and NNT rows from the two arms' counts (see :func:`responder_estimates`).
+
+    ``kinds`` names the rows (responders or a binary endpoint's events); the caller checked the counts.
+    """
     a, b, c, d = x1, n1 - x1, x0, n0 - x0
     z = normal_quantile(1 - alpha / 2)
     p_value = _fisher(a, b, c, d)
@@ -320,9 +344,7 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
 
     rd = x1 / n1 - x0 / n0
     rd_low, rd_high = _newcombe(x1, n1, x0, n0, z)
-    estimates.append(
-        Estimate(Analysis.RESPONDER_RD, contrast, rd, ci_low=rd_low, ci_high=rd_high, p_value=p_value, **counts)
-    )
+    estimates.append(Estimate(kinds.rd, contrast, rd, ci_low=rd_low, ci_high=rd_high, p_value=p_value, **counts))
 
     if a == 0 or c == 0:
         who = "the treatment arm" if a == 0 else "the control arm"
@@ -330,8 +352,8 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
             who = "either arm"
         failures.append(
             (
-                Analysis.RESPONDER_RR,
-                f"no responder in {who} ({x1}/{n1} vs {x0}/{n0}): "
+                kinds.rr,
+                f"no {kinds.event} in {who} ({x1}/{n1} vs {x0}/{n0}): "
                 "the risk ratio or its log-scale interval is undefined.",
             )
         )
@@ -340,7 +362,7 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
         se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
         estimates.append(
             Estimate(
-                Analysis.RESPONDER_RR,
+                kinds.rr,
                 contrast,
                 rr,
                 std_error=se,
@@ -355,16 +377,16 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
         cells = [
             name
             for name, v in (
-                ("treatment responders", a),
-                ("treatment non-responders", b),
-                ("control responders", c),
-                ("control non-responders", d),
+                (f"treatment {kinds.event}s", a),
+                (f"treatment non-{kinds.event}s", b),
+                (f"control {kinds.event}s", c),
+                (f"control non-{kinds.event}s", d),
             )
             if v == 0
         ]
         failures.append(
             (
-                Analysis.RESPONDER_OR,
+                kinds.odds,
                 f"zero cell ({', '.join(cells)}; {x1}/{n1} vs "
                 f"{x0}/{n0}): the odds ratio or its Woolf interval is undefined.",
             )
@@ -374,7 +396,7 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
         se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
         estimates.append(
             Estimate(
-                Analysis.RESPONDER_OR,
+                kinds.odds,
                 contrast,
                 (a * d) / (b * c),
                 std_error=se,
@@ -388,24 +410,22 @@ def _contrasts(x1: int, n1: int, x0: int, n0: int, *, contrast: str, alpha: floa
     if rd == 0:
         failures.append(
             (
-                Analysis.RESPONDER_NNT,
-                f"equal responder proportions ({x1}/{n1} vs "
+                kinds.nnt,
+                f"equal {kinds.event} proportions ({x1}/{n1} vs "
                 f"{x0}/{n0}): the number needed to treat (1 / risk difference) is undefined.",
             )
         )
     elif rd_low == 0 or rd_high == 0:
         failures.append(
             (
-                Analysis.RESPONDER_NNT,
+                kinds.nnt,
                 "a limit of the risk-difference interval is exactly 0: "
                 "the corresponding number-needed-to-treat limit is infinite.",
             )
         )
     else:
         bounds = sorted((1 / rd_low, 1 / rd_high))
-        estimates.append(
-            Estimate(Analysis.RESPONDER_NNT, contrast, 1 / rd, ci_low=bounds[0], ci_high=bounds[1], **counts)
-        )
+        estimates.append(Estimate(kinds.nnt, contrast, 1 / rd, ci_low=bounds[0], ci_high=bounds[1], **counts))
     return ResponderResult(tuple(estimates), tuple(failures))
 
 
@@ -488,7 +508,7 @@ def responder_estimates(
     control = check_instance(control, "control", str, "an arm code (text)")
     alpha = check_alpha(alpha)
     x1, x0 = int(_responds(t, threshold).sum()), int(_responds(c, threshold).sum())
-    return _contrasts(x1, int(t.size), x0, int(c.size), contrast=f"{arm} - {control}", alpha=alpha)
+    return proportion_contrasts(x1, int(t.size), x0, int(c.size), contrast=f"{arm} - {control}", alpha=alpha)
 
 
 _SWEPT = (Analysis.RESPONDER_RD, Analysis.RESPONDER_RR, Analysis.RESPONDER_OR)
@@ -556,7 +576,7 @@ def mcid_sweep(
     rows = []
     for th in grid:
         x1, x0 = int(_responds(t, th).sum()), int(_responds(c, th).sum())
-        result = _contrasts(x1, int(t.size), x0, int(c.size), contrast=contrast, alpha=alpha)
+        result = proportion_contrasts(x1, int(t.size), x0, int(c.size), contrast=contrast, alpha=alpha)
         for e in result.estimates:
             if e.analysis in _SWEPT:
                 rows.append(

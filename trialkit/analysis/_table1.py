@@ -84,6 +84,13 @@ def _variables(trial: Trial) -> list[_Variable]:
     grid[where[found], endpoint[found]] = d["value"].to_numpy(dtype="float64")[at_base][found]
     for k, e in enumerate(spec.endpoints):
         label = f"{e.label} ({e.unit})" if e.unit else e.label
+        if e.type == "binary":
+            # a binary baseline is a category: the event the spec names, or not
+            event = "1" if e.success is None else str(e.success)
+            text = np.where(grid[:, k] == 1, event, f"not {event}").astype(object)
+            text[np.isnan(grid[:, k])] = None
+            out.append(_Variable(e.id, label, pd.Series(text, dtype=object), True))
+            continue
         out.append(_Variable(e.id, label, pd.Series(grid[:, k]), False))
     return out
 
