@@ -17,6 +17,7 @@ import pandas as pd
 from trialkit._errors import TrialkitError, ValidationError
 from trialkit._format import format_ci, format_number, p_phrase
 from trialkit._provenance import command_line
+from trialkit._spec import Endpoint
 
 if TYPE_CHECKING:
     from trialkit import Results, Trial
@@ -152,25 +153,33 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     level = f"{100 * (1 - res.alpha):g}%"
     t = res.table
     primary = spec.primary_endpoint
-    rows = t.loc[(t["analysis"] == "ancova") & (t["endpoint"] == primary.id) & (t["visit"] == spec.visits.primary)]
-    kind = "ratio of geometric means" if primary.scale == "log" else "difference in LS means"
-    print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} (ANCOVA)")
-    unit = "" if primary.scale == "log" else f" {primary.unit}".rstrip()  # a ratio has no unit
+    kind_of = res.provenance["primary_analyses"]
+    kind = kind_of[primary.id]
+    at_primary = t["visit"] == spec.visits.primary
+    rows = t.loc[(t["analysis"] == kind) & (t["endpoint"] == primary.id) & at_primary]
+    measure, unit = _measure(primary, kind)
+    scale = 100.0 if kind == "standardised_rd" else 1.0  # a risk difference in percentage points
+    print(f"Study {spec.study.id}: primary endpoint {primary.label} at {spec.visits.primary} ({_MODEL_NAMES[kind]})")
     for r in rows.to_dict("records"):
+        statistic = "z" if pd.isna(r["df"]) else "t"
+        df = "" if pd.isna(r["df"]) else f", df = {format_number(r['df'], 0)}"
         print(
-            f"  {r['contrast']}: {kind} {format_number(r['estimate'])}{unit} ({level} CI "
-            f"{format_ci(r['ci_low'], r['ci_high'], None)}; t = {format_number(r['statistic'], 2)}, "
-            f"df = {format_number(r['df'], 0)}, {p_phrase(r['p_value'])}); "
+            f"  {r['contrast']}: {measure} {format_number(scale * r['estimate'])}{unit} ({level} CI "
+            f"{format_ci(scale * r['ci_low'], scale * r['ci_high'], None)}; "
+            f"{statistic} = {format_number(r['statistic'], 2)}{df}, {p_phrase(r['p_value'])}); "
             f"n = {r['n_treatment']} vs {r['n_control']}"
         )
+    primary_rows = t["analysis"] == t["endpoint"].map(kind_of)
     main_rows = t.loc[
-        (t["analysis"] == "ancova") & (t["visit"] == spec.visits.primary),
-        ["endpoint", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted", "n_treatment", "n_control"],
+        primary_rows & at_primary,
+        ["endpoint", "analysis", "contrast", "estimate", "ci_low", "ci_high", "p_value", "p_adjusted"]
+        + ["n_treatment", "n_control"],
     ]
+    adjustment = res.provenance["multiplicity"] + (" after Dunnett over arms" if res.provenance["dunnett"] else "")
     _print_frame(
         main_rows,
-        f"ANCOVA at {spec.visits.primary}, all endpoints "
-        f"(p_adjusted: {res.provenance['multiplicity']} over secondary endpoints)",
+        f"Primary analysis of each endpoint at {spec.visits.primary} "
+        f"(p_adjusted: {adjustment} over secondary endpoints)",
     )
     assumptions = ["ancova", "mmrm", "mi_mar", "mi_j2r", "mi_cr", "tipping_point"]
     sensitivity = t.loc[
@@ -187,11 +196,34 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             f"{primary.label} at {spec.visits.primary} under each assumption about missing values "
             "(tipping_point: the shift of the treated arm's imputed values at which p reaches alpha)",
         )
-    if not res.failures.empty:
-        _print_frame(res.failures, "Analyses that could not run")
+    skipped = res.failures["term"] == "skipped"
+    if skipped.any():
+        _print_frame(res.failures.loc[skipped], "Analyses that do not apply to the trial (skipped)")
+    if not skipped.all():
+        _print_frame(res.failures.loc[~skipped], "Analyses that could not run")
     if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
-    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+    return EXIT_FAILED if not skipped.all() else EXIT_OK
+
+
+#: how the console names each endpoint type's primary analysis
+_MODEL_NAMES = {
+    "ancova": "ANCOVA",
+    "mmrm": "MMRM",
+    "standardised_rd": "logistic model, standardised risk difference",
+    "negative_binomial": "negative binomial model",
+}
+
+
+def _measure(endpoint: Endpoint, kind: str) -> tuple[str, str]:
+    """Return what the primary analysis of ``endpoint`` estimates, and the unit printed after it."""
+    if kind == "standardised_rd":
+        return "risk difference", " percentage points"
+    if kind == "negative_binomial":
+        return "rate ratio", ""
+    if endpoint.scale == "log":
+        return "ratio of geometric means", ""  # a ratio has no unit
+    return "difference in LS means", f" {endpoint.unit}".rstrip()
 
 
 def _published_path(name: str) -> Path:

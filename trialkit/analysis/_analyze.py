@@ -358,7 +358,13 @@ def analyze(
         "populations": [p.value for p in chosen],
         "two_valued_covariates": at.value,
         "primary_analysis": spec.analysis.primary.value,
+        "primary_analyses": {e.id: primary_analysis(e, spec.analysis.primary).value for e in spec.endpoints},
+        "endpoint_types": {e.id: e.type for e in spec.endpoints},
+        "dunnett": spec.analysis.dunnett,
+        "strata": list(spec.analysis.strata),
     }
+    if any(e.type == "binary" for e in spec.endpoints):
+        provenance["marginal_variance"] = spec.analysis.marginal_variance
     if spec.analysis.mmrm is not None:
         provenance["mmrm"] = {
             "covariance": spec.analysis.mmrm.covariance,

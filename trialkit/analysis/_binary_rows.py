@@ -8,6 +8,8 @@ and the proportions per arm use every subject with the value; CMH runs in strati
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from trialkit._errors import AnalysisError
@@ -65,7 +67,7 @@ def binary_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, va
     events = [int(np.count_nonzero(cell.value[observed & mine] == 1)) for mine in subjects.in_arm]
     totals = [int(np.count_nonzero(observed & mine)) for mine in subjects.in_arm]
     for k, a in enumerate(arms):
-        out.run(cell, (Analysis.PROPORTION,), a, lambda k=k, a=a: [_proportion(a, events[k], totals[k], alpha)])
+        out.run(cell, (Analysis.PROPORTION,), a, partial(_proportion, a, events[k], totals[k], alpha))
     for k, a in enumerate(arms[1:], start=1):
         contrast = f"{a} - {control}"
 
@@ -86,10 +88,7 @@ def binary_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, va
             stratum = subjects.stratum
             ok = observed & (stratum >= 0) & (subjects.in_arm[k] | subjects.in_arm[0])
             out.run(
-                cell,
-                (Analysis.CMH, Analysis.MH_RISK_DIFFERENCE),
-                contrast,
-                lambda ok=ok, k=k: _cmh(subjects, cell, ok, k, alpha),
+                cell, (Analysis.CMH, Analysis.MH_RISK_DIFFERENCE), contrast, partial(_cmh, subjects, cell, ok, k, alpha)
             )
 
 
@@ -98,7 +97,7 @@ def _cmh(subjects: Subjects, cell: Cell, ok: np.ndarray, k: int, alpha: float) -
     stratum = subjects.stratum
     assert stratum is not None  # the caller runs it in stratified trials only
     arm = np.where(subjects.arm[ok] == k, 1, 0)
-    return cmh_arrays(
+    estimates: tuple[Estimate, ...] = cmh_arrays(
         arm,
         cell.value[ok],
         stratum[ok],
@@ -106,11 +105,12 @@ def _cmh(subjects: Subjects, cell: Cell, ok: np.ndarray, k: int, alpha: float) -
         strata=subjects.strata,
         alpha=alpha,
     )
+    return estimates
 
 
-def _proportion(arm: str, x: int, n: int, alpha: float) -> Estimate:
+def _proportion(arm: str, x: int, n: int, alpha: float) -> list[Estimate]:
     """Return an arm's proportion of events with its Wilson score interval."""
     if n == 0:
         raise AnalysisError(f"arm {arm!r} has no value at this visit.", term="arm")
     low, high = wilson_interval(x, n, alpha)
-    return Estimate(Analysis.PROPORTION, arm, x / n, ci_low=low, ci_high=high, n_treatment=n)
+    return [Estimate(Analysis.PROPORTION, arm, x / n, ci_low=low, ci_high=high, n_treatment=n)]

@@ -9,6 +9,7 @@ responders are defined on the rates' change or percent change.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
         return list(fitted.ratios)
 
     for kind in COUNT_MODELS:
-        out.run(cell, (kind,), "all arms", lambda kind=kind: model(kind))
+        out.run(cell, (kind,), "all arms", partial(model, kind))
 
     observed = ~np.isnan(cell.value) & ~np.isnan(exposure)
     for k, a in enumerate(arms):
@@ -100,7 +101,7 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
             cell,
             (Analysis.RATE,),
             a,
-            lambda at=at, a=a: [rate_arrays(cell.value[at], exposure[at], arm=a, alpha=alpha)],
+            partial(_rate, cell.value[at], exposure[at], a, alpha),
             {"y": f"counts in arm {a!r}"},
         )
     rate = cell.value / exposure
@@ -113,9 +114,7 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
             cell,
             (kind,),
             contrast,
-            rank_row(
-                out, cell, kind, contrast, lambda x=x, y=y: mann_whitney(x, y, alpha=alpha), (len(x), len(y)), names
-            ),
+            rank_row(out, cell, kind, contrast, partial(mann_whitney, x, y, alpha=alpha), (len(x), len(y)), names),
             names,
         )
 
@@ -134,6 +133,17 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
             cell,
             (Analysis.RESPONDER_RATE,),
             a,
-            lambda a=a: [responder_rates(by_arm[a], threshold, arm=a, alpha=alpha)],
+            partial(_responder_rate, by_arm[a], threshold, a, alpha),
             {"change": f"changes in arm {a!r}"},
         )
+
+
+def _rate(y: Floats, exposure: Floats, arm: str, alpha: float) -> list[Estimate]:
+    """Return an arm's event rate with its exact Poisson interval."""
+    estimate: Estimate = rate_arrays(y, exposure, arm=arm, alpha=alpha)
+    return [estimate]
+
+
+def _responder_rate(values: Floats, threshold: float, arm: str, alpha: float) -> list[Estimate]:
+    """Return an arm's responder rate with its Wilson interval."""
+    return [responder_rates(values, threshold, arm=arm, alpha=alpha)]

@@ -1,4 +1,6 @@
 def logistic_arrays(*a, **k):  # TEMP STUB
     raise NotImplementedError
+
+
 def cmh_arrays(*a, **k):  # TEMP STUB
     raise NotImplementedError
