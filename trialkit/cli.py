@@ -198,7 +198,13 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         )
     skipped = res.failures["term"] == "skipped"
     if skipped.any():
-        _print_frame(res.failures.loc[skipped], "Analyses that do not apply to the trial (skipped)")
+        print("\nAnalyses that do not apply to the trial (skipped; every row in failures.csv):")
+        groups: dict[tuple[str, str], list[str]] = {}
+        for (message, endpoint), part in res.failures.loc[skipped].groupby(["message", "endpoint"], sort=False):
+            analyses = ", ".join(dict.fromkeys(part["analysis"]))
+            groups.setdefault((str(message), analyses), []).append(str(endpoint))
+        for (message, analyses), endpoints in groups.items():
+            print(f"  {message.removeprefix('skipped: ')}\n    {analyses}\n    for {', '.join(endpoints)}")
     if not skipped.all():
         _print_frame(res.failures.loc[~skipped], "Analyses that could not run")
     if written:
