@@ -1,0 +1,105 @@
+"""``analyze`` on two real trials with binary and count endpoints, against R (tests/reference/end_to_end/).
+
+The files are read through ``trialkit.load`` as a user's would be: a binary endpoint written as the text
+"good"/"poor", randomisation strata, count exposure per visit and a percent-change responder rule.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import trialkit as tk
+
+HERE = Path(__file__).resolve().parents[1] / "reference" / "end_to_end"
+#: model estimates, SEs and p-values: both sides converged far beyond it (R with epsilon = 1e-12)
+MODEL = 1e-6
+#: closed forms of counts (proportions, rates, exact and score intervals, Fisher, CMH)
+CLOSED = 1e-9
+MODELS = {"logistic", "negative_binomial", "poisson", "quasipoisson"}
+KEY = ["endpoint", "visit", "analysis", "contrast"]
+
+
+@pytest.fixture(scope="module", params=["respiratory", "epilepsy"])
+def case(request: pytest.FixtureRequest) -> tuple[str, tk.Trial, tk.Results, pd.DataFrame]:
+    trial = tk.load(HERE / request.param / "study.toml")
+    return request.param, trial, tk.analyze(trial), pd.read_csv(HERE / request.param / "expected.csv")
+
+
+def test_every_row_r_computes_matches(case: tuple[str, tk.Trial, tk.Results, pd.DataFrame]) -> None:
+    _, _, res, expected = case
+    got = res.table.loc[res.table["population"] == "fas"]
+    merged = expected.merge(got, on=KEY, how="left", suffixes=("_r", ""), validate="one_to_one")
+    assert not merged["estimate"].isna().any(), merged.loc[merged["estimate"].isna(), KEY]
+    for column in ("estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value"):
+        r = merged[f"{column}_r"].to_numpy(dtype=float)
+        ours = merged[column].to_numpy(dtype=float)
+        defined = ~np.isnan(r)
+        tolerance = np.where(merged["analysis"].isin(MODELS), MODEL, CLOSED)[defined]
+        np.testing.assert_array_less(
+            np.abs(ours[defined] - r[defined]), tolerance * np.maximum(np.abs(r[defined]), 1e-300) + 1e-300
+        )
+    for column in ("n_treatment", "n_control"):
+        r = merged[f"{column}_r"]
+        assert (merged.loc[r.notna(), column].astype(int) == r.dropna().astype(int)).all()
+
+
+def test_binary_text_values_and_strata(case: tuple[str, tk.Trial, tk.Results, pd.DataFrame]) -> None:
+    name, trial, res, _ = case
+    if name != "respiratory":
+        pytest.skip("the binary trial")
+    values = trial.data["value"].dropna().unique()
+    assert set(values) == {0.0, 1.0}
+    t = res.table
+    assert set(t["analysis"]) >= {"standardised_rd", "standardised_rr", "standardised_or", "cmh", "mh_risk_difference"}
+    primary = t.loc[(t["analysis"] == "standardised_rd") & (t["visit"] == "visit4")].iloc[0]
+    assert primary["p_adjusted"] == primary["p_value"]
+    assert res.provenance["primary_analyses"] == {"status": "standardised_rd"}
+    assert res.provenance["strata"] == ["centre"]
+    # the standardised effects are the logistic model's: the same subjects and covariates as the R glm
+    direct = tk.analysis.logistic(
+        _frame(trial, "visit4"),
+        outcome="y",
+        arm="arm",
+        arms=("P", "A"),
+        numeric=("baseline", "age"),
+        categorical={"sex": ("F", "M"), "centre": ("centre 1", "centre 2")},
+    )
+    for e in direct.marginal:
+        row = t.loc[(t["analysis"] == e.analysis.value) & (t["visit"] == "visit4")].iloc[0]
+        assert row["estimate"] == pytest.approx(e.estimate, rel=1e-12)
+        assert row["std_error"] == pytest.approx(e.std_error, rel=1e-12)
+    assert res.failures.loc[res.failures["term"] != "skipped"].empty
+
+
+def _frame(trial: tk.Trial, visit: str) -> pd.DataFrame:
+    d = trial.data
+    wide = d.pivot_table(index="subject", columns="visit", values="value", observed=True)
+    s = trial.subjects.set_index("subject")
+    return pd.DataFrame(
+        {
+            "arm": s["arm"].astype(str),
+            "y": wide[visit],
+            "baseline": wide["baseline"],
+            "age": s["age"].astype(float),
+            "sex": s["sex"].astype(str),
+            "centre": s["centre"].astype(str),
+        }
+    ).reset_index(drop=True)
+
+
+def test_counts_rates_and_percent_responders(case: tuple[str, tk.Trial, tk.Results, pd.DataFrame]) -> None:
+    name, _, res, _ = case
+    if name != "epilepsy":
+        pytest.skip("the count trial")
+    t = res.table
+    assert res.provenance["primary_analyses"] == {"seizures": "negative_binomial"}
+    nb = t.loc[(t["analysis"] == "negative_binomial") & (t["visit"] == "period4")].iloc[0]
+    assert nb["p_adjusted"] == nb["p_value"]
+    # the sweep of percent-change thresholds reaches the pre-specified -50 %
+    sweep = res.responder_sweep
+    assert -50.0 in set(sweep["threshold"])
+    assert res.failures.loc[res.failures["term"] != "skipped"].empty
