@@ -40,6 +40,8 @@ __all__ = [
     "forest_figure",
     "means_figures",
     "mmrm_figures",
+    "proportion_figures",
+    "rate_figures",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe palette; the control arm is drawn in its grey
@@ -278,16 +280,22 @@ def _panel_figures(
     caption: Callable[[list[Endpoint], str], str],
     *,
     line_legend: bool,
+    endpoints: Sequence[Endpoint] | None = None,
 ) -> list[Figure]:
     """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure, arms in the legend.
 
     ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
+    ``endpoints`` (default: every continuous endpoint) are the panels; none: no figure.
     """
     from matplotlib import rc_context
 
     arms = trial.arms
     colours = arm_colours(arms)
-    chunks = _chunks(list(trial.spec.endpoints), PANELS_PER_FIGURE)
+    if endpoints is None:
+        endpoints = [e for e in trial.spec.endpoints if e.type == "continuous"]
+    if not endpoints:
+        return []
+    chunks = _chunks(list(endpoints), PANELS_PER_FIGURE)
     out = []
     for k, chunk in enumerate(chunks):
         rows, cols = _grid(len(chunk))
@@ -351,6 +359,99 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
     return _panel_figures(trial, "means", draw, caption, line_legend=True)
 
 
+def _by_visit(
+    trial: Trial,
+    ep: Endpoint,
+    ax: Axes,
+    summary: Callable[[str, str], tuple[float, float, float]],
+) -> None:
+    """Draw one estimate with its interval per arm and visit, arms side by side (``summary(arm, visit)``)."""
+    arms = trial.arms
+    colours = arm_colours(arms)
+    visits = list(trial.spec.visits.order)
+    span = 0.08 * (len(arms) - 1)
+    for i, a in enumerate(arms):
+        shift = (i - (len(arms) - 1) / 2) * (span / max(len(arms) - 1, 1)) if len(arms) > 1 else 0
+        m, lo, hi = (np.array(column) for column in zip(*(summary(a, v) for v in visits), strict=True))
+        pos = np.arange(len(visits)) + shift
+        ax.errorbar(pos, m, yerr=[m - lo, hi - m], color=colours[a], marker=_marker(i), capsize=2, elinewidth=0.9)
+    ax.set_xticks(np.arange(len(visits)), [_wrap(v, 12) for v in visits])
+    ax.set_xlim(-0.4, len(visits) - 0.6)
+    ax.set_title(_wrap(ep.label), loc="left")
+
+
+def proportion_figures(trial: Trial, alpha: float) -> list[Figure]:
+    """Percentage with the event and its Wilson interval at each visit, by arm, one panel per binary endpoint."""
+    from trialkit.analysis._responders import wilson_interval
+
+    d = trial.data
+    level = f"{100 * (1 - alpha):g}%"
+
+    def draw(ax: Axes, ep: Endpoint) -> None:
+        part = d.loc[(d["endpoint"] == ep.id).to_numpy()]
+
+        def summary(arm: str, visit: str) -> tuple[float, float, float]:
+            cell = part.loc[((part["arm"] == arm) & (part["visit"] == visit)).to_numpy(), "value"]
+            x = cell.to_numpy(dtype="float64")
+            x = x[~np.isnan(x)]
+            if x.size == 0:
+                return math.nan, math.nan, math.nan
+            events = int(np.count_nonzero(x == 1))
+            low, high = wilson_interval(events, int(x.size), alpha)
+            return 100 * events / x.size, 100 * low, 100 * high
+
+        _by_visit(trial, ep, ax, summary)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("% with the event")
+
+    def caption(chunk: list[Endpoint], part_note: str) -> str:
+        return (
+            f"Percentage of subjects with the event and its {level} Wilson score interval at each visit, by "
+            f"arm{part_note}. Observed values, not adjusted; every randomised subject with a value at the visit."
+        )
+
+    endpoints = [e for e in trial.spec.endpoints if e.type == "binary"]
+    return _panel_figures(trial, "proportions", draw, caption, line_legend=True, endpoints=endpoints)
+
+
+def rate_figures(trial: Trial, alpha: float) -> list[Figure]:
+    """Event rate (events / time at risk) with its exact Poisson interval at each visit, by arm, per count endpoint."""
+    from trialkit._report._tables import counts_at, rate_unit
+    from trialkit.analysis._counts import rate_arrays
+
+    level = f"{100 * (1 - alpha):g}%"
+
+    def draw(ax: Axes, ep: Endpoint) -> None:
+        at = {v: counts_at(trial, ep, v) for v in trial.spec.visits.order}
+
+        def summary(arm: str, visit: str) -> tuple[float, float, float]:
+            part = at[visit]
+            part = part.loc[(part["arm"] == arm).to_numpy() & part["value"].notna().to_numpy()]
+            if part.empty:
+                return math.nan, math.nan, math.nan
+            r = rate_arrays(
+                part["value"].to_numpy(dtype="float64"),
+                part["exposure"].to_numpy(dtype="float64"),
+                arm=arm,
+                alpha=alpha,
+            )
+            return r.estimate, r.ci_low, r.ci_high
+
+        _by_visit(trial, ep, ax, summary)
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel(f"{ep.unit or 'events'} {rate_unit(ep)}")
+
+    def caption(chunk: list[Endpoint], part_note: str) -> str:
+        return (
+            f"Event rate (events over time at risk, summed over the subjects of the arm) and its exact Poisson "
+            f"{level} interval at each visit, by arm{part_note}. Observed counts, not adjusted; the interval "
+            "treats the events as Poisson and is too narrow when they are overdispersed."
+        )
+
+    endpoints = [e for e in trial.spec.endpoints if e.type == "count"]
+    return _panel_figures(trial, "rates", draw, caption, line_legend=True, endpoints=endpoints)
+
+
 def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
     """MMRM LS means (geometric on the log scale) with CIs at each post-baseline visit, by arm, a panel per endpoint.
 
@@ -407,8 +508,13 @@ def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
 
 
 def change_figures(trial: Trial) -> list[Figure]:
-    """Change from baseline at the primary visit by arm: box (quartiles, 1.5 IQR whiskers) plus points."""
+    """Change from baseline at the primary visit by arm: box (quartiles, 1.5 IQR whiskers) plus points.
+
+    None without a baseline visit (there is no change); continuous endpoints only.
+    """
     spec = trial.spec
+    if spec.visits.baseline is None:
+        return []
     arms = trial.arms
     colours = arm_colours(arms)
     ch = trial.changes()
@@ -474,6 +580,8 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
     from matplotlib import rc_context
 
     spec = trial.spec
+    continuous = [e for e in spec.endpoints if e.type == "continuous"]
+    others = [e for e in spec.endpoints if e.type != "continuous"]
     t = results.table
     sel = t.loc[
         (t["visit"] == spec.visits.primary)
@@ -485,14 +593,21 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
     contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
     many = len(contrasts) > 1
     rows = []
-    for ep in spec.endpoints:
+    for ep in continuous:
         for c in contrasts:
             label = ep.label if not many else f"{ep.label}: {c}"
             label = f"{_wrap(label, 38)}\n({ep.better} is better)"
             rows.append((ep.id, c, label))
     level = f"{100 * (1 - results.alpha):g}%"
+    baseline = spec.visits.baseline is not None
     kinds = (
-        ("hedges_g_ancova", "adjusted for baseline (ANCOVA)", "o", "#0072B2", True),
+        (
+            "hedges_g_ancova",
+            "adjusted for baseline (ANCOVA)" if baseline else "adjusted (ANCOVA)",
+            "o",
+            "#0072B2",
+            True,
+        ),
         ("hedges_g", "of change from baseline", "s", "#D55E00", False),
     )
     with rc_context(STYLE | {"axes.grid.axis": "x", "ytick.labelsize": 7}):
@@ -539,5 +654,12 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
         f"Standardised effects at {spec.visits.primary} with {level} confidence intervals. "
         "Negative values mean lower values in the treated arm; whether lower is better is "
         "stated under each endpoint."
-        + (" Log-scale endpoints: g on the log scale." if any(e.scale == "log" for e in spec.endpoints) else ""),
+        + (" Log-scale endpoints: g on the log scale." if any(e.scale == "log" for e in continuous) else "")
+        + (
+            f" Standardised mean differences do not apply to {_and([e.label for e in others])}"
+            f" ({_and(sorted({e.type for e in others}))}): their risk differences and rate ratios are in the "
+            "tables of the primary and secondary endpoints."
+            if others
+            else ""
+        ),
     )

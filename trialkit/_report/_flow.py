@@ -36,15 +36,23 @@ FLOW_COLUMNS = (
     "mmrm_set",
 )
 
-#: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis"); the MMRM's
-#: rows at a visit count the subjects observed there with baseline and covariates, the ANCOVA set
-_ANCOVA_SET = frozenset(
+#: which analysed set each analysis uses (docs/analyses.md, "Data used by each analysis"). The model
+#: set: follow-up, baseline (when the trial has one) and every covariate; the MMRM's rows at a visit
+#: count the subjects observed there with baseline and covariates, the model set
+_MODEL_SET = frozenset(
     {
         Analysis.ANCOVA.value,
         Analysis.ANCOVA_LSMEAN.value,
         Analysis.HEDGES_G_ANCOVA.value,
         Analysis.MMRM.value,
         Analysis.MMRM_LSMEAN.value,
+        Analysis.LOGISTIC.value,
+        Analysis.STANDARDISED_RD.value,
+        Analysis.STANDARDISED_RR.value,
+        Analysis.STANDARDISED_OR.value,
+        Analysis.NEGATIVE_BINOMIAL.value,
+        Analysis.POISSON.value,
+        Analysis.QUASIPOISSON.value,
     }
 )
 _CHANGE_SET = frozenset(
@@ -62,6 +70,22 @@ _CHANGE_SET = frozenset(
         Analysis.RESPONDER_NNT.value,
     }
 )
+#: every subject with the value at the visit (counts: with the time at risk, which the loader requires)
+_FOLLOWUP_SET = frozenset(
+    {
+        Analysis.WELCH_FOLLOWUP.value,
+        Analysis.STUDENT_FOLLOWUP.value,
+        Analysis.MANN_WHITNEY_FOLLOWUP.value,
+        Analysis.PROPORTION.value,
+        Analysis.RISK_DIFFERENCE.value,
+        Analysis.RISK_RATIO.value,
+        Analysis.ODDS_RATIO.value,
+        Analysis.NNT.value,
+        Analysis.RATE.value,
+    }
+)
+#: the stratified analyses leave out subjects without a stratum: at most the subjects with the value
+_AT_MOST_FOLLOWUP = frozenset({Analysis.CMH.value, Analysis.MH_RISK_DIFFERENCE.value, Analysis.VAN_ELTEREN.value})
 _SHOWN = 10
 
 
@@ -92,7 +116,8 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
     Parameters
     ----------
     trial : Trial
-        A loaded trial with a baseline visit.
+        A loaded trial. Without a baseline visit nothing is needed besides the follow-up value:
+        ``with_change`` equals ``followed_up`` and ``mmrm_set`` is 0 (the MMRM needs a baseline).
     populations : iterable of Population or str, optional
         Default: the spec's ``analysis.populations``.
 
@@ -101,16 +126,15 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
     DataFrame
         Columns :data:`FLOW_COLUMNS`: ``randomised``; ``followed_up`` (endpoint observed at the
         visit) and ``missing_followup``; ``with_change`` (baseline and follow-up observed: the set of
-        the change-score, within-arm and responder analyses); ``ancova_set`` (also every covariate
-        observed); ``mmrm_set`` (the same for the endpoint's MMRM, which spans the visits: baseline,
-        every covariate and at least one post-baseline value observed — or, with the baseline as a
-        response, every covariate and any value; equal on every visit row of the endpoint). In the
-        completers population, subjects not observed at every post-baseline visit of the endpoint
-        count as not followed up.
+        the change-score, within-arm and responder analyses); ``ancova_set`` (the model set: also
+        every covariate observed — the set of the ANCOVA, the logistic and the count models);
+        ``mmrm_set`` (the same for the endpoint's MMRM, which spans the visits: baseline, every
+        covariate and at least one post-baseline value observed — or, with the baseline as a response,
+        every covariate and any value; equal on every visit row of the endpoint). In the completers
+        population, subjects not observed at every post-baseline visit of the endpoint count as not
+        followed up.
     """
     spec = trial.spec
-    if spec.visits.baseline is None:
-        raise TrialkitError("the subject flow needs a baseline visit: set `visits.baseline`.")
     chosen = spec.analysis.populations if populations is None else tuple(Population(p) for p in populations)
     subjects = trial.subjects.reset_index(drop=True)
     ids = subjects["subject"].astype(str).to_numpy()
@@ -129,14 +153,19 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
     rows: list[dict[str, Any]] = []
     for population in chosen:
         for ep in spec.endpoints:
-            base = values[(ep.id, spec.visits.baseline)].to_numpy(dtype="float64")
+            if spec.visits.baseline is None:  # nothing to need: every follow-up value counts as "with change"
+                base = np.zeros(len(ids))
+            else:
+                base = values[(ep.id, spec.visits.baseline)].to_numpy(dtype="float64")
             follow = {v: values[(ep.id, v)].to_numpy(dtype="float64") for v in post}
             keep = np.ones(len(ids), bool)
             if population is Population.COMPLETERS:
                 keep = np.logical_and.reduce([~np.isnan(follow[v]) for v in post])
             any_visit = np.logical_or.reduce([~np.isnan(follow[v]) for v in post]) & keep
             in_mmrm = any_visit & ~np.isnan(base) & cov_ok
-            if as_response:  # the baseline visit is a response: any value enters (completers: every visit)
+            if spec.visits.baseline is None or ep.type != "continuous":  # the MMRM models continuous endpoints
+                in_mmrm = np.zeros(len(ids), bool)
+            elif as_response:  # the baseline visit is a response: any value enters (completers: every visit)
                 seen_base = ~np.isnan(base)
                 in_mmrm = (seen_base & keep if population is Population.COMPLETERS else seen_base | any_visit) & cov_ok
             for v in post:
@@ -216,13 +245,16 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
             if step is None:
                 problems.append(f"{where}: no such endpoint, visit or population in the flow")
                 break
-            if r["analysis"] in _ANCOVA_SET:
-                expected, label = step["ancova_set"], "ANCOVA set"
+            if r["analysis"] in _MODEL_SET:
+                expected, label = step["ancova_set"], "model set"
             elif r["analysis"] in _CHANGE_SET:
                 expected, label = step["with_change"], "with baseline and follow-up"
+            elif r["analysis"] in _FOLLOWUP_SET:
+                expected, label = step["followed_up"], "observed"
             else:
-                if n is None or n > step["randomised"]:
-                    problems.append(f"{where}: n {arm} = {n}, randomised = {step['randomised']}")
+                limit = step["followed_up"] if r["analysis"] in _AT_MOST_FOLLOWUP else step["randomised"]
+                if n is None or n > limit:
+                    problems.append(f"{where}: n {arm} = {n}, at most {limit}")
                 continue
             if n != expected:
                 problems.append(f"{where}: n {arm} = {n}, flow {label} = {expected}")

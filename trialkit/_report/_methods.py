@@ -15,7 +15,14 @@ from trialkit._report._flow import randomised
 from trialkit._report._missing_view import has_missing_data
 from trialkit._report._missing_words import imputation_methods
 from trialkit._report._mmrm_words import baseline_is_response
-from trialkit._report._tables import MODEL_NAMES, P_ADJUST_NAMES, primary_model, responder_rule
+from trialkit._report._tables import (
+    MODEL_NAMES,
+    P_ADJUST_NAMES,
+    primary_analysis_of,
+    primary_model,
+    responder_rule,
+)
+from trialkit._report._type_words import binary_methods, count_methods, dunnett_methods, strata_methods
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 
@@ -83,18 +90,30 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
     imputed = (
         " except in the multiple-imputation sensitivity analyses described below" if has_missing_data(results) else ""
     )
+    model = _MODEL_WORDS.get(primary.type, "ANCOVA")
+    if spec.visits.baseline is not None:
+        needs = (
+            "the change-from-baseline analyses those with the baseline value and the value at the visit, the "
+            "models (ANCOVA, logistic and count models) also every covariate"
+        )
+    else:
+        needs = (
+            "the trial has no baseline visit, so the unadjusted analyses use every subject with the value at the "
+            "visit, and the models (ANCOVA, logistic and count models) those also with every covariate"
+        )
     text = (
         f"Subjects were analysed in the arm they were randomised to, and no missing value was imputed{imputed}. "
-        "An analysis at a visit uses the subjects with every value it needs there: the change-from-baseline "
-        "analyses those with the baseline value and the value at the visit, the ANCOVA also every covariate. "
-        f"For the primary endpoint at {visit} the ANCOVA used {_of(ancova, total)}"
+        f"An analysis at a visit uses the subjects with every value it needs there: {needs}. "
+        f"For the primary endpoint at {visit} the {model} used {_of(ancova, total)}"
     )
     if ancova == total:
         text += ": every randomised subject, the full analysis set."
     else:
         text += (
             ": a complete-case analysis, not the full analysis set. It is unbiased when whether a value is "
-            "missing does not depend on that value once baseline and covariates are accounted for."
+            "missing does not depend on that value once "
+            + ("baseline and covariates are" if spec.visits.baseline is not None else "the covariates are")
+            + " accounted for."
         )
     if "mmrm" in results.provenance:
         mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
@@ -125,6 +144,10 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
         text + " The number of subjects analysed per arm is given with every estimate and checked against "
         "the flow diagram and Table 1."
     )
+
+
+#: the model whose analysed set the methods quote for the primary endpoint, by endpoint type
+_MODEL_WORDS = {"continuous": "ANCOVA", "binary": "logistic model", "count": "negative binomial model"}
 
 
 def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> str:
@@ -223,12 +246,22 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             "analysed subjects (as SAS LSMEANS), averaging over the levels of categorical covariates with equal "
             "weights."
         )
+    if spec.visits.baseline is not None:
+        regressed = f"the follow-up value regressed on arm, the baseline value{cov_text}"
+    elif covariates:
+        regressed = (
+            f"the follow-up value regressed on arm{cov_text} (the trial has no baseline visit, so the model adjusts "
+            "for the covariates only)"
+        )
+    else:
+        regressed = "the follow-up value regressed on arm alone (the trial has no baseline visit and no covariates)"
+    continuous = [e for e in spec.endpoints if e.type == "continuous"]
+    which = "Each endpoint" if len(continuous) == len(spec.endpoints) else "Each continuous endpoint"
     ancova = (
-        f"Each endpoint at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
-        f"the follow-up value regressed on arm, the baseline value{cov_text}, with {spec.arms.control} as the "
-        f"reference arm. {lsmeans} The difference in LS means of each arm "
-        f"against {spec.arms.control} is reported with a two-sided {level} confidence interval and t-test "
-        f"on the residual degrees of freedom."
+        f"{which} at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
+        f"{regressed}, with {spec.arms.control} as the reference arm. {lsmeans} The difference in LS means of "
+        f"each arm against {spec.arms.control} is reported with a two-sided {level} confidence interval and "
+        "t-test on the residual degrees of freedom."
     )
     if logs:
         ancova += (
@@ -237,19 +270,42 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             "geometric means."
         )
     lead = f"The primary endpoint was {primary.label} at {spec.visits.primary}, analysed by "
-    if model == "mmrm" and "mmrm" in prov:
+    kind = primary_analysis_of(results, primary)
+    by_type = {"binary": binary_methods(trial, results, level), "count": count_methods(trial, results, level)}
+    if primary.type == "binary":
+        out.append(("Primary analysis", lead + "the standardised risk difference from a logistic model, below."))
+    elif primary.type == "count":
+        out.append(("Primary analysis", lead + "the rate ratio of a negative binomial model, below."))
+    elif model == "mmrm" and "mmrm" in prov:
         out.append(("Primary analysis", lead + "the mixed model for repeated measures described below."))
         out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
         out.append(("ANCOVA", ancova + " The ANCOVA is a supportive analysis."))
     else:
         out.append(("Primary analysis", lead + "ANCOVA. " + ancova))
-        if "mmrm" in prov:
+        if "mmrm" in prov and _mmrm_ran(results):
             out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
+    if primary.type != "continuous" and continuous:
+        out.append(("Continuous endpoints: ANCOVA", ancova))
+        if "mmrm" in prov and _mmrm_ran(results):
+            out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
+    for heading, kind_text in (("Binary endpoints", by_type["binary"]), ("Count endpoints", by_type["count"])):
+        if kind_text:
+            out.append((heading, kind_text))
+    strata = strata_methods(trial)
+    if strata:
+        out.append(("Randomisation strata", strata))
 
-    name = MODEL_NAMES.get(model, model)
+    name = MODEL_NAMES.get(kind, kind) if len({e.type for e in spec.endpoints}) == 1 else "primary analysis"
     if secondary:
-        models = "models" if "mmrm" in prov else "model"
-        text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
+        if len({e.type for e in spec.endpoints}) == 1:
+            models = "models" if "mmrm" in prov and _mmrm_ran(results) else "model"
+            text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
+        else:
+            text = (
+                f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the primary analysis "
+                "of their type: the ANCOVA (or MMRM) of a continuous endpoint, the standardised risk difference of "
+                "a binary one, the negative binomial rate ratio of a count. "
+            )
         if method == "none":
             text += "Their p-values were not adjusted for multiplicity."
         else:
@@ -264,6 +320,9 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             if method == "fixed_sequence":
                 text += " The testing sequence is the order of the endpoints in the spec."
         out.append(("Secondary endpoints and multiplicity", text))
+    dunnett = dunnett_methods(trial, results)
+    if dunnett:
+        out.append(("Several arms against one control (Dunnett)", dunnett))
 
     if has_missing_data(results):
         out.append(
@@ -288,6 +347,13 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             n for k, n in (("welch_change", "Welch's"), ("student_change", "Student's pooled-variance")) if k in ran
         ]
         support.append(f"{_join(names)} t-tests on the change from baseline")
+    if {"welch_followup", "student_followup"} & ran:
+        names = [
+            n for k, n in (("welch_followup", "Welch's"), ("student_followup", "Student's pooled-variance")) if k in ran
+        ]
+        support.append(f"{_join(names)} t-tests on the follow-up values (the trial has no baseline visit)")
+    if "mann_whitney_followup" in ran and continuous and spec.visits.baseline is None:
+        support.append("the Mann–Whitney test of the follow-up values with the Hodges–Lehmann shift")
     if "mann_whitney_change" in ran:
         support.append(
             "the Mann–Whitney test with the Hodges–Lehmann shift and its confidence interval "
@@ -303,24 +369,35 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             )
         )
     if {"hedges_g", "hedges_g_ancova"} & ran:
+        change = (
+            "Hedges' g of the change from baseline (pooled SD, exact small-sample correction) and "
+            if ("hedges_g" in ran)
+            else ""
+        )
+        correction = "the same correction" if change else "the exact small-sample correction"
         out.append(
             (
                 "Effect sizes",
-                "Standardised effects are Hedges' g of the change from baseline (pooled SD, "
-                "exact small-sample correction) and the ANCOVA difference divided by the "
-                "pooled SD of the follow-up values, with the same correction (WWC Procedures "
+                f"Standardised effects are {change}the ANCOVA difference divided by the "
+                f"pooled SD of the follow-up values, with {correction} (WWC Procedures "
                 f"Handbook v5), each with a normal-theory {level} confidence interval.",
             )
         )
-    resp = [e for e in spec.endpoints if e.responder_change is not None]
+    resp = [e for e in spec.endpoints if e.responder_change is not None or e.responder_percent is not None]
     if resp and ran & {"responder_rate", "responder_rd", "responder_rr", "responder_or"}:
         rules = [f"{e.label}: {responder_rule(e)}" for e in resp]
+        counted = (
+            " For count endpoints the change is that of the rate (events per unit of time at risk)."
+            if any(e.type == "count" for e in resp)
+            else ""
+        )
         out.append(
             (
                 "Responder analyses",
                 f"A subject with baseline and follow-up responded when its change met the pre-specified "
-                f"threshold ({'; '.join(rules)}). Rates have Wilson score intervals; the risk difference a "
-                "Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) intervals; "
+                f"threshold ({'; '.join(rules)}); a percent change is undefined for a baseline of 0, and such "
+                f"subjects are left out and reported.{counted} Rates have Wilson score intervals; the risk "
+                "difference a Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) intervals; "
                 "p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
                 "difference depends on the choice of threshold.",
             )
@@ -328,8 +405,13 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
     out.append(
         (
             "Baseline characteristics",
-            "Table 1 summarises baseline values by arm as mean (SD) or n (%), "
-            "with standardised differences and without p-values (CONSORT "
+            "Table 1 summarises "
+            + (
+                "baseline values"
+                if spec.visits.baseline is not None
+                else "the covariates (the trial has no baseline visit)"
+            )
+            + " by arm as mean (SD) or n (%), with standardised differences and without p-values (CONSORT "
             "2010, item 15).",
         )
     )
@@ -343,6 +425,13 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
         )
     )
     return out
+
+
+def _mmrm_ran(results: Results) -> bool:
+    """Whether an MMRM applied to an endpoint (it ran, or it failed; skipped ones do not count)."""
+    t, f = results.table, results.failures
+    ran = bool(t["analysis"].isin(["mmrm", "mmrm_lsmean"]).any())
+    return ran or bool((f["analysis"].isin(["mmrm", "mmrm_lsmean"]) & (f["term"] != "skipped")).any())
 
 
 def _spec_path(trial: Trial) -> Path | None:

@@ -22,6 +22,7 @@ from trialkit._report._tables import (
     MODEL_NAMES,
     build_tables,
     effect_name,
+    primary_analysis_of,
     primary_model,
     reproduction_is_calibrated,
     reproduction_rows,
@@ -73,7 +74,7 @@ def _check_reproduction(table: Any) -> pd.DataFrame | None:
     return table
 
 
-def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str) -> dict[str, Any]:
+def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_type: set[str]) -> dict[str, Any]:
     fas = flow.loc[flow["population"] == Population.FAS.value]
     if fas.empty:  # the spec asked only for completers: the diagram shows them
         fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
@@ -112,24 +113,39 @@ def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str) -> dict[
                 ],
             }
         )
-    show_change = bool((fas["with_change"] != fas["ancova_set"]).any())
+    show_change = spec.visits.baseline is not None and bool((fas["with_change"] != fas["ancova_set"]).any())
     if model == "mmrm":
         box = f"Analysed, primary endpoint (MMRM over {span})"
     else:
-        box = f"Analysed, primary endpoint at {spec.visits.primary} (ANCOVA)"
+        box = f"Analysed, primary endpoint at {spec.visits.primary} ({MODEL_NAMES.get(model, model)})"
+    models = [name for kind, name in _MODEL_OF_TYPE.items() if kind in every_type]
     return {
         "arms": arms,
         "visits": list(spec.visits.post_baseline),
         "rows": rows,
         "show_change": show_change,
         "analysis_box": box,
+        # the column of subjects in the adjusted model: the ANCOVA, unless other endpoint types have other models
+        "model_column": "ANCOVA" if every_type == {"continuous"} else "model",
+        "model_note": "" if every_type == {"continuous"} else "model: " + "; ".join(models),
     }
+
+
+#: the adjusted model of each endpoint type, for the flow table's note
+_MODEL_OF_TYPE = {
+    "continuous": "the ANCOVA of a continuous endpoint",
+    "binary": "the logistic model of a binary endpoint",
+    "count": "the negative binomial model of a count endpoint",
+}
 
 
 def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, Any] | None:
     """Return what the MMRM section shows besides its rows: the model and the subjects per endpoint."""
     if "mmrm" not in results.provenance:
         return None
+    t = results.table
+    if not (t["analysis"].isin(["mmrm", "mmrm_lsmean"]).any() or _mmrm_failed(results)):
+        return None  # the spec asks for an MMRM that applies to no endpoint of this trial (skipped)
     options = dict(results.provenance["mmrm"])
     fas = flow.loc[flow["population"] == Population.FAS.value]
     if fas.empty:
@@ -138,6 +154,8 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
     n_rand = randomised(trial)
     subjects = []
     for ep in trial.spec.endpoints:
+        if ep.type != "continuous":
+            continue
         part = fas.loc[(fas["endpoint"] == ep.id).to_numpy() & (fas["visit"] == first).to_numpy()]
         by_arm = {str(a): int(n) for a, n in zip(part["arm"], part["mmrm_set"], strict=True)}
         subjects.append(
@@ -169,6 +187,34 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
     }
 
 
+def _mmrm_failed(results: Results) -> bool:
+    """Whether an MMRM that applies to an endpoint failed (skipped ones do not count)."""
+    f = results.failures
+    return bool((f["analysis"].isin(["mmrm", "mmrm_lsmean"]) & (f["term"] != "skipped")).any())
+
+
+def _adjusted_for(trial: Trial) -> str:
+    """Say what the models adjust for: ``adjusted for baseline and age, sex``, or ``without covariates``."""
+    spec = trial.spec
+    covariates = list(spec.analysis.covariates)
+    if spec.visits.baseline is not None:
+        return "adjusted for baseline" + (f" and {', '.join(covariates)}" if covariates else "")
+    return f"adjusted for {', '.join(covariates)}" if covariates else "without covariates"
+
+
+def _primary_text(trial: Trial, results: Results, model: str) -> str:
+    """Describe the primary analysis of a binary or count primary endpoint in the summary box."""
+    adjusted = _adjusted_for(trial)
+    if model == "standardised_rd":
+        variance = {"ye": "Ye et al. 2023", "ge": "Ge et al. 2011"}.get(
+            str(results.provenance.get("marginal_variance", "ye")), "delta method"
+        )
+        return f"standardised risk difference (g-computation) from a logistic model {adjusted}; variance of {variance}"
+    if model == "negative_binomial":
+        return f"rate ratio from a negative binomial model {adjusted}, offset log(time at risk)"
+    return f"{MODEL_NAMES.get(model, model)} {adjusted}"
+
+
 def _environment() -> jinja2.Environment:
     import jinja2
 
@@ -194,7 +240,14 @@ def render_html(
 
     Parameters and errors as :func:`report`; nothing is written.
     """
-    from trialkit._report._figures import change_figures, forest_figure, means_figures, mmrm_figures
+    from trialkit._report._figures import (
+        change_figures,
+        forest_figure,
+        means_figures,
+        mmrm_figures,
+        proportion_figures,
+        rate_figures,
+    )
     from trialkit._report._missing_figures import pattern_figure, tipping_figures
 
     check_instance(trial, "trial", Trial, "a trialkit.Trial")
@@ -212,13 +265,19 @@ def render_html(
     level = f"{100 * (1 - results.alpha):g}%"
     primary = spec.primary_endpoint
     contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
-    figures = [*means_figures(trial, results.alpha), *change_figures(trial)]
+    figures = [
+        *means_figures(trial, results.alpha),
+        *proportion_figures(trial, results.alpha),
+        *rate_figures(trial, results.alpha),
+        *change_figures(trial),
+    ]
     forest = forest_figure(trial, results)
     if forest is not None:
         figures.append(forest)
     trajectories = mmrm_figures(trial, results)
     missing = missing_view(trial, results)
-    model = primary_model(results)
+    model = primary_analysis_of(results, primary)
+    types = {e.type for e in spec.endpoints}
     repro = None
     if reproduction is not None:
         columns, rows, counts = reproduction_rows(reproduction)
@@ -239,14 +298,19 @@ def render_html(
             "baseline": spec.visits.baseline,
             "primary_visit": spec.visits.primary,
             "primary": primary,
-            "primary_effect": effect_name(primary),
+            "primary_effect": effect_name(primary, model),
+            "primary_type": primary.type,
+            "primary_text": _primary_text(trial, results, model),
+            "adjusted": _adjusted_for(trial),
+            "statistic": "t" if primary.type == "continuous" else "z",
             "secondary": [e for e in spec.endpoints if not e.primary],
             "covariates": list(spec.analysis.covariates),
             "model": MODEL_NAMES.get(model, model),
         },
         "many_contrasts": len(contrasts) > 1,
         "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
-        "flow": _flow_view(trial, flow, model, mmrm_wording(results)["span"]),
+        "flow": _flow_view(trial, flow, model, mmrm_wording(results)["span"], types),
+        "types": sorted(types),
         "tables": tables,
         "figures": figures,
         "mmrm": _mmrm_view(trial, results, flow),

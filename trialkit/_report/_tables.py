@@ -8,6 +8,7 @@ template engine escapes it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,15 +68,94 @@ ANALYSIS_NAMES = {
     "mi_j2r": "Multiple imputation, jump to reference (J2R)",
     "mi_cr": "Multiple imputation, copy reference (CR)",
     "tipping_point": "Tipping point (shifted MAR imputation)",
+    "welch_followup": "Welch t-test on follow-up values",
+    "student_followup": "Student t-test on follow-up values",
+    "mann_whitney_followup": "Mann–Whitney on follow-up values (Hodges–Lehmann shift)",
+    "van_elteren": "van Elteren stratified rank test (shift)",
+    "logistic": "Logistic regression: conditional odds ratio",
+    "standardised_rd": "Standardised risk difference (g-computation)",
+    "standardised_rr": "Standardised risk ratio (g-computation)",
+    "standardised_or": "Standardised odds ratio (g-computation)",
+    "proportion": "Proportion with the event (Wilson CI)",
+    "risk_difference": "Unadjusted risk difference (Newcombe CI)",
+    "risk_ratio": "Unadjusted risk ratio",
+    "odds_ratio": "Unadjusted odds ratio (Woolf CI)",
+    "nnt": "Number needed to treat (unadjusted)",
+    "cmh": "Cochran–Mantel–Haenszel: common odds ratio",
+    "mh_risk_difference": "Mantel–Haenszel risk difference (stratified)",
+    "negative_binomial": "Negative binomial: rate ratio",
+    "poisson": "Poisson with robust SEs: rate ratio",
+    "quasipoisson": "Quasi-Poisson: rate ratio",
+    "rate": "Event rate (exact Poisson CI)",
+    "smd": "Standardised difference (Table 1)",
+    "responder_sweep": "Responder threshold sweep",
+    "baseline_p": "Test of a baseline difference",
 }
+#: names that depend on the endpoint type or on the trial having a baseline visit
+_NAMES_WITHOUT_BASELINE = {"hedges_g_ancova": "Hedges' g adjusted for covariates (ANCOVA)"}
+_NAMES_FOR_COUNTS = {"mann_whitney_followup": "Mann–Whitney on rates (Hodges–Lehmann shift)"}
 #: supportive analyses of the primary endpoint, in the order shown (after the model that is not primary)
-SUPPORTIVE = ("welch_change", "student_change", "mann_whitney_change", "hedges_g_ancova", "hedges_g")
+SUPPORTIVE = (
+    "welch_change",
+    "student_change",
+    "mann_whitney_change",
+    "welch_followup",
+    "student_followup",
+    "mann_whitney_followup",
+    "van_elteren",
+    "hedges_g_ancova",
+    "hedges_g",
+    "logistic",
+    "standardised_rr",
+    "standardised_or",
+    "risk_difference",
+    "risk_ratio",
+    "odds_ratio",
+    "nnt",
+    "cmh",
+    "mh_risk_difference",
+    "poisson",
+    "quasipoisson",
+)
 #: the analyses whose estimate on a log-scale endpoint is a ratio (back-transformed difference of logs)
 RATIO_ANALYSES = frozenset(
-    {"ancova", "mmrm", "welch_change", "student_change", "mann_whitney_change", "mi_mar", "mi_j2r", "mi_cr"}
+    {
+        "ancova",
+        "mmrm",
+        "welch_change",
+        "student_change",
+        "mann_whitney_change",
+        "welch_followup",
+        "student_followup",
+        "mann_whitney_followup",
+        "van_elteren",
+        "mi_mar",
+        "mi_j2r",
+        "mi_cr",
+    }
 )
-#: the models that can be primary, and how the report names them
-MODEL_NAMES = {"ancova": "ANCOVA", "mmrm": "MMRM"}
+#: ratio measures of binary and count endpoints (ratio in ``estimate``), and what each is a ratio of
+RATIO_MEASURES = {
+    "logistic": "odds ratio",
+    "standardised_rr": "risk ratio",
+    "standardised_or": "odds ratio",
+    "risk_ratio": "risk ratio",
+    "odds_ratio": "odds ratio",
+    "cmh": "odds ratio",
+    "negative_binomial": "rate ratio",
+    "poisson": "rate ratio",
+    "quasipoisson": "rate ratio",
+}
+#: differences of proportions, shown in percentage points
+POINT_MEASURES = frozenset({"standardised_rd", "risk_difference", "mh_risk_difference"})
+PERCENTAGE_POINTS = "percentage points"
+#: the analyses that can be primary, and how the report names them
+MODEL_NAMES = {
+    "ancova": "ANCOVA",
+    "mmrm": "MMRM",
+    "standardised_rd": "logistic model, standardised",
+    "negative_binomial": "negative binomial model",
+}
 EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
 P_ADJUST_NAMES = {
     "holm": "Holm",
@@ -106,7 +186,11 @@ class Tables:
     responders: list[Row] = field(default_factory=list)
     sweep: list[Row] = field(default_factory=list)
     failures: list[Row] = field(default_factory=list)
+    not_applicable: list[Row] = field(default_factory=list)
     headline: list[Row] = field(default_factory=list)
+    primary_arms: list[Row] = field(default_factory=list)
+    secondary_arms: list[Row] = field(default_factory=list)
+    secondary_supportive: list[Row] = field(default_factory=list)
 
 
 def endpoint_decimals(trial: Trial) -> dict[str, int]:
@@ -115,6 +199,9 @@ def endpoint_decimals(trial: Trial) -> dict[str, int]:
     spec = trial.spec
     out: dict[str, int] = {}
     for ep in spec.endpoints:
+        if ep.type == "count":  # rates per unit of exposure at the primary visit
+            out[ep.id] = decimals_for(subject_rates(trial, ep, spec.visits.primary).to_numpy())
+            continue
         sel = d["endpoint"] == ep.id
         if spec.visits.baseline is not None:
             sel &= d["visit"] == spec.visits.baseline
@@ -132,21 +219,118 @@ def _is_ratio(ep: Endpoint, analysis: str) -> bool:
 
 
 def primary_model(results: Results) -> str:
-    """Return the primary analysis of ``results``: ``"ancova"`` or ``"mmrm"`` (as analyze recorded it)."""
+    """Return the primary model of continuous endpoints: ``"ancova"`` or ``"mmrm"`` (as analyze recorded it)."""
     return str(results.provenance.get("primary_analysis", "ancova"))
 
 
-def effect_name(ep: Endpoint) -> str:
-    """Name the contrast of LS means of ``ep``: a difference, or a ratio on the log scale."""
+def primary_analysis_of(results: Results, ep: Endpoint) -> str:
+    """Return the id of ``ep``'s primary analysis: ANCOVA / MMRM, standardised RD or negative binomial."""
+    by_endpoint = dict(results.provenance.get("primary_analyses", {}))
+    if ep.id in by_endpoint:
+        return str(by_endpoint[ep.id])
+    return {"binary": "standardised_rd", "count": "negative_binomial"}.get(ep.type, primary_model(results))
+
+
+def effect_name(ep: Endpoint, analysis: str = "ancova") -> str:
+    """Name the primary effect measure of ``ep`` (its primary analysis is ``analysis``)."""
+    if ep.type == "binary":
+        return "standardised risk difference"
+    if ep.type == "count":
+        return "rate ratio"
     return "ratio of geometric LS means" if ep.scale == "log" else "difference in LS means"
 
 
-def _estimate_row(r: Row, ep: Endpoint, decimals: int) -> Row:
-    """Format the display cells of one results row (estimate, CI, p, adjusted p, n)."""
+def rate_unit(ep: Endpoint) -> str:
+    """Return what a rate of ``ep`` is counted per: ``per week`` (``exposure_unit = "weeks"``), a unit or a visit."""
+    if ep.exposure_unit:
+        return f"per {ep.exposure_unit.removesuffix('s')}"
+    return "per visit" if not ep.exposure and ep.exposure_column is None else "per unit of exposure"
+
+
+def counts_at(trial: Trial, ep: Endpoint, visit: str) -> pd.DataFrame:
+    """Return each subject's ``arm``, count ``value`` of ``ep`` at ``visit`` and time at risk ``exposure`` there.
+
+    The time at risk is the subject's ``exposure_column`` (after baseline), else the visit's ``exposure``,
+    else 1. Subjects without the value have NaN.
+    """
+    d = trial.data
+    part = d.loc[((d["endpoint"] == ep.id) & (d["visit"] == visit)).to_numpy(), ["subject", "value"]]
+    values = part.set_index(part["subject"].astype(str))["value"].astype("float64")
+    subjects = trial.subjects
+    ids = subjects["subject"].astype(str)
+    out = pd.DataFrame({"arm": subjects["arm"].astype(str).to_numpy()}, index=ids.to_numpy())
+    out["value"] = values.reindex(out.index).to_numpy()
+    if ep.exposure_column is not None and visit != trial.spec.visits.baseline:
+        out["exposure"] = pd.to_numeric(subjects[ep.exposure_column], errors="coerce").to_numpy(dtype="float64")
+    else:
+        out["exposure"] = float(dict(ep.exposure).get(visit, 1.0))
+    return out
+
+
+def subject_rates(trial: Trial, ep: Endpoint, visit: str) -> pd.Series:
+    """Return each subject's count of ``ep`` at ``visit`` over its time at risk there (NaN when missing)."""
+    at = counts_at(trial, ep, visit)
+    return at["value"] / at["exposure"]
+
+
+def favoured(ep: Endpoint, analysis: str, estimate: object, arm: str, control: str) -> str:
+    """Say which arm the point estimate favours, by the endpoint's ``better`` direction ("" when undefined)."""
+    try:
+        value = float(estimate)  # type: ignore[arg-type]  # a results cell: float or NA
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(value):
+        return ""
+    ratio = analysis in RATIO_MEASURES or _is_ratio(ep, analysis)
+    null = 1.0 if ratio else 0.0
+    if value == null:
+        return "favours neither arm"
+    higher_on_arm = value > null
+    return f"favours {arm if higher_on_arm == (ep.better == 'higher') else control}"
+
+
+def _measure(ep: Endpoint, analysis: str, decimals: int) -> tuple[str, int, float]:
+    """Return what an estimate of ``analysis`` on ``ep`` is (its unit), the decimals and the scale factor shown."""
+    if analysis in POINT_MEASURES:
+        return PERCENTAGE_POINTS, 1, 100.0
+    if analysis in RATIO_MEASURES:
+        return RATIO_MEASURES[analysis], EFFECT_DECIMALS, 1.0
+    if _is_ratio(ep, analysis):
+        return "ratio", EFFECT_DECIMALS, 1.0
+    if analysis.startswith("hedges_g"):
+        return "SD units", EFFECT_DECIMALS, 1.0
+    if analysis == "nnt":
+        return "", 1, 1.0
+    if ep.type == "count" and analysis in ("mann_whitney_followup", "rate"):
+        return f"{ep.unit or 'events'} {rate_unit(ep)}".strip(), decimals, 1.0
+    return ep.unit, decimals, 1.0
+
+
+def analysis_name(ep: Endpoint, analysis: str, *, baseline: bool = True) -> str:
+    """Name ``analysis`` for a reader, as it applies to ``ep`` (rates for counts, covariates without a baseline)."""
+    if ep.type == "count" and analysis in _NAMES_FOR_COUNTS:
+        return _NAMES_FOR_COUNTS[analysis]
+    if not baseline and analysis in _NAMES_WITHOUT_BASELINE:
+        return _NAMES_WITHOUT_BASELINE[analysis]
+    return ANALYSIS_NAMES.get(analysis, analysis.replace("_", " "))
+
+
+def _estimate_row(r: Row, ep: Endpoint, decimals: int, *, baseline: bool = True) -> Row:
+    """Format the display cells of one results row (estimate, CI, p, adjusted p, n).
+
+    Differences of proportions are shown in percentage points, ratios with 2 decimals, numbers
+    needed to treat labelled benefit or harm by the endpoint's ``better``.
+    """
     analysis = str(r["analysis"])
-    ratio = _is_ratio(ep, analysis)
-    standardised = analysis.startswith("hedges_g")
-    d = EFFECT_DECIMALS if ratio or standardised else decimals
+    measure, d, factor = _measure(ep, analysis, decimals)
+    if analysis == "nnt":
+        benefit = ep.better == "higher"  # a positive NNT: more events on the arm
+        estimate = format_nnt(r["estimate"], d, positive_is_benefit=benefit)
+        ci = format_nnt_ci(r["ci_low"], r["ci_high"], d, positive_is_benefit=benefit)
+    else:
+        estimate = format_number(_scaled(r["estimate"], factor), d)
+        ci = format_ci(_scaled(r["ci_low"], factor), _scaled(r["ci_high"], factor), d)
+    ratio = analysis in RATIO_MEASURES or _is_ratio(ep, analysis)
     return {
         "endpoint": r["endpoint"],
         "visit": r["visit"],
@@ -155,16 +339,37 @@ def _estimate_row(r: Row, ep: Endpoint, decimals: int) -> Row:
         "population": r["population"],
         "label": ep.label,
         "unit": ep.unit,
-        "name": ANALYSIS_NAMES.get(analysis, analysis),
-        "measure": "ratio" if ratio else ("SD units" if standardised else ep.unit),
-        "estimate": format_number(r["estimate"], d),
-        "ci": format_ci(r["ci_low"], r["ci_high"], d),
+        "name": analysis_name(ep, analysis, baseline=baseline),
+        "measure": measure,
+        # what follows the estimate in running text: the unit of a difference, nothing after a ratio
+        "suffix": "" if ratio else measure,
+        "estimate": estimate,
+        "ci": ci,
         "p": format_p(r["p_value"]),
         "p_adjusted": format_p(r["p_adjusted"]),
         "n_treatment": format_count(r["n_treatment"]),
         "n_control": format_count(r["n_control"]),
         "decimals": d,
+        "statistic": format_number(r["statistic"], 2),
+        "df": format_number(r["df"], 0 if _whole(r["df"]) else 1),
     }
+
+
+def _scaled(value: object, factor: float) -> object:
+    """Return ``value`` times ``factor`` (missing stays missing)."""
+    if factor == 1.0 or value is None or value is pd.NA:
+        return value
+    try:
+        return float(value) * factor  # type: ignore[arg-type]  # a results cell: float or NA
+    except (TypeError, ValueError):
+        return value
+
+
+def _whole(value: object) -> bool:
+    try:
+        return float(value).is_integer()  # type: ignore[arg-type]  # a results cell: float or NA
+    except (TypeError, ValueError):
+        return False
 
 
 def _rows(t: pd.DataFrame, **equal: str) -> pd.DataFrame:
@@ -271,9 +476,14 @@ RESPONDER_MEASURES = (
 def responder_rule(ep: Endpoint) -> str:
     """Describe the responder rule of ``ep`` (``change ≤ -8 points``); ``ep`` must define one."""
     th = ep.responder_change
-    if th is None:  # pragma: no cover - a programming error: callers pass responder endpoints only
-        raise ValueError(f"endpoint {ep.id!r} has no responder rule")
-    return f"change {'≤' if th < 0 else '≥'} {format_number(th)} {ep.unit}".strip()
+    rate = " in rate" if ep.type == "count" else ""
+    if th is None:
+        pct = ep.responder_percent
+        if pct is None:  # pragma: no cover - a programming error: callers pass responder endpoints only
+            raise ValueError(f"endpoint {ep.id!r} has no responder rule")
+        return f"percent change{rate} {'≤' if pct < 0 else '≥'} {format_number(pct)}%"
+    unit = f"{ep.unit} {rate_unit(ep)}" if ep.type == "count" else ep.unit
+    return f"change{rate} {'≤' if th < 0 else '≥'} {format_number(th)} {unit}".strip()
 
 
 def responder_is_benefit(ep: Endpoint) -> bool:
@@ -282,7 +492,8 @@ def responder_is_benefit(ep: Endpoint) -> bool:
     Then a positive number needed to treat (more responders on the arm) is a benefit (NNTB); a
     responder rule pointing against ``better`` (a worsening threshold) makes it a harm (NNTH).
     """
-    return ep.responder_change is not None and (ep.responder_change < 0) == (ep.better == "lower")
+    th = ep.responder_change if ep.responder_change is not None else ep.responder_percent
+    return th is not None and (th < 0) == (ep.better == "lower")
 
 
 def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
@@ -292,7 +503,7 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
     rates: list[Row] = []
     contrasts: list[Row] = []
     for ep in spec.endpoints:
-        if ep.responder_change is None:
+        if ep.responder_change is None and ep.responder_percent is None:
             continue
         rule = responder_rule(ep)
         for a in trial.arms:
@@ -356,7 +567,7 @@ def _sweep(trial: Trial, results: Results) -> list[Row]:
                 "label": ep.label if ep else r["endpoint"],
                 "contrast": r["contrast"],
                 "threshold": format_number(r["threshold"]),
-                "unit": ep.unit if ep else "",
+                "unit": "" if ep is None else ("%" if ep.responder_change is None else ep.unit),
                 "treatment": f"{format_count(r['responders_treatment'])}/{format_count(r['n_treatment'])}",
                 "control": f"{format_count(r['responders_control'])}/{format_count(r['n_control'])}",
                 "rd": format_number(r["estimate"], 2),
@@ -367,26 +578,100 @@ def _sweep(trial: Trial, results: Results) -> list[Row]:
     return rows
 
 
-def _failures(trial: Trial, results: Results) -> list[Row]:
-    labels = {e.id: e.label for e in trial.spec.endpoints}
-    return [
-        {
-            "endpoint": labels.get(str(r["endpoint"]), r["endpoint"]),
-            "visit": r["visit"],
-            "analysis": ANALYSIS_NAMES.get(str(r["analysis"]), r["analysis"]),
-            "contrast": r["contrast"],
-            "population": r["population"],
-            "term": r["term"],
-            "message": r["message"],
-        }
-        for r in records(results.failures)
+def _failures(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
+    """Return the analyses that could not run, and those that do not apply (skipped) grouped by reason.
+
+    A skipped analysis is no failure: the trial has no baseline visit, or the endpoint is not of the type
+    the analysis models. One group per reason lists the analyses and the endpoints it applies to.
+    """
+    endpoints = {e.id: e for e in trial.spec.endpoints}
+    baseline = trial.spec.visits.baseline is not None
+    failed: list[Row] = []
+    groups: dict[str, tuple[dict[str, None], dict[str, None]]] = {}
+    for r in records(results.failures):
+        ep = endpoints.get(str(r["endpoint"]))
+        label = ep.label if ep is not None else str(r["endpoint"])
+        name = analysis_name(ep, str(r["analysis"]), baseline=baseline) if ep is not None else None
+        name = name or ANALYSIS_NAMES.get(str(r["analysis"]), str(r["analysis"]))
+        message = str(r["message"])
+        if ep is not None:  # a message names the endpoint by its id; the reader knows it by its label
+            message = message.replace(repr(ep.id), ep.label)
+        if str(r["term"]) == "skipped":
+            reason = message.removeprefix("skipped: ")
+            names, labels = groups.setdefault(reason, ({}, {}))
+            names[name] = None
+            labels[label] = None
+            continue
+        failed.append(
+            {
+                "endpoint": label,
+                "visit": r["visit"],
+                "analysis": name,
+                "contrast": r["contrast"],
+                "population": r["population"],
+                "term": r["term"],
+                "message": message,
+            }
+        )
+    skipped = [
+        {"reason": reason[:1].upper() + reason[1:], "analyses": list(names), "endpoints": list(labels)}
+        for reason, (names, labels) in groups.items()
     ]
+    return failed, skipped
+
+
+def _per_arm(trial: Trial, t: pd.DataFrame, ep: Endpoint, dec: int) -> list[Row]:
+    """Return the per-arm summaries of a binary (proportion) or count (rate) endpoint at the primary visit."""
+    rows: list[Row] = []
+    kind = {"binary": "proportion", "count": "rate"}.get(ep.type)
+    if kind is None:
+        return rows
+    for a in trial.arms:
+        r = _first(_rows(t, endpoint=ep.id, analysis=kind, contrast=a))
+        if r is None:
+            continue
+        n = int(r["n_treatment"])
+        row = {"endpoint": ep.id, "label": ep.label, "analysis": kind, "contrast": a, "arm": a, "n": format_count(n)}
+        if kind == "proportion":
+            events = int(round(float(r["estimate"]) * n))
+            row |= {
+                "events": f"{events}/{n}",
+                "estimate": format_number(100 * float(r["estimate"]), 1),
+                "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1),
+                "measure": "%",
+            }
+        else:
+            row |= {
+                "events": format_count(n),
+                "estimate": format_number(r["estimate"], dec),
+                "ci": format_ci(r["ci_low"], r["ci_high"], dec),
+                "measure": f"{ep.unit or 'events'} {rate_unit(ep)}".strip(),
+            }
+        rows.append(row)
+    return rows
+
+
+def _supportive(t: pd.DataFrame, ep: Endpoint, dec: int, skip: str, *, baseline: bool) -> list[Row]:
+    """Return every supportive analysis of ``ep`` in ``t`` (one visit), in the order of :data:`SUPPORTIVE`."""
+    rows: list[Row] = []
+    for kind in (skip, *SUPPORTIVE):
+        if kind == skip and kind in SUPPORTIVE:
+            continue
+        for r in records(_rows(t, endpoint=ep.id, analysis=kind)):
+            rows.append(_estimate_row(r, ep, dec, baseline=baseline))
+    return rows
 
 
 def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tables:
-    """Every table of the report, formatted for display."""
+    """Every table of the report, formatted for display.
+
+    Each endpoint is shown by its own primary analysis (:func:`primary_analysis_of`): the ANCOVA or MMRM
+    of a continuous endpoint, the standardised risk difference of a binary one, the negative binomial
+    rate ratio of a count.
+    """
     spec = trial.spec
     dec = endpoint_decimals(trial)
+    baseline = spec.visits.baseline is not None
     t = results.table
     primary, visit = spec.primary_endpoint, spec.visits.primary
     out = Tables()
@@ -396,21 +681,23 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
 
     fas = _rows(t, population="fas")
     at = _rows(fas, visit=visit)
-    model = primary_model(results)
-    other = "mmrm" if model == "ancova" else "ancova"
+    model = primary_analysis_of(results, primary)
     for a in trial.arms:
         lsmean = _first(_rows(at, endpoint=primary.id, analysis=f"{model}_lsmean", contrast=a))
         if lsmean is not None:
             out.primary_lsmeans.append(_estimate_row(lsmean, primary, dec[primary.id]))
+    out.primary_arms = _per_arm(trial, at, primary, dec[primary.id])
     for r in records(_rows(at, endpoint=primary.id, analysis=model)):
-        row = _estimate_row(r, primary, dec[primary.id])
-        row["statistic"] = format_number(r["statistic"], 2)
-        row["df"] = format_number(r["df"], 0 if float(r["df"]).is_integer() else 1)
+        row = _estimate_row(r, primary, dec[primary.id], baseline=baseline)
+        arm = str(r["contrast"]).removesuffix(f" - {trial.control}")
+        row["favours"] = favoured(primary, model, r["estimate"], arm, trial.control)
         out.primary_differences.append(row)
         out.headline.append(row)
-    for kind in (other, *SUPPORTIVE):
-        for r in records(_rows(at, endpoint=primary.id, analysis=kind)):
-            out.primary_supportive.append(_estimate_row(r, primary, dec[primary.id]))
+    if primary.type == "continuous":
+        other = "mmrm" if model == "ancova" else "ancova"
+        out.primary_supportive = _supportive(at, primary, dec[primary.id], other, baseline=baseline)
+    else:
+        out.primary_supportive = _supportive(at, primary, dec[primary.id], model, baseline=baseline)
     for a in trial.arms:
         for r in records(_rows(at, endpoint=primary.id, analysis="paired_within", contrast=a)):
             row = _estimate_row(r, primary, dec[primary.id])
@@ -420,31 +707,35 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
                 row["measure"] = "fold change"
             out.primary_within.append(row)
 
-    family = _rows(fas, analysis=model)
+    kind_of = {e.id: primary_analysis_of(results, e) for e in spec.endpoints}
     for ep in spec.endpoints:
         if ep.primary:
             continue
-        for r in records(_rows(family, endpoint=ep.id, visit=visit)):
-            out.secondary.append(_estimate_row(r, ep, dec[ep.id]))
-    ancova = _rows(fas, analysis="ancova")
+        for r in records(_rows(at, endpoint=ep.id, analysis=kind_of[ep.id])):
+            out.secondary.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline))
+        if ep.type != "continuous":
+            out.secondary_arms += _per_arm(trial, at, ep, dec[ep.id])
+            out.secondary_supportive += _supportive(at, ep, dec[ep.id], kind_of[ep.id], baseline=baseline)
     for v in spec.visits.post_baseline:
         if v == visit:
             continue
         for ep in spec.endpoints:
-            for r in records(_rows(ancova, endpoint=ep.id, visit=v)):
-                out.other_visits.append(_estimate_row(r, ep, dec[ep.id]))
+            # the MMRM has its own section: at the other visits a continuous endpoint shows its ANCOVA
+            kind = "ancova" if ep.type == "continuous" else kind_of[ep.id]
+            for r in records(_rows(fas, endpoint=ep.id, visit=v, analysis=kind)):
+                out.other_visits.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline))
     mmrm = _rows(fas, analysis="mmrm")
     for ep in spec.endpoints:
         for v in spec.visits.post_baseline:
             for r in records(_rows(mmrm, endpoint=ep.id, visit=v)):
                 out.mmrm.append(_estimate_row(r, ep, dec[ep.id]))
-    others = t.loc[(t["population"] != "fas").to_numpy() & (t["analysis"] == model).to_numpy()]
+    others = t.loc[(t["population"] != "fas").to_numpy()]
     for ep in spec.endpoints:
-        for r in records(_rows(others, endpoint=ep.id)):
-            out.other_populations.append(_estimate_row(r, ep, dec[ep.id]))
+        for r in records(_rows(others, endpoint=ep.id, analysis=kind_of[ep.id])):
+            out.other_populations.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline))
     out.responder_rates, out.responders = _responders(trial, results)
     out.sweep = _sweep(trial, results)
-    out.failures = _failures(trial, results)
+    out.failures, out.not_applicable = _failures(trial, results)
     return out
 
 
