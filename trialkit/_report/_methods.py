@@ -397,8 +397,8 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
                 f"A subject with baseline and follow-up responded when its change met the pre-specified "
                 f"threshold ({'; '.join(rules)}); a percent change is undefined for a baseline of 0, and such "
                 f"subjects are left out and reported.{counted} Rates have Wilson score intervals; the risk "
-                "difference a Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) intervals; "
-                "p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
+                "difference a Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) "
+                "intervals; p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
                 "difference depends on the choice of threshold.",
             )
         )
