@@ -651,12 +651,10 @@ def _per_arm(trial: Trial, t: pd.DataFrame, ep: Endpoint, dec: int) -> list[Row]
     return rows
 
 
-def _supportive(t: pd.DataFrame, ep: Endpoint, dec: int, skip: str, *, baseline: bool) -> list[Row]:
-    """Return every supportive analysis of ``ep`` in ``t`` (one visit), in the order of :data:`SUPPORTIVE`."""
+def _supportive(t: pd.DataFrame, ep: Endpoint, dec: int, first: str | None, *, baseline: bool) -> list[Row]:
+    """Return the supportive analyses of ``ep`` in ``t`` (one visit): ``first`` (another model), then the others."""
     rows: list[Row] = []
-    for kind in (skip, *SUPPORTIVE):
-        if kind == skip and kind in SUPPORTIVE:
-            continue
+    for kind in (first, *SUPPORTIVE) if first is not None else SUPPORTIVE:
         for r in records(_rows(t, endpoint=ep.id, analysis=kind)):
             rows.append(_estimate_row(r, ep, dec, baseline=baseline))
     return rows
@@ -697,7 +695,7 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
         other = "mmrm" if model == "ancova" else "ancova"
         out.primary_supportive = _supportive(at, primary, dec[primary.id], other, baseline=baseline)
     else:
-        out.primary_supportive = _supportive(at, primary, dec[primary.id], model, baseline=baseline)
+        out.primary_supportive = _supportive(at, primary, dec[primary.id], None, baseline=baseline)
     for a in trial.arms:
         for r in records(_rows(at, endpoint=primary.id, analysis="paired_within", contrast=a)):
             row = _estimate_row(r, primary, dec[primary.id])
@@ -715,7 +713,7 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
             out.secondary.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline))
         if ep.type != "continuous":
             out.secondary_arms += _per_arm(trial, at, ep, dec[ep.id])
-            out.secondary_supportive += _supportive(at, ep, dec[ep.id], kind_of[ep.id], baseline=baseline)
+            out.secondary_supportive += _supportive(at, ep, dec[ep.id], None, baseline=baseline)
     for v in spec.visits.post_baseline:
         if v == visit:
             continue
