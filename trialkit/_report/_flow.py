@@ -246,7 +246,8 @@ def check_consistency(trial: Trial, results: Results, flow: pd.DataFrame) -> Non
                 problems.append(f"{where}: no such endpoint, visit or population in the flow")
                 break
             if r["analysis"] in _MODEL_SET:
-                expected, label = step["ancova_set"], "model set"
+                continuous = r["analysis"].startswith(("ancova", "mmrm", "hedges"))
+                expected, label = step["ancova_set"], "ANCOVA set" if continuous else "model set"
             elif r["analysis"] in _CHANGE_SET:
                 expected, label = step["with_change"], "with baseline and follow-up"
             elif r["analysis"] in _FOLLOWUP_SET:
