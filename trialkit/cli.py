@@ -101,6 +101,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         _check_folder(Path(out), "--out", files)
 
 
+def _failed(res: Results) -> pd.DataFrame:
+    """Return the failure rows of analyses that could not run: not those skipped as not applying to the trial."""
+    failures: pd.DataFrame = res.failures
+    return failures.loc[failures["term"] != "skipped"]
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 400):
@@ -187,11 +193,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             f"{primary.label} at {spec.visits.primary} under each assumption about missing values "
             "(tipping_point: the shift of the treated arm's imputed values at which p reaches alpha)",
         )
-    if not res.failures.empty:
-        _print_frame(res.failures, "Analyses that could not run")
+    failed = _failed(res)
+    skipped = res.failures[res.failures["term"] == "skipped"]
+    if not skipped.empty:
+        _print_frame(skipped, "Analyses that do not apply to this trial")
+    if not failed.empty:
+        _print_frame(failed, "Analyses that could not run")
     if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
-    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 def _published_path(name: str) -> Path:
@@ -253,9 +263,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))
-    if not res.failures.empty:
-        print(f"{len(res.failures)} analyses could not run; the report lists them.", file=sys.stderr)
-    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+    failed = _failed(res)
+    if not failed.empty:
+        print(f"{len(failed)} analyses could not run; the report lists them.", file=sys.stderr)
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
