@@ -102,6 +102,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         _check_folder(Path(out), "--out", files)
 
 
+def _failed(res: Results) -> pd.DataFrame:
+    """Return the failure rows of analyses that could not run: not those skipped as not applying to the trial."""
+    failures: pd.DataFrame = res.failures
+    return failures.loc[failures["term"] != "skipped"]
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 400):
@@ -205,11 +211,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             groups.setdefault((str(message), analyses), []).append(str(endpoint))
         for (message, analyses), endpoints in groups.items():
             print(f"  {message.removeprefix('skipped: ')}\n    {analyses}\n    for {', '.join(endpoints)}")
-    if not skipped.all():
-        _print_frame(res.failures.loc[~skipped], "Analyses that could not run")
+    failed = _failed(res)
+    if not failed.empty:
+        _print_frame(failed, "Analyses that could not run")
     if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
-    return EXIT_FAILED if not skipped.all() else EXIT_OK
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 #: how the console names each endpoint type's primary analysis
@@ -291,9 +298,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))
-    if not res.failures.empty:
-        print(f"{len(res.failures)} analyses could not run; the report lists them.", file=sys.stderr)
-    return EXIT_FAILED if not res.failures.empty else EXIT_OK
+    failed = _failed(res)
+    if not failed.empty:
+        print(f"{len(failed)} analyses could not run; the report lists them.", file=sys.stderr)
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
