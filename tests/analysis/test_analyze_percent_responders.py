@@ -99,7 +99,7 @@ def test_zero_baselines_are_left_out_and_counted(case) -> None:
     assert set(got) == set(want) == {("episodes", "week6"), ("episodes", "week12")}
     for cell, n in want.items():
         assert got[cell] == (
-            f"{n} subjects with a baseline of 0: percent change undefined, left out of the responder analyses."
+            f"{n} subjects with a baseline of 0 or less: percent change undefined, left out of the responder analyses."
         )
     assert set(rows["contrast"]) == {"all arms"}
     # the rates' n: subjects with both values minus the zero baselines (R counts them per arm)
