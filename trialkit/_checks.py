@@ -286,10 +286,10 @@ def check_counts(
     --------
     >>> check_counts([0, 3, 2], "y").tolist()
     [0.0, 3.0, 2.0]
-    >>> check_counts([1, 2.5, -1], "y")
+    >>> check_counts([1, 2.5], "y")
     Traceback (most recent call last):
     ...
-    trialkit._errors.TrialkitError: `y` must hold counts (non-negative integers); got 2.5 at position 1, -1.0 at position 2.
+    trialkit._errors.TrialkitError: `y` must hold counts (non-negative integers); got 2.5 at position 1.
     """
     array = check_sample(values, name, minimum=minimum, error=error)
     bad = np.flatnonzero((array < 0) | (array != np.floor(array)))

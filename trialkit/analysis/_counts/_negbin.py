@@ -47,9 +47,7 @@ def poisson_start(y: Floats) -> Floats:
 
 def _converged(fit: IrlsFit, what: str) -> IrlsFit:
     if not fit.converged:
-        raise AnalysisError(
-            f"the {what} fit did not converge in {MAX_ITERATIONS} iterations (IRLS).", term="(model)"
-        )
+        raise AnalysisError(f"the {what} fit did not converge in {MAX_ITERATIONS} iterations (IRLS).", term="(model)")
     return fit
 
 
