@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
+from scipy.special import xlogy
 
 __all__ = ["EPSILON", "MAX_ITERATIONS", "IrlsFit", "deviance", "irls"]
 
@@ -70,10 +71,7 @@ def deviance(y: Floats, mu: Floats, theta: float) -> float:
     ``MASS::negative.binomial()`` families.
     """
     if math.isinf(theta):
-        positive = y > 0
-        terms = mu.copy()
-        terms[positive] = y[positive] * np.log(y[positive] / mu[positive]) - (y[positive] - mu[positive])
-        return float(2.0 * terms.sum())
+        return float(2.0 * np.sum(xlogy(y, y / mu) - (y - mu)))
     terms = y * np.log(np.maximum(1.0, y) / mu) - (y + theta) * np.log((y + theta) / (mu + theta))
     return float(2.0 * terms.sum())
 
@@ -102,17 +100,17 @@ def irls(
     unscaled = np.full((p, p), np.nan)
     dev = deviance_old
     for iteration in range(1, max_iterations + 1):
-        # log link: dμ/dη = μ, so the working weight is μ²/V(μ)
-        derivative = _inverse_link(eta)
-        variance = mu if math.isinf(theta) else mu + mu * mu / theta
-        z = (eta - offset) + (y - mu) / derivative
-        weights = derivative * derivative / variance
-        XtW = X.T * weights
+        # log link: dμ/dη = μ (R's mu.eta(eta), the same floored exp as μ itself), so the working
+        # response is η − offset + (y − μ)/μ and the working weight μ²/V(μ)
+        z = (eta - offset) + (y - mu) / mu
+        weights = mu if math.isinf(theta) else mu / (1.0 + mu / theta)
+        root = np.sqrt(weights)
+        Xw = X * root[:, None]
         try:
-            factor = cho_factor(XtW @ X, lower=False, check_finite=True)
+            factor = cho_factor(Xw.T @ Xw, lower=False, check_finite=True)
         except (LinAlgError, ValueError):
             return IrlsFit(beta, mu, weights, unscaled, dev, iteration, False)
-        beta = cho_solve(factor, XtW @ z)
+        beta = cho_solve(factor, Xw.T @ (z * root))
         if not np.isfinite(beta).all():
             return IrlsFit(beta, mu, weights, unscaled, dev, iteration, False)
         unscaled = cho_solve(factor, np.eye(p))
