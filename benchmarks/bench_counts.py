@@ -122,9 +122,9 @@ def main() -> None:
     print(f"{args.subjects:,} subjects, {X.shape[1]} terms, {args.rounds} rounds (median seconds per fit)")
     print(f"{'fit':<22} {'median':>9} {'trialkit / this':>16}  rate ratio, theta")
     mine = statistics.median(times["trialkit"])
+    shown = {"trialkit": (rr_ours, theta), "sm.NegativeBinomial": (rr_nb, theta_nb), "GLM at ML alpha": (rr_glm, theta)}
     for name, values in times.items():
         m = statistics.median(values)
-        shown = {"trialkit": (rr_ours, theta), "sm.NegativeBinomial": (rr_nb, theta_nb), "GLM at ML alpha": (rr_glm, theta)}
         rr, th = shown[name]
         print(f"{name:<22} {m:>8.3f}s {mine / m:>16.3f}  {rr:.10f}, {th:.8f}")
     converged = nb.mle_retvals["converged"]  # type: ignore[attr-defined]
