@@ -41,6 +41,8 @@ Ints = npt.NDArray[np.int64]
 
 #: a Cholesky pivot of the scaled X'X above this proves full rank without the QR
 _SURELY_FULL_RANK = 1e-6
+#: a fitted rate below this is numerically 0 (R's glm.fit: 10 × the double epsilon)
+_ZERO_RATE = 10 * float(np.finfo(np.float64).eps)
 
 
 class CountFamily(StrEnum):
@@ -152,6 +154,17 @@ def _check_rank(X: Floats, names: list[str]) -> None:
         )
 
 
+def _check_fitted_rates(mu: Floats) -> None:
+    """Refuse a fit with rates numerically 0 (where R's glm.fit warns): a coefficient has diverged."""
+    zero = int(np.count_nonzero(mu < _ZERO_RATE))
+    if zero:
+        raise AnalysisError(
+            f"the fitted rate is numerically 0 for {zero} subject(s): a covariate or level separates "
+            "subjects without events from the others, and its coefficient diverges to minus infinity.",
+            term="(model)",
+        )
+
+
 def count_arrays(
     arm: Ints,
     y: Floats,
@@ -201,6 +214,7 @@ def count_arrays(
             dispersion = float(np.sum(fit.weights * residual**2)) / residual_df
             covariance = dispersion * fit.unscaled
             loglik = NAN
+    _check_fitted_rates(fit.mu)
     k = len(arms)
     if kind is CountFamily.QUASIPOISSON:
         df, quantile = float(residual_df), t_upper_quantile(alpha / 2, residual_df)

@@ -123,10 +123,11 @@ def negative_binomial(
     AnalysisError
         An arm with fewer than 2 subjects or without any event (``term`` = ``arm``); a constant
         covariate, or a level with no subject or no event (``term`` = the covariate); a term
-        collinear with those before it; no residual df, or a fit that does not converge
-        (``term`` = ``(model)``); the counts show no
-        overdispersion (the ML θ is infinite: use :func:`poisson` or :func:`quasipoisson`), or
-        θ's estimation does not converge (``term`` = ``theta``).
+        collinear with those before it; no residual df, a fit that does not converge, or fitted
+        rates numerically 0 (a covariate separating the zero counts, where R warns and returns a
+        diverged coefficient; ``term`` = ``(model)``); the counts show no overdispersion
+        (the ML θ is infinite: use :func:`poisson` or :func:`quasipoisson`), or θ's estimation
+        does not converge (``term`` = ``theta``).
 
     Notes
     -----
@@ -211,8 +212,9 @@ def poisson(
     AnalysisError
         An arm with fewer than 2 subjects or without any event (``term`` = ``arm``); a constant
         covariate, or a level with no subject or no event (``term`` = the covariate); a term
-        collinear with those before it; no residual df, or a fit that does not converge
-        (``term`` = ``(model)``).
+        collinear with those before it; no residual df, a fit that does not converge, or fitted
+        rates numerically 0 (a covariate separating the zero counts, where R warns and returns a
+        diverged coefficient; ``term`` = ``(model)``).
 
     Notes
     -----
@@ -289,8 +291,9 @@ def quasipoisson(
     AnalysisError
         An arm with fewer than 2 subjects or without any event (``term`` = ``arm``); a constant
         covariate, or a level with no subject or no event (``term`` = the covariate); a term
-        collinear with those before it; no residual df, or a fit that does not converge
-        (``term`` = ``(model)``).
+        collinear with those before it; no residual df, a fit that does not converge, or fitted
+        rates numerically 0 (a covariate separating the zero counts, where R warns and returns a
+        diverged coefficient; ``term`` = ``(model)``).
 
     Notes
     -----

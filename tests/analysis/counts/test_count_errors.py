@@ -158,3 +158,18 @@ def test_inputs_are_not_modified() -> None:
     y, exposure = np.array([3.0, 1.0]), np.array([1.0, 2.0])
     analysis.event_rate(y, exposure, arm="c")
     assert y.tolist() == [3.0, 1.0] and exposure.tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_covariate_separating_the_zero_counts_is_refused(model) -> None:
+    """R's glm gives x a coefficient of -19.6 and warns "fitted rates numerically 0 occurred"."""
+    frame = pd.DataFrame(
+        {
+            "arm": ["c"] * 8 + ["t"] * 8,
+            "y": [3, 5, 0, 8, 0, 0, 0, 0, 2, 4, 1, 6, 0, 0, 0, 0],
+            "x": [0, 0, 0, 0, 1, 2, 3, 1, 0, 0, 0, 0, 2, 1, 3, 2.0],
+        }
+    )
+    with pytest.raises(tk.AnalysisError, match=r"fitted rate is numerically 0 for \d+ subject") as caught:
+        model(frame, arms=["c", "t"], numeric=["x"])
+    assert caught.value.term == "(model)"
