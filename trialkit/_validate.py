@@ -9,7 +9,7 @@ and messages are made only for offending records. Missing values are not problem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -767,7 +767,13 @@ def _by_subject(subjects: pd.DataFrame, codes: RecordCodes, column: str) -> npt.
     return np.asarray(indexed.reindex(list(codes.subjects)).to_numpy(), dtype=object)
 
 
-def check_exposure(records: Records, codes: RecordCodes, subjects: pd.DataFrame, spec: StudySpec) -> list[Problem]:
+def check_exposure(
+    records: Records,
+    codes: RecordCodes,
+    subjects: pd.DataFrame,
+    spec: StudySpec,
+    explained: Collection[tuple[str | None, str | None]] = (),
+) -> list[Problem]:
     """Check that every subject with a count of an endpoint with an exposure column has a time at risk.
 
     Parameters
@@ -778,6 +784,9 @@ def check_exposure(records: Records, codes: RecordCodes, subjects: pd.DataFrame,
     subjects : DataFrame
         ``subject`` and the subject-level columns (:func:`check_covariates`).
     spec : StudySpec
+    explained : collection of (subject, column)
+        Subjects whose exposure is missing because it is wrong (text, a conflict between rows):
+        those problems are reported already.
 
     Returns
     -------
@@ -785,7 +794,7 @@ def check_exposure(records: Records, codes: RecordCodes, subjects: pd.DataFrame,
         missing_exposure: one per subject and exposure column, at the subject's first count.
     """
     problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str | None, str | None]] = set(explained)
     for k, ep in enumerate(spec.endpoints):
         column = ep.exposure_column
         if ep.type != "count" or column is None or column not in subjects:

@@ -82,7 +82,8 @@ def load(spec: str | Path | StudySpec) -> Trial:
     if layout.covariates is not None:
         covariates, covariate_problems = check_covariates(layout.covariates, spec)
         problems += covariate_problems
-        problems += check_exposure(layout.records, codes, covariates, spec)
+        explained = {(p.subject, p.column) for p in covariate_problems}
+        problems += check_exposure(layout.records, codes, covariates, spec, explained)
         if spec.analysis.strata:
             problems += check_strata(layout.records, codes, covariates, spec)
     manifest = None
