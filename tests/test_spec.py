@@ -456,6 +456,7 @@ def test_a_percent_change_responder_on_a_continuous_endpoint() -> None:
         ),
         ({"type": "count", "exposure_column": ""}, ("invalid_value", "exposure_column")),
         ({"type": "count", "exposure_column": "subject_id"}, ("invalid_value", "exposure_column")),
+        ({"type": "count", "exposure_column": "sex"}, ("invalid_value", "exposure_column")),
         ({"type": "count", "exposure_unit": "weeks"}, ("invalid_value", "exposure_unit")),
         ({"exposure_unit": "weeks"}, ("invalid_value", "exposure_unit")),
         ({"count_baseline": "log"}, ("invalid_value", "count_baseline")),

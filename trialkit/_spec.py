@@ -888,7 +888,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     mult, dunnett = _parse_multiplicity(an.get("multiplicity", "holm"), out)
     marginal_variance = choice(an.get("marginal_variance", "ye"), MARGINAL_VARIANCES, "analysis.marginal_variance", out)
     for i, e in enumerate(endpoints):
-        _check_endpoint_columns(e, i, subject, arm_column, missing, out)
+        _check_endpoint_columns(e, i, subject, arm_column, missing, categorical, out)
     populations: list[Population] = []
     for value in string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
         chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
@@ -989,6 +989,7 @@ def _check_endpoint_columns(
     subject: str | None,
     arm_column: str | None,
     missing: tuple[str, ...],
+    categorical: tuple[str, ...],
     out: ProblemCollector,
 ) -> None:
     """Check what an endpoint names in the data: its success value and its exposure column."""
@@ -1007,6 +1008,14 @@ def _check_endpoint_columns(
             f"{path}.exposure_column",
             f"`{path}.exposure_column` = {e.exposure_column!r} is the "
             f"{'subject id' if e.exposure_column == subject else 'arm'} column, not a time at risk.",
+            e.exposure_column,
+        )
+    if e.exposure_column is not None and e.exposure_column in categorical:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.exposure_column",
+            f"`{path}.exposure_column` = {e.exposure_column!r} is a categorical covariate "
+            "(`analysis.categorical`); a time at risk is a number.",
             e.exposure_column,
         )
 
