@@ -466,3 +466,25 @@ def test_the_cli_exits_2_on_each_new_data_problem(tmp_path, capsys, kind) -> Non
     spec = write_spec(tmp_path, _typed_spec())
     assert main(["validate", str(spec)]) == 2
     assert "1 problem found" in capsys.readouterr().err or kind == "one arm"
+
+
+def test_a_third_value_is_found_across_the_files_of_the_arms(tmp_path) -> None:
+    wide = _typed_wide().astype({"response_week8": object})
+    wide.loc[wide["arm"] == "placebo", ["response_baseline", "response_week8"]] = "bad"  # active: "poor"
+    wide.loc[wide.index[-1], "response_week8"] = "good"
+    for arm in ("active", "placebo"):
+        wide.loc[wide["arm"] == arm].drop(columns="arm").to_csv(tmp_path / f"{arm}.csv", index=False)
+    spec = _typed_spec()
+    spec["arms"] = {"control": "placebo"}
+    spec["data"] = {
+        "format": "wide",
+        "subject": "subject_id",
+        "pattern": "{endpoint}_{visit}",
+        "files": {"placebo": "placebo.csv", "active": "active.csv"},
+    }
+    with pytest.raises(tk.ValidationError) as info:
+        tk.load(write_spec(tmp_path, spec))
+    t = _only(info.value.table, "not_binary")
+    # "bad" (9 entries, all in placebo.csv) is the other value; "poor" (active.csv) is the third
+    assert set(t["value"]) == {"poor"} and set(t["file"].map(lambda f: Path(f).name)) == {"active.csv"}
+    assert "'good' (success) and 'bad'" in t["message"].iloc[0]

@@ -9,8 +9,9 @@ from so that validation can say where a problem is.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -70,8 +71,34 @@ def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels
     ]
 
 
+@dataclass
+class _OtherValues:
+    """The values besides the success value of each binary endpoint, over every file read.
+
+    ``seen[endpoint][value] = [entries, text as first read]``; ``chosen[endpoint]`` is the
+    non-event value when it is decided over every file (several files that differ).
+    """
+
+    chosen: dict[str, object] = field(default_factory=dict)
+    seen: dict[str, dict[object, list[Any]]] = field(default_factory=dict)
+
+    def most_frequent(self) -> dict[str, object]:
+        """Return the most frequent other value of each endpoint seen with more than one (ties: by text)."""
+        return {
+            eid: min(values, key=lambda x: (-values[x][0], str(x)))
+            for eid, values in self.seen.items()
+            if len(values) > 1
+        }
+
+
 def _binary(
-    table: RawTable, column: str, subjects: Labels, endpoint: Endpoint, spec: StudySpec, rows: Mask | None = None
+    table: RawTable,
+    column: str,
+    subjects: Labels,
+    endpoint: Endpoint,
+    spec: StudySpec,
+    others_seen: _OtherValues,
+    rows: Mask | None = None,
 ) -> tuple[Floats, list[Problem]]:
     """Read a binary endpoint's values from a column read as text: 1.0 for the success value, 0.0 for the other.
 
@@ -79,8 +106,10 @@ def _binary(
     NaN. The success value is ``endpoint.success`` (None: the number 1), compared as a number
     when it is one (``"1"``, ``"1.0"`` and a spreadsheet's 1 are all 1) and as text otherwise.
     With the default success the other value must be the number 0; with a declared one, the most
-    frequent other value is the non-event and every entry holding yet another value is a
-    not_binary problem (file, row, subject, column, value). Each distinct text is worked on once.
+    frequent other value is the non-event (over every file: ``others_seen.chosen``, else over
+    this one, whose other values are added to ``others_seen.seen``) and every entry holding yet
+    another value is a not_binary problem (file, row, subject, column, value). Each distinct text
+    is worked on once.
 
     Returns
     -------
@@ -108,11 +137,17 @@ def _binary(
             value[k] = 1.0
         elif used[k]:
             others[key] = others.get(key, 0) + int(used[k])
+    first_text = {key: text for text, key in reversed(list(zip(texts, keys, strict=True)))}
+    seen = others_seen.seen.setdefault(endpoint.id, {})
+    for key, n in others.items():
+        seen.setdefault(key, [0, first_text[key]])[0] += n
     if endpoint.success is None:
         kept: object = 0.0
+    elif endpoint.id in others_seen.chosen:
+        kept = others_seen.chosen[endpoint.id]
+        first_text.setdefault(kept, str(seen[kept][1]) if kept in seen else str(kept))
     else:  # the non-event: the most frequent other value (ties: the first in text order)
         kept = min(others, key=lambda x: (-others[x], str(x))) if others else None
-    first_text = {key: text for text, key in reversed(list(zip(texts, keys, strict=True)))}
     extra = [first_text[key] for key in others if key != kept]
     for k, key in enumerate(keys):
         if key == kept and texts[k] not in missing:
@@ -192,7 +227,9 @@ def _near(name: str, header: list[str]) -> str:
     return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
 
 
-def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
+def _read_wide(
+    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
     binary = _binary_endpoints(spec)
@@ -244,7 +281,7 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     values: dict[str, Floats] = {}
     for (eid, _), col in parts:
         if eid in binary:
-            values[col], found = _binary(table, col, subjects, binary[eid], spec)
+            values[col], found = _binary(table, col, subjects, binary[eid], spec, others)
             problems += found
             continue
         numbers = table.numbers[col]
@@ -267,7 +304,9 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     return records, _covariates(spec, table, subjects), problems
 
 
-def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
+def _read_long(
+    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
     arm_col: str | None
@@ -321,7 +360,7 @@ def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
         for eid, endpoint in binary.items():
             rows = endpoints.isin([eid]) if keep is None else endpoints.isin([eid]) & keep
             if rows.any():
-                mapped, found = _binary(table, value_col, subjects, endpoint, spec, rows)
+                mapped, found = _binary(table, value_col, subjects, endpoint, spec, others, rows)
                 values[rows], bad[rows] = mapped[rows], False
                 problems += found
     if bad.any():
@@ -370,8 +409,16 @@ def read_layout(spec: StudySpec) -> Layout:
     covariates: list[Covariates] = []
     problems: list[Problem] = []
     files: list[tuple[str, Future[str]]] = []
-    for arm, path in spec.data.sources:
-        r, c, p = reader(spec, path, arm, files)
+    others = _OtherValues()
+    read = [reader(spec, path, arm, files, others) for arm, path in spec.data.sources]
+    chosen = others.most_frequent()
+    if len(spec.data.sources) > 1 and chosen:
+        # a binary endpoint's files hold different other values: its non-event is the most frequent
+        # over all of them, and the files are read again to name every entry holding another value
+        files = []
+        again = _OtherValues(chosen, others.seen)
+        read = [reader(spec, path, arm, files, again) for arm, path in spec.data.sources]
+    for r, c, p in read:
         problems += p
         if r is not None:
             records.append(r)
