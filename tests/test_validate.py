@@ -488,3 +488,46 @@ def test_a_third_value_is_found_across_the_files_of_the_arms(tmp_path) -> None:
     # "bad" (9 entries, all in placebo.csv) is the other value; "poor" (active.csv) is the third
     assert set(t["value"]) == {"poor"} and set(t["file"].map(lambda f: Path(f).name)) == {"active.csv"}
     assert "'good' (success) and 'bad'" in t["message"].iloc[0]
+
+
+def test_validate_says_each_endpoints_type(tmp_path, capsys) -> None:
+    from trialkit.cli import main
+
+    _typed_wide().to_csv(tmp_path / "trial.csv", index=False)
+    assert main(["validate", str(write_spec(tmp_path, _typed_spec()))]) == 0
+    out = capsys.readouterr().out
+    assert "  isi: continuous (primary)\n" in out
+    assert "  response: binary, success = 'good'\n" in out and "  remission: binary, success = 1\n" in out
+    assert "  seizures: count, time at risk from column 'years'\n" in out
+    assert "No baseline visit" not in out
+
+
+def test_validate_says_what_runs_without_a_baseline_visit(tmp_path, capsys) -> None:
+    from trialkit.cli import main
+
+    wide = _typed_wide()
+    spec = _typed_spec(mmrm={}, missing_data={})
+    spec["visits"] = {"order": ["baseline", "week8"], "primary": "week8"}  # "baseline" is a follow-up visit here
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    assert main(["validate", str(write_spec(tmp_path, spec))]) == 0
+    out = capsys.readouterr().out
+    assert "No baseline visit (`visits.baseline`): analyses of follow-up values only." in out
+    lines = out.splitlines()
+    isi = lines.index(next(line for line in lines if line.startswith("  isi: runs ")))
+    assert "ANCOVA of the follow-up values on arm + age, sex, centre" in lines[isi]
+    assert "van Elteren over the strata" in lines[isi]
+    assert lines[isi + 1].split() == [
+        "skipped:",
+        "change",
+        "from",
+        "baseline,",
+        "responders,",
+        "MMRM",
+        "with",
+        "baseline,",
+        "multiple",
+        "imputation",
+    ]
+    response = next(line for line in lines if line.startswith("  response: runs "))
+    assert "logistic regression on arm + age, sex, centre" in response and "CMH over the strata" in response
+    assert any(line.startswith("  seizures: runs negative binomial, Poisson and quasi-Poisson") for line in lines)

@@ -73,7 +73,8 @@ class RawTable:
     labels : dict of str to Labels
         The identifier (text) columns.
     numbers : dict of str to Numbers
-        Every other column, parsed as numbers.
+        Every other column, parsed as numbers (and the ``both`` columns of :func:`read_table`,
+        which are also in ``labels``).
     rows : ndarray of int64
         The row number of each record as a user finds it: the line in a CSV or the row in an
         Excel sheet (header = 1, first record = 2); the observation number (from 1) in
