@@ -169,8 +169,9 @@ def _binary(
             "code the event otherwise, name its value in the endpoint's `success`."
         )
     else:
+        shown = repr(success) if isinstance(success, str) else format(success, "g")
         what = (
-            f"is a third value of binary endpoint {endpoint.id!r}, whose values are {success!r} (success) and "
+            f"is a third value of binary endpoint {endpoint.id!r}, whose values are {shown} (success) and "
             f"{first_text[kept]!r} (the most frequent other value)"
         )
         what += f"; the column also holds {', '.join(map(repr, extra))}." if len(extra) > 1 else "."
