@@ -530,3 +530,25 @@ def test_a_spec_without_a_baseline_visit_loads(tmp_path, layout, covariates) -> 
     assert trial.spec.visits.baseline is None
     assert trial.data.shape == (40, 6) and trial.data["value"].notna().sum() == 38
     assert list(trial.subjects.columns) == ["subject", "arm"] + (["age", "sex"] if covariates else [])
+
+
+def test_a_binary_text_endpoint_in_an_adam_file(tmp_path, binary_reference) -> None:
+    long = _binary_long(_binary_wide(), numbers_as_text=True)
+    adam = pd.DataFrame(
+        {
+            "USUBJID": long["subject_id"],
+            "TRTP": long["arm"],
+            "AVISIT": long["visit"],
+            "PARAMCD": long["endpoint"],
+            "AVAL": long["value"],
+            "ABLFL": np.where(long["visit"] == "baseline", "Y", ""),
+            "age": long["age"],
+            "sex": long["sex"],
+            "years": long["years"],
+        }
+    )
+    write_frame(adam, tmp_path / "adam.xpt")
+    spec = _binary_spec({"format": "adam", "path": "adam.xpt"})
+    spec["arms"] = {"control": "placebo", "levels": ["placebo", "active"]}
+    trial = tk.load(write_spec(tmp_path, spec))
+    pd.testing.assert_frame_equal(trial.data, binary_reference.data, check_exact=True)
