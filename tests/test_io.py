@@ -349,3 +349,206 @@ def test_explicit_column_maps_read_a_wide_file(tmp_path, reference_trial) -> Non
     }
     trial = tk.load(write_spec(tmp_path, spec))
     pd.testing.assert_frame_equal(trial.data, reference_trial.data, check_exact=True)
+
+
+# ------------------------------------------------------------------ binary text endpoints, counts, no baseline
+
+
+def _binary_wide() -> pd.DataFrame:
+    wide = small_wide()
+    wide["response_baseline"] = ["good", "poor"] * 5
+    wide["response_week8"] = ["good", "good", "NA", "poor", "good", "poor", "poor", "good", "poor", "good"]
+    wide["seizures_baseline"] = [3.0, 1, 5, 2, 1, 4, 6, 2, 3, 1]
+    wide["seizures_week8"] = [1.0, 0, 2, 2, 0, np.nan, 5, 2, 3, 1]
+    wide["years"] = [1.0, 0.5, 1.0, 1.0, 0.75, 1.0, 1.0, 1.0, 0.25, 1.0]
+    return wide
+
+
+def _binary_spec(data: dict) -> dict:
+    spec = base_spec()
+    spec["endpoints"] += [
+        {"id": "response", "type": "binary", "success": "good"},
+        {"id": "seizures", "type": "count", "exposure_column": "years", "exposure_unit": "years"},
+    ]
+    spec["data"] = data
+    return spec
+
+
+def _binary_long(wide: pd.DataFrame, numbers_as_text: bool) -> pd.DataFrame:
+    """One row per subject, visit and endpoint; the value column holds numbers and the binary texts."""
+    rows = []
+    for _, r in wide.iterrows():
+        for e in ("isi", "sleep_time", "response", "seizures"):
+            for v in ("baseline", "week8"):
+                value = r[f"{e}_{v}"]
+                if isinstance(value, float) and np.isnan(value):
+                    value = ""
+                elif numbers_as_text:
+                    value = f"{value:g}" if not isinstance(value, str) else value
+                rows.append(
+                    {
+                        "subject_id": r["subject_id"],
+                        "arm": r["arm"],
+                        "age": r["age"],
+                        "sex": r["sex"],
+                        "years": r["years"],
+                        "visit": v,
+                        "endpoint": e,
+                        "value": value,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def binary_reference(tmp_path_factory) -> tk.Trial:
+    folder = tmp_path_factory.mktemp("binary")
+    write_frame(_binary_wide(), folder / "trial.csv")
+    data = {"format": "wide", "subject": "subject_id", "path": "trial.csv", "pattern": "{endpoint}_{visit}"}
+    return tk.load(write_spec(folder, _binary_spec(data)))
+
+
+def test_a_binary_text_endpoint_is_one_for_success_and_zero_for_the_other(binary_reference) -> None:
+    data = binary_reference.data
+    response = data.loc[data["endpoint"] == "response"].set_index(["subject", "visit"])["value"]
+    expected = {"good": 1.0, "poor": 0.0, "NA": np.nan}
+    wide = _binary_wide()
+    for _, r in wide.iterrows():
+        for v in ("baseline", "week8"):
+            want, got = expected[r[f"response_{v}"]], response[(r["subject_id"], v)]
+            assert (np.isnan(want) and np.isnan(got)) or got == want
+    assert binary_reference.subjects["years"].tolist() == wide["years"].tolist()  # the exposure, per subject
+    assert list(binary_reference.subjects.columns) == ["subject", "arm", "age", "sex", "years"]
+
+
+@pytest.mark.parametrize("suffix", FORMATS)
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_a_binary_text_endpoint_loads_alike_from_every_format(tmp_path, binary_reference, layout, suffix) -> None:
+    wide = _binary_wide()
+    if layout == "wide":
+        write_frame(wide, tmp_path / f"trial{suffix}")
+        data = {"format": "wide", "subject": "subject_id", "path": f"trial{suffix}", "pattern": "{endpoint}_{visit}"}
+    else:
+        # a spreadsheet keeps numbers as numbers beside the texts; the other formats need one type per column
+        write_frame(_binary_long(wide, numbers_as_text=suffix != ".xlsx"), tmp_path / f"trial{suffix}")
+        data = {
+            "format": "long",
+            "subject": "subject_id",
+            "path": f"trial{suffix}",
+            "visit": "visit",
+            "endpoint": "endpoint",
+            "value": "value",
+        }
+    before = (tmp_path / f"trial{suffix}").read_bytes()
+    trial = tk.load(write_spec(tmp_path, _binary_spec(data)))
+    assert (tmp_path / f"trial{suffix}").read_bytes() == before
+    pd.testing.assert_frame_equal(trial.data, binary_reference.data, check_exact=True)
+    pd.testing.assert_frame_equal(trial.subjects, binary_reference.subjects, check_exact=True)
+
+
+@pytest.mark.parametrize("layout", ["wide", "long"])
+def test_both_csv_readers_read_binary_text_alike(tmp_path, monkeypatch, layout) -> None:
+    from trialkit._io import _files
+
+    wide = _binary_wide().astype({"response_week8": object, "isi_week8": object})
+    wide.loc[1, "response_week8"] = " fair "  # a third value, padded: named as read after stripping
+    wide.loc[7, "isi_week8"] = "<5"
+    frame = wide if layout == "wide" else _binary_long(wide, numbers_as_text=True)
+    frame.to_csv(tmp_path / "trial.csv", index=False)
+    if layout == "wide":
+        data = {"format": "wide", "subject": "subject_id", "path": "trial.csv", "pattern": "{endpoint}_{visit}"}
+    else:
+        data = {
+            "format": "long",
+            "subject": "subject_id",
+            "path": "trial.csv",
+            "visit": "visit",
+            "endpoint": "endpoint",
+            "value": "value",
+        }
+    spec = write_spec(tmp_path, _binary_spec(data))
+    fast = _problems(spec)
+    monkeypatch.setattr(_files, "_read_csv_arrow", lambda *args, **kwargs: None)
+    lines = _problems(spec)
+    pd.testing.assert_frame_equal(fast, lines)
+    assert sorted(fast["rule"]) == ["non_numeric", "not_binary"]
+    assert fast.loc[fast["rule"] == "not_binary", "value"].item() == "fair"
+    (tmp_path / "trial.csv").write_text(
+        _binary_long(_binary_wide(), True).to_csv(index=False)
+        if layout == "long"
+        else _binary_wide().to_csv(index=False)
+    )
+    slow = tk.load(spec)
+    monkeypatch.undo()
+    pd.testing.assert_frame_equal(slow.data, tk.load(spec).data, check_exact=True)
+
+
+def test_a_binary_endpoint_of_numbers_takes_any_success_value(tmp_path) -> None:
+    wide = small_wide()
+    wide["event_baseline"] = [1.0, 2.0] * 5
+    wide["event_week8"] = [2.0, 2.0, 1.0, np.nan, 1.0, 2.0, 1.0, 1.0, 2.0, 2.0]
+    write_frame(wide, tmp_path / "trial.xlsx")
+    spec = base_spec(data={"path": "trial.xlsx"})
+    spec["endpoints"].append({"id": "event", "type": "binary", "success": 2})
+    trial = tk.load(write_spec(tmp_path, spec))
+    got = trial.data.loc[trial.data["endpoint"] == "event", "value"].to_numpy()
+    want = np.ravel(np.column_stack([wide["event_baseline"], wide["event_week8"]]))
+    np.testing.assert_array_equal(got, np.where(np.isnan(want), np.nan, (want == 2).astype(float)))
+
+
+@pytest.mark.parametrize("covariates", [True, False])
+@pytest.mark.parametrize("layout", ["wide", "long", "adam"])
+def test_a_spec_without_a_baseline_visit_loads(tmp_path, layout, covariates) -> None:
+    wide = small_wide()
+    spec = base_spec(visits={"order": ["baseline", "week8"], "primary": "week8"})
+    del spec["visits"]["baseline"]  # the first visit is a follow-up visit like the others
+    del spec["endpoints"][0]["responder"]
+    if not covariates:
+        del spec["analysis"]
+    if layout == "wide":
+        write_frame(wide, tmp_path / "trial.csv")
+    elif layout == "long":
+        write_frame(to_long(wide), tmp_path / "trial.csv")
+        spec = {**spec, "data": _long_spec("trial.csv")["data"]}
+    else:
+        long = to_long(wide)
+        adam = pd.DataFrame(
+            {
+                "USUBJID": long["subject_id"],
+                "TRTP": long["arm"],
+                "AVISIT": long["visit"],
+                "PARAMCD": long["endpoint"],
+                "AVAL": long["value"],
+                "age": long["age"],
+                "sex": long["sex"],
+            }
+        )
+        write_frame(adam, tmp_path / "trial.csv")
+        spec["arms"] = {"control": "placebo", "levels": ["placebo", "active"]}
+        spec["data"] = {"format": "adam", "path": "trial.csv"}
+    trial = tk.load(write_spec(tmp_path, spec))
+    assert trial.spec.visits.baseline is None
+    assert trial.data.shape == (40, 6) and trial.data["value"].notna().sum() == 38
+    assert list(trial.subjects.columns) == ["subject", "arm"] + (["age", "sex"] if covariates else [])
+
+
+def test_a_binary_text_endpoint_in_an_adam_file(tmp_path, binary_reference) -> None:
+    long = _binary_long(_binary_wide(), numbers_as_text=True)
+    adam = pd.DataFrame(
+        {
+            "USUBJID": long["subject_id"],
+            "TRTP": long["arm"],
+            "AVISIT": long["visit"],
+            "PARAMCD": long["endpoint"],
+            "AVAL": long["value"],
+            "ABLFL": np.where(long["visit"] == "baseline", "Y", ""),
+            "age": long["age"],
+            "sex": long["sex"],
+            "years": long["years"],
+        }
+    )
+    write_frame(adam, tmp_path / "adam.xpt")
+    spec = _binary_spec({"format": "adam", "path": "adam.xpt"})
+    spec["arms"] = {"control": "placebo", "levels": ["placebo", "active"]}
+    trial = tk.load(write_spec(tmp_path, spec))
+    pd.testing.assert_frame_equal(trial.data, binary_reference.data, check_exact=True)

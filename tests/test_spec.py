@@ -368,3 +368,237 @@ def test_deltas_can_be_given_per_endpoint() -> None:
         in messages["analysis.missing_data.deltas.isi"]
     )
     assert "names endpoint 'pain', which the spec does not have" in messages["analysis.missing_data.deltas.pain"]
+
+
+# ------------------------------------------------------------------ endpoint types, strata, Dunnett
+
+
+def _with_endpoints(*extra: dict, **sections) -> dict:
+    raw = base_spec(**sections)
+    raw["endpoints"] += list(extra)
+    return raw
+
+
+def test_endpoint_types_and_their_keys_are_read() -> None:
+    spec = parse_spec(
+        _with_endpoints(
+            {"id": "remission", "type": "binary", "success": "good"},
+            {"id": "event", "type": "binary", "success": 2},
+            {"id": "flag", "type": "binary"},
+            {
+                "id": "seizures",
+                "type": "count",
+                "better": "lower",
+                "exposure": {"baseline": 8, "week8": 2},
+                "exposure_unit": "weeks",
+                "count_baseline": "log1p",
+                "responder": {"percent_change": -50},
+            },
+            {"id": "falls", "type": "count", "exposure_column": "years", "exposure": {"baseline": 1}},
+        ),
+        base=Path("."),
+    )
+    isi = spec.endpoint("isi")
+    assert (isi.type, isi.success, isi.exposure, isi.count_baseline, isi.responder_percent) == (
+        "continuous",
+        None,
+        (),
+        "log",
+        None,
+    )
+    assert spec.endpoint("remission").success == "good" and spec.endpoint("remission").type == "binary"
+    assert spec.endpoint("event").success == 2.0 and spec.endpoint("flag").success is None
+    seizures = spec.endpoint("seizures")
+    assert seizures.exposure == (("baseline", 8.0), ("week8", 2.0)) and seizures.exposure_unit == "weeks"
+    assert (seizures.count_baseline, seizures.responder_percent, seizures.responder_change) == ("log1p", -50.0, None)
+    assert seizures.integer  # a count is a whole number
+    falls = spec.endpoint("falls")
+    assert (falls.exposure_column, falls.exposure, falls.count_baseline) == ("years", (("baseline", 1.0),), "log")
+
+
+def test_a_percent_change_responder_on_a_continuous_endpoint() -> None:
+    raw = base_spec()
+    raw["endpoints"][0]["responder"] = {"percent_change": -40}
+    isi = parse_spec(raw, base=Path(".")).endpoint("isi")
+    assert (isi.responder_percent, isi.responder_change) == (-40.0, None)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        ({"type": "ordinal"}, ("invalid_value", "type")),
+        ({"type": 1}, ("wrong_type", "type")),
+        ({"type": "binary", "success": True}, ("wrong_type", "success")),
+        ({"type": "binary", "success": [1]}, ("wrong_type", "success")),
+        ({"type": "binary", "success": float("nan")}, ("invalid_value", "success")),
+        ({"type": "binary", "success": " good"}, ("invalid_value", "success")),
+        ({"type": "binary", "success": "NA"}, ("invalid_value", "success")),
+        ({"type": "binary", "range": [0, 1]}, ("invalid_value", "range")),
+        ({"type": "binary", "integer": True}, ("invalid_value", "integer")),
+        ({"type": "binary", "scale": "log"}, ("invalid_value", "scale")),
+        ({"type": "binary", "better": "higher", "responder": {"change": 1}}, ("invalid_value", "responder")),
+        ({"type": "binary", "exposure_column": "years"}, ("invalid_value", "exposure_column")),
+        ({"type": "count", "scale": "log"}, ("invalid_value", "scale")),
+        ({"type": "count", "integer": False}, ("invalid_value", "integer")),
+        ({"type": "count", "success": 1}, ("invalid_value", "success")),
+        ({"type": "count", "count_baseline": "sqrt"}, ("invalid_value", "count_baseline")),
+        ({"type": "count", "count_baseline": 1}, ("wrong_type", "count_baseline")),
+        ({"type": "count", "exposure": {"baseline": 8}}, ("missing_key", "exposure")),
+        ({"type": "count", "exposure": {"baseline": 8, "week8": 0}}, ("invalid_value", "exposure.week8")),
+        ({"type": "count", "exposure": {"baseline": 8, "week8": -2}}, ("invalid_value", "exposure.week8")),
+        ({"type": "count", "exposure": {"baseline": 8, "week8": "2"}}, ("invalid_value", "exposure.week8")),
+        ({"type": "count", "exposure": {"baseline": 8, "week8": float("inf")}}, ("invalid_value", "exposure.week8")),
+        ({"type": "count", "exposure": {"baseline": 8, "week8": 2, "wk12": 2}}, ("invalid_value", "exposure.wk12")),
+        ({"type": "count", "exposure": 8}, ("wrong_type", "exposure")),
+        (
+            {"type": "count", "exposure_column": "years", "exposure": {"baseline": 8, "week8": 2}},
+            ("invalid_value", "exposure.week8"),
+        ),
+        ({"type": "count", "exposure_column": ""}, ("invalid_value", "exposure_column")),
+        ({"type": "count", "exposure_column": "subject_id"}, ("invalid_value", "exposure_column")),
+        ({"type": "count", "exposure_column": "sex"}, ("invalid_value", "exposure_column")),
+        ({"type": "count", "exposure_unit": "weeks"}, ("invalid_value", "exposure_unit")),
+        ({"exposure_unit": "weeks"}, ("invalid_value", "exposure_unit")),
+        ({"count_baseline": "log"}, ("invalid_value", "count_baseline")),
+        ({"better": "lower", "responder": {"change": -1, "percent_change": -50}}, ("invalid_value", "responder")),
+        ({"better": "lower", "responder": {}}, ("missing_key", "responder")),
+        ({"better": "lower", "responder": {"percent_change": 50}}, ("invalid_value", "responder.percent_change")),
+        ({"better": "lower", "responder": {"percent_change": 0}}, ("invalid_value", "responder.percent_change")),
+        ({"better": "lower", "responder": {"percent": -50}}, ("unknown_key", "responder.percent")),
+        ({"responder": {"percent_change": -50}}, ("missing_key", "better")),
+        ({"sucess": 1}, ("unknown_key", "sucess")),
+    ],
+)
+def test_each_bad_endpoint_key_is_named(endpoint, expected) -> None:
+    raw = _with_endpoints({"id": "extra", **endpoint})
+    rule, key = expected
+    assert (rule, f"endpoints[2].{key}") in _problems(raw)
+
+
+def test_bad_endpoint_keys_are_reported_at_once_with_the_value_and_a_reason() -> None:
+    raw = _with_endpoints(
+        {"id": "response", "type": "binary", "range": [0, 1], "scale": "log", "exposure": {"week8": 1}},
+        {"id": "seizures", "type": "count", "scale": "log", "success": "yes", "exposure": {"week8": 0}},
+        {"id": "other", "type": "cont", "sucess": 1},
+    )
+    with pytest.raises(tk.ValidationError) as info:
+        parse_spec(raw, base=Path("."))
+    messages = {p.column: p.message for p in info.value.problems}
+    assert "not a range" in messages["endpoints[2].range"]
+    assert "proportions and odds" in messages["endpoints[2].scale"]
+    assert "applies to count endpoints" in messages["endpoints[2].exposure"]
+    assert "log-linear already" in messages["endpoints[3].scale"]
+    assert "applies to binary endpoints" in messages["endpoints[3].success"]
+    assert "got 0" in messages["endpoints[3].exposure.week8"]
+    assert "lacks 'baseline'" in messages["endpoints[3].exposure"]
+    assert "did you mean 'count'" in messages["endpoints[4].type"]
+    assert "did you mean 'success'" in messages["endpoints[4].sucess"]
+
+
+def test_a_responder_on_a_binary_endpoint_is_refused_once() -> None:
+    raw = _with_endpoints({"id": "response", "type": "binary", "responder": {"change": 1}})
+    assert [k for _, k in _problems(raw) if k.startswith("endpoints[2]")] == ["endpoints[2].responder"]
+
+
+def test_the_design_parser_keeps_responders_on_the_change() -> None:
+    from trialkit._schema import ProblemCollector
+    from trialkit._spec import endpoint_rules
+
+    out = ProblemCollector("design.toml")
+    rules = endpoint_rules({"better": "lower", "responder": {"percent_change": -50}}, "endpoints[0]", out)
+    assert (rules.responder_change, rules.responder_percent) == (None, None)
+    assert [(p.rule.value, p.column) for p in out.problems] == [
+        ("unknown_key", "endpoints[0].responder.percent_change"),
+        ("invalid_value", "endpoints[0].responder.change"),
+    ]
+    out = ProblemCollector("design.toml")
+    rules = endpoint_rules({"better": "lower", "responder": {"change": -3}}, "endpoints[0]", out)
+    assert (rules.responder_change, rules.responder_percent, out.problems) == (-3.0, None, [])
+
+
+def test_strata_are_categorical_covariates() -> None:
+    options = _analysis(strata=["centre"])
+    assert options.strata == ("centre",)
+    assert options.covariates == ("age", "sex", "centre") and options.categorical == ("sex", "centre")
+    options = _analysis(covariates=["centre", "age"], categorical=[], strata=["centre"])  # listed as numeric
+    assert options.covariates == ("centre", "age") and options.categorical == ("centre",)
+    assert _analysis().strata == ()
+
+
+@pytest.mark.parametrize(
+    ("strata", "key", "words"),
+    [
+        ("centre", "analysis.strata", ("must be an array",)),
+        (["centre", "centre"], "analysis.strata", ("twice",)),
+        ([1], "analysis.strata", ("array of strings",)),
+        (["arm"], "analysis.strata", ("the arm column",)),
+        (["subject_id"], "analysis.strata", ("the subject id column",)),
+    ],
+)
+def test_bad_strata_are_named(strata, key, words) -> None:
+    message = _messages(strata=strata)[key]
+    for w in words:
+        assert w in message, message
+
+
+@pytest.mark.parametrize(
+    ("given", "multiplicity", "dunnett"),
+    [
+        ("holm", Multiplicity.HOLM, False),
+        ("dunnett", Multiplicity.NONE, True),
+        (["dunnett"], Multiplicity.NONE, True),
+        (["dunnett", "holm"], Multiplicity.HOLM, True),
+        (["hochberg", "dunnett"], Multiplicity.HOCHBERG, True),
+        (["bh"], Multiplicity.BH, False),
+    ],
+)
+def test_multiplicity_takes_dunnett_with_one_method_across_endpoints(given, multiplicity, dunnett) -> None:
+    options = _analysis(multiplicity=given)
+    assert (options.multiplicity, options.dunnett) == (multiplicity, dunnett)
+
+
+@pytest.mark.parametrize(
+    ("given", "words"),
+    [
+        (["dunnet", "holm"], ("got 'dunnet'", "did you mean 'dunnett'")),
+        (["holm", "bh"], ("one method across endpoints", "'holm', 'bh'")),
+        (["dunnett", "dunnett"], ("twice",)),
+        ([], ("at least one",)),
+        ([1], ("array of strings",)),
+        (3, ("must be a string or an array",)),
+    ],
+)
+def test_bad_multiplicity_is_named(given, words) -> None:
+    message = _messages(multiplicity=given)["analysis.multiplicity"]
+    for w in words:
+        assert w in message, message
+
+
+def test_marginal_variance() -> None:
+    assert _analysis().marginal_variance == "ye"
+    assert _analysis(marginal_variance="ge").marginal_variance == "ge"
+    assert "did you mean 'ye'" in _messages(marginal_variance="yee")["analysis.marginal_variance"]
+
+
+def test_every_new_problem_is_reported_at_once() -> None:
+    raw = _with_endpoints(
+        {"id": "response", "type": "binary", "success": True},
+        {"id": "seizures", "type": "count", "count_baseline": "lg"},
+        analysis={"strata": ["arm"], "multiplicity": ["holm", "bh"], "marginal_variance": "robust"},
+    )
+    found = _problems(raw)
+    for expected in [
+        ("wrong_type", "endpoints[2].success"),
+        ("invalid_value", "endpoints[3].count_baseline"),
+        ("invalid_value", "analysis.strata"),
+        ("invalid_value", "analysis.multiplicity"),
+        ("invalid_value", "analysis.marginal_variance"),
+    ]:
+        assert expected in found
+
+
+def test_a_spec_without_a_baseline_visit_parses() -> None:
+    raw = base_spec(visits={"order": ["week4", "week8"], "primary": "week8"})
+    del raw["visits"]["baseline"]
+    spec = parse_spec(raw, base=Path("."))
+    assert spec.visits.baseline is None and spec.visits.post_baseline == ("week4", "week8")

@@ -258,3 +258,276 @@ def test_problem_table_has_the_contract_columns(tmp_path) -> None:
     t = _problems(tmp_path, wide)
     assert list(t.columns) == ["rule", "file", "row", "subject", "column", "value", "message"]
     assert t["file"].item() == str((tmp_path / "trial.csv").resolve())
+
+
+# ------------------------------------------------------------------ binary and count endpoints, strata
+
+
+def _typed_wide() -> pd.DataFrame:
+    """Return the small trial with a binary text endpoint, a 0/1 endpoint, a count, its exposure and a centre."""
+    wide = small_wide()
+    wide["response_baseline"] = ["good", "poor"] * 5
+    wide["response_week8"] = ["good", "good", "", "poor", "good", "poor", "poor", "good", "poor", "good"]
+    wide["remission_baseline"] = [0, 1] * 5
+    wide["remission_week8"] = [1, 0, 1, 1, 0, 1, 1, 0, 0, 1]
+    wide["seizures_baseline"] = [3.0, 1, 5, 2, 1, 4, 6, 2, 3, 1]
+    wide["seizures_week8"] = [1.0, 0, 2, 2, 0, 4, 5, 2, 3, 1]
+    wide["years"] = [1.0, 0.5, 1.0, 1.0, 0.8, 1.0, 1.0, 1.0, 0.9, 1.0]
+    wide["centre"] = ["A", "B"] * 5
+    return wide
+
+
+def _typed_spec(path: str = "trial.csv", **analysis) -> dict:
+    spec = base_spec(analysis={"strata": ["centre"], **analysis}, data={"path": path})
+    spec["endpoints"] += [
+        {"id": "response", "type": "binary", "success": "good"},
+        {"id": "remission", "type": "binary"},
+        {"id": "seizures", "type": "count", "exposure_column": "years"},
+    ]
+    return spec
+
+
+def test_the_typed_trial_is_valid(tmp_path) -> None:
+    _typed_wide().to_csv(tmp_path / "trial.csv", index=False)
+    trial = tk.load(write_spec(tmp_path, _typed_spec()))
+    value = trial.data.set_index(["subject", "endpoint", "visit"])["value"]
+    assert value[("S001", "response", "week8")] == 1.0 and value[("S004", "response", "week8")] == 0.0
+    assert np.isnan(value[("S003", "response", "week8")])
+    assert value[("S002", "remission", "week8")] == 0.0 and value[("S003", "seizures", "baseline")] == 5.0
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("response_week8", "fair", ("third value of binary endpoint 'response'", "'good' (success) and 'poor'")),
+        ("remission_week8", "2", ("not a value of binary endpoint 'remission'", "takes 1 (success) and 0")),
+        ("remission_week8", "yes", ("not a value of binary endpoint 'remission'", "`success`")),
+    ],
+)
+def test_a_third_value_of_a_binary_endpoint_is_named(tmp_path, column, value, words) -> None:
+    wide = _typed_wide().astype({column: object})
+    wide.loc[6, column] = value
+    t = _only(_problems(tmp_path, wide, _typed_spec()), "not_binary")
+    assert t[["row", "subject", "column", "value"]].values.tolist() == [[8, "S007", column, value]]
+    assert t["file"].item().endswith("trial.csv")
+    for w in words:
+        assert w in t["message"].item()
+
+
+def test_every_third_value_is_named_at_once_and_the_other_values_listed(tmp_path) -> None:
+    wide = _typed_wide()
+    wide.loc[[1, 6], "response_week8"] = ["fair", "bad"]
+    t = _only(_problems(tmp_path, wide, _typed_spec()), "not_binary")
+    assert t[["row", "value"]].values.tolist() == [[3, "fair"], [8, "bad"]]
+    assert "also holds 'bad', 'fair'" in t["message"].iloc[0] or "also holds 'fair', 'bad'" in t["message"].iloc[0]
+
+
+def test_a_third_value_in_a_long_file_names_its_row(tmp_path) -> None:
+    long = to_long(small_wide())
+    extra = long.loc[long["endpoint"] == "isi"].assign(endpoint="response", value="no")
+    extra.loc[extra.index[5], "value"] = "maybe"
+    long = pd.concat([long.astype({"value": object}), extra], ignore_index=True)
+    spec = base_spec()
+    spec["endpoints"].append({"id": "response", "type": "binary", "success": "yes"})
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
+    t = _only(_problems(tmp_path, long, spec), "not_binary")
+    assert t[["row", "subject", "column", "value"]].values.tolist() == [
+        [len(to_long(small_wide())) + 7, "S003", "value", "maybe"]
+    ]
+
+
+def test_text_in_a_number_row_of_a_long_file_with_a_binary_endpoint_is_still_non_numeric(tmp_path) -> None:
+    long = to_long(small_wide()).astype({"value": object})
+    long.loc[5, "value"] = "good"
+    extra = to_long(small_wide()).loc[lambda f: f["endpoint"] == "isi"].assign(endpoint="response", value="good")
+    long = pd.concat([long, extra], ignore_index=True)
+    spec = base_spec()
+    spec["endpoints"].append({"id": "response", "type": "binary", "success": "good"})
+    spec["data"] = {
+        "format": "long",
+        "subject": "subject_id",
+        "path": "trial.csv",
+        "visit": "visit",
+        "endpoint": "endpoint",
+        "value": "value",
+    }
+    t = _only(_problems(tmp_path, long, spec), "non_numeric")
+    assert t[["row", "value"]].values.tolist() == [[7, "good"]]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule", "words"),
+    [
+        ("seizures_week8", -1, "out_of_range", ("-1 is negative", "'seizures' is a count")),
+        ("seizures_week8", 2.5, "not_integer", ("2.5 is not a whole number", "is a count")),
+        ("seizures_baseline", 0, "out_of_range", ('count_baseline = "log1p"', '"raw"')),
+    ],
+)
+def test_bad_counts_are_named(tmp_path, column, value, rule, words) -> None:
+    wide = _typed_wide()
+    wide.loc[3, column] = value
+    t = _only(_problems(tmp_path, wide, _typed_spec()), rule)
+    assert t[["row", "subject", "column"]].values.tolist() == [[5, "S004", column]]
+    assert t["value"].item() == f"{value:g}"
+    for w in words:
+        assert w in t["message"].item()
+
+
+@pytest.mark.parametrize("count_baseline", ["log1p", "raw"])
+def test_a_zero_baseline_count_is_fine_unless_its_log_is_taken(tmp_path, count_baseline) -> None:
+    wide = _typed_wide()
+    wide.loc[3, "seizures_baseline"] = 0
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    spec = _typed_spec()
+    spec["endpoints"][-1]["count_baseline"] = count_baseline
+    trial = tk.load(write_spec(tmp_path, spec))
+    assert trial.data.set_index(["subject", "endpoint", "visit"])["value"][("S004", "seizures", "baseline")] == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "rule", "words"),
+    [
+        (0.0, "out_of_range", ("is 0", "must be > 0")),
+        (-1.5, "out_of_range", ("is -1.5", "must be > 0")),
+        ("inf", "non_numeric", ("exposure column 'years' holds 'inf'",)),
+        ("a year", "non_numeric", ("exposure column 'years' holds 'a year'",)),
+        (np.nan, "missing_exposure", ("counts of 'seizures' but no time at risk",)),
+    ],
+)
+def test_bad_exposure_is_named(tmp_path, value, rule, words) -> None:
+    wide = _typed_wide().astype({"years": object})
+    wide.loc[4, "years"] = value
+    t = _only(_problems(tmp_path, wide, _typed_spec()), rule)
+    assert t[["row", "subject", "column"]].values.tolist() == [[6, "S005", "years"]]
+    for w in words:
+        assert w in t["message"].item()
+
+
+def test_missing_exposure_is_fine_without_a_count(tmp_path) -> None:
+    wide = _typed_wide()
+    wide.loc[4, ["years", "seizures_baseline", "seizures_week8"]] = np.nan
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    trial = tk.load(write_spec(tmp_path, _typed_spec()))
+    assert np.isnan(trial.subjects.set_index("subject").loc["S005", "years"])
+
+
+def test_a_stratum_with_one_level_is_named(tmp_path) -> None:
+    wide = _typed_wide().assign(centre="A")
+    t = _only(_problems(tmp_path, wide, _typed_spec()), "stratum_one_level")
+    assert t[["column", "value"]].values.tolist() == [["centre", "A"]]
+    assert "one level, 'A'" in t["message"].item()
+
+
+def test_a_stratum_level_without_every_arm_is_named(tmp_path) -> None:
+    wide = _typed_wide()
+    wide["centre"] = ["A", "B", "A", "B", "C", "A", "B", "A", "B", "A"]  # C: one active subject only
+    t = _only(_problems(tmp_path, wide, _typed_spec()), "stratum_arm_absent")
+    assert t[["column", "value"]].values.tolist() == [["centre", "C"]]
+    assert "subjects in active only, none in placebo" in t["message"].item()
+
+
+def test_every_new_data_problem_is_reported_at_once(tmp_path) -> None:
+    wide = _typed_wide().astype({"response_week8": object, "years": object})
+    wide["site"] = "X"
+    wide.loc[0, "response_week8"] = "fair"
+    wide.loc[1, "seizures_week8"] = -3
+    wide.loc[2, "years"] = 0
+    wide.loc[3, "seizures_baseline"] = 0
+    spec = _typed_spec(strata=["centre", "site"])
+    spec["analysis"]["strata"] = ["centre", "site"]
+    table = _problems(tmp_path, wide, spec)
+    assert sorted(table["rule"]) == ["not_binary", "out_of_range", "out_of_range", "out_of_range", "stratum_one_level"]
+    assert set(table["subject"].dropna()) == {"S001", "S002", "S003", "S004"}
+
+
+@pytest.mark.parametrize("kind", ["third value", "negative count", "exposure", "one level", "one arm"])
+def test_the_cli_exits_2_on_each_new_data_problem(tmp_path, capsys, kind) -> None:
+    from trialkit.cli import main
+
+    wide = _typed_wide().astype({"response_week8": object, "years": object})
+    if kind == "third value":
+        wide.loc[0, "response_week8"] = "fair"
+    elif kind == "negative count":
+        wide.loc[1, "seizures_week8"] = -3
+    elif kind == "exposure":
+        wide.loc[2, "years"] = 0
+    elif kind == "one level":
+        wide["centre"] = "A"
+    else:
+        wide.loc[:, "centre"] = ["A"] * 5 + ["B"] * 5  # active subjects all in A, placebo ones in B
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    spec = write_spec(tmp_path, _typed_spec())
+    assert main(["validate", str(spec)]) == 2
+    assert "1 problem found" in capsys.readouterr().err or kind == "one arm"
+
+
+def test_a_third_value_is_found_across_the_files_of_the_arms(tmp_path) -> None:
+    wide = _typed_wide().astype({"response_week8": object})
+    wide.loc[wide["arm"] == "placebo", ["response_baseline", "response_week8"]] = "bad"  # active: "poor"
+    wide.loc[wide.index[-1], "response_week8"] = "good"
+    for arm in ("active", "placebo"):
+        wide.loc[wide["arm"] == arm].drop(columns="arm").to_csv(tmp_path / f"{arm}.csv", index=False)
+    spec = _typed_spec()
+    spec["arms"] = {"control": "placebo"}
+    spec["data"] = {
+        "format": "wide",
+        "subject": "subject_id",
+        "pattern": "{endpoint}_{visit}",
+        "files": {"placebo": "placebo.csv", "active": "active.csv"},
+    }
+    with pytest.raises(tk.ValidationError) as info:
+        tk.load(write_spec(tmp_path, spec))
+    t = _only(info.value.table, "not_binary")
+    # "bad" (9 entries, all in placebo.csv) is the other value; "poor" (active.csv) is the third
+    assert set(t["value"]) == {"poor"} and set(t["file"].map(lambda f: Path(f).name)) == {"active.csv"}
+    assert "'good' (success) and 'bad'" in t["message"].iloc[0]
+
+
+def test_validate_says_each_endpoints_type(tmp_path, capsys) -> None:
+    from trialkit.cli import main
+
+    _typed_wide().to_csv(tmp_path / "trial.csv", index=False)
+    assert main(["validate", str(write_spec(tmp_path, _typed_spec()))]) == 0
+    out = capsys.readouterr().out
+    assert "  isi: continuous (primary)\n" in out
+    assert "  response: binary, success = 'good'\n" in out and "  remission: binary, success = 1\n" in out
+    assert "  seizures: count, time at risk from column 'years'\n" in out
+    assert "No baseline visit" not in out
+
+
+def test_validate_says_what_runs_without_a_baseline_visit(tmp_path, capsys) -> None:
+    from trialkit.cli import main
+
+    wide = _typed_wide()
+    spec = _typed_spec(mmrm={}, missing_data={})
+    spec["visits"] = {"order": ["baseline", "week8"], "primary": "week8"}  # "baseline" is a follow-up visit here
+    wide.to_csv(tmp_path / "trial.csv", index=False)
+    assert main(["validate", str(write_spec(tmp_path, spec))]) == 0
+    out = capsys.readouterr().out
+    assert "No baseline visit (`visits.baseline`): analyses of follow-up values only." in out
+    lines = out.splitlines()
+    isi = lines.index(next(line for line in lines if line.startswith("  isi: runs ")))
+    assert "ANCOVA of the follow-up values on arm + age, sex, centre" in lines[isi]
+    assert "van Elteren over the strata" in lines[isi]
+    assert lines[isi + 1].split() == [
+        "skipped:",
+        "change",
+        "from",
+        "baseline,",
+        "responders,",
+        "MMRM",
+        "with",
+        "baseline,",
+        "multiple",
+        "imputation",
+    ]
+    response = next(line for line in lines if line.startswith("  response: runs "))
+    assert "logistic regression on arm + age, sex, centre" in response and "CMH over the strata" in response
+    assert any(line.startswith("  seizures: runs negative binomial, Poisson and quasi-Poisson") for line in lines)

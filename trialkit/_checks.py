@@ -27,12 +27,14 @@ from trialkit._errors import TrialkitError
 __all__ = [
     "check_alpha",
     "check_bool",
+    "check_counts",
     "check_in",
     "check_instance",
     "check_integer",
     "check_interval",
     "check_names",
     "check_number",
+    "check_positive_sample",
     "check_sample",
     "check_sd",
 ]
@@ -272,4 +274,44 @@ def check_sample(
     if array.size < minimum:
         plural = what if minimum == 1 else f"{what}s"
         raise (too_few or error)(f"`{name}` must hold at least {minimum} {plural}; got {array.size}.")
+    return array
+
+
+def check_counts(
+    values: Iterable[Any] | npt.ArrayLike, name: str, *, minimum: int = 1, error: type[TrialkitError] = TrialkitError
+) -> npt.NDArray[np.float64]:
+    """Return ``values`` as a float64 array of counts: finite, non-negative whole numbers.
+
+    Examples
+    --------
+    >>> check_counts([0, 3, 2], "y").tolist()
+    [0.0, 3.0, 2.0]
+    >>> check_counts([1, 2.5], "y")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `y` must hold counts (non-negative integers); got 2.5 at position 1.
+    """
+    array = check_sample(values, name, minimum=minimum, error=error)
+    bad = np.flatnonzero((array < 0) | (array != np.floor(array)))
+    if bad.size:
+        raise error(f"`{name}` must hold counts (non-negative integers); got {_shown(array, bad)}.")
+    return array
+
+
+def check_positive_sample(
+    values: Iterable[Any] | npt.ArrayLike, name: str, *, minimum: int = 1, error: type[TrialkitError] = TrialkitError
+) -> npt.NDArray[np.float64]:
+    """Return ``values`` as a float64 array of finite numbers > 0 (exposure times, lengths).
+
+    Examples
+    --------
+    >>> check_positive_sample([2.0, 0.0], "exposure")
+    Traceback (most recent call last):
+    ...
+    trialkit._errors.TrialkitError: `exposure` must hold positive numbers; got 0.0 at position 1.
+    """
+    array = check_sample(values, name, minimum=minimum, error=error)
+    bad = np.flatnonzero(array <= 0)
+    if bad.size:
+        raise error(f"`{name}` must hold positive numbers; got {_shown(array, bad)}.")
     return array

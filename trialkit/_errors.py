@@ -45,6 +45,10 @@ class Rule(StrEnum):
     OUT_OF_RANGE = "out_of_range"
     MULTIPLE_BASELINE = "multiple_baseline"
     COVARIATE_CONFLICT = "covariate_conflict"
+    NOT_BINARY = "not_binary"
+    MISSING_EXPOSURE = "missing_exposure"
+    STRATUM_ONE_LEVEL = "stratum_one_level"
+    STRATUM_ARM_ABSENT = "stratum_arm_absent"
 
     @property
     def meaning(self) -> str:
@@ -77,6 +81,10 @@ _MEANINGS: dict[Rule, str] = {
     Rule.OUT_OF_RANGE: "a value outside the endpoint's declared range",
     Rule.MULTIPLE_BASELINE: "more than one baseline record for a subject and endpoint",
     Rule.COVARIATE_CONFLICT: "a subject-level covariate that differs between a subject's rows",
+    Rule.NOT_BINARY: "a value of a binary endpoint other than its success value and one other value",
+    Rule.MISSING_EXPOSURE: "a subject with a count but no time at risk in the exposure column",
+    Rule.STRATUM_ONE_LEVEL: "a randomisation stratum column with a single level",
+    Rule.STRATUM_ARM_ABSENT: "a level of a randomisation stratum without a subject in every arm",
 }
 
 

@@ -322,17 +322,25 @@ _SCHEMA: dict[str, Schema] = {
         "primary": (BOOL, False),
         "responder": (TABLE, False),
         "code": (STR, False),
+        "type": (STR, False),
+        "success": ((str, int, float), False),
+        "exposure": (TABLE, False),
+        "exposure_unit": (STR, False),
+        "exposure_column": (STR, False),
+        "count_baseline": (STR, False),
     },
     "analysis": {
         "covariates": (LIST, False),
         "categorical": (LIST, False),
-        "multiplicity": (STR, False),
+        "multiplicity": ((str, list), False),
         "mmrm": (TABLE, False),
         "missing_data": (TABLE, False),
         "primary": (STR, False),
         "populations": (LIST, False),
         "table1_p_values": (BOOL, False),
         "two_valued_covariates": (STR, False),
+        "strata": (LIST, False),
+        "marginal_variance": (STR, False),
     },
     "data": {
         "format": (STR, True),
@@ -381,20 +389,30 @@ class EndpointRules:
     """What an endpoint declares about its values: the study spec's and the simulation design's alike.
 
     ``better`` and ``scale`` are None when the value given is not allowed (the problem is recorded).
+    At most one of ``responder_change`` and ``responder_percent`` is set.
     """
 
     range: tuple[float, float] | None
     better: str | None
     scale: str | None
     responder_change: float | None
+    responder_percent: float | None = None
 
 
-def endpoint_rules(t: Mapping[str, Any], path: str, out: ProblemCollector, *, finite: bool = False) -> EndpointRules:
+#: the keys of an endpoint's ``responder`` table: a threshold on the change or on the percent change
+RESPONDER_KEYS = ("change", "percent_change")
+
+
+def endpoint_rules(
+    t: Mapping[str, Any], path: str, out: ProblemCollector, *, finite: bool = False, percent: bool = False
+) -> EndpointRules:
     """Read an endpoint's ``range``, ``better``, ``scale`` and ``responder``, with every problem recorded.
 
-    A responder improves, so its change must point the way ``better`` says (and ``better`` must be
-    given); a log-scale range admits no negative value. ``finite`` also refuses an infinite range
-    bound (a simulation draws inside it).
+    A responder improves, so its threshold must point the way ``better`` says (and ``better`` must
+    be given); a log-scale range admits no negative value. ``finite`` also refuses an infinite
+    range bound (a simulation draws inside it). ``percent`` accepts ``responder.percent_change``
+    (a threshold on 100·(follow-up − baseline)/baseline) as the alternative to ``change``;
+    without it only ``change`` is a responder key.
     """
     rng = None
     if "range" in t:
@@ -408,47 +426,62 @@ def endpoint_rules(t: Mapping[str, Any], path: str, out: ProblemCollector, *, fi
             f"{path}.range",
             f"`{path}.scale` is 'log' but the range admits negative values {rng!r}.",
         )
-    responder = None
+    thresholds: dict[str, float] = {}
     if "responder" in t:
         resp = t["responder"]
-        unknown = set(resp) - {"change"}
-        for k in sorted(unknown):
+        keys = RESPONDER_KEYS if percent else RESPONDER_KEYS[:1]
+        for k in sorted(set(resp) - set(keys)):
             out.add(
                 Rule.UNKNOWN_KEY,
                 f"{path}.responder.{k}",
-                f"unknown key `{path}.responder.{k}`{did_you_mean(k, ['change'])}.",
+                f"unknown key `{path}.responder.{k}`{did_you_mean(k, keys)}.",
             )
-        c = resp.get("change")
-        if not is_number(c, finite=True) or c == 0:
+        given = [k for k in keys if k in resp]
+        if len(given) > 1:
             out.add(
                 Rule.INVALID_VALUE,
-                f"{path}.responder.change",
-                f"`{path}.responder.change` must be a non-zero number; got {c!r}.",
-                c,
+                f"{path}.responder",
+                f"`{path}.responder` takes one threshold, `change` or `percent_change`; got both "
+                f"(change = {resp['change']!r}, percent_change = {resp['percent_change']!r}).",
             )
-        elif "better" not in t:
+        if not given and percent:
             out.add(
                 Rule.MISSING_KEY,
-                f"{path}.better",
-                f'`{path}.responder` needs `{path}.better` ("lower" or "higher"): a responder '
-                "improves, and the spec must say which way improvement goes.",
+                f"{path}.responder",
+                f"`{path}.responder` needs a threshold: `change` or `percent_change`; got {resp!r}.",
             )
-        elif better is not None and (c < 0) != (better == "lower"):
-            out.add(
-                Rule.INVALID_VALUE,
-                f"{path}.responder.change",
-                f"`{path}.responder.change` = {c:g} counts subjects who get worse: with better = "
-                f"{better!r} a responder's change is {'negative' if better == 'lower' else 'positive'}.",
-                c,
-            )
-        else:
-            responder = float(c)
-    return EndpointRules(rng, better, scale, responder)
+        for key in given or ((keys[0],) if not percent else ()):
+            where = f"{path}.responder.{key}"
+            c = resp.get(key)
+            if not is_number(c, finite=True) or c == 0:
+                out.add(Rule.INVALID_VALUE, where, f"`{where}` must be a non-zero number; got {c!r}.", c)
+            elif "better" not in t:
+                out.add(
+                    Rule.MISSING_KEY,
+                    f"{path}.better",
+                    f'`{path}.responder` needs `{path}.better` ("lower" or "higher"): a responder '
+                    "improves, and the spec must say which way improvement goes.",
+                )
+            elif better is not None and (c < 0) != (better == "lower"):
+                out.add(
+                    Rule.INVALID_VALUE,
+                    where,
+                    f"`{where}` = {c:g} counts subjects who get worse: with better = {better!r} a "
+                    f"responder's {key.replace('_', ' ')} is {'negative' if better == 'lower' else 'positive'}.",
+                    c,
+                )
+            elif len(given) == 1:
+                thresholds[key] = float(c)
+    return EndpointRules(rng, better, scale, thresholds.get("change"), thresholds.get("percent_change"))
+
+
+#: how messages name the accepted types of ``success``
+_SUCCESS_TYPES: dict[tuple[type, ...], str] = {(str, int, float): "a number or a string"}
 
 
 def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | None:
     path = f"endpoints[{index}]"
-    t = check_table(raw, _SCHEMA["endpoints"], path, out)
+    t = check_table(raw, _SCHEMA["endpoints"], path, out, phrases=_SUCCESS_TYPES)
     if "id" not in t:
         return None
     eid = t["id"]
@@ -459,19 +492,155 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
             f"`{path}.id` must start with a letter and hold only letters, digits, _ or -; got {eid!r}.",
             eid,
         )
-    rules = endpoint_rules(t, path, out)
+    kind = choice(t.get("type", "continuous"), ENDPOINT_TYPES, f"{path}.type", out)
+    # a binary endpoint's responder is refused below, once: its threshold is not also judged
+    rules = endpoint_rules(
+        {k: v for k, v in t.items() if k != "responder" or kind != "binary"}, path, out, percent=True
+    )
+    _check_type_keys(t, kind, path, out)
+    success = t.get("success")
+    if kind == "binary" and success is not None:
+        if isinstance(success, str) and (not success.strip() or success != success.strip()):
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.success",
+                f"`{path}.success` must be the value as the data hold it, without leading or trailing "
+                f"blanks (values are read stripped); got {success!r}.",
+                success,
+            )
+        elif not isinstance(success, str) and not is_number(success):
+            out.add(
+                Rule.INVALID_VALUE, f"{path}.success", f"`{path}.success` must be finite; got {success!r}.", success
+            )
+    count_baseline = t.get("count_baseline", "log")
+    if kind == "count":
+        count_baseline = choice(count_baseline, COUNT_BASELINES, f"{path}.count_baseline", out) or "log"
+    exposure_column = t.get("exposure_column")
+    if exposure_column is not None and not exposure_column.strip():
+        out.add(Rule.INVALID_VALUE, f"{path}.exposure_column", f"`{path}.exposure_column` must name a column; got ''.")
     return Endpoint(
         id=eid,
         label=t.get("label", eid),
         unit=t.get("unit", ""),
         range=rules.range,
-        integer=t.get("integer", False),
+        integer=t.get("integer", kind == "count"),
         better=rules.better or "higher",
         scale=rules.scale or "linear",
         primary=t.get("primary", False),
         responder_change=rules.responder_change,
         code=t.get("code", ""),
+        type=kind or "continuous",
+        success=success if success is None or isinstance(success, str) else float(success),
+        exposure=tuple((str(v), float(x)) for v, x in t.get("exposure", {}).items() if is_number(x)),
+        exposure_unit=t.get("exposure_unit", ""),
+        exposure_column=exposure_column,
+        count_baseline=count_baseline,
+        responder_percent=rules.responder_percent,
     )
+
+
+#: the keys that belong to one endpoint type only
+_TYPE_KEYS = {
+    "success": "binary",
+    "exposure": "count",
+    "exposure_unit": "count",
+    "exposure_column": "count",
+    "count_baseline": "count",
+}
+
+
+def _check_type_keys(t: Mapping[str, Any], kind: str | None, path: str, out: ProblemCollector) -> None:
+    """Record every key that the endpoint's type has no use for, saying why."""
+    if kind is None:  # an unknown type: the problem is recorded, its keys cannot be judged
+        return
+    for key, owner in _TYPE_KEYS.items():
+        if key in t and kind != owner:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.{key}",
+                f"`{path}.{key}` applies to {owner} endpoints; this one is {kind!r} "
+                f'(set `{path}.type = "{owner}"` if it is one).',
+                str(t[key]),
+            )
+    why: dict[str, str] = {}
+    if kind == "binary":
+        if "range" in t:
+            why["range"] = "a binary endpoint's values are the success value and one other, not a range"
+        if t.get("integer") is True:
+            why["integer"] = "a binary endpoint's values are the success value and one other, not a scale"
+        if t.get("scale") == "log":
+            why["scale"] = "a binary endpoint is analysed as proportions and odds, not on the log scale"
+        if "responder" in t:
+            why["responder"] = "a binary endpoint is a response already (`success` says which value is one)"
+    if kind == "count":
+        if t.get("scale") == "log":
+            why["scale"] = (
+                "the count models (negative binomial, Poisson) are log-linear already and a count may be 0; "
+                "rate ratios are reported"
+            )
+        if t.get("integer") is False:
+            why["integer"] = "counts are whole numbers"
+    for key, reason in why.items():
+        out.add(
+            Rule.INVALID_VALUE, f"{path}.{key}", f"`{path}.{key}` is not for a {kind} endpoint: {reason}.", str(t[key])
+        )
+
+
+def _check_exposure(raw: Any, index: int, visits: VisitsSpec, out: ProblemCollector) -> None:
+    """Check a count endpoint's ``exposure`` table against the visits, and ``exposure_unit``.
+
+    Without ``exposure_column`` every visit needs its length of time at risk; with it the column
+    gives each subject's time at risk after baseline and only the baseline visit may be listed.
+    """
+    if not isinstance(raw, dict) or raw.get("type") != "count":
+        return  # a wrong type or a non-count endpoint is reported already
+    path = f"endpoints[{index}]"
+    exposure, column = raw.get("exposure"), raw.get("exposure_column")
+    if "exposure_unit" in raw and exposure is None and column is None:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.exposure_unit",
+            f"`{path}.exposure_unit` is the unit of `{path}.exposure` or `{path}.exposure_column`, "
+            "and neither is given.",
+            str(raw["exposure_unit"]),
+        )
+    if not isinstance(exposure, dict):
+        return
+    for visit, length in exposure.items():
+        key = f"{path}.exposure.{visit}"
+        if visit not in visits.order:
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`{key}` names a visit not in `visits.order`{did_you_mean(visit, visits.order)}; "
+                f"visits: {', '.join(visits.order)}.",
+                visit,
+            )
+        elif isinstance(column, str) and visit != visits.baseline:
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`{key}`: with `{path}.exposure_column` = {column!r} the column holds each subject's time at "
+                "risk after baseline; `exposure` may list only the baseline visit"
+                + (f" ({visits.baseline!r})." if visits.baseline else ", and the spec has none."),
+                visit,
+            )
+        if not is_number(length) or length <= 0:
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`{key}` must be a finite number > 0 (the time at risk); got {length!r}.",
+                str(length),
+            )
+    if column is None:
+        absent = [v for v in visits.order if v not in exposure]
+        if absent:
+            out.add(
+                Rule.MISSING_KEY,
+                f"{path}.exposure",
+                f"`{path}.exposure` gives the time at risk of every visit; it lacks {', '.join(map(repr, absent))} "
+                f"(or give `{path}.exposure_column`, a column of each subject's time at risk).",
+            )
 
 
 def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> StudySpec:
@@ -565,6 +734,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                 f"the baseline visit {baseline!r} must come first in `visits.order`.",
             )
         visits = VisitsSpec(order=order, primary=primary_visit, baseline=baseline)
+        for i, e in enumerate(raw_eps if isinstance(raw_eps, list) else []):
+            _check_exposure(e, i, visits, out)
 
     ar = check_table(raw.get("arms", {}), _SCHEMA["arms"], "arms", out)
     da = check_table(raw.get("data", {}), _SCHEMA["data"], "data", out)
@@ -700,7 +871,24 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                 f"`analysis.categorical` names {c!r}, which is not in `analysis.covariates`.",
                 c,
             )
-    mult = choice(an.get("multiplicity", "holm"), tuple(m.value for m in Multiplicity), "analysis.multiplicity", out)
+    strata = string_list(an.get("strata", []), "analysis.strata", out) or ()
+    for c in strata:
+        if c in (subject, arm_column):
+            what = "subject id" if c == subject else "arm"
+            out.add(
+                Rule.INVALID_VALUE,
+                "analysis.strata",
+                f"`analysis.strata` names {c!r}, the {what} column; a stratum is a subject-level column "
+                "such as the centre.",
+                c,
+            )
+    # a randomisation stratum is a categorical covariate of every model and a row of Table 1
+    covariates = (*covariates, *(c for c in strata if c not in covariates))
+    categorical = (*categorical, *(c for c in strata if c not in categorical))
+    mult, dunnett = _parse_multiplicity(an.get("multiplicity", "holm"), out)
+    marginal_variance = choice(an.get("marginal_variance", "ye"), MARGINAL_VARIANCES, "analysis.marginal_variance", out)
+    for i, e in enumerate(endpoints):
+        _check_endpoint_columns(e, i, subject, arm_column, missing, categorical, out)
     populations: list[Population] = []
     for value in string_list(an.get("populations", ["fas"]), "analysis.populations", out) or ("fas",):
         chosen = choice(value, tuple(p.value for p in Population), "analysis.populations", out)
@@ -724,7 +912,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     out.raise_if_any()
     # invariants: a missing format, visits, control, subject column or multiplicity was a problem above
     assert fmt is not None and visits is not None and control is not None
-    assert subject is not None and mult is not None
+    assert subject is not None
     return StudySpec(
         study=StudyInfo(id=study_id, title=st.get("title", study_id), alpha=alpha),
         arms=ArmsSpec(control=control, levels=levels or (), column=arm_column),
@@ -740,6 +928,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             populations=tuple(populations),
             table1_p_values=an.get("table1_p_values", False),
             two_valued_covariates=TwoValued(two_valued or "mean"),
+            strata=strata,
+            dunnett=dunnett,
+            marginal_variance=marginal_variance or "ye",
         ),
         data=DataSpec(
             format=fmt,
@@ -758,6 +949,75 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             missing=missing,
         ),
     )
+
+
+def _parse_multiplicity(value: str | list[Any], out: ProblemCollector) -> tuple[str, bool]:
+    """Read ``analysis.multiplicity``: the across-endpoint method and whether Dunnett adjusts within an endpoint.
+
+    A string or an array of strings; ``"dunnett"`` (many arms against one control) combines with at
+    most one across-endpoint method, which is ``"none"`` when ``"dunnett"`` comes alone.
+    """
+    key = "analysis.multiplicity"
+    allowed = (*(m.value for m in Multiplicity), "dunnett")
+    if isinstance(value, str):
+        listed: tuple[str, ...] | None = (value,)
+    else:
+        listed = string_list(value, key, out)
+        if listed is not None and not listed:
+            out.add(Rule.INVALID_VALUE, key, f"`{key}` must name at least one method; got [].", "[]")
+            return Multiplicity.NONE.value, False
+    if listed is None:
+        return Multiplicity.HOLM.value, False
+    chosen = [choice(m, allowed, key, out) for m in listed]
+    across = [m for m in chosen if m is not None and m != "dunnett"]
+    if len(across) > 1:
+        out.add(
+            Rule.INVALID_VALUE,
+            key,
+            f'`{key}` takes one method across endpoints (and optionally "dunnett" within each); '
+            f"got {', '.join(map(repr, across))}.",
+            ", ".join(across),
+        )
+    if None in chosen or len(across) > 1:
+        return Multiplicity.HOLM.value, "dunnett" in listed
+    return (across[0] if across else Multiplicity.NONE.value), "dunnett" in listed
+
+
+def _check_endpoint_columns(
+    e: Endpoint,
+    index: int,
+    subject: str | None,
+    arm_column: str | None,
+    missing: tuple[str, ...],
+    categorical: tuple[str, ...],
+    out: ProblemCollector,
+) -> None:
+    """Check what an endpoint names in the data: its success value and its exposure column."""
+    path = f"endpoints[{index}]"
+    if isinstance(e.success, str) and e.success in missing:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.success",
+            f"`{path}.success` = {e.success!r} is a missing-value code of `data.missing`; "
+            "the success value must be a value the data hold.",
+            e.success,
+        )
+    if e.exposure_column is not None and e.exposure_column in (subject, arm_column):
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.exposure_column",
+            f"`{path}.exposure_column` = {e.exposure_column!r} is the "
+            f"{'subject id' if e.exposure_column == subject else 'arm'} column, not a time at risk.",
+            e.exposure_column,
+        )
+    if e.exposure_column is not None and e.exposure_column in categorical:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.exposure_column",
+            f"`{path}.exposure_column` = {e.exposure_column!r} is a categorical covariate "
+            "(`analysis.categorical`); a time at risk is a number.",
+            e.exposure_column,
+        )
 
 
 def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptions | None:

@@ -36,9 +36,14 @@ class Trial:
         Tidy frame, one row per subject x visit x endpoint (every combination present; a value
         not recorded is NaN): ``subject`` (str), ``arm``, ``visit``, ``endpoint`` (ordered
         categoricals in spec order, control arm first), ``value`` (float64), ``visit_index``
-        (int, position in ``visits.order``).
+        (int, position in ``visits.order``). A binary endpoint's ``value`` is 1.0 for its
+        ``success`` value, 0.0 for the other value, NaN when missing; a count endpoint's is a
+        whole number >= 0.
     subjects : DataFrame
-        One row per randomised subject: ``subject``, ``arm`` and the spec's covariates.
+        One row per randomised subject: ``subject``, ``arm``, the spec's covariates (the
+        randomisation strata among them, as text) and then the ``exposure_column`` of each count
+        endpoint that has one (float64, the time at risk in ``exposure_unit``), each under its
+        name in the data file.
     inputs : tuple of InputFile
         The files read, with their hashes (the spec first).
     manifest : Manifest or None

@@ -9,7 +9,7 @@ and messages are made only for offending records. Missing values are not problem
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -28,8 +28,11 @@ __all__ = [
     "Records",
     "Source",
     "check_covariates",
+    "check_exposure",
     "check_records",
+    "check_strata",
     "encode_records",
+    "subject_columns",
 ]
 
 #: an arm needs this many subjects before any comparison makes sense
@@ -239,6 +242,20 @@ class RecordCodes:
         return arm_of
 
 
+def subject_columns(spec: StudySpec) -> tuple[str, ...]:
+    """Return the subject-level columns read beside the records: the covariates, then the exposure columns.
+
+    A count endpoint's ``exposure_column`` (each subject's time at risk) is read like a numeric
+    covariate and kept in the subject frame under its name in the file.
+    """
+    exposure = [e.exposure_column for e in spec.endpoints if e.type == "count" and e.exposure_column]
+    return tuple(dict.fromkeys([*spec.analysis.covariates, *exposure]))
+
+
+def _exposure_columns(spec: StudySpec) -> set[str]:
+    return {e.exposure_column for e in spec.endpoints if e.type == "count" and e.exposure_column}
+
+
 def _any_negative(*codes: Codes) -> bool:
     return any(len(c) and int(c.min()) < 0 for c in codes)
 
@@ -321,7 +338,9 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
 
     Rules: missing_subject, unknown_arm, arm_conflict, arm_absent, too_few_subjects,
     unknown_visit, visit_absent, unknown_endpoint, duplicate_record, multiple_baseline,
-    not_integer, out_of_range. (non_numeric is found while reading.)
+    not_integer, out_of_range (a negative count, and a zero baseline count whose logarithm a
+    count endpoint's models would take, are out of range). (non_numeric and not_binary are
+    found while reading.)
 
     Parameters
     ----------
@@ -437,7 +456,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
                     value=visits[k],
                 )
             )
-    problems += _check_values(records, e, spec)
+    problems += _check_values(records, e, v, spec)
     # a wide row yields one record per value column: report a row-level problem once
     return list(dict.fromkeys(problems))
 
@@ -537,8 +556,11 @@ def _check_duplicates(records: Records, dup: Mask, spec: StudySpec) -> list[Prob
     return problems
 
 
-def _check_values(records: Records, e: Codes, spec: StudySpec) -> list[Problem]:
+def _check_values(records: Records, e: Codes, v: Codes, spec: StudySpec) -> list[Problem]:
     """Check out_of_range, not_integer and non-positive values on a log scale, in one pass per rule.
+
+    A count is a whole number >= 0; under ``count_baseline = "log"`` a baseline count of 0 is out
+    of range (its logarithm enters the models).
 
     Each endpoint's limits are looked up by the record's endpoint code (the extra last slot,
     reached by code -1, holds the limits of records whose endpoint is unknown: none apply). The
@@ -552,12 +574,20 @@ def _check_values(records: Records, e: Codes, spec: StudySpec) -> list[Problem]:
     low = np.array([ep.range[0] if ep.range else -np.inf for ep in eps] + [-np.inf])
     high = np.array([ep.range[1] if ep.range else np.inf for ep in eps] + [np.inf])
     is_log = np.array([ep.scale == "log" for ep in eps] + [False])
-    is_int = np.array([ep.integer for ep in eps] + [False])
+    is_count = np.array([ep.type == "count" for ep in eps] + [False])
+    is_int = np.array([ep.integer for ep in eps] + [False]) | is_count
+    log_base = np.array([ep.type == "count" and ep.count_baseline == "log" for ep in eps] + [False])
     smallest, largest = float(np.fmin.reduce(value)), float(np.fmax.reduce(value))  # NaN only when all are
     none = np.zeros(len(value), dtype=bool)
     with np.errstate(invalid="ignore"):
         out = (value < low[e]) | (value > high[e]) if smallest < low.max() or largest > high.min() else none
         nonpositive = is_log[e] & (value <= 0) & ~out if is_log.any() and smallest <= 0 else none
+        negative = is_count[e] & (value < 0) & ~out if is_count.any() and smallest < 0 else none
+        baseline = spec.visits.baseline
+        if log_base.any() and baseline is not None and smallest <= 0:
+            zero_base = log_base[e] & (v == spec.visits.order.index(baseline)) & (value == 0) & ~out
+        else:
+            zero_base = none
         if is_int.any():
             fraction = value != np.round(value)
             fraction &= ~np.isnan(value)
@@ -576,7 +606,31 @@ def _check_values(records: Records, e: Codes, spec: StudySpec) -> list[Problem]:
         lo, hi = ep.range or (-np.inf, np.inf)
         return f"{value[i]:g} is outside the range of {ep.id!r}, [{lo:g}, {hi:g}] {ep.unit}".rstrip() + "."
 
+    def whole(i: int) -> str:
+        kind = "a count" if spec.endpoint(endpoint_id(i)).type == "count" else "an integer scale"
+        return f"{value[i]:g} is not a whole number, but {endpoint_id(i)!r} is {kind}."
+
     problems = _per_record(records, out, Rule.OUT_OF_RANGE, records.column, value_of, outside)
+    problems += _per_record(
+        records,
+        negative,
+        Rule.OUT_OF_RANGE,
+        records.column,
+        value_of,
+        lambda i: f"{value[i]:g} is negative, but {endpoint_id(i)!r} is a count (a whole number >= 0).",
+    )
+    problems += _per_record(
+        records,
+        zero_base,
+        Rule.OUT_OF_RANGE,
+        records.column,
+        value_of,
+        lambda i: (
+            f"the baseline count of {endpoint_id(i)!r} is 0, and its models take the log of the baseline count "
+            '(`count_baseline = "log"`, the default); set `count_baseline = "log1p"` (log of count + 1) or '
+            '`"raw"` (the count itself) in the endpoint.'
+        ),
+    )
     problems += _per_record(
         records,
         nonpositive,
@@ -591,13 +645,16 @@ def _check_values(records: Records, e: Codes, spec: StudySpec) -> list[Problem]:
         Rule.NOT_INTEGER,
         records.column,
         value_of,
-        lambda i: f"{value[i]:g} is not a whole number, but {endpoint_id(i)!r} is an integer scale.",
+        whole,
     )
     return problems
 
 
 def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFrame, list[Problem]]:
     """Check that each numeric covariate is a number and each covariate is one value per subject.
+
+    The exposure columns of count endpoints (:func:`subject_columns`) are checked as numeric
+    covariates, and each subject's time at risk must be > 0.
 
     Parameters
     ----------
@@ -610,11 +667,13 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
     Returns
     -------
     subjects : DataFrame
-        ``subject, <covariates...>``, one row per subject, sorted by subject.
+        ``subject, <covariates and exposure columns...>``, one row per subject, sorted by subject.
     problems : list of Problem
-        non_numeric (a numeric covariate holding text) and covariate_conflict.
+        non_numeric (a numeric covariate holding text), out_of_range (a time at risk <= 0) and
+        covariate_conflict.
     """
-    names = list(spec.analysis.covariates)
+    names = list(subject_columns(spec))
+    exposure = _exposure_columns(spec)
     has_subject = covariates.subject.codes >= 0
     where = np.flatnonzero(has_subject)
     subject = np.array(covariates.subject.texts + (None,), dtype=object)[covariates.subject.codes[where]]
@@ -634,7 +693,9 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
                 Problem(
                     Rule.NON_NUMERIC,
                     covariates.files[int(covariates.source[i])],
-                    f"covariate {c!r} is numeric but holds {raw!r}; "
+                    f"exposure column {c!r} holds {raw!r}; it must hold each subject's time at risk, a number > 0."
+                    if c in exposure
+                    else f"covariate {c!r} is numeric but holds {raw!r}; "
                     "list it in `analysis.categorical` if it is a category.",
                     row=int(covariates.row[i]),
                     subject=str(subject[k]),
@@ -643,6 +704,8 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
                 )
             )
         frame[c] = column.values[where]
+        if c in exposure:
+            problems += _nonpositive_exposure(covariates, c, column.values, where, subject)
     distinct = frame.drop_duplicates()
     per_subject = distinct.groupby("subject", sort=True).size()
     for name in per_subject.index[per_subject.to_numpy() > 1]:
@@ -665,3 +728,156 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
                 )
     out = distinct.drop_duplicates("subject").sort_values("subject").reset_index(drop=True)
     return out, problems
+
+
+def _nonpositive_exposure(
+    covariates: Covariates,
+    column: str,
+    values: npt.NDArray[np.float64],
+    where: npt.NDArray[np.intp],
+    subject: npt.NDArray[np.object_],
+) -> list[Problem]:
+    """One out_of_range problem per subject whose time at risk is <= 0 (at its first such row)."""
+    with np.errstate(invalid="ignore"):
+        bad = values[where] <= 0
+    problems, seen = [], set()
+    for k in np.flatnonzero(bad).tolist():
+        if subject[k] in seen:
+            continue
+        seen.add(subject[k])
+        i = int(where[k])
+        problems.append(
+            Problem(
+                Rule.OUT_OF_RANGE,
+                covariates.files[int(covariates.source[i])],
+                f"the time at risk in exposure column {column!r} is {values[i]:g}; it must be > 0 "
+                "(a rate is events per time at risk).",
+                row=int(covariates.row[i]),
+                subject=str(subject[k]),
+                column=column,
+                value=f"{values[i]:g}",
+            )
+        )
+    return problems
+
+
+def _by_subject(subjects: pd.DataFrame, codes: RecordCodes, column: str) -> npt.NDArray[np.object_]:
+    """Return ``column`` of the subject frame in the order of the subject codes (NaN where absent)."""
+    indexed = subjects.set_index("subject")[column]
+    return np.asarray(indexed.reindex(list(codes.subjects)).to_numpy(), dtype=object)
+
+
+def check_exposure(
+    records: Records,
+    codes: RecordCodes,
+    subjects: pd.DataFrame,
+    spec: StudySpec,
+    explained: Collection[tuple[str | None, str | None]] = (),
+) -> list[Problem]:
+    """Check that every subject with a count of an endpoint with an exposure column has a time at risk.
+
+    Parameters
+    ----------
+    records : Records
+    codes : RecordCodes
+        The records coded against the spec.
+    subjects : DataFrame
+        ``subject`` and the subject-level columns (:func:`check_covariates`).
+    spec : StudySpec
+    explained : collection of (subject, column)
+        Subjects whose exposure is missing because it is wrong (text, a conflict between rows):
+        those problems are reported already.
+
+    Returns
+    -------
+    list of Problem
+        missing_exposure: one per subject and exposure column, at the subject's first count.
+    """
+    problems: list[Problem] = []
+    seen: set[tuple[str | None, str | None]] = set(explained)
+    for k, ep in enumerate(spec.endpoints):
+        column = ep.exposure_column
+        if ep.type != "count" or column is None or column not in subjects:
+            continue
+        exposure = _by_subject(subjects, codes, column).astype(np.float64)
+        counted = (codes.endpoint == k) & (codes.subject >= 0) & ~np.isnan(records.value)
+        lacking = counted & np.isnan(exposure[np.maximum(codes.subject, 0)])
+        for i in np.flatnonzero(lacking).tolist():
+            subject = codes.subjects[int(codes.subject[i])]
+            if (subject, column) in seen:
+                continue
+            seen.add((subject, column))
+            problems.append(
+                Problem(
+                    Rule.MISSING_EXPOSURE,
+                    records.file(i),
+                    f"the subject has counts of {ep.id!r} but no time at risk in exposure column {column!r}; "
+                    "a rate needs both.",
+                    row=int(records.row[i]),
+                    subject=subject,
+                    column=column,
+                )
+            )
+    return problems
+
+
+def check_strata(records: Records, codes: RecordCodes, subjects: pd.DataFrame, spec: StudySpec) -> list[Problem]:
+    """Check that each randomisation stratum has two levels or more, and every arm in each level.
+
+    Parameters
+    ----------
+    records : Records
+    codes : RecordCodes
+        The records coded against the spec (each subject's arm: ``codes.arm_of``).
+    subjects : DataFrame
+        ``subject`` and the subject-level columns, the strata among them (:func:`check_covariates`).
+    spec : StudySpec
+
+    Returns
+    -------
+    list of Problem
+        stratum_one_level (a column with fewer than two levels) and stratum_arm_absent (a level
+        without a subject of some arm that has subjects), naming the column, the level and the
+        arms present.
+    """
+    problems: list[Problem] = []
+    arm_of = codes.arm_of
+    arms_with_subjects = sorted(set(arm_of[arm_of >= 0].tolist()))
+    files = records.files()
+    for column in spec.analysis.strata:
+        if column not in subjects:
+            continue
+        level_of = _by_subject(subjects, codes, column)
+        known = (arm_of >= 0) & pd.notna(level_of)
+        levels = sorted({str(x) for x in level_of[known]})
+        if len(levels) < 2:
+            held = f"one level, {levels[0]!r}," if levels else "no level"
+            problems.append(
+                Problem(
+                    Rule.STRATUM_ONE_LEVEL,
+                    files,
+                    f"stratum {column!r} has {held} for every subject; a stratified analysis needs two levels "
+                    "or more (remove it from `analysis.strata` if the trial was not stratified by it).",
+                    column=column,
+                    value=levels[0] if levels else None,
+                )
+            )
+            continue
+        text = np.array([str(x) for x in level_of], dtype=object)
+        for level in levels:
+            present = sorted(set(arm_of[known & (text == level)].tolist()))
+            if present != arms_with_subjects:
+                absent = [codes.arms[a] for a in arms_with_subjects if a not in present]
+                there = ", ".join(codes.arms[a] for a in present)
+                problems.append(
+                    Problem(
+                        Rule.STRATUM_ARM_ABSENT,
+                        files,
+                        f"stratum {column!r} level {level!r} has subjects in {there} "
+                        f"only, none in {', '.join(absent)}; a stratified comparison needs every arm in every level "
+                        "(merge the level with another).",
+                        column=column,
+                        value=level,
+                    )
+                )
+    return problems

@@ -20,7 +20,7 @@ from trialkit._provenance import command_line
 from trialkit._spec import Endpoint
 
 if TYPE_CHECKING:
-    from trialkit import Results, Trial
+    from trialkit import Results, StudySpec, Trial
     from trialkit.reproduce import Reproduction
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -102,6 +102,12 @@ def _check_outputs(args: argparse.Namespace) -> None:
         _check_folder(Path(out), "--out", files)
 
 
+def _failed(res: Results) -> pd.DataFrame:
+    """Return the failure rows of analyses that could not run: not those skipped as not applying to the trial."""
+    failures: pd.DataFrame = res.failures
+    return failures.loc[failures["term"] != "skipped"]
+
+
 def _print_frame(frame: pd.DataFrame, title: str) -> None:
     print(f"\n{title}")
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 400):
@@ -120,7 +126,52 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         f"{len(trial.spec.endpoints)} endpoints, visits {', '.join(trial.spec.visits.order)}."
     )
     _print_frame(subject_counts(trial), "Subjects per arm and visit (complete = every endpoint observed)")
+    print()
+    print("\n".join(_endpoint_plan(trial.spec)))
     return EXIT_OK
+
+
+def _endpoint_plan(spec: StudySpec) -> list[str]:
+    """Say per endpoint what its type is and, without a baseline visit, which analyses run and which are skipped."""
+    lines = ["Endpoints:"]
+    for e in spec.endpoints:
+        details = ""
+        if e.type == "binary":
+            success = e.success if isinstance(e.success, str) else f"{1 if e.success is None else e.success:g}"
+            details = f", success = {success!r}" if isinstance(e.success, str) else f", success = {success}"
+        elif e.type == "count":
+            unit = f" {e.exposure_unit}" if e.exposure_unit else ""
+            if e.exposure_column:
+                details = f", time at risk from column {e.exposure_column!r}{unit}"
+            elif e.exposure:
+                details = f", time at risk per visit{unit}"
+        lines.append(f"  {e.id}: {e.type}{details}{' (primary)' if e.primary else ''}")
+    if spec.visits.baseline is not None:
+        return lines
+    an = spec.analysis
+    on = "arm" + (f" + {', '.join(an.covariates)}" if an.covariates else "")
+    lines.append("No baseline visit (`visits.baseline`): analyses of follow-up values only.")
+    for e in spec.endpoints:
+        if e.type == "binary":
+            runs = f"logistic regression on {on} with standardised RD/RR/OR; risk difference, risk and odds ratios"
+            runs += "; CMH over the strata" if an.strata else ""
+            skipped = []
+        elif e.type == "count":
+            runs = f"negative binomial, Poisson and quasi-Poisson regression on {on}; rates per arm; Mann-Whitney"
+            skipped = ["change from baseline"]
+        else:
+            runs = f"ANCOVA of the follow-up values on {on}; t-tests and Mann-Whitney on the follow-up values"
+            runs += "; van Elteren over the strata" if an.strata else ""
+            skipped = ["change from baseline"]
+        if e.responder_change is not None or e.responder_percent is not None:
+            skipped.append("responders")
+        if e.type != "binary" and an.mmrm is not None:
+            skipped.append("MMRM with baseline")
+        if an.missing_data is not None:
+            skipped.append("multiple imputation")
+        lines.append(f"  {e.id}: runs {runs}")
+        lines.append(f"  {' ' * len(e.id)}  skipped: {', '.join(skipped) if skipped else 'none'}")
+    return lines
 
 
 def _cmd_summary(args: argparse.Namespace) -> int:
@@ -205,11 +256,12 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             groups.setdefault((str(message), analyses), []).append(str(endpoint))
         for (message, analyses), endpoints in groups.items():
             print(f"  {message.removeprefix('skipped: ')}\n    {analyses}\n    for {', '.join(endpoints)}")
-    if not skipped.all():
-        _print_frame(res.failures.loc[~skipped], "Analyses that could not run")
+    failed = _failed(res)
+    if not failed.empty:
+        _print_frame(failed, "Analyses that could not run")
     if written:
         print("\nwrote " + ", ".join(str(p) for p in written))
-    return EXIT_FAILED if not skipped.all() else EXIT_OK
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 #: how the console names each endpoint type's primary analysis
@@ -291,12 +343,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))
-    skipped = res.failures["term"] == "skipped"
-    if not skipped.all():
-        print(f"{int((~skipped).sum())} analyses could not run; the report lists them.", file=sys.stderr)
-    if skipped.any():
-        print(f"{int(skipped.sum())} analyses do not apply to this trial; the report says which.", file=sys.stderr)
-    return EXIT_FAILED if not skipped.all() else EXIT_OK
+    failed = _failed(res)
+    if not failed.empty:
+        print(f"{len(failed)} analyses could not run; the report lists them.", file=sys.stderr)
+    return EXIT_FAILED if not failed.empty else EXIT_OK
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:

@@ -38,6 +38,17 @@ FRAME = pd.DataFrame(
     }
 )
 
+# counts with exposure for the count models: overdispersed, events in both arms
+COUNTS = pd.DataFrame(
+    {
+        "arm": ["c"] * 6 + ["t"] * 6,
+        "y": [2, 9, 0, 14, 5, 7, 1, 3, 0, 6, 2, 11],
+        "weeks": [4.0, 4.0, 2.0, 4.0, 3.0, 4.0, 4.0, 4.0, 2.0, 3.0, 4.0, 4.0],
+        "age": [61.0, 70.0, 66.0, 64.0, 72.0, 68.0, 63.0, 65.0, 59.0, 71.0, 62.0, 67.0],
+    }
+)
+COUNT_CALL = {"arms": ["c", "t"], "numeric": ["age"], "exposure": "weeks", "alpha": 0.05}
+
 # a wide frame for multiple_imputation: two post-baseline visits, one dropout per arm
 WIDE = FRAME.rename(columns={"y": "week8"}).assign(
     week4=[5.5, 6.1, 8.2, 7.0, 4.0, 5.2, 5.1, 6.3], week8=[5.0, 6.0, np.nan, 7.5, 3.0, 4.0, 4.5, np.nan]
@@ -57,6 +68,7 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
     "baseline_p_values": lambda t: ((t,), {}),
     "baseline_table": lambda t: ((t,), {}),
     "default_thresholds": lambda t: ((-6.0,), {"integer": True}),
+    "event_rate": lambda t: (([3, 0, 5, 2], [2.0, 1.5, 2.0, 1.0]), {"arm": "a", "alpha": 0.05}),
     "fisher_exact_p": lambda t: ((3, 1, 1, 3), {}),
     "hedges_correction": lambda t: ((41,), {}),
     "hedges_g": lambda t: ((2.0, 4.0, 20, 20), {"alpha": 0.05}),
@@ -88,10 +100,13 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
         },
     ),
     "mcid_sweep": lambda t: ((X, Y, [1.0, 2.0]), {"arm": "a", "control": "c", "alpha": 0.05}),
+    "negative_binomial": lambda t: ((COUNTS,), COUNT_CALL),
     "newcombe_difference_interval": lambda t: ((5, 10, 3, 12, 0.05), {}),
     "paired_t": lambda t: ((X,), {"alpha": 0.05}),
+    "poisson": lambda t: ((COUNTS,), COUNT_CALL),
     "pool": lambda t: (([1.0, 1.2, 0.9], [0.04, 0.05, 0.04]), {"df_complete": 20, "alpha": 0.05}),
     "pooled_sd": lambda t: ((X, Y), {}),
+    "quasipoisson": lambda t: ((COUNTS,), COUNT_CALL),
     "responder_estimates": lambda t: ((X, Y, 2.0), {"arm": "a", "control": "c", "alpha": 0.05}),
     "responder_rates": lambda t: ((X, 2.0), {"arm": "a", "alpha": 0.05}),
     "signed_rank": lambda t: ((X,), {"alpha": 0.05}),
@@ -175,12 +190,15 @@ KIND |= {
     "estimates": SAMPLE,
     "variances": SAMPLE,
     "df_complete": "degrees of freedom",
+    "outcome": "text",
+    "exposure": "text",
 }
 KIND_IN = {
     ("fisher_exact_p", "d"): "count",
     ("wilson_interval", "x"): "count",
     ("mmrm", "categorical"): "names",
     ("multiple_imputation", "reference"): "text",
+    ("event_rate", "exposure"): SAMPLE,
 }
 
 NAN = float("nan")

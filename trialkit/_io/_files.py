@@ -73,7 +73,8 @@ class RawTable:
     labels : dict of str to Labels
         The identifier (text) columns.
     numbers : dict of str to Numbers
-        Every other column, parsed as numbers.
+        Every other column, parsed as numbers (and the ``both`` columns of :func:`read_table`,
+        which are also in ``labels``).
     rows : ndarray of int64
         The row number of each record as a user finds it: the line in a CSV or the row in an
         Excel sheet (header = 1, first record = 2); the observation number (from 1) in
@@ -112,6 +113,7 @@ def read_table(
     required: Iterable[str],
     text: Iterable[str] = (),
     optional: Iterable[str] = (),
+    both: Iterable[str] = (),
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -129,6 +131,9 @@ def read_table(
         every other column is read as numbers.
     optional : iterable of str
         Columns kept when present.
+    both : iterable of str
+        Columns read as text (in ``labels``) and also parsed as numbers by the one rule (in
+        ``numbers``): a long file's value column when some endpoint's values are text (binary).
 
     Returns
     -------
@@ -178,16 +183,17 @@ def read_table(
     if missing:
         return None, [_missing_column(path, c, header, kind, data) for c in missing]
     wanted = needed + [c for c in dict.fromkeys(optional) if c in header and c not in needed]
-    text_cols = [c for c in dict.fromkeys(text) if c in wanted]
+    text_cols = [c for c in dict.fromkeys([*text, *both]) if c in wanted]
+    both_cols = [c for c in dict.fromkeys(both) if c in wanted]
     try:
         if kind == "csv":
             content = path.read_bytes()
-            body = _read_csv(content, header, data, wanted, text_cols)
+            body = _read_csv(content, header, data, wanted, text_cols, both_cols)
             # the bytes hashed are the bytes parsed; hashing them (hashlib releases the GIL) waits
             # for the parse, which keeps every core busy, and overlaps the checks that follow
             digest = in_background(sha256_bytes, content)
         else:
-            body = _read_other(path, kind, data, wanted, text_cols)
+            body = _read_other(path, kind, data, wanted, text_cols, both_cols)
             digest = in_background(sha256_file, path)
     except Exception as exc:
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
@@ -282,17 +288,19 @@ def _statistics_reader(kind: str) -> Callable[..., Any]:
     return readers[kind]
 
 
-def _read_csv(content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+def _read_csv(
+    content: bytes, header: list[str], data: DataSpec, columns: list[str], text_cols: list[str], both: list[str]
+) -> _Body:
     """Read a CSV's columns with Arrow, or with the line-true reader when Arrow's reading could differ."""
     if _is_utf8(data.encoding):
         utf8 = content
     else:  # Arrow reads UTF-8: the text, decoded as declared (undecodable bytes raise), is handed over as UTF-8
         utf8 = content.decode(data.encoding).encode()
-    fast = _read_csv_arrow(content, header, data, columns, text_cols, utf8=utf8)
-    return fast if fast is not None else _read_csv_lines(content, data, columns, text_cols)
+    fast = _read_csv_arrow(content, header, data, columns, text_cols, both, utf8=utf8)
+    return fast if fast is not None else _read_csv_lines(content, data, columns, text_cols, both)
 
 
-def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_cols: list[str], both: list[str]) -> _Body:
     """Read a CSV record by record with Python's csv module: the line-true reader.
 
     Each record's row is the line it starts on, whatever quoted line breaks came before; a blank
@@ -329,7 +337,7 @@ def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_col
                 body[i] = blank
     cells = list(zip(*body, strict=True)) if body else [() for _ in names]
     table = pa.table({c: pa.array(cells[names.index(c)], type=pa.string()) for c in columns})
-    return _text_body(table, rows, data, text_cols, None)
+    return _text_body(table, rows, data, text_cols, None, both)
 
 
 def _record_lines(text: str, delimiter: str) -> Rows:
@@ -343,7 +351,9 @@ def _record_lines(text: str, delimiter: str) -> Rows:
     return np.array(rows, dtype=np.int64)
 
 
-def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str]) -> _Body:
+def _read_other(
+    path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str], both: list[str]
+) -> _Body:
     if kind == "excel":
         frame = pd.read_excel(
             path,
@@ -355,15 +365,17 @@ def _read_other(path: Path, kind: str, data: DataSpec, columns: list[str], text_
             engine="openpyxl",
         )
         frame.columns = pd.Index([str(c) for c in frame.columns])
-        return _body(frame[columns], np.arange(2, len(frame) + 2), data, text_cols, drop_blank=True)
+        return _body(frame[columns], np.arange(2, len(frame) + 2), data, text_cols, both, drop_blank=True)
     if kind == "parquet":
         frame = pd.read_parquet(path, columns=columns)
     else:
         frame, _ = _statistics_reader(kind)(str(path), usecols=columns)
-    return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, drop_blank=False)
+    return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, both, drop_blank=False)
 
 
-def _body(frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str], *, drop_blank: bool) -> _Body:
+def _body(
+    frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str], both: list[str], *, drop_blank: bool
+) -> _Body:
     """Labels and numbers from a frame of raw columns (Excel, Parquet, SPSS, SAS).
 
     With ``drop_blank``, rows whose every cell is missing are dropped; their row numbers stay
@@ -378,7 +390,7 @@ def _body(frame: pd.DataFrame, rows: Rows, data: DataSpec, text_cols: list[str],
     numbers = {
         c: parse_numbers(frame[c], decimal=data.decimal, missing=data.missing)
         for c in frame.columns
-        if c not in text_cols
+        if c not in text_cols or c in both
     }
     return _Body(labels, numbers, rows)
 
@@ -396,6 +408,7 @@ def _read_csv_arrow(
     data: DataSpec,
     columns: list[str],
     text_cols: list[str],
+    both: list[str],
     *,
     utf8: bytes,
 ) -> _Body | None:
@@ -440,20 +453,27 @@ def _read_csv_arrow(
             return None
     if b'"' in content and table.num_rows != content.count(b"\n") + (not content.endswith(b"\n")) - 1:
         return None  # a quoted value spans lines (or lines end in a lone CR): rows are not lines
-    return _text_body(table, np.arange(2, table.num_rows + 2), data, text_cols, numbers)
+    return _text_body(table, np.arange(2, table.num_rows + 2), data, text_cols, numbers, both)
 
 
 def _text_body(
-    table: pa.Table, rows: Rows, data: DataSpec, text_cols: list[str], numbers: dict[str, Numbers] | None
+    table: pa.Table,
+    rows: Rows,
+    data: DataSpec,
+    text_cols: list[str],
+    numbers: dict[str, Numbers] | None,
+    both: list[str],
 ) -> _Body:
     """Labels and numbers from the cells of a CSV as Arrow read them (or the csv module, then Arrow).
 
     Identifiers are text as written; number columns are float64 already (``numbers``) or text
-    parsed here by the one rule. Lines that are blank, or hold only missing-value codes, count
-    in the row numbers and are then dropped.
+    parsed here by the one rule (so are the columns in ``both``, also read as text). Lines that
+    are blank, or hold only missing-value codes, count in the row numbers and are then dropped.
     """
     if numbers is None:
         numbers = {c: _text_numbers(table[c], data) for c in table.column_names if c not in text_cols}
+    if both:
+        numbers = {**numbers, **{c: _text_numbers(table[c], data) for c in both}}
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL: a column per core
         read = list(pool.map(lambda c: _labels(table[c], data.missing), text_cols))
     labels = {c: labels for c, (labels, _) in zip(text_cols, read, strict=True)}

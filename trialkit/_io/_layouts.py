@@ -9,16 +9,18 @@ from so that validation can say where a problem is.
 from __future__ import annotations
 
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._io._files import FORMATS, RawTable, read_header, read_table
-from trialkit._spec import DataFormat, StudySpec, wide_column
-from trialkit._validate import Covariates, Records, Source
-from trialkit._values import Labels, Numbers
+from trialkit._spec import DataFormat, Endpoint, StudySpec, wide_column
+from trialkit._validate import Covariates, Records, Source, subject_columns
+from trialkit._values import Labels, Numbers, parse_number_text
 
 __all__ = ["ADAM_ARM_COLUMNS", "Layout", "read_layout"]
 
@@ -26,6 +28,8 @@ ADAM_ARM_COLUMNS = ("TRTP", "TRT01P")
 ADAM_VISIT, ADAM_PARAM, ADAM_VALUE, ADAM_BASELINE_FLAG = "AVISIT", "PARAMCD", "AVAL", "ABLFL"
 
 _Read = tuple[Records | None, Covariates | None, list[Problem]]
+Floats = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,130 @@ def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels
     ]
 
 
+@dataclass
+class _OtherValues:
+    """The values besides the success value of each binary endpoint, over every file read.
+
+    ``seen[endpoint][value] = [entries, text as first read]``; ``chosen[endpoint]`` is the
+    non-event value when it is decided over every file (several files that differ).
+    """
+
+    chosen: dict[str, object] = field(default_factory=dict)
+    seen: dict[str, dict[object, list[Any]]] = field(default_factory=dict)
+
+    def most_frequent(self) -> dict[str, object]:
+        """Return the most frequent other value of each endpoint seen with more than one (ties: by text)."""
+        return {
+            eid: min(values, key=lambda x: (-values[x][0], str(x)))
+            for eid, values in self.seen.items()
+            if len(values) > 1
+        }
+
+
+def _binary(
+    table: RawTable,
+    column: str,
+    subjects: Labels,
+    endpoint: Endpoint,
+    spec: StudySpec,
+    others_seen: _OtherValues,
+    rows: Mask | None = None,
+) -> tuple[Floats, list[Problem]]:
+    """Read a binary endpoint's values from a column read as text: 1.0 for the success value, 0.0 for the other.
+
+    ``rows`` are the entries that belong to the endpoint (None: all). Missing-value codes are
+    NaN. The success value is ``endpoint.success`` (None: the number 1), compared as a number
+    when it is one (``"1"``, ``"1.0"`` and a spreadsheet's 1 are all 1) and as text otherwise.
+    With the default success the other value must be the number 0; with a declared one, the most
+    frequent other value is the non-event (over every file: ``others_seen.chosen``, else over
+    this one, whose other values are added to ``others_seen.seen``) and every entry holding yet
+    another value is a not_binary problem (file, row, subject, column, value). Each distinct text
+    is worked on once.
+
+    Returns
+    -------
+    values : ndarray of float64
+        1.0, 0.0 or NaN for every entry (NaN outside ``rows`` and where a value is not binary).
+    problems : list of Problem
+    """
+    labels = table.labels[column]
+    texts = labels.texts
+    success = 1.0 if endpoint.success is None else endpoint.success
+    missing = {m.strip() for m in spec.data.missing}
+    if isinstance(success, str):
+        keys: list[object] = list(texts)
+    else:
+        parsed = parse_number_text(list(texts), decimal=spec.data.decimal, missing=spec.data.missing)
+        keys = [t if np.isnan(x) else float(x) for t, x in zip(texts, parsed.values.tolist(), strict=True)]
+    in_rows = labels.codes if rows is None else labels.codes[rows]
+    used = np.bincount(in_rows[in_rows >= 0], minlength=len(texts))
+    value = np.full(len(texts) + 1, np.nan)  # the last slot: missing entries (code -1)
+    others: dict[object, int] = {}
+    for k, (text, key) in enumerate(zip(texts, keys, strict=True)):
+        if text in missing:
+            continue
+        if key == success:
+            value[k] = 1.0
+        elif used[k]:
+            others[key] = others.get(key, 0) + int(used[k])
+    first_text = {key: text for text, key in reversed(list(zip(texts, keys, strict=True)))}
+    seen = others_seen.seen.setdefault(endpoint.id, {})
+    for key, n in others.items():
+        seen.setdefault(key, [0, first_text[key]])[0] += n
+    if endpoint.success is None:
+        kept: object = 0.0
+    elif endpoint.id in others_seen.chosen:
+        kept = others_seen.chosen[endpoint.id]
+        first_text.setdefault(kept, str(seen[kept][1]) if kept in seen else str(kept))
+    else:  # the non-event: the most frequent other value (ties: the first in text order)
+        kept = min(others, key=lambda x: (-others[x], str(x))) if others else None
+    extra = [first_text[key] for key in others if key != kept]
+    for k, key in enumerate(keys):
+        if key == kept and texts[k] not in missing:
+            value[k] = 0.0
+    values = np.take(value, labels.codes)
+    if rows is not None:
+        values[~rows] = np.nan
+    bad_text = np.array(
+        [t not in missing and keys[k] != success and keys[k] != kept for k, t in enumerate(texts)] + [False]
+    )
+    bad = np.take(bad_text, labels.codes)
+    if rows is not None:
+        bad &= rows
+    if not bad.any():
+        return values, []
+    if endpoint.success is None:
+        what = (
+            f"is not a value of binary endpoint {endpoint.id!r}, which takes 1 (success) and 0; if the data "
+            "code the event otherwise, name its value in the endpoint's `success`."
+        )
+    else:
+        shown = repr(success) if isinstance(success, str) else format(success, "g")
+        what = (
+            f"is a third value of binary endpoint {endpoint.id!r}, whose values are {shown} (success) and "
+            f"{first_text[kept]!r} (the most frequent other value)"
+        )
+        what += f"; the column also holds {', '.join(map(repr, extra))}." if len(extra) > 1 else "."
+    return values, [
+        Problem(
+            Rule.NOT_BINARY,
+            table.file,
+            f"{texts[int(labels.codes[i])]!r} {what}",
+            row=int(table.rows[i]),
+            subject=subjects.text(i),
+            column=column,
+            value=texts[int(labels.codes[i])],
+        )
+        for i in np.flatnonzero(bad).tolist()
+    ]
+
+
 def _covariates(spec: StudySpec, table: RawTable, subjects: Labels) -> Covariates | None:
-    if not spec.analysis.covariates:
+    names = subject_columns(spec)
+    if not names:
         return None
     columns: dict[str, Labels | Numbers] = {
-        c: table.labels[c] if c in table.labels else table.numbers[c] for c in spec.analysis.covariates
+        c: table.labels[c] if c in table.labels else table.numbers[c] for c in names
     }
     return Covariates(subjects, columns, table.rows, np.zeros(len(table), dtype=np.int32), (table.file,))
 
@@ -83,6 +206,10 @@ def _take_covariates(covariates: Covariates | None, keep: np.ndarray) -> Covaria
     return Covariates(
         covariates.subject.take(keep), columns, covariates.row[keep], covariates.source[keep], covariates.files
     )
+
+
+def _binary_endpoints(spec: StudySpec) -> dict[str, Endpoint]:
+    return {e.id: e for e in spec.endpoints if e.type == "binary"}
 
 
 def _covariate_text_columns(spec: StudySpec) -> list[str]:
@@ -101,15 +228,19 @@ def _near(name: str, header: list[str]) -> str:
     return f" Closest existing: {', '.join(map(repr, near))}." if near else ""
 
 
-def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
+def _read_wide(
+    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
+    binary = _binary_endpoints(spec)
     id_cols = [d.subject] + ([spec.arms.column] if arm is None and spec.arms.column else [])
+    binary_cols = [c for (eid, _), c in colmap.items() if eid in binary]
     table, problems = read_table(
         path,
         d,
-        required=id_cols + list(spec.analysis.covariates),
-        text=id_cols + _covariate_text_columns(spec),
+        required=id_cols + list(subject_columns(spec)),
+        text=id_cols + _covariate_text_columns(spec) + binary_cols,
         optional=list(colmap.values()),
     )
     if table is None:
@@ -148,8 +279,14 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     n, parts = len(table), list(colmap.items())
     subjects = table.labels[d.subject]
     arms = table.labels[spec.arms.column] if arm is None and spec.arms.column else Labels.constant(str(arm), n)
-    for (_, _), col in parts:
+    values: dict[str, Floats] = {}
+    for (eid, _), col in parts:
+        if eid in binary:
+            values[col], found = _binary(table, col, subjects, binary[eid], spec, others)
+            problems += found
+            continue
         numbers = table.numbers[col]
+        values[col] = numbers.values
         if numbers.bad.any():
             problems += _non_numeric(table, col, numbers.bad, subjects)
     visits = tuple(dict.fromkeys(v for (_, v), _ in parts))
@@ -160,7 +297,7 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
         arm=arms.tile(len(parts)),
         visit=Labels(np.repeat(np.array([visits.index(v) for (_, v), _ in parts], dtype=np.int32), n), visits),
         endpoint=Labels(np.repeat(np.array([endpoints.index(e) for (e, _), _ in parts], dtype=np.int32), n), endpoints),
-        value=np.concatenate([table.numbers[col].values for _, col in parts]) if parts else np.empty(0),
+        value=np.concatenate([values[col] for _, col in parts]) if parts else np.empty(0),
         row=np.tile(table.rows, len(parts)),
         source=np.repeat(np.arange(len(parts), dtype=np.int32), n),
         sources=tuple(Source(table.file, col) for _, col in parts),
@@ -168,7 +305,9 @@ def _read_wide(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
     return records, _covariates(spec, table, subjects), problems
 
 
-def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]]) -> _Read:
+def _read_long(
+    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
     arm_col: str | None
@@ -183,12 +322,14 @@ def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
         arm_col = spec.arms.column if arm is None else None
     id_cols = [d.subject] + ([arm_col] if arm_col else []) + [visit_col] + ([endpoint_col] if endpoint_col else [])
     optional = [ADAM_BASELINE_FLAG] if adam else []
+    binary = _binary_endpoints(spec)
     table, problems = read_table(
         path,
         d,
-        required=id_cols + [value_col] + list(spec.analysis.covariates),
+        required=id_cols + [value_col] + list(subject_columns(spec)),
         text=id_cols + optional + _covariate_text_columns(spec),
         optional=optional,
+        both=[value_col] if binary else [],  # a binary endpoint's values may be text
     )
     if table is None:
         return None, None, problems
@@ -214,15 +355,24 @@ def _read_long(spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[
             # ADaM: the flagged record is the baseline; other records of that visit are not analysed
             keep &= ~(visits.isin([baseline]) & ~flag)
             visits = visits.replace(flag, baseline)
-    if numbers.bad.any():
-        problems += _non_numeric(table, value_col, numbers.bad if keep is None else numbers.bad & keep, subjects)
+    values, bad = numbers.values, numbers.bad
+    if binary:
+        values, bad = values.copy(), bad.copy()
+        for eid, endpoint in binary.items():
+            rows = endpoints.isin([eid]) if keep is None else endpoints.isin([eid]) & keep
+            if rows.any():
+                mapped, found = _binary(table, value_col, subjects, endpoint, spec, others, rows)
+                values[rows], bad[rows] = mapped[rows], False
+                problems += found
+    if bad.any():
+        problems += _non_numeric(table, value_col, bad if keep is None else bad & keep, subjects)
     column = endpoint_col if endpoint_col is not None and not adam else value_col
     records = Records(
         subject=subjects,
         arm=arms,
         visit=visits,
         endpoint=endpoints,
-        value=numbers.values,
+        value=values,
         row=table.rows,
         source=np.zeros(n, dtype=np.int32),
         sources=(Source(table.file, column),),
@@ -260,8 +410,16 @@ def read_layout(spec: StudySpec) -> Layout:
     covariates: list[Covariates] = []
     problems: list[Problem] = []
     files: list[tuple[str, Future[str]]] = []
-    for arm, path in spec.data.sources:
-        r, c, p = reader(spec, path, arm, files)
+    others = _OtherValues()
+    read = [reader(spec, path, arm, files, others) for arm, path in spec.data.sources]
+    chosen = others.most_frequent()
+    if len(spec.data.sources) > 1 and chosen:
+        # a binary endpoint's files hold different other values: its non-event is the most frequent
+        # over all of them, and the files are read again to name every entry holding another value
+        files = []
+        again = _OtherValues(chosen, others.seen)
+        read = [reader(spec, path, arm, files, again) for arm, path in spec.data.sources]
+    for r, c, p in read:
         problems += p
         if r is not None:
             records.append(r)

@@ -16,7 +16,16 @@ from trialkit._io._layouts import read_layout
 from trialkit._provenance import MANIFEST, read_manifest, sha256_file
 from trialkit._spec import StudySpec, read_spec
 from trialkit._trial import InputFile, Trial
-from trialkit._validate import RecordCodes, Records, check_covariates, check_records, encode_records
+from trialkit._validate import (
+    RecordCodes,
+    Records,
+    check_covariates,
+    check_exposure,
+    check_records,
+    check_strata,
+    encode_records,
+    subject_columns,
+)
 
 __all__ = ["load", "subject_frame", "tidy_frame"]
 
@@ -73,6 +82,10 @@ def load(spec: str | Path | StudySpec) -> Trial:
     if layout.covariates is not None:
         covariates, covariate_problems = check_covariates(layout.covariates, spec)
         problems += covariate_problems
+        explained = {(p.subject, p.column) for p in covariate_problems}
+        problems += check_exposure(layout.records, codes, covariates, spec, explained)
+        if spec.analysis.strata:
+            problems += check_strata(layout.records, codes, covariates, spec)
     manifest = None
     if inputs:  # the spec's folder: a MANIFEST.json there says how the data beside it were made
         folder = Path(inputs[0].path).parent
@@ -154,7 +167,7 @@ def tidy_frame(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[p
 def subject_frame(
     data: pd.DataFrame, arm_of: npt.NDArray[np.int32], covariates: pd.DataFrame | None, spec: StudySpec
 ) -> pd.DataFrame:
-    """Build the subject-level frame: ``subject, arm`` and the spec's covariates, one row per subject.
+    """Build the subject-level frame: ``subject, arm``, the spec's covariates and exposure columns, one row per subject.
 
     Parameters
     ----------
@@ -163,7 +176,7 @@ def subject_frame(
     arm_of : ndarray of int32
         Each subject's arm (position in the arm categories).
     covariates : DataFrame or None
-        ``subject, <covariates...>`` from :func:`~trialkit._validate.check_covariates`.
+        ``subject, <covariates and exposure columns...>`` from :func:`~trialkit._validate.check_covariates`.
     spec : StudySpec
 
     Returns
@@ -181,9 +194,10 @@ def subject_frame(
             "arm": pd.Categorical.from_codes(arm_of, dtype=arm_dtype, validate=False),
         }
     )
-    if covariates is not None and spec.analysis.covariates:
+    names = subject_columns(spec)
+    if covariates is not None and names:
         by_subject = covariates.set_index("subject").reindex(list(subject_dtype.categories))
-        for c in spec.analysis.covariates:
+        for c in names:
             frame[c] = by_subject[c].to_numpy()
             if by_subject[c].dtype != frame[c].dtype:
                 frame[c] = frame[c].astype(by_subject[c].dtype)

@@ -8,6 +8,7 @@ public here. What each computes, and which R function it matches, is in ``docs/a
 from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
+from trialkit.analysis._counts import CountFamily, CountFit, event_rate, negative_binomial, poisson, quasipoisson
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputation
 from trialkit.analysis._missing._rubin import Pooled, pool
@@ -60,6 +61,8 @@ __all__ = [
     "TIPPING_COLUMNS",
     "Analysis",
     "AncovaFit",
+    "CountFamily",
+    "CountFit",
     "Estimate",
     "HedgesG",
     "MIFit",
@@ -77,6 +80,7 @@ __all__ = [
     "baseline_p_values",
     "baseline_table",
     "default_thresholds",
+    "event_rate",
     "fisher_exact_p",
     "hedges_correction",
     "hedges_g",
@@ -84,10 +88,13 @@ __all__ = [
     "mcid_sweep",
     "mmrm",
     "multiple_imputation",
+    "negative_binomial",
     "newcombe_difference_interval",
     "paired_t",
+    "poisson",
     "pool",
     "pooled_sd",
+    "quasipoisson",
     "responder_estimates",
     "responder_rates",
     "signed_rank",

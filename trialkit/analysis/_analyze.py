@@ -433,7 +433,8 @@ def _skipped(spec: StudySpec, out: Collector, population: Population) -> None:
         if spec.analysis.mmrm is not None:
             modelled += MMRM_KINDS
         if spec.analysis.missing_data is not None:
-            modelled += MI_KINDS
+            # the methods the spec names, not every MI analysis: the others would not have run anyway
+            modelled += [Analysis(m) for m in spec.analysis.missing_data.methods]
         has_responder = ep.responder_change is not None or ep.responder_percent is not None
         if spec.visits.baseline is None:
             reason = "the spec has no baseline visit, and this analysis compares changes from baseline."

@@ -132,8 +132,11 @@ def _fit_ancova(subjects: Subjects, cell: Cell, alpha: float, two_valued: TwoVal
 
 
 def percent_change(value: Floats, baseline: Floats) -> tuple[Floats, npt.NDArray[np.bool_]]:
-    """Return 100·(value − baseline)/baseline, and where it is undefined (a zero baseline with a value)."""
-    zero = (baseline == 0) & ~np.isnan(value)
+    """Return 100·(value − baseline)/baseline, and where it is undefined (a baseline ≤ 0 with a value).
+
+    A negative baseline would turn the sign of the change around, so it is undefined like a zero one.
+    """
+    zero = (baseline <= 0) & ~np.isnan(value)
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(zero, np.nan, 100.0 * (value - baseline) / baseline)
     return pct, zero
@@ -142,7 +145,7 @@ def percent_change(value: Floats, baseline: Floats) -> tuple[Floats, npt.NDArray
 def responder_scale(cell: Cell, out: Collector, value: Floats, baseline: Floats) -> tuple[Floats, float] | None:
     """Return what a responder threshold applies to (change or percent change, NaN where undefined) and it.
 
-    ``value`` and ``baseline`` are on the unit scale (rates for count endpoints). A zero baseline makes the
+    ``value`` and ``baseline`` are on the unit scale (rates for count endpoints). A baseline ≤ 0 makes the
     percent change undefined: those subjects are left out and a failure row says how many.
     """
     ep = cell.endpoint
@@ -152,14 +155,15 @@ def responder_scale(cell: Cell, out: Collector, value: Floats, baseline: Floats)
         return None
     pct, zero = percent_change(value, baseline)
     if zero.any() and out.wanted & RESPONDER_KINDS:
-        kind = next(k for k in sorted(RESPONDER_KINDS) if k in out.wanted)
+        # one row for every responder analysis, filed under the rate (the first a reader looks for)
+        kind = Analysis.RESPONDER_RATE if Analysis.RESPONDER_RATE in out.wanted else min(out.wanted & RESPONDER_KINDS)
         n = int(np.count_nonzero(zero))
         out.fail(
             cell,
             kind,
             "all arms",
             "baseline",
-            f"{n} subject{'s' if n != 1 else ''} with a baseline of 0: percent change undefined, "
+            f"{n} subject{'s' if n != 1 else ''} with a baseline of 0 or less: percent change undefined, "
             "left out of the responder analyses.",
         )
     return pct, ep.responder_percent

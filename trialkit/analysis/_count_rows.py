@@ -83,8 +83,7 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
             family=kind.value,
         )
         if kind is Analysis.NEGATIVE_BINOMIAL and out.dunnett and len(arms) > 2:
-            k = len(arms)
-            cov = fitted.covariance[1:k, 1:k]
+            cov = fitted.ratio_covariance
             sd = np.sqrt(np.diag(cov))
             adjusted = dunnett_p(np.array([e.statistic for e in fitted.ratios]), cov / np.outer(sd, sd), math.inf)
             for e, p in zip(fitted.ratios, adjusted, strict=True):
@@ -140,8 +139,7 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
 
 def _rate(y: Floats, exposure: Floats, arm: str, alpha: float) -> list[Estimate]:
     """Return an arm's event rate with its exact Poisson interval."""
-    estimate: Estimate = rate_arrays(y, exposure, arm=arm, alpha=alpha)
-    return [estimate]
+    return [rate_arrays(y, exposure, arm=arm, alpha=alpha)]
 
 
 def _responder_rate(values: Floats, threshold: float, arm: str, alpha: float) -> list[Estimate]:

@@ -4,15 +4,21 @@
 #   .venv/bin/python tests/reference/analyses/snapshot_abbasi2012.py
 #   Rscript tests/reference/analyses/make_reference.R
 #
-# 1. Generates the synthetic cases `three_arm` and `missing` (trial.csv + study.toml), seeded.
-# 2. For every case (abbasi2012, three_arm, missing) reads study.toml and trial.csv back from disk
-#    (the same text trialkit reads) and writes, in tests/reference/analyses/<case>/:
+# 1. Generates the synthetic cases `three_arm`, `missing` and `percent` (trial.csv + study.toml),
+#    seeded, and the specs without a baseline visit `no_baseline_three_arm` and
+#    `no_baseline_abbasi2012` (study.toml only: the spec of the case minus its baseline visit,
+#    reading the case's trial.csv).
+# 2. For every case reads study.toml and trial.csv back from disk (the same text trialkit reads)
+#    and writes, in tests/reference/analyses/<case>/:
 #      expected.csv               results table (docs/analyses.md definitions)
 #      expected_multiplicity.csv  the secondary-endpoint family under every adjustment
 #      expected_table1.csv        baseline characteristics by arm
 #      expected_smd.csv           standardised mean differences vs control
 #      expected_wilcox_paths.csv  exact vs normal-approximation path of every Wilcoxon row, and
 #                                 the exact root sets behind R's uniroot answers
+#    and, for cases with percent-change responders (`percent`):
+#      expected_percent_undefined.csv  subjects whose percent change is undefined (baseline 0)
+#      expected_sweep.csv              the responder MCID sweep at the primary visit
 # 3. Writes tests/reference/analyses/versions.txt.
 #
 # Numbers are printed with sprintf("%.17g"); NA is written as an empty field. See README.md.
@@ -267,6 +273,86 @@ gen_missing <- function(dir) {
     "pattern = \"{endpoint}_{visit}\""), file.path(dir, "study.toml"))
 }
 
+gen_percent <- function(dir) {
+  set.seed(20240303, kind = "Mersenne-Twister", normal.kind = "Inversion", sample.kind = "Rejection")
+  sizes <- c(placebo = 24, active = 26)
+  n <- sum(sizes)
+  arm <- sample(rep(names(sizes), sizes))
+  age <- pmin(pmax(round(rnorm(n, 45, 11)), 18), 75)
+  sex <- sample(c("female", "male"), n, replace = TRUE)
+  # episodes per week: integer counts, lower better; responder = at least 50% fewer
+  ep_b <- rpois(n, 6)
+  pl <- which(arm == "placebo"); ac <- which(arm == "active")
+  ep_b[c(pl[c(3, 11)], ac[c(2, 9, 17)])] <- 0          # five zero baselines
+  ratio <- c(placebo = 0.85, active = 0.5)[arm]
+  ep6 <- rpois(n, (ep_b + 0.5) * sqrt(ratio))
+  ep12 <- rpois(n, (ep_b + 0.5) * ratio)
+  # crp: log-normal, 2 decimals, lower better; responder = at least 30% lower
+  crp_b <- round(exp(rnorm(n, log(8), 0.6)), 2)
+  crp6 <- round(exp(log(crp_b) + c(placebo = -0.05, active = -0.2)[arm] + rnorm(n, 0, 0.35)), 2)
+  crp12 <- round(exp(log(crp_b) + c(placebo = -0.1, active = -0.35)[arm] + rnorm(n, 0, 0.35)), 2)
+  # grip: 1 decimal, higher better; responder = at least 15% higher
+  grip_b <- round(rnorm(n, 30, 6) + ifelse(sex == "male", 8, 0), 1)
+  grip6 <- round(grip_b * exp(c(placebo = 0.02, active = 0.08)[arm] + rnorm(n, 0, 0.1)), 1)
+  grip12 <- round(grip_b * exp(c(placebo = 0.03, active = 0.12)[arm] + rnorm(n, 0, 0.1)), 1)
+  # missing follow-ups: 3 dropouts (one of them with a zero episodes baseline) and a missed week-6 visit
+  drop12 <- c(pl[c(11, 20)], ac[14])
+  ep12[drop12] <- NA; crp12[drop12] <- NA; grip12[drop12] <- NA
+  ep6[ac[22]] <- NA; crp6[ac[22]] <- NA; grip6[ac[22]] <- NA
+  grip6 <- denear(grip6, grip_b); grip12 <- denear(grip12, grip_b)
+  df <- data.frame(
+    subject_id = sprintf("PC-%02d", seq_len(n)), arm = arm, age = fmt_dec(age, 0), sex = sex,
+    episodes_baseline = fmt_dec(ep_b, 0), episodes_week6 = fmt_dec(ep6, 0), episodes_week12 = fmt_dec(ep12, 0),
+    crp_baseline = fmt_dec(crp_b, 2), crp_week6 = fmt_dec(crp6, 2), crp_week12 = fmt_dec(crp12, 2),
+    grip_baseline = fmt_dec(grip_b, 1), grip_week6 = fmt_dec(grip6, 1), grip_week12 = fmt_dec(grip12, 1))
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  write_trial_csv(df, file.path(dir, "trial.csv"))
+  writeLines(c(
+    "# Synthetic two-arm trial with percent-change responders (and zero baselines) for the R reference",
+    "# analyses; generated (seed 20240303) by tests/reference/analyses/make_reference.R. Not real data.",
+    "",
+    "[study]", "id = \"percent\"", "title = \"Percent-change responder reference case (synthetic)\"",
+    "alpha = 0.05", "",
+    "[arms]", "column = \"arm\"", "control = \"placebo\"", "levels = [\"placebo\", \"active\"]", "",
+    "[visits]", "baseline = \"baseline\"", "order = [\"baseline\", \"week6\", \"week12\"]", "primary = \"week12\"", "",
+    "[[endpoints]]", "id = \"episodes\"", "label = \"Episodes per week\"", "unit = \"episodes\"",
+    "range = [0, 100]", "integer = true", "better = \"lower\"", "scale = \"linear\"", "primary = true",
+    "responder = { percent_change = -50 }", "",
+    "[[endpoints]]", "id = \"crp\"", "label = \"C-reactive protein\"", "unit = \"mg/L\"",
+    "range = [0, 1000]", "better = \"lower\"", "scale = \"log\"", "responder = { percent_change = -30 }", "",
+    "[[endpoints]]", "id = \"grip\"", "label = \"Grip strength\"", "unit = \"kg\"",
+    "range = [0, 100]", "better = \"higher\"", "scale = \"linear\"", "responder = { percent_change = 15 }", "",
+    "[analysis]", "covariates = [\"age\", \"sex\"]", "categorical = [\"sex\"]", "multiplicity = \"holm\"", "",
+    "[data]", "format = \"wide\"", "subject = \"subject_id\"", "path = \"trial.csv\"",
+    "pattern = \"{endpoint}_{visit}\""), file.path(dir, "study.toml"))
+}
+
+# The spec of `case` without its baseline visit: `[visits] baseline` dropped, the baseline taken
+# out of `order`, the data read from the case's own trial.csv. Everything else verbatim.
+gen_no_baseline <- function(case, dir) {
+  src <- readLines(file.path(ROOT, case, "study.toml"), warn = FALSE, encoding = "UTF-8")
+  spec <- read_spec(file.path(ROOT, case, "study.toml"))
+  bl <- spec$visits$baseline
+  stopifnot(!is.null(bl))
+  body <- src[!grepl("^\\s*#", src)]
+  while (length(body) && body[1] == "") body <- body[-1]
+  k <- grep(paste0("^baseline = \"", bl, "\"$"), body)
+  stopifnot(length(k) == 1)
+  body <- body[-k]
+  k <- grep("^order = \\[", body)
+  stopifnot(length(k) == 1)
+  body[k] <- paste0("order = [", paste0("\"", setdiff(spec$visits$order, bl), "\"", collapse = ", "), "]")
+  k <- grep(paste0("^path = \"", spec$data$path, "\"$"), body)
+  stopifnot(length(k) == 1)
+  body[k] <- paste0("path = \"../", case, "/", spec$data$path, "\"")
+  dir.create(dir, showWarnings = FALSE, recursive = TRUE)
+  writeLines(c(
+    sprintf("# The %s reference case without a baseline visit: its study.toml minus `[visits] baseline`", case),
+    sprintf("# (and the baseline in `order`), reading ../%s/%s; written by", case, spec$data$path),
+    "# tests/reference/analyses/make_reference.R.",
+    "", body), file.path(dir, "study.toml"))
+}
+
 # ---------------------------------------------------------------------------------------------
 # Wilcoxon diagnostics: R's normal-approximation path finds the estimate and CI limits with
 # uniroot (tol 1e-4) on a step function. These reproduce R's W(d) and return the exact set of
@@ -341,6 +427,100 @@ pooled_sd <- function(a, b) {
 }
 wilson <- function(x, n) as.numeric(suppressWarnings(prop.test(x, n, correct = FALSE))$conf.int)
 
+# Two arms compared: Welch and Student t (kinds[1:2]) and the rank-sum test with its HL shift
+# (kinds[3]) of x (arm) vs y (control) on the analysis scale; bt back-transforms estimate and CI.
+# Also records the rank-sum path (expected_wilcox_paths.csv).
+two_sample_rows <- function(e, v, kinds, cl, x, y, conf, alpha, bt, add, add_path) {
+  for (an in kinds[1:2]) {
+    tt <- t.test(x, y, var.equal = an == kinds[2], conf.level = conf)
+    add(fill(empty_row(e, v, an, cl),
+             estimate = bt(mean(x) - mean(y)), std_error = tt$stderr,
+             ci_low = bt(tt$conf.int[1]), ci_high = bt(tt$conf.int[2]),
+             df = tt$parameter, statistic = tt$statistic, p_value = tt$p.value,
+             n_treatment = length(x), n_control = length(y)))
+  }
+  wt <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE, conf.level = conf))
+  add(fill(empty_row(e, v, kinds[3], cl),
+           estimate = bt(wt$estimate), ci_low = bt(wt$conf.int[1]), ci_high = bt(wt$conf.int[2]),
+           statistic = wt$statistic, p_value = wt$p.value,
+           n_treatment = length(x), n_control = length(y)))
+  r <- rank(c(x, y))
+  ties <- length(r) != length(unique(r))
+  exact <- length(x) < 50 && length(y) < 50 && !ties
+  p <- list(endpoint = e, visit = v, analysis = kinds[3], contrast = cl,
+            path = if (exact) "exact" else "normal", ties = ties, zeroes = NA,
+            near_tie_pairs = near_tie_pairs(c(x, y)), n_treatment = length(x), n_control = length(y),
+            estimate = bt(wt$estimate), hl_median = bt(median(outer(x, y, "-"))),
+            estimate_root_low = NA, estimate_root_high = NA,
+            ci_low = bt(wt$conf.int[1]), ci_low_root_low = NA, ci_low_root_high = NA,
+            ci_high = bt(wt$conf.int[2]), ci_high_root_low = NA, ci_high_root_high = NA)
+  if (!exact) {
+    W <- w2_fun(x, y); jumps <- as.vector(outer(x, y, "-"))
+    e0 <- root_set(W, jumps, 0); lo <- root_set(W, jumps, qnorm(alpha / 2, lower.tail = FALSE))
+    hi <- root_set(W, jumps, qnorm(alpha / 2))
+    p[c("estimate_root_low", "estimate_root_high")] <- bt(e0)
+    p[c("ci_low_root_low", "ci_low_root_high")] <- bt(lo)
+    p[c("ci_high_root_low", "ci_high_root_high")] <- bt(hi)
+  }
+  add_path(p)
+}
+
+# Hedges' g of the ANCOVA difference (analysis scale) over the pooled SD of the unadjusted
+# follow-up values (analysis scale) of the ANCOVA subjects d of the two arms.
+adjusted_g_row <- function(e, v, a, ctrl, ctr, d, z, add) {
+  k <- which(ctr$contrast == paste(a, "-", ctrl))
+  ya <- d$y[d$arm == a]; y0 <- d$y[d$arm == ctrl]
+  h <- hedges(ctr$estimate[k], pooled_sd(ya, y0), length(ya), length(y0), z)
+  add(fill(empty_row(e, v, "hedges_g_ancova", paste(a, "-", ctrl)),
+           estimate = h[["g"]], std_error = h[["se"]], ci_low = h[["lo"]], ci_high = h[["hi"]],
+           n_treatment = length(ya), n_control = length(y0)))
+}
+
+# Without a baseline visit: each arm against control on the follow-up values (logs for log
+# endpoints; tp is already on the analysis scale), every subject with the value (covariates not
+# needed); the adjusted g from the ANCOVA on covariates only.
+followup_rows <- function(e, v, tp, arm, trts, ctrl, conf, alpha, z, bt, ctr, d, add, add_path) {
+  for (a in trts) {
+    x <- tp[!is.na(tp) & arm == a]; y <- tp[!is.na(tp) & arm == ctrl]
+    two_sample_rows(e, v, c("welch_followup", "student_followup", "mann_whitney_followup"),
+                    paste(a, "-", ctrl), x, y, conf, alpha, bt, add, add_path)
+    adjusted_g_row(e, v, a, ctrl, ctr, d, z, add)
+  }
+}
+
+# The responder MCID sweep at one visit: per threshold and arm vs control, RD (Newcombe), RR and
+# OR (Woolf) with the Fisher p, as the responder rows; RR left out when a responder count is 0,
+# OR when a cell is 0. rv: what the threshold applies to; has: where it is defined.
+sweep_rows <- function(e, v, rv, has, arm, trts, ctrl, thresholds, z) {
+  out <- list()
+  for (a in trts) for (th in thresholds) {
+    resp <- if (th < 0) rv <= th else rv >= th
+    A <- sum(resp[has & arm == a]); n1 <- sum(has & arm == a)
+    C <- sum(resp[has & arm == ctrl]); n0 <- sum(has & arm == ctrl)
+    B <- n1 - A; D <- n0 - C
+    p1 <- A / n1; p0 <- C / n0
+    w1 <- wilson(A, n1); w0 <- wilson(C, n0)
+    rd <- p1 - p0
+    fp <- fisher.test(matrix(c(A, B, C, D), 2, byrow = TRUE))$p.value
+    row <- function(an, est, lo, hi) data.frame(
+      endpoint = e, visit = v, threshold = th, analysis = an, contrast = paste(a, "-", ctrl),
+      estimate = est, ci_low = lo, ci_high = hi, p_value = fp,
+      responders_treatment = A, n_treatment = n1, responders_control = C, n_control = n0)
+    out[[length(out) + 1]] <- row("responder_rd", rd, rd - sqrt((p1 - w1[1])^2 + (w0[2] - p0)^2),
+                                  rd + sqrt((w1[2] - p1)^2 + (p0 - w0[1])^2))
+    if (A > 0 && C > 0) {
+      se <- sqrt(1 / A - 1 / n1 + 1 / C - 1 / n0)
+      out[[length(out) + 1]] <- row("responder_rr", p1 / p0, exp(log(p1 / p0) - z * se), exp(log(p1 / p0) + z * se))
+    }
+    if (min(A, B, C, D) > 0) {
+      se <- sqrt(1 / A + 1 / B + 1 / C + 1 / D)
+      or <- (A * D) / (B * C)
+      out[[length(out) + 1]] <- row("responder_or", or, exp(log(or) - z * se), exp(log(or) + z * se))
+    }
+  }
+  do.call(rbind, out)
+}
+
 analyse_case <- function(case) {
   dir <- file.path(ROOT, case)
   spec <- read_spec(file.path(dir, "study.toml"))
@@ -379,24 +559,32 @@ analyse_case <- function(case) {
   paths <- list()
   add_path <- function(p) paths[[length(paths) + 1]] <<- p
   omitted <- character(0)
+  undefined <- list()   # percent-change responders: subjects with a zero baseline, per cell
+  sweeps <- list()
+  has_bl <- !is.null(bl)
 
   for (ep in eps) {
     e <- ep$id
     is_log <- identical(ep$scale, "log")
     tr <- if (is_log) log else identity
     bt <- if (is_log) exp else identity
-    base <- as.numeric(raw[[col(e, bl)]])
+    base <- if (has_bl) as.numeric(raw[[col(e, bl)]]) else NULL
     for (v in post_visits) {
       post <- as.numeric(raw[[col(e, v)]])
-      tb <- tr(base); tp <- tr(post); chg <- tp - tb
-      has_chg <- !is.na(tb) & !is.na(tp)
+      tp <- tr(post)
+      if (has_bl) {
+        tb <- tr(base); chg <- tp - tb
+        has_chg <- !is.na(tb) & !is.na(tp)
+      }
 
-      # ---- ANCOVA (complete cases in post, baseline, covariates)
-      d <- data.frame(arm = factor(arm, levels = levels), y = tp, base = tb)
+      # ---- ANCOVA (complete cases in post, baseline, covariates); without a baseline visit
+      #      follow-up ~ arm + covariates
+      d <- data.frame(arm = factor(arm, levels = levels), y = tp)
+      if (has_bl) d$base <- tb
       for (cv in covs) d[[cv]] <- covdat[[cv]]
       d <- d[complete.cases(d), , drop = FALSE]
       for (cv in cats) d[[cv]] <- droplevels(d[[cv]])
-      fit <- lm(reformulate(c("arm", "base", covs), response = "y"), data = d)
+      fit <- lm(reformulate(c("arm", if (has_bl) "base", covs), response = "y"), data = d)
       if (any(is.na(coef(fit)))) stop(case, " ", e, " ", v, ": aliased coefficient")
       em <- emmeans(fit, "arm")
       ems <- summary(em, infer = c(TRUE, FALSE), level = conf)
@@ -419,43 +607,17 @@ analyse_case <- function(case) {
                  ci_low = bt(ems$lower.CL[k]), ci_high = bt(ems$upper.CL[k]), df = ems$df[k],
                  n_treatment = n_anc[[a]]))
       }
+      if (!has_bl) {
+        followup_rows(e, v, tp, arm, trts, ctrl, conf, alpha, z, bt, ctr, d, add, add_path)
+        next
+      }
 
       # ---- change-from-baseline tests (subjects with baseline and post)
       for (a in trts) {
         x <- chg[has_chg & arm == a]; y <- chg[has_chg & arm == ctrl]
         cl <- paste(a, "-", ctrl)
-        for (an in c("welch_change", "student_change")) {
-          tt <- t.test(x, y, var.equal = an == "student_change", conf.level = conf)
-          add(fill(empty_row(e, v, an, cl),
-                   estimate = bt(mean(x) - mean(y)), std_error = tt$stderr,
-                   ci_low = bt(tt$conf.int[1]), ci_high = bt(tt$conf.int[2]),
-                   df = tt$parameter, statistic = tt$statistic, p_value = tt$p.value,
-                   n_treatment = length(x), n_control = length(y)))
-        }
-        wt <- suppressWarnings(wilcox.test(x, y, conf.int = TRUE, conf.level = conf))
-        add(fill(empty_row(e, v, "mann_whitney_change", cl),
-                 estimate = bt(wt$estimate), ci_low = bt(wt$conf.int[1]), ci_high = bt(wt$conf.int[2]),
-                 statistic = wt$statistic, p_value = wt$p.value,
-                 n_treatment = length(x), n_control = length(y)))
-        r <- rank(c(x, y))
-        ties <- length(r) != length(unique(r))
-        exact <- length(x) < 50 && length(y) < 50 && !ties
-        p <- list(endpoint = e, visit = v, analysis = "mann_whitney_change", contrast = cl,
-                  path = if (exact) "exact" else "normal", ties = ties, zeroes = NA,
-                  near_tie_pairs = near_tie_pairs(c(x, y)), n_treatment = length(x), n_control = length(y),
-                  estimate = bt(wt$estimate), hl_median = bt(median(outer(x, y, "-"))),
-                  estimate_root_low = NA, estimate_root_high = NA,
-                  ci_low = bt(wt$conf.int[1]), ci_low_root_low = NA, ci_low_root_high = NA,
-                  ci_high = bt(wt$conf.int[2]), ci_high_root_low = NA, ci_high_root_high = NA)
-        if (!exact) {
-          W <- w2_fun(x, y); jumps <- as.vector(outer(x, y, "-"))
-          e0 <- root_set(W, jumps, 0); lo <- root_set(W, jumps, qnorm(alpha / 2, lower.tail = FALSE))
-          hi <- root_set(W, jumps, qnorm(alpha / 2))
-          p[c("estimate_root_low", "estimate_root_high")] <- bt(e0)
-          p[c("ci_low_root_low", "ci_low_root_high")] <- bt(lo)
-          p[c("ci_high_root_low", "ci_high_root_high")] <- bt(hi)
-        }
-        add_path(p)
+        two_sample_rows(e, v, c("welch_change", "student_change", "mann_whitney_change"), cl, x, y,
+                        conf, alpha, bt, add, add_path)
       }
       for (a in levels) {
         sel <- has_chg & arm == a
@@ -500,20 +662,33 @@ analyse_case <- function(case) {
         add(fill(empty_row(e, v, "hedges_g", paste(a, "-", ctrl)),
                  estimate = h[["g"]], std_error = h[["se"]], ci_low = h[["lo"]], ci_high = h[["hi"]],
                  n_treatment = length(x), n_control = length(y)))
-        k <- which(ctr$contrast == paste(a, "-", ctrl))
-        ya <- d$y[d$arm == a]; y0 <- d$y[d$arm == ctrl]
-        h <- hedges(ctr$estimate[k], pooled_sd(ya, y0), length(ya), length(y0), z)
-        add(fill(empty_row(e, v, "hedges_g_ancova", paste(a, "-", ctrl)),
-                 estimate = h[["g"]], std_error = h[["se"]], ci_low = h[["lo"]], ci_high = h[["hi"]],
-                 n_treatment = length(ya), n_control = length(y0)))
+        adjusted_g_row(e, v, a, ctrl, ctr, d, z, add)
       }
 
-      # ---- responders
+      # ---- responders: on the change (unit scale), or on the percent change
+      #      100 * (post - base) / base of the unit-scale values (also for log endpoints), undefined
+      #      for a zero baseline: those subjects are left out and counted
       thr <- ep$responder$change
+      thr_pct <- ep$responder$percent_change
+      if (!is.null(thr) && !is.null(thr_pct)) stop(case, " ", e, ": two responder thresholds")
       if (!is.null(thr)) {
         if (is_log) stop("responder thresholds on log-scale endpoints are not defined here")
-        resp <- if (thr < 0) chg <= thr else chg >= thr
-        cnt <- function(a) c(x = sum(resp[has_chg & arm == a]), n = sum(has_chg & arm == a))
+        rv <- chg; has_resp <- has_chg
+      } else if (!is.null(thr_pct)) {
+        thr <- thr_pct
+        zero <- !is.na(base) & base == 0 & !is.na(post)
+        rv <- 100 * (post - base) / base
+        has_resp <- !is.na(base) & !is.na(post) & !zero
+        undefined[[length(undefined) + 1]] <- data.frame(
+          endpoint = e, visit = v, n_undefined = sum(zero),
+          n_undefined_by_arm = paste(levels, vapply(levels, function(a) sum(zero & arm == a), 0L),
+                                     sep = "=", collapse = " "))
+        if (v == primary_visit) sweeps[[length(sweeps) + 1]] <- sweep_rows(
+          e, v, rv, has_resp, arm, trts, ctrl, thr * c(0.5, 0.75, 1, 1.25, 1.5), z)
+      }
+      if (!is.null(thr)) {
+        resp <- if (thr < 0) rv <= thr else rv >= thr
+        cnt <- function(a) c(x = sum(resp[has_resp & arm == a]), n = sum(has_resp & arm == a))
         for (a in levels) {
           k <- cnt(a)
           ci <- wilson(k[["x"]], k[["n"]])
@@ -585,8 +760,8 @@ analyse_case <- function(case) {
   # ---- Table 1 and SMDs
   t1 <- list(); smd <- list()
   num_vars <- c(lapply(setdiff(covs, cats), function(cv) list(name = cv, kind = "covariate", x = covdat[[cv]])),
-                lapply(eps, function(ep) list(name = ep$id, kind = "endpoint_baseline",
-                                              x = as.numeric(raw[[col(ep$id, bl)]]))))
+                if (has_bl) lapply(eps, function(ep) list(name = ep$id, kind = "endpoint_baseline",
+                                                          x = as.numeric(raw[[col(ep$id, bl)]]))))
   for (nv in num_vars) {
     for (a in levels) {
       xa <- nv$x[arm == a]; xo <- xa[!is.na(xa)]
@@ -629,7 +804,10 @@ analyse_case <- function(case) {
   }
   write_table(do.call(rbind, t1), file.path(dir, "expected_table1.csv"))
   write_table(do.call(rbind, smd), file.path(dir, "expected_smd.csv"))
-  list(case = case, n = table(factor(arm, levels = levels)), omitted = omitted, paths = pth)
+  if (length(undefined)) write_table(do.call(rbind, undefined), file.path(dir, "expected_percent_undefined.csv"))
+  if (length(sweeps)) write_table(do.call(rbind, sweeps), file.path(dir, "expected_sweep.csv"))
+  list(case = case, n = table(factor(arm, levels = levels)), omitted = omitted, paths = pth,
+       undefined = if (length(undefined)) do.call(rbind, undefined))
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -638,17 +816,23 @@ if (!file.exists(file.path(ROOT, "abbasi2012", "trial.csv")))
   stop("abbasi2012/trial.csv is missing: run .venv/bin/python tests/reference/analyses/snapshot_abbasi2012.py first")
 gen_three_arm(file.path(ROOT, "three_arm"))
 gen_missing(file.path(ROOT, "missing"))
+gen_percent(file.path(ROOT, "percent"))
+gen_no_baseline("three_arm", file.path(ROOT, "no_baseline_three_arm"))
+gen_no_baseline("abbasi2012", file.path(ROOT, "no_baseline_abbasi2012"))
 
-summaries <- lapply(c("abbasi2012", "three_arm", "missing"), analyse_case)
+CASES <- c("abbasi2012", "three_arm", "missing", "percent", "no_baseline_three_arm", "no_baseline_abbasi2012")
+summaries <- lapply(CASES, analyse_case)
 for (s in summaries) {
   cat(sprintf("%s: %s\n", s$case, paste(names(s$n), s$n, sep = "=", collapse = ", ")))
   if (length(s$omitted)) cat(paste0("  omitted: ", s$omitted, "\n"), sep = "")
+  if (!is.null(s$undefined)) cat(sprintf("  percent change undefined (baseline 0): %s %s: %d (%s)\n", s$undefined$endpoint,
+                                          s$undefined$visit, s$undefined$n_undefined, s$undefined$n_undefined_by_arm), sep = "")
   pth <- s$paths
   cat(sprintf("  %-20s %-20s %-7s %-20s %-7s ties=%-5s zeroes=%-5s near_ties=%d\n", pth$analysis, pth$endpoint,
               pth$visit, pth$contrast, pth$path, pth$ties, pth$zeroes, pth$near_tie_pairs), sep = "")
 }
 
-md5 <- tools::md5sum(file.path(ROOT, c("abbasi2012", "three_arm", "missing"), "trial.csv"))
+md5 <- tools::md5sum(file.path(ROOT, c("abbasi2012", "three_arm", "missing", "percent"), "trial.csv"))
 writeLines(c(
   paste("R:", R.version.string),
   paste("platform:", R.version$platform),
