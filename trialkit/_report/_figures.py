@@ -614,8 +614,9 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
         fig = _new_figure(WIDTH_IN, 0.7 + 0.42 * len(rows))
         ax = fig.subplots()
         y = np.arange(len(rows))[::-1]
-        for j, (kind, name, marker, colour, filled) in enumerate(kinds):
-            shift = 0.14 if j == 0 else -0.14
+        drawn = [k for k in kinds if (sel["analysis"] == k[0]).any()]
+        for j, (kind, name, marker, colour, filled) in enumerate(drawn):
+            shift = 0.0 if len(drawn) == 1 else (0.14 if j == 0 else -0.14)
             for yy, (ep_id, c, _) in zip(y, rows, strict=True):
                 r = sel.loc[(sel["analysis"] == kind) & (sel["endpoint"] == ep_id) & (sel["contrast"] == c)]
                 if r.empty:
@@ -646,7 +647,7 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
             f"standardised difference, {'arm' if many else trial.arms[1]} − "
             f"{trial.control} (Hedges' g, SD units) with {level} CI"
         )
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(drawn))
         svg = _svg(fig, "fig-forest")
     return Figure(
         "fig-forest",

@@ -495,6 +495,8 @@ def provenance(trial: Trial, results: Results, *, command: str | None, generated
         "generated": generated,
         "alpha": format_number(results.alpha),
         "multiplicity": P_ADJUST_NAMES.get(str(prov.get("multiplicity")), str(prov.get("multiplicity"))),
+        # Dunnett's many-to-one adjustment applies with three arms or more
+        "dunnett": bool(prov.get("dunnett")) and len(trial.arms) > 2,
         "populations": ", ".join(prov.get("populations", [])),
         "mi_seed": str(prov["missing_data"]["seed"]) if has_missing_data(results) else None,
     }

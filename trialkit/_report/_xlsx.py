@@ -22,6 +22,14 @@ def _provenance_frame(results: Results) -> pd.DataFrame:
         ("populations", ", ".join(prov.get("populations", []))),
         ("primary analysis", prov.get("primary_analysis", "ancova")),
     ]
+    rows += [(f"primary analysis {k}", v) for k, v in dict(prov.get("primary_analyses", {})).items()]
+    rows += [(f"endpoint type {k}", v) for k, v in dict(prov.get("endpoint_types", {})).items()]
+    if prov.get("strata"):
+        rows += [("strata", ", ".join(prov["strata"]))]
+    if "dunnett" in prov:
+        rows += [("dunnett", bool(prov["dunnett"]))]
+    if "marginal_variance" in prov:
+        rows += [("marginal variance", prov["marginal_variance"])]
     mmrm = prov.get("mmrm")
     if mmrm:
         rows += [(f"mmrm {k}", mmrm[k]) for k in ("covariance", "df", "reml", "group_by_arm", "empirical")]
@@ -42,8 +50,10 @@ def _provenance_frame(results: Results) -> pd.DataFrame:
 def xlsx_bytes(results: Results, *, reproduction: pd.DataFrame | None = None) -> bytes:
     """Write one sheet per table: results, table1, smd, responder_sweep, failures, the missing data's, provenance.
 
-    The missing-data sheets (tipping_point, missing_pattern) are there when the spec asked for those
-    analyses; a reproduction sheet when a reproduction table is given.
+    The analyses that do not apply to the trial (``term`` "skipped": no baseline visit, another endpoint
+    type) are in their own sheet, not_applicable, apart from the failures. The missing-data sheets
+    (tipping_point, missing_pattern) are there when the spec asked for those analyses; a reproduction
+    sheet when a reproduction table is given.
 
     Text cells starting with ``= + - @`` (or a tab or carriage return) get a leading ``'`` so that no
     spreadsheet program runs them as formulas; numbers stay numbers.
@@ -53,8 +63,11 @@ def xlsx_bytes(results: Results, *, reproduction: pd.DataFrame | None = None) ->
         "table1": results.table1,
         "smd": results.smd,
         "responder_sweep": results.responder_sweep,
-        "failures": results.failures,
+        "failures": results.failures.loc[(results.failures["term"] != "skipped").to_numpy()],
     }
+    skipped = results.failures.loc[(results.failures["term"] == "skipped").to_numpy()]
+    if not skipped.empty:
+        sheets["not_applicable"] = skipped
     if not results.tipping_point.empty:
         sheets["tipping_point"] = results.tipping_point
     if "missing_data" in results.provenance:
