@@ -658,8 +658,15 @@ def forest_figure(trial: Trial, results: Results) -> Figure | None:
         + (" Log-scale endpoints: g on the log scale." if any(e.scale == "log" for e in continuous) else "")
         + (
             f" Standardised mean differences do not apply to {_and([e.label for e in others])}"
-            f" ({_and(sorted({e.type for e in others}))}): their risk differences and rate ratios are in the "
-            "tables of the primary and secondary endpoints."
+            f" ({_and(sorted({e.type for e in others}))}): "
+            + _and(
+                [
+                    words
+                    for kind, words in (("binary", "risk differences"), ("count", "rate ratios"))
+                    if any(e.type == kind for e in others)
+                ]
+            )
+            + " are in the tables of the primary and secondary endpoints."
             if others
             else ""
         ),

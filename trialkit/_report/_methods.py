@@ -301,10 +301,19 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             models = "models" if "mmrm" in prov and _mmrm_ran(results) else "model"
             text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
         else:
+            present = {e.type for e in spec.endpoints}
+            by_type = [
+                words
+                for kind, words in (
+                    ("continuous", "the ANCOVA (or MMRM) of a continuous endpoint"),
+                    ("binary", "the standardised risk difference of a binary one"),
+                    ("count", "the negative binomial rate ratio of a count"),
+                )
+                if kind in present
+            ]
             text = (
                 f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the primary analysis "
-                "of their type: the ANCOVA (or MMRM) of a continuous endpoint, the standardised risk difference of "
-                "a binary one, the negative binomial rate ratio of a count. "
+                f"of their type: {_join(by_type)}. "
             )
         if method == "none":
             text += "Their p-values were not adjusted for multiplicity."

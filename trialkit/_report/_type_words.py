@@ -151,7 +151,7 @@ def dunnett_methods(trial: Trial, results: Results) -> str:
         return ""
     method = str(results.provenance.get("multiplicity", "none"))
     text = (
-        f"The {len(trial.arms) - 1} arms compared with {trial.control} were adjusted for by Dunnett's "
+        f"The comparisons of the {len(trial.arms) - 1} arms with {trial.control} were adjusted by Dunnett's "
         "single-step many-to-one method: the p-value of each arm is the probability that the largest absolute "
         "contrast statistic over the arms, from the joint distribution of the contrasts (multivariate t on the "
         "ANCOVA's residual degrees of freedom; multivariate normal for the z-based binary and count models), is "
