@@ -302,7 +302,7 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
         else:
             present = {e.type for e in spec.endpoints}
-            by_type = [
+            secondary_words = [
                 words
                 for kind, words in (
                     ("continuous", "the ANCOVA (or MMRM) of a continuous endpoint"),
@@ -313,7 +313,7 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
             ]
             text = (
                 f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the primary analysis "
-                f"of their type: {_join(by_type)}. "
+                f"of their type: {_join(secondary_words)}. "
             )
         if method == "none":
             text += "Their p-values were not adjusted for multiplicity."
