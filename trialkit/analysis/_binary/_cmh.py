@@ -16,6 +16,7 @@ import pandas as pd
 
 from trialkit._checks import check_alpha, check_instance, check_names
 from trialkit._errors import AnalysisError
+from trialkit.analysis._arguments import sample
 from trialkit.analysis._binary._inputs import (
     binary_outcome,
     codes_within,
@@ -131,15 +132,47 @@ def _mh_rd_row(a: Floats, b: Floats, c: Floats, d: Floats, contrast: str, z: flo
 def cmh_arrays(
     arm: Ints, y: Floats, stratum: Ints, *, arms: tuple[str, ...], strata: tuple[str, ...], alpha: float
 ) -> tuple[Estimate, ...]:
-    """Run :func:`cmh` on arrays: arm and stratum as codes (positions in ``arms`` / ``strata``), ``y`` 0/1.
+    """Run :func:`cmh` on arrays: arm and stratum as codes, the outcome as 0.0/1.0.
 
-    Returns the ``cmh`` rows per non-control arm, then the ``mh_risk_difference`` rows.
+    Parameters
+    ----------
+    arm : ndarray of int
+        Position of each subject's arm in ``arms`` (control = 0).
+    y : ndarray of float
+        Outcome per subject, 0.0 or 1.0 (1 = the event).
+    stratum : ndarray of int
+        Position of each subject's stratum in ``strata``.
+    arms : tuple of str
+        Arm codes, control first (at least 2).
+    strata : tuple of str
+        Stratum labels (at least 2, as ``mantelhaen.test``).
+    alpha : float
+        1 − confidence level of the intervals, in (0, 1).
+
+    Returns
+    -------
+    tuple of Estimate
+        The ``cmh`` rows per non-control arm, then the ``mh_risk_difference`` rows (see :func:`cmh`).
+
+    Raises
+    ------
+    TrialkitError
+        ``y`` not 0/1 or not finite; codes outside their labels; arrays of different lengths;
+        ``arms``, ``strata`` or ``alpha`` invalid.
+    AnalysisError
+        As :func:`cmh`.
+
+    Notes
+    -----
+    The statistics are those of :func:`cmh`.
     """
-    outcome = binary_outcome(y, "y")
-    arm_codes = codes_within(arm, "arm", arms)
-    stratum_codes = codes_within(stratum, "stratum", strata)
+    outcome = binary_outcome(sample(y, "y"), "y")
+    arm_labels = check_names(arms, "arms", 2)
+    stratum_labels = check_names(strata, "strata", 2)
+    arm_codes = codes_within(arm, "arm", arm_labels)
+    stratum_codes = codes_within(stratum, "stratum", stratum_labels)
     same_length(outcome.size, {"arm": arm_codes, "stratum": stratum_codes})
-    return _rows(arm_codes, outcome, stratum_codes, tuple(arms), tuple(strata), alpha)
+    return _rows(arm_codes, outcome, stratum_codes, arm_labels, stratum_labels, check_alpha(alpha))
 
 
 def _rows(
@@ -185,8 +218,8 @@ def cmh(
     stratum : str
         Column of stratum labels.
     strata : sequence of str
-        The strata (at least 1); every ``stratum`` value must be one of them, and every stratum
-        must hold subjects of each arm compared.
+        The strata (at least 2, as ``mantelhaen.test``); every ``stratum`` value must be one of
+        them, and every stratum must hold subjects of each arm compared.
     alpha : float
         1 − confidence level of the intervals, in (0, 1).
 
@@ -233,14 +266,14 @@ def cmh(
     ...                       "centre": ["1"] * 4 + ["2"] * 4 + ["3"] * 4})
     >>> rows = cmh(frame, outcome="y", arm="arm", arms=["c", "t"], stratum="centre", strata=["1", "2", "3"])
     >>> [(r.analysis.value, round(r.estimate, 4)) for r in rows]
-    [('cmh', 9.0), ('mh_risk_difference', 0.5)]
+    [('cmh', 5.0), ('mh_risk_difference', 0.3333)]
     """
     check_instance(frame, "frame", pd.DataFrame, "a DataFrame")
     outcome_column = check_instance(outcome, "outcome", str, "text (a column name)")
     arm_column = check_instance(arm, "arm", str, "text (a column name)")
     arm_codes = check_names(arms, "arms", 2)
     stratum_column = check_instance(stratum, "stratum", str, "text (a column name)")
-    levels = check_names(strata, "strata", 1)
+    levels = check_names(strata, "strata", 2)
     alpha = check_alpha(alpha)
     require_columns(frame, [outcome_column, arm_column, stratum_column])
     y = binary_outcome(frame_numbers(frame, outcome_column), f"frame[{outcome_column!r}]")

@@ -13,14 +13,16 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from trialkit._checks import check_alpha, check_in, check_instance, check_names
-from trialkit._errors import AnalysisError
+from trialkit._errors import AnalysisError, TrialkitError
 from trialkit.analysis._ancova import _check_data, _Data, _design, _levels
+from trialkit.analysis._arguments import sample
 from trialkit.analysis._binary._inputs import (
     binary_outcome,
     codes_within,
@@ -250,19 +252,71 @@ def logistic_arrays(
     alpha: float,
     variance: MarginalVariance | str = MarginalVariance.YE,
 ) -> LogisticFit:
-    """Fit :func:`logistic` on arrays: arm and factors as codes, ``numeric`` baseline first.
+    """Fit :func:`logistic` on arrays: arm and factor levels as codes, numeric covariates as floats.
 
-    :func:`~trialkit.analyze` calls this once per endpoint and visit. The arrays must hold no
-    missing values; ``y`` must be 0/1 and every array one value per subject (checked: a
-    TrialkitError otherwise).
+    :func:`~trialkit.analyze` calls this once per endpoint and visit with arrays built from the
+    validated trial, which spares a frame per fit.
+
+    Parameters
+    ----------
+    arm : ndarray of int
+        Position of each subject's arm in ``arms`` (control = 0).
+    y : ndarray of float
+        Outcome per subject, 0.0 or 1.0 (1 = the event).
+    numeric : mapping of str to ndarray of float
+        Numeric covariates by name, baseline status first when there is one.
+    factors : mapping of str to ndarray of int
+        Factor covariates by name: position of each subject's level in ``levels[name]``.
+    arms : tuple of str
+        Arm codes, control first (at least 2).
+    levels : mapping of str to tuple of str
+        Levels of each factor, first = reference.
+    alpha : float
+        1 − confidence level of the intervals, in (0, 1).
+    variance : {"ye", "ge"}
+        Variance of the standardised effects in ``marginal`` (see :func:`logistic`).
+
+    Returns
+    -------
+    LogisticFit
+        As :func:`logistic`.
+
+    Raises
+    ------
+    TrialkitError
+        ``y`` not 0/1 or not finite; codes outside their labels; arrays of different lengths;
+        ``numeric``, ``factors`` or ``levels`` not mappings; ``arms``, ``alpha`` or ``variance``
+        invalid.
+    AnalysisError
+        As :func:`logistic`.
+
+    Notes
+    -----
+    The model, the fit and the standardisation are those of :func:`logistic`.
     """
-    outcome = binary_outcome(y, "y")
-    arm_codes = codes_within(arm, "arm", arms)
-    numbers = {c: np.asarray(x, dtype=np.float64) for c, x in numeric.items()}
-    codes = {c: codes_within(x, f"factors[{c!r}]", levels[c]) for c, x in factors.items()}
+    outcome = sample(y, "y")
+    outcome = binary_outcome(outcome, "y")
+    arm_codes_ = check_names(arms, "arms", 2)
+    arm_codes = codes_within(arm, "arm", arm_codes_)
+    numbers = {c: np.asarray(x, dtype=np.float64) for c, x in _mapping(numeric, "numeric").items()}
+    factor_levels = {c: check_names(lv, f"levels[{c!r}]", 1) for c, lv in _mapping(levels, "levels").items()}
+    given = _mapping(factors, "factors")
+    if set(given) != set(factor_levels):
+        raise TrialkitError(
+            f"`levels` must name the levels of every factor ({', '.join(map(repr, given))}); got {levels!r}."
+        )
+    codes = {c: codes_within(x, f"factors[{c!r}]", factor_levels[c]) for c, x in given.items()}
     same_length(outcome.size, {"arm": arm_codes, **numbers, **{f"factors[{c!r}]": x for c, x in codes.items()}})
+    alpha = check_alpha(alpha)
     chosen = check_in(variance, "variance", MarginalVariance)
-    return _fit(_Data(arm_codes, outcome, numbers, codes), tuple(arms), dict(levels), alpha, chosen)
+    return _fit(_Data(arm_codes, outcome, numbers, codes), arm_codes_, factor_levels, alpha, chosen)
+
+
+def _mapping(value: object, name: str) -> Mapping[str, Any]:
+    """Return ``value`` when it is a mapping with text keys (a TrialkitError otherwise)."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise TrialkitError(f"`{name}` must be a mapping of covariate names to values; got {value!r}.")
+    return value
 
 
 def logistic(
@@ -341,15 +395,15 @@ def logistic(
 
     Examples
     --------
-    >>> frame = pd.DataFrame({"arm": ["c"] * 6 + ["t"] * 6,
-    ...                       "y": [0, 0, 1, 0, 1, 0, 1, 1, 0, 1, 1, 0],
-    ...                       "baseline": [0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0]})
+    >>> frame = pd.DataFrame({"arm": ["c"] * 8 + ["t"] * 8,
+    ...                       "y": [0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0],
+    ...                       "baseline": [0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1]})
     >>> fit = logistic(frame, outcome="y", arm="arm", arms=["c", "t"], numeric=["baseline"])
     >>> row = fit.conditional[0]
     >>> row.contrast, round(row.estimate, 4), fit.iterations
-    ('t - c', 3.0, 4)
-    >>> round(fit.risks["t"] - fit.risks["c"], 4)
-    0.2639
+    ('t - c', 1.5, 4)
+    >>> [(r.analysis.value, round(r.estimate, 4)) for r in fit.marginal]
+    [('standardised_rd', 0.0927), ('standardised_rr', 1.2373), ('standardised_or', 1.4594)]
     """
     check_instance(frame, "frame", pd.DataFrame, "a DataFrame")
     outcome_column = check_instance(outcome, "outcome", str, "text (a column name)")
