@@ -29,8 +29,9 @@ MAX_ITERATIONS = 25
 #: R's logit link clamps the linear predictor's exponential beyond |eta| = 30 (family.c)
 _EPS = float(np.finfo(float).eps)
 _ETA_CLAMP = 30.0
-#: |R_jj| of a unit-length column (times √n) below which the column adds nothing new (as the ANCOVA)
-_RANK_TOL = 1e-10
+#: relative length of a column's part orthogonal to the columns before it below which the column
+#: adds nothing new: exact collinearity leaves ~1e-8 of rounding in a Cholesky of X'X
+_RANK_TOL = 1e-7
 
 
 @dataclass(frozen=True)
@@ -51,14 +52,19 @@ class IrlsFit:
 def expit(eta: Floats) -> Floats:
     """Return the logistic function of ``eta`` with R's clamp at |eta| > 30 (``binomial()$linkinv``)."""
     e = np.exp(np.clip(eta, -_ETA_CLAMP, _ETA_CLAMP))
-    e = np.where(eta < -_ETA_CLAMP, _EPS, np.where(eta > _ETA_CLAMP, 1.0 / _EPS, e))
-    return np.asarray(e / (1.0 + e), dtype=np.float64)
+    if np.any(np.abs(eta) > _ETA_CLAMP):  # rare: only where a fit is heading for separation
+        e = np.where(eta < -_ETA_CLAMP, _EPS, np.where(eta > _ETA_CLAMP, 1.0 / _EPS, e))
+    out: Floats = e / (1.0 + e)
+    return out
 
 
 def _mu_eta(eta: Floats) -> Floats:
     """Return d mu / d eta (R ``binomial()$mu.eta``: DBL_EPSILON beyond |eta| = 30)."""
     e = np.exp(np.clip(eta, -_ETA_CLAMP, _ETA_CLAMP))
-    return np.asarray(np.where(np.abs(eta) > _ETA_CLAMP, _EPS, e / (1.0 + e) ** 2), dtype=np.float64)
+    out: Floats = e / (1.0 + e) ** 2
+    if np.any(np.abs(eta) > _ETA_CLAMP):
+        out = np.where(np.abs(eta) > _ETA_CLAMP, _EPS, out)
+    return out
 
 
 def _deviance(y: Floats, mu: Floats) -> float:
@@ -69,28 +75,37 @@ def _deviance(y: Floats, mu: Floats) -> float:
 def rank_check(X: Floats, names: list[str]) -> None:
     """Raise an AnalysisError naming the first column collinear with the columns before it.
 
-    QR of the column-scaled design, as the ANCOVA's check: positive weights do not change the rank,
-    so one check before the iterations serves them all.
+    Cholesky of the equilibrated cross-product X'X (unit diagonal): its j-th diagonal entry is
+    the length of column j's part orthogonal to the columns before it, relative to the column's
+    own length — |R_jj| of a QR of the column-scaled design. Positive weights do not change the
+    rank, so one check before the iterations serves them all; X'X costs one pass over the data.
     """
-    n = X.shape[0]
-    scale = np.linalg.norm(X, axis=0)
-    R = np.linalg.qr(X / np.where(scale > 0, scale, 1.0), mode="r")
-    for j in np.flatnonzero(np.abs(np.diag(R)) <= _RANK_TOL * math.sqrt(n))[:1]:
-        raise AnalysisError(
-            f"term {names[j]!r} is collinear with the terms before it "
-            f"({', '.join(names[:j])}); its effect cannot be estimated.",
-            term=names[j],
-        )
+    gram = X.T @ X
+    d = np.sqrt(np.diag(gram))
+    scaled = gram / np.where(d > 0, d, 1.0)[:, None] / np.where(d > 0, d, 1.0)[None, :]
+    for j in range(X.shape[1]):
+        block = scaled[: j + 1, : j + 1]
+        try:
+            residual = float(np.linalg.cholesky(block)[j, j]) if d[j] > 0 else 0.0
+        except np.linalg.LinAlgError:
+            residual = 0.0
+        if residual <= _RANK_TOL:
+            raise AnalysisError(
+                f"term {names[j]!r} is collinear with the terms before it "
+                f"({', '.join(names[:j])}); its effect cannot be estimated.",
+                term=names[j],
+            )
 
 
 def _weighted_solve(X: Floats, w: Floats, z: Floats) -> tuple[Floats, Floats]:
     """Return the weighted least-squares coefficients and (X'WX)⁻¹, by Cholesky of the equilibrated X'WX."""
-    Xw = X * w[:, None]
-    xtwx = Xw.T @ X
+    root = np.sqrt(w)
+    A = X * root[:, None]  # one product A'A is cheaper than (XW)'X
+    xtwx = A.T @ A
     d = np.sqrt(np.diag(xtwx))
     scaled = xtwx / d[:, None] / d[None, :]
     factor = cho_factor(scaled, lower=True, check_finite=False)
-    beta = cho_solve(factor, (Xw.T @ z) / d, check_finite=False) / d
+    beta = cho_solve(factor, (A.T @ (root * z)) / d, check_finite=False) / d
     inverse = cho_solve(factor, np.eye(X.shape[1]), check_finite=False) / d[:, None] / d[None, :]
     return beta, inverse
 
