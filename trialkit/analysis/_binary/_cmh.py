@@ -257,7 +257,7 @@ def cmh(
     is the other common choice; it is not computed.)
 
     Matches ``mantelhaen.test`` (statistic, p, estimate, conf.int) and the MH RD formula in R to a
-    relative 1e-10: tests/reference/binary/.
+    relative 1e-13: tests/reference/binary/.
 
     Examples
     --------

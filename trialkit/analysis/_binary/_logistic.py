@@ -386,9 +386,9 @@ def logistic(
     sandwich, or Ye et al. (2023) as beeca's default (docs/binary.md has both formulas).
 
     Matches R ``glm(family = binomial)`` (coefficients, SEs, z, p) and the standardisation
-    formulas written in R to a relative 1e-8 or better: tests/reference/binary/.
+    formulas written in R to a relative 1e-12 (Ge covariances: 1e-10): tests/reference/binary/.
 
-    References: Ge M, Durham LK, Meyer RD, Xie W, Thomas N (2011), Drug Inf J 45:481–493;
+    References: Ge M, Durham LK, Meyer RD, Xie W, et al. (2011), Drug Inf J 45:481–493;
     Ye T, Shao J, Yi Y, Zhao Q (2023), J Am Stat Assoc 118:2370–2382, and Stat Theory Relat
     Fields 7:159–163; FDA (2023), Adjusting for Covariates in Randomized Clinical Trials for
     Drugs and Biological Products.
