@@ -151,6 +151,31 @@ def test_a_strong_effect_without_separation_is_estimated() -> None:
     assert np.isfinite([r.std_error for r in fit.marginal]).all()
 
 
+def test_no_convergence_without_separation_is_named(monkeypatch) -> None:
+    from trialkit.analysis._binary import _irls
+
+    monkeypatch.setattr(_irls, "MAX_ITERATIONS", 2)
+    with pytest.raises(tk.AnalysisError, match="did not converge in 2 iterations") as caught:
+        _fit(_frame())
+    assert caught.value.term == "(model)"
+
+
+def test_missing_numeric_covariates_in_arrays_are_refused() -> None:
+    frame = _frame()
+    x = frame["x"].to_numpy().copy()
+    x[4] = np.nan
+    with pytest.raises(tk.TrialkitError, match=r"`numeric\['x'\]` must hold finite numbers .*nan at position 4"):
+        logistic_arrays(
+            (frame["arm"] == "t").to_numpy().astype(np.int64),
+            frame["y"].to_numpy(),
+            {"x": x},
+            {},
+            arms=("c", "t"),
+            levels={},
+            alpha=0.05,
+        )
+
+
 def test_collinear_covariates_name_the_later_term() -> None:
     frame = _frame().assign(x2=lambda f: 2 * f["x"] + 1)
     with pytest.raises(tk.AnalysisError, match="term 'x2' is collinear") as caught:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._checks import check_alpha, check_in, check_instance, check_names
+from trialkit._checks import check_alpha, check_in, check_instance, check_names, check_sample
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit.analysis._ancova import _check_data, _Data, _design, _levels
 from trialkit.analysis._arguments import sample
@@ -31,7 +31,7 @@ from trialkit.analysis._binary._inputs import (
     require_columns,
     same_length,
 )
-from trialkit.analysis._binary._irls import MAX_ITERATIONS, fit_logistic, rank_check
+from trialkit.analysis._binary._irls import fit_logistic, rank_check
 from trialkit.analysis._binary._separation import constant_outcome_groups, separating_direction
 from trialkit.analysis._binary._standardise import standardise
 from trialkit.analysis._distributions import normal_two_sided_p, normal_upper_quantile
@@ -121,7 +121,7 @@ def _refuse_separated_groups(data: _Data, arms: tuple[str, ...], levels: Mapping
             )
 
 
-def _refuse_divergence(X: Floats, y: Floats, names: list[str], converged: bool) -> None:
+def _refuse_divergence(X: Floats, y: Floats, names: list[str], converged: bool, iterations: int) -> None:
     """Raise an AnalysisError naming the separating terms, or the non-convergence."""
     found = separating_direction(X, y)
     if found is not None:
@@ -135,7 +135,7 @@ def _refuse_divergence(X: Floats, y: Floats, names: list[str], converged: bool) 
         )
     if not converged:
         raise AnalysisError(
-            f"the logistic regression did not converge in {MAX_ITERATIONS} iterations "
+            f"the logistic regression did not converge in {iterations} iterations "
             "(relative deviance change < 1e-8, as glm.control()).",
             term="(model)",
         )
@@ -207,7 +207,7 @@ def _fit(
     rank_check(X, names)
     fit = fit_logistic(X, data.y)
     if not fit.converged or fit.last_step > _DIVERGING_STEP:
-        _refuse_divergence(X, data.y, names, fit.converged)
+        _refuse_divergence(X, data.y, names, fit.converged, fit.iterations)
     z = normal_upper_quantile(alpha / 2)
     k = len(arms)
     conditional = tuple(
@@ -298,7 +298,7 @@ def logistic_arrays(
     outcome = binary_outcome(outcome, "y")
     arm_codes_ = check_names(arms, "arms", 2)
     arm_codes = codes_within(arm, "arm", arm_codes_)
-    numbers = {c: np.asarray(x, dtype=np.float64) for c, x in _mapping(numeric, "numeric").items()}
+    numbers = {c: check_sample(x, f"numeric[{c!r}]", minimum=0) for c, x in _mapping(numeric, "numeric").items()}
     factor_levels = {c: check_names(lv, f"levels[{c!r}]", 1) for c, lv in _mapping(levels, "levels").items()}
     given = _mapping(factors, "factors")
     if set(given) != set(factor_levels):
