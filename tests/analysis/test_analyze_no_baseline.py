@@ -195,7 +195,7 @@ def test_cli_validate_and_analyze(tmp_path, capsys) -> None:
     out = tmp_path / "out"
     assert main(["analyze", str(spec), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Analyses that do not apply to this trial" in printed
+    assert "Analyses that do not apply to the trial" in printed
     assert "Analyses that could not run" not in printed
     written = {p.name for p in out.iterdir()}
     assert {"results.csv", "failures.csv", "table1.csv", "counts.csv"} <= written

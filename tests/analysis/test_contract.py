@@ -53,6 +53,18 @@ COUNT_CALL = {"arms": ["c", "t"], "numeric": ["age"], "exposure": "weeks", "alph
 WIDE = FRAME.rename(columns={"y": "week8"}).assign(
     week4=[5.5, 6.1, 8.2, 7.0, 4.0, 5.2, 5.1, 6.3], week8=[5.0, 6.0, np.nan, 7.5, 3.0, 4.0, 4.5, np.nan]
 )
+# binary outcomes: a logistic model (arm + baseline) and a CMH analysis over three strata
+BINARY = pd.DataFrame(
+    {
+        "arm": ["c"] * 8 + ["t"] * 8,
+        "y": [0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0],
+        "baseline": [0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1],
+        "centre": ["1", "1", "2", "2", "3", "3", "1", "2", "1", "1", "2", "2", "3", "3", "3", "2"],
+    }
+)
+BINARY_ARM = np.repeat(np.array([0, 1]), 8)
+BINARY_Y = BINARY["y"].to_numpy(dtype=float)
+BINARY_CENTRE = BINARY["centre"].astype(int).to_numpy() - 1
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +79,24 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
     "ancova": lambda t: ((FRAME,), {"arms": ["c", "t"], "numeric": ["age"]}),
     "baseline_p_values": lambda t: ((t,), {}),
     "baseline_table": lambda t: ((t,), {}),
+    "cmh": lambda t: (
+        (BINARY,),
+        {"outcome": "y", "arm": "arm", "arms": ["c", "t"], "stratum": "centre", "strata": ["1", "2", "3"]},
+    ),
+    "cmh_arrays": lambda t: (
+        (BINARY_ARM, BINARY_Y, BINARY_CENTRE),
+        {"arms": ("c", "t"), "strata": ("1", "2", "3"), "alpha": 0.05},
+    ),
     "default_thresholds": lambda t: ((-6.0,), {"integer": True}),
     "event_rate": lambda t: (([3, 0, 5, 2], [2.0, 1.5, 2.0, 1.0]), {"arm": "a", "alpha": 0.05}),
     "fisher_exact_p": lambda t: ((3, 1, 1, 3), {}),
     "hedges_correction": lambda t: ((41,), {}),
     "hedges_g": lambda t: ((2.0, 4.0, 20, 20), {"alpha": 0.05}),
+    "logistic": lambda t: ((BINARY,), {"outcome": "y", "arm": "arm", "arms": ["c", "t"], "numeric": ["baseline"]}),
+    "logistic_arrays": lambda t: (
+        (BINARY_ARM, BINARY_Y, {"baseline": BINARY["baseline"].to_numpy(dtype=float)}, {}),
+        {"arms": ("c", "t"), "levels": {}, "alpha": 0.05, "variance": "ge"},
+    ),
     "mann_whitney": lambda t: ((X, Y), {"alpha": 0.05}),
     "mmrm": lambda t: (
         (pd.read_csv(tk.datasets.longitudinal("fev_data")),),
@@ -192,6 +217,11 @@ KIND |= {
     "df_complete": "degrees of freedom",
     "outcome": "text",
     "exposure": "text",
+    "variance": "registry",
+    "stratum": "text",
+    "strata": "names",
+    "factors": "mapping",
+    "levels": "levels",
 }
 KIND_IN = {
     ("fisher_exact_p", "d"): "count",
@@ -199,6 +229,10 @@ KIND_IN = {
     ("mmrm", "categorical"): "names",
     ("multiple_imputation", "reference"): "text",
     ("event_rate", "exposure"): SAMPLE,
+    ("logistic_arrays", "arm"): "codes",
+    ("logistic_arrays", "numeric"): "mapping",
+    ("cmh_arrays", "arm"): "codes",
+    ("cmh_arrays", "stratum"): "codes",
 }
 
 NAN = float("nan")
@@ -233,6 +267,8 @@ BAD: dict[str, list[tuple[Any, type[Exception], str]]] = {
     "frame": [({"arm": ["c"]}, tk.TrialkitError, "a DataFrame")],
     "names": [("c", tk.TrialkitError, "sequence"), ([1, 2], tk.TrialkitError, "sequence")],
     "levels": [(["age"], tk.TrialkitError, "mapping")],
+    "mapping": [(["age"], tk.TrialkitError, "mapping"), ("age", tk.TrialkitError, "mapping")],
+    "codes": [("c", tk.TrialkitError, "integer codes"), ([0.5, 1.5], tk.TrialkitError, "integer codes")],
     "text": [(3, tk.TrialkitError, "text")],
     "non-zero number": [
         (0, tk.TrialkitError, "non-zero"),

@@ -8,6 +8,7 @@ public here. What each computes, and which R function it matches, is in ``docs/a
 from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
+from trialkit.analysis._binary import LogisticFit, MarginalVariance, cmh, cmh_arrays, logistic, logistic_arrays
 from trialkit.analysis._counts import CountFamily, CountFit, event_rate, negative_binomial, poisson, quasipoisson
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputation
@@ -65,8 +66,10 @@ __all__ = [
     "CountFit",
     "Estimate",
     "HedgesG",
+    "LogisticFit",
     "MIFit",
     "MMRMFit",
+    "MarginalVariance",
     "Multiplicity",
     "Pooled",
     "Population",
@@ -79,11 +82,15 @@ __all__ = [
     "ancova",
     "baseline_p_values",
     "baseline_table",
+    "cmh",
+    "cmh_arrays",
     "default_thresholds",
     "event_rate",
     "fisher_exact_p",
     "hedges_correction",
     "hedges_g",
+    "logistic",
+    "logistic_arrays",
     "mann_whitney",
     "mcid_sweep",
     "mmrm",

@@ -54,7 +54,10 @@ def binary_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, va
         )
         if out.dunnett and len(arms) > 2:
             rd = [e for e in fitted.marginal if e.analysis is Analysis.STANDARDISED_RD]
-            cov = fitted.difference_covariance
+            risks = fitted.risk_covariance_ye if variance == "ye" else fitted.risk_covariance_ge
+            # each difference is risk_a − risk_control: C = [−1 | I]
+            c = np.hstack([-np.ones((len(arms) - 1, 1)), np.eye(len(arms) - 1)])
+            cov = c @ risks @ c.T
             sd = np.sqrt(np.diag(cov))
             adjusted = dunnett_p(np.array([e.statistic for e in rd]), cov / np.outer(sd, sd), float("inf"))
             for e, p in zip(rd, adjusted, strict=True):
