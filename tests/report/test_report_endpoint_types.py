@@ -305,6 +305,9 @@ def test_without_a_baseline_the_methods_describe_the_ancova_on_covariates_only(n
     assert "t-tests on the follow-up values (the trial has no baseline visit)" in methods
     assert "Table 1 summarises the covariates (the trial has no baseline visit)" in methods
     assert "change from baseline" not in methods
+    # the spec's MMRM and multiple imputation need a baseline: neither is described nor summarised
+    assert "MMRM" not in methods and "imputation" not in methods
+    assert "MMRM" not in text_of(section(html, "summary"))
 
 
 def test_skipped_analyses_are_one_note_grouped_by_reason_apart_from_failures(no_baseline) -> None:

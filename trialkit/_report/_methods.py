@@ -91,15 +91,21 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
         " except in the multiple-imputation sensitivity analyses described below" if has_missing_data(results) else ""
     )
     model = _MODEL_WORDS.get(primary.type, "ANCOVA")
+    kinds = {e.type for e in spec.endpoints}
+    if len(kinds) == 1:
+        models = "the " + model
+    else:
+        short = {"continuous": "ANCOVA", "binary": "logistic", "count": "negative binomial"}
+        models = "the " + _join([short[k] for k in _MODEL_KINDS if k in kinds]) + " models"
     if spec.visits.baseline is not None:
         needs = (
-            "the change-from-baseline analyses those with the baseline value and the value at the visit, the "
-            "models (ANCOVA, logistic and count models) also every covariate"
+            "the change-from-baseline analyses those with the baseline value and the value at the visit, "
+            f"{models} also every covariate"
         )
     else:
         needs = (
             "the trial has no baseline visit, so the unadjusted analyses use every subject with the value at the "
-            "visit, and the models (ANCOVA, logistic and count models) those also with every covariate"
+            f"visit, and {models} those also with every covariate"
         )
     text = (
         f"Subjects were analysed in the arm they were randomised to, and no missing value was imputed{imputed}. "
@@ -115,7 +121,7 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
             + ("baseline and covariates are" if spec.visits.baseline is not None else "the covariates are")
             + " accounted for."
         )
-    if "mmrm" in results.provenance:
+    if "mmrm" in results.provenance and _mmrm_ran(results):
         mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
         if baseline_is_response(results):
             text += (
@@ -148,6 +154,7 @@ def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations
 
 #: the model whose analysed set the methods quote for the primary endpoint, by endpoint type
 _MODEL_WORDS = {"continuous": "ANCOVA", "binary": "logistic model", "count": "negative binomial model"}
+_MODEL_KINDS = ("continuous", "binary", "count")
 
 
 def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> str:
