@@ -1,2 +1,0 @@
-def dunnett_p(statistics, correlation, df):  # TEMP STUB
-    raise NotImplementedError

@@ -1,2 +1,0 @@
-def van_elteren_arrays(*a, **k):  # TEMP STUB
-    raise NotImplementedError
