@@ -8,6 +8,7 @@ public here. What each computes, and which R function it matches, is in ``docs/a
 from trialkit._spec import Multiplicity, Population, TwoValued
 from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
+from trialkit.analysis._dunnett import dunnett, dunnett_p
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputation
 from trialkit.analysis._missing._rubin import Pooled, pool
@@ -44,6 +45,7 @@ from trialkit.analysis._table1 import (
     standardised_differences,
 )
 from trialkit.analysis._ttests import TTest, paired_t, t_inference, two_sample_t
+from trialkit.analysis._van_elteren import van_elteren, van_elteren_arrays
 
 __all__ = [
     "ALL_ANALYSES",
@@ -77,6 +79,8 @@ __all__ = [
     "baseline_p_values",
     "baseline_table",
     "default_thresholds",
+    "dunnett",
+    "dunnett_p",
     "fisher_exact_p",
     "hedges_correction",
     "hedges_g",
@@ -94,5 +98,7 @@ __all__ = [
     "standardised_differences",
     "t_inference",
     "two_sample_t",
+    "van_elteren",
+    "van_elteren_arrays",
     "wilson_interval",
 ]

@@ -39,13 +39,11 @@ unadjusted two-sided t (or normal) p exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import brentq
 from scipy.special import chdtri, gammaln, ndtr, ndtri
-from scipy.stats import qmc
 
 from trialkit._checks import check_instance, check_interval, check_sample
 from trialkit._errors import AnalysisError, TrialkitError
@@ -108,14 +106,25 @@ def _normal_tail(chol: Floats, h: Floats) -> Floats:
     return out
 
 
+def _root(fn: Callable[[float], float], outside: float, inside: float) -> float:
+    """Return the root of ``fn`` between ``outside`` (fn < 0) and ``inside`` (fn > 0), by 60 bisections."""
+    for _ in range(60):
+        mid = (outside + inside) / 2
+        if fn(mid) < 0:
+            outside = mid
+        else:
+            inside = mid
+    return (outside + inside) / 2
+
+
 def _scale_nodes(df: float) -> tuple[Floats, Floats]:
     """Return nodes S and weights of the trapezoidal rule in log S, for nu S² ~ chi²(nu)."""
 
     def depth(x: float) -> float:  # log density relative to its peak at x = 0, plus the depth kept
         return df * (x - math.expm1(2 * x) / 2) + _LOG_DEPTH
 
-    left = brentq(depth, -_LOG_DEPTH / df - 1.0, 0.0, xtol=1e-12)
-    right = brentq(depth, 0.0, 0.5 * math.log1p(2 * _LOG_DEPTH / df + 2.0) + 1.0, xtol=1e-12)
+    left = _root(depth, -_LOG_DEPTH / df - 1.0, 0.0)
+    right = _root(depth, 0.5 * math.log1p(2 * _LOG_DEPTH / df + 2.0) + 1.0, 0.0)
     step = min(0.1, 0.5 / math.sqrt(2 * df))
     count = math.ceil((right - left) / step)
     x = left + step * np.arange(count + 1)
@@ -131,6 +140,8 @@ def _qmc_tail(chol: Floats, c: Floats, df: float) -> tuple[Floats, float]:
     keep the order of the |t|). The point count grows 2^12, 2^14, ... until three standard errors
     over the replicates are at most :data:`QMC_TARGET`, or 2^:data:`QMC_MAX_LOG2`.
     """
+    from scipy.stats import qmc  # here: scipy.stats takes most of a second to import, and k >= 5 is rare
+
     k = chol.shape[0]
     dims = k - 1 + (0 if math.isinf(df) else 1)
     log2 = 12
