@@ -182,7 +182,7 @@ def van_elteren_arrays(
     FALSE)``; the test refuses one stratum because the stratified analysis was asked for.
 
     Matches an implementation from the definition in R (tests/reference/van_elteren/: HSAUR3
-    ``BtheB`` with four strata, and synthetic tied data) to a relative error of 1e-9 or better.
+    ``BtheB`` with four strata, and synthetic tied data) to a relative error of 1e-12.
 
     Examples
     --------
