@@ -305,8 +305,9 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
     ------
     ValidationError
         Listing every problem (unknown keys with the closest valid name, wrong types, negative SDs,
-        correlations outside (-1, 1) or not positive definite, missing means, dropout > n, ...),
-        each with its key path in ``Problem.column``.
+        correlations outside (-1, 1) or not positive definite, missing means, dropout > n,
+        probabilities outside (0, 1), rates <= 0, a negative dispersion, continuous keys on a
+        binary or count endpoint, ...), each with its key path in ``Problem.column``.
     """
     out = ProblemCollector(file)
     top = _table(dict(raw), "", _TOP, out)

@@ -2,7 +2,8 @@
 
 A *design* (TOML, read by :func:`read_design`, checked by :func:`parse_design`) states every number
 the simulation needs — arms and their sizes, visits, per arm x visit means and SDs of each
-endpoint, the correlation between a subject's visits, dropouts and subject-level covariates.
+continuous endpoint (event probabilities of a binary one, event rates of a count), the correlation
+between a subject's visits, dropouts and subject-level covariates.
 :func:`simulate` turns a design and a seed into a :class:`Simulation`, whose
 :meth:`Simulation.to_files` writes one CSV per arm, the study spec and a ``MANIFEST.json``.
 
@@ -338,6 +339,20 @@ def simulate(design: Design, seed: int) -> Simulation:
     their correct conditional distribution given baseline. The baseline mean then shifts by
     :math:`s\,(\varphi(\alpha) - \varphi(\beta))/(\Phi(\beta) - \Phi(\alpha))`.
 
+    Binary and count endpoints use the same :math:`Z_i` as latent variables of a Gaussian copula,
+    so that :math:`R_e` (the endpoint's ``correlation``) links a subject's visits and baseline
+    predicts follow-up:
+
+    * binary: the event happens at visit *v* when :math:`Z_{iv} < \Phi^{-1}(p_{av})`, so
+      :math:`P(Y_{iv} = 1) = p_{av}` exactly; the file holds ``success`` or ``failure``;
+    * count: :math:`Y_{iv} = F_{av}^{-1}(\Phi(Z_{iv}))` with :math:`F_{av}` the negative binomial
+      (NB2) of mean :math:`\mu_{av} = r_{av} e_v` (rate x exposure, exposure 1 when none is given)
+      and variance :math:`\mu + k\mu^2` (``dispersion`` *k*; Poisson when *k* = 0).
+
+    The correlation of the observed values is smaller than that of the latent normals (a
+    tetrachoric correlation for binary values); what holds exactly is
+    :math:`P(Y_{i1} \le a, Y_{iv} \le b) = \Phi_2(\Phi^{-1}(F_1(a)), \Phi^{-1}(F_v(b)); \rho_{1v})`.
+
     Values are rounded to ``decimals`` digits (whole numbers for integer scores) and then clipped
     into ``range``. Both shift the moments slightly: rounding to step *h* adds about
     :math:`h^2/12` to the variance (Sheppard), and clipping moves the mass beyond a bound onto it,
@@ -351,7 +366,8 @@ def simulate(design: Design, seed: int) -> Simulation:
     every value after the first visit (the baseline) set to NaN. Subject ids are
     ``<prefix>-<number>``, zero-padded to at least 3 digits. Random numbers are drawn from one
     generator in a fixed order: per arm (design order), each covariate, the dropouts, then each
-    endpoint. Means and SDs enter only after drawing, so changing them never changes the draws.
+    endpoint (N x visits standard normals for every type). Means, SDs, probabilities and rates
+    enter only after drawing, so changing them never changes the draws.
     """
     seed = check_integer(seed, "seed", 0)
     check_instance(design, "design", Design, "a trialkit.Design (from trialkit.read_design)")
