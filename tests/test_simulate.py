@@ -835,3 +835,17 @@ def test_a_count_endpoint_refuses_unknown_exposure_visits_and_continuous_keys() 
         (Rule.INVALID_VALUE, "endpoints[0].decimals"),
     }
     assert "log-linear" in got[(Rule.INVALID_VALUE, "endpoints[0].scale")].message
+
+
+def test_generated_exposure_quotes_visit_names_that_are_not_bare_toml_keys() -> None:
+    import tomllib
+
+    raw = _typed_design()
+    raw["visits"] = {"order": ["day 0", "day.7"], "baseline": "day 0"}
+    count = raw["endpoints"][2] | {"correlation": 0.5}
+    count["rate"] = {arm: {"day 0": 1.0, "day.7": 0.8} for arm in ("a", "b")}
+    count["exposure"] = {"day 0": 7, "day.7": 7.5}
+    raw["endpoints"] = [count]
+    text = simulate(parse_design(raw, file="x.toml"), 1).spec_toml
+    assert 'exposure = { "day 0" = 7, "day.7" = 7.5 }' in text
+    assert tomllib.loads(text)["endpoints"][0]["exposure"] == {"day 0": 7, "day.7": 7.5}
