@@ -31,7 +31,7 @@ from trialkit._schema import (
     interval,
     is_number,
 )
-from trialkit._spec import ENDPOINT_TYPES, endpoint_rules
+from trialkit._spec import COUNT_BASELINES, ENDPOINT_TYPES, endpoint_rules
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -84,9 +84,10 @@ class EndpointDesign:
     log endpoints). Binary: ``probability`` maps each arm to the event probability per visit; the
     files hold ``success`` for an event and ``failure`` otherwise. Count: ``rate`` maps each arm to
     the expected events per unit of exposure per visit, ``exposure`` is the time at risk of each
-    visit in ``exposure_unit`` (empty: 1 per visit) and ``dispersion`` the NB2 ``1/theta`` (0:
-    Poisson). For binary and count endpoints ``mean`` and ``sd`` are empty and ``correlation`` is
-    that of the latent normal variables of a Gaussian copula (see :func:`trialkit.simulate`).
+    visit in ``exposure_unit`` (empty: 1 per visit), ``dispersion`` the NB2 ``1/theta`` (0:
+    Poisson) and ``count_baseline`` the study spec's key of that name (None: not written). For
+    binary and count endpoints ``mean`` and ``sd`` are empty and ``correlation`` is that of the
+    latent normal variables of a Gaussian copula (see :func:`trialkit.simulate`).
     """
 
     id: str
@@ -111,6 +112,7 @@ class EndpointDesign:
     dispersion: float = 0.0
     exposure: tuple[tuple[str, float], ...] = ()
     exposure_unit: str = ""
+    count_baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ _COUNT: Schema = {
     "dispersion": (NUM, False),
     "exposure": (TABLE, False),
     "exposure_unit": (STR, False),
+    "count_baseline": (STR, False),
 }
 #: keys of a continuous endpoint that a binary or count endpoint refuses, and why
 _NOT_FOR: dict[str, dict[str, str]] = {
@@ -514,7 +517,7 @@ def _parse_endpoint(
             )
     if kind == "binary":
         return _parse_binary(kept, path, arms, visits, out)
-    return _parse_count(kept, path, arms, visits, out)
+    return _parse_count(kept, path, arms, visits, baseline, out)
 
 
 def _parse_binary(
@@ -603,7 +606,12 @@ def _as_number(text: str) -> float | None:
 
 
 def _parse_count(
-    raw: dict[str, Any], path: str, arms: tuple[str, ...], visits: tuple[str, ...], out: ProblemCollector
+    raw: dict[str, Any],
+    path: str,
+    arms: tuple[str, ...],
+    visits: tuple[str, ...],
+    baseline: str | None,
+    out: ProblemCollector,
 ) -> EndpointDesign | None:
     t = _table(raw, path, _COUNT, out)
     eid = _endpoint_id(t, path, out)
@@ -633,6 +641,14 @@ def _parse_count(
             f"`{path}.exposure_unit` needs `{path}.exposure` (the time at risk of each visit in that unit).",
             t["exposure_unit"],
         )
+    count_baseline = None
+    if "count_baseline" in t:
+        key = f"{path}.count_baseline"
+        count_baseline = choice(t["count_baseline"], COUNT_BASELINES, key, out)
+        if baseline is None:
+            out.add(
+                Rule.INVALID_VALUE, key, f"`{key}` needs `visits.baseline` (it says how the baseline count enters)."
+            )
     if not eid or corr is None or rate is None or rules.better is None or dispersion is None or exposure is None:
         return None
     return EndpointDesign(
@@ -652,6 +668,7 @@ def _parse_count(
         dispersion=float(dispersion),
         exposure=exposure,
         exposure_unit=t.get("exposure_unit", ""),
+        count_baseline=count_baseline,
     )
 
 

@@ -448,6 +448,8 @@ def _typed_endpoint_lines(e: EndpointDesign) -> list[str]:
         lines.append(f"exposure = {{ {lengths} }}")
     if e.exposure_unit:
         lines.append(f"exposure_unit = {_toml(e.exposure_unit)}")
+    if e.count_baseline is not None:
+        lines.append(f"count_baseline = {_toml(e.count_baseline)}")
     lines += [f"better = {_toml(e.better)}", f"primary = {_toml(e.primary)}"]
     if e.responder_change is not None:
         lines.append(f"responder = {{ change = {_toml(e.responder_change)} }}")
