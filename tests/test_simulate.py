@@ -814,7 +814,8 @@ def test_bad_binary_and_count_designs_report_every_problem_at_once() -> None:
     ("change", "column", "phrase"),
     [
         ({"success": "good"}, "endpoints[0].success", "both be text or both be numbers"),
-        ({"success": "1", "failure": "no"}, "endpoints[0].success", "does not read as a number"),
+        ({"success": "1", "failure": "no"}, "endpoints[0].success", "does not read as a number or as missing"),
+        ({"success": "yes", "failure": "NA"}, "endpoints[0].failure", "does not read as a number or as missing"),
         ({"success": 0.5}, "endpoints[0].success", "text or a whole number"),
         ({"range": [0, 1]}, "endpoints[0].range", "is not for a binary endpoint"),
         ({"responder": {"change": 1}}, "endpoints[0].responder", "the event itself is the response"),

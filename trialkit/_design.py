@@ -31,7 +31,7 @@ from trialkit._schema import (
     interval,
     is_number,
 )
-from trialkit._spec import COUNT_BASELINES, ENDPOINT_TYPES, endpoint_rules
+from trialkit._spec import COUNT_BASELINES, ENDPOINT_TYPES, DataSpec, endpoint_rules
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -235,6 +235,8 @@ _NOT_FOR: dict[str, dict[str, str]] = {
         "baseline_range": "there is no eligibility window on a count",
     },
 }
+#: the texts a generated spec reads as missing (its ``data.missing`` is the default): never a label
+_MISSING_TOKENS: tuple[str, ...] = DataSpec.missing  # the class attribute is the field default
 #: how design messages name the types that the shared vocabulary does not
 _PHRASES: dict[tuple[type, ...], str] = {_NUM_OR_LIST: "a number or an array", _LABEL: "text or a whole number"}
 
@@ -560,12 +562,13 @@ def _binary_labels(t: Mapping[str, Any], path: str, out: ProblemCollector) -> tu
         value = t.get(key, default)
         key_path = f"{path}.{key}"
         if isinstance(value, str):
-            if not value.strip() or value != value.strip() or is_number(_as_number(value), finite=False):
+            if value in _MISSING_TOKENS or value != value.strip() or _as_number(value) is not None:
                 out.add(
                     Rule.INVALID_VALUE,
                     key_path,
-                    f"`{key_path}` must be non-empty text without surrounding spaces that does not read "
-                    f"as a number (write a number as a number); got {value!r}.",
+                    f"`{key_path}` must be text that a data file does not read as a number or as missing "
+                    f"({', '.join(map(repr, _MISSING_TOKENS))}), without surrounding spaces (write a number "
+                    f"as a number); got {value!r}.",
                     value,
                 )
                 value = None
