@@ -36,6 +36,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python benchmarks/bench_mmrm.py --bcva tests/reference/mmrm/bcva_data/bcva_data.csv
 	$(BIN)/python benchmarks/bench_mi.py
+	$(BIN)/python benchmarks/bench_logistic.py
+	$(BIN)/python benchmarks/bench_counts.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

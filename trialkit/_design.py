@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from trialkit._schema import (
     interval,
     is_number,
 )
-from trialkit._spec import endpoint_rules
+from trialkit._spec import COUNT_BASELINES, ENDPOINT_TYPES, DataSpec, endpoint_rules
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -78,8 +78,16 @@ class CovariateDesign:
 class EndpointDesign:
     """One endpoint: its study-spec attributes plus the numbers its values are drawn from.
 
-    ``mean`` and ``sd`` map each arm to one natural-scale value per visit (in ``visits.order``);
-    ``correlation`` is the visit x visit correlation matrix (on the log scale for log endpoints).
+    ``type`` is ``"continuous"``, ``"binary"`` or ``"count"`` (the study spec's endpoint types).
+    Continuous: ``mean`` and ``sd`` map each arm to one natural-scale value per visit (in
+    ``visits.order``); ``correlation`` is the visit x visit correlation matrix (on the log scale for
+    log endpoints). Binary: ``probability`` maps each arm to the event probability per visit; the
+    files hold ``success`` for an event and ``failure`` otherwise. Count: ``rate`` maps each arm to
+    the expected events per unit of exposure per visit, ``exposure`` is the time at risk of each
+    visit in ``exposure_unit`` (empty: 1 per visit), ``dispersion`` the NB2 ``1/theta`` (0:
+    Poisson) and ``count_baseline`` the study spec's key of that name (None: not written). For
+    binary and count endpoints ``mean`` and ``sd`` are empty and ``correlation`` is that of the
+    latent normal variables of a Gaussian copula (see :func:`trialkit.simulate`).
     """
 
     id: str
@@ -96,6 +104,15 @@ class EndpointDesign:
     responder_change: float | None = None
     decimals: int = 2
     baseline_range: tuple[float, float] | None = None
+    type: str = "continuous"
+    probability: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    success: str | int | None = None
+    failure: str | int | None = None
+    rate: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    dispersion: float = 0.0
+    exposure: tuple[tuple[str, float], ...] = ()
+    exposure_unit: str = ""
+    count_baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,9 +183,62 @@ _ENDPOINT: Schema = {
     "baseline_range": (LIST, False),
     "mean": (TABLE, True),
     "sd": (TABLE, True),
+    "type": (STR, False),
 }
+_LABEL = (str, int, float)
+_BINARY: Schema = {
+    "id": (STR, True),
+    "type": (STR, True),
+    "label": (STR, False),
+    "unit": (STR, False),
+    "better": (STR, False),
+    "primary": (BOOL, False),
+    "correlation": (_NUM_OR_LIST, False),
+    "probability": (TABLE, True),
+    "success": (_LABEL, False),
+    "failure": (_LABEL, False),
+}
+_COUNT: Schema = {
+    "id": (STR, True),
+    "type": (STR, True),
+    "label": (STR, False),
+    "unit": (STR, False),
+    "better": (STR, False),
+    "primary": (BOOL, False),
+    "responder": (TABLE, False),
+    "correlation": (_NUM_OR_LIST, False),
+    "rate": (TABLE, True),
+    "dispersion": (NUM, False),
+    "exposure": (TABLE, False),
+    "exposure_unit": (STR, False),
+    "count_baseline": (STR, False),
+}
+#: keys of a continuous endpoint that a binary or count endpoint refuses, and why
+_NOT_FOR: dict[str, dict[str, str]] = {
+    "binary": {
+        "mean": "its values are drawn with the event probabilities of `probability`",
+        "sd": "its values are drawn with the event probabilities of `probability`",
+        "range": "its values are the two labels `success` and `failure`",
+        "integer": "its values are the two labels `success` and `failure`",
+        "decimals": "its values are the two labels `success` and `failure`",
+        "scale": "its values are the two labels `success` and `failure`",
+        "baseline_range": "there is no eligibility window on an event",
+        "responder": "the event itself is the response",
+    },
+    "count": {
+        "mean": "its values are drawn with the event rates of `rate` (and `dispersion`)",
+        "sd": "its values are drawn with the event rates of `rate` (and `dispersion`)",
+        "range": "counts are whole numbers >= 0 drawn without bounds",
+        "integer": "counts are always whole numbers",
+        "decimals": "counts are always whole numbers",
+        "scale": "the count models are log-linear already",
+        "baseline_range": "there is no eligibility window on a count",
+    },
+}
+#: the texts a generated spec reads as missing (its ``data.missing`` is the default): never a label
+_MISSING_TOKENS: tuple[str, ...] = DataSpec.missing  # the class attribute is the field default
 #: how design messages name the types that the shared vocabulary does not
-_PHRASES: dict[tuple[type, ...], str] = {_NUM_OR_LIST: "a number or an array"}
+_PHRASES: dict[tuple[type, ...], str] = {_NUM_OR_LIST: "a number or an array", _LABEL: "text or a whole number"}
 
 
 def _table(raw: Any, path: str, schema: Schema, out: ProblemCollector) -> dict[str, Any]:
@@ -240,8 +310,9 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
     ------
     ValidationError
         Listing every problem (unknown keys with the closest valid name, wrong types, negative SDs,
-        correlations outside (-1, 1) or not positive definite, missing means, dropout > n, ...),
-        each with its key path in ``Problem.column``.
+        correlations outside (-1, 1) or not positive definite, missing means, dropout > n,
+        probabilities outside (0, 1), rates <= 0, a negative dispersion, continuous keys on a
+        binary or count endpoint, ...), each with its key path in ``Problem.column``.
     """
     out = ProblemCollector(file)
     top = _table(dict(raw), "", _TOP, out)
@@ -429,10 +500,231 @@ def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDes
 def _parse_endpoint(
     raw: Any, path: str, arms: tuple[str, ...], visits: tuple[str, ...], baseline: str | None, out: ProblemCollector
 ) -> EndpointDesign | None:
-    t = _table(raw, path, _ENDPOINT, out)
-    eid = t.get("id", "")
+    kind = raw.get("type", "continuous") if isinstance(raw, dict) else "continuous"
+    if kind == "continuous" or not isinstance(kind, str):
+        return _parse_continuous(raw, path, arms, visits, baseline, out)
+    if choice(kind, ENDPOINT_TYPES, f"{path}.type", out) is None:
+        return None  # the keys to expect depend on the type: nothing more to check
+    kept = {}
+    for key, value in raw.items():
+        why = _NOT_FOR[kind].get(key)
+        if why is None:
+            kept[key] = value
+        else:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{path}.{key}",
+                f"`{path}.{key}` is not for a {kind} endpoint: {why}.",
+                value if isinstance(value, (int, float, str)) else None,
+            )
+    if kind == "binary":
+        return _parse_binary(kept, path, arms, visits, out)
+    return _parse_count(kept, path, arms, visits, baseline, out)
+
+
+def _parse_binary(
+    raw: dict[str, Any], path: str, arms: tuple[str, ...], visits: tuple[str, ...], out: ProblemCollector
+) -> EndpointDesign | None:
+    t = _table(raw, path, _BINARY, out)
+    eid = _endpoint_id(t, path, out)
+    rules = endpoint_rules(t, path, out, finite=True)
+    corr = _parse_correlation(t.get("correlation"), f"{path}.correlation", len(visits), out)
+    probability = _arm_visit_numbers(t.get("probability"), f"{path}.probability", arms, visits, out)
+    for arm, values in (probability or {}).items():
+        for v, p in zip(visits, values, strict=True):
+            if not 0 < p < 1:
+                key = f"{path}.probability.{arm}.{v}"
+                out.add(Rule.INVALID_VALUE, key, f"`{key}` must be in (0, 1) (an event probability); got {p:g}.", p)
+    success, failure = _binary_labels(t, path, out)
+    if not eid or corr is None or probability is None or rules.better is None or success is None or failure is None:
+        return None
+    return EndpointDesign(
+        id=eid,
+        label=t.get("label", eid),
+        mean={},
+        sd={},
+        correlation=corr,
+        unit=t.get("unit", ""),
+        better=rules.better,
+        primary=t.get("primary", False),
+        decimals=0,
+        type="binary",
+        probability=probability,
+        success=success,
+        failure=failure,
+    )
+
+
+def _binary_labels(t: Mapping[str, Any], path: str, out: ProblemCollector) -> tuple[str | int | None, str | int | None]:
+    """Read ``success`` and ``failure`` (default 1 and 0): two different texts, or two whole numbers."""
+    labels: list[str | int | None] = []
+    for key, default in (("success", 1), ("failure", 0)):
+        value = t.get(key, default)
+        key_path = f"{path}.{key}"
+        if isinstance(value, str):
+            if value in _MISSING_TOKENS or value != value.strip() or _as_number(value) is not None:
+                out.add(
+                    Rule.INVALID_VALUE,
+                    key_path,
+                    f"`{key_path}` must be text that a data file does not read as a number or as missing "
+                    f"({', '.join(map(repr, _MISSING_TOKENS))}), without surrounding spaces (write a number "
+                    f"as a number); got {value!r}.",
+                    value,
+                )
+                value = None
+        elif not (is_number(value) and float(value).is_integer()):
+            out.add(Rule.INVALID_VALUE, key_path, f"`{key_path}` must be text or a whole number; got {value!r}.", value)
+            value = None
+        else:
+            value = int(value)
+        labels.append(value)
+    success, failure = labels
+    if success is None or failure is None:
+        return None, None
+    if isinstance(success, str) != isinstance(failure, str):
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.failure" if "failure" in t else f"{path}.success",
+            f"`{path}.success` = {success!r} and `{path}.failure` = {failure!r} must both be text or both "
+            f"be numbers{'' if 'failure' in t else ' (give `failure` with a text `success`)'}.",
+        )
+        return None, None
+    if success == failure:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.failure",
+            f"`{path}.success` and `{path}.failure` must differ; both are {success!r}.",
+            success,
+        )
+        return None, None
+    return success, failure
+
+
+def _as_number(text: str) -> float | None:
+    """``text`` read as a number, as a CSV reader would; None when it is not one."""
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _parse_count(
+    raw: dict[str, Any],
+    path: str,
+    arms: tuple[str, ...],
+    visits: tuple[str, ...],
+    baseline: str | None,
+    out: ProblemCollector,
+) -> EndpointDesign | None:
+    t = _table(raw, path, _COUNT, out)
+    eid = _endpoint_id(t, path, out)
+    rules = endpoint_rules(t, path, out, finite=True)
+    corr = _parse_correlation(t.get("correlation"), f"{path}.correlation", len(visits), out)
+    rate = _arm_visit_numbers(t.get("rate"), f"{path}.rate", arms, visits, out)
+    for arm, values in (rate or {}).items():
+        for v, r in zip(visits, values, strict=True):
+            if not r > 0:
+                key = f"{path}.rate.{arm}.{v}"
+                out.add(Rule.INVALID_VALUE, key, f"`{key}` must be > 0 (events per unit of exposure); got {r:g}.", r)
+    dispersion = t.get("dispersion", 0.0)
+    if not (is_number(dispersion) and dispersion >= 0):
+        key = f"{path}.dispersion"
+        out.add(
+            Rule.INVALID_VALUE,
+            key,
+            f"`{key}` must be a finite number >= 0 (the negative binomial 1/theta; 0 for Poisson); got {dispersion!r}.",
+            dispersion,
+        )
+        dispersion = None
+    exposure = _exposure(t["exposure"], f"{path}.exposure", visits, out) if "exposure" in t else ()
+    if "exposure_unit" in t and "exposure" not in t:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.exposure_unit",
+            f"`{path}.exposure_unit` needs `{path}.exposure` (the time at risk of each visit in that unit).",
+            t["exposure_unit"],
+        )
+    count_baseline = None
+    if "count_baseline" in t:
+        key = f"{path}.count_baseline"
+        count_baseline = choice(t["count_baseline"], COUNT_BASELINES, key, out)
+        if baseline is None:
+            out.add(
+                Rule.INVALID_VALUE, key, f"`{key}` needs `visits.baseline` (it says how the baseline count enters)."
+            )
+    if not eid or corr is None or rate is None or rules.better is None or dispersion is None or exposure is None:
+        return None
+    return EndpointDesign(
+        id=eid,
+        label=t.get("label", eid),
+        mean={},
+        sd={},
+        correlation=corr,
+        unit=t.get("unit", ""),
+        integer=True,
+        better=rules.better,
+        primary=t.get("primary", False),
+        responder_change=rules.responder_change,
+        decimals=0,
+        type="count",
+        rate=rate,
+        dispersion=float(dispersion),
+        exposure=exposure,
+        exposure_unit=t.get("exposure_unit", ""),
+        count_baseline=count_baseline,
+    )
+
+
+def _exposure(
+    raw: Mapping[str, Any], key: str, visits: tuple[str, ...], out: ProblemCollector
+) -> tuple[tuple[str, float], ...] | None:
+    """``{visit: length}`` for every visit -> ``((visit, length), ...)`` in visit order; None when wrong."""
+    if not visits:
+        return None  # no usable `visits.order`: already reported
+    ok = True
+    for v in raw:
+        if v not in visits:
+            out.add(
+                Rule.UNKNOWN_KEY,
+                f"{key}.{v}",
+                f"`{key}.{v}` names no visit in `visits.order`{did_you_mean(v, visits)}.",
+            )
+            ok = False
+    result = []
+    for v in visits:
+        length = raw.get(v)
+        if length is None:
+            out.add(
+                Rule.MISSING_KEY,
+                f"{key}.{v}",
+                f"required key `{key}.{v}` is missing (`{key}` gives the time at risk of every visit).",
+            )
+            ok = False
+        elif not (is_number(length) and length > 0):
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.{v}",
+                f"`{key}.{v}` must be a finite number > 0 (the time at risk of that visit); got {length!r}.",
+                length,
+            )
+            ok = False
+        else:
+            result.append((v, float(length)))
+    return tuple(result) if ok else None
+
+
+def _endpoint_id(t: Mapping[str, Any], path: str, out: ProblemCollector) -> str:
+    eid: str = t.get("id", "")
     if eid and not SLUG.match(eid):
         out.add(Rule.INVALID_VALUE, f"{path}.id", f"`{path}.id` must be a slug; got {eid!r}.", eid)
+    return eid
+
+
+def _parse_continuous(
+    raw: Any, path: str, arms: tuple[str, ...], visits: tuple[str, ...], baseline: str | None, out: ProblemCollector
+) -> EndpointDesign | None:
+    t = _table(raw, path, _ENDPOINT, out)
+    eid = _endpoint_id(t, path, out)
     rules = endpoint_rules(t, path, out, finite=True)
     rng, better, scale, responder = rules.range, rules.better, rules.scale, rules.responder_change
     integer = t.get("integer", False)

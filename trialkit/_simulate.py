@@ -2,7 +2,8 @@
 
 A *design* (TOML, read by :func:`read_design`, checked by :func:`parse_design`) states every number
 the simulation needs — arms and their sizes, visits, per arm x visit means and SDs of each
-endpoint, the correlation between a subject's visits, dropouts and subject-level covariates.
+continuous endpoint (event probabilities of a binary one, event rates of a count), the correlation
+between a subject's visits, dropouts and subject-level covariates.
 :func:`simulate` turns a design and a seed into a :class:`Simulation`, whose
 :meth:`Simulation.to_files` writes one CSV per arm, the study spec and a ``MANIFEST.json``.
 
@@ -12,6 +13,7 @@ The design's keys and how values are drawn: ``docs/simulation-design.md``.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.special import ndtr, ndtri
 
 from trialkit._checks import check_instance, check_integer
@@ -35,7 +38,9 @@ __all__ = [
     "PATTERN",
     "SPEC_FILE",
     "Simulation",
+    "count_distribution",
     "exact_counts",
+    "expected_counts",
     "format_frame",
     "lognormal_params",
     "parse_design",
@@ -236,7 +241,17 @@ def _draw_covariate(cov: CovariateDesign, n: int, rng: np.random.Generator) -> n
 
 
 def _draw_endpoint(ep: EndpointDesign, arm: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """N x visits values of one endpoint in one arm (see :func:`simulate` for the model)."""
+    """N x visits values of one endpoint in one arm (see :func:`simulate` for the model).
+
+    Every type draws the same N x visits standard normals, so an endpoint's type never changes
+    the draws of the endpoints after it.
+    """
+    if ep.type == "binary":
+        z = rng.standard_normal((n, len(ep.probability[arm]))) @ np.linalg.cholesky(np.asarray(ep.correlation)).T
+        return (z < ndtri(np.asarray(ep.probability[arm]))).astype(np.float64)
+    if ep.type == "count":
+        z = rng.standard_normal((n, len(ep.rate[arm]))) @ np.linalg.cholesky(np.asarray(ep.correlation)).T
+        return _count_quantiles(z, expected_counts(ep, arm), ep.dispersion)
     loc, scale = model_params(ep.mean[arm], ep.sd[arm], ep.scale)
     e = rng.standard_normal((n, len(loc)))
     if ep.baseline_range is not None:
@@ -249,6 +264,31 @@ def _draw_endpoint(ep: EndpointDesign, arm: str, n: int, rng: np.random.Generato
     if ep.scale == "log":
         x = np.maximum(x, 10.0**-ep.decimals)  # rounding must not make a log-scale value 0
     return x
+
+
+def expected_counts(ep: EndpointDesign, arm: str) -> np.ndarray:
+    """Return the expected count per visit of a count endpoint in ``arm``: rate x exposure (exposure 1 if none)."""
+    exposure = np.array([length for _, length in ep.exposure]) if ep.exposure else 1.0
+    return np.asarray(ep.rate[arm], dtype=float) * exposure
+
+
+def count_distribution(mean: np.ndarray, dispersion: float) -> Any:
+    r"""Return the frozen scipy distribution of counts with ``mean`` and NB2 ``dispersion`` k (0: Poisson).
+
+    Negative binomial with variance :math:`\mu + k\mu^2`: size :math:`1/k`, probability
+    :math:`1/(1 + k\mu)` in scipy's ``nbinom`` parametrisation.
+    """
+    if dispersion == 0:
+        return stats.poisson(mean)
+    return stats.nbinom(1.0 / dispersion, 1.0 / (1.0 + dispersion * mean))
+
+
+def _count_quantiles(z: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
+    """Return the counts ``F^{-1}(Phi(z))``; the upper half by the survival function, so no tail rounds to 1."""
+    dist = count_distribution(np.broadcast_to(mean, z.shape), dispersion)
+    upper = z > 0
+    y: np.ndarray = np.where(upper, dist.isf(ndtr(-z)), dist.ppf(ndtr(z))).astype(np.float64)
+    return y
 
 
 def simulate(design: Design, seed: int) -> Simulation:
@@ -299,6 +339,20 @@ def simulate(design: Design, seed: int) -> Simulation:
     their correct conditional distribution given baseline. The baseline mean then shifts by
     :math:`s\,(\varphi(\alpha) - \varphi(\beta))/(\Phi(\beta) - \Phi(\alpha))`.
 
+    Binary and count endpoints use the same :math:`Z_i` as latent variables of a Gaussian copula,
+    so that :math:`R_e` (the endpoint's ``correlation``) links a subject's visits and baseline
+    predicts follow-up:
+
+    * binary: the event happens at visit *v* when :math:`Z_{iv} < \Phi^{-1}(p_{av})`, so
+      :math:`P(Y_{iv} = 1) = p_{av}` exactly; the file holds ``success`` or ``failure``;
+    * count: :math:`Y_{iv} = F_{av}^{-1}(\Phi(Z_{iv}))` with :math:`F_{av}` the negative binomial
+      (NB2) of mean :math:`\mu_{av} = r_{av} e_v` (rate x exposure, exposure 1 when none is given)
+      and variance :math:`\mu + k\mu^2` (``dispersion`` *k*; Poisson when *k* = 0).
+
+    The correlation of the observed values is smaller than that of the latent normals (a
+    tetrachoric correlation for binary values); what holds exactly is
+    :math:`P(Y_{i1} \le a, Y_{iv} \le b) = \Phi_2(\Phi^{-1}(F_1(a)), \Phi^{-1}(F_v(b)); \rho_{1v})`.
+
     Values are rounded to ``decimals`` digits (whole numbers for integer scores) and then clipped
     into ``range``. Both shift the moments slightly: rounding to step *h* adds about
     :math:`h^2/12` to the variance (Sheppard), and clipping moves the mass beyond a bound onto it,
@@ -312,14 +366,20 @@ def simulate(design: Design, seed: int) -> Simulation:
     every value after the first visit (the baseline) set to NaN. Subject ids are
     ``<prefix>-<number>``, zero-padded to at least 3 digits. Random numbers are drawn from one
     generator in a fixed order: per arm (design order), each covariate, the dropouts, then each
-    endpoint. Means and SDs enter only after drawing, so changing them never changes the draws.
+    endpoint (N x visits standard normals for every type). Means, SDs, probabilities and rates
+    enter only after drawing, so changing them never changes the draws.
     """
     seed = check_integer(seed, "seed", 0)
     check_instance(design, "design", Design, "a trialkit.Design (from trialkit.read_design)")
     rng = np.random.default_rng(seed)
     frames = {arm.id: _simulate_arm(design, arm, rng) for arm in design.arms}
     decimals = {c.id: c.decimals for c in design.covariates if c.kind == "numeric" and not c.integer}
-    decimals |= {PATTERN.format(endpoint=e.id, visit=v): e.decimals for e in design.endpoints for v in design.visits}
+    decimals |= {
+        PATTERN.format(endpoint=e.id, visit=v): e.decimals
+        for e in design.endpoints
+        if not isinstance(e.success, str)  # text labels are printed as they are
+        for v in design.visits
+    }
     return Simulation(
         design=design,
         seed=int(seed),
@@ -342,8 +402,19 @@ def _simulate_arm(design: Design, arm: ArmDesign, rng: np.random.Generator) -> p
         x = _draw_endpoint(ep, arm.id, n, rng)
         x[lost, 1:] = np.nan
         for j, visit in enumerate(design.visits):
-            cols[PATTERN.format(endpoint=ep.id, visit=visit)] = x[:, j]
+            cols[PATTERN.format(endpoint=ep.id, visit=visit)] = _labels(ep, x[:, j]) if ep.type == "binary" else x[:, j]
     return pd.DataFrame(cols, columns=list(design.columns()))
+
+
+def _labels(ep: EndpointDesign, x: np.ndarray) -> np.ndarray:
+    """Return binary 1.0 / 0.0 / NaN as written: ``success`` / ``failure`` / missing (None for text)."""
+    if isinstance(ep.success, str):
+        text = np.where(x == 1, ep.success, str(ep.failure)).astype(object)
+        text[np.isnan(x)] = None
+        return text
+    success = 1.0 if ep.success is None else float(ep.success)
+    failure = 0.0 if ep.failure is None else float(ep.failure)
+    return np.where(np.isnan(x), np.nan, np.where(x == 1, success, failure))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,6 +433,27 @@ def _toml(value: Any) -> str:
         for ch in str(value)
     )
     return f'"{escaped}"'
+
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _typed_endpoint_lines(e: EndpointDesign) -> list[str]:
+    """Spec lines of a binary or count endpoint after its id, label and unit (keys: the study spec's)."""
+    lines = [f"type = {_toml(e.type)}"]
+    if e.type == "binary":
+        lines.append(f"success = {_toml(1 if e.success is None else e.success)}")
+    if e.exposure:
+        lengths = ", ".join(f"{v if _BARE_KEY.match(v) else _toml(v)} = {_toml(length)}" for v, length in e.exposure)
+        lines.append(f"exposure = {{ {lengths} }}")
+    if e.exposure_unit:
+        lines.append(f"exposure_unit = {_toml(e.exposure_unit)}")
+    if e.count_baseline is not None:
+        lines.append(f"count_baseline = {_toml(e.count_baseline)}")
+    lines += [f"better = {_toml(e.better)}", f"primary = {_toml(e.primary)}"]
+    if e.responder_change is not None:
+        lines.append(f"responder = {{ change = {_toml(e.responder_change)} }}")
+    return lines
 
 
 def study_spec_toml(design: Design, *, seed: int) -> str:
@@ -386,6 +478,9 @@ def study_spec_toml(design: Design, *, seed: int) -> str:
     lines += [f"order = {_toml(design.visits)}", f"primary = {_toml(design.primary_visit)}"]
     for e in design.endpoints:
         lines += ["", "[[endpoints]]", f"id = {_toml(e.id)}", f"label = {_toml(e.label)}", f"unit = {_toml(e.unit)}"]
+        if e.type != "continuous":
+            lines += _typed_endpoint_lines(e)
+            continue
         if e.range is not None:
             lines.append(f"range = {_toml(e.range)}")
         lines += [

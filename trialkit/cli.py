@@ -140,11 +140,12 @@ def _endpoint_plan(spec: StudySpec) -> list[str]:
             success = e.success if isinstance(e.success, str) else f"{1 if e.success is None else e.success:g}"
             details = f", success = {success!r}" if isinstance(e.success, str) else f", success = {success}"
         elif e.type == "count":
-            unit = f" {e.exposure_unit}" if e.exposure_unit else ""
+            unit = f" ({e.exposure_unit})" if e.exposure_unit else ""
             if e.exposure_column:
-                details = f", time at risk from column {e.exposure_column!r}{unit}"
+                details = f", time at risk{unit} from column {e.exposure_column!r}"
             elif e.exposure:
-                details = f", time at risk per visit{unit}"
+                lengths = ", ".join(f"{v} {length:g}" for v, length in e.exposure)
+                details = f", time at risk{unit}: {lengths}"
         lines.append(f"  {e.id}: {e.type}{details}{' (primary)' if e.primary else ''}")
     if spec.visits.baseline is not None:
         return lines

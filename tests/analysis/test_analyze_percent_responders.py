@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -37,27 +36,10 @@ _PERCENT_LINE = re.compile(r"^responder = \{ percent_change = (-?[0-9.]+) \}$", 
 
 
 def load_percent_case(tmp_path: Path) -> tk.Trial:
-    """Load the case with its percent-change responders.
-
-    While the spec parser does not read ``responder.percent_change`` yet, the thresholds are taken
-    out of the file's text, the rest is loaded, and they are set on the endpoints.
-    """
-    try:
-        trial = tk.load(CASE / "study.toml")
-    except tk.ValidationError as exc:
-        if "percent_change" not in str(exc):
-            raise
-    else:
-        return trial
-    text = (CASE / "study.toml").read_text(encoding="utf-8")
-    assert [float(t) for t in _PERCENT_LINE.findall(text)] == list(THRESHOLDS.values())
-    shutil.copy(CASE / "trial.csv", tmp_path / "trial.csv")
-    (tmp_path / "study.toml").write_text(_PERCENT_LINE.sub("", text), encoding="utf-8")
-    trial = tk.load(tmp_path / "study.toml")
-    endpoints = tuple(
-        dataclasses.replace(e, responder_change=None, responder_percent=THRESHOLDS[e.id]) for e in trial.spec.endpoints
-    )
-    return dataclasses.replace(trial, spec=dataclasses.replace(trial.spec, endpoints=endpoints))
+    """Load the case with its percent-change responders (``tmp_path`` unused: the files are read in place)."""
+    trial = tk.load(CASE / "study.toml")
+    assert {e.id: e.responder_percent for e in trial.spec.endpoints} == THRESHOLDS
+    return trial
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +130,22 @@ def test_responder_sweep_matches_r(case) -> None:
     for r in at.to_dict("records"):
         row = t[(t["endpoint"] == r["endpoint"]) & (t["analysis"] == r["analysis"]) & (t["contrast"] == r["contrast"])]
         assert row["estimate"].tolist() == [r["estimate"]]
+
+
+def test_change_thresholds_on_a_log_scale_endpoint_are_in_the_unit() -> None:
+    """``responder = { change = c }`` on a log-scale endpoint counts follow-up − baseline ≥ c in its unit, not logs."""
+    three_arm = CASE.parent / "three_arm"
+    trial = tk.load(three_arm / "study.toml")
+    endpoints = tuple(
+        dataclasses.replace(e, responder_change=10.0, better="higher") if e.id == "biomarker" else e
+        for e in trial.spec.endpoints
+    )
+    trial = dataclasses.replace(trial, spec=dataclasses.replace(trial.spec, endpoints=endpoints))
+    res = tk.analyze(trial, analyses=["responder_rate"], sweep=False)
+    rows = res.table.loc[(res.table["endpoint"] == "biomarker") & (res.table["visit"] == "week8")].set_index("contrast")
+    data = pd.read_csv(three_arm / "trial.csv")
+    change = data["biomarker_week8"] - data["biomarker_baseline"]
+    for arm, part in change.groupby(data["arm"]):
+        part = part.dropna()
+        assert rows.at[arm, "estimate"] == pytest.approx(float((part >= 10).mean()), rel=1e-15)
+        assert rows.at[arm, "n_treatment"] == len(part)

@@ -48,6 +48,8 @@ COUNTS = pd.DataFrame(
     }
 )
 COUNT_CALL = {"arms": ["c", "t"], "numeric": ["age"], "exposure": "weeks", "alpha": 0.05}
+# a frame for van_elteren: two strata, both arms in each
+STRATIFIED = FRAME.assign(stratum=["a", "b", "a", "b", "a", "b", "a", "b"])
 
 # a wide frame for multiple_imputation: two post-baseline visits, one dropout per arm
 WIDE = FRAME.rename(columns={"y": "week8"}).assign(
@@ -89,6 +91,8 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
     ),
     "default_thresholds": lambda t: ((-6.0,), {"integer": True}),
     "event_rate": lambda t: (([3, 0, 5, 2], [2.0, 1.5, 2.0, 1.0]), {"arm": "a", "alpha": 0.05}),
+    "dunnett": lambda t: ((analysis.ancova(FRAME, arms=["c", "t"]),), {}),
+    "dunnett_p": lambda t: (([2.5, 1.2], [[1.0, 0.5], [0.5, 1.0]], 30.0), {}),
     "fisher_exact_p": lambda t: ((3, 1, 1, 3), {}),
     "hedges_correction": lambda t: ((41,), {}),
     "hedges_g": lambda t: ((2.0, 4.0, 20, 20), {"alpha": 0.05}),
@@ -138,6 +142,8 @@ VALID: dict[str, Callable[[tk.Trial], tuple[tuple[Any, ...], dict[str, Any]]]] =
     "standardised_differences": lambda t: ((t,), {"strict": False}),
     "t_inference": lambda t: ((2.0, 1.0, 10.0, 0.05), {}),
     "two_sample_t": lambda t: ((X, Y), {"equal_var": False, "alpha": 0.05}),
+    "van_elteren": lambda t: ((STRATIFIED,), {"arms": ["c", "t"], "alpha": 0.05}),
+    "van_elteren_arrays": lambda t: ((X, Y, [0, 0, 1, 1, 1], [0, 1, 0, 1]), {"alpha": 0.05, "strata": ["a", "b"]}),
     "wilson_interval": lambda t: ((5, 10, 0.05), {}),
 }
 
@@ -222,6 +228,11 @@ KIND |= {
     "strata": "names",
     "factors": "mapping",
     "levels": "levels",
+    "statistics": SAMPLE_MAY_BE_EMPTY,
+    "correlation": "correlation",
+    "fit": "ancova fit",
+    "stratum_x": "stratum codes",
+    "stratum_y": "stratum codes",
 }
 KIND_IN = {
     ("fisher_exact_p", "d"): "count",
@@ -275,6 +286,14 @@ BAD: dict[str, list[tuple[Any, type[Exception], str]]] = {
         (NAN, tk.TrialkitError, "finite"),
         ("2", tk.TrialkitError, "finite"),
     ],
+    "correlation": [
+        ([[1.0, 0.5, 0.2]], tk.TrialkitError, "square"),
+        ([[1.0, 1.5], [1.5, 1.0]], tk.TrialkitError, "positive definite"),
+        ([[1.0, NAN], [NAN, 1.0]], tk.TrialkitError, "finite"),
+        ([[2.0, 0.5], [0.5, 2.0]], tk.TrialkitError, "unit diagonal"),
+    ],
+    "ancova fit": [("fit", tk.TrialkitError, "AncovaFit")],
+    "stratum codes": [([0, 1, 0.5, 1, 0], tk.TrialkitError, "integer"), ("a", tk.TrialkitError, "integer")],
     "numbers": [("0 1", tk.TrialkitError, "sequence"), ([0.0, NAN], tk.TrialkitError, "finite")],
     "number": [(NAN, tk.TrialkitError, "finite"), (True, tk.TrialkitError, "finite")],
     "standard deviation": [(-1.0, tk.TrialkitError, ">= 0"), (NAN, tk.TrialkitError, ">= 0")],

@@ -103,3 +103,42 @@ def test_counts_rates_and_percent_responders(case: tuple[str, tk.Trial, tk.Resul
     sweep = res.responder_sweep
     assert -50.0 in set(sweep["threshold"])
     assert res.failures.loc[res.failures["term"] != "skipped"].empty
+
+
+def test_strata_and_dunnett_on_a_three_arm_trial() -> None:
+    """Region as the stratum, ``multiplicity = ["dunnett", "holm"]``: R's ANCOVA, Dunnett p, Holm and van Elteren z."""
+    trial = tk.load(HERE / "three_arm_stratified" / "study.toml")
+    res = tk.analyze(trial)
+    assert res.provenance["dunnett"] is True and res.provenance["multiplicity"] == "holm"
+    expected = pd.read_csv(HERE / "three_arm_stratified" / "expected.csv")
+    got = res.table.loc[res.table["population"] == "fas"]
+    merged = expected.merge(got, on=KEY, how="left", suffixes=("_r", ""), validate="one_to_one")
+    for column in ("statistic", "p_value"):
+        np.testing.assert_allclose(merged[column], merged[f"{column}_r"], rtol=MODEL)
+    ancova = merged["analysis"] == "ancova"
+    # the Dunnett box probabilities: TVPACK in R (1e-14), Gauss–Legendre here (1e-12 absolute)
+    np.testing.assert_allclose(merged.loc[ancova, "p_adjusted"], merged.loc[ancova, "p_adjusted_r"], rtol=1e-9)
+    assert merged.loc[~ancova, "p_adjusted"].isna().all()
+    # the van Elteren rows are the function's on the same changes and strata
+    subjects = trial.subjects.reset_index(drop=True)
+    score = trial.data.loc[trial.data["endpoint"] == "score"].pivot_table(
+        index="subject", columns="visit", values="value", observed=True
+    )
+    change = (score["week8"] - score["baseline"]).reindex(subjects["subject"]).to_numpy()
+    region = pd.Categorical(subjects["region"].astype(str))
+    arm = subjects["arm"].astype(str).to_numpy()
+    ok = ~np.isnan(change)
+    for a in ("low", "high"):
+        x, y = ok & (arm == a), ok & (arm == "placebo")
+        direct = tk.analysis.van_elteren_arrays(
+            change[x], change[y], region.codes[x], region.codes[y], strata=list(region.categories)
+        )
+        row = got.loc[
+            (got["analysis"] == "van_elteren")
+            & (got["endpoint"] == "score")
+            & (got["visit"] == "week8")
+            & (got["contrast"] == f"{a} - placebo")
+        ]
+        assert float(row["estimate"].iloc[0]) == direct.estimate
+        assert float(row["ci_low"].iloc[0]) == direct.ci_low and float(row["ci_high"].iloc[0]) == direct.ci_high
+    assert res.failures.loc[res.failures["term"] != "skipped"].empty

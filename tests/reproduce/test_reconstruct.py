@@ -130,6 +130,13 @@ def test_reconstruct_needs_two_arms_and_two_visits(targets) -> None:
         reconstruct(replace(design, arms=(*design.arms, ArmDesign("zinc", 23))), targets, 1)
 
 
+def test_reconstruct_refuses_binary_and_count_endpoints(targets) -> None:
+    design = read_design(BUNDLE / "design.toml")
+    endpoints = (replace(design.endpoints[0], type="binary"), *design.endpoints[1:])
+    with pytest.raises(TrialkitError, match=r"endpoint 'isi' \(binary\) is not continuous"):
+        reconstruct(replace(design, endpoints=endpoints), targets, 1)
+
+
 # --- the calibrated bundle ------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from trialkit.analysis._analyze import ALL_ANALYSES, RESULT_DTYPES
 from trialkit.analysis._ancova import AncovaFit, ancova
 from trialkit.analysis._binary import LogisticFit, MarginalVariance, cmh, cmh_arrays, logistic, logistic_arrays
 from trialkit.analysis._counts import CountFamily, CountFit, event_rate, negative_binomial, poisson, quasipoisson
+from trialkit.analysis._dunnett import dunnett, dunnett_p
 from trialkit.analysis._effect_size import HedgesG, hedges_correction, hedges_g, pooled_sd
 from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputation
 from trialkit.analysis._missing._rubin import Pooled, pool
@@ -46,6 +47,7 @@ from trialkit.analysis._table1 import (
     standardised_differences,
 )
 from trialkit.analysis._ttests import TTest, paired_t, t_inference, two_sample_t
+from trialkit.analysis._van_elteren import van_elteren, van_elteren_arrays
 
 __all__ = [
     "ALL_ANALYSES",
@@ -86,6 +88,8 @@ __all__ = [
     "cmh_arrays",
     "default_thresholds",
     "event_rate",
+    "dunnett",
+    "dunnett_p",
     "fisher_exact_p",
     "hedges_correction",
     "hedges_g",
@@ -108,5 +112,7 @@ __all__ = [
     "standardised_differences",
     "t_inference",
     "two_sample_t",
+    "van_elteren",
+    "van_elteren_arrays",
     "wilson_interval",
 ]

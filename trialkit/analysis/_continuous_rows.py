@@ -257,7 +257,9 @@ def stratified_rank_row(
             cell,
             kind,
             contrast,
-            lambda: van_elteren_arrays(values[x_at], values[y_at], stratum[x_at], stratum[y_at], alpha=alpha),
+            lambda: van_elteren_arrays(
+                values[x_at], values[y_at], stratum[x_at], stratum[y_at], alpha=alpha, strata=subjects.strata
+            ),
             (int(x_at.sum()), int(y_at.sum())),
             names,
         ),

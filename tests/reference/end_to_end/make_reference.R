@@ -109,3 +109,69 @@ for (p in 1:4) {
 }
 write.csv(do.call(rbind, res), file.path(out, "epilepsy", "expected.csv"), row.names = FALSE)
 sessionInfo()
+
+## three_arm_stratified --------------------------------------------------------------------------------------
+# The synthetic three-arm trial of tests/reference/analyses/three_arm with region as the stratum: the ANCOVA's
+# Dunnett-adjusted p (two comparisons with placebo; the multivariate t box probability summed over its four
+# corners, each a TVPACK orthant probability, exact for integer df), Holm over the secondary endpoints' Dunnett
+# p per contrast, and van Elteren's z of change within region (weights 1 / (n + 1), mid-ranks, tie-corrected).
+suppressPackageStartupMessages(library(mvtnorm))
+tr <- read.csv("tests/reference/analyses/three_arm/trial.csv", colClasses = "character")
+tr$arm <- factor(tr$arm, levels = c("placebo", "low", "high"))
+num <- function(x) as.numeric(x)
+two_sided_box <- function(c, corr, df) {  # P(|T_1| < c, |T_2| < c)
+  corners <- expand.grid(c(-1, 1), c(-1, 1))
+  sum(apply(corners, 1, function(s) prod(s) * pmvt(upper = s * c, corr = corr, df = df,
+                                                    algorithm = TVPACK(abseps = 1e-14))))
+}
+stratum_z <- function(x, y, sx, sy) {
+  num_ <- 0; v <- 0
+  for (s in union(sx, sy)) {
+    a <- x[sx == s]; b <- y[sy == s]; m <- length(a); l <- length(b); n <- m + l
+    r <- rank(c(a, b)); t <- table(c(a, b))
+    num_ <- num_ + (sum(r[seq_len(m)]) - m * (n + 1) / 2) / (n + 1)
+    v <- v + m * l / 12 * (n + 1 - sum(t^3 - t) / (n * (n - 1))) / (n + 1)^2
+  }
+  num_ / sqrt(v)
+}
+res <- list(); dunnett <- list()
+for (ep in c("score", "biomarker", "walk")) {
+  log_scale <- ep == "biomarker"
+  f <- if (log_scale) log else identity
+  d <- data.frame(arm = tr$arm, y = f(num(tr[[paste0(ep, "_week8")]])), baseline = f(num(tr[[paste0(ep, "_baseline")]])),
+                  age = num(tr$age), sex = factor(tr$sex), region = factor(tr$region))
+  d <- d[complete.cases(d), ]
+  fit <- lm(y ~ arm + baseline + age + sex + region, data = d)
+  b <- coef(summary(fit))[c("armlow", "armhigh"), ]
+  v <- vcov(fit)[c("armlow", "armhigh"), c("armlow", "armhigh")]
+  corr <- cov2cor(v)
+  p <- sapply(abs(b[, 3]), function(c) 1 - two_sided_box(c, corr, fit$df.residual))
+  dunnett[[ep]] <- p
+  for (j in 1:2) {
+    contrast <- paste(c("low", "high")[j], "- placebo")
+    res[[length(res) + 1]] <- data.frame(endpoint = ep, visit = "week8", analysis = "ancova", contrast = contrast,
+                                         statistic = b[j, 3], p_value = b[j, 4], p_dunnett = p[j], p_adjusted = NA)
+  }
+  # van Elteren of change (logs for the log endpoint) within region
+  ch <- f(num(tr[[paste0(ep, "_week8")]])) - f(num(tr[[paste0(ep, "_baseline")]]))
+  ok <- !is.na(ch)
+  for (a in c("low", "high")) {
+    x <- ch[ok & tr$arm == a]; y <- ch[ok & tr$arm == "placebo"]
+    z <- stratum_z(x, y, tr$region[ok & tr$arm == a], tr$region[ok & tr$arm == "placebo"])
+    res[[length(res) + 1]] <- data.frame(endpoint = ep, visit = "week8", analysis = "van_elteren",
+                                         contrast = paste(a, "- placebo"), statistic = z, p_value = 2 * pnorm(-abs(z)),
+                                         p_dunnett = NA, p_adjusted = NA)
+  }
+}
+out3 <- do.call(rbind, res)
+# p_adjusted: the primary endpoint keeps its Dunnett p; Holm over the secondary endpoints' Dunnett p per contrast
+for (j in 1:2) {
+  contrast <- paste(c("low", "high")[j], "- placebo")
+  sel <- out3$analysis == "ancova" & out3$contrast == contrast
+  out3$p_adjusted[sel & out3$endpoint == "score"] <- dunnett$score[j]
+  holm <- p.adjust(c(dunnett$biomarker[j], dunnett$walk[j]), "holm")
+  out3$p_adjusted[sel & out3$endpoint == "biomarker"] <- holm[1]
+  out3$p_adjusted[sel & out3$endpoint == "walk"] <- holm[2]
+}
+write.csv(out3, file.path(out, "three_arm_stratified", "expected.csv"), row.names = FALSE)
+print(out3, digits = 12)

@@ -222,7 +222,8 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
     Raises
     ------
     TrialkitError
-        When the design has other than two arms or two visits, an endpoint lacks a target (or a
+        When the design has other than two arms or two visits or a binary or count endpoint, an
+        endpoint lacks a target (or a
         target an endpoint), or a calibrated follow-up value falls outside the endpoint's range
         (naming endpoint, arm and subjects; another seed or a smaller SD of change avoids it).
 
@@ -273,6 +274,12 @@ def reconstruct(design: Design, targets: Sequence[Target] | Mapping[str, Target]
     """
     if len(design.arms) != 2:
         raise TrialkitError(f"reconstruct needs a two-arm design; {design.study_id!r} has {len(design.arms)} arms.")
+    other = [f"{e.id!r} ({e.type})" for e in design.endpoints if e.type != "continuous"]
+    if other:
+        raise TrialkitError(
+            "reconstruct calibrates the t-test of change of continuous endpoints; the design's endpoint"
+            f"{'s' if len(other) > 1 else ''} {', '.join(other)} {'are' if len(other) > 1 else 'is'} not continuous."
+        )
     if len(design.visits) != 2 or design.baseline != design.visits[0]:
         raise TrialkitError(
             f"reconstruct needs two visits, the baseline first; {design.study_id!r} has "
