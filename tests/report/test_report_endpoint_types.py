@@ -414,6 +414,11 @@ def test_a_binary_trial_shows_the_standardised_risk_difference_in_percentage_poi
     }
     mh = rows_of(results, visit, "mh_risk_difference").iloc[0]
     assert supportive["mh_risk_difference"]["estimate"] == f"{format_number(100 * mh['estimate'], 1)} percentage points"
+    # a trial with one endpoint shows its primary analysis at the other visits too
+    other = tables["other-visits"]
+    assert [a["data-visit"] for a, _ in other] == ["visit1", "visit2", "visit3"]
+    assert {a["data-analysis"] for a, _ in other} == {"standardised_rd"}
+    assert 'href="#other-results"' in html
     no_ids_reach_the_reader(html, trial)
 
 
