@@ -186,7 +186,8 @@ _ENDPOINT: Schema = {
     "type": (STR, False),
 }
 _LABEL = (str, int, float)
-_BINARY: Schema = {
+#: the keys every binary and count endpoint shares
+_DISCRETE: Schema = {
     "id": (STR, True),
     "type": (STR, True),
     "label": (STR, False),
@@ -194,19 +195,16 @@ _BINARY: Schema = {
     "better": (STR, False),
     "primary": (BOOL, False),
     "correlation": (_NUM_OR_LIST, False),
+}
+_BINARY: Schema = {
+    **_DISCRETE,
     "probability": (TABLE, True),
     "success": (_LABEL, False),
     "failure": (_LABEL, False),
 }
 _COUNT: Schema = {
-    "id": (STR, True),
-    "type": (STR, True),
-    "label": (STR, False),
-    "unit": (STR, False),
-    "better": (STR, False),
-    "primary": (BOOL, False),
+    **_DISCRETE,
     "responder": (TABLE, False),
-    "correlation": (_NUM_OR_LIST, False),
     "rate": (TABLE, True),
     "dispersion": (NUM, False),
     "exposure": (TABLE, False),

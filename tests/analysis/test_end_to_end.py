@@ -142,3 +142,14 @@ def test_strata_and_dunnett_on_a_three_arm_trial() -> None:
         assert float(row["estimate"].iloc[0]) == direct.estimate
         assert float(row["ci_low"].iloc[0]) == direct.ci_low and float(row["ci_high"].iloc[0]) == direct.ci_high
     assert res.failures.loc[res.failures["term"] != "skipped"].empty
+
+
+def test_reruns_write_identical_files(tmp_path: Path) -> None:
+    """Binary, count, stratified and Dunnett analyses give byte-identical result files on a rerun."""
+    for name in ("respiratory", "epilepsy", "three_arm_stratified"):
+        trial = tk.load(HERE / name / "study.toml")
+        first, second = tmp_path / f"{name}-1", tmp_path / f"{name}-2"
+        tk.analyze(trial).to_files(first)
+        tk.analyze(trial).to_files(second)
+        for f in sorted(first.iterdir()):
+            assert f.read_bytes() == (second / f.name).read_bytes(), f"{name}: {f.name}"

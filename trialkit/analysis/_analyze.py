@@ -224,7 +224,7 @@ def analyze(
     Parameters
     ----------
     trial : Trial
-        A loaded trial (:func:`trialkit.load`) with a baseline visit.
+        A loaded trial (:func:`trialkit.load`).
     alpha : float, optional
         1 − confidence level of every interval, in (0, 1); default ``[study].alpha``.
     analyses : iterable of Analysis or str, optional
@@ -256,7 +256,7 @@ def analyze(
     Raises
     ------
     TrialkitError
-        ``trial`` not a Trial or without a baseline visit; a bad option (unknown analysis id,
+        ``trial`` not a Trial; a bad option (unknown analysis id,
         multiplicity or population; alpha outside (0, 1); a non-bool flag); ``analyses`` naming
         the MMRM of a spec without ``[analysis] mmrm``. Data that cannot support an analysis
         never raise: they are rows of ``Results.failures``.
@@ -264,12 +264,21 @@ def analyze(
     Notes
     -----
     Every analysis, its estimate and the R function it matches are listed in
-    docs/analyses.md. The MMRM (``[analysis] mmrm``) is fitted once per endpoint and population
-    to every post-baseline visit, with the baseline value and the spec's covariates as
-    covariates (:func:`trialkit.analysis.mmrm`); ``[analysis] primary`` says whether it or the
-    ANCOVA is the primary analysis (the multiplicity family). The R reference cases are in
-    tests/reference/analyses/ (every estimate of three trials to 1e-8 relative). The input
-    trial is not modified, and the same trial and options give byte-identical results.
+    docs/analyses.md. Each endpoint gets the analyses of its type: continuous (ANCOVA, change
+    tests, responders, the MMRM and multiple imputation), binary (logistic model and its
+    standardised effects, proportions, CMH with strata; docs/binary.md) or count (negative
+    binomial, robust Poisson and quasi-Poisson rate ratios, rates; docs/counts.md). The MMRM
+    (``[analysis] mmrm``) is fitted once per continuous endpoint and population to every
+    post-baseline visit, with the baseline value and the spec's covariates as covariates
+    (:func:`trialkit.analysis.mmrm`). Each endpoint's primary analysis (the multiplicity family;
+    ``provenance["primary_analyses"]``) is the ANCOVA or, with ``[analysis] primary = "mmrm"``,
+    the MMRM for continuous endpoints, the standardised risk difference for binary ones and the
+    negative binomial rate ratio for counts; ``multiplicity = "dunnett"`` in the spec adjusts them
+    across arms first. Without a baseline visit the between-arm analyses compare follow-up
+    values and the analyses of change are skipped: ``Results.failures`` lists them with
+    ``term = "skipped"``. The R reference cases are in tests/reference/analyses/ and
+    tests/reference/end_to_end/. The input trial is not modified, and the same trial and options
+    give byte-identical results.
 
     Examples
     --------
