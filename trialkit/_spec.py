@@ -164,6 +164,18 @@ class Endpoint:
     def file_code(self) -> str:
         return self.code or self.id
 
+    def exposure_column_at(self, visit: str, baseline: str | None) -> str | None:
+        """Return the subject-level column holding the time at risk at ``visit``, or None when it is per visit.
+
+        ``exposure_column`` gives the time at risk of every post-baseline visit; the baseline visit's is
+        always ``exposure`` (:meth:`exposure_length`).
+        """
+        return self.exposure_column if self.exposure_column is not None and visit != baseline else None
+
+    def exposure_length(self, visit: str) -> float:
+        """Return the time at risk of ``visit`` every subject shares (``exposure``; 1 when the spec gives none)."""
+        return dict(self.exposure).get(visit, 1.0)
+
 
 #: ``[[endpoints]] type``: what kind of values an endpoint has
 ENDPOINT_TYPES = ("continuous", "binary", "count")

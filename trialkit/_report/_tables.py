@@ -260,10 +260,11 @@ def counts_at(trial: Trial, ep: Endpoint, visit: str) -> pd.DataFrame:
     ids = subjects["subject"].astype(str)
     out = pd.DataFrame({"arm": subjects["arm"].astype(str).to_numpy()}, index=ids.to_numpy())
     out["value"] = values.reindex(out.index).to_numpy()
-    if ep.exposure_column is not None and visit != trial.spec.visits.baseline:
-        out["exposure"] = pd.to_numeric(subjects[ep.exposure_column], errors="coerce").to_numpy(dtype="float64")
+    column = ep.exposure_column_at(visit, trial.spec.visits.baseline)
+    if column is not None:
+        out["exposure"] = pd.to_numeric(subjects[column], errors="coerce").to_numpy(dtype="float64")
     else:
-        out["exposure"] = float(dict(ep.exposure).get(visit, 1.0))
+        out["exposure"] = ep.exposure_length(visit)
     return out
 
 

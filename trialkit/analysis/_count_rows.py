@@ -32,10 +32,10 @@ COUNT_MODELS = (Analysis.NEGATIVE_BINOMIAL, Analysis.POISSON, Analysis.QUASIPOIS
 
 def exposure_of(endpoint: Endpoint, visit: str, spec: StudySpec, subjects: Subjects) -> Floats:
     """Return every subject's time at risk for ``endpoint`` at ``visit`` (1 when the spec gives none)."""
-    n = len(subjects.arm)
-    if endpoint.exposure_column is not None and visit != spec.visits.baseline:
-        return subjects.exposure[endpoint.exposure_column]
-    return np.full(n, dict(endpoint.exposure).get(visit, 1.0))
+    column = endpoint.exposure_column_at(visit, spec.visits.baseline)
+    if column is not None:
+        return subjects.exposure[column]
+    return np.full(len(subjects.arm), endpoint.exposure_length(visit))
 
 
 def _baseline_term(endpoint: Endpoint, rate: Floats) -> Floats:
