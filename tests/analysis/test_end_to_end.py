@@ -153,3 +153,70 @@ def test_reruns_write_identical_files(tmp_path: Path) -> None:
         tk.analyze(trial).to_files(second)
         for f in sorted(first.iterdir()):
             assert f.read_bytes() == (second / f.name).read_bytes(), f"{name}: {f.name}"
+
+
+def _three_arm_spec(folder: Path, endpoint: str, extra: str, arms: str) -> Path:
+    (folder / "study.toml").write_text(
+        f"""[study]
+id = "three_arm"
+[arms]
+column = "arm"
+control = "placebo"
+levels = {arms}
+[visits]
+baseline = "baseline"
+order = ["baseline", "week1"]
+[[endpoints]]
+id = "{endpoint}"
+{extra}
+[analysis]
+covariates = ["region"]
+categorical = ["region"]
+multiplicity = "dunnett"
+[data]
+format = "wide"
+subject = "subject"
+path = "trial.csv"
+pattern = "{{endpoint}}_{{visit}}"
+""",
+        encoding="utf-8",
+    )
+    return folder / "study.toml"
+
+
+def test_dunnett_on_a_binary_endpoint(tmp_path: Path) -> None:
+    """The standardised RDs get Dunnett p from the multivariate normal of their estimates (Ye covariance)."""
+    binary = pd.read_csv(HERE.parent / "binary" / "synthetic.csv").iloc[:1500]
+    pd.DataFrame(
+        {
+            "subject": [f"B{i:04d}" for i in range(len(binary))],
+            "arm": binary["arm"].replace({"control": "placebo"}),
+            "region": binary["region"],
+            "status_baseline": binary["baseline"],
+            "status_week1": binary["outcome"],
+        }
+    ).to_csv(tmp_path / "trial.csv", index=False)
+    arms = sorted(set(binary["arm"].replace({"control": "placebo"})) - {"placebo"})
+    spec = _three_arm_spec(tmp_path, "status", 'type = "binary"', str(["placebo", *arms]).replace("'", '"'))
+    trial = tk.load(spec)
+    res = tk.analyze(trial)
+    t = res.table.loc[res.table["analysis"] == "standardised_rd"]
+    s = trial.subjects.reset_index(drop=True)
+    wide = trial.data.pivot_table(index="subject", columns="visit", values="value", observed=True).loc[s["subject"]]
+    region = pd.Categorical(s["region"].astype(str))
+    fit = tk.analysis.logistic_arrays(
+        pd.Categorical(s["arm"].astype(str), categories=["placebo", *arms]).codes.astype(np.int64),
+        wide["week1"].to_numpy(),
+        {"baseline": wide["baseline"].to_numpy()},
+        {"region": region.codes.astype(np.int64)},
+        arms=("placebo", *arms),
+        levels={"region": tuple(region.categories)},
+        alpha=0.05,
+    )
+    c = np.hstack([-np.ones((2, 1)), np.eye(2)])
+    cov = c @ fit.risk_covariance_ye @ c.T
+    sd = np.sqrt(np.diag(cov))
+    rd = [e for e in fit.marginal if e.analysis.value == "standardised_rd"]
+    want = tk.analysis.dunnett_p([e.statistic for e in rd], cov / np.outer(sd, sd), float("inf"))
+    np.testing.assert_allclose(t.set_index("contrast").loc[[e.contrast for e in rd], "p_adjusted"], want, rtol=1e-12)
+    assert (want > np.array([e.p_value for e in rd])).all()

@@ -8,6 +8,7 @@ and the proportions per arm use every subject with the value; CMH runs in strati
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import numpy as np
@@ -16,7 +17,6 @@ from trialkit._errors import AnalysisError
 from trialkit.analysis._binary import cmh_arrays, logistic_arrays
 from trialkit.analysis._cells import Cell, Subjects
 from trialkit.analysis._collector import Collector
-from trialkit.analysis._dunnett import dunnett_p
 from trialkit.analysis._responders import EVENTS, proportion_contrasts, wilson_interval
 from trialkit.analysis._results import Analysis, Estimate
 
@@ -52,16 +52,12 @@ def binary_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, va
             alpha=alpha,
             variance=variance,
         )
-        if out.dunnett and len(arms) > 2:
-            rd = [e for e in fitted.marginal if e.analysis is Analysis.STANDARDISED_RD]
+        if out.dunnett:
             risks = fitted.risk_covariance_ye if variance == "ye" else fitted.risk_covariance_ge
             # each difference is risk_a − risk_control: C = [−1 | I]
             c = np.hstack([-np.ones((len(arms) - 1, 1)), np.eye(len(arms) - 1)])
-            cov = c @ risks @ c.T
-            sd = np.sqrt(np.diag(cov))
-            adjusted = dunnett_p(np.array([e.statistic for e in rd]), cov / np.outer(sd, sd), float("inf"))
-            for e, p in zip(rd, adjusted, strict=True):
-                out.many_to_one[(cell.endpoint.id, cell.visit, cell.population, e.contrast)] = float(p)
+            rd = [e for e in fitted.marginal if e.analysis is Analysis.STANDARDISED_RD]
+            out.many_to_one_p(cell, rd, c @ risks @ c.T, math.inf)
         return [*fitted.conditional, *fitted.marginal]
 
     out.run(cell, LOGISTIC_KINDS, "all arms", fit)

@@ -9,7 +9,8 @@ import numpy as np
 
 from trialkit._errors import AnalysisError
 from trialkit._spec import Population
-from trialkit.analysis._cells import Cell, Subjects
+from trialkit.analysis._cells import Cell, Floats, Subjects
+from trialkit.analysis._dunnett import dunnett_p
 from trialkit.analysis._results import Analysis, Estimate
 
 __all__ = ["Collector", "Row", "named"]
@@ -56,6 +57,19 @@ class Collector:
         self.rows.extend(
             e.row(cell.endpoint.id, cell.visit, cell.population) for e in estimates if e.analysis in self.wanted
         )
+
+    def many_to_one_p(self, cell: Cell, estimates: Sequence[Estimate], covariance: Floats, df: float) -> None:
+        """Keep the Dunnett-adjusted p of ``estimates`` (one per non-control arm) when the spec asks for it.
+
+        ``covariance`` is that of the estimates on the scale of their statistics (t or z = estimate / SE);
+        ``df`` the statistics' degrees of freedom (inf for z). With one contrast nothing is adjusted.
+        """
+        if not self.dunnett or len(estimates) < 2:
+            return
+        sd = np.sqrt(np.diag(covariance))
+        adjusted = dunnett_p(np.array([e.statistic for e in estimates]), covariance / np.outer(sd, sd), df)
+        for e, p in zip(estimates, adjusted, strict=True):
+            self.many_to_one[(cell.endpoint.id, cell.visit, cell.population, e.contrast)] = float(p)
 
     def skip(self, endpoint: str, kinds: Iterable[Analysis], population: str, reason: str) -> None:
         """Record that the wanted ``kinds`` do not apply to ``endpoint`` (one row each, every visit), and why."""

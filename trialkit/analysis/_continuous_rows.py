@@ -17,7 +17,6 @@ from trialkit._spec import TwoValued
 from trialkit.analysis._ancova import AncovaFit, fit_arrays
 from trialkit.analysis._cells import Cell, Floats, Ints, Subjects
 from trialkit.analysis._collector import Collector, named
-from trialkit.analysis._dunnett import dunnett_p
 from trialkit.analysis._effect_size import hedges_g, pooled_sd
 from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import responder_estimates, responder_rates
@@ -178,13 +177,7 @@ def continuous_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float
     def fit() -> list[Estimate]:
         fitted.append(_fit_ancova(subjects, cell, alpha, two_valued))
         ancova = fitted[0].fit
-        if out.dunnett and len(arms) > 2:
-            cov = ancova.difference_covariance
-            sd = np.sqrt(np.diag(cov))
-            statistics = np.array([d.statistic for d in ancova.differences])
-            adjusted = dunnett_p(statistics, cov / np.outer(sd, sd), float(ancova.residual_df))
-            for d, p in zip(ancova.differences, adjusted, strict=True):
-                out.many_to_one[(cell.endpoint.id, cell.visit, cell.population, d.contrast)] = float(p)
+        out.many_to_one_p(cell, ancova.differences, ancova.difference_covariance, float(ancova.residual_df))
         return [*ancova.lsmeans, *ancova.differences]
 
     out.run(cell, ANCOVA_KINDS, "all arms", fit)

@@ -19,7 +19,6 @@ from trialkit.analysis._cells import Cell, Floats, Subjects
 from trialkit.analysis._collector import Collector
 from trialkit.analysis._continuous_rows import RESPONDER_KINDS, rank_row, responder_contrasts, responder_scale
 from trialkit.analysis._counts import count_arrays, rate_arrays
-from trialkit.analysis._dunnett import dunnett_p
 from trialkit.analysis._rank_tests import mann_whitney
 from trialkit.analysis._responders import responder_rates
 from trialkit.analysis._results import Analysis, Estimate
@@ -82,12 +81,8 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
             alpha=alpha,
             family=kind.value,
         )
-        if kind is Analysis.NEGATIVE_BINOMIAL and out.dunnett and len(arms) > 2:
-            cov = fitted.ratio_covariance
-            sd = np.sqrt(np.diag(cov))
-            adjusted = dunnett_p(np.array([e.statistic for e in fitted.ratios]), cov / np.outer(sd, sd), math.inf)
-            for e, p in zip(fitted.ratios, adjusted, strict=True):
-                out.many_to_one[(ep.id, cell.visit, cell.population, e.contrast)] = float(p)
+        if kind is Analysis.NEGATIVE_BINOMIAL:
+            out.many_to_one_p(cell, fitted.ratios, fitted.ratio_covariance, math.inf)
         return list(fitted.ratios)
 
     for kind in COUNT_MODELS:
