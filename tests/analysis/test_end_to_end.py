@@ -47,10 +47,19 @@ def test_every_row_r_computes_matches(case: tuple[str, tk.Trial, tk.Results, pd.
         assert (merged.loc[r.notna(), column].astype(int) == r.dropna().astype(int)).all()
 
 
-def test_binary_text_values_and_strata(case: tuple[str, tk.Trial, tk.Results, pd.DataFrame]) -> None:
-    name, trial, res, _ = case
-    if name != "respiratory":
-        pytest.skip("the binary trial")
+@pytest.fixture(scope="module")
+def respiratory() -> tuple[tk.Trial, tk.Results]:
+    trial = tk.load(HERE / "respiratory" / "study.toml")
+    return trial, tk.analyze(trial)
+
+
+@pytest.fixture(scope="module")
+def epilepsy() -> tk.Results:
+    return tk.analyze(tk.load(HERE / "epilepsy" / "study.toml"))
+
+
+def test_binary_text_values_and_strata(respiratory: tuple[tk.Trial, tk.Results]) -> None:
+    trial, res = respiratory
     values = trial.data["value"].dropna().unique()
     assert set(values) == {0.0, 1.0}
     t = res.table
@@ -91,10 +100,8 @@ def _frame(trial: tk.Trial, visit: str) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def test_counts_rates_and_percent_responders(case: tuple[str, tk.Trial, tk.Results, pd.DataFrame]) -> None:
-    name, _, res, _ = case
-    if name != "epilepsy":
-        pytest.skip("the count trial")
+def test_counts_rates_and_percent_responders(epilepsy: tk.Results) -> None:
+    res = epilepsy
     t = res.table
     assert res.provenance["primary_analyses"] == {"seizures": "negative_binomial"}
     nb = t.loc[(t["analysis"] == "negative_binomial") & (t["visit"] == "period4")].iloc[0]
