@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -256,3 +257,30 @@ def test_analyze_prints_the_primary_result_under_each_missing_data_assumption(tm
     lines = [line.split()[0] for line in block.strip().splitlines()[1:]]
     assert lines == ["analysis", "ancova", "mmrm", "mi_mar", "mi_j2r", "mi_cr", "tipping_point"]
     assert (tmp_path / "tipping_point.csv").exists() and (tmp_path / "missing_pattern.csv").exists()
+
+
+def test_no_command_prints_the_help_and_exits_0(capsys) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: trialkit")
+    for command in ("validate", "summary", "analyze", "report", "reproduce", "simulate"):
+        assert command in out
+
+
+@pytest.mark.parametrize("flag", ["-V", "--version"])
+def test_version_flag(flag: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main([flag])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"trialkit {tk.__version__}"
+
+
+def test_every_option_has_help() -> None:
+    from trialkit.cli import build_parser
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in subparsers.choices.items():
+        for action in sub._actions:
+            if not isinstance(action, argparse._HelpAction):
+                assert action.help, f"{name} {action.dest}"

@@ -38,7 +38,7 @@ GENERATED = ("magnesium.csv", "placebo.csv", "study.toml")
 N_LARGE = 20_000
 SE_BAND = 4.0
 
-# published direction of magnesium - placebo (reference/abbasi2012.md); 0 = no difference
+# published direction of magnesium - placebo (docs/abbasi2012.md); 0 = no difference
 PUBLISHED_DIRECTION = {
     "isi": -1,
     "sleep_time": +1,

@@ -362,11 +362,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the parser of the ``trialkit`` command line: one subcommand per job."""
-    parser = argparse.ArgumentParser(prog="trialkit", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="trialkit",
+        description="Check, analyse and report randomised clinical trials from a study spec (TOML) and its data.",
+        epilog="`trialkit COMMAND -h` explains a command. Exit codes: 0 ok, 1 an analysis failed, 2 bad input.",
+    )
     from trialkit import __version__
 
-    parser.add_argument("--version", action="version", version=f"trialkit {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("-V", "--version", action="version", version=f"trialkit {__version__}")
+    # no command prints the help (exit 0) rather than an error: `trialkit` alone is how people ask
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     p = sub.add_parser("validate", help="check a study spec and its data; list every problem")
     p.add_argument("spec", help="study spec (TOML)")
     p.add_argument("--problems", metavar="CSV", help="also write the problem table to this CSV")
@@ -376,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="write counts.csv, missing.csv and summary.csv here")
     p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
     p.set_defaults(func=_cmd_summary)
-    p = sub.add_parser("analyze", help="efficacy analyses: ANCOVA, change tests, effect sizes, responders")
+    p = sub.add_parser("analyze", help="efficacy analyses of every endpoint by its type: continuous, binary, count")
     p.add_argument("spec", help="study spec (TOML)")
     p.add_argument("--out", metavar="DIR", help="write results.csv, results.json, table1.csv, ... here")
     p.add_argument("--problems", metavar="CSV", help="write the problem table here on bad input")
@@ -402,15 +407,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_reproduce)
     p = sub.add_parser("simulate", help="generate a synthetic parallel-group trial from a design")
     p.add_argument("design", help="design file (TOML)")
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--seed", type=int, required=True, help="seed of the random draws (same seed, same files)")
+    p.add_argument(
+        "--out", metavar="DIR", required=True, help="write one CSV per arm, study.toml and MANIFEST.json here"
+    )
     p.set_defaults(func=_cmd_simulate)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``trialkit`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_OK
     try:
         _check_outputs(args)
         exit_code: int = args.func(args)

@@ -28,7 +28,7 @@ BUNDLED = ROOT / "data" / "published" / "abbasi2012.toml"
 STUDY = ROOT / "data" / "synthetic" / "abbasi2012" / "study.toml"
 DOCS = ROOT / "docs" / "published-results.md"
 
-#: the abstract of Abbasi et al. 2012 (shared/reference/abbasi2012.md): id -> (direction, p as printed)
+#: the abstract of Abbasi et al. 2012 (docs/abbasi2012.md): id -> (direction, p as printed)
 ABSTRACT = {
     "sleep_time": ("increase", "0.002"),
     "sleep_efficiency": ("increase", "0.03"),
