@@ -33,6 +33,22 @@ def test_validate_bad_input_exits_2_and_lists_every_problem(tmp_path, capsys) ->
     assert "2 problems found" in err and "[non_numeric]" in err and "[unknown_arm]" in err
     table = pd.read_csv(problems)
     assert sorted(table["rule"]) == ["non_numeric", "unknown_arm"]
+    assert f"all 2 problems written to {problems}" in err
+    # fixed, the same command replaces the stale table with an empty one
+    write_frame(small_wide(), tmp_path / "trial.csv")
+    assert main(["validate", str(spec), "--problems", str(problems)]) == 0
+    assert list(pd.read_csv(problems).columns) == ["rule", "file", "row", "subject", "column", "value", "message"]
+    assert pd.read_csv(problems).empty
+
+
+def test_one_problem_is_said_in_the_singular(tmp_path, capsys) -> None:
+    wide = small_wide()
+    wide.loc[1, "arm"] = "actve"
+    write_frame(wide, tmp_path / "trial.csv")
+    problems = tmp_path / "problems.csv"
+    assert main(["validate", str(write_spec(tmp_path, base_spec())), "--problems", str(problems)]) == 2
+    err = capsys.readouterr().err
+    assert "1 problem found:" in err and f"1 problem written to {problems}" in err
 
 
 def test_bad_spec_exits_2(tmp_path, capsys) -> None:

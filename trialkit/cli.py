@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from trialkit._errors import TrialkitError, ValidationError
+from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError
 from trialkit._format import format_ci, format_number, p_phrase
 from trialkit._provenance import command_line
 from trialkit._spec import Endpoint
@@ -415,6 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _write_problems(target: Path, table: pd.DataFrame) -> None:
+    """Write the problem table (``PROBLEM_COLUMNS``) to ``target``, whole or not at all."""
+    from trialkit._export import csv_bytes, write_files
+
+    write_files(target.parent, {target.name: csv_bytes(table)})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``trialkit`` console script; returns the exit code."""
     parser = build_parser()
@@ -422,19 +429,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_OK
+    problems = getattr(args, "problems", None)
     try:
         _check_outputs(args)
         exit_code: int = args.func(args)
+        if problems:
+            # the input was valid: an empty problem table, never a stale one from an earlier run
+            _write_problems(Path(problems), pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
         return exit_code
     except ValidationError as exc:
         print(exc.summary(limit=50), file=sys.stderr)
-        problems = getattr(args, "problems", None)
         if problems:
-            from trialkit._export import csv_bytes, write_files
-
-            target = Path(problems)
-            write_files(target.parent, {target.name: csv_bytes(exc.table)})
-            print(f"all {len(exc.problems)} problems written to {target}", file=sys.stderr)
+            n = len(exc.problems)
+            _write_problems(Path(problems), exc.table)
+            print(f"{'all ' if n > 1 else ''}{n} problem{'s' if n != 1 else ''} written to {problems}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TrialkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
