@@ -24,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_rows import assert_rows_match_r
 
 import trialkit as tk
 
 CASE = Path(__file__).parents[1] / "reference" / "analyses" / "percent"
-KEY = ["endpoint", "visit", "analysis", "contrast"]
-NUMBERS = ["estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted"]
 RTOL = 1e-8
 THRESHOLDS = {"episodes": -50.0, "crp": -30.0, "grip": 15.0}
 _PERCENT_LINE = re.compile(r"^responder = \{ percent_change = (-?[0-9.]+) \}$", re.MULTILINE)
@@ -57,17 +56,7 @@ def test_the_case_has_percent_thresholds_only(case) -> None:
 def test_every_estimate_matches_r(case) -> None:
     _, res = case
     expected = pd.read_csv(CASE / "expected.csv")
-    merged = expected.merge(res.table, on=KEY, how="outer", suffixes=("_r", ""), indicator=True)
-    only = merged.loc[merged["_merge"] != "both", KEY + ["_merge"]]
-    assert only.empty, f"rows in only one of trialkit/R:\n{only.to_string()}"
-    for analysis, part in merged.groupby("analysis"):
-        for c in NUMBERS:
-            a, b = part[c].astype(float).to_numpy(), part[f"{c}_r"].astype(float).to_numpy()
-            assert np.array_equal(np.isnan(a), np.isnan(b)), f"{analysis}: {c} missing in one of trialkit/R"
-            np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-300, err_msg=f"{analysis}: {c}")
-    for c in ("n_treatment", "n_control"):
-        a, b = merged[c].astype("Float64"), merged[f"{c}_r"].astype("Float64")
-        assert (a.isna() == b.isna()).all() and (a.fillna(-1) == b.fillna(-1)).all(), c
+    assert_rows_match_r(res.table, expected, label="", rtol=RTOL)
 
 
 def test_zero_baselines_are_left_out_and_counted(case) -> None:

@@ -17,13 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from r_rows import assert_rows_match_r
 
 import trialkit as tk
 
 REFERENCE = Path(__file__).parents[1] / "reference" / "analyses"
 CASES = ("abbasi2012", "three_arm", "missing")
-KEY = ["endpoint", "visit", "analysis", "contrast"]
-NUMBERS = ["estimate", "std_error", "ci_low", "ci_high", "df", "statistic", "p_value", "p_adjusted"]
 RTOL = 1e-8
 
 
@@ -33,27 +32,11 @@ def case(request) -> tuple[str, tk.Results]:
     return request.param, tk.analyze(trial)
 
 
-def _assert_close(got: pd.DataFrame, expected: pd.DataFrame, columns: list[str], label: str) -> None:
-    for c in columns:
-        a = got[c].astype(float).to_numpy()
-        b = expected[c].astype(float).to_numpy()
-        assert np.array_equal(np.isnan(a), np.isnan(b)), f"{label}: {c} missing in one of trialkit/R"
-        np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-300, err_msg=f"{label}: {c}")
-
-
 def test_every_estimate_matches_r(case) -> None:
     name, res = case
     expected = pd.read_csv(REFERENCE / name / "expected.csv")
     assert res.failures.empty, res.failures.to_string()
-    merged = expected.merge(res.table, on=KEY, how="outer", suffixes=("_r", ""), indicator=True)
-    only = merged.loc[merged["_merge"] != "both", KEY + ["_merge"]]
-    assert only.empty, f"rows in only one of trialkit/R:\n{only.to_string()}"
-    for analysis, part in merged.groupby("analysis"):
-        from_r = part[[f"{c}_r" for c in NUMBERS]].set_axis(NUMBERS, axis=1)
-        _assert_close(part, from_r, NUMBERS, f"{name}/{analysis}")
-    for c in ("n_treatment", "n_control"):
-        a, b = merged[c].astype("Float64"), merged[f"{c}_r"].astype("Float64")
-        assert (a.isna() == b.isna()).all() and (a.fillna(-1) == b.fillna(-1)).all(), c
+    assert_rows_match_r(res.table, expected, label=name, rtol=RTOL)
 
 
 def test_rank_tests_cover_both_inference_paths() -> None:
