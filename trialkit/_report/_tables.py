@@ -26,8 +26,9 @@ from trialkit._format import (
     format_p,
 )
 from trialkit._report._rows import records
-from trialkit._spec import Endpoint
+from trialkit._spec import Endpoint, PrimaryAnalysis
 from trialkit._trial import Trial
+from trialkit.analysis._analyze import primary_analysis
 from trialkit.analysis._results import Results
 from trialkit.reproduce import DATA_KINDS, Verdict
 from trialkit.reproduce.audit import AuditFlag, TableFlag
@@ -228,7 +229,8 @@ def primary_analysis_of(results: Results, ep: Endpoint) -> str:
     by_endpoint = dict(results.provenance.get("primary_analyses", {}))
     if ep.id in by_endpoint:
         return str(by_endpoint[ep.id])
-    return {"binary": "standardised_rd", "count": "negative_binomial"}.get(ep.type, primary_model(results))
+    # results without the record (built by hand): the rule analyze follows
+    return primary_analysis(ep, PrimaryAnalysis(primary_model(results))).value
 
 
 def effect_name(ep: Endpoint, analysis: str = "ancova") -> str:
