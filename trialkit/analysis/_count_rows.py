@@ -65,11 +65,9 @@ def count_cell(subjects: Subjects, cell: Cell, out: Collector, alpha: float, spe
         keep &= ~np.isnan(base_rate)
 
     def model(kind: Analysis) -> list[Estimate]:
-        numeric = dict(subjects.numeric)
+        numeric = {c: x[keep] for c, x in subjects.numeric.items()}
         if base_rate is not None:
-            numeric = {"baseline": _baseline_term(ep, base_rate[keep]), **{c: x[keep] for c, x in numeric.items()}}
-        else:
-            numeric = {c: x[keep] for c, x in numeric.items()}
+            numeric = {"baseline": _baseline_term(ep, base_rate[keep]), **numeric}
         fitted = count_arrays(
             subjects.arm[keep],
             cell.value[keep],
