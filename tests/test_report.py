@@ -18,7 +18,7 @@ from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
 from trialkit import InconsistentCounts, report
-from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p, p_phrase
+from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p, p_phrase, parse_shown
 from trialkit._report._report import render_html
 from trialkit.cli import main
 
@@ -107,7 +107,7 @@ def table_rows(html: str, *ids: str) -> dict[str, list[tuple[dict, dict[str, str
     return p.rows
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"[−-]?\d+(?:\.\d+)?")  # the report prints the typographic minus (U+2212)
 
 
 def assert_shown(shown: str, value, what: str) -> None:
@@ -123,7 +123,7 @@ def assert_shown(shown: str, value, what: str) -> None:
     assert match, f"{what}: {shown!r} is not a number"
     text = match.group(0)
     decimals = len(text.split(".")[1]) if "." in text else 0
-    assert abs(float(text) - float(value)) <= 0.5 * 10**-decimals + 1e-9, f"{what}: {shown} vs {value}"
+    assert abs(parse_shown(text) - float(value)) <= 0.5 * 10**-decimals + 1e-9, f"{what}: {shown} vs {value}"
     assert text == format_number(value, decimals), f"{what}: {shown} vs {format_number(value, decimals)}"
 
 
@@ -133,9 +133,9 @@ def assert_ci_shown(shown: str, low, high, what: str) -> None:
     assert_shown(hi, high, what + " CI high")
 
 
-_NNT = re.compile(r"(NNT[BH]) (\d+(?:\.\d+)?)")
-_NNT_CI = re.compile(r"(NNT[BH]) (\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)")
-_NNT_CI_THROUGH_INFINITY = re.compile(r"NNTB (\d+(?:\.\d+)?) to ∞ to NNTH (\d+(?:\.\d+)?)")
+_NNT = re.compile(r"(NNT[BH]) (\d+)")
+_NNT_CI = re.compile(r"(NNT[BH]) (\d+) to (\d+)")
+_NNT_CI_THROUGH_INFINITY = re.compile(r"NNTB (\d+) to ∞ to NNTH (\d+)")
 
 
 def positive_nnt_is_benefit(ep) -> bool:
@@ -143,38 +143,40 @@ def positive_nnt_is_benefit(ep) -> bool:
     return (ep.responder_change < 0) == (ep.better == "lower")
 
 
+def _patients(value: float) -> int:
+    """Whole patients, rounded up, as Altman (1998) asks of a number needed to treat."""
+    return math.ceil(round(abs(value), 9))
+
+
 def assert_nnt_shown(cells: dict[str, str], row, benefit: bool, what: str) -> None:
     """Check the NNT estimate and CI with Altman's labels (NNTB / NNTH, through ∞ when the RD CI spans 0).
 
-    The cells are read back independently (label from the sign and ``benefit``, each number at the
-    precision shown) and must also be exactly what the report's NNT formatting functions print.
+    The cells are read back independently (label from the sign and ``benefit``, each number the
+    magnitude rounded up to a whole patient) and must also be exactly what the report's NNT
+    formatting functions print.
     """
     good, bad = ("NNTB", "NNTH") if benefit else ("NNTH", "NNTB")
     estimate, low, high = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
     m = _NNT.fullmatch(cells["estimate"])
     assert m, f"{what} estimate: {cells['estimate']!r}"
     assert m.group(1) == (good if estimate > 0 else bad), f"{what} estimate: {cells['estimate']} vs {estimate}"
-    assert_shown(m.group(2), abs(estimate), f"{what} estimate")
-    d = len(m.group(2).split(".")[1]) if "." in m.group(2) else 0
-    assert cells["estimate"] == format_nnt(estimate, d, positive_is_benefit=benefit)
+    assert int(m.group(2)) == _patients(estimate), f"{what} estimate: {cells['estimate']} vs {estimate}"
+    assert cells["estimate"] == format_nnt(estimate, positive_is_benefit=benefit)
 
     ci = cells["ci"]
     if low < 0 < high:  # the RD interval spans 0: the plausible NNTs are the complement of (low, high)
         m = _NNT_CI_THROUGH_INFINITY.fullmatch(ci)
         assert m, f"{what} CI: {ci!r} should run through infinity (limits {low}, {high})"
         benefit_limit, harm_limit = (high, -low) if benefit else (-low, high)
-        assert_shown(m.group(1), benefit_limit, f"{what} CI NNTB limit")
-        assert_shown(m.group(2), harm_limit, f"{what} CI NNTH limit")
-        shown = m.group(1)
+        assert int(m.group(1)) == _patients(benefit_limit), f"{what} CI NNTB limit"
+        assert int(m.group(2)) == _patients(harm_limit), f"{what} CI NNTH limit"
     else:
         m = _NNT_CI.fullmatch(ci)
         assert m, f"{what} CI: {ci!r}"
         assert m.group(1) == (good if low > 0 else bad), f"{what} CI: {ci} vs ({low}, {high})"
-        assert_shown(m.group(2), min(abs(low), abs(high)), f"{what} CI near limit")
-        assert_shown(m.group(3), max(abs(low), abs(high)), f"{what} CI far limit")
-        shown = m.group(2)
-    d = len(shown.split(".")[1]) if "." in shown else 0
-    assert ci == format_nnt_ci(low, high, d, positive_is_benefit=benefit)
+        assert int(m.group(2)) == _patients(min(abs(low), abs(high))), f"{what} CI near limit"
+        assert int(m.group(3)) == _patients(max(abs(low), abs(high))), f"{what} CI far limit"
+    assert ci == format_nnt_ci(low, high, positive_is_benefit=benefit)
 
 
 def hostile_trial(folder: Path, *, arms=(IMG, f"{SCRIPT} & {TD}"), analysis=None):
@@ -340,27 +342,25 @@ def test_nnt_is_labelled_benefit_and_harm_as_altman_prints_it(abbasi, hostile) -
         assert_nnt_shown(rows[0], nnt, True, name)  # ISI, better lower, responder change -6: responding is good
         shown[name] = (nnt, rows[0])
     nnt, cells = shown["abbasi"]
-    assert (
-        nnt["ci_low"] > 0
-        and cells["ci"] == f"NNTB {format_number(nnt['ci_low'], 1)} to {format_number(nnt['ci_high'], 1)}"
-    )
+    assert nnt["ci_low"] > 0 and cells["ci"] == f"NNTB {_patients(nnt['ci_low'])} to {_patients(nnt['ci_high'])}"
     nnt, cells = shown["hostile"]
     assert nnt["ci_low"] < 0 < nnt["ci_high"], "the hostile trial's RD interval should span 0"
-    assert cells["ci"] == (f"NNTB {format_number(nnt['ci_high'], 1)} to ∞ to NNTH {format_number(-nnt['ci_low'], 1)}")
-    assert cells["estimate"] == f"NNTB {format_number(nnt['estimate'], 1)}"
+    assert cells["ci"] == f"NNTB {_patients(nnt['ci_high'])} to ∞ to NNTH {_patients(nnt['ci_low'])}"
+    assert cells["estimate"] == f"NNTB {_patients(nnt['estimate'])}"
 
 
 def test_nnt_format_follows_altman() -> None:
-    # RD 0.1 (-0.1 to 0.3): NNT limits -10 and 3.33; plausible NNTs are NNTB >= 3.3 and NNTH >= 10
-    assert format_nnt_ci(-10.0, 1 / 0.3, 1) == "NNTB 3.3 to ∞ to NNTH 10.0"
-    assert format_nnt_ci(2.0, 5.0, 1) == "NNTB 2.0 to 5.0"
-    assert format_nnt_ci(-8.0, -2.5, 1) == "NNTH 2.5 to 8.0"
-    assert format_nnt(10.0, 1) == "NNTB 10.0" and format_nnt(-4.0, 1) == "NNTH 4.0"
+    # RD 0.1 (-0.1 to 0.3): NNT limits -10 and 3.33; plausible NNTs are NNTB >= 4 and NNTH >= 10 (whole patients)
+    assert format_nnt_ci(-10.0, 1 / 0.3) == "NNTB 4 to ∞ to NNTH 10"
+    assert format_nnt_ci(2.0, 5.0) == "NNTB 2 to 5"
+    assert format_nnt_ci(-8.0, -2.5) == "NNTH 3 to 8"
+    assert format_nnt(10.0) == "NNTB 10" and format_nnt(-4.0) == "NNTH 4" and format_nnt(2.01) == "NNTB 3"
+    assert format_nnt(1 / 0.25) == "NNTB 4"  # 4.000000000000001 in floating point is 4 patients, not 5
     # a responder rule pointing against `better` (a worsening): more responders on the arm is a harm
-    assert format_nnt_ci(-10.0, 1 / 0.3, 1, positive_is_benefit=False) == "NNTB 10.0 to ∞ to NNTH 3.3"
-    assert format_nnt_ci(2.0, 5.0, 1, positive_is_benefit=False) == "NNTH 2.0 to 5.0"
-    assert format_nnt(-4.0, 1, positive_is_benefit=False) == "NNTB 4.0"
-    assert format_nnt_ci(float("nan"), float("nan"), 1) == format_nnt(None, 1) == "–"
+    assert format_nnt_ci(-10.0, 1 / 0.3, positive_is_benefit=False) == "NNTB 10 to ∞ to NNTH 4"
+    assert format_nnt_ci(2.0, 5.0, positive_is_benefit=False) == "NNTH 2 to 5"
+    assert format_nnt(-4.0, positive_is_benefit=False) == "NNTB 4"
+    assert format_nnt_ci(float("nan"), float("nan")) == format_nnt(None) == "–"
 
 
 def test_primary_result_is_in_the_pdf_text(abbasi) -> None:
@@ -471,7 +471,7 @@ def test_reproduction_section_lists_each_outcome_and_its_verdict(hostile) -> Non
     rows = re.search(r'<table class="data reproduction".*?</table>', text, re.S).group(0)
     assert rows.count("<tr") == 3  # header + 2 outcomes
     assert 'class="verdict-good"' in rows and 'class="verdict-other"' in rows
-    assert "&lt;/td&gt;" in rows and "-2.25" in rows
+    assert "&lt;/td&gt;" in rows and "−2.25" in rows
 
 
 def test_reproduction_table_needs_a_verdict_column(tmp_path) -> None:
@@ -536,8 +536,10 @@ def test_format_number_is_the_one_rounding_rule() -> None:
     assert format_number(2.345, 1) == "2.3"
     assert format_number(float("nan"), 2) == "–"
     assert format_number(None) == "–"
-    assert format_p(0.0004) == "< 0.001"
+    assert format_p(0.0004) == "<0.001" and format_p(0.9996) == ">0.999"  # one style: NEJM / APA
     assert format_p(0.0123) == "0.012"
+    assert format_number(-2.449, 2) == "\u22122.45"  # the typographic minus, U+2212
+    assert parse_shown(format_number(-2.449, 2)) == -2.45
     assert format_number(pd.NA) == "–"
     assert format_number(12345.6) == "12346"
 

@@ -50,6 +50,7 @@ class ArmDesign:
     n: int
     dropout: int = 0
     prefix: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,9 @@ class CovariateDesign:
     levels: tuple[str, ...] = ()
     proportions: tuple[float, ...] = ()
     allocation: str = "random"
+    label: str = ""
+    unit: str = ""
+    level_labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,9 @@ class Design:
     subject: str = "subject_id"
     covariates: tuple[CovariateDesign, ...] = ()
     source: str = "<design>"
+    #: ``[study]`` text the generated spec carries over: registration, blinding, intervention, duration
+    study_text: tuple[tuple[str, str], ...] = ()
+    visit_labels: tuple[tuple[str, str], ...] = ()
 
     def columns(self) -> tuple[str, ...]:
         """Column order of every simulated file: subject, covariates, then endpoint x visit."""
@@ -150,9 +157,16 @@ _TOP: Schema = {
     "covariates": (TABLE, False),
     "endpoints": (LIST, True),
 }
-_STUDY: Schema = {"id": (STR, True), "title": (STR, False), "alpha": (NUM, False)}
-_ARM: Schema = {"n": (INT, True), "dropout": (INT, False), "prefix": (STR, False)}
-_VISITS: Schema = {"order": (LIST, True), "baseline": (STR, False), "primary": (STR, False)}
+#: ``[study]`` keys copied as text into the generated spec's ``[study]``
+STUDY_TEXT_KEYS = ("registration", "blinding", "intervention", "duration")
+_STUDY: Schema = {
+    "id": (STR, True),
+    "title": (STR, False),
+    "alpha": (NUM, False),
+    **{k: (STR, False) for k in STUDY_TEXT_KEYS},
+}
+_ARM: Schema = {"n": (INT, True), "dropout": (INT, False), "prefix": (STR, False), "label": (STR, False)}
+_VISITS: Schema = {"order": (LIST, True), "baseline": (STR, False), "primary": (STR, False), "labels": (TABLE, False)}
 _DATA: Schema = {"subject": (STR, False)}
 _NUMERIC: Schema = {
     "type": (STR, True),
@@ -161,12 +175,16 @@ _NUMERIC: Schema = {
     "range": (LIST, False),
     "integer": (BOOL, False),
     "decimals": (INT, False),
+    "label": (STR, False),
+    "unit": (STR, False),
 }
 _CATEGORICAL: Schema = {
     "type": (STR, True),
     "levels": (LIST, True),
     "proportions": (LIST, True),
     "allocation": (STR, False),
+    "label": (STR, False),
+    "level_labels": (TABLE, False),
 }
 _ENDPOINT: Schema = {
     "id": (STR, True),
@@ -322,6 +340,7 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         out.add(Rule.INVALID_VALUE, "study.alpha", f"`study.alpha` must be in (0, 1); got {alpha!r}.", alpha)
     arms, control = _parse_arms(top.get("arms", {}), out)
     visits, baseline, primary = _parse_visits(top.get("visits", {}), out)
+    visit_labels = _text_table(top.get("visits", {}).get("labels", {}), "visits.labels", visits, out)
     for arm in arms:
         if arm.dropout and len(visits) < 2:
             out.add(
@@ -368,7 +387,26 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         subject=subject,
         covariates=covariates,
         source=file,
+        study_text=tuple((k, st[k]) for k in STUDY_TEXT_KEYS if k in st),
+        visit_labels=visit_labels,
     )
+
+
+def _text_table(raw: Any, key: str, allowed: tuple[str, ...], out: ProblemCollector) -> tuple[tuple[str, str], ...]:
+    """Read a table of id = "label" whose ids must be ``allowed``."""
+    if not isinstance(raw, dict):
+        return ()  # the schema check has named the wrong type
+    pairs = []
+    for name, label in raw.items():
+        if not isinstance(label, str) or not label.strip():
+            out.add(
+                Rule.INVALID_VALUE, f"{key}.{name}", f"`{key}.{name}` must be non-blank text; got {label!r}.", label
+            )
+        elif name not in allowed:
+            out.add(Rule.INVALID_VALUE, f"{key}.{name}", f"`{key}` labels {name!r}, which is not declared.", name)
+        else:
+            pairs.append((str(name), label.strip()))
+    return tuple(pairs)
 
 
 def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...], str]:
@@ -404,7 +442,7 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
         prefix = t.get("prefix", key.upper())
         if not prefix:
             out.add(Rule.INVALID_VALUE, f"{path}.prefix", f"`{path}.prefix` must not be empty.")
-        arms.append(ArmDesign(key, n or 0, dropout, prefix))
+        arms.append(ArmDesign(key, n or 0, dropout, prefix, label=t.get("label", "").strip()))
     prefixes = [a.prefix for a in arms]
     for dup in sorted({p for p in prefixes if prefixes.count(p) > 1}):
         out.add(Rule.INVALID_VALUE, "arms", f"subject id prefix {dup!r} is used by two arms.", dup)
@@ -470,7 +508,13 @@ def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDes
             return None
         total = float(sum(props))
         return CovariateDesign(
-            name, kind, levels=levels, proportions=tuple(p / total for p in props), allocation=allocation
+            name,
+            kind,
+            levels=levels,
+            proportions=tuple(p / total for p in props),
+            allocation=allocation,
+            label=t.get("label", "").strip(),
+            level_labels=_text_table(t.get("level_labels", {}), f"{path}.level_labels", levels, out),
         )
     t = _table(raw, path, _NUMERIC, out)
     if "mean" not in t or "sd" not in t:
@@ -492,7 +536,17 @@ def _parse_covariate(name: str, raw: Any, out: ProblemCollector) -> CovariateDes
     decimals = t.get("decimals", 1)
     if not 0 <= decimals <= 12:
         out.add(Rule.INVALID_VALUE, f"{path}.decimals", f"`{path}.decimals` must be 0..12.", decimals)
-    return CovariateDesign(name, kind, mean=mean, sd=sd, range=rng, integer=t.get("integer", False), decimals=decimals)
+    return CovariateDesign(
+        name,
+        kind,
+        mean=mean,
+        sd=sd,
+        range=rng,
+        integer=t.get("integer", False),
+        decimals=decimals,
+        label=t.get("label", "").strip(),
+        unit=t.get("unit", ""),
+    )
 
 
 def _parse_endpoint(

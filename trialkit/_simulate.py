@@ -456,6 +456,29 @@ def _typed_endpoint_lines(e: EndpointDesign) -> list[str]:
     return lines
 
 
+def _inline(table: dict[str, str]) -> str:
+    """Write a TOML inline table of id = "text"."""
+    items = ", ".join(f"{k if _BARE_KEY.match(k) else _toml(k)} = {_toml(v)}" for k, v in table.items())
+    return f"{{ {items} }}"
+
+
+def _covariate_lines(design: Design) -> list[str]:
+    """Spec lines of the ``[covariates.NAME]`` tables: labels, units and the categories' declared levels."""
+    lines: list[str] = []
+    for c in design.covariates:
+        lines.append(f"[covariates.{c.id}]")
+        if c.label:
+            lines.append(f"label = {_toml(c.label)}")
+        if c.unit:
+            lines.append(f"unit = {_toml(c.unit)}")
+        if c.kind == "categorical":
+            lines.append(f"levels = {_toml(list(c.levels))}")
+            if c.level_labels:
+                lines.append(f"level_labels = {_inline(dict(c.level_labels))}")
+        lines.append("")
+    return lines
+
+
 def study_spec_toml(design: Design, *, seed: int) -> str:
     """Write the study spec (trialkit.load format) for the files :func:`simulate` makes from ``design``."""
     lines = [
@@ -466,16 +489,21 @@ def study_spec_toml(design: Design, *, seed: int) -> str:
         f"id = {_toml(design.study_id)}",
         f"title = {_toml(design.title)}",
         f"alpha = {_toml(design.alpha)}",
+        *(f"{key} = {_toml(text)}" for key, text in design.study_text),
+        "synthetic = true",
         "",
         "[arms]",
         f"control = {_toml(design.control)}",
         f"levels = {_toml([a.id for a in design.arms])}",
-        "",
-        "[visits]",
     ]
+    if any(a.label for a in design.arms):
+        lines.append(f"labels = {_inline({a.id: a.label for a in design.arms if a.label})}")
+    lines += ["", "[visits]"]
     if design.baseline is not None:
         lines.append(f"baseline = {_toml(design.baseline)}")
     lines += [f"order = {_toml(design.visits)}", f"primary = {_toml(design.primary_visit)}"]
+    if design.visit_labels:
+        lines.append(f"labels = {_inline(dict(design.visit_labels))}")
     for e in design.endpoints:
         lines += ["", "[[endpoints]]", f"id = {_toml(e.id)}", f"label = {_toml(e.label)}", f"unit = {_toml(e.unit)}"]
         if e.type != "continuous":
@@ -499,6 +527,7 @@ def study_spec_toml(design: Design, *, seed: int) -> str:
         f"covariates = {_toml(covariates)}",
         f"categorical = {_toml(categorical)}",
         "",
+        *_covariate_lines(design),
         "[data]",
         'format = "wide"',
         f"subject = {_toml(design.subject)}",

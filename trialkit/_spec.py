@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from trialkit._errors import Rule, did_you_mean
+from trialkit._labels import default_label
 from trialkit._schema import (
     BOOL,
     INT,
@@ -37,6 +38,7 @@ __all__ = [
     "AnalysisOptions",
     "ArmsSpec",
     "COUNT_BASELINES",
+    "Covariate",
     "DataSpec",
     "DataFormat",
     "ENDPOINT_TYPES",
@@ -50,6 +52,8 @@ __all__ = [
     "Multiplicity",
     "Population",
     "PrimaryAnalysis",
+    "SUMMARIES",
+    "StudyInfo",
     "StudySpec",
     "TwoValued",
     "VisitsSpec",
@@ -101,9 +105,16 @@ class TwoValued(StrEnum):
 
 @dataclass(frozen=True)
 class StudyInfo:
+    """``[study]``: what the trial is, for the report's summary; ``synthetic`` marks generated data."""
+
     id: str
     title: str = ""
     alpha: float = 0.05
+    registration: str = ""
+    blinding: str = ""
+    intervention: str = ""
+    duration: str = ""
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +124,11 @@ class ArmsSpec:
     control: str
     levels: tuple[str, ...]
     column: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, arm: str) -> str:
+        """Return the reader's name of an arm: its ``[arms] labels`` entry, else words made from the id."""
+        return dict(self.labels).get(arm) or default_label(arm)
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,11 @@ class VisitsSpec:
     order: tuple[str, ...]
     primary: str
     baseline: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, visit: str) -> str:
+        """Return the reader's name of a visit: its ``[visits] labels`` entry, else words made from the id."""
+        return dict(self.labels).get(visit) or default_label(visit)
 
     @property
     def post_baseline(self) -> tuple[str, ...]:
@@ -134,6 +155,9 @@ class Endpoint:
     <= threshold for a negative threshold and >= threshold for a positive one;
     ``responder_percent`` the same on the percent change 100·(follow-up − baseline)/baseline.
     ``code`` is the value identifying the endpoint in long and ADaM files (default: ``id``).
+
+    ``mcid`` is the minimal clinically important difference between arms, a positive size in
+    ``unit`` (its direction is ``better``); ``summary`` how Table 1 shows the endpoint.
 
     ``type`` is one of :data:`ENDPOINT_TYPES`. A binary endpoint's values are 1 (event) and 0 after
     loading; ``success`` is the value in the file that counts as the event (None: 1). A count
@@ -159,6 +183,13 @@ class Endpoint:
     exposure_column: str | None = None
     count_baseline: str = "log"
     responder_percent: float | None = None
+    summary: str = ""
+    mcid: float | None = None
+
+    @property
+    def table1_summary(self) -> str:
+        """Return how Table 1 summarises the endpoint (:data:`SUMMARIES`): the spec's, else by its scale."""
+        return self.summary or ("geometric" if self.scale == "log" else "mean")
 
     @property
     def file_code(self) -> str:
@@ -175,6 +206,30 @@ class Endpoint:
     def exposure_length(self, visit: str) -> float:
         """Return the time at risk of ``visit`` every subject shares (``exposure``; 1 when the spec gives none)."""
         return dict(self.exposure).get(visit, 1.0)
+
+
+#: how Table 1 summarises a variable: mean (SD), median [IQR], geometric mean (geometric SD)
+SUMMARIES = ("mean", "median", "geometric")
+
+
+@dataclass(frozen=True)
+class Covariate:
+    """``[covariates.NAME]``: how a baseline covariate is named and, when categorical, which values it takes.
+
+    ``levels`` (categorical covariates only) are the allowed values in the order Table 1 lists them;
+    None accepts any value. ``summary`` is one of :data:`SUMMARIES` (numeric covariates).
+    """
+
+    name: str
+    label: str
+    unit: str = ""
+    levels: tuple[str, ...] | None = None
+    level_labels: tuple[tuple[str, str], ...] = ()
+    summary: str = "mean"
+
+    def level_label(self, level: str) -> str:
+        """Return the reader's name of a category level: its ``level_labels`` entry, else words from the value."""
+        return dict(self.level_labels).get(level) or default_label(str(level))
 
 
 #: ``[[endpoints]] type``: what kind of values an endpoint has
@@ -246,6 +301,7 @@ class AnalysisOptions:
     strata: tuple[str, ...] = ()
     dunnett: bool = False
     marginal_variance: str = "ye"
+    prespecified: bool = False
 
 
 @dataclass(frozen=True)
@@ -304,10 +360,18 @@ class StudySpec:
     analysis: AnalysisOptions
     data: DataSpec
     source: Path | None = None
+    covariates: tuple[Covariate, ...] = ()
 
     @property
     def primary_endpoint(self) -> Endpoint:
         return next(e for e in self.endpoints if e.primary)
+
+    def covariate(self, name: str) -> Covariate:
+        """Return the ``[covariates.NAME]`` entry of a covariate, or one with the default label when there is none."""
+        for c in self.covariates:
+            if c.name == name:
+                return c
+        return Covariate(name=name, label=default_label(name))
 
     def endpoint(self, endpoint_id: str) -> Endpoint:
         for e in self.endpoints:
@@ -320,9 +384,18 @@ class StudySpec:
 # The schema, as data: section -> key -> (accepted types, required)
 
 _SCHEMA: dict[str, Schema] = {
-    "study": {"id": (STR, True), "title": (STR, False), "alpha": (NUM, False)},
-    "arms": {"column": (STR, False), "control": (STR, True), "levels": (LIST, False)},
-    "visits": {"baseline": (STR, False), "order": (LIST, True), "primary": (STR, False)},
+    "study": {
+        "id": (STR, True),
+        "title": (STR, False),
+        "alpha": (NUM, False),
+        "registration": (STR, False),
+        "blinding": (STR, False),
+        "intervention": (STR, False),
+        "duration": (STR, False),
+        "synthetic": (BOOL, False),
+    },
+    "arms": {"column": (STR, False), "control": (STR, True), "levels": (LIST, False), "labels": (TABLE, False)},
+    "visits": {"baseline": (STR, False), "order": (LIST, True), "primary": (STR, False), "labels": (TABLE, False)},
     "endpoints": {
         "id": (STR, True),
         "label": (STR, False),
@@ -340,7 +413,11 @@ _SCHEMA: dict[str, Schema] = {
         "exposure_unit": (STR, False),
         "exposure_column": (STR, False),
         "count_baseline": (STR, False),
+        "summary": (STR, False),
+        "mcid": (NUM, False),
     },
+    # one table per covariate, checked by _COVARIATE_SCHEMA
+    "covariates": {},
     "analysis": {
         "covariates": (LIST, False),
         "categorical": (LIST, False),
@@ -353,6 +430,7 @@ _SCHEMA: dict[str, Schema] = {
         "two_valued_covariates": (STR, False),
         "strata": (LIST, False),
         "marginal_variance": (STR, False),
+        "prespecified": (BOOL, False),
     },
     "data": {
         "format": (STR, True),
@@ -370,6 +448,14 @@ _SCHEMA: dict[str, Schema] = {
         "sheet": ((str, int), False),
         "missing": (LIST, False),
     },
+}
+#: the keys of one ``[covariates.NAME]`` table
+_COVARIATE_SCHEMA: Schema = {
+    "label": (STR, False),
+    "unit": (STR, False),
+    "levels": (LIST, False),
+    "level_labels": (TABLE, False),
+    "summary": (STR, False),
 }
 _REQUIRED_SECTIONS = ("study", "arms", "visits", "endpoints", "data")
 #: residual covariance structures of the MMRM by SAS ``TYPE=`` name, and the spec's long names for them
@@ -532,7 +618,7 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
         out.add(Rule.INVALID_VALUE, f"{path}.exposure_column", f"`{path}.exposure_column` must name a column; got ''.")
     return Endpoint(
         id=eid,
-        label=t.get("label", eid),
+        label=t.get("label") or default_label(eid),
         unit=t.get("unit", ""),
         range=rules.range,
         integer=t.get("integer", kind == "count"),
@@ -548,7 +634,25 @@ def _parse_endpoint(raw: Any, index: int, out: ProblemCollector) -> Endpoint | N
         exposure_column=exposure_column,
         count_baseline=count_baseline,
         responder_percent=rules.responder_percent,
+        summary=(choice(t["summary"], SUMMARIES, f"{path}.summary", out) or "") if "summary" in t else "",
+        mcid=_mcid(t.get("mcid"), path, out),
     )
+
+
+def _mcid(value: Any, path: str, out: ProblemCollector) -> float | None:
+    """Read ``mcid``, the minimal clinically important difference: a positive size in the endpoint's unit."""
+    if value is None:
+        return None
+    if not is_number(value) or not value > 0:
+        out.add(
+            Rule.INVALID_VALUE,
+            f"{path}.mcid",
+            f"`{path}.mcid` must be a positive number (a size in the endpoint's unit; `better` gives its "
+            f"direction); got {value!r}.",
+            value,
+        )
+        return None
+    return float(value)
 
 
 #: the keys that belong to one endpoint type only
@@ -745,7 +849,12 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                 "visits.baseline",
                 f"the baseline visit {baseline!r} must come first in `visits.order`.",
             )
-        visits = VisitsSpec(order=order, primary=primary_visit, baseline=baseline)
+        visits = VisitsSpec(
+            order=order,
+            primary=primary_visit,
+            baseline=baseline,
+            labels=_label_table(vi.get("labels"), "visits.labels", order, "visit in `visits.order`", out),
+        )
         for i, e in enumerate(raw_eps if isinstance(raw_eps, list) else []):
             _check_exposure(e, i, visits, out)
 
@@ -803,6 +912,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         out.add(Rule.INVALID_VALUE, "arms.levels", "a trial needs at least two arms.")
     if levels is not None and control is not None and control in levels:
         levels = (control,) + tuple(a for a in levels if a != control)
+    arm_labels = _label_table(ar.get("labels"), "arms.labels", levels, "declared arm", out)
 
     subject = da.get("subject", "USUBJID" if fmt is DataFormat.ADAM else None)
     if subject is None and "data" in raw:
@@ -897,6 +1007,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     # a randomisation stratum is a categorical covariate of every model and a row of Table 1
     covariates = (*covariates, *(c for c in strata if c not in covariates))
     categorical = (*categorical, *(c for c in strata if c not in categorical))
+    covariate_specs = _parse_covariates(raw.get("covariates", {}), covariates, categorical, out)
     mult, dunnett = _parse_multiplicity(an.get("multiplicity", "holm"), out)
     marginal_variance = choice(an.get("marginal_variance", "ye"), MARGINAL_VARIANCES, "analysis.marginal_variance", out)
     for i, e in enumerate(endpoints):
@@ -926,8 +1037,17 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
     assert fmt is not None and visits is not None and control is not None
     assert subject is not None
     return StudySpec(
-        study=StudyInfo(id=study_id, title=st.get("title", study_id), alpha=alpha),
-        arms=ArmsSpec(control=control, levels=levels or (), column=arm_column),
+        study=StudyInfo(
+            id=study_id,
+            title=st.get("title", study_id),
+            alpha=alpha,
+            registration=st.get("registration", ""),
+            blinding=st.get("blinding", ""),
+            intervention=st.get("intervention", ""),
+            duration=st.get("duration", ""),
+            synthetic=st.get("synthetic", False),
+        ),
+        arms=ArmsSpec(control=control, levels=levels or (), column=arm_column, labels=arm_labels),
         visits=visits,
         endpoints=tuple(endpoints),
         analysis=AnalysisOptions(
@@ -943,7 +1063,9 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             strata=strata,
             dunnett=dunnett,
             marginal_variance=marginal_variance or "ye",
+            prespecified=an.get("prespecified", False),
         ),
+        covariates=covariate_specs,
         data=DataSpec(
             format=fmt,
             subject=subject,
@@ -961,6 +1083,93 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             missing=missing,
         ),
     )
+
+
+def _label_table(
+    raw: Any, key: str, allowed: tuple[str, ...] | None, what: str, out: ProblemCollector
+) -> tuple[tuple[str, str], ...]:
+    """Read a table of id = "label" (``arms.labels``, ``visits.labels``, ``level_labels``).
+
+    Every label must be non-blank text, and every id one of ``allowed`` (when known): a label for an
+    id the spec does not declare is a typo that would silently leave the real id unlabelled.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        out.add(Rule.WRONG_TYPE, key, f'`{key}` must be a table of id = "label".', raw)
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for name, label in raw.items():
+        if not isinstance(label, str) or not label.strip():
+            out.add(
+                Rule.INVALID_VALUE, f"{key}.{name}", f"`{key}.{name}` must be non-blank text; got {label!r}.", label
+            )
+        elif allowed is not None and name not in allowed:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.{name}",
+                f"`{key}` labels {name!r}, which is not a {what}{did_you_mean(name, allowed)}.",
+                name,
+            )
+        else:
+            pairs.append((str(name), label.strip()))
+    return tuple(pairs)
+
+
+def _parse_covariates(
+    raw: Any, covariates: tuple[str, ...], categorical: tuple[str, ...], out: ProblemCollector
+) -> tuple[Covariate, ...]:
+    """Read the ``[covariates.NAME]`` tables: labels, units, declared levels and Table 1 summaries."""
+    if not isinstance(raw, dict):
+        out.add(Rule.WRONG_TYPE, "covariates", "`covariates` must hold one [covariates.NAME] table per covariate.")
+        return ()
+    specs: list[Covariate] = []
+    for name, table in raw.items():
+        key = f"covariates.{name}"
+        if name not in covariates:
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`[{key}]` describes {name!r}, which is not in `analysis.covariates` or `analysis.strata`"
+                f"{did_you_mean(name, covariates)}.",
+                name,
+            )
+        if not isinstance(table, dict):
+            out.add(Rule.WRONG_TYPE, key, f"`{key}` must be a table (label, unit, levels, level_labels, summary).")
+            continue
+        t = check_table(table, _COVARIATE_SCHEMA, key, out)
+        levels = string_list(t["levels"], f"{key}.levels", out) if "levels" in t else None
+        if levels is not None:
+            if name not in categorical:
+                out.add(
+                    Rule.INVALID_VALUE,
+                    f"{key}.levels",
+                    f"`{key}.levels` applies to categorical covariates; add {name!r} to `analysis.categorical`.",
+                    name,
+                )
+            if not levels:
+                out.add(Rule.INVALID_VALUE, f"{key}.levels", f"`{key}.levels` must list at least one value; got [].")
+            for dup in sorted({v for v in levels if levels.count(v) > 1}):
+                out.add(Rule.INVALID_VALUE, f"{key}.levels", f"`{key}.levels` lists {dup!r} twice.", dup)
+        summary = choice(t.get("summary", "mean"), SUMMARIES, f"{key}.summary", out) or "mean"
+        if "summary" in t and name in categorical:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.summary",
+                f"`{key}.summary` applies to numeric covariates; {name!r} is categorical (shown as n (%)).",
+                summary,
+            )
+        specs.append(
+            Covariate(
+                name=str(name),
+                label=(t.get("label") or "").strip() or default_label(str(name)),
+                unit=t.get("unit", ""),
+                levels=levels,
+                level_labels=_label_table(t.get("level_labels"), f"{key}.level_labels", levels, "declared level", out),
+                summary=summary,
+            )
+        )
+    return tuple(specs)
 
 
 def _parse_multiplicity(value: str | list[Any], out: ProblemCollector) -> tuple[str, bool]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from trialkit._format import MISSING, format_count, format_number, format_p, p_phrase
+from trialkit._format import MISSING, format_count, format_number, format_p, p_phrase, parse_shown
 from trialkit._report._missing_words import (
     COMPARED,
     MI_METHODS,
@@ -188,7 +188,7 @@ def _primary_sentence(trial: Trial, results: Results, groups: list[dict[str, Any
         p = {str(r["analysis"]): float(r["p_value"]) for r in records(at)}
         lost = [TEXT_NAMES[r["analysis"]] for r in rows if not p.get(r["analysis"], 1.0) < alpha]
         kept = [TEXT_NAMES[r["analysis"]] for r in rows if p.get(r["analysis"], 1.0) < alpha]
-        values = sorted((float(r["estimate"]), r["estimate"]) for r in rows if r["estimate"] != MISSING)
+        values = sorted((parse_shown(r["estimate"]), r["estimate"]) for r in rows if r["estimate"] != MISSING)
         unit = "" if primary.scale == "log" or not primary.unit else f" {primary.unit}"
         kind = "ratios" if primary.scale == "log" else "estimates"
         spread = f"{kind} from {values[0][1]} to {values[-1][1]}{unit}" if values else "no estimate"

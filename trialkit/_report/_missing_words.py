@@ -115,7 +115,7 @@ def shift_text(delta: float, ep: Endpoint) -> str:
     >>> shift_text(10.0, Endpoint("isi", "ISI", unit="points"))
     '10 points'
     >>> shift_text(-1.6, Endpoint("mel", "Melatonin", unit="pg/mL", scale="log"))
-    '-1.6 in log units (values × 0.20)'
+    '−1.6 in log units (values × 0.20)'
     >>> shift_text(1.0, Endpoint("isi", "ISI", unit="points"))
     '1 point'
     """
@@ -145,7 +145,7 @@ def tipping_reading(delta: float, p_value: float, ep: Endpoint, *, arm: str, vis
     been 10 points higher (worse) than missing at random predicts.
     >>> print(tipping_reading(-1.6, 0.065, Endpoint("mel", "Melatonin", scale="log"), arm="a", visit="v", imputed=1))
     Significance is lost (p = 0.065) if the 1 participant on a without a v value had values 0.20 times (lower,
-    worse) what missing at random predicts: a shift of -1.6 in log units.
+    worse) what missing at random predicts: a shift of −1.6 in log units.
     >>> print(tipping_reading(0.0, 0.13, ep, arm="magnesium", visit="week8", imputed=2))
     Not significant under missing at random already (p = 0.130): there is no conclusion to overturn.
     """

@@ -328,8 +328,8 @@ def _estimate_row(r: Row, ep: Endpoint, decimals: int, *, baseline: bool = True)
     measure, d, factor = _measure(ep, analysis, decimals)
     if analysis == "nnt":
         benefit = ep.better == "higher"  # a positive NNT: more events on the arm
-        estimate = format_nnt(r["estimate"], d, positive_is_benefit=benefit)
-        ci = format_nnt_ci(r["ci_low"], r["ci_high"], d, positive_is_benefit=benefit)
+        estimate = format_nnt(r["estimate"], positive_is_benefit=benefit)
+        ci = format_nnt_ci(r["ci_low"], r["ci_high"], positive_is_benefit=benefit)
     else:
         estimate = format_number(_scaled(r["estimate"], factor), d)
         ci = format_ci(_scaled(r["ci_low"], factor), _scaled(r["ci_high"], factor), d)
@@ -535,8 +535,8 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
                     continue
                 if kind == "responder_nnt":  # Altman's labels: the interval of 1/RD may run through ∞
                     benefit = responder_is_benefit(ep)
-                    estimate = format_nnt(r["estimate"], d, positive_is_benefit=benefit)
-                    ci = format_nnt_ci(r["ci_low"], r["ci_high"], d, positive_is_benefit=benefit)
+                    estimate = format_nnt(r["estimate"], positive_is_benefit=benefit)
+                    ci = format_nnt_ci(r["ci_low"], r["ci_high"], positive_is_benefit=benefit)
                 else:
                     estimate, ci = format_number(r["estimate"], d), format_ci(r["ci_low"], r["ci_high"], d)
                 contrasts.append(
