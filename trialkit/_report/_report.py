@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +216,19 @@ def _primary_text(trial: Trial, results: Results, model: str) -> str:
     return f"{MODEL_NAMES.get(model, model)} {adjusted}"
 
 
+def _silent(stage: str) -> None:
+    """Ignore a stage name: a report without a progress display."""
+
+
+def _stage_callback(progress: object) -> Callable[[str], None]:
+    """Return ``progress`` (a function of a stage name) checked, or one that ignores the stages when it is None."""
+    if progress is None:
+        return _silent
+    # Callable is a runtime ABC (isinstance works); mypy only knows it as a special form
+    checked: Callable[[str], None] = check_instance(progress, "progress", Callable, "a function of a stage name")  # type: ignore[arg-type]
+    return checked
+
+
 def _environment() -> jinja2.Environment:
     import jinja2
 
@@ -235,6 +249,7 @@ def render_html(
     reproduction: pd.DataFrame | None = None,
     command: str | None = None,
     generated: datetime | str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """Render the report as one self-contained HTML document (text), after the consistency check.
 
@@ -255,16 +270,20 @@ def render_html(
     if command is not None:
         check_instance(command, "command", str, "text")
     reproduction = _check_reproduction(reproduction)
+    stage = _stage_callback(progress)
     spec = trial.spec
+    stage("Checking counts")
     populations = [Population(p) for p in results.provenance.get("populations", [])] or None
     flow = flow_counts(trial, populations)
     check_consistency(trial, results, flow)
 
     n_rand = randomised(trial)
+    stage("Tables")
     tables = build_tables(trial, results, n_rand)
     level = f"{100 * (1 - results.alpha):g}%"
     primary = spec.primary_endpoint
     contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    stage("Figures")
     figures = [
         *means_figures(trial, results.alpha),
         *proportion_figures(trial, results.alpha),
@@ -322,6 +341,7 @@ def render_html(
         "methods": methods_paragraphs(trial, results, flow),
         "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),
     }
+    stage("Writing HTML")
     return _environment().get_template("report.html.j2").render(**context)
 
 
@@ -350,6 +370,7 @@ def report(
     generated: datetime | str | None = None,
     pdf: bool = True,
     xlsx: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.html`` (self-contained) and ``report.pdf`` (the same HTML, typeset) into ``out_dir``.
 
@@ -374,6 +395,9 @@ def report(
     xlsx : bool
         Also write ``results.xlsx``: the results tables, with text cells that a spreadsheet would run
         as formulas neutralised.
+    progress : callable, optional
+        Called with the name of each stage as it starts (``"Figures"``, ``"Typesetting PDF"``, ...),
+        for a progress display; it does not change the report.
 
     Returns
     -------
@@ -397,14 +421,17 @@ def report(
     """
     pdf, xlsx = check_bool(pdf, "pdf"), check_bool(xlsx, "xlsx")
     check_instance(out_dir, "out_dir", (str, Path), "a folder path")
-    html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated)
+    stage = _stage_callback(progress)
+    html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated, progress=stage)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise TrialkitError(f"`out_dir` {str(out)!r} exists and is not a folder.")
     contents = {HTML_NAME: html.encode("utf-8")}
     if pdf:
+        stage("Typesetting PDF")
         contents[PDF_NAME] = pdf_bytes(html)
     if xlsx:
+        stage("Spreadsheet")
         from trialkit._report._xlsx import xlsx_bytes
 
         contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction)

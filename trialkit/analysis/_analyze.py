@@ -8,7 +8,7 @@ partly defined (a rank test whose interval does not exist), beside its row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -218,6 +218,7 @@ def analyze(
     sweep: bool = True,
     table1_p_values: bool | None = None,
     two_valued_covariates: TwoValued | str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Results:
     """Run every pre-specified efficacy analysis of ``trial`` (docs/analyses.md).
 
@@ -245,6 +246,9 @@ def analyze(
         Where the ANCOVA LS means hold a numeric covariate (or baseline) with exactly two
         distinct values: ``"mean"`` (SAS LSMEANS) or ``"levels"`` (emmeans' default); default
         ``[analysis].two_valued_covariates`` (``"mean"``). See :func:`trialkit.analysis.ancova`.
+    progress : callable, optional
+        Called with the name of each stage as it starts (``"MMRM"``, ``"Multiple imputation"``,
+        ...), for a progress display; it does not change the results.
 
     Returns
     -------
@@ -310,6 +314,10 @@ def analyze(
         else check_in(two_valued_covariates, "two_valued_covariates", TwoValued)
     )
     baseline = spec.visits.baseline
+    stage: Callable[[str], None] = _silent
+    if progress is not None:
+        # Callable is a runtime ABC (isinstance works); mypy only knows it as a special form
+        stage = check_instance(progress, "progress", Callable, "a function of a stage name")  # type: ignore[arg-type]
 
     asked_mmrm = analyses is not None and bool(wanted.intersection(MMRM_KINDS))
     if asked_mmrm and spec.analysis.mmrm is None:
@@ -336,6 +344,7 @@ def analyze(
     out = Collector(wanted, dunnett=spec.analysis.dunnett)
     mmrm_subjects: dict[str, dict[str, dict[str, int]]] = {}
     for population in chosen:
+        stage(_per_visit_stage(spec))
         for cell in cells(trial, grid, baseline, population):
             if cell.endpoint.type == "binary":
                 binary_cell(subjects, cell, out, level, spec.analysis.marginal_variance)
@@ -345,9 +354,11 @@ def analyze(
                 continuous_cell(subjects, cell, out, level, at)
         _skipped(spec, out, population)
         if spec.analysis.mmrm is not None and baseline is not None and wanted.intersection(MMRM_KINDS):
+            stage("MMRM")
             mmrm_subjects[population.value] = _mmrm(trial, grid, subjects, population, spec.analysis.mmrm, level, out)
     missing = None
     if missing_options is not None and baseline is not None and wanted.intersection(MI_KINDS):
+        stage("Multiple imputation")
         missing = missing_data_rows(spec, grid, subjects, missing_options, level, wanted)
         out.rows.extend(missing.rows)
         out.failures.extend(missing.failures)
@@ -387,9 +398,11 @@ def analyze(
     if missing is not None:
         provenance["missing_data"] = missing.provenance
     if do_sweep and wanted & RESPONDER_KINDS and baseline is not None:
+        stage("Responder sweep")
         sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
     else:
         sweep_table = pd.DataFrame()
+    stage("Table 1")
     table1, smd = baseline_summaries(trial)
     baseline_p = pd.DataFrame(columns=list(BASELINE_P_COLUMNS))
     if p_at_baseline:
@@ -421,6 +434,20 @@ def analyze(
         alpha=level,
         provenance=provenance,
     )
+
+
+def _silent(stage: str) -> None:
+    """Ignore a stage name: ``analyze`` without a progress display."""
+
+
+#: the models of each endpoint type, named in the progress display
+_MODELS = {"continuous": "ANCOVA", "binary": "logistic models", "count": "count models"}
+
+
+def _per_visit_stage(spec: StudySpec) -> str:
+    """Name the stage of the analyses per endpoint and visit by the models it fits: ``Analyses per visit (ANCOVA)``."""
+    types = {e.type for e in spec.endpoints}
+    return f"Analyses per visit ({', '.join(m for t, m in _MODELS.items() if t in types)})"
 
 
 #: the continuous analyses that compare changes from baseline
