@@ -17,8 +17,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	scripts/system-deps.sh
-	$(BIN)/trialkit analyze $(SPEC) --out $(OUT)
-	$(BIN)/trialkit report $(SPEC) --out $(OUT) --published abbasi2012
+	$(BIN)/trialkit analyze $(SPEC) --out $(OUT) --force
+	$(BIN)/trialkit report $(SPEC) --out $(OUT) --published abbasi2012 --force
 
 test: $(VENV)/.installed
 	scripts/system-deps.sh --browser

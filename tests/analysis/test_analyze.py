@@ -198,8 +198,8 @@ def test_cli_analyze_writes_outputs_and_prints_primary(tmp_path, capsys) -> None
     out = tmp_path / "out"
     assert main(["analyze", str(BUNDLED), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "primary endpoint Insomnia Severity Index at week8" in printed
-    assert "magnesium - placebo: difference in LS means" in printed
+    assert "Primary endpoint: Insomnia Severity Index at Week 8, Full analysis set (ANCOVA)" in printed
+    assert " vs Placebo: difference in LS means" in printed
     for name in ("results.csv", "results.json", "table1.csv", "smd.csv", "responder_sweep.csv"):
         assert (out / name).stat().st_size > 0
     doc = json.loads((out / "results.json").read_text())
@@ -207,7 +207,7 @@ def test_cli_analyze_writes_outputs_and_prints_primary(tmp_path, capsys) -> None
     csv = pd.read_csv(out / "results.csv")
     assert tuple(csv.columns) == RESULT_COLUMNS and len(csv) == len(doc["results"])
     first = {p.name: p.read_bytes() for p in out.iterdir()}
-    assert main(["analyze", str(BUNDLED), "--out", str(out)]) == 0
+    assert main(["analyze", str(BUNDLED), "--out", str(out), "--force"]) == 0  # the folder holds the first run
     assert first == {p.name: p.read_bytes() for p in out.iterdir()}
 
 
