@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -19,10 +18,6 @@ from trialkit._cli._console import Printer, silence_stdout, stages
 from trialkit._cli._folders import check_file, check_folder
 from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError
 from trialkit._provenance import command_line
-
-if TYPE_CHECKING:
-    from trialkit import Results, Trial
-    from trialkit.reproduce import Reproduction
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the exit code after Ctrl-C, as a shell reports a process ended by SIGINT
@@ -141,13 +136,6 @@ def _cmd_analyze(args: argparse.Namespace, printer: Printer, stage: Stage) -> Ou
     return Outcome(exit_code, lambda: print_results(printer, trial, res, written))
 
 
-def _reproduction(published_file: Path, trial: Trial, results: Results) -> Reproduction:
-    """Reproduce a published-results file on the trial and its results (the report's section)."""
-    from trialkit.reproduce import reproduce
-
-    return reproduce(published_file, trial, results=results)
-
-
 def _cmd_reproduce(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
     from trialkit import load
     from trialkit._export import csv_bytes, write_files
@@ -182,15 +170,21 @@ def _cmd_reproduce(args: argparse.Namespace, printer: Printer, stage: Stage) -> 
     return Outcome(EXIT_OK, show)
 
 
+def _check_report_folder(out: Path, args: argparse.Namespace) -> None:
+    """Check the default report folder as ``--out`` is checked (see _check_outputs)."""
+    files = OUT_FILES["report"] if args.xlsx else tuple(f for f in OUT_FILES["report"] if f != "results.xlsx")
+    check_folder(out, "the report folder", files, force=args.force)
+
+
 def _report_folder(args: argparse.Namespace) -> Path | None:
-    """Return the default report folder ``reports/<study id>``, checked; None with ``--out`` (checked already).
+    """Return the report folder: ``--out`` (checked already), or ``reports/<study id>``, checked now.
 
     The study id comes from the spec alone, so that the folder is checked before the data are
-    loaded. A spec that cannot be read is left to ``load``, which reports its problems together
-    with the data's.
+    loaded. None when the spec cannot be read: ``load`` then reports its problems together with
+    the data's.
     """
     if args.out:
-        return None
+        return Path(args.out)
     from trialkit import read_spec
 
     try:
@@ -198,30 +192,29 @@ def _report_folder(args: argparse.Namespace) -> Path | None:
     except TrialkitError:
         return None
     out = Path("reports") / study
-    check_folder(out, "the report folder", OUT_FILES["report"][: 3 if args.xlsx else 2], force=args.force)
+    _check_report_folder(out, args)
     return out
 
 
 def _cmd_report(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
     from trialkit import analyze, load, report
     from trialkit._cli._analyze_view import failed_rows
+    from trialkit.reproduce.published import find_published
 
-    default = _report_folder(args)
+    folder = _report_folder(args)
+    published_file = find_published(args.published) if args.published else None
     stage(LOADING)
     trial = load(args.spec)
-    out = Path(args.out) if args.out else default or Path("reports") / trial.spec.study.id
-    if default is None and not args.out:  # the spec could be read only together with its data: checked now
-        check_folder(out, "the report folder", OUT_FILES["report"][: 3 if args.xlsx else 2], force=args.force)
-    published_file = None
-    if args.published:
-        from trialkit.reproduce.published import find_published
-
-        published_file = find_published(args.published)
+    out = folder if folder is not None else Path("reports") / trial.spec.study.id
+    if folder is None:  # a spec that only load could read: its folder is known now, before the analysis
+        _check_report_folder(out, args)
     res = analyze(trial, progress=stage)
     reproduction = None
     if published_file is not None:
         stage("Reproducing the published results")
-        reproduction = _reproduction(published_file, trial, res).table
+        from trialkit.reproduce import reproduce
+
+        reproduction = reproduce(published_file, trial, results=res).table
     command = command_line(
         ["trialkit", "report", str(args.spec), "--out", str(out)]
         + (["--xlsx"] if args.xlsx else [])
