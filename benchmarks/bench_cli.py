@@ -130,7 +130,8 @@ def main() -> None:
         for label, spec in trials.items():
             plan = write_plan(spec, tmp / f"plan_{len(ratios)}")
             ours_out, r_out = tmp / f"tk_{len(ratios)}", tmp / f"r_{len(ratios)}"
-            ours_cmd = [*_trialkit_command(), "analyze", str(spec), "--out", str(ours_out)]
+            # --force: every timed run writes into the folder of the run before it
+            ours_cmd = [*_trialkit_command(), "analyze", str(spec), "--out", str(ours_out), "--force"]
             r_cmd = ["Rscript", str(R_SCRIPT), str(plan), str(r_out)]
             _run(ours_cmd), _run(r_cmd)  # warm the file cache
             ours, theirs = [], []

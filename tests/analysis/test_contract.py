@@ -244,6 +244,7 @@ KIND_IN = {
     ("logistic_arrays", "numeric"): "mapping",
     ("cmh_arrays", "arm"): "codes",
     ("cmh_arrays", "stratum"): "codes",
+    ("analyze", "progress"): "callback",
 }
 
 NAN = float("nan")
@@ -293,6 +294,7 @@ BAD: dict[str, list[tuple[Any, type[Exception], str]]] = {
         ([[2.0, 0.5], [0.5, 2.0]], tk.TrialkitError, "unit diagonal"),
     ],
     "ancova fit": [("fit", tk.TrialkitError, "AncovaFit")],
+    "callback": [("MMRM", tk.TrialkitError, "a function")],
     "stratum codes": [([0, 1, 0.5, 1, 0], tk.TrialkitError, "integer"), ("a", tk.TrialkitError, "integer")],
     "numbers": [("0 1", tk.TrialkitError, "sequence"), ([0.0, NAN], tk.TrialkitError, "finite")],
     "number": [(NAN, tk.TrialkitError, "finite"), (True, tk.TrialkitError, "finite")],
