@@ -137,6 +137,7 @@ def stages(*, show: bool) -> Iterator[Callable[[str], None]]:
         console=console,
         transient=True,
         redirect_stdout=False,
+        refresh_per_second=4,  # a spinner, not an animation: little CPU taken from the work
     ) as progress:
         task = progress.add_task("", total=None, visible=False)  # drawn from the first stage on
 
