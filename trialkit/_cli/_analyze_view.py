@@ -106,8 +106,10 @@ class _View:
         self.visit = self.spec.visits.label(self.spec.visits.primary)
 
     def comparison(self, contrast: str) -> str:
-        """Name a contrast ``arm - control`` by the arms' labels: ``Magnesium 500 mg/day vs Placebo``."""
+        """Name a contrast ``arm - control`` by the arms' labels (``Magnesium 500 mg/day vs Placebo``), or one arm."""
         arms, control = self.spec.arms, self.trial.control
+        if contrast in self.trial.arms:  # a within-arm analysis
+            return arms.label(contrast)
         for arm in self.trial.arms[1:]:
             if contrast == f"{arm} - {control}":
                 return f"{arms.label(arm)} vs {arms.label(control)}"
