@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from trialkit import _design, _spec
+from trialkit import Rule, _design, _spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SCANNED = [ROOT / "README.md", ROOT / "docs", ROOT / "trialkit", ROOT / "tests", ROOT / "analyses"]
@@ -197,8 +199,9 @@ def test_design_file_page_documents_the_responder_threshold() -> None:
 def test_the_key_check_notices_a_missing_and_a_stale_key(tmp_path: Path) -> None:
     page = tmp_path / "page.md"
     page.write_text("# `[study]`\n\n| key | type |\n|---|---|\n| `id` | slug |\n| `colour` | string |\n")
+    schema = {"id": (str,), "alpha": (float,), "title": (str,)}
     with pytest.raises(AssertionError, match=r"documents \['colour'\].*\n.*does not document \['alpha', 'title'\]"):
-        assert_documented(page, {("`[study]`",): _design._STUDY})
+        assert_documented(page, {("`[study]`",): schema})
 
 
 SPEC_PAGE = ROOT / "docs" / "spec.md"
@@ -212,9 +215,33 @@ SPEC_SECTIONS: dict[tuple[str, ...], Iterable[str]] = {
     ("`[analysis]`",): _spec._SCHEMA["analysis"],
     ("`[analysis] mmrm`",): _spec._MMRM_SCHEMA,
     ("`[analysis.missing_data]`",): _spec._MISSING_DATA_SCHEMA,
+    ("`[covariates.<name>]`",): _spec._COVARIATE_SCHEMA,
     ("`[data]`",): _spec._SCHEMA["data"],
 }
 
 
 def test_spec_page_documents_every_key_of_the_spec_parser() -> None:
     assert_documented(SPEC_PAGE, SPEC_SECTIONS)
+
+
+def _first_toml_block(page: Path) -> dict[str, Any]:
+    match = re.search(r"^```toml\n(.*?)^```", page.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE)
+    assert match, f"{page.name} has no TOML example"
+    return tomllib.loads(match.group(1))
+
+
+def test_the_complete_examples_are_valid(tmp_path: Path) -> None:
+    """The first TOML block of the spec guide is a whole spec, and of the design page a whole design."""
+    spec = _spec.parse_spec(_first_toml_block(ROOT / "docs" / "study-spec.md"), base=tmp_path, file="study-spec.md")
+    assert spec.arms.label(spec.arms.control) != spec.arms.control  # the example shows labels
+    design = _design.parse_design(_first_toml_block(DESIGN_PAGE), file="design-file.md")
+    assert all(arm.label for arm in design.arms)
+    for block in re.findall(r"^```toml\n(.*?)^```", SPEC_PAGE.read_text(encoding="utf-8"), re.DOTALL | re.MULTILINE):
+        tomllib.loads(block)  # every example on the reference page is TOML
+
+
+def test_the_spec_guide_lists_every_validation_rule() -> None:
+    text = (ROOT / "docs" / "study-spec.md").read_text(encoding="utf-8")
+    checked = text[text.index("## What is checked") :].split("\n## ", 1)[0]
+    listed = set(re.findall(r"`([a-z_]+)`", checked))
+    assert {rule.value for rule in Rule} <= listed, "docs/study-spec.md, 'What is checked', lacks a rule"
