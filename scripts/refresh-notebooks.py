@@ -139,7 +139,11 @@ def normalise(text: str) -> str:
 
 
 def comparable(nb: Any) -> list[list[tuple[str, str]]]:
-    """Return each code cell's outputs as (kind, normalised text) pairs; a figure is ("image", its type's family)."""
+    """Return each code cell's outputs as (kind, normalised text) pairs.
+
+    Consecutive printed text of one stream counts as one output (a kernel may send it in several
+    messages); a figure is ``("image", "figure")``, whatever its bytes.
+    """
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -148,7 +152,11 @@ def comparable(nb: Any) -> list[list[tuple[str, str]]]:
         for output in cell.get("outputs", []):
             kind = output["output_type"]
             if kind == "stream":
-                shown.append((f"stream:{output['name']}", normalise(output["text"])))
+                name = f"stream:{output['name']}"
+                if shown and shown[-1][0] == name:  # how a kernel splits printed text into messages varies
+                    shown[-1] = (name, shown[-1][1] + output["text"])
+                else:
+                    shown.append((name, output["text"]))
             elif kind in ("execute_result", "display_data"):
                 data = output.get("data", {})
                 shown += [(mime, normalise(_joined(data[mime]))) for mime in TEXT_TYPES if mime in data]
@@ -156,7 +164,7 @@ def comparable(nb: Any) -> list[list[tuple[str, str]]]:
                     shown.append(("image", "figure"))
             else:
                 shown.append((kind, normalise(f"{output.get('ename')}: {output.get('evalue')}")))
-        cells.append(shown)
+        cells.append([(kind, normalise(text)) if kind.startswith("stream:") else (kind, text) for kind, text in shown])
     return cells
 
 

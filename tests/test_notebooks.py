@@ -108,7 +108,8 @@ def test_outputs_compare_by_text_and_figures_by_presence() -> None:
     def notebook(image: str) -> Any:
         cell = nbformat.v4.new_code_cell("plot()")
         cell.outputs = [
-            nbformat.v4.new_output("stream", name="stdout", text="n = 46\n"),
+            nbformat.v4.new_output("stream", name="stdout", text="n = "),
+            nbformat.v4.new_output("stream", name="stdout", text="46\n"),
             nbformat.v4.new_output("display_data", data={"image/png": image, "text/plain": "<Figure size 640x480>"}),
         ]
         return nbformat.v4.new_notebook(cells=[cell])
