@@ -101,9 +101,29 @@ def execute(path: Path, extra_cells: tuple[str, ...] = ()) -> Any:
             resources={"metadata": {"path": workdir}},
         )
         client.execute(env=env)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesced(cell.outputs)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}  # no version: the same file from every machine
     return nb
+
+
+def _coalesced(outputs: list[Any]) -> list[Any]:
+    """Join consecutive printed text of one stream into one output, as it reads (a kernel splits it at random)."""
+    joined: list[Any] = []
+    for output in outputs:
+        previous = joined[-1] if joined else None
+        if (
+            output["output_type"] == "stream"
+            and previous is not None
+            and previous["output_type"] == "stream"
+            and previous["name"] == output["name"]
+        ):
+            previous["text"] = _joined(previous["text"]) + _joined(output["text"])
+        else:
+            joined.append(output)
+    return joined
 
 
 def _placeholders() -> list[tuple[re.Pattern[str], str]]:
