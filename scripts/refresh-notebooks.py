@@ -80,17 +80,21 @@ def kernel_environment() -> Iterator[dict[str, str]]:
                     os.environ[name] = value
 
 
+def nbformat() -> Any:
+    """Return the nbformat module, typed Any: its functions carry no type hints."""
+    return importlib.import_module("nbformat")
+
+
 def execute(path: Path, extra_cells: tuple[str, ...] = ()) -> Any:
     """Run the notebook at ``path`` from top to bottom in a fresh kernel; return it with its outputs.
 
     ``extra_cells`` are appended as code cells before the run (a test's probes). Raises
     ``nbclient.exceptions.CellExecutionError`` at the first cell that fails.
     """
-    import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
-    nb.cells.extend(nbformat.v4.new_code_cell(source) for source in extra_cells)
+    nb = nbformat().read(path, as_version=4)
+    nb.cells.extend(nbformat().v4.new_code_cell(source) for source in extra_cells)
     with kernel_environment() as env, tempfile.TemporaryDirectory(prefix="trialkit-notebook-run-") as workdir:
         client = NotebookClient(
             nb,
@@ -194,10 +198,8 @@ def _joined(value: str | list[str]) -> str:
 
 def refresh(path: Path) -> None:
     """Run the notebook at ``path`` and write it back with its outputs."""
-    import nbformat
-
     nb = execute(path)
-    nbformat.write(nb, path)
+    nbformat().write(nb, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,10 +41,8 @@ def test_there_are_notebooks_to_run() -> None:
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def run(request: pytest.FixtureRequest) -> tuple[Path, Any, Any]:
     """Return a notebook's path, the notebook as stored and the notebook as run now (with the probe cell last)."""
-    import nbformat
-
     path: Path = request.param
-    return path, nbformat.read(path, as_version=4), refresher.execute(path, extra_cells=(PROBE,))
+    return path, refresher.nbformat().read(path, as_version=4), refresher.execute(path, extra_cells=(PROBE,))
 
 
 def test_notebook_runs_without_errors_in_this_python(run: tuple[Path, Any, Any]) -> None:
@@ -103,7 +101,7 @@ def test_normalise_replaces_what_differs_between_runs() -> None:
 
 
 def test_outputs_compare_by_text_and_figures_by_presence() -> None:
-    import nbformat
+    nbformat = refresher.nbformat()
 
     def notebook(image: str) -> Any:
         cell = nbformat.v4.new_code_cell("plot()")
