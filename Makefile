@@ -1,37 +1,54 @@
 # Two entry points for a fresh machine with Python >= 3.11: `make demo` and `make test`.
+# Each installs into .venv only what it needs, once (a stamp per set of extras, renewed when
+# pyproject.toml changes): the demo the package alone, the tests its test extra, lint its lint extra.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SPEC := data/synthetic/abbasi2012/study.toml
 OUT := reports/abbasi2012
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-demo: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-lint: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[lint]'
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	scripts/system-deps.sh
 	$(BIN)/trialkit analyze $(SPEC) --out $(OUT) --force
 	$(BIN)/trialkit report $(SPEC) --out $(OUT) --published abbasi2012 --force
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed-test
 	scripts/system-deps.sh --browser
 	$(BIN)/python -m pytest
 
 # the quality gate: formatting, lint rules (pyproject [tool.ruff]) and types (pyproject [tool.mypy])
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-lint
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+# re-run every notebook in analyses/ and store its outputs (the tests check that they are current)
+notebooks: $(VENV)/.installed-test
+	$(BIN)/python scripts/refresh-notebooks.py
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_load.py
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python benchmarks/bench_mmrm.py --bcva tests/reference/mmrm/bcva_data/bcva_data.csv

@@ -121,7 +121,7 @@ class EndpointDesign:
 
 @dataclass(frozen=True)
 class Design:
-    """A checked simulation design (the TOML keys: ``docs/simulation-design.md``)."""
+    """A checked simulation design (the TOML keys: ``docs/design-file.md``)."""
 
     study_id: str
     title: str
@@ -282,7 +282,7 @@ def _strings(value: list[Any], key: str, out: ProblemCollector) -> tuple[str, ..
 
 
 def read_design(path: str | Path) -> Design:
-    """Read and check a simulation design TOML file (keys and rules: ``docs/simulation-design.md``).
+    """Read and check a simulation design TOML file (keys and rules: ``docs/design-file.md``).
 
     Parameters
     ----------

@@ -7,7 +7,7 @@ between a subject's visits, dropouts and subject-level covariates.
 :func:`simulate` turns a design and a seed into a :class:`Simulation`, whose
 :meth:`Simulation.to_files` writes one CSV per arm, the study spec and a ``MANIFEST.json``.
 
-The design's keys and how values are drawn: ``docs/simulation-design.md``.
+The design's keys: ``docs/design-file.md``; how values are drawn: ``docs/simulation-design.md``.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Study spec: TOML in, frozen dataclasses out.
 
-The keys and their rules are documented in ``docs/study-spec.md``. :func:`parse_spec` checks every
+The keys and their rules are documented in ``docs/spec.md``. :func:`parse_spec` checks every
 key and collects every problem (unknown keys with the closest valid name, wrong types, inconsistent
 values) before raising one :class:`~trialkit.ValidationError`. Nothing downstream reads raw TOML.
 """
@@ -337,7 +337,7 @@ class DataSpec:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """A parsed, checked study spec (the TOML keys: ``docs/study-spec.md``).
+    """A parsed, checked study spec (the TOML keys: ``docs/spec.md``).
 
     Attributes
     ----------
@@ -1385,7 +1385,7 @@ def _replace_primary(endpoint: Endpoint) -> Endpoint:
 
 
 def read_spec(path: str | Path) -> StudySpec:
-    """Read and check a study spec TOML file (keys and rules: ``docs/study-spec.md``).
+    """Read and check a study spec TOML file (keys and rules: ``docs/spec.md``).
 
     Only the spec is read: its data files are read and checked by :func:`trialkit.load`.
 

@@ -323,7 +323,7 @@ def analyze(
     if asked_mmrm and spec.analysis.mmrm is None:
         raise TrialkitError(
             "`analyses` asks for the MMRM, but the spec does not pre-specify one: add "
-            '`[analysis] mmrm = { covariance = "us", df = "satterthwaite" }` (docs/study-spec.md).'
+            '`[analysis] mmrm = { covariance = "us", df = "satterthwaite" }` (docs/spec.md).'
         )
 
     asked_mi = analyses is not None and bool(wanted.intersection(MI_KINDS))
