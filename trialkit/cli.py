@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError
+from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError, describe
 from trialkit._format import format_ci, format_number, p_phrase
 from trialkit._provenance import command_line
 from trialkit._spec import Endpoint
@@ -119,6 +119,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from trialkit._summary import subject_counts
 
     trial = load(args.spec)
+    for warning in trial.warnings:  # read other than as written: said, never silent
+        print(f"warning {describe(warning)}", file=sys.stderr)
     n = trial.subjects.groupby("arm", observed=True).size()
     arms = ", ".join(f"{a} {k}" for a, k in n.items())
     print(
