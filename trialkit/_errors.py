@@ -35,7 +35,7 @@ class Rule(StrEnum):
     RAGGED_ROW = "ragged_row"
     DUPLICATE_RECORD = "duplicate_record"
     DUPLICATE_SUBJECT = "duplicate_subject"
-    SUBJECT_CASE = "subject_case"
+    CASE_VARIANT = "case_variant"
     ARM_CONFLICT = "arm_conflict"
     UNKNOWN_ARM = "unknown_arm"
     ARM_ABSENT = "arm_absent"
@@ -84,7 +84,7 @@ _MEANINGS: dict[Rule, str] = {
     Rule.RAGGED_ROW: "a CSV line with more or fewer fields than the header",
     Rule.DUPLICATE_RECORD: "more than one record for the same subject, visit and endpoint",
     Rule.DUPLICATE_SUBJECT: "a subject on more than one row of a wide file (one row per subject)",
-    Rule.SUBJECT_CASE: "subject ids that differ only in letter case (ids are compared as written)",
+    Rule.CASE_VARIANT: "subject ids, arms or category values that differ only in letter case (compared as written)",
     Rule.ARM_CONFLICT: "a subject recorded in more than one arm",
     Rule.UNKNOWN_ARM: "an arm code not declared in the spec",
     Rule.ARM_ABSENT: "an arm declared in the spec with no subject in the data",

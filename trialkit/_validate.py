@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._errors import Problem, Rule, near_miss
+from trialkit._errors import Problem, Rule, closest, near_miss
 from trialkit._spec import DataFormat, StudySpec
 from trialkit._values import Labels, Numbers
 
@@ -344,7 +344,7 @@ def _per_record(
 def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None = None) -> list[Problem]:
     """Check every rule a record set can break, at once.
 
-    Rules: missing_subject, unknown_arm, subject_case, arm_conflict, arm_absent,
+    Rules: missing_subject, unknown_arm, case_variant, arm_conflict, arm_absent,
     too_few_subjects, unknown_visit, visit_absent, unknown_endpoint, duplicate_subject (wide
     data), duplicate_record and multiple_baseline (long data; one problem per subject),
     not_integer, out_of_range (a negative count, and a zero baseline count whose logarithm a
@@ -427,8 +427,14 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             endpoint_message,
         )
 
-    problems += _check_subject_case(records, codes, spec)
-    arm_problems, conflicted = _check_arms(records, codes, spec)
+    problems += _case_variants(records, codes.subject, codes.subjects, spec.data.subject, "subject ids")
+    explained: set[str] = set()
+    if not spec.arms.levels:  # arms read from the data (a declared arm's variants are unknown arms)
+        variants = _case_variants(records, codes.arm, codes.arms, spec.arms.column, "arms")
+        problems += variants
+        # an arm written two ways is one problem: its parts are not also arms with too few subjects
+        explained = {arm for p in variants for arm in str(p.value).split(", ")}
+    arm_problems, conflicted = _check_arms(records, codes, spec, explained)
     problems += arm_problems
     # a record is keyed when its subject, visit and endpoint are known; a subject in two arms
     # (files) duplicates every record: its cause is reported once, as the conflict
@@ -467,7 +473,9 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
     return list(dict.fromkeys(problems))
 
 
-def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[list[Problem], Mask]:
+def _check_arms(
+    records: Records, codes: RecordCodes, spec: StudySpec, explained: Collection[str] = ()
+) -> tuple[list[Problem], Mask]:
     """Check arm_conflict, arm_absent and too_few_subjects; also return the conflicted-subject mask."""
     problems: list[Problem] = []
     s, a, levels = codes.subject, codes.arm, codes.arms
@@ -488,16 +496,17 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
     files = records.files() if (per_arm < MIN_SUBJECTS_PER_ARM).any() else ""
     for arm, n in zip(levels, per_arm.tolist(), strict=True):
         if n == 0 and len(s_ok):
+            hint = _absent_arm_hint(arm, [t for t in records.arm.used() if t not in levels])
             problems.append(
                 Problem(
                     Rule.ARM_ABSENT,
                     files,
-                    f"arm {arm!r} is declared in the spec but no subject has it.",
+                    f"arm {arm!r} is declared in the spec but no subject has it{hint}.",
                     column=spec.arms.column,
                     value=arm,
                 )
             )
-        elif 0 < n < MIN_SUBJECTS_PER_ARM:
+        elif 0 < n < MIN_SUBJECTS_PER_ARM and arm not in explained:
             problems.append(
                 Problem(
                     Rule.TOO_FEW_SUBJECTS,
@@ -508,6 +517,15 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
                 )
             )
     return problems, np.append(conflicted, False)
+
+
+def _absent_arm_hint(arm: str, held: Sequence[str]) -> str:
+    """Name an undeclared arm in the data that looks like the declared ``arm`` no subject has."""
+    same = [t for t in held if t.casefold() == arm.casefold()]
+    if same:
+        return f"; the data hold {same[0]!r}, which differs from it only in letter case (arms are compared as written)"
+    near = closest(arm, held, n=1)
+    return f"; is {near[0]!r} in the data meant to be {arm!r}?" if near else ""
 
 
 def _arm_conflicts(records: Records, codes: RecordCodes, in_conflict: Mask, spec: StudySpec) -> list[Problem]:
@@ -625,10 +643,15 @@ def fold_duplicate_conflicts(problems: Sequence[Problem]) -> list[Problem]:
     return [p for p in out if id(p) not in dropped]
 
 
-def _check_subject_case(records: Records, codes: RecordCodes, spec: StudySpec) -> list[Problem]:
-    """One subject_case problem per group of subject ids equal but for letter case ("s01" and "S01")."""
-    subjects = codes.subjects
-    folded = [t.casefold() for t in subjects]
+def _case_variants(
+    records: Records, codes: Codes, texts: Sequence[str], column: str | None, what: str
+) -> list[Problem]:
+    """One case_variant problem per group of texts equal but for letter case ("s01" and "S01").
+
+    Identifiers are compared as written, so such texts would be different subjects (arms): most
+    likely one of them is mistyped. ``codes`` are the records' positions in ``texts``.
+    """
+    folded = [t.casefold() for t in texts]
     if len(set(folded)) == len(folded):
         return []
     groups: dict[str, list[int]] = {}
@@ -636,21 +659,23 @@ def _check_subject_case(records: Records, codes: RecordCodes, spec: StudySpec) -
         groups.setdefault(f, []).append(k)
     problems = []
     for members in groups.values():
-        if len(members) < 2:
+        present = [k for k in members if (codes == k).any()]
+        if len(present) < 2:
             continue
-        first = [int(np.flatnonzero(codes.subject == k)[0]) for k in members]
-        ids = " and ".join(repr(subjects[k]) for k in members)
+        first = sorted(int(np.flatnonzero(codes == k)[0]) for k in present)  # in the order the data hold them
+        present = [int(codes[i]) for i in first]
+        shown = " and ".join(repr(texts[k]) for k in present)
         where = _rows_text([(records.file(i), int(records.row[i])) for i in first])
         problems.append(
             Problem(
-                Rule.SUBJECT_CASE,
+                Rule.CASE_VARIANT,
                 records.file(first[0]),
-                f"subject ids {ids} differ only in letter case (first at {where}); ids are compared as written, "
-                "so they would be different subjects: write one subject's id one way.",
+                f"{what} {shown} differ only in letter case (first at {where}); they are compared as written, "
+                "so they would count as different: write them one way.",
                 row=int(records.row[first[0]]),
-                subject=subjects[members[0]],
-                column=spec.data.subject,
-                value=", ".join(subjects[k] for k in members),
+                subject=records.subject.text(first[0]),
+                column=column,
+                value=", ".join(texts[k] for k in present),
             )
         )
     return problems
@@ -771,7 +796,8 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
     problems : list of Problem
         non_numeric (a numeric covariate holding text), out_of_range (a time at risk <= 0),
         unknown_level (a categorical covariate's value outside the levels its
-        ``[covariates.NAME]`` table declares) and covariate_conflict.
+        ``[covariates.NAME]`` table declares), case_variant (values of a categorical covariate
+        without declared levels that differ only in letter case) and covariate_conflict.
     """
     names = list(subject_columns(spec))
     exposure = _exposure_columns(spec)
@@ -789,6 +815,8 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
             levels = spec.covariate(c).levels
             if levels is not None:
                 problems += _unknown_levels(covariates, c, column, levels, missing, where, subject)
+            else:
+                problems += _category_case_variants(covariates, c, column, missing, where, subject)
             continue
         for k in np.flatnonzero(column.bad[where]).tolist():
             i = int(where[k])
@@ -870,6 +898,49 @@ def _unknown_levels(
                 subject=str(subject[k]),
                 column=column,
                 value=value,
+            )
+        )
+    return problems
+
+
+def _category_case_variants(
+    covariates: Covariates,
+    column: str,
+    labels: Labels,
+    missing: Collection[str],
+    where: npt.NDArray[np.intp],
+    subject: npt.NDArray[np.object_],
+) -> list[Problem]:
+    """One case_variant problem per group of a category's values equal but for letter case ("male", "Male")."""
+    texts = labels.texts
+    folded = [t.casefold() for t in texts]
+    if len(set(folded)) == len(folded):
+        return []
+    used = np.zeros(len(texts) + 1, dtype=bool)
+    used[labels.codes[where]] = True
+    groups: dict[str, list[int]] = {}
+    for k, f in enumerate(folded):
+        if used[k] and texts[k] not in missing:
+            groups.setdefault(f, []).append(k)
+    problems = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        firsts = sorted(int(np.flatnonzero(labels.codes[where] == k)[0]) for k in members)
+        members = [int(labels.codes[where[j]]) for j in firsts]  # in the order the data hold them
+        places = [(covariates.files[int(covariates.source[where[j]])], int(covariates.row[where[j]])) for j in firsts]
+        shown = " and ".join(repr(texts[k]) for k in members)
+        problems.append(
+            Problem(
+                Rule.CASE_VARIANT,
+                places[0][0],
+                f"values {shown} of {column!r} differ only in letter case (first at {_rows_text(places)}); they are "
+                "compared as written, so they would be different categories: write them one way, or declare the "
+                f"levels in `[covariates.{column}] levels`.",
+                row=places[0][1],
+                subject=str(subject[firsts[0]]),
+                column=column,
+                value=", ".join(texts[k] for k in members),
             )
         )
     return problems
@@ -994,6 +1065,9 @@ def check_strata(records: Records, codes: RecordCodes, subjects: pd.DataFrame, s
             continue
         level_of = _by_subject(subjects, codes, column)
         known = (arm_of >= 0) & pd.notna(level_of)
+        declared = spec.covariate(column).levels
+        if declared is not None:  # a value outside the declared levels is an unknown_level problem already
+            known &= np.isin(level_of.astype(str), declared)
         levels = sorted({str(x) for x in level_of[known]})
         if len(levels) < 2:
             held = f"one level, {levels[0]!r}," if levels else "no level"
