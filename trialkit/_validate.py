@@ -602,7 +602,7 @@ def _check_duplicates(records: Records, dup: Mask, spec: StudySpec) -> list[Prob
             shown = "; ".join(cell(endpoint, visit, rows) for (endpoint, visit), rows in listed[:_ROWS_SHOWN])
             more = len(listed) - _ROWS_SHOWN
             message = (
-                f"subject {subject!r} has more than one of its {what} for {len(listed)} endpoints at visits: "
+                f"subject {subject!r} has more than one of its {what} for {len(listed)} endpoint and visit pairs: "
                 f"{shown}{f'; and {more} more' if more > 0 else ''}. Keep exactly one record per subject, "
                 "endpoint and visit."
             )
