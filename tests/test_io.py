@@ -200,12 +200,12 @@ def test_rows_are_lines_after_a_value_spanning_lines(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("line", ["S011,active", "S011,active,70,M,12,10,300,310,extra"])
-def test_a_short_or_long_line_makes_the_file_unreadable_naming_the_line(tmp_path, line) -> None:
+def test_a_short_or_long_line_is_a_ragged_row_naming_the_line(tmp_path, line) -> None:
     lines = small_wide().to_csv(index=False).splitlines()
     lines.insert(4, line)
     (tmp_path / "trial.csv").write_text("\n".join(lines) + "\n")
     problems = _problems(write_spec(tmp_path, base_spec()))
-    assert problems["rule"].tolist() == ["unreadable_file"]
+    assert problems[["rule", "row", "subject", "value"]].values.tolist() == [["ragged_row", 5, "S011", line]]
     assert "line 5 has" in problems["message"].item()
 
 

@@ -56,7 +56,7 @@ def test_duplicate_subject_visit_endpoint_rows_are_listed_with_their_rows(tmp_pa
     }
     t = _only(_problems(tmp_path, long, spec), "duplicate_record")
     assert t["subject"].item() == "S001"
-    assert "row 3" in t["message"].item() and f"row {len(long) + 1}" in t["message"].item()
+    assert f"trial.csv rows 3 and {len(long) + 1}" in t["message"].item()
 
 
 def test_two_baseline_records_are_a_multiple_baseline_error(tmp_path) -> None:
@@ -192,7 +192,7 @@ def test_endpoint_code_not_declared_in_long_data(tmp_path) -> None:
     }
     t = _only(_problems(tmp_path, long, spec), "unknown_endpoint")
     assert t[["row", "value"]].values.tolist() == [[2, "ISI"]]
-    assert "did you mean 'isi'" in t["message"].item()
+    assert "it differs from 'isi' only in letter case" in t["message"].item()
 
 
 def test_record_without_subject_id(tmp_path) -> None:

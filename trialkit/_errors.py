@@ -32,7 +32,10 @@ class Rule(StrEnum):
     PATTERN_UNMATCHED = "pattern_unmatched"
     # record rules
     MISSING_SUBJECT = "missing_subject"
+    RAGGED_ROW = "ragged_row"
     DUPLICATE_RECORD = "duplicate_record"
+    DUPLICATE_SUBJECT = "duplicate_subject"
+    CASE_VARIANT = "case_variant"
     ARM_CONFLICT = "arm_conflict"
     UNKNOWN_ARM = "unknown_arm"
     ARM_ABSENT = "arm_absent"
@@ -49,10 +52,20 @@ class Rule(StrEnum):
     MISSING_EXPOSURE = "missing_exposure"
     STRATUM_ONE_LEVEL = "stratum_one_level"
     STRATUM_ARM_ABSENT = "stratum_arm_absent"
+    UNKNOWN_LEVEL = "unknown_level"
+    # warnings: the input is read, and the reading is reported
+    SURROUNDING_BLANKS = "surrounding_blanks"
+    FLAG_CASE = "flag_case"
 
     @property
     def meaning(self) -> str:
+        """Return the rule's one-line meaning."""
         return _MEANINGS[self]
+
+    @property
+    def is_warning(self) -> bool:
+        """Return whether the rule is a warning (the input is read as the message says) rather than a problem."""
+        return self in _WARNINGS
 
 
 _MEANINGS: dict[Rule, str] = {
@@ -68,7 +81,10 @@ _MEANINGS: dict[Rule, str] = {
     Rule.MISSING_COLUMN: "a column the spec requires is absent from the file",
     Rule.PATTERN_UNMATCHED: "the wide-format column pattern matches no column for an endpoint",
     Rule.MISSING_SUBJECT: "a record without a subject identifier",
+    Rule.RAGGED_ROW: "a CSV line with more or fewer fields than the header",
     Rule.DUPLICATE_RECORD: "more than one record for the same subject, visit and endpoint",
+    Rule.DUPLICATE_SUBJECT: "a subject on more than one row of a wide file (one row per subject)",
+    Rule.CASE_VARIANT: "subject ids, arms or category values that differ only in letter case (compared as written)",
     Rule.ARM_CONFLICT: "a subject recorded in more than one arm",
     Rule.UNKNOWN_ARM: "an arm code not declared in the spec",
     Rule.ARM_ABSENT: "an arm declared in the spec with no subject in the data",
@@ -85,7 +101,11 @@ _MEANINGS: dict[Rule, str] = {
     Rule.MISSING_EXPOSURE: "a subject with a count but no time at risk in the exposure column",
     Rule.STRATUM_ONE_LEVEL: "a randomisation stratum column with a single level",
     Rule.STRATUM_ARM_ABSENT: "a level of a randomisation stratum without a subject in every arm",
+    Rule.UNKNOWN_LEVEL: "a value of a categorical covariate outside the levels the spec declares",
+    Rule.SURROUNDING_BLANKS: "warning: identifiers or labels written with blanks around them, read without",
+    Rule.FLAG_CASE: "warning: a lowercase 'y' in the ADaM baseline flag ABLFL, read as 'Y'",
 }
+_WARNINGS = frozenset({Rule.SURROUNDING_BLANKS, Rule.FLAG_CASE})
 
 
 @dataclass(frozen=True)
@@ -124,45 +144,69 @@ class AnalysisError(TrialkitError):
         self.term = term
 
 
+def problem_table(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Return problems (or warnings) as a frame with columns rule, file, row, subject, column, value, message."""
+    rows = [{f.name: getattr(p, f.name) for f in fields(Problem)} for p in problems]
+    frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+    frame["rule"] = [p.rule.value for p in problems]
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def describe(problem: Problem) -> str:
+    """Return one line naming a problem's rule, place and message (as the command line prints it)."""
+    p = problem
+    place = [p.file] if p.file else []
+    if p.row is not None:
+        place.append(f"row {p.row}")
+    if p.subject is not None:
+        place.append(f"subject {p.subject!r}")
+    if p.column is not None:
+        place.append(f"column {p.column!r}")
+    return f"[{p.rule.value}] {', '.join(place)}: {p.message}"
+
+
+def _listed(items: Sequence[Problem], what: str, limit: int) -> list[str]:
+    n = len(items)
+    lines = [f"  {describe(p)}" for p in items[:limit]]
+    if n > limit:
+        lines.append(f"  ... and {n - limit} more {what}")
+    return lines
+
+
 class ValidationError(TrialkitError):
     """All problems found in a spec or its data, carried together.
 
     Attributes
     ----------
     problems : tuple of Problem
-        Every problem found, in the order found.
+        Every problem found, in the order found: the spec's first, then the data's.
+    warnings : tuple of Problem
+        What was read other than as written (``Rule.is_warning``: blanks around an identifier,
+        a lowercase ADaM flag), found while reading the data; they would not stop a load.
     """
 
-    def __init__(self, problems: Sequence[Problem]):
+    def __init__(self, problems: Sequence[Problem], warnings: Sequence[Problem] = ()):
         if not problems:
             raise ValueError("ValidationError needs at least one problem")
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.warnings: tuple[Problem, ...] = tuple(warnings)
         super().__init__(self.summary())
 
     @property
     def table(self) -> pd.DataFrame:
         """The problems as a frame with columns rule, file, row, subject, column, value, message."""
-        rows = [{f.name: getattr(p, f.name) for f in fields(Problem)} for p in self.problems]
-        frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
-        frame["rule"] = [p.rule.value for p in self.problems]
-        frame["row"] = frame["row"].astype("Int64")
-        return frame
+        return problem_table(self.problems)
 
     def summary(self, limit: int = 20) -> str:
-        """Human-readable list of the problems: the first ``limit`` and a count of the rest."""
+        """Human-readable list of the problems (the first ``limit`` and a count of the rest), then the warnings."""
         n = len(self.problems)
         lines = [f"{n} problem{'s' if n != 1 else ''} found:"]
-        for p in self.problems[:limit]:
-            place = [p.file] if p.file else []
-            if p.row is not None:
-                place.append(f"row {p.row}")
-            if p.subject is not None:
-                place.append(f"subject {p.subject!r}")
-            if p.column is not None:
-                place.append(f"column {p.column!r}")
-            lines.append(f"  [{p.rule.value}] {', '.join(place)}: {p.message}")
-        if n > limit:
-            lines.append(f"  ... and {n - limit} more (see ValidationError.table)")
+        lines += _listed(self.problems, "(see ValidationError.table)", limit)
+        if self.warnings:
+            k = len(self.warnings)
+            lines.append(f"and {k} warning{'s' if k != 1 else ''}:")
+            lines += _listed(self.warnings, "(see ValidationError.warnings)", limit)
         return "\n".join(lines)
 
 
@@ -180,3 +224,24 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     if not hits:
         return ""
     return " (did you mean " + " or ".join(repr(h) for h in hits) + "?)"
+
+
+def near_miss(name: str, candidates: Iterable[str]) -> str:
+    """Say how ``name`` relates to the closest of ``candidates``, for a value in the data that is not one of them.
+
+    A candidate equal to ``name`` but for letter case is named as such (identifiers are compared as
+    written: "Placebo" is not the arm "placebo"); otherwise the closest candidate, if one is close.
+
+    Examples
+    --------
+    >>> near_miss("Placebo", ["placebo", "magnesium"])
+    " (it differs from 'placebo' only in letter case; values are compared as written)"
+    >>> near_miss("femle", ["female", "male"])
+    " (did you mean 'female'?)"
+    """
+    pool = [str(c) for c in candidates]
+    folded = [c for c in pool if c.casefold() == name.casefold()]
+    if folded:
+        return f" (it differs from {folded[0]!r} only in letter case; values are compared as written)"
+    best = closest(name, pool, n=1)
+    return f" (did you mean {best[0]!r}?)" if best else ""

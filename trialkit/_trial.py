@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from trialkit._errors import Problem
 from trialkit._provenance import Manifest
 from trialkit._spec import StudySpec
 
@@ -49,6 +50,9 @@ class Trial:
     manifest : Manifest or None
         The ``MANIFEST.json`` beside the spec, when the data were generated (seed, command,
         calibration to published p-values, and the hash of every file it vouches for).
+    warnings : tuple of Problem
+        What the data were read as other than written (``Rule.is_warning``): blanks around an
+        identifier or label, a lowercase ADaM flag; each names file, row, subject, column and value.
     """
 
     spec: StudySpec
@@ -56,6 +60,7 @@ class Trial:
     subjects: pd.DataFrame
     inputs: tuple[InputFile, ...] = ()
     manifest: Manifest | None = None
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def arms(self) -> tuple[str, ...]:
@@ -151,8 +156,10 @@ class Trial:
 
         n = self.subjects.groupby("arm", observed=True).size()
         arms = ", ".join(f"{html.escape(str(a))}: {k}" for a, k in n.items())
+        k = len(self.warnings)
+        warned = f"; {k} warning{'s' if k != 1 else ''} on reading (<code>Trial.warnings</code>)" if k else ""
         return (
             f"<p><b>Trial {html.escape(self.spec.study.id)}</b> — {len(self.subjects)} subjects "
             f"({arms}); {len(self.spec.endpoints)} endpoints; visits "
-            f"{html.escape(', '.join(self.spec.visits.order))}</p>"
+            f"{html.escape(', '.join(self.spec.visits.order))}{warned}</p>"
         )

@@ -10,15 +10,15 @@ and messages are made only for offending records. Missing values are not problem
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trialkit._errors import Problem, Rule, did_you_mean
-from trialkit._spec import StudySpec
+from trialkit._errors import Problem, Rule, closest, near_miss
+from trialkit._spec import DataFormat, StudySpec
 from trialkit._values import Labels, Numbers
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "check_records",
     "check_strata",
     "encode_records",
+    "fold_duplicate_conflicts",
     "subject_columns",
 ]
 
@@ -305,9 +306,16 @@ def _base(file: str) -> str:
 
 
 def _rows_text(places: Sequence[tuple[str, int]]) -> str:
-    shown = [f"{_base(f)} row {r}" for f, r in places]
-    more = len(shown) - _ROWS_SHOWN
-    return ", ".join(shown[:_ROWS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+    """Name (file, row) places as "a.csv rows 3 and 25; b.csv row 4", the first few and a count of the rest."""
+    shown: dict[str, list[str]] = {}
+    for f, r in places[:_ROWS_SHOWN]:
+        shown.setdefault(_base(f), []).append(str(r))
+    parts = []
+    for name, rows in shown.items():
+        listed = rows[0] if len(rows) == 1 else f"{', '.join(rows[:-1])} and {rows[-1]}"
+        parts.append(f"{name} row{'s' if len(rows) > 1 else ''} {listed}")
+    more = len(places) - _ROWS_SHOWN
+    return "; ".join(parts) + (f" and {more} more" if more > 0 else "")
 
 
 def _per_record(
@@ -336,8 +344,9 @@ def _per_record(
 def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None = None) -> list[Problem]:
     """Check every rule a record set can break, at once.
 
-    Rules: missing_subject, unknown_arm, arm_conflict, arm_absent, too_few_subjects,
-    unknown_visit, visit_absent, unknown_endpoint, duplicate_record, multiple_baseline,
+    Rules: missing_subject, unknown_arm, case_variant, arm_conflict, arm_absent,
+    too_few_subjects, unknown_visit, visit_absent, unknown_endpoint, duplicate_subject (wide
+    data), duplicate_record and multiple_baseline (long data; one problem per subject),
     not_integer, out_of_range (a negative count, and a zero baseline count whose logarithm a
     count endpoint's models would take, are out of range). (non_numeric and not_binary are
     found while reading.)
@@ -380,7 +389,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             arm = records.arm.text(i)
             if arm is None:
                 return "the record has no arm."
-            return f"arm {arm!r} is not declared{did_you_mean(arm, levels)}; declared arms: {', '.join(levels)}."
+            return f"arm {arm!r} is not declared{near_miss(arm, levels)}; declared arms: {', '.join(levels)}."
 
         problems += _per_record(
             records, unknown_arm, Rule.UNKNOWN_ARM, lambda i: spec.arms.column, records.arm.text, arm_message
@@ -391,9 +400,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             visit = records.visit.text(i)
             if visit is None:
                 return "the record has no visit."
-            return (
-                f"visit {visit!r} is not in `visits.order`{did_you_mean(visit, visits)}; visits: {', '.join(visits)}."
-            )
+            return f"visit {visit!r} is not in `visits.order`{near_miss(visit, visits)}; visits: {', '.join(visits)}."
 
         problems += _per_record(
             records,
@@ -409,9 +416,7 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             code = records.endpoint.text(i)
             if code is None:
                 return "the record has no endpoint."
-            return (
-                f"endpoint {code!r} is not declared{did_you_mean(code, file_codes)}; declared: {', '.join(file_codes)}."
-            )
+            return f"endpoint {code!r} is not declared{near_miss(code, file_codes)}; declared: {', '.join(file_codes)}."
 
         problems += _per_record(
             records,
@@ -422,7 +427,14 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
             endpoint_message,
         )
 
-    arm_problems, conflicted = _check_arms(records, codes, spec)
+    problems += _case_variants(records, codes.subject, codes.subjects, spec.data.subject, "subject ids")
+    explained: set[str] = set()
+    if not spec.arms.levels:  # arms read from the data (a declared arm's variants are unknown arms)
+        variants = _case_variants(records, codes.arm, codes.arms, spec.arms.column, "arms")
+        problems += variants
+        # an arm written two ways is one problem: its parts are not also arms with too few subjects
+        explained = {arm for p in variants for arm in str(p.value).split(", ")}
+    arm_problems, conflicted = _check_arms(records, codes, spec, explained)
     problems += arm_problems
     # a record is keyed when its subject, visit and endpoint are known; a subject in two arms
     # (files) duplicates every record: its cause is reported once, as the conflict
@@ -461,7 +473,9 @@ def check_records(records: Records, spec: StudySpec, codes: RecordCodes | None =
     return list(dict.fromkeys(problems))
 
 
-def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[list[Problem], Mask]:
+def _check_arms(
+    records: Records, codes: RecordCodes, spec: StudySpec, explained: Collection[str] = ()
+) -> tuple[list[Problem], Mask]:
     """Check arm_conflict, arm_absent and too_few_subjects; also return the conflicted-subject mask."""
     problems: list[Problem] = []
     s, a, levels = codes.subject, codes.arm, codes.arms
@@ -482,16 +496,17 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
     files = records.files() if (per_arm < MIN_SUBJECTS_PER_ARM).any() else ""
     for arm, n in zip(levels, per_arm.tolist(), strict=True):
         if n == 0 and len(s_ok):
+            hint = _absent_arm_hint(arm, [t for t in records.arm.used() if t not in levels])
             problems.append(
                 Problem(
                     Rule.ARM_ABSENT,
                     files,
-                    f"arm {arm!r} is declared in the spec but no subject has it.",
+                    f"arm {arm!r} is declared in the spec but no subject has it{hint}.",
                     column=spec.arms.column,
                     value=arm,
                 )
             )
-        elif 0 < n < MIN_SUBJECTS_PER_ARM:
+        elif 0 < n < MIN_SUBJECTS_PER_ARM and arm not in explained:
             problems.append(
                 Problem(
                     Rule.TOO_FEW_SUBJECTS,
@@ -502,6 +517,15 @@ def _check_arms(records: Records, codes: RecordCodes, spec: StudySpec) -> tuple[
                 )
             )
     return problems, np.append(conflicted, False)
+
+
+def _absent_arm_hint(arm: str, held: Sequence[str]) -> str:
+    """Name an undeclared arm in the data that looks like the declared ``arm`` no subject has."""
+    same = [t for t in held if t.casefold() == arm.casefold()]
+    if same:
+        return f"; the data hold {same[0]!r}, which differs from it only in letter case (arms are compared as written)"
+    near = closest(arm, held, n=1)
+    return f"; is {near[0]!r} in the data meant to be {arm!r}?" if near else ""
 
 
 def _arm_conflicts(records: Records, codes: RecordCodes, in_conflict: Mask, spec: StudySpec) -> list[Problem]:
@@ -531,26 +555,127 @@ def _arm_conflicts(records: Records, codes: RecordCodes, in_conflict: Mask, spec
 
 
 def _check_duplicates(records: Records, dup: Mask, spec: StudySpec) -> list[Problem]:
-    """One problem per subject x visit x endpoint with more than one record (``dup``: those records)."""
-    groups: dict[tuple[str, str, str], list[int]] = {}
+    """One problem per subject with more than one record for some visit and endpoint (``dup``: those records).
+
+    Wide data hold one row per subject: a subject on several rows is a duplicate_subject problem
+    naming the rows. In long data each subject's duplicated cells (endpoint at visit) are listed with
+    their rows and values: multiple_baseline when they are all at the baseline visit, else
+    duplicate_record.
+    """
+    by_subject: dict[str, dict[tuple[str, str], list[int]]] = {}
     for i in np.flatnonzero(dup).tolist():
-        key = (str(records.subject.text(i)), str(records.visit.text(i)), str(records.endpoint.text(i)))
-        groups.setdefault(key, []).append(i)
+        cells = by_subject.setdefault(str(records.subject.text(i)), {})
+        cells.setdefault((str(records.endpoint.text(i)), str(records.visit.text(i))), []).append(i)
+    wide = spec.data.format is DataFormat.WIDE
     problems = []
-    for (subject, visit, endpoint), places in sorted(groups.items()):
-        is_base = visit == spec.visits.baseline
-        rule = Rule.MULTIPLE_BASELINE if is_base else Rule.DUPLICATE_RECORD
-        what = "baseline records" if is_base else "records"
-        where = _rows_text([(records.file(i), int(records.row[i])) for i in places])
+    for subject, cells in sorted(by_subject.items()):
+        first = min(i for places in cells.values() for i in places)
+        places = sorted({(records.file(i), int(records.row[i])) for rows in cells.values() for i in rows})
+        if wide:
+            problems.append(
+                Problem(
+                    Rule.DUPLICATE_SUBJECT,
+                    records.file(first),
+                    f"subject {subject!r} is on {len(places)} rows ({_rows_text(places)}); a wide file holds one "
+                    "row per subject: keep one.",
+                    row=int(records.row[first]),
+                    subject=subject,
+                    column=spec.data.subject,
+                    value=subject,
+                )
+            )
+            continue
+        baseline_only = all(visit == spec.visits.baseline for _, visit in cells)
+        listed = sorted(cells.items(), key=lambda item: item[1][0])
+
+        def cell(endpoint: str, visit: str, rows: list[int]) -> str:
+            where = _rows_text([(records.file(i), int(records.row[i])) for i in rows])
+            return (
+                f"{endpoint!r} at {visit!r} ({where}; values {', '.join(_fmt(float(records.value[i])) for i in rows)})"
+            )
+
+        what = "baseline records" if baseline_only else "records"
+        if len(listed) == 1:
+            (endpoint, visit), rows = listed[0]
+            message = f"subject {subject!r} has {len(rows)} {what} for {cell(endpoint, visit, rows)}; keep exactly one."
+        else:
+            shown = "; ".join(cell(endpoint, visit, rows) for (endpoint, visit), rows in listed[:_ROWS_SHOWN])
+            more = len(listed) - _ROWS_SHOWN
+            message = (
+                f"subject {subject!r} has more than one of its {what} for {len(listed)} endpoint and visit pairs: "
+                f"{shown}{f'; and {more} more' if more > 0 else ''}. Keep exactly one record per subject, "
+                "endpoint and visit."
+            )
+        head = listed[0][1]
         problems.append(
             Problem(
-                rule,
-                records.file(places[0]),
-                f"{len(places)} {what} for endpoint {endpoint!r} at visit {visit!r}: {where}; keep exactly one.",
-                row=int(records.row[places[0]]),
+                Rule.MULTIPLE_BASELINE if baseline_only else Rule.DUPLICATE_RECORD,
+                records.file(first),
+                message,
+                row=int(records.row[head[0]]),
                 subject=subject,
-                column=str(records.column(places[0])),
-                value=", ".join(_fmt(float(records.value[i])) for i in places),
+                column=str(records.column(head[0])),
+                value=", ".join(_fmt(float(records.value[i])) for i in head),
+            )
+        )
+    return problems
+
+
+def fold_duplicate_conflicts(problems: Sequence[Problem]) -> list[Problem]:
+    """Fold the covariate conflicts of a subject on several rows of a wide file into its duplicate_subject problem.
+
+    A repeated row whose covariates differ is one mistake: its one problem says which covariates differ.
+    """
+    duplicated = {(p.file, p.subject): k for k, p in enumerate(problems) if p.rule is Rule.DUPLICATE_SUBJECT}
+    if not duplicated:
+        return list(problems)
+    out = list(problems)
+    folded: dict[int, list[Problem]] = {}
+    for p in problems:
+        k = duplicated.get((p.file, p.subject))
+        if p.rule is Rule.COVARIATE_CONFLICT and k is not None:
+            folded.setdefault(k, []).append(p)
+    for k, conflicts in folded.items():
+        differ = "; ".join(f"{c.column!r} ({c.value})" for c in conflicts)
+        message = out[k].message.replace("; a wide file holds", f"; the rows differ in {differ}; a wide file holds")
+        out[k] = replace(out[k], message=message)
+    dropped = {id(p) for conflicts in folded.values() for p in conflicts}
+    return [p for p in out if id(p) not in dropped]
+
+
+def _case_variants(
+    records: Records, codes: Codes, texts: Sequence[str], column: str | None, what: str
+) -> list[Problem]:
+    """One case_variant problem per group of texts equal but for letter case ("s01" and "S01").
+
+    Identifiers are compared as written, so such texts would be different subjects (arms): most
+    likely one of them is mistyped. ``codes`` are the records' positions in ``texts``.
+    """
+    folded = [t.casefold() for t in texts]
+    if len(set(folded)) == len(folded):
+        return []
+    groups: dict[str, list[int]] = {}
+    for k, f in enumerate(folded):
+        groups.setdefault(f, []).append(k)
+    problems = []
+    for members in groups.values():
+        present = [k for k in members if (codes == k).any()]
+        if len(present) < 2:
+            continue
+        first = sorted(int(np.flatnonzero(codes == k)[0]) for k in present)  # in the order the data hold them
+        present = [int(codes[i]) for i in first]
+        shown = " and ".join(repr(texts[k]) for k in present)
+        where = _rows_text([(records.file(i), int(records.row[i])) for i in first])
+        problems.append(
+            Problem(
+                Rule.CASE_VARIANT,
+                records.file(first[0]),
+                f"{what} {shown} differ only in letter case (first at {where}); they are compared as written, "
+                "so they would count as different: write them one way.",
+                row=int(records.row[first[0]]),
+                subject=records.subject.text(first[0]),
+                column=column,
+                value=", ".join(texts[k] for k in present),
             )
         )
     return problems
@@ -669,8 +794,10 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
     subjects : DataFrame
         ``subject, <covariates and exposure columns...>``, one row per subject, sorted by subject.
     problems : list of Problem
-        non_numeric (a numeric covariate holding text), out_of_range (a time at risk <= 0) and
-        covariate_conflict.
+        non_numeric (a numeric covariate holding text), out_of_range (a time at risk <= 0),
+        unknown_level (a categorical covariate's value outside the levels its
+        ``[covariates.NAME]`` table declares), case_variant (values of a categorical covariate
+        without declared levels that differ only in letter case) and covariate_conflict.
     """
     names = list(subject_columns(spec))
     exposure = _exposure_columns(spec)
@@ -685,6 +812,11 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
         if isinstance(column, Labels):
             texts = np.array([np.nan if t in missing else t for t in column.texts] + [np.nan], dtype=object)
             frame[c] = pd.Series(texts[column.codes[where]], dtype=object)
+            levels = spec.covariate(c).levels
+            if levels is not None:
+                problems += _unknown_levels(covariates, c, column, levels, missing, where, subject)
+            else:
+                problems += _category_case_variants(covariates, c, column, missing, where, subject)
             continue
         for k in np.flatnonzero(column.bad[where]).tolist():
             i = int(where[k])
@@ -728,6 +860,90 @@ def check_covariates(covariates: Covariates, spec: StudySpec) -> tuple[pd.DataFr
                 )
     out = distinct.drop_duplicates("subject").sort_values("subject").reset_index(drop=True)
     return out, problems
+
+
+def _unknown_levels(
+    covariates: Covariates,
+    column: str,
+    labels: Labels,
+    levels: Sequence[str],
+    missing: Collection[str],
+    where: npt.NDArray[np.intp],
+    subject: npt.NDArray[np.object_],
+) -> list[Problem]:
+    """One unknown_level problem per subject whose value of ``column`` is not a declared level (at its first such row).
+
+    Values are compared as read: blanks around them removed (a warning says so), letter case as
+    written ("Female" is not the level "female"); a missing-value code is missing, not a problem.
+    """
+    allowed = set(levels)
+    outside = np.array([t not in allowed and t not in missing for t in labels.texts] + [False])
+    bad = outside[labels.codes[where]]
+    if not bad.any():
+        return []
+    problems, seen = [], set()
+    for k in np.flatnonzero(bad).tolist():
+        if subject[k] in seen:
+            continue
+        seen.add(subject[k])
+        i = int(where[k])
+        value = str(labels.text(i))
+        problems.append(
+            Problem(
+                Rule.UNKNOWN_LEVEL,
+                covariates.files[int(covariates.source[i])],
+                f"{value!r} is not a level of {column!r}{near_miss(value, levels)}; the spec declares "
+                f"{', '.join(map(repr, levels))} (`covariates.{column}.levels`).",
+                row=int(covariates.row[i]),
+                subject=str(subject[k]),
+                column=column,
+                value=value,
+            )
+        )
+    return problems
+
+
+def _category_case_variants(
+    covariates: Covariates,
+    column: str,
+    labels: Labels,
+    missing: Collection[str],
+    where: npt.NDArray[np.intp],
+    subject: npt.NDArray[np.object_],
+) -> list[Problem]:
+    """One case_variant problem per group of a category's values equal but for letter case ("male", "Male")."""
+    texts = labels.texts
+    folded = [t.casefold() for t in texts]
+    if len(set(folded)) == len(folded):
+        return []
+    used = np.zeros(len(texts) + 1, dtype=bool)
+    used[labels.codes[where]] = True
+    groups: dict[str, list[int]] = {}
+    for k, f in enumerate(folded):
+        if used[k] and texts[k] not in missing:
+            groups.setdefault(f, []).append(k)
+    problems = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        firsts = sorted(int(np.flatnonzero(labels.codes[where] == k)[0]) for k in members)
+        members = [int(labels.codes[where[j]]) for j in firsts]  # in the order the data hold them
+        places = [(covariates.files[int(covariates.source[where[j]])], int(covariates.row[where[j]])) for j in firsts]
+        shown = " and ".join(repr(texts[k]) for k in members)
+        problems.append(
+            Problem(
+                Rule.CASE_VARIANT,
+                places[0][0],
+                f"values {shown} of {column!r} differ only in letter case (first at {_rows_text(places)}); they are "
+                "compared as written, so they would be different categories: write them one way, or declare the "
+                f"levels in `[covariates.{column}] levels`.",
+                row=places[0][1],
+                subject=str(subject[firsts[0]]),
+                column=column,
+                value=", ".join(texts[k] for k in members),
+            )
+        )
+    return problems
 
 
 def _nonpositive_exposure(
@@ -849,6 +1065,9 @@ def check_strata(records: Records, codes: RecordCodes, subjects: pd.DataFrame, s
             continue
         level_of = _by_subject(subjects, codes, column)
         known = (arm_of >= 0) & pd.notna(level_of)
+        declared = spec.covariate(column).levels
+        if declared is not None:  # a value outside the declared levels is an unknown_level problem already
+            known &= np.isin(level_of.astype(str), declared)
         levels = sorted({str(x) for x in level_of[known]})
         if len(levels) < 2:
             held = f"one level, {levels[0]!r}," if levels else "no level"

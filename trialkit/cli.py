@@ -11,13 +11,17 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from trialkit._cli._console import Printer, silence_stdout, stages
 from trialkit._cli._folders import check_file, check_folder
-from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError
+from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError, describe
 from trialkit._provenance import command_line
+
+if TYPE_CHECKING:
+    from trialkit import Trial
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the exit code after Ctrl-C, as a shell reports a process ended by SIGINT
@@ -73,13 +77,22 @@ def _print_frame(printer: Printer, frame: pd.DataFrame, title: str) -> None:
     printer.line(_frame_text(frame))
 
 
-def _cmd_validate(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
+def _load(spec: str | Path) -> Trial:
+    """Load and check a trial; say on stderr each value read other than as written (never silent, even with -q)."""
     from trialkit import load
+
+    trial = load(spec)
+    for warning in trial.warnings:
+        print(f"warning {describe(warning)}", file=sys.stderr)
+    return trial
+
+
+def _cmd_validate(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
     from trialkit._cli._plan import endpoint_plan
     from trialkit._summary import subject_counts
 
     stage(LOADING)
-    trial = load(args.spec)
+    trial = _load(args.spec)
     counts = subject_counts(trial)
 
     def show() -> None:
@@ -97,12 +110,11 @@ def _cmd_validate(args: argparse.Namespace, printer: Printer, stage: Stage) -> O
 
 
 def _cmd_summary(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
-    from trialkit import load
     from trialkit._export import csv_bytes, write_files
     from trialkit._summary import describe_endpoints, subject_counts
 
     stage(LOADING)
-    trial = load(args.spec)
+    trial = _load(args.spec)
     stage("Summaries")
     counts = subject_counts(trial)
     missing = trial.missing_counts()
@@ -124,11 +136,11 @@ def _cmd_summary(args: argparse.Namespace, printer: Printer, stage: Stage) -> Ou
 
 
 def _cmd_analyze(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
-    from trialkit import analyze, load
+    from trialkit import analyze
     from trialkit._cli._analyze_view import failed_rows, print_results
 
     stage(LOADING)
-    trial = load(args.spec)
+    trial = _load(args.spec)
     res = analyze(trial, progress=stage)
     stage("Writing files")
     written = res.to_files(args.out) if args.out else []  # before printing: a closed pipe loses no file
@@ -137,7 +149,6 @@ def _cmd_analyze(args: argparse.Namespace, printer: Printer, stage: Stage) -> Ou
 
 
 def _cmd_reproduce(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
-    from trialkit import load
     from trialkit._export import csv_bytes, write_files
     from trialkit.reproduce import bundled_study, reproduce
 
@@ -145,7 +156,7 @@ def _cmd_reproduce(args: argparse.Namespace, printer: Printer, stage: Stage) -> 
     trial = None
     if data:
         stage(LOADING)
-        trial = load(data)
+        trial = _load(data)
     stage("Reproducing the published results")
     rep = reproduce(args.published, trial)
     text = rep.text
@@ -197,14 +208,14 @@ def _report_folder(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_report(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
-    from trialkit import analyze, load, report
+    from trialkit import analyze, report
     from trialkit._cli._analyze_view import failed_rows
     from trialkit.reproduce.published import find_published
 
     folder = _report_folder(args)
     published_file = find_published(args.published) if args.published else None
     stage(LOADING)
-    trial = load(args.spec)
+    trial = _load(args.spec)
     out = folder if folder is not None else Path("reports") / trial.spec.study.id
     if folder is None:  # a spec that only load could read: its folder is known now, before the analysis
         _check_report_folder(out, args)

@@ -18,7 +18,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +34,7 @@ from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text,
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FORMATS", "RawTable", "in_background", "read_header", "read_table"]
+__all__ = ["FORMATS", "Padded", "RawTable", "in_background", "read_header", "read_table"]
 
 #: file suffix -> reader name; the registry behind "unsupported format" messages
 FORMATS: dict[str, str] = {
@@ -61,6 +61,27 @@ Mask = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
+class Padded:
+    """The entries of a text column written with blanks around them (they are read without).
+
+    Attributes
+    ----------
+    code : ndarray of int32
+        For each entry, its text as written, a position in ``written``; -1 where the entry was
+        not padded (or is missing).
+    written : tuple of str
+        The distinct padded texts as written.
+    """
+
+    code: npt.NDArray[np.int32]
+    written: tuple[str, ...]
+
+    def take(self, keep: Mask) -> Padded:
+        """Return the entries where ``keep`` is True."""
+        return Padded(self.code[keep], self.written)
+
+
+@dataclass(frozen=True)
 class RawTable:
     """The columns of one file that a layout needs, as read.
 
@@ -81,6 +102,11 @@ class RawTable:
         Parquet, SPSS and SAS files.
     sha256 : Future of str
         SHA-256 of the file's bytes (hex), being computed in a background thread.
+    padded : dict of str to Padded
+        The text columns with entries written with blanks around them (reported as warnings).
+    ragged : tuple of Problem
+        The CSV lines with more or fewer fields than the header (``ragged_row``); they are not
+        among the records.
     """
 
     file: str
@@ -89,6 +115,8 @@ class RawTable:
     numbers: dict[str, Numbers]
     rows: Rows
     sha256: Future[str]
+    padded: dict[str, Padded] = field(default_factory=dict)
+    ragged: tuple[Problem, ...] = ()
 
     def __len__(self) -> int:
         """Return the number of records."""
@@ -96,10 +124,20 @@ class RawTable:
 
 
 @dataclass(frozen=True)
+class _Ragged:
+    """A CSV record with another number of fields than the header: its line and its fields."""
+
+    line: int
+    fields: list[str]
+
+
+@dataclass(frozen=True)
 class _Body:
     labels: dict[str, Labels]
     numbers: dict[str, Numbers]
     rows: Rows
+    padded: dict[str, Padded] = field(default_factory=dict)
+    ragged: tuple[_Ragged, ...] = ()
 
 
 def _problem(rule: Rule, path: Path, message: str, **place: Any) -> Problem:
@@ -197,9 +235,27 @@ def read_table(
             digest = in_background(sha256_file, path)
     except Exception as exc:
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
+    ragged = tuple(_ragged_problem(path, r, header, data) for r in body.ragged)
     if len(body.rows) == 0:
-        return None, [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
-    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest), []
+        return None, list(ragged) or [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
+    return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest, body.padded, ragged), []
+
+
+def _ragged_problem(path: Path, record: _Ragged, header: list[str], data: DataSpec) -> Problem:
+    """Name a CSV line whose number of fields differs from the header's (the subject: the field at its column)."""
+    width, n = len(header), len(record.fields)
+    at = header.index(data.subject) if data.subject in header else -1
+    subject = (record.fields[at].strip() or None) if 0 <= at < n else None
+    written = data.delimiter.join(record.fields)
+    return _problem(
+        Rule.RAGGED_ROW,
+        path,
+        f"line {record.line} has {n} field{'s' if n != 1 else ''}; the header has {width}. Every line needs one "
+        f"field per column (a value holding {data.delimiter!r} must be in double quotes); the line is not read.",
+        row=record.line,
+        subject=subject,
+        value=written if len(written) <= 200 else written[:199] + "…",
+    )
 
 
 def in_background(task: Callable[..., T], *args: Any) -> Future[T]:
@@ -304,15 +360,14 @@ def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_col
     """Read a CSV record by record with Python's csv module: the line-true reader.
 
     Each record's row is the line it starts on, whatever quoted line breaks came before; a blank
-    line counts and is dropped; a record whose field count differs from the header's makes the
-    file unreadable (a short or long line is never padded or cut). The cells are then converted
-    as the fast reader converts text (:func:`_text_body`). Python's csv module refuses a field
-    longer than 131,072 characters, which no identifier or number is.
+    line counts and is dropped; a record whose field count differs from the header's is set aside
+    with its line (a ``ragged_row`` problem; a short or long line is never padded or cut) and the
+    other records are read. The cells are then converted as the fast reader converts text
+    (:func:`_text_body`). Python's csv module refuses a field longer than 131,072 characters,
+    which no identifier or number is.
 
     Raises
     ------
-    ValueError
-        A record with too few or too many fields, naming its line.
     UnicodeDecodeError
         Bytes that are not text in ``data.encoding``.
     """
@@ -328,16 +383,24 @@ def _read_csv_lines(content: bytes, data: DataSpec, columns: list[str], text_col
         rows = np.arange(2, len(body) + 2)  # no record spans lines: each is one line
     else:
         rows = _record_lines(text, data.delimiter)
+    ragged: list[_Ragged] = []
     if any(len(record) != width for record in body):
         blank = [""] * width  # a blank line: empty cells (dropped when empty is a missing-value code)
+        kept = np.ones(len(body), dtype=bool)
         for i, record in enumerate(body):
             if len(record) != width:
                 if record:
-                    raise ValueError(f"line {rows[i]} has {len(record)} fields; the header has {width}")
-                body[i] = blank
+                    ragged.append(_Ragged(int(rows[i]), record))
+                    kept[i] = False
+                else:
+                    body[i] = blank
+        if ragged:
+            body = [record for record, k in zip(body, kept.tolist(), strict=True) if k]
+            rows = rows[kept]
     cells = list(zip(*body, strict=True)) if body else [() for _ in names]
     table = pa.table({c: pa.array(cells[names.index(c)], type=pa.string()) for c in columns})
-    return _text_body(table, rows, data, text_cols, None, both)
+    read = _text_body(table, rows, data, text_cols, None, both)
+    return _Body(read.labels, read.numbers, read.rows, read.padded, tuple(ragged))
 
 
 def _record_lines(text: str, delimiter: str) -> Rows:
@@ -386,13 +449,34 @@ def _body(
         if blank.any():
             # keep row numbers true to the file: blank lines count, then are dropped
             frame, rows = frame.loc[~blank].reset_index(drop=True), rows[~blank]
-    labels = {c: Labels.from_values(frame[c]) for c in frame.columns if c in text_cols}
+    labels: dict[str, Labels] = {}
+    padded: dict[str, Padded] = {}
+    for c in frame.columns:
+        if c in text_cols:
+            labels[c], found = _labels_of_values(frame[c])
+            if found is not None:
+                padded[c] = found
     numbers = {
         c: parse_numbers(frame[c], decimal=data.decimal, missing=data.missing)
         for c in frame.columns
         if c not in text_cols or c in both
     }
-    return _Body(labels, numbers, rows)
+    return _Body(labels, numbers, rows, padded)
+
+
+def _labels_of_values(column: pd.Series) -> tuple[Labels, Padded | None]:
+    """Labels from a column of a spreadsheet or statistics file, and its entries written with blanks around them."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    distinct = list(uniques)
+    labels = Labels.from_coded(np.asarray(codes), distinct)
+    # a text read other than as written: blanks around it (text_of strips as str.strip does)
+    written = [isinstance(u, str) and u.strip() != u and bool(u.strip()) for u in distinct]
+    if not any(written):
+        return labels, None
+    texts = tuple(str(u) for u, w in zip(distinct, written, strict=True) if w)
+    position = np.full(len(distinct) + 1, -1, dtype=np.int32)
+    position[np.flatnonzero(written)] = np.arange(len(texts), dtype=np.int32)
+    return labels, Padded(np.take(position, np.asarray(codes)), texts)
 
 
 def _is_utf8(encoding: str) -> bool:
@@ -476,16 +560,18 @@ def _text_body(
         numbers = {**numbers, **{c: _text_numbers(table[c], data) for c in both}}
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's kernels release the GIL: a column per core
         read = list(pool.map(lambda c: _labels(table[c], data.missing), text_cols))
-    labels = {c: labels for c, (labels, _) in zip(text_cols, read, strict=True)}
-    missing_cells = [m for _, m in read] + [_missing_numbers(table[c], data) for c in numbers]
+    labels = {c: labels for c, (labels, _, _) in zip(text_cols, read, strict=True)}
+    padded = {c: p for c, (_, _, p) in zip(text_cols, read, strict=True) if p is not None}
+    missing_cells = [m for _, m, _ in read] + [_missing_numbers(table[c], data) for c in numbers]
     if all(m is not None for m in missing_cells):
         blank = np.logical_and.reduce([m for m in missing_cells if m is not None])
         if blank.any():
             keep = ~blank
             labels = {c: v.take(keep) for c, v in labels.items()}
             numbers = {c: v.take(keep) for c, v in numbers.items()}
+            padded = {c: v.take(keep) for c, v in padded.items()}
             rows = rows[keep]
-    return _Body(labels, numbers, rows)
+    return _Body(labels, numbers, rows, padded)
 
 
 def _arrow_table(
@@ -621,7 +707,7 @@ def _encode(values: pa.Array) -> tuple[npt.NDArray[np.int32], pa.Array]:
     return np.asarray(encoded.indices.to_numpy(), dtype=np.int32), encoded.dictionary
 
 
-def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Mask | None]:
+def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Mask | None, Padded | None]:
     """Labels from a text column: each distinct text is worked on once, in Arrow.
 
     Long files usually hold a subject's (or a visit's) records one after the other: when the
@@ -634,6 +720,8 @@ def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Ma
     labels : Labels
     is_code : ndarray of bool or None
         Whether each entry is a missing-value code (as written); None when none is.
+    padded : Padded or None
+        The entries written with blanks around a text (not a code, not blank); None when none is.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -655,7 +743,15 @@ def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Ma
         if lookup is not None:
             lookup[order] = np.arange(len(texts), dtype=np.int32)
         is_code = None
+        padded_text = None
     else:
+        # a text read other than as written: blanks around it (a code or a blank entry is missing instead)
+        padded_text = np.asarray(
+            pc.and_(
+                pc.and_(pc.not_equal(texts, raw), pc.invert(codes_written)), pc.greater(pc.binary_length(texts), 0)
+            ).to_numpy(zero_copy_only=False),
+            dtype=bool,
+        )
         texts = pc.if_else(codes_written, pa.scalar("", pa.string()), texts)
         distinct = pc.unique(texts)
         distinct = distinct.filter(pc.greater(pc.binary_length(distinct), 0))
@@ -664,7 +760,14 @@ def _labels(column: pa.ChunkedArray, missing: Iterable[str]) -> tuple[Labels, Ma
         is_code = np.asarray(codes_written.to_numpy(zero_copy_only=False), dtype=bool)
     codes = indices if lookup is None else np.take(lookup, indices)
     coded = None if is_code is None or not is_code.any() else np.take(is_code, indices)
+    padded = None
+    if padded_text is not None and padded_text.any():
+        position = np.full(len(padded_text), -1, dtype=np.int32)
+        position[np.flatnonzero(padded_text)] = np.arange(int(padded_text.sum()), dtype=np.int32)
+        written = tuple(str(t) for t in raw.filter(pa.array(padded_text)).to_pylist())
+        padded = Padded(np.take(position, indices), written)
     if lengths is not None:
         codes = np.repeat(codes, lengths)
         coded = None if coded is None else np.repeat(coded, lengths)
-    return Labels(codes, tuple(distinct.to_pylist()), sorted_used=True), coded
+        padded = None if padded is None else Padded(np.repeat(padded.code, lengths), padded.written)
+    return Labels(codes, tuple(distinct.to_pylist()), sorted_used=True), coded, padded

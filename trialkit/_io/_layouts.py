@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._io._files import FORMATS, RawTable, read_header, read_table
+from trialkit._io._warnings import flag_case_warning, padded_warnings
 from trialkit._spec import DataFormat, Endpoint, StudySpec, wide_column
 from trialkit._validate import Covariates, Records, Source, subject_columns
 from trialkit._values import Labels, Numbers, parse_number_text
@@ -42,6 +43,8 @@ class Layout:
     covariates : Covariates or None
         None when the spec names no covariate.
     problems : tuple of Problem
+    warnings : tuple of Problem
+        What was read other than as written (``Rule.is_warning``), never silently.
     files : tuple of (str, Future of str)
         ``(path, SHA-256 of the bytes parsed)`` of each data file read; the hashes are computed
         in the background while the records are checked.
@@ -51,6 +54,7 @@ class Layout:
     covariates: Covariates | None
     problems: tuple[Problem, ...]
     files: tuple[tuple[str, Future[str]], ...]
+    warnings: tuple[Problem, ...] = ()
 
 
 def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels) -> list[Problem]:
@@ -129,9 +133,11 @@ def _binary(
     in_rows = labels.codes if rows is None else labels.codes[rows]
     used = np.bincount(in_rows[in_rows >= 0], minlength=len(texts))
     value = np.full(len(texts) + 1, np.nan)  # the last slot: missing entries (code -1)
+    # the success value in other letters ("Yes" for "yes") is a mistyped success, never the non-event
+    success_case = [isinstance(success, str) and t != success and t.casefold() == success.casefold() for t in texts]
     others: dict[object, int] = {}
     for k, (text, key) in enumerate(zip(texts, keys, strict=True)):
-        if text in missing:
+        if text in missing or success_case[k]:
             continue
         if key == success:
             value[k] = 1.0
@@ -175,11 +181,23 @@ def _binary(
             f"{first_text[kept]!r} (the most frequent other value)"
         )
         what += f"; the column also holds {', '.join(map(repr, extra))}." if len(extra) > 1 else "."
+
+    def message(text: str) -> str:
+        if isinstance(success, str) and text != success and text.casefold() == success.casefold():
+            return (
+                f"{text!r} differs from the success value {success!r} of binary endpoint {endpoint.id!r} only in "
+                f"letter case; values are compared as written (write it as {success!r})."
+            )
+        other = str(first_text.get(kept, ""))
+        if kept is not None and text.casefold() == other.casefold():
+            return f"{text!r} {what[:-1]} (it differs from {other!r} only in letter case)."
+        return f"{text!r} {what}"
+
     return values, [
         Problem(
             Rule.NOT_BINARY,
             table.file,
-            f"{texts[int(labels.codes[i])]!r} {what}",
+            message(texts[int(labels.codes[i])]),
             row=int(table.rows[i]),
             subject=subjects.text(i),
             column=column,
@@ -229,7 +247,12 @@ def _near(name: str, header: list[str]) -> str:
 
 
 def _read_wide(
-    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+    spec: StudySpec,
+    path: Path,
+    arm: str | None,
+    hashes: list[tuple[str, Future[str]]],
+    others: _OtherValues,
+    warnings: list[Problem],
 ) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
@@ -302,11 +325,17 @@ def _read_wide(
         source=np.repeat(np.arange(len(parts), dtype=np.int32), n),
         sources=tuple(Source(table.file, col) for _, col in parts),
     )
-    return records, _covariates(spec, table, subjects), problems
+    warnings += padded_warnings(table, table.labels, subjects)
+    return records, _covariates(spec, table, subjects), problems + list(table.ragged)
 
 
 def _read_long(
-    spec: StudySpec, path: Path, arm: str | None, hashes: list[tuple[str, Future[str]]], others: _OtherValues
+    spec: StudySpec,
+    path: Path,
+    arm: str | None,
+    hashes: list[tuple[str, Future[str]]],
+    others: _OtherValues,
+    warnings: list[Problem],
 ) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
@@ -352,6 +381,7 @@ def _read_long(
         baseline = spec.visits.baseline
         if ADAM_BASELINE_FLAG in table.labels and baseline is not None:
             flag = table.labels[ADAM_BASELINE_FLAG].isin(["Y", "y"])
+            warnings += flag_case_warning(table, ADAM_BASELINE_FLAG, subjects, keep)
             # ADaM: the flagged record is the baseline; other records of that visit are not analysed
             keep &= ~(visits.isin([baseline]) & ~flag)
             visits = visits.replace(flag, baseline)
@@ -378,6 +408,12 @@ def _read_long(
         sources=(Source(table.file, column),),
     )
     covariates = _covariates(spec, table, subjects)
+    # blanks around a text: in every identifier column, and in the value column where it holds a binary label
+    warnings += padded_warnings(table, [c for c in table.labels if c != value_col], subjects, keep)
+    if binary and value_col in table.padded:
+        labelled = endpoints.isin(binary) if keep is None else endpoints.isin(binary) & keep
+        warnings += padded_warnings(table, [value_col], subjects, labelled)
+    problems += table.ragged
     if keep is None or keep.all():
         return records, covariates, problems
     return records.take(keep), _take_covariates(covariates, keep), problems
@@ -410,15 +446,16 @@ def read_layout(spec: StudySpec) -> Layout:
     covariates: list[Covariates] = []
     problems: list[Problem] = []
     files: list[tuple[str, Future[str]]] = []
+    warnings: list[Problem] = []
     others = _OtherValues()
-    read = [reader(spec, path, arm, files, others) for arm, path in spec.data.sources]
+    read = [reader(spec, path, arm, files, others, warnings) for arm, path in spec.data.sources]
     chosen = others.most_frequent()
     if len(spec.data.sources) > 1 and chosen:
         # a binary endpoint's files hold different other values: its non-event is the most frequent
         # over all of them, and the files are read again to name every entry holding another value
-        files = []
+        files, warnings = [], []
         again = _OtherValues(chosen, others.seen)
-        read = [reader(spec, path, arm, files, again) for arm, path in spec.data.sources]
+        read = [reader(spec, path, arm, files, again, warnings) for arm, path in spec.data.sources]
     for r, c, p in read:
         problems += p
         if r is not None:
@@ -430,4 +467,5 @@ def read_layout(spec: StudySpec) -> Layout:
         covariates=Covariates.concat(covariates) if covariates else None,
         problems=tuple(problems),
         files=tuple(files),
+        warnings=tuple(warnings),
     )

@@ -13,8 +13,9 @@ import pandas as pd
 from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
 from trialkit._io._files import in_background
 from trialkit._io._layouts import read_layout
+from trialkit._io._spec_problems import read_spec_for_data
 from trialkit._provenance import MANIFEST, read_manifest, sha256_file
-from trialkit._spec import StudySpec, read_spec
+from trialkit._spec import StudySpec
 from trialkit._trial import InputFile, Trial
 from trialkit._validate import (
     RecordCodes,
@@ -24,6 +25,7 @@ from trialkit._validate import (
     check_records,
     check_strata,
     encode_records,
+    fold_duplicate_conflicts,
     subject_columns,
 )
 
@@ -41,14 +43,17 @@ def load(spec: str | Path | StudySpec) -> Trial:
     Returns
     -------
     Trial
-        The tidy frame (every subject x endpoint x visit, spec order), the subject frame, and
-        the SHA-256 of every input (the spec first, then each data file).
+        The tidy frame (every subject x endpoint x visit, spec order), the subject frame, the
+        SHA-256 of every input (the spec first, then each data file), and the warnings: what was
+        read other than as written (blanks around an identifier, docs/study-spec.md).
 
     Raises
     ------
     ValidationError
         Every problem with the spec or the data (file, row, subject, column, value and rule);
-        nothing is loaded when there is any. Missing values are not problems.
+        nothing is loaded when there is any. Missing values are not problems. A spec whose
+        problems are all in descriptive keys (labels, descriptions, analysis options) does not
+        stop its data being checked: both lists come together, the spec's first.
 
     Examples
     --------
@@ -63,14 +68,18 @@ def load(spec: str | Path | StudySpec) -> Trial:
     >>> [Path(i.path).name for i in trial.inputs]
     ['study.toml', 'magnesium.csv', 'placebo.csv']
     """
+    spec_problems: tuple[Problem, ...] = ()
     if not isinstance(spec, StudySpec):
         spec_path = Path(spec)
-        spec = read_spec(spec_path)
+        read, spec_problems = read_spec_for_data(spec_path)
+        if read is None:
+            raise ValidationError(spec_problems)
+        spec = read
         inputs = [InputFile(str(spec_path), sha256_file(spec_path))]
     else:
         inputs = [] if spec.source is None else [InputFile(str(spec.source), sha256_file(spec.source))]
     layout = read_layout(spec)
-    problems = list(layout.problems)
+    problems = [*spec_problems, *layout.problems]
     if not len(layout.records) and not problems:
         raise AssertionError("a layout produced no records and no problem")  # pragma: no cover
     codes = encode_records(layout.records, spec)
@@ -94,11 +103,13 @@ def load(spec: str | Path | StudySpec) -> Trial:
         except TrialkitError as exc:  # what the data are (seed, calibration) must not be guessed
             problems.append(Problem(Rule.UNREADABLE_FILE, str(folder / MANIFEST), str(exc)))
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(fold_duplicate_conflicts(problems), layout.warnings)
     data, arm_of = grid.result() if grid is not None else tidy_frame(layout.records, codes, spec)
     inputs += [InputFile(f, digest.result()) for f, digest in layout.files]
     subjects = subject_frame(data, arm_of, covariates, spec)
-    return Trial(spec=spec, data=data, subjects=subjects, inputs=tuple(inputs), manifest=manifest)
+    return Trial(
+        spec=spec, data=data, subjects=subjects, inputs=tuple(inputs), manifest=manifest, warnings=layout.warnings
+    )
 
 
 def _code_dtype(n_categories: int) -> type[np.signedinteger]:
