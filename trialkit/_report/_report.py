@@ -17,6 +17,7 @@ from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
+from trialkit._report._reproduction_view import reproduction_is_calibrated, reproduction_rows
 from trialkit._report._rows import records
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -24,8 +25,6 @@ from trialkit._report._tables import (
     effect_name,
     primary_analysis_of,
     primary_model,
-    reproduction_is_calibrated,
-    reproduction_rows,
 )
 from trialkit._spec import Population
 from trialkit._trial import Trial
