@@ -38,6 +38,7 @@ def reasons_trial(folder: Path, *, column: str | None = None) -> tk.Trial:
     if column is not None:
         wide = wide.rename(columns={"discontinuation_reason": column})
         spec["data"] = {**spec["data"], "discontinuation_reason": column}
+    folder.mkdir(parents=True, exist_ok=True)
     write_frame(wide, folder / "trial.csv")
     return tk.load(write_spec(folder, spec))
 
@@ -64,6 +65,7 @@ def four_arm_trial(folder: Path, *, reasons: bool = True) -> tk.Trial:
     if reasons:
         position = wide.groupby("arm", sort=False).cumcount()
         wide["discontinuation_reason"] = position.map({7: "adverse event", 0: "lost to follow-up"}).fillna("")
+    folder.mkdir(parents=True, exist_ok=True)
     write_frame(wide, folder / "trial.csv")
     labels = {a: (LONG if a != "high" else f"{SCRIPT} {LONG}")[:60] for a in arms}
     labels["placebo"] = "Placebo tablets identical in appearance, taken with meals 2x"

@@ -32,6 +32,7 @@ __all__ = [
     "consort_counts",
     "flow_counts",
     "randomised",
+    "reasons_recorded",
 ]
 
 FLOW_COLUMNS = (
@@ -259,6 +260,14 @@ class ConsortArm:
         return sum(n for _, n in self.discontinued) + self.no_reason
 
 
+def reasons_recorded(trial: Trial) -> bool:
+    """Whether the data record each subject's reason for discontinuing (a covariate of that name is no reason)."""
+    return (
+        DISCONTINUATION_REASON in trial.subjects.columns
+        and DISCONTINUATION_REASON not in trial.spec.analysis.covariates
+    )
+
+
 def consort_counts(
     trial: Trial,
     analysis: str,
@@ -340,7 +349,7 @@ def consort_counts(
     reason_of = np.full(len(ids), "", dtype=object)
     for code, where in steps:
         reason_of[(reason_of == "") & where] = code
-    recorded = DISCONTINUATION_REASON in subjects.columns
+    recorded = reasons_recorded(trial)
     reasons = subjects[DISCONTINUATION_REASON].fillna("").astype(str).to_numpy() if recorded else np.full(len(ids), "")
     order = [code for code, _ in steps]
     out = []

@@ -14,11 +14,11 @@ import pandas as pd
 from trialkit._format import format_count
 from trialkit._labels import population_label
 from trialkit._report._consort import Box, Diagram, Line, consort_svg
-from trialkit._report._flow import ConsortArm, consort_counts
+from trialkit._report._flow import ConsortArm, consort_counts, reasons_recorded
 from trialkit._report._rows import records
 from trialkit._report._tables import MODEL_NAMES
 from trialkit._spec import Population, StudySpec
-from trialkit._trial import DISCONTINUATION_REASON, Trial
+from trialkit._trial import Trial
 
 __all__ = ["CAPTION_ID", "consort_diagram", "flow_view"]
 
@@ -81,7 +81,7 @@ def consort_diagram(
     """
     spec = trial.spec
     at = spec.visits.primary if visit is None else visit
-    recorded = DISCONTINUATION_REASON in trial.subjects.columns
+    recorded = reasons_recorded(trial)
     total = sum(a.randomised for a in counts)
     eligibility = (
         (Line("Assessed for eligibility"), Line(_n(assessed), bold=True))
@@ -175,11 +175,12 @@ def flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_typ
             {"arm": a.arm, "label": arm_labels[a.arm], "randomised": a.randomised, "analysed": a.analysed}
             for a in counts
         ],
-        "reasons_recorded": DISCONTINUATION_REASON in trial.subjects.columns,
+        "reasons_recorded": reasons_recorded(trial),
         "primary_label": primary.label,
         "visit_label": visit,
         "analysis": analysis,
-        "population": population_label(population),
+        # the FAS is not named: the primary analysis uses the participants with the values it needs (complete cases)
+        "population": "" if population == Population.FAS.value else population_label(population),
         "rows": rows,
         "show_change": show_change,
         # the column of subjects in the adjusted model: the ANCOVA, unless other endpoint types have other models
