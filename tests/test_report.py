@@ -408,7 +408,7 @@ def test_flow_table1_and_analyses_show_the_same_n(abbasi) -> None:
     ).iloc[0]
     assert boxes[("analysed", "magnesium")].startswith(f"Analysed: n = {primary['n_treatment']} ")
     assert boxes[("analysed", "placebo")].startswith(f"Analysed: n = {primary['n_control']} ")
-    assert "by ANCOVA at Week 8" in _text(_section(text, "flow"))
+    assert "Analysed: Insomnia Severity Index at Week 8 (ANCOVA)" in _text(_section(text, "flow"))
 
 
 def test_inconsistent_n_is_an_error_and_writes_nothing(tmp_path) -> None:
@@ -739,7 +739,7 @@ def test_primary_mmrm_leads_the_summary_flow_primary_and_secondary_tables(mmrm_p
     boxes = consort_boxes(html)
     for arm, n in subjects.items():
         assert boxes[("analysed", arm)].startswith(f"Analysed: n = {n} ")
-    assert "Symptom score by MMRM over the post-baseline visits" in _text(_section(html, "flow"))
+    assert "Analysed: Symptom score (MMRM over the post-baseline visits)" in _text(_section(html, "flow"))
     methods = _text(_section(html, "methods"))
     assert "analysed by the mixed model for repeated measures described below" in methods
     assert "Their MMRM p-values at week12 were adjusted by the Holm method" in methods

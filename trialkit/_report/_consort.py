@@ -220,15 +220,22 @@ def _draw_box(parent: ET.Element, placed: _Placed, x: float, y: float, width: fl
             span.set("fill", MUTED)
 
 
+def _line(parent: ET.Element, x1: float, y1: float, x2: float, y2: float, cls: str = "consort-line") -> None:
+    """Draw a connector (stroke as presentation attributes: a ``<style>`` in inline SVG would style the whole page)."""
+    attrib = {"x1": _n(x1), "y1": _n(y1), "x2": _n(x2), "y2": _n(y2), "class": cls, "stroke": RULE}
+    _sub(parent, "line", attrib | {"stroke-width": "1"})
+
+
 def _arrow(parent: ET.Element, x: float, top: float, bottom: float) -> None:
     """Draw a vertical line from ``top`` to ``bottom`` ending in an arrowhead (a path, not a marker)."""
-    _sub(parent, "line", {"x1": _n(x), "y1": _n(top), "x2": _n(x), "y2": _n(bottom - 6), "class": "consort-line"})
+    _line(parent, x, top, x, bottom - 6)
     _sub(
         parent,
         "path",
         {
             "d": f"M{_n(x - 4)},{_n(bottom - 7)} L{_n(x + 4)},{_n(bottom - 7)} L{_n(x)},{_n(bottom)} Z",
             "class": "consort-head",
+            "fill": RULE,
         },
     )
 
@@ -316,11 +323,6 @@ def consort_svg(diagram: Diagram, *, caption_id: str | None = None) -> str:
     if caption_id is not None:
         root.set("aria-labelledby", caption_id)
     _sub(root, "title", text=diagram.title)
-    _sub(
-        root,
-        "style",
-        text=".consort-line, .consort-split { stroke: #1a1a1a; stroke-width: 1; } .consort-head { fill: #1a1a1a; }",
-    )
     stages = _sub(root, "g", {"class": "consort-stages"})
     boxes = _sub(root, "g", {"class": "consort-boxes"})
     lines = _sub(root, "g", {"class": "consort-lines"})
@@ -340,12 +342,8 @@ def consort_svg(diagram: Diagram, *, caption_id: str | None = None) -> str:
     _stage(stages, diagram.stages[0], 0.0, split - 3)
 
     # the split: down from the last enrolment box, across the arm columns, and down into each
-    _sub(lines, "line", {"x1": _n(middle), "y1": _n(y), "x2": _n(middle), "y2": _n(split), "class": "consort-line"})
-    _sub(
-        lines,
-        "line",
-        {"x1": _n(min(centres)), "y1": _n(split), "x2": _n(max(centres)), "y2": _n(split), "class": "consort-split"},
-    )
+    _line(lines, middle, y, middle, split)
+    _line(lines, min(centres), split, max(centres), split, "consort-split")
     y += ROW_GAP
     for c in centres:
         _arrow(lines, c, split, y)

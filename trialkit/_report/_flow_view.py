@@ -166,7 +166,7 @@ def flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_typ
         )
     show_change = spec.visits.baseline is not None and bool((fas["with_change"] != fas["ancova_set"]).any())
     name = MODEL_NAMES.get(model, model)
-    analysis = f"{name} over {span}" if model == "mmrm" else f"{name} at {visit}"
+    analysis = f"{primary.label} ({name} over {span})" if model == "mmrm" else f"{primary.label} at {visit} ({name})"
     models = [words for kind, words in _MODEL_OF_TYPE.items() if kind in every_type]
     return {
         "svg": consort_svg(consort_diagram(trial, counts), caption_id=CAPTION_ID),
