@@ -384,19 +384,31 @@ def test_primary_result_is_in_the_pdf_text(abbasi) -> None:
     assert reader.pages[0].mediabox.height == pytest.approx(841.89, abs=1)
 
 
+def consort_boxes(html: str) -> dict[tuple[str, str | None], str]:
+    """Return the text of each box of the CONSORT diagram, by (``data-box``, ``data-arm``)."""
+    svg = re.search(r'<svg[^>]*class="consort".*?</svg>', html, re.S).group(0)
+    return {
+        (g.get("data-box"), g.get("data-arm")): " ".join(" ".join(g.itertext()).split())
+        for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+        if g.get("class") == "consort-box"
+    }
+
+
 def test_flow_table1_and_analyses_show_the_same_n(abbasi) -> None:
     trial, results, html, _ = abbasi
     text = html.read_text(encoding="utf-8")
+    boxes = consort_boxes(text)
     n = trial.subjects.groupby("arm", observed=True).size()
     for arm, k in n.items():
-        assert f"Allocated to {arm}<br><strong>n = {k}</strong>" in text
+        assert boxes[("allocated", arm)] == f"Allocated to {trial.spec.arms.label(arm)} n = {k}"
         assert f'data-arm="{arm}">{arm}<br><span class="n">N = {k}</span>' in text
     primary = results.table.query(
         "analysis == 'ancova' and endpoint == @trial.spec.primary_endpoint.id "
         "and visit == @trial.spec.visits.primary and population == 'fas'"
     ).iloc[0]
-    assert f"(ANCOVA)<br><strong>n = {primary['n_treatment']}</strong>" in text
-    assert f"(ANCOVA)<br><strong>n = {primary['n_control']}</strong>" in text
+    assert boxes[("analysed", "magnesium")].startswith(f"Analysed: n = {primary['n_treatment']} ")
+    assert boxes[("analysed", "placebo")].startswith(f"Analysed: n = {primary['n_control']} ")
+    assert "Analysed: Insomnia Severity Index at Week 8 (ANCOVA)" in _text(_section(text, "flow"))
 
 
 def test_inconsistent_n_is_an_error_and_writes_nothing(tmp_path) -> None:
@@ -448,7 +460,7 @@ def test_user_strings_are_only_text_in_the_svg_figures(hostile) -> None:
     _, _, html, _ = hostile
     text = html.read_text(encoding="utf-8")
     svgs = re.findall(r"<svg\b.*?</svg>", text, re.S)
-    assert len(svgs) == 4
+    assert len(svgs) == 5  # the CONSORT diagram and four figures
     for svg in svgs:
         root = ET.fromstring(svg)  # well-formed XML: nothing broke out of a text node
         names = {el.tag.split("}")[-1] for el in root.iter()}
@@ -724,8 +736,10 @@ def test_primary_mmrm_leads_the_summary_flow_primary_and_secondary_tables(mmrm_p
         ]
         assert_shown(cells["df"], row["df"].iloc[0], "df")  # Satterthwaite: not a whole number
     subjects = results.provenance["mmrm"]["subjects"]["fas"]["score"]
-    for n in subjects.values():
-        assert f"(MMRM over the post-baseline visits)<br><strong>n = {n}</strong>" in html
+    boxes = consort_boxes(html)
+    for arm, n in subjects.items():
+        assert boxes[("analysed", arm)].startswith(f"Analysed: n = {n} ")
+    assert "Analysed: Symptom score (MMRM over the post-baseline visits)" in _text(_section(html, "flow"))
     methods = _text(_section(html, "methods"))
     assert "analysed by the mixed model for repeated measures described below" in methods
     assert "Their MMRM p-values at week12 were adjusted by the Holm method" in methods

@@ -326,6 +326,8 @@ class DataSpec:
     encoding: str = "utf-8-sig"
     sheet: str | int = 0
     missing: tuple[str, ...] = ("", "NA", ".")
+    #: the column of each subject's reason for discontinuing (None: a column ``discontinuation_reason`` when present)
+    discontinuation_reason: str | None = None
 
     @property
     def sources(self) -> tuple[tuple[str | None, Path], ...]:
@@ -447,6 +449,7 @@ _SCHEMA: dict[str, Schema] = {
         "encoding": (STR, False),
         "sheet": ((str, int), False),
         "missing": (LIST, False),
+        "discontinuation_reason": (STR, False),
     },
 }
 #: the keys of one ``[covariates.NAME]`` table
@@ -994,6 +997,15 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                 c,
             )
     strata = string_list(an.get("strata", []), "analysis.strata", out) or ()
+    reason = da.get("discontinuation_reason")
+    if reason is not None and (not reason.strip() or reason in (subject, arm_column, *covariates, *strata)):
+        out.add(
+            Rule.INVALID_VALUE,
+            "data.discontinuation_reason",
+            "`data.discontinuation_reason` must name the column of each subject's reason for discontinuing, "
+            f"not the subject, arm or a covariate column; got {reason!r}.",
+            reason,
+        )
     for c in strata:
         if c in (subject, arm_column):
             what = "subject id" if c == subject else "arm"
@@ -1081,6 +1093,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
             encoding=da.get("encoding", "utf-8-sig"),
             sheet=da.get("sheet", 0),
             missing=missing,
+            discontinuation_reason=reason,
         ),
     )
 

@@ -11,8 +11,10 @@ from trialkit._errors import Problem
 from trialkit._provenance import Manifest
 from trialkit._spec import StudySpec
 
-__all__ = ["InputFile", "Trial", "TIDY_COLUMNS", "ADAM_COLUMNS"]
+__all__ = ["InputFile", "Trial", "TIDY_COLUMNS", "ADAM_COLUMNS", "DISCONTINUATION_REASON"]
 
+#: the column of ``Trial.subjects`` holding each subject's reason for discontinuing, when the data record one
+DISCONTINUATION_REASON = "discontinuation_reason"
 TIDY_COLUMNS = ("subject", "arm", "visit", "endpoint", "value", "visit_index")
 ADAM_COLUMNS = ("USUBJID", "TRTP", "AVISIT", "AVISITN", "PARAMCD", "PARAM", "AVAL", "BASE", "CHG", "ABLFL")
 
@@ -44,7 +46,9 @@ class Trial:
         One row per randomised subject: ``subject``, ``arm``, the spec's covariates (the
         randomisation strata among them, as text) and then the ``exposure_column`` of each count
         endpoint that has one (float64, the time at risk in ``exposure_unit``), each under its
-        name in the data file.
+        name in the data file; last, when the data have a reason column (``data.discontinuation_reason``),
+        :data:`DISCONTINUATION_REASON`: each subject's reason for discontinuing, ``""`` for a subject who
+        did not.
     inputs : tuple of InputFile
         The files read, with their hashes (the spec first).
     manifest : Manifest or None

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._io._files import FORMATS, RawTable, read_header, read_table
+from trialkit._io._reasons import ReasonEntries, read_reasons, reason_columns
 from trialkit._io._warnings import flag_case_warning, padded_warnings
 from trialkit._spec import DataFormat, Endpoint, StudySpec, wide_column
 from trialkit._validate import Covariates, Records, Source, subject_columns
@@ -48,6 +49,8 @@ class Layout:
     files : tuple of (str, Future of str)
         ``(path, SHA-256 of the bytes parsed)`` of each data file read; the hashes are computed
         in the background while the records are checked.
+    reasons : tuple of ReasonEntries
+        Each file's reasons for discontinuing (:mod:`trialkit._io._reasons`).
     """
 
     records: Records
@@ -55,6 +58,7 @@ class Layout:
     problems: tuple[Problem, ...]
     files: tuple[tuple[str, Future[str]], ...]
     warnings: tuple[Problem, ...] = ()
+    reasons: tuple[ReasonEntries, ...] = ()
 
 
 def _non_numeric(table: RawTable, column: str, bad: np.ndarray, subjects: Labels) -> list[Problem]:
@@ -253,18 +257,20 @@ def _read_wide(
     hashes: list[tuple[str, Future[str]]],
     others: _OtherValues,
     warnings: list[Problem],
+    reasons: list[ReasonEntries],
 ) -> _Read:
     d = spec.data
     colmap = _wide_columns(spec)
     binary = _binary_endpoints(spec)
     id_cols = [d.subject] + ([spec.arms.column] if arm is None and spec.arms.column else [])
     binary_cols = [c for (eid, _), c in colmap.items() if eid in binary]
+    reason_required, reason_optional = reason_columns(spec)
     table, problems = read_table(
         path,
         d,
-        required=id_cols + list(subject_columns(spec)),
-        text=id_cols + _covariate_text_columns(spec) + binary_cols,
-        optional=list(colmap.values()),
+        required=id_cols + list(subject_columns(spec)) + reason_required,
+        text=id_cols + _covariate_text_columns(spec) + binary_cols + reason_required + reason_optional,
+        optional=list(colmap.values()) + reason_optional,
     )
     if table is None:
         return None, None, problems
@@ -301,6 +307,7 @@ def _read_wide(
         return None, None, problems
     n, parts = len(table), list(colmap.items())
     subjects = table.labels[d.subject]
+    _keep_reasons(reasons, read_reasons(table, subjects, spec))
     arms = table.labels[spec.arms.column] if arm is None and spec.arms.column else Labels.constant(str(arm), n)
     values: dict[str, Floats] = {}
     for (eid, _), col in parts:
@@ -336,6 +343,7 @@ def _read_long(
     hashes: list[tuple[str, Future[str]]],
     others: _OtherValues,
     warnings: list[Problem],
+    reasons: list[ReasonEntries],
 ) -> _Read:
     d = spec.data
     adam = d.format is DataFormat.ADAM
@@ -352,12 +360,13 @@ def _read_long(
     id_cols = [d.subject] + ([arm_col] if arm_col else []) + [visit_col] + ([endpoint_col] if endpoint_col else [])
     optional = [ADAM_BASELINE_FLAG] if adam else []
     binary = _binary_endpoints(spec)
+    reason_required, reason_optional = reason_columns(spec)
     table, problems = read_table(
         path,
         d,
-        required=id_cols + [value_col] + list(subject_columns(spec)),
-        text=id_cols + optional + _covariate_text_columns(spec),
-        optional=optional,
+        required=id_cols + [value_col] + list(subject_columns(spec)) + reason_required,
+        text=id_cols + optional + _covariate_text_columns(spec) + reason_required + reason_optional,
+        optional=optional + reason_optional,
         both=[value_col] if binary else [],  # a binary endpoint's values may be text
     )
     if table is None:
@@ -365,6 +374,7 @@ def _read_long(
     hashes.append((table.file, table.sha256))
     n = len(table)
     subjects = table.labels[d.subject]
+    _keep_reasons(reasons, read_reasons(table, subjects, spec))
     arms = table.labels[arm_col] if arm_col else Labels.constant(str(arm), n)
     visits = table.labels[visit_col]
     code_to_id = {e.file_code: e.id for e in spec.endpoints}
@@ -419,6 +429,11 @@ def _read_long(
     return records.take(keep), _take_covariates(covariates, keep), problems
 
 
+def _keep_reasons(reasons: list[ReasonEntries], entries: ReasonEntries | None) -> None:
+    if entries is not None:
+        reasons.append(entries)
+
+
 def _adam_arm_column(path: Path, spec: StudySpec) -> str:
     try:
         header = read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)
@@ -448,14 +463,15 @@ def read_layout(spec: StudySpec) -> Layout:
     files: list[tuple[str, Future[str]]] = []
     warnings: list[Problem] = []
     others = _OtherValues()
-    read = [reader(spec, path, arm, files, others, warnings) for arm, path in spec.data.sources]
+    reasons: list[ReasonEntries] = []
+    read = [reader(spec, path, arm, files, others, warnings, reasons) for arm, path in spec.data.sources]
     chosen = others.most_frequent()
     if len(spec.data.sources) > 1 and chosen:
         # a binary endpoint's files hold different other values: its non-event is the most frequent
         # over all of them, and the files are read again to name every entry holding another value
-        files, warnings = [], []
+        files, warnings, reasons = [], [], []
         again = _OtherValues(chosen, others.seen)
-        read = [reader(spec, path, arm, files, again, warnings) for arm, path in spec.data.sources]
+        read = [reader(spec, path, arm, files, again, warnings, reasons) for arm, path in spec.data.sources]
     for r, c, p in read:
         problems += p
         if r is not None:
@@ -468,4 +484,5 @@ def read_layout(spec: StudySpec) -> Layout:
         problems=tuple(problems),
         files=tuple(files),
         warnings=tuple(warnings),
+        reasons=tuple(reasons),
     )

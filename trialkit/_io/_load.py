@@ -13,6 +13,7 @@ import pandas as pd
 from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
 from trialkit._io._files import in_background
 from trialkit._io._layouts import read_layout
+from trialkit._io._reasons import add_reasons, reasons_by_subject
 from trialkit._io._spec_problems import read_spec_for_data
 from trialkit._provenance import MANIFEST, read_manifest, sha256_file
 from trialkit._spec import StudySpec
@@ -95,6 +96,8 @@ def load(spec: str | Path | StudySpec) -> Trial:
         problems += check_exposure(layout.records, codes, covariates, spec, explained)
         if spec.analysis.strata:
             problems += check_strata(layout.records, codes, covariates, spec)
+    reasons, reason_problems = reasons_by_subject(layout.reasons, spec)
+    problems += reason_problems
     manifest = None
     if inputs:  # the spec's folder: a MANIFEST.json there says how the data beside it were made
         folder = Path(inputs[0].path).parent
@@ -106,7 +109,7 @@ def load(spec: str | Path | StudySpec) -> Trial:
         raise ValidationError(fold_duplicate_conflicts(problems), layout.warnings)
     data, arm_of = grid.result() if grid is not None else tidy_frame(layout.records, codes, spec)
     inputs += [InputFile(f, digest.result()) for f, digest in layout.files]
-    subjects = subject_frame(data, arm_of, covariates, spec)
+    subjects = add_reasons(subject_frame(data, arm_of, covariates, spec), reasons)
     return Trial(
         spec=spec, data=data, subjects=subjects, inputs=tuple(inputs), manifest=manifest, warnings=layout.warnings
     )

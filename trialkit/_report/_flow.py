@@ -8,7 +8,9 @@ error rather than a footnote.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,11 +19,21 @@ import pandas as pd
 from trialkit._errors import TrialkitError
 from trialkit._report._rows import records as _records
 from trialkit._spec import Population
-from trialkit._trial import Trial
+from trialkit._trial import DISCONTINUATION_REASON, Trial
 from trialkit.analysis import Analysis
 from trialkit.analysis._results import Results
 
-__all__ = ["FLOW_COLUMNS", "InconsistentCounts", "check_consistency", "flow_counts", "randomised"]
+__all__ = [
+    "FLOW_COLUMNS",
+    "ConsortArm",
+    "InconsistentCounts",
+    "analysed_set",
+    "check_consistency",
+    "consort_counts",
+    "flow_counts",
+    "randomised",
+    "reasons_recorded",
+]
 
 FLOW_COLUMNS = (
     "population",
@@ -141,12 +153,7 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
     arm = subjects["arm"].astype(str).to_numpy()
     covs = list(spec.analysis.covariates)
     cov_ok = subjects[covs].notna().all(axis=1).to_numpy() if covs else np.ones(len(ids), bool)
-    d = trial.data
-    values = d.pivot_table(
-        index="subject", columns=["endpoint", "visit"], values="value", observed=False, dropna=False, aggfunc="first"
-    )
-    values.index = values.index.astype(str)
-    values = values.reindex(ids)
+    values = _values_by_subject(trial, ids)
     n_rand = randomised(trial)
     post = spec.visits.post_baseline
     as_response = spec.analysis.mmrm is not None and spec.analysis.mmrm.baseline == "response"
@@ -189,6 +196,179 @@ def flow_counts(trial: Trial, populations: Iterable[Population | str] | None = N
                         }
                     )
     return pd.DataFrame(rows, columns=list(FLOW_COLUMNS))
+
+
+def _values_by_subject(trial: Trial, ids: np.ndarray) -> pd.DataFrame:
+    """Return one row per subject (in the order of ``ids``), one column per (endpoint, visit)."""
+    values = trial.data.pivot_table(
+        index="subject", columns=["endpoint", "visit"], values="value", observed=False, dropna=False, aggfunc="first"
+    )
+    values.index = values.index.astype(str)
+    return values.reindex(ids)
+
+
+def analysed_set(analysis: str) -> str:
+    """Return the column of :func:`flow_counts` that counts the subjects ``analysis`` uses at a visit.
+
+    ``mmrm_set`` for the MMRM, ``ancova_set`` for the other adjusted models, ``with_change`` for the
+    change-score, within-arm and responder analyses, and ``followed_up`` otherwise.
+    """
+    if analysis in (Analysis.MMRM.value, Analysis.MMRM_LSMEAN.value):
+        return "mmrm_set"
+    if analysis in _MODEL_SET:
+        return "ancova_set"
+    return "with_change" if analysis in _CHANGE_SET else "followed_up"
+
+
+@dataclass(frozen=True)
+class ConsortArm:
+    """One arm's counts in a CONSORT 2010 flow diagram, in participants.
+
+    Attributes
+    ----------
+    arm : str
+        The arm's code.
+    randomised : int
+    discontinued : tuple of (str, int)
+        Each recorded reason for discontinuing with its number of participants, most frequent
+        first (then by reason); empty when the data record no reasons.
+    no_reason : int
+        Participants without a value at the visit and without a recorded reason (with the data's
+        reason column), or every participant without a value at the visit (without it).
+    followed_up_after_discontinuing : int
+        Participants with a recorded reason who still have a value at the visit.
+    analysed : int
+        Participants in the analysis (the flow's ``analysed_set`` at the visit).
+    excluded : tuple of (str, int)
+        Participants not analysed, by the first reason that applies, in this order:
+        ``not_completer`` (completers only), ``no_value`` (none at the visit), ``no_value_any`` (none
+        after baseline), ``no_value_at_all`` (none at any visit, baseline included), ``no_baseline``,
+        ``no_covariate:<name>``.
+    """
+
+    arm: str
+    randomised: int
+    discontinued: tuple[tuple[str, int], ...]
+    no_reason: int
+    followed_up_after_discontinuing: int
+    analysed: int
+    excluded: tuple[tuple[str, int], ...]
+
+    @property
+    def left(self) -> int:
+        """Participants who discontinued (a recorded reason) or have no value at the visit, each once."""
+        return sum(n for _, n in self.discontinued) + self.no_reason
+
+
+def reasons_recorded(trial: Trial) -> bool:
+    """Whether the data record each subject's reason for discontinuing (a covariate of that name is no reason)."""
+    return (
+        DISCONTINUATION_REASON in trial.subjects.columns
+        and DISCONTINUATION_REASON not in trial.spec.analysis.covariates
+    )
+
+
+def consort_counts(
+    trial: Trial,
+    analysis: str,
+    *,
+    population: Population | str = Population.FAS,
+    endpoint: str | None = None,
+    visit: str | None = None,
+) -> tuple[ConsortArm, ...]:
+    """Count participants per arm for the CONSORT flow of ``endpoint`` at ``visit``, analysed by ``analysis``.
+
+    Parameters
+    ----------
+    trial : Trial
+        A loaded trial; ``trial.subjects[DISCONTINUATION_REASON]`` (when present) holds each
+        participant's recorded reason for discontinuing, ``""`` for none.
+    analysis : str
+        The analysis of the Analysis boxes (an ``Analysis`` id); its analysed set
+        (:func:`analysed_set`) decides who is analysed and why others are not.
+    population : Population or str
+        ``fas`` or ``completers`` (then a participant not observed at every post-baseline visit
+        of the endpoint is excluded as ``not_completer``).
+    endpoint, visit : str, optional
+        Default the primary endpoint and the primary visit.
+
+    Returns
+    -------
+    tuple of ConsortArm
+        One per arm, control first.
+
+    Notes
+    -----
+    Every participant is counted once in each box. *Discontinued / lost to follow-up* is the
+    union of the participants with a recorded reason and those without a value at the visit: a
+    participant with a reason but a value at the visit is counted as discontinued under that
+    reason (and, in ``followed_up_after_discontinuing``, as still followed up — they are also in
+    the analysis when their other values are there); one without a reason and without a value
+    counts under ``no_reason`` (*no reason recorded*). Exclusions from the analysis are counted
+    under the first reason that applies, in the order of :attr:`ConsortArm.excluded`; they sum to
+    ``randomised - analysed``, and ``analysed`` equals the :func:`flow_counts` column of the
+    analysis (a test holds both to it).
+    """
+    spec = trial.spec
+    population = Population(population)
+    ep = spec.primary_endpoint if endpoint is None else next(e for e in spec.endpoints if e.id == endpoint)
+    at = spec.visits.primary if visit is None else visit
+    subjects = trial.subjects.reset_index(drop=True)
+    ids = subjects["subject"].astype(str).to_numpy()
+    arm = subjects["arm"].astype(str).to_numpy()
+    values = _values_by_subject(trial, ids)
+    post = spec.visits.post_baseline
+    follow = {v: ~np.isnan(values[(ep.id, v)].to_numpy(dtype="float64")) for v in post}
+    has_base = (
+        np.ones(len(ids), bool)
+        if spec.visits.baseline is None
+        else ~np.isnan(values[(ep.id, spec.visits.baseline)].to_numpy(dtype="float64"))
+    )
+    seen = follow[at]
+    complete = np.logical_and.reduce([follow[v] for v in post])
+    any_post = np.logical_or.reduce([follow[v] for v in post])
+    covs = list(spec.analysis.covariates)
+    which = analysed_set(analysis)
+    as_response = spec.analysis.mmrm is not None and spec.analysis.mmrm.baseline == "response"
+    # each exclusion in order: the first that applies is the participant's reason
+    steps: list[tuple[str, np.ndarray]] = []
+    if population is Population.COMPLETERS:
+        steps.append(("not_completer", ~complete))
+    if which == "mmrm_set" and as_response:  # the baseline is a response: any value enters (completers: baseline too)
+        steps.append(("no_value_at_all", ~(any_post | has_base)))
+        if population is Population.COMPLETERS:
+            steps.append(("no_baseline", ~has_base))
+    elif which == "mmrm_set":
+        steps += [("no_value_any", ~any_post), ("no_baseline", ~has_base)]
+    else:
+        steps.append(("no_value", ~seen))
+        if which in ("with_change", "ancova_set"):
+            steps.append(("no_baseline", ~has_base))
+    if which in ("ancova_set", "mmrm_set"):
+        steps += [(f"no_covariate:{c}", subjects[c].isna().to_numpy()) for c in covs]
+    reason_of = np.full(len(ids), "", dtype=object)
+    for code, where in steps:
+        reason_of[(reason_of == "") & where] = code
+    recorded = reasons_recorded(trial)
+    reasons = subjects[DISCONTINUATION_REASON].fillna("").astype(str).to_numpy() if recorded else np.full(len(ids), "")
+    order = [code for code, _ in steps]
+    out = []
+    for a in trial.arms:
+        in_arm = arm == a
+        stated = Counter(reasons[in_arm & (reasons != "")].tolist())
+        excluded = Counter(reason_of[in_arm & (reason_of != "")].tolist())
+        out.append(
+            ConsortArm(
+                arm=a,
+                randomised=int(in_arm.sum()),
+                discontinued=tuple(sorted(stated.items(), key=lambda kv: (-kv[1], kv[0]))),
+                no_reason=int((in_arm & ~seen & (reasons == "")).sum()),
+                followed_up_after_discontinuing=int((in_arm & seen & (reasons != "")).sum()),
+                analysed=int((in_arm & (reason_of == "")).sum()),
+                excluded=tuple((code, excluded[code]) for code in order if excluded[code]),
+            )
+        )
+    return tuple(out)
 
 
 def _arms_of(trial: Trial) -> dict[str, tuple[str, str | None]]:

@@ -15,18 +15,17 @@ from trialkit._errors import TrialkitError
 from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
+from trialkit._report._flow_view import flow_view
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
-from trialkit._report._rows import records
+from trialkit._report._reproduction_view import reproduction_view
 from trialkit._report._tables import (
     MODEL_NAMES,
     build_tables,
     effect_name,
     primary_analysis_of,
     primary_model,
-    reproduction_is_calibrated,
-    reproduction_rows,
 )
 from trialkit._spec import Population
 from trialkit._trial import Trial
@@ -73,71 +72,6 @@ def _check_reproduction(table: Any) -> pd.DataFrame | None:
             f"{', '.join(map(str, table.columns))}."
         )
     return table
-
-
-def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_type: set[str]) -> dict[str, Any]:
-    fas = flow.loc[flow["population"] == Population.FAS.value]
-    if fas.empty:  # the spec asked only for completers: the diagram shows them
-        fas = flow.loc[flow["population"] == flow["population"].iloc[0]]
-    spec = trial.spec
-    primary = fas.loc[fas["endpoint"] == spec.primary_endpoint.id]
-    analysed = "mmrm_set" if model == "mmrm" else "ancova_set"
-    arms = []
-    for a in trial.arms:
-        part = primary.loc[primary["arm"] == a]
-        at_primary = records(part.loc[part["visit"] == spec.visits.primary])[0]
-        arms.append(
-            {
-                "arm": a,
-                "randomised": int(part["randomised"].iloc[0]),
-                "by_visit": {r["visit"]: r for r in records(part)},
-                "analysed": int(at_primary[analysed]),
-            }
-        )
-    labels = {e.id: e.label for e in spec.endpoints}
-    rows: list[dict[str, Any]] = []
-    for (endpoint, visit), part in fas.groupby(["endpoint", "visit"], sort=False):
-        by_arm = {r["arm"]: r for r in records(part)}
-        rows.append(
-            {
-                "endpoint": endpoint,
-                "visit": visit,
-                "label": labels[str(endpoint)],
-                "cells": [
-                    {
-                        "arm": a,
-                        "followed_up": format_count(by_arm[a]["followed_up"]),
-                        "with_change": format_count(by_arm[a]["with_change"]),
-                        "ancova_set": format_count(by_arm[a]["ancova_set"]),
-                    }
-                    for a in trial.arms
-                ],
-            }
-        )
-    show_change = spec.visits.baseline is not None and bool((fas["with_change"] != fas["ancova_set"]).any())
-    if model == "mmrm":
-        box = f"Analysed, primary endpoint (MMRM over {span})"
-    else:
-        box = f"Analysed, primary endpoint at {spec.visits.primary} ({MODEL_NAMES.get(model, model)})"
-    models = [name for kind, name in _MODEL_OF_TYPE.items() if kind in every_type]
-    return {
-        "arms": arms,
-        "visits": list(spec.visits.post_baseline),
-        "rows": rows,
-        "show_change": show_change,
-        "analysis_box": box,
-        # the column of subjects in the adjusted model: the ANCOVA, unless other endpoint types have other models
-        "model_column": "ANCOVA" if every_type == {"continuous"} else "model",
-        "model_note": "" if every_type == {"continuous"} else "model: " + "; ".join(models),
-    }
-
-
-#: the adjusted model of each endpoint type, for the flow table's note
-_MODEL_OF_TYPE = {
-    "continuous": "the ANCOVA of a continuous endpoint",
-    "binary": "the logistic model of a binary endpoint",
-    "count": "the negative binomial model of a count endpoint",
-}
 
 
 def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, Any] | None:
@@ -297,15 +231,7 @@ def render_html(
     missing = missing_view(trial, results)
     model = primary_analysis_of(results, primary)
     types = {e.type for e in spec.endpoints}
-    repro = None
-    if reproduction is not None:
-        columns, rows, counts = reproduction_rows(reproduction)
-        repro = {
-            "columns": columns,
-            "rows": rows,
-            "counts": counts,
-            "calibrated": reproduction_is_calibrated(reproduction),
-        }
+    repro = None if reproduction is None else reproduction_view(reproduction, spec)
     context = {
         "study": {
             "id": spec.study.id,
@@ -328,7 +254,7 @@ def render_html(
         },
         "many_contrasts": len(contrasts) > 1,
         "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
-        "flow": _flow_view(trial, flow, model, mmrm_wording(results)["span"], types),
+        "flow": flow_view(trial, flow, model, mmrm_wording(results)["span"], types),
         "types": sorted(types),
         "tables": tables,
         "figures": figures,
