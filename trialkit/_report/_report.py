@@ -17,6 +17,7 @@ from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
+from trialkit._report._names import adjusted_for, contrast_label
 from trialkit._report._rows import records
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -178,7 +179,7 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
         "empirical": bool(options.get("empirical")),
         "one_visit": len(trial.spec.visits.post_baseline) == 1 and not baseline_is_response(results),
         "baseline_response": baseline_is_response(results),
-        **mmrm_wording(results),
+        **mmrm_wording(results, trial.spec),
         "subjects": subjects,
         "same_subjects": same,
         "n_randomised": [n_rand[a] for a in trial.arms],
@@ -194,12 +195,8 @@ def _mmrm_failed(results: Results) -> bool:
 
 
 def _adjusted_for(trial: Trial) -> str:
-    """Say what the models adjust for: ``adjusted for baseline and age, sex``, or ``without covariates``."""
-    spec = trial.spec
-    covariates = list(spec.analysis.covariates)
-    if spec.visits.baseline is not None:
-        return "adjusted for baseline" + (f" and {', '.join(covariates)}" if covariates else "")
-    return f"adjusted for {', '.join(covariates)}" if covariates else "without covariates"
+    """Say what the models adjust for: ``adjusted for baseline, age and sex``, or ``without covariates``."""
+    return adjusted_for(trial)
 
 
 def _primary_text(trial: Trial, results: Results, model: str) -> str:
@@ -264,7 +261,7 @@ def render_html(
     tables = build_tables(trial, results, n_rand)
     level = f"{100 * (1 - results.alpha):g}%"
     primary = spec.primary_endpoint
-    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    contrasts = [contrast_label(trial, f"{a} - {trial.control}") for a in trial.arms[1:]]
     figures = [
         *means_figures(trial, results.alpha),
         *proportion_figures(trial, results.alpha),
@@ -308,7 +305,7 @@ def render_html(
             "model": MODEL_NAMES.get(model, model),
         },
         "many_contrasts": len(contrasts) > 1,
-        "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
+        "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + spec.arms.label(trial.control),
         "flow": _flow_view(trial, flow, model, mmrm_wording(results)["span"], types),
         "types": sorted(types),
         "tables": tables,
@@ -407,6 +404,6 @@ def report(
     if xlsx:
         from trialkit._report._xlsx import xlsx_bytes
 
-        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction)
+        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction, trial=trial)
     write_files(out, contents)
     return out / HTML_NAME, out / PDF_NAME
