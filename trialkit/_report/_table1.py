@@ -52,7 +52,7 @@ def geometric_summary(values: npt.ArrayLike) -> tuple[float, float]:
 
     >>> gm, gsd = geometric_summary([10.0, 100.0])
     >>> round(gm, 6), round(gsd, 4)
-    (31.622777, 5.0981)
+    (31.622777, 5.0946)
     """
     x = np.asarray(values, dtype="float64")
     x = x[np.isfinite(x)]

@@ -90,8 +90,10 @@ def with_labels(frame: pd.DataFrame, trial: Trial) -> pd.DataFrame:
     >>> import trialkit as tk
     >>> trial = tk.load(tk.datasets.study_spec("abbasi2012"))
     >>> frame = pd.DataFrame({"endpoint": ["isi"], "contrast": ["magnesium - placebo"], "estimate": [-3.7]})
-    >>> with_labels(frame, trial).iloc[0].tolist()
-    ['isi', 'Insomnia Severity Index (points)', 'magnesium - placebo', 'Magnesium 500 mg/day − Placebo', -3.7]
+    >>> with_labels(frame, trial).columns.tolist()
+    ['endpoint', 'endpoint_label', 'contrast', 'contrast_label', 'estimate']
+    >>> with_labels(frame, trial).iloc[0, :4].tolist()
+    ['isi', 'Insomnia Severity Index (points)', 'magnesium - placebo', 'Magnesium 500 mg/day − Placebo']
     """
     out = frame.copy()
     if {"variable", "label"} <= set(out.columns):  # Table 1's own label column: replaced by variable_label
