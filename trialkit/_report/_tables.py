@@ -356,6 +356,7 @@ def _estimate_row(r: Row, ep: Endpoint, decimals: int, *, baseline: bool = True)
         "ci": ci,
         "p": format_p(r["p_value"]),
         "p_text": p_phrase(r["p_value"]),
+        "p_adjusted_text": p_phrase(r["p_adjusted"]),
         "p_adjusted": format_p(r["p_adjusted"]),
         "n_treatment": format_count(r["n_treatment"]),
         "n_control": format_count(r["n_control"]),
@@ -671,13 +672,16 @@ def _words(trial: Trial, results: Results) -> dict[str, str]:
     method = str(results.provenance.get("multiplicity", spec.analysis.multiplicity.value))
     method_name = P_ADJUST_NAMES.get(method, method)
     dunnett = bool(results.provenance.get("dunnett")) and len(trial.arms) > 2
+    secondary = any(not e.primary for e in spec.endpoints)
     if dunnett:
         multiplicity = "Dunnett across the arms" + (
-            f", then {method_name} over the secondary endpoints" if method != "none" else ""
+            f", then {method_name} over the secondary endpoints" if method != "none" and secondary else ""
         )
         adjusted_by = "Dunnett" + (f", {method_name}" if method != "none" else "")
     else:
         multiplicity = "none" if method == "none" else f"{method_name} over the secondary endpoints"
+        if not secondary:
+            multiplicity = "none (one endpoint)"
         adjusted_by = method_name
     baseline = spec.visits.baseline
     primary = spec.primary_endpoint
