@@ -314,9 +314,16 @@ def test_every_number_in_the_result_tables_equals_the_results_table(abbasi) -> N
                 assert_nnt_shown(cells, row, positive_nnt_is_benefit(spec.endpoint(attrs["data-endpoint"])), what)
                 checked += 2
                 cells = {k: v for k, v in cells.items() if k not in ("estimate", "ci")}
+            # a risk difference is shown in percentage points; the arms' values beside a contrast are LS-mean
+            # rows of their own (checked in tests/report/test_tables.py)
+            factor = 100.0 if attrs["data-analysis"] == "responder_rd" else 1.0
             for col, shown in cells.items():
+                if col.startswith("by_arm:"):
+                    continue
                 if col == "ci":
-                    assert_ci_shown(shown, row["ci_low"], row["ci_high"], what)
+                    assert_ci_shown(shown, factor * row["ci_low"], factor * row["ci_high"], what)
+                elif col == "estimate":
+                    assert_shown(shown, factor * row[col], f"{what} {col}")
                 else:
                     assert_shown(shown, row[col], f"{what} {col}")
                 checked += 1
@@ -401,7 +408,8 @@ def test_flow_table1_and_analyses_show_the_same_n(abbasi) -> None:
     n = trial.subjects.groupby("arm", observed=True).size()
     for arm, k in n.items():
         assert boxes[("allocated", arm)] == f"Allocated to {trial.spec.arms.label(arm)} n = {k}"
-        assert f'data-arm="{arm}">{arm}<br><span class="n">N = {k}</span>' in text
+        label = trial.spec.arms.label(arm)  # Table 1 heads each arm's column with its label
+        assert f'data-arm="{arm}">{label}<br><span class="n">N = {k}</span>' in text
     primary = results.table.query(
         "analysis == 'ancova' and endpoint == @trial.spec.primary_endpoint.id "
         "and visit == @trial.spec.visits.primary and population == 'fas'"
@@ -655,7 +663,7 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
     text = _text(section)
     assert "unstructured covariance" in text and "REML" in text and "Satterthwaite" in text
     # the bundled spec keeps baseline as a response (cLDA): every randomised subject enters
-    assert "46 of 46 for every endpoint (placebo 23 of 23, magnesium 23 of 23)" in text
+    assert "46 of 46 for every endpoint (Placebo 23 of 23, Magnesium 500 mg/day 23 of 23)" in text
     assert "over baseline and the post-baseline visits, with equal arm means at baseline" in text
     assert "the MMRM is the ANCOVA on the same subjects" not in text
     svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
@@ -717,7 +725,7 @@ def test_primary_mmrm_leads_the_summary_flow_primary_and_secondary_tables(mmrm_p
     summary = _text(_section(html, "summary"))
     assert "MMRM over the post-baseline visits (unstructured covariance, REML, Satterthwaite df)" in summary
     assert "ANCOVA at each visit supportive" in summary
-    assert "Primary result — Symptom score at week12 (MMRM)" in summary
+    assert "Primary result — Symptom score at Week 12 (MMRM)" in summary
     t = results.table
     at = t.loc[(t["visit"] == "week12") & (t["population"] == "fas")]
     tables = table_rows(html, "primary-result", "primary-lsmeans", "secondary-result", "primary-supportive")

@@ -329,7 +329,7 @@ def test_a_count_trial_shows_the_rate_ratio_and_the_rates(epilepsy) -> None:
     assert f"rate ratio {format_number(nb['estimate'], 2)} (95% CI {format_ci(nb['ci_low'], nb['ci_high'], 2)}" in (
         headline
     )
-    assert "negative binomial model" in headline and "the estimate favours progabide" in headline
+    assert "negative binomial model" in headline and "the estimate favours Progabide" in headline
     tables = read(html).tables
     (attrs, cells) = tables["primary-result"][0]
     assert attrs["data-analysis"] == "negative_binomial" and cells["statistic"] == format_number(nb["statistic"], 2)
@@ -419,7 +419,7 @@ def test_a_binary_trial_has_a_proportion_figure_strata_in_table_1_and_its_method
     trial, _, html = respiratory
     assert 'id="fig-proportions-1"' in html and 'id="fig-means-1"' not in html
     table1 = text_of(section(html, "table1"))
-    assert "centre 1" in table1 and "centre 2" in table1
+    assert "Centre 1" in table1 and "Centre 2" in table1  # the levels' default labels
     methods = text_of(section(html, "methods"))
     for phrase in ("g-computation", "Ye et al. (2023)", "continuity correction", "Robins–Breslow–Greenland"):
         assert phrase in methods, phrase
@@ -455,7 +455,7 @@ def test_strata_and_dunnett_are_shown_and_described(stratified) -> None:
     methods = text_of(section(html, "methods"))
     assert "van Elteren" in methods and "Dunnett's single-step many-to-one method" in methods
     assert "then enter the Holm adjustment over the endpoints" in methods
-    assert "Dunnett across the arms compared with placebo, then Holm" in text_of(section(html, "secondary"))
+    assert "Dunnett across the arms compared with Placebo, then Holm" in text_of(section(html, "secondary"))
     no_ids_reach_the_reader(html, trial)
 
 

@@ -19,6 +19,7 @@ from trialkit._report._flow_view import flow_view
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
+from trialkit._report._names import adjusted_for, contrast_label
 from trialkit._report._reproduction_view import reproduction_view
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -113,7 +114,7 @@ def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, 
         "empirical": bool(options.get("empirical")),
         "one_visit": len(trial.spec.visits.post_baseline) == 1 and not baseline_is_response(results),
         "baseline_response": baseline_is_response(results),
-        **mmrm_wording(results),
+        **mmrm_wording(results, trial.spec),
         "subjects": subjects,
         "same_subjects": same,
         "n_randomised": [n_rand[a] for a in trial.arms],
@@ -129,12 +130,8 @@ def _mmrm_failed(results: Results) -> bool:
 
 
 def _adjusted_for(trial: Trial) -> str:
-    """Say what the models adjust for: ``adjusted for baseline and age, sex``, or ``without covariates``."""
-    spec = trial.spec
-    covariates = list(spec.analysis.covariates)
-    if spec.visits.baseline is not None:
-        return "adjusted for baseline" + (f" and {', '.join(covariates)}" if covariates else "")
-    return f"adjusted for {', '.join(covariates)}" if covariates else "without covariates"
+    """Say what the models adjust for: ``adjusted for baseline, age and sex``, or ``without covariates``."""
+    return adjusted_for(trial)
 
 
 def _primary_text(trial: Trial, results: Results, model: str) -> str:
@@ -216,7 +213,7 @@ def render_html(
     tables = build_tables(trial, results, n_rand)
     level = f"{100 * (1 - results.alpha):g}%"
     primary = spec.primary_endpoint
-    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
+    contrasts = [contrast_label(trial, f"{a} - {trial.control}") for a in trial.arms[1:]]
     stage("Figures")
     figures = [
         *means_figures(trial, results.alpha),
@@ -253,7 +250,7 @@ def render_html(
             "model": MODEL_NAMES.get(model, model),
         },
         "many_contrasts": len(contrasts) > 1,
-        "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + trial.control,
+        "contrast_text": contrasts[0] if len(contrasts) == 1 else "each arm against " + spec.arms.label(trial.control),
         "flow": flow_view(trial, flow, model, mmrm_wording(results)["span"], types),
         "types": sorted(types),
         "tables": tables,
@@ -360,6 +357,6 @@ def report(
         stage("Spreadsheet")
         from trialkit._report._xlsx import xlsx_bytes
 
-        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction)
+        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction, trial=trial)
     write_files(out, contents)
     return out / HTML_NAME, out / PDF_NAME

@@ -24,8 +24,21 @@ from trialkit._format import (
     format_nnt_ci,
     format_number,
     format_p,
+    p_phrase,
+)
+from trialkit._labels import population_label
+from trialkit._report._counts_view import counts_at, rate_unit, subject_rates
+from trialkit._report._names import (
+    adjusted_for,
+    arm_label,
+    contrast_label,
+    endpoint_heading,
+    populations_text,
+    visit_label,
 )
 from trialkit._report._rows import records
+from trialkit._report._table1 import table1_view
+from trialkit._report._table2 import table2_view
 from trialkit._spec import Endpoint, PrimaryAnalysis
 from trialkit._trial import Trial
 from trialkit.analysis._analyze import primary_analysis
@@ -37,9 +50,12 @@ __all__ = [
     "Row",
     "Tables",
     "build_tables",
+    "counts_at",
     "endpoint_decimals",
     "primary_model",
+    "rate_unit",
     "responder_is_benefit",
+    "subject_rates",
 ]
 
 #: one display row of a table: formatted text cells plus the keys that tie it to the results table
@@ -155,7 +171,9 @@ MODEL_NAMES = {
     "standardised_rd": "logistic model, standardised",
     "negative_binomial": "negative binomial model",
 }
-EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios, risk differences
+EFFECT_DECIMALS = 2  # standardised effects, SMDs, ratios
+POINTS_DECIMALS = 1  # risk differences in percentage points, percentages
+LOG_SE_DECIMALS = 3  # the standard error of a log (of a geometric LS mean)
 P_ADJUST_NAMES = {
     "holm": "Holm",
     "hochberg": "Hochberg",
@@ -168,11 +186,20 @@ P_ADJUST_NAMES = {
 
 @dataclass
 class Tables:
-    """Every table of the report as display rows."""
+    """Every table of the report as display rows, and the words the summary and captions use.
+
+    ``arms`` has one entry per arm: ``arm`` its name for readers (the spec's label), ``id`` the arm id,
+    ``n`` randomised, ``control``. Rows that show a result carry its ids (``endpoint``, ``visit``,
+    ``contrast``, ``population``) for ``data-*`` attributes and their labels (``contrast_label``,
+    ``visit_label``, ``population_label``) for the reader.
+    """
 
     arms: list[Row] = field(default_factory=list)
     table1: list[Row] = field(default_factory=list)
+    table1_note: str = ""
     table1_has_smd: bool = False
+    table2: list[Row] = field(default_factory=list)
+    table2_note: str = ""
     primary_lsmeans: list[Row] = field(default_factory=list)
     primary_differences: list[Row] = field(default_factory=list)
     primary_supportive: list[Row] = field(default_factory=list)
@@ -190,6 +217,11 @@ class Tables:
     primary_arms: list[Row] = field(default_factory=list)
     secondary_arms: list[Row] = field(default_factory=list)
     secondary_supportive: list[Row] = field(default_factory=list)
+    #: per-arm values (LS mean (SE), proportion or rate) of the secondary endpoints and of the MMRM's visits
+    secondary_by_arm: list[Row] = field(default_factory=list)
+    mmrm_by_arm: list[Row] = field(default_factory=list)
+    #: words for the summary and the captions: labels of the primary visit, the contrasts, the multiplicity
+    words: dict[str, str] = field(default_factory=dict)
 
 
 def endpoint_decimals(trial: Trial) -> dict[str, int]:
@@ -240,42 +272,11 @@ def effect_name(ep: Endpoint, analysis: str = "ancova") -> str:
     return "ratio of geometric LS means" if ep.scale == "log" else "difference in LS means"
 
 
-def rate_unit(ep: Endpoint) -> str:
-    """Return what a rate of ``ep`` is counted per: ``per week`` (``exposure_unit = "weeks"``), a unit or a visit."""
-    if ep.exposure_unit:
-        return f"per {ep.exposure_unit.removesuffix('s')}"
-    return "per visit" if not ep.exposure and ep.exposure_column is None else "per unit of exposure"
-
-
-def counts_at(trial: Trial, ep: Endpoint, visit: str) -> pd.DataFrame:
-    """Return each subject's ``arm``, count ``value`` of ``ep`` at ``visit`` and time at risk ``exposure`` there.
-
-    The time at risk is the subject's ``exposure_column`` (after baseline), else the visit's ``exposure``,
-    else 1. Subjects without the value have NaN.
-    """
-    d = trial.data
-    part = d.loc[((d["endpoint"] == ep.id) & (d["visit"] == visit)).to_numpy(), ["subject", "value"]]
-    values = part.set_index(part["subject"].astype(str))["value"].astype("float64")
-    subjects = trial.subjects
-    ids = subjects["subject"].astype(str)
-    out = pd.DataFrame({"arm": subjects["arm"].astype(str).to_numpy()}, index=ids.to_numpy())
-    out["value"] = values.reindex(out.index).to_numpy()
-    column = ep.exposure_column_at(visit, trial.spec.visits.baseline)
-    if column is not None:
-        out["exposure"] = pd.to_numeric(subjects[column], errors="coerce").to_numpy(dtype="float64")
-    else:
-        out["exposure"] = ep.exposure_length(visit)
-    return out
-
-
-def subject_rates(trial: Trial, ep: Endpoint, visit: str) -> pd.Series:
-    """Return each subject's count of ``ep`` at ``visit`` over its time at risk there (NaN when missing)."""
-    at = counts_at(trial, ep, visit)
-    return at["value"] / at["exposure"]
-
-
 def favoured(ep: Endpoint, analysis: str, estimate: object, arm: str, control: str) -> str:
-    """Say which arm the point estimate favours, by the endpoint's ``better`` direction ("" when undefined)."""
+    """Say which arm the point estimate favours, by the endpoint's ``better`` direction ("" when undefined).
+
+    ``arm`` and ``control`` are the names the sentence uses (the arms' labels).
+    """
     try:
         value = float(estimate)  # type: ignore[arg-type]  # a results cell: float or NA
     except (TypeError, ValueError):
@@ -332,6 +333,8 @@ def _estimate_row(r: Row, ep: Endpoint, decimals: int, *, baseline: bool = True)
         estimate = format_number(_scaled(r["estimate"], factor), d)
         ci = format_ci(_scaled(r["ci_low"], factor), _scaled(r["ci_high"], factor), d)
     ratio = analysis in RATIO_MEASURES or _is_ratio(ep, analysis)
+    # an LS mean of a log-scale endpoint is a geometric mean; its standard error is that of its logarithm
+    log_se = ep.scale == "log" and analysis.endswith("_lsmean")
     return {
         "endpoint": r["endpoint"],
         "visit": r["visit"],
@@ -340,13 +343,18 @@ def _estimate_row(r: Row, ep: Endpoint, decimals: int, *, baseline: bool = True)
         "population": r["population"],
         "label": ep.label,
         "unit": ep.unit,
+        "type": ep.type,
+        "scale": ep.scale,
         "name": analysis_name(ep, analysis, baseline=baseline),
         "measure": measure,
         # what follows the estimate in running text: the unit of a difference, nothing after a ratio
         "suffix": "" if ratio else measure,
         "estimate": estimate,
+        "se": format_number(r["std_error"], LOG_SE_DECIMALS if log_se else d),
         "ci": ci,
         "p": format_p(r["p_value"]),
+        "p_text": p_phrase(r["p_value"]),
+        "p_adjusted_text": p_phrase(r["p_adjusted"]),
         "p_adjusted": format_p(r["p_adjusted"]),
         "n_treatment": format_count(r["n_treatment"]),
         "n_control": format_count(r["n_control"]),
@@ -386,91 +394,12 @@ def _first(frame: pd.DataFrame) -> Row | None:
     return rows[0] if rows else None
 
 
-def _table1(trial: Trial, results: Results, dec: dict[str, int]) -> list[Row]:
-    t1 = results.table1
-    if t1.empty:
-        return []
-    smd = results.smd
-    contrasts = [f"{a} - {trial.control}" for a in trial.arms[1:]]
-    rows: list[Row] = []
-    for variable_key, part in t1.groupby("variable", sort=False):
-        variable = str(variable_key)
-        label = str(part["label"].iloc[0])
-        smd_cells = []
-        for c in contrasts:
-            hit = None if smd.empty else _first(smd.loc[(smd["variable"] == variable) & (smd["contrast"] == c)])
-            smd_cells.append(MISSING if hit is None else format_number(hit["smd"], EFFECT_DECIMALS))
-        by_arm = {a: part.loc[part["arm"] == a] for a in trial.arms}
-        first = {a: _first(by_arm[a]) for a in trial.arms}
-        missing = {a: 0 if (f := first[a]) is None else int(f["n_missing"]) for a in trial.arms}
-        n_cells = ["0" if (f := first[a]) is None else format_count(f["n"]) for a in trial.arms]
-        numeric = part["level"].isna().all() or (part["level"].astype(str) == "nan").all()
-        if numeric:  # one decimal fewer than the endpoint tables (summaries, not estimates)
-            d = dec.get(variable)
-            if d is None and variable in trial.subjects.columns:
-                d = decimals_for(pd.to_numeric(trial.subjects[variable], errors="coerce"))
-            d = max(0, (2 if d is None else d) - 1)
-            cells = []
-            for a in trial.arms:
-                summary = first[a]
-                if summary is None:
-                    cells.append(MISSING)
-                    continue
-                cells.append(f"{format_number(summary['mean'], d)} ({format_number(summary['sd'], d)})")
-            rows.append(
-                {
-                    "variable": variable,
-                    "label": label,
-                    "kind": "mean (SD)",
-                    "cells": cells,
-                    "smd": smd_cells,
-                    "level": False,
-                    "n": n_cells,
-                    "has_missing": any(missing.values()),
-                }
-            )
-        else:
-            rows.append(
-                {
-                    "variable": variable,
-                    "label": label,
-                    "kind": "n (%)",
-                    "cells": ["" for _ in trial.arms],
-                    "smd": smd_cells,
-                    "level": False,
-                    "n": n_cells,
-                    "has_missing": any(missing.values()),
-                }
-            )
-            levels = list(dict.fromkeys(part["level"].astype(str)))
-            for level in levels:
-                cells = []
-                for a in trial.arms:
-                    hit = _first(by_arm[a].loc[by_arm[a]["level"].astype(str) == level])
-                    if hit is None:
-                        cells.append(MISSING)
-                        continue
-                    cells.append(f"{format_count(hit['count'])} ({format_number(hit['percent'], 1)}%)")
-                rows.append(
-                    {
-                        "variable": variable,
-                        "label": level,
-                        "kind": "",
-                        "cells": cells,
-                        "smd": ["" for _ in contrasts],
-                        "level": True,
-                        "n": [],
-                        "has_missing": False,
-                    }
-                )
-    return rows
-
-
+#: the responder contrasts shown: id, name, unit, decimals and the factor shown (a risk difference in points)
 RESPONDER_MEASURES = (
-    ("responder_rd", "Risk difference", 2),
-    ("responder_rr", "Risk ratio", 2),
-    ("responder_or", "Odds ratio", 2),
-    ("responder_nnt", "Number needed to treat", 1),
+    ("responder_rd", "Risk difference", PERCENTAGE_POINTS, POINTS_DECIMALS, 100.0),
+    ("responder_rr", "Risk ratio", "", EFFECT_DECIMALS, 1.0),
+    ("responder_or", "Odds ratio", "", EFFECT_DECIMALS, 1.0),
+    ("responder_nnt", "Number needed to treat", "", 0, 1.0),
 )
 
 
@@ -521,13 +450,13 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
                     "arm": a,
                     "contrast": a,
                     "responders": f"{x}/{n}",
-                    "percent": format_number(100 * float(r["estimate"]), 1),
-                    "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1),
+                    "percent": format_number(100 * float(r["estimate"]), POINTS_DECIMALS),
+                    "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), POINTS_DECIMALS),
                 }
             )
         for a in trial.arms[1:]:
             contrast = f"{a} - {trial.control}"
-            for kind, name, d in RESPONDER_MEASURES:
+            for kind, name, unit, d, factor in RESPONDER_MEASURES:
                 r = _first(_rows(t, endpoint=ep.id, analysis=kind, contrast=contrast))
                 if r is None:
                     continue
@@ -536,7 +465,8 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
                     estimate = format_nnt(r["estimate"], positive_is_benefit=benefit)
                     ci = format_nnt_ci(r["ci_low"], r["ci_high"], positive_is_benefit=benefit)
                 else:
-                    estimate, ci = format_number(r["estimate"], d), format_ci(r["ci_low"], r["ci_high"], d)
+                    estimate = format_number(_scaled(r["estimate"], factor), d)
+                    ci = format_ci(_scaled(r["ci_low"], factor), _scaled(r["ci_high"], factor), d)
                 contrasts.append(
                     {
                         "endpoint": ep.id,
@@ -545,6 +475,7 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
                         "contrast": contrast,
                         "analysis": kind,
                         "name": name,
+                        "measure": unit,
                         "estimate": estimate,
                         "ci": ci,
                         "p": format_p(r["p_value"]),
@@ -554,6 +485,7 @@ def _responders(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
 
 
 def _sweep(trial: Trial, results: Results) -> list[Row]:
+    """Return the risk difference (percentage points) at each responder threshold of the sweep."""
     sw = results.responder_sweep
     if sw.empty:
         return []
@@ -571,8 +503,8 @@ def _sweep(trial: Trial, results: Results) -> list[Row]:
                 "unit": "" if ep is None else ("%" if ep.responder_change is None else ep.unit),
                 "treatment": f"{format_count(r['responders_treatment'])}/{format_count(r['n_treatment'])}",
                 "control": f"{format_count(r['responders_control'])}/{format_count(r['n_control'])}",
-                "rd": format_number(r["estimate"], 2),
-                "ci": format_ci(r["ci_low"], r["ci_high"], 2),
+                "rd": format_number(_scaled(r["estimate"], 100.0), POINTS_DECIMALS),
+                "ci": format_ci(_scaled(r["ci_low"], 100.0), _scaled(r["ci_high"], 100.0), POINTS_DECIMALS),
                 "p": format_p(r["p_value"]),
             }
         )
@@ -606,10 +538,10 @@ def _failures(trial: Trial, results: Results) -> tuple[list[Row], list[Row]]:
         failed.append(
             {
                 "endpoint": label,
-                "visit": r["visit"],
+                "visit": visit_label(trial.spec, str(r["visit"])),
                 "analysis": name,
-                "contrast": r["contrast"],
-                "population": r["population"],
+                "contrast": contrast_label(trial, str(r["contrast"])),
+                "population": population_label(str(r["population"])),
                 "term": r["term"],
                 "message": message,
             }
@@ -637,8 +569,8 @@ def _per_arm(trial: Trial, t: pd.DataFrame, ep: Endpoint, dec: int) -> list[Row]
             events = int(round(float(r["estimate"]) * n))
             row |= {
                 "events": f"{events}/{n}",
-                "estimate": format_number(100 * float(r["estimate"]), 1),
-                "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), 1),
+                "estimate": format_number(100 * float(r["estimate"]), POINTS_DECIMALS),
+                "ci": format_ci(100 * float(r["ci_low"]), 100 * float(r["ci_high"]), POINTS_DECIMALS),
                 "measure": "%",
             }
         else:
@@ -661,22 +593,154 @@ def _supportive(t: pd.DataFrame, ep: Endpoint, dec: int, first: str | None, *, b
     return rows
 
 
+def _arm_value(trial: Trial, t: pd.DataFrame, ep: Endpoint, kind: str, arm: str, dec: int) -> str:
+    """Show one arm's value beside a contrast: LS mean (SE) of the model, n/N (%) with the event, or the rate.
+
+    ``t`` holds one visit's rows; ``kind`` is the endpoint's analysis there (ANCOVA, MMRM, standardised
+    RD, negative binomial). A geometric LS mean (log-scale endpoint) has the SE of its logarithm.
+    """
+    if ep.type == "binary":
+        r = _first(_rows(t, endpoint=ep.id, analysis="proportion", contrast=arm))
+        if r is None:
+            return MISSING
+        n = int(r["n_treatment"])
+        events = int(round(float(r["estimate"]) * n))
+        return f"{events}/{n} ({format_number(100 * float(r['estimate']), POINTS_DECIMALS)}%)"
+    if ep.type == "count":
+        r = _first(_rows(t, endpoint=ep.id, analysis="rate", contrast=arm))
+        return MISSING if r is None else format_number(r["estimate"], dec)
+    r = _first(_rows(t, endpoint=ep.id, analysis=f"{kind}_lsmean", contrast=arm))
+    if r is None:
+        return MISSING
+    row = _estimate_row(r, ep, dec)
+    return f"{row['estimate']} ({row['se']})"
+
+
+def _by_arm(trial: Trial, t: pd.DataFrame, ep: Endpoint, kind: str, visit: str, dec: int) -> Row:
+    """Return one endpoint's per-arm values at ``visit`` (``t``: that visit's rows), one cell per arm."""
+    cells = [{"arm": a, "value": _arm_value(trial, t, ep, kind, a, dec)} for a in trial.arms]
+    return {"endpoint": ep.id, "label": ep.label, "visit": visit, "type": ep.type, "cells": cells}
+
+
+def mcid_sentence(ep: Endpoint, analysis: str, r: Row, *, level: str, arm: str, decimals: int) -> str:
+    """Compare the estimate of ``arm`` against control with the endpoint's minimal clinically important difference.
+
+    ``mcid`` is a size in the endpoint's unit (percentage points for a binary endpoint's risk
+    difference) in the direction ``better`` says. Said: whether the estimated benefit reaches it, and
+    whether the confidence interval includes it. Nothing for a ratio, which a difference cannot be
+    compared with, or without an ``mcid``. ``r`` is the results row, ``arm`` the treated arm's label and
+    ``decimals`` those of the estimate as the table shows it.
+    """
+    if ep.mcid is None or analysis in RATIO_MEASURES or _is_ratio(ep, analysis):
+        return ""
+    factor = 100.0 if analysis in POINT_MEASURES else 1.0
+    unit = PERCENTAGE_POINTS if analysis in POINT_MEASURES else ep.unit
+    try:
+        estimate, low, high = (float(r[k]) * factor for k in ("estimate", "ci_low", "ci_high"))
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(estimate):
+        return ""
+    sign = -1.0 if ep.better == "lower" else 1.0  # a benefit is a positive number
+    benefit = sign * estimate
+    reach = max(sign * low, sign * high)  # the largest benefit the interval allows
+    least = min(sign * low, sign * high)
+    size = f"{format_number(ep.mcid)} {unit}".strip()
+    name = f"the minimal clinically important difference (MCID) of {size}"
+    shown = f"{format_number(abs(estimate), decimals)} {unit}".strip()
+    if benefit <= 0:
+        text = f"The estimate shows no benefit of {arm}, against {name}"
+    elif benefit >= ep.mcid:
+        text = f"The estimated benefit of {arm}, {shown}, is at least {name}"
+    else:
+        text = f"The estimated benefit of {arm}, {shown}, is smaller than {name}"
+    if least >= ep.mcid:
+        ci = f"the whole {level} CI lies beyond it"
+    elif reach >= ep.mcid:
+        ci = f"the {level} CI includes it"
+    else:
+        ci = f"the {level} CI excludes it"
+    return f"{text}; {ci}."
+
+
+def _words(trial: Trial, results: Results) -> dict[str, str]:
+    """Return the labels and phrases the summary and the captions use instead of ids and codes."""
+    spec = trial.spec
+    contrasts = [contrast_label(trial, f"{a} - {trial.control}") for a in trial.arms[1:]]
+    method = str(results.provenance.get("multiplicity", spec.analysis.multiplicity.value))
+    method_name = P_ADJUST_NAMES.get(method, method)
+    dunnett = bool(results.provenance.get("dunnett")) and len(trial.arms) > 2
+    secondary = any(not e.primary for e in spec.endpoints)
+    if dunnett:
+        multiplicity = "Dunnett across the arms" + (
+            f", then {method_name} over the secondary endpoints" if method != "none" and secondary else ""
+        )
+        adjusted_by = "Dunnett" + (f", {method_name}" if method != "none" else "")
+    else:
+        multiplicity = "none" if method == "none" else f"{method_name} over the secondary endpoints"
+        if not secondary:
+            multiplicity = "none (one endpoint)"
+        adjusted_by = method_name
+    baseline = spec.visits.baseline
+    primary = spec.primary_endpoint
+    populations = [str(p) for p in results.provenance.get("populations", [p.value for p in spec.analysis.populations])]
+    return {
+        "primary_visit": visit_label(spec, spec.visits.primary),
+        "visits": ", ".join(visit_label(spec, v) for v in spec.visits.order),
+        "baseline": "" if baseline is None else visit_label(spec, baseline),
+        "contrast_text": contrasts[0] if len(contrasts) == 1 else f"each arm against {arm_label(spec, trial.control)}",
+        "control": arm_label(spec, trial.control),
+        "multiplicity": multiplicity,
+        "method": method_name,
+        "adjusted_by": adjusted_by,
+        "populations": populations_text(populations),
+        "populations_heading": "population" if len(populations) == 1 else "populations",
+        "adjusted": adjusted_for(trial),
+        "primary": endpoint_heading(primary),
+        "mcid": "" if primary.mcid is None else f"{format_number(primary.mcid)} {primary.unit}".strip(),
+    }
+
+
+def _label_rows(trial: Trial, rows: list[Row]) -> None:
+    """Add to each row the labels of its ids: ``contrast_label``, ``arm_label``, ``visit_label``, ``population_label``.
+
+    The by-arm cells of a row (``cells``) get ``arm_label``.
+    """
+    spec = trial.spec
+    for r in rows:
+        if "contrast" in r:
+            r["contrast_label"] = contrast_label(trial, str(r["contrast"]))
+        if "arm" in r:
+            r["arm_label"] = arm_label(spec, str(r["arm"]))
+        if "visit" in r:
+            r["visit_label"] = visit_label(spec, str(r["visit"]))
+        if "population" in r:
+            r["population_label"] = population_label(str(r["population"]))
+        for cell in r.get("cells", []) if isinstance(r.get("cells"), list) else []:
+            if isinstance(cell, dict) and "arm" in cell:
+                cell["arm_label"] = arm_label(spec, str(cell["arm"]))
+
+
 def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tables:
     """Every table of the report, formatted for display.
 
     Each endpoint is shown by its own primary analysis (:func:`primary_analysis_of`): the ANCOVA or MMRM
     of a continuous endpoint, the standardised risk difference of a binary one, the negative binomial
-    rate ratio of a count.
+    rate ratio of a count. Every number of an endpoint in its unit has the same decimals
+    (:func:`endpoint_decimals`) in every table.
     """
     spec = trial.spec
     dec = endpoint_decimals(trial)
     baseline = spec.visits.baseline is not None
+    level = f"{100 * (1 - results.alpha):g}%"
     t = results.table
     primary, visit = spec.primary_endpoint, spec.visits.primary
     out = Tables()
-    out.arms = [{"arm": a, "n": n_rand[a], "control": a == trial.control} for a in trial.arms]
-    out.table1 = _table1(trial, results, dec)
+    out.arms = [{"arm": arm_label(spec, a), "id": a, "n": n_rand[a], "control": a == trial.control} for a in trial.arms]
+    out.table1, out.table1_note = table1_view(trial, results, dec)
     out.table1_has_smd = not results.smd.empty
+    out.table2, out.table2_note = table2_view(trial, dec)
+    out.words = _words(trial, results)
 
     fas = _rows(t, population="fas")
     at = _rows(fas, visit=visit)
@@ -688,8 +752,9 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     out.primary_arms = _per_arm(trial, at, primary, dec[primary.id])
     for r in records(_rows(at, endpoint=primary.id, analysis=model)):
         row = _estimate_row(r, primary, dec[primary.id], baseline=baseline)
-        arm = str(r["contrast"]).removesuffix(f" - {trial.control}")
-        row["favours"] = favoured(primary, model, r["estimate"], arm, trial.control)
+        arm = arm_label(spec, str(r["contrast"]).removesuffix(f" - {trial.control}"))
+        row["favours"] = favoured(primary, model, r["estimate"], arm, arm_label(spec, trial.control))
+        row["mcid"] = mcid_sentence(primary, model, r, level=level, arm=arm, decimals=int(row["decimals"]))
         out.primary_differences.append(row)
         out.headline.append(row)
     if primary.type == "continuous":
@@ -710,8 +775,10 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     for ep in spec.endpoints:
         if ep.primary:
             continue
+        by_arm = _by_arm(trial, at, ep, kind_of[ep.id], visit, dec[ep.id])
+        out.secondary_by_arm.append(by_arm)
         for r in records(_rows(at, endpoint=ep.id, analysis=kind_of[ep.id])):
-            out.secondary.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline))
+            out.secondary.append(_estimate_row(r, ep, dec[ep.id], baseline=baseline) | {"by_arm": by_arm["cells"]})
         if ep.type != "continuous":
             out.secondary_arms += _per_arm(trial, at, ep, dec[ep.id])
             out.secondary_supportive += _supportive(at, ep, dec[ep.id], None, baseline=baseline)
@@ -726,8 +793,12 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     mmrm = _rows(fas, analysis="mmrm")
     for ep in spec.endpoints:
         for v in spec.visits.post_baseline:
-            for r in records(_rows(mmrm, endpoint=ep.id, visit=v)):
-                out.mmrm.append(_estimate_row(r, ep, dec[ep.id]))
+            rows = records(_rows(mmrm, endpoint=ep.id, visit=v))
+            if not rows:
+                continue
+            by_arm = _by_arm(trial, _rows(fas, visit=v), ep, "mmrm", v, dec[ep.id])
+            out.mmrm_by_arm.append(by_arm)
+            out.mmrm += [_estimate_row(r, ep, dec[ep.id]) | {"by_arm": by_arm["cells"]} for r in rows]
     others = t.loc[(t["population"] != "fas").to_numpy()]
     for ep in spec.endpoints:
         for r in records(_rows(others, endpoint=ep.id, analysis=kind_of[ep.id])):
@@ -735,4 +806,23 @@ def build_tables(trial: Trial, results: Results, n_rand: dict[str, int]) -> Tabl
     out.responder_rates, out.responders = _responders(trial, results)
     out.sweep = _sweep(trial, results)
     out.failures, out.not_applicable = _failures(trial, results)
+    for rows in (
+        out.primary_lsmeans,
+        out.primary_differences,
+        out.primary_supportive,
+        out.primary_within,
+        out.primary_arms,
+        out.secondary,
+        out.secondary_arms,
+        out.secondary_supportive,
+        out.secondary_by_arm,
+        out.mmrm,
+        out.mmrm_by_arm,
+        out.other_visits,
+        out.other_populations,
+        out.responder_rates,
+        out.responders,
+        out.sweep,
+    ):
+        _label_rows(trial, rows)  # the by-arm cells of the secondary and MMRM rows are those of *_by_arm
     return out

@@ -7,6 +7,9 @@ one paragraph, or "" when it does not apply to the trial.
 from __future__ import annotations
 
 from trialkit._format import format_number
+from trialkit._labels import default_label
+from trialkit._report._names import arm_label, covariate_words, in_text, visit_label
+from trialkit._report._names import join as _join_words
 from trialkit._report._tables import P_ADJUST_NAMES, rate_unit
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
@@ -30,17 +33,18 @@ COUNT_BASELINE_WORDS = {
 
 def join(items: list[str]) -> str:
     """Return ``a, b and c`` (empty items dropped)."""
-    items = [i for i in items if i]
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+    return _join_words(items)
 
 
 def _adjusted(trial: Trial, baseline_term: str) -> str:
     """Return ``arm, the baseline status and the covariates age and sex`` (the terms of a model besides arm)."""
     spec = trial.spec
     categorical = set(spec.analysis.categorical)
-    covariates = [f"{c} (categorical)" if c in categorical else c for c in spec.analysis.covariates]
+    names = covariate_words(spec, spec.analysis.covariates)
+    covariates = [
+        f"{name} (categorical)" if c in categorical else name
+        for c, name in zip(spec.analysis.covariates, names, strict=True)
+    ]
     terms = ["arm"]
     if spec.visits.baseline is not None:
         terms.append(baseline_term)
@@ -65,10 +69,10 @@ def binary_methods(trial: Trial, results: Results, level: str) -> str:
         f"Binary endpoints ({_labels(binary)}) count a subject as having the event when the value is the one the "
         f"spec names ({events}). At each post-baseline visit the event was regressed by logistic regression "
         f"(maximum likelihood, as R's glm with the binomial family) on {_adjusted(trial, 'the baseline status')}, "
-        f"with {spec.arms.control} as the reference arm; the conditional odds ratio of each arm has a Wald "
-        f"{level} confidence interval. The primary effect is the standardised (marginal) risk difference: the "
-        "model's predicted risk of every analysed subject, as if on the arm and as if on the control arm, averaged "
-        "over the subjects (g-computation) and subtracted, with "
+        f"with {arm_label(spec, spec.arms.control)} as the reference arm; the conditional odds ratio of each arm "
+        f"has a Wald {level} confidence interval. The primary effect is the standardised (marginal) risk "
+        "difference: the model's predicted risk of every analysed subject, as if on the arm and as if on the "
+        "control arm, averaged over the subjects (g-computation) and subtracted, with "
         f"{MARGINAL_VARIANCE_WORDS.get(variance, variance)}, a Wald {level} interval and a z-test. The "
         "standardised risk ratio and odds ratio come from the same averaged risks, with delta-method intervals on "
         "the log scale. Unadjusted, every subject with the value counts: the proportion with the event per arm "
@@ -79,8 +83,8 @@ def binary_methods(trial: Trial, results: Results, level: str) -> str:
     )
     if spec.analysis.strata:
         text += (
-            f" Stratified by {join(list(spec.analysis.strata))}: the Cochran–Mantel–Haenszel test with continuity "
-            "correction (as R's mantelhaen.test), the Mantel–Haenszel common odds ratio with the "
+            f" Stratified by {join(covariate_words(spec, spec.analysis.strata))}: the Cochran–Mantel–Haenszel test "
+            "with continuity correction (as R's mantelhaen.test), the Mantel–Haenszel common odds ratio with the "
             "Robins–Breslow–Greenland interval, and the Mantel–Haenszel risk difference with Sato's variance."
         )
     return text
@@ -95,9 +99,9 @@ def count_methods(trial: Trial, results: Results, level: str) -> str:
     exposure = []
     for e in counts:
         if e.exposure_column is not None:
-            exposure.append(f"{e.label}: each subject's {e.exposure_column}")
+            exposure.append(f"{e.label}: each subject's {in_text(default_label(e.exposure_column))}")
         elif e.exposure:
-            lengths = ", ".join(f"{v} {format_number(x)}" for v, x in e.exposure)
+            lengths = ", ".join(f"{visit_label(spec, v)} {format_number(x)}" for v, x in e.exposure)
             exposure.append(f"{e.label}: {lengths}{f' {e.exposure_unit}' if e.exposure_unit else ''}")
         else:
             exposure.append(f"{e.label}: 1 per visit")
@@ -108,7 +112,8 @@ def count_methods(trial: Trial, results: Results, level: str) -> str:
         f"({'; '.join(exposure)}). At each post-baseline visit a negative binomial regression (NB2: variance "
         "μ + μ²/θ, log link, θ by maximum likelihood, as R's MASS::glm.nb) of the count on "
         f"{_adjusted(trial, 'the baseline count')}, with offset log(time at risk), gives the primary effect: "
-        f"the rate ratio of each arm against {spec.arms.control}, with a Wald {level} interval and z-test."
+        f"the rate ratio of each arm against {arm_label(spec, spec.arms.control)}, with a Wald {level} interval and "
+        "z-test."
     )
     if spec.visits.baseline is not None:
         text += f" The baseline count b, over its time at risk e_b (1 when none is given), enters as {baseline_words}."
@@ -125,7 +130,7 @@ def count_methods(trial: Trial, results: Results, level: str) -> str:
 def strata_methods(trial: Trial) -> str:
     """Describe how the randomisation strata enter the analyses."""
     spec = trial.spec
-    strata = list(spec.analysis.strata)
+    strata = covariate_words(spec, spec.analysis.strata)
     if not strata:
         return ""
     types = {e.type for e in spec.endpoints}
@@ -151,7 +156,8 @@ def dunnett_methods(trial: Trial, results: Results) -> str:
         return ""
     method = str(results.provenance.get("multiplicity", "none"))
     text = (
-        f"The comparisons of the {len(trial.arms) - 1} arms with {trial.control} were adjusted by Dunnett's "
+        f"The comparisons of the {len(trial.arms) - 1} arms with {arm_label(trial.spec, trial.control)} were adjusted "
+        "by Dunnett's "
         "single-step many-to-one method: the p-value of each arm is the probability that the largest absolute "
         "contrast statistic over the arms, from the joint distribution of the contrasts (multivariate t on the "
         "ANCOVA's residual degrees of freedom; multivariate normal for the z-based binary and count models), is "
