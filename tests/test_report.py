@@ -1114,6 +1114,6 @@ def test_a_grid_that_never_tips_is_said_so_and_the_given_grid_is_described(tmp_p
         p_far = grid.loc[(grid["endpoint"] == "score") & (grid["contrast"] == contrast), "p_value"].iloc[-1]
         assert f"up to 1 point ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
     methods = _text(_section(html, "methods"))
-    assert "over the pre-specified shifts 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
+    assert "over the shifts the spec gives, 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
         methods
     )

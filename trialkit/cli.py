@@ -16,7 +16,6 @@ import pandas as pd
 
 from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError
 from trialkit._format import format_ci, format_number, p_phrase
-from trialkit._provenance import command_line
 from trialkit._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -335,12 +334,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
     res = analyze(trial)
     reproduction = None
     if published_file is not None:
-        reproduction = _reproduction(published_file, trial, res).table
-    command = command_line(
-        ["trialkit", "report", str(args.spec), "--out", str(out)]
-        + (["--xlsx"] if args.xlsx else [])
-        + (["--published", args.published] if args.published else [])
-    )
+        reproduction = _reproduction(published_file, trial, res)
+    # paths as Path: the report writes them relative to the spec's folder, where the command is to be run
+    published: list[str | Path] = []
+    if published_file is not None:
+        published = ["--published", published_file if str(published_file) == args.published else args.published]
+    command: list[str | Path] = [
+        "trialkit",
+        "report",
+        Path(args.spec),
+        "--out",
+        out,
+        *(["--xlsx"] if args.xlsx else []),
+        *published,
+    ]
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     print(f"Study {trial.spec.study.id}: wrote " + ", ".join(str(p) for p in written))

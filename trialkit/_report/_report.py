@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,8 +14,9 @@ from trialkit._checks import check_bool, check_instance
 from trialkit._errors import TrialkitError
 from trialkit._export import write_files
 from trialkit._format import format_count
+from trialkit._labels import default_label
 from trialkit._report._flow import check_consistency, flow_counts, randomised
-from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
+from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance, shown_analyses
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
 from trialkit._report._rows import records
@@ -27,9 +29,10 @@ from trialkit._report._tables import (
     reproduction_is_calibrated,
     reproduction_rows,
 )
-from trialkit._spec import Population
+from trialkit._spec import Population, StudySpec
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
+from trialkit.reproduce import Reproduction
 
 if TYPE_CHECKING:  # jinja2 is imported when a report is rendered, not when trialkit is
     import jinja2
@@ -58,20 +61,86 @@ def _timestamp(generated: datetime | str | None) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _check_reproduction(table: Any) -> pd.DataFrame | None:
+def _check_reproduction(table: Any) -> tuple[pd.DataFrame | None, Path | None]:
+    """Return the reproduction table, and the published-results file when a Reproduction was given."""
     if table is None:
-        return None
+        return None, None
+    if isinstance(table, Reproduction):
+        return table.table, Path(table.published_file)
     if not isinstance(table, pd.DataFrame):
         raise TrialkitError(
-            f"`reproduction` must be a DataFrame with one row per outcome and a `verdict` "
-            f"column; got {type(table).__name__}."
+            f"`reproduction` must be a trialkit.reproduce.Reproduction or a DataFrame with one row per outcome and "
+            f"a `verdict` column; got {type(table).__name__}."
         )
     if "verdict" not in table.columns:
         raise TrialkitError(
             "`reproduction` must have a `verdict` column (one row per outcome); got columns "
             f"{', '.join(map(str, table.columns))}."
         )
-    return table
+    return table, None
+
+
+def _check_command(command: object) -> str | list[str | os.PathLike[str]] | None:
+    """Return ``command``: None, one line of text, or its words (paths as path objects)."""
+    if command is None or isinstance(command, str):
+        return command
+    words = check_instance(command, "command", (list, tuple), "the command line as text, or a list of its words")
+    checked: list[str | os.PathLike[str]] = []
+    for k, word in enumerate(words):
+        check_instance(word, f"command[{k}]", (str, os.PathLike), "text or a path")
+        checked.append(word)
+    return checked
+
+
+#: a title longer than this is shortened in the running header
+RUNNING_TITLE_LENGTH = 60
+
+
+def running_title(title: str) -> str:
+    """Return the title for the running header: whole when short, else without a trailing parenthesis or cut at a word.
+
+    Examples
+    --------
+    >>> running_title("Magnesium and primary insomnia in the elderly (synthetic data)")
+    'Magnesium and primary insomnia in the elderly (synthetic data)'
+    >>> running_title("A randomised trial of a long intervention name in a population (with a long remark)")
+    'A randomised trial of a long intervention name in a population'
+    >>> running_title("A" * 30 + " " + "b" * 40)
+    'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…'
+    """
+    title = " ".join(title.split())
+    if len(title) <= RUNNING_TITLE_LENGTH:
+        return title
+    if title.endswith(")") and " (" in title:
+        shorter = title[: title.rindex(" (")].rstrip()
+        if shorter and len(shorter) <= RUNNING_TITLE_LENGTH:
+            return shorter
+    cut = title[: RUNNING_TITLE_LENGTH - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:–-") + "…"
+
+
+def _study_title(spec: StudySpec) -> str:
+    """Return the study's title for readers: the spec's ``title``, else words made from its id."""
+    return spec.study.title.strip() or default_label(spec.study.id)
+
+
+def _description(spec: StudySpec) -> list[str]:
+    """Return the ``[study]`` description for the summary: registration, blinding, intervention, duration."""
+    study = spec.study
+    parts = []
+    if study.registration:
+        parts.append(f"registration {study.registration}")
+    if study.blinding:
+        parts.append(study.blinding)
+    if study.intervention:
+        parts.append(f"intervention: {study.intervention}")
+    if study.duration:
+        parts.append(f"duration {study.duration}")
+    if parts:
+        parts[0] = parts[0][:1].upper() + parts[0][1:]
+    return parts
 
 
 def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_type: set[str]) -> dict[str, Any]:
@@ -232,8 +301,8 @@ def render_html(
     trial: Trial,
     results: Results,
     *,
-    reproduction: pd.DataFrame | None = None,
-    command: str | None = None,
+    reproduction: pd.DataFrame | Reproduction | None = None,
+    command: str | Sequence[str | os.PathLike[str]] | None = None,
     generated: datetime | str | None = None,
 ) -> str:
     """Render the report as one self-contained HTML document (text), after the consistency check.
@@ -252,9 +321,8 @@ def render_html(
 
     check_instance(trial, "trial", Trial, "a trialkit.Trial")
     check_instance(results, "results", Results, "trialkit.Results from `analyze`")
-    if command is not None:
-        check_instance(command, "command", str, "text")
-    reproduction = _check_reproduction(reproduction)
+    command = _check_command(command)
+    reproduction, published = _check_reproduction(reproduction)
     spec = trial.spec
     populations = [Population(p) for p in results.provenance.get("populations", [])] or None
     flow = flow_counts(trial, populations)
@@ -290,7 +358,10 @@ def render_html(
     context = {
         "study": {
             "id": spec.study.id,
-            "title": spec.study.title,
+            "title": _study_title(spec),
+            "running_title": running_title(_study_title(spec)),
+            "synthetic": spec.study.synthetic,
+            "description": _description(spec),
             "level": level,
             "n_total": sum(n_rand.values()),
             "n_endpoints": len(spec.endpoints),
@@ -319,10 +390,14 @@ def render_html(
         "pattern_figures": [f for f in [pattern_figure(trial, results)] if f is not None] if missing else [],
         "tipping_figures": tipping_figures(trial, results) if missing else [],
         "reproduction": repro,
-        "methods": methods_paragraphs(trial, results, flow),
-        "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),
+        "methods": [],
+        "prov": provenance(trial, results, command=command, generated=_timestamp(generated), published=published),
     }
-    return _environment().get_template("report.html.j2").render(**context)
+    template = _environment().get_template("report.html.j2")
+    # the methods describe what the page shows: the analyses of its rows, read from a draft without them
+    shown = shown_analyses(template.render(**context))
+    context["methods"] = methods_paragraphs(trial, results, flow, shown)
+    return template.render(**context)
 
 
 def pdf_bytes(html: str) -> bytes:
@@ -345,8 +420,8 @@ def report(
     results: Results,
     out_dir: str | Path,
     *,
-    reproduction: pd.DataFrame | None = None,
-    command: str | None = None,
+    reproduction: pd.DataFrame | Reproduction | None = None,
+    command: str | Sequence[str | os.PathLike[str]] | None = None,
     generated: datetime | str | None = None,
     pdf: bool = True,
     xlsx: bool = False,
@@ -361,10 +436,14 @@ def report(
         ``trialkit.analyze(trial)``.
     out_dir : str or Path
         Folder to write into (created when missing).
-    reproduction : DataFrame, optional
-        A reproduction table, one row per outcome with a ``verdict`` column; shown as its own section.
-    command : str, optional
-        The command that made the report, recorded in its provenance.
+    reproduction : Reproduction or DataFrame, optional
+        :func:`trialkit.reproduce.reproduce`'s result (its published-results file is then hashed in
+        the provenance), or its table: one row per outcome with a ``verdict`` column. Shown as its
+        own section.
+    command : str or sequence of (str or Path), optional
+        The command that made the report, recorded in its provenance. Given as words, with file and
+        folder arguments as ``pathlib.Path``, it is written relative to the study spec's folder, to
+        be run there; given as one string, it is shown as it is.
     generated : datetime or str, optional
         Time stamp shown in the report (default: now, or ``SOURCE_DATE_EPOCH`` when set). With the
         same inputs and time stamp the HTML is byte-identical.
@@ -398,6 +477,7 @@ def report(
     pdf, xlsx = check_bool(pdf, "pdf"), check_bool(xlsx, "xlsx")
     check_instance(out_dir, "out_dir", (str, Path), "a folder path")
     html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated)
+    table, _ = _check_reproduction(reproduction)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise TrialkitError(f"`out_dir` {str(out)!r} exists and is not a folder.")
@@ -407,6 +487,6 @@ def report(
     if xlsx:
         from trialkit._report._xlsx import xlsx_bytes
 
-        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction)
+        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=table)
     write_files(out, contents)
     return out / HTML_NAME, out / PDF_NAME

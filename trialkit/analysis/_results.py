@@ -145,7 +145,14 @@ class Estimate:
         d = asdict(self)
         d["analysis"] = self.analysis.value
         method = d.pop("method")
-        return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN, "population": population, "method": method}
+        return {
+            "endpoint": endpoint,
+            "visit": visit,
+            **d,
+            "p_adjusted": NAN,
+            "population": population,
+            "method": method,
+        }
 
 
 @dataclass(frozen=True, eq=False)
