@@ -671,7 +671,10 @@ def _supportive(trial: Trial, results: Results, shown: Mapping[str, Collection[s
             kinds.extend(present)
 
     t_names = {"welch": "Welch's", "student": "Student's pooled-variance"}
-    for suffix, what in (("change", "on the change from baseline"), ("followup", "on the follow-up values")):
+    for suffix, what in (
+        ("change", "on the change from baseline"),
+        ("followup", "on the follow-up values (the trial has no baseline visit)"),
+    ):
         present = [k for k in ("welch", "student") if f"{k}_{suffix}" in shown]
         add([f"{k}_{suffix}" for k in present], f"{_join([t_names[k] for k in present])} t-tests {what}")
     counts = {e.id for e in spec.endpoints if e.type == "count"}
