@@ -16,9 +16,10 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._labels import default_label
 from trialkit._report._flow import check_consistency, flow_counts, randomised
-from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance, shown_analyses
+from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, shown_analyses
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
+from trialkit._report._provenance_view import provenance
 from trialkit._report._rows import records
 from trialkit._report._tables import (
     MODEL_NAMES,
