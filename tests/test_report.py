@@ -19,7 +19,8 @@ from conftest import base_spec, small_wide, write_frame, write_spec
 import trialkit as tk
 from trialkit import InconsistentCounts, report
 from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p, p_phrase, parse_shown
-from trialkit._report._report import render_html, running_title
+from trialkit._report._page import running_title
+from trialkit._report._report import render_html
 from trialkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,8 @@ import pytest
 from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
-from trialkit._report._report import pdf_bytes, render_html, running_title
+from trialkit._report._page import running_title
+from trialkit._report._report import pdf_bytes, render_html
 
 WHEN = "2024-01-02T03:04:05Z"
 BANNER = "Synthetic data: not the trial's records"

@@ -14,11 +14,11 @@ from trialkit._checks import check_bool, check_instance
 from trialkit._errors import TrialkitError
 from trialkit._export import write_files
 from trialkit._format import format_count
-from trialkit._labels import default_label
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, shown_analyses
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
+from trialkit._report._page import description, running_title, study_title
 from trialkit._report._provenance_view import provenance
 from trialkit._report._rows import records
 from trialkit._report._tables import (
@@ -30,7 +30,7 @@ from trialkit._report._tables import (
     reproduction_is_calibrated,
     reproduction_rows,
 )
-from trialkit._spec import Population, StudySpec
+from trialkit._spec import Population
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
 from trialkit.reproduce import Reproduction
@@ -91,57 +91,6 @@ def _check_command(command: object) -> str | list[str | os.PathLike[str]] | None
         check_instance(word, f"command[{k}]", (str, os.PathLike), "text or a path")
         checked.append(word)
     return checked
-
-
-#: a title longer than this is shortened in the running header
-RUNNING_TITLE_LENGTH = 60
-
-
-def running_title(title: str) -> str:
-    """Return the title for the running header: whole when short, else without a trailing parenthesis or cut at a word.
-
-    Examples
-    --------
-    >>> running_title("Magnesium and primary insomnia in the elderly (synthetic data)")
-    'Magnesium and primary insomnia in the elderly (synthetic data)'
-    >>> running_title("A randomised trial of a long intervention name in a population (with a long remark)")
-    'A randomised trial of a long intervention name in a population'
-    >>> running_title("A" * 30 + " " + "b" * 40)
-    'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA…'
-    """
-    title = " ".join(title.split())
-    if len(title) <= RUNNING_TITLE_LENGTH:
-        return title
-    if title.endswith(")") and " (" in title:
-        shorter = title[: title.rindex(" (")].rstrip()
-        if shorter and len(shorter) <= RUNNING_TITLE_LENGTH:
-            return shorter
-    cut = title[: RUNNING_TITLE_LENGTH - 1]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:–-") + "…"
-
-
-def _study_title(spec: StudySpec) -> str:
-    """Return the study's title for readers: the spec's ``title``, else words made from its id."""
-    return spec.study.title.strip() or default_label(spec.study.id)
-
-
-def _description(spec: StudySpec) -> list[str]:
-    """Return the ``[study]`` description for the summary: registration, blinding, intervention, duration."""
-    study = spec.study
-    parts = []
-    if study.registration:
-        parts.append(f"registration {study.registration}")
-    if study.blinding:
-        parts.append(study.blinding)
-    if study.intervention:
-        parts.append(f"intervention: {study.intervention}")
-    if study.duration:
-        parts.append(f"duration {study.duration}")
-    if parts:
-        parts[0] = parts[0][:1].upper() + parts[0][1:]
-    return parts
 
 
 def _flow_view(trial: Trial, flow: pd.DataFrame, model: str, span: str, every_type: set[str]) -> dict[str, Any]:
@@ -359,10 +308,10 @@ def render_html(
     context = {
         "study": {
             "id": spec.study.id,
-            "title": _study_title(spec),
-            "running_title": running_title(_study_title(spec)),
+            "title": study_title(spec),
+            "running_title": running_title(study_title(spec)),
             "synthetic": spec.study.synthetic,
-            "description": _description(spec),
+            "description": description(spec),
             "level": level,
             "n_total": sum(n_rand.values()),
             "n_endpoints": len(spec.endpoints),
