@@ -387,3 +387,10 @@ def test_the_methods_say_which_path_the_mann_whitney_test_took(abbasi, tmp_path)
     text = methods_text(render_html(trial, results, generated=WHEN))
     assert "The Mann–Whitney test used its exact null distribution, with the exact Hodges–Lehmann interval" in text
     assert "normal approximation with continuity correction and the tie" not in text
+
+
+@pytest.mark.parametrize(("n", "path"), [(49, "exact"), (50, "normal_cc")])
+def test_the_path_follows_rs_rule_of_fewer_than_50_per_arm(n: int, path: str) -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(0.5, 1, n), rng.normal(0, 1, 49)  # continuous values: no ties
+    assert mann_whitney(x, y).method == path
