@@ -815,9 +815,9 @@ def methods_paragraphs(
 
     out: list[Paragraph] = [_plan(trial), _subjects(trial, results, flow, described)]
     out += _models(trial, results, described, cov_text, level)
-    for paragraph in (_secondary(trial, results),):
-        if paragraph is not None:
-            out.append(paragraph)
+    secondary = _secondary(trial, results)
+    if secondary is not None:
+        out.append(secondary)
     dunnett = dunnett_methods(trial, results)
     if dunnett:
         out.append(Paragraph("Several arms against one control (Dunnett)", dunnett))
