@@ -19,6 +19,7 @@ from conftest import base_spec, small_wide, write_frame, write_spec
 import trialkit as tk
 from trialkit import InconsistentCounts, report
 from trialkit._format import format_nnt, format_nnt_ci, format_number, format_p, p_phrase, parse_shown
+from trialkit._report._page import running_title
 from trialkit._report._report import render_html
 from trialkit.cli import main
 
@@ -386,7 +387,8 @@ def test_primary_result_is_in_the_pdf_text(abbasi) -> None:
     assert spec.primary_endpoint.label in first and estimate in first, "the primary result is not up front"
     n = len(reader.pages)
     assert n >= 3
-    assert f"Page 2 of {n}" in pages[1] and f"Study {spec.study.id}" in pages[1]
+    assert f"Page 2 of {n}" in pages[1] and running_title(spec.study.title) in pages[1]  # the title, not the id
+    assert spec.study.id not in pages[1]
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
     assert reader.pages[0].mediabox.height == pytest.approx(841.89, abs=1)
 
@@ -524,7 +526,8 @@ def test_cli_report_writes_to_reports_study_id_by_default(small_trial_dir, monke
     out = small_trial_dir.parent / "reports" / "small"
     assert (out / "report.html").is_file() and (out / "report.pdf").is_file()
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "trialkit report" in html and str(small_trial_dir) in html
+    # run in the spec's folder (here the current one), with paths relative to it
+    assert "trialkit report study.toml --out reports/small" in html and str(small_trial_dir) not in html
 
 
 def test_cli_report_bad_input_exits_2(tmp_path) -> None:
@@ -691,19 +694,19 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
 def test_methods_say_which_subjects_each_analysis_uses(abbasi) -> None:
     html = abbasi[2].read_text(encoding="utf-8")
     methods = _text(_section(html, "methods"))
-    assert "the ANCOVA used 43 of 46 randomised subjects (placebo 22 of 23, magnesium 21 of 23)" in methods
-    assert "a complete-case analysis, not the full analysis set" in methods
     assert (
-        "The MMRM uses every randomised subject with every covariate and at least one value, at baseline or after, "
-        "each with all of its visits: 46 of 46 randomised subjects (placebo 23 of 23, magnesium 23 of 23), the full "
-        "analysis set" in methods
+        "and the responder analyses: 43 of 46 (Placebo 22 of 23, Magnesium 500 mg/day 21 of 23), a complete-case"
+        in (methods)
+    )
+    assert (
+        "The MMRM: every randomised subject, 46 of 46 (Placebo 23 of 23, Magnesium 500 mg/day 23 of 23); it is valid "
+        "when values are missing at random." in methods
     )
     assert "missing at random" in methods and "constrained longitudinal data analysis" in methods
     assert "unstructured covariance matrix" in methods and "SAS REPEATED / TYPE=UN" in methods
     assert "restricted maximum likelihood (REML)" in methods and "Satterthwaite's approximation" in methods
-    # "full analysis set" only where every randomised subject enters: the MMRM, not the ANCOVA
-    text = _text(html)
-    assert text.count("not the full analysis set") == 1 and text.count("full analysis set") == 2
+    # "complete-case" only where subjects were left out: the ANCOVA and the analyses of change, not the MMRM
+    assert methods.count("a complete-case analysis.") == 1
 
 
 def test_every_subject_analysed_is_called_the_full_analysis_set(tmp_path) -> None:
@@ -711,8 +714,9 @@ def test_every_subject_analysed_is_called_the_full_analysis_set(tmp_path) -> Non
     wide.loc[2, ["isi_week8", "sleep_time_week8"]] = [9.0, 340.0]
     trial = tk.load(write_spec_and_frame(tmp_path, wide, base_spec(analysis={"mmrm": {}})))
     methods = _text(_section(render_html(trial, tk.analyze(trial), generated=WHEN), "methods"))
-    assert "12 of 12 randomised subjects (placebo 6 of 6, active 6 of 6): every randomised subject, the full" in methods
-    assert "(placebo 6 of 6, active 6 of 6), the full analysis set." in methods
+    assert "the responder analyses: every randomised subject, 12 of 12 (Placebo 6 of 6, Active 6 of 6)." in methods
+    assert "The MMRM: every randomised subject, 12 of 12 (Placebo 6 of 6, Active 6 of 6); it is valid" in methods
+    assert "complete-case" not in methods
 
 
 def write_spec_and_frame(folder: Path, wide: pd.DataFrame, spec: dict) -> Path:
@@ -750,7 +754,7 @@ def test_primary_mmrm_leads_the_summary_flow_primary_and_secondary_tables(mmrm_p
     assert "Analysed: Symptom score (MMRM over the post-baseline visits)" in _text(_section(html, "flow"))
     methods = _text(_section(html, "methods"))
     assert "analysed by the mixed model for repeated measures described below" in methods
-    assert "Their MMRM p-values at week12 were adjusted by the Holm method" in methods
+    assert "Their MMRM p-values at Week 12 were adjusted by the Holm method" in methods
 
 
 def test_trajectories_run_over_every_post_baseline_visit_with_a_panel_per_endpoint(mmrm_primary) -> None:
@@ -964,8 +968,8 @@ def test_the_methods_describe_the_imputation_that_ran(abbasi, three_arm_mi) -> N
     assert "Missing data: multiple imputation" in methods
     assert "100 draws of the parameters" in methods and "seed 20121104" in methods and "200 iterations" in methods
     assert "jump to reference" in methods and "copy reference" in methods and "tipping point" in methods
-    assert "no missing value was imputed except in the multiple-imputation sensitivity analyses" in methods
-    assert "normal with a mean depending on arm, the baseline value and age, sex" in methods
+    assert "no missing value was imputed except in the multiple-imputation analyses" in methods
+    assert "normal with a mean depending on arm, the baseline value and Age, Sex" in methods
     provenance = _text(_section(html, "provenance"))
     assert "20121104 (multiple imputation" in provenance
     three = _text(_section(three_arm_mi[2], "methods"))
@@ -1136,6 +1140,6 @@ def test_a_grid_that_never_tips_is_said_so_and_the_given_grid_is_described(tmp_p
         p_far = grid.loc[(grid["endpoint"] == "score") & (grid["contrast"] == contrast), "p_value"].iloc[-1]
         assert f"up to 1 point ({p_phrase(p_far)} there): the result does not tip within it." in _text(section)
     methods = _text(_section(html, "methods"))
-    assert "over the pre-specified shifts 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
+    assert "over the shifts the spec gives, 0, 0.5, 1 for Symptom score and, for the other endpoints, over a grid" in (
         methods
     )

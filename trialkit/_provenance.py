@@ -27,6 +27,7 @@ __all__ = [
     "command_line",
     "read_manifest",
     "relative_inputs",
+    "relative_path",
     "sha256_bytes",
     "sha256_file",
     "versions",
@@ -74,21 +75,57 @@ def versions(packages: Iterable[str] = ANALYSIS_PACKAGES, *, python: bool = Fals
     return out
 
 
-def command_line(argv: str | Sequence[str] | None) -> str | None:
+def relative_path(path: str | os.PathLike[str], base: str | os.PathLike[str]) -> str:
+    """Return ``path`` relative to the folder ``base``, with ``/`` separators.
+
+    Both are resolved first (a relative path against the current folder, symbolic links followed),
+    so the result names the same file when used from ``base`` whatever the links on the way; it
+    climbs with ``..`` when the file is outside ``base``.
+
+    Examples
+    --------
+    >>> relative_path("/data/trial/arm_a.csv", "/data/trial")
+    'arm_a.csv'
+    >>> relative_path("/data/published/x.toml", "/data/trial")
+    '../published/x.toml'
+    """
+    return Path(os.path.relpath(Path(path).resolve(), Path(base).resolve())).as_posix()
+
+
+def command_line(
+    argv: str | Sequence[str | os.PathLike[str]] | None, *, base: str | os.PathLike[str] | None = None
+) -> str | None:
     """Return the command that made an output as one shell-quoted line (None when unknown).
+
+    Parameters
+    ----------
+    argv : str or sequence of (str or path), optional
+        The command's words. A path object (``pathlib.Path``) is a file or folder argument: with
+        ``base`` it is written relative to ``base``, so that the line runs in that folder from any
+        checkout. Text is a word, quoted as given. A str ``argv`` is returned as it is.
+    base : str or path, optional
+        The folder the line is to be run in (the study spec's folder, for the report).
 
     Examples
     --------
     >>> command_line(["trialkit", "report", "my study.toml"])
     "trialkit report 'my study.toml'"
+    >>> command_line(["trialkit", "report", Path("/s/study.toml"), "--out", Path("/s/out")], base="/s")
+    'trialkit report study.toml --out out'
     """
     if argv is None or isinstance(argv, str):
         return argv
-    return shlex.join(list(argv))
+    words = [
+        (relative_path(word, base) if base is not None else os.fspath(word)) if isinstance(word, os.PathLike) else word
+        for word in argv
+    ]
+    return shlex.join(words)
 
 
-def relative_inputs(inputs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    """Return inputs as ``{"path", "sha256"}`` with paths relative to the first input's folder.
+def relative_inputs(
+    inputs: Iterable[tuple[str, str]], *, base: str | os.PathLike[str] | None = None
+) -> list[dict[str, str]]:
+    """Return inputs as ``{"path", "sha256"}`` with paths relative to ``base`` (default: the first input's folder).
 
     The first input is the study spec; paths relative to its folder keep a provenance record
     independent of where the project was checked out (the hash is the identity).
@@ -96,11 +133,8 @@ def relative_inputs(inputs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
     pairs = list(inputs)
     if not pairs:
         return []
-    base = Path(pairs[0][0]).resolve().parent
-    return [
-        {"path": Path(os.path.relpath(Path(path).resolve(), base)).as_posix(), "sha256": digest}
-        for path, digest in pairs
-    ]
+    folder = Path(pairs[0][0]).resolve().parent if base is None else Path(base)
+    return [{"path": relative_path(path, folder), "sha256": digest} for path, digest in pairs]
 
 
 @dataclass(frozen=True)

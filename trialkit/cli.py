@@ -18,7 +18,6 @@ import pandas as pd
 from trialkit._cli._console import Printer, silence_stdout, stages
 from trialkit._cli._folders import check_file, check_folder
 from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError, describe
-from trialkit._provenance import command_line
 
 if TYPE_CHECKING:
     from trialkit import Trial
@@ -225,12 +224,20 @@ def _cmd_report(args: argparse.Namespace, printer: Printer, stage: Stage) -> Out
         stage("Reproducing the published results")
         from trialkit.reproduce import reproduce
 
-        reproduction = reproduce(published_file, trial, results=res).table
-    command = command_line(
-        ["trialkit", "report", str(args.spec), "--out", str(out)]
-        + (["--xlsx"] if args.xlsx else [])
-        + (["--published", args.published] if args.published else [])
-    )
+        reproduction = reproduce(published_file, trial, results=res)
+    # paths as Path: the report writes them relative to the spec's folder, where the command is to be run
+    published: list[str | Path] = []
+    if published_file is not None:
+        published = ["--published", published_file if str(published_file) == args.published else args.published]
+    command: list[str | Path] = [
+        "trialkit",
+        "report",
+        Path(args.spec),
+        "--out",
+        out,
+        *(["--xlsx"] if args.xlsx else []),
+        *published,
+    ]
     html, pdf = report(trial, res, out, reproduction=reproduction, command=command, xlsx=args.xlsx, progress=stage)
     written = [html, pdf] + ([out / "results.xlsx"] if args.xlsx else [])
     failed = failed_rows(res)

@@ -294,7 +294,7 @@ def test_without_a_baseline_the_primary_supportive_analyses_compare_follow_up_va
 def test_without_a_baseline_the_methods_describe_the_ancova_on_covariates_only(no_baseline) -> None:
     _, _, html, _ = no_baseline
     methods = text_of(section(html, "methods"))
-    assert "the follow-up value regressed on arm and the covariates age and sex (categorical)" in methods
+    assert "the follow-up value regressed on arm and the covariates Age and Sex (categorical)" in methods
     assert "t-tests on the follow-up values (the trial has no baseline visit)" in methods
     assert "Table 1 summarises the covariates (the trial has no baseline visit)" in methods
     assert "change from baseline" not in methods

@@ -1,16 +1,22 @@
-"""The methods section, written from what was actually run, and the provenance block."""
+"""The methods section, written from what was actually run and shown.
+
+Each paragraph names the analyses it describes (:attr:`Paragraph.analyses`, analysis ids), and the
+report describes exactly the analyses its tables show (:func:`shown_analyses` reads them from the
+page's ``data-analysis`` attributes) plus those that were attempted and failed: nothing shown goes
+undescribed, and nothing is described that the reader cannot find.
+"""
 
 from __future__ import annotations
 
 import platform
-from pathlib import Path
-from typing import Any
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
-from trialkit._format import format_number
-from trialkit._provenance import sha256_file
-from trialkit._provenance import versions as package_versions
+from trialkit._format import format_count, format_number
+from trialkit._labels import population_label
 from trialkit._report._flow import randomised
 from trialkit._report._missing_view import has_missing_data
 from trialkit._report._missing_words import imputation_methods
@@ -24,15 +30,36 @@ from trialkit._report._tables import (
 )
 from trialkit._report._type_words import binary_methods, count_methods, dunnett_methods, strata_methods
 from trialkit._trial import Trial
+from trialkit.analysis import Analysis
 from trialkit.analysis._results import Results
 
-__all__ = ["COVARIANCE_NAMES", "DF_NAMES", "SAS_TYPES", "methods_paragraphs", "provenance"]
+__all__ = [
+    "COVARIANCE_NAMES",
+    "DF_NAMES",
+    "SAS_TYPES",
+    "Paragraph",
+    "methods_paragraphs",
+    "rank_paths",
+    "shown_analyses",
+]
 
-#: libraries that drew and typeset this report (the analysis versions come from Results.provenance)
-REPORT_PACKAGES = ("matplotlib", "jinja2", "weasyprint")
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of the methods: a heading, plain text (escaped by the template), list items, closing text.
+
+    ``analyses`` are the analysis ids the paragraph describes (the template writes them as
+    ``data-analyses``; a test maps them to the rows the report shows).
+    """
+
+    heading: str
+    text: str
+    analyses: tuple[str, ...] = ()
+    items: tuple[str, ...] = ()
+    closing: str = ""
 
 
-def _join(items: list[str]) -> str:
+def _join(items: Iterable[str]) -> str:
     items = [i for i in items if i]
     if len(items) <= 1:
         return "".join(items)
@@ -66,102 +93,278 @@ DF_NAMES = {
     "between_within": "the between–within method",
 }
 
+# ------------------------------------------------------------------------------------------------------
+# which analyses the page shows
 
-def _of(n: dict[str, int], total: dict[str, int]) -> str:
-    """Return ``43 of 46 randomised subjects (magnesium 21 of 23, placebo 22 of 23)``."""
-    arms = ", ".join(f"{a} {n[a]} of {total[a]}" for a in total)
-    return f"{sum(n.values())} of {sum(total.values())} randomised subjects ({arms})"
+_DATA_ANALYSIS = re.compile(r"<[a-zA-Z][^<>]*?\sdata-analysis=\"([^\"]+)\"[^<>]*>")
+_DATA_ENDPOINT = re.compile(r"\sdata-endpoint=\"([^\"]*)\"")
+_ANALYSIS_IDS = frozenset(a.value for a in Analysis)
 
 
-def _analysed(flow: pd.DataFrame, endpoint: str, visit: str, column: str) -> dict[str, int]:
-    """Return the flow count ``column`` per arm (population ``fas``, else the first one the flow lists)."""
-    population = "fas" if (flow["population"] == "fas").any() else str(flow["population"].iloc[0])
+def shown_analyses(html: str) -> dict[str, frozenset[str]]:
+    """Return the analyses a rendered page shows: analysis id -> the endpoint ids of its rows.
+
+    Read from the ``data-analysis`` (and ``data-endpoint``) attributes of the page's elements, which
+    every results row carries; values that are not analysis ids are ignored.
+    """
+    shown: dict[str, set[str]] = {}
+    for match in _DATA_ANALYSIS.finditer(html):
+        analysis = match.group(1)
+        if analysis not in _ANALYSIS_IDS:
+            continue
+        endpoint = _DATA_ENDPOINT.search(match.group(0))
+        shown.setdefault(analysis, set())
+        if endpoint is not None:
+            shown[analysis].add(endpoint.group(1))
+    return {a: frozenset(e) for a, e in shown.items()}
+
+
+def _tried(results: Results) -> dict[str, frozenset[str]]:
+    """Return the analyses that were attempted and failed (skipped ones, which do not apply, excluded)."""
+    f = results.failures
+    if f.empty:
+        return {}
+    failed = f.loc[(f["term"] != "skipped").to_numpy() & f["analysis"].astype(str).isin(_ANALYSIS_IDS).to_numpy()]
+    out: dict[str, set[str]] = {}
+    for a, e in zip(failed["analysis"].astype(str), failed["endpoint"].astype(str), strict=True):
+        out.setdefault(a, set()).add(e)
+    return {a: frozenset(e) for a, e in out.items()}
+
+
+def _every_row(results: Results) -> dict[str, frozenset[str]]:
+    t = results.table
+    out: dict[str, set[str]] = {}
+    for a, e in zip(t["analysis"].astype(str), t["endpoint"].astype(str), strict=True):
+        out.setdefault(a, set()).add(e)
+    return {a: frozenset(e) for a, e in out.items()}
+
+
+# ------------------------------------------------------------------------------------------------------
+# subjects analysed: numbers randomised and analysed, from the rows' n
+
+#: how the subjects paragraph names each analysis in a sentence (variants sharing rows share a name)
+_TEXT_NAMES = {
+    "ancova": "the ANCOVA",
+    "ancova_lsmean": "the ANCOVA",
+    "mmrm": "the MMRM",
+    "mmrm_lsmean": "the MMRM",
+    "welch_change": "Welch's t-test",
+    "student_change": "Student's t-test",
+    "mann_whitney_change": "the Mann–Whitney test",
+    "welch_followup": "Welch's t-test",
+    "student_followup": "Student's t-test",
+    "mann_whitney_followup": "the Mann–Whitney test",
+    "van_elteren": "the van Elteren test",
+    "paired_within": "the within-arm paired t-tests",
+    "wilcoxon_within": "the within-arm signed-rank tests",
+    "hedges_g": "Hedges' g of change",
+    "hedges_g_ancova": "the adjusted Hedges' g",
+    "responder_rate": "the responder analyses",
+    "responder_rd": "the responder analyses",
+    "responder_rr": "the responder analyses",
+    "responder_or": "the responder analyses",
+    "responder_nnt": "the responder analyses",
+    "mi_mar": "multiple imputation",
+    "mi_j2r": "multiple imputation",
+    "mi_cr": "multiple imputation",
+    "tipping_point": "the tipping-point analysis",
+    "logistic": "the logistic model",
+    "standardised_rd": "the standardised effects",
+    "standardised_rr": "the standardised effects",
+    "standardised_or": "the standardised effects",
+    "proportion": "the unadjusted proportions and their comparisons",
+    "risk_difference": "the unadjusted proportions and their comparisons",
+    "risk_ratio": "the unadjusted proportions and their comparisons",
+    "odds_ratio": "the unadjusted proportions and their comparisons",
+    "nnt": "the unadjusted proportions and their comparisons",
+    "cmh": "the Mantel–Haenszel analyses",
+    "mh_risk_difference": "the Mantel–Haenszel analyses",
+    "negative_binomial": "the negative binomial model",
+    "poisson": "the robust Poisson model",
+    "quasipoisson": "the quasi-Poisson model",
+    "rate": "the event rates",
+}
+_MMRM_KINDS = frozenset({"mmrm", "mmrm_lsmean"})
+_IMPUTED = frozenset({"mi_mar", "mi_j2r", "mi_cr", "tipping_point"})
+
+
+def _main_population(results: Results) -> str:
+    populations = [str(p) for p in results.provenance.get("populations", [])]
+    return "fas" if "fas" in populations or not populations else populations[0]
+
+
+def _per_arm(rows: pd.DataFrame) -> dict[str, int]:
+    """Return the subjects analysed per arm from rows of one analysis (between-arm and within-arm rows)."""
+    n: dict[str, int] = {}
+    for contrast, n_t, n_c in zip(rows["contrast"].astype(str), rows["n_treatment"], rows["n_control"], strict=True):
+        arm, _, control = contrast.partition(" - ")
+        if not pd.isna(n_t):
+            n[arm] = int(n_t)
+        if control and not pd.isna(n_c):
+            n[control] = int(n_c)
+    return n
+
+
+def _flow_set(flow: pd.DataFrame, population: str, endpoint: str, visit: str, column: str) -> dict[str, int]:
     sel = (flow["population"] == population) & (flow["endpoint"] == endpoint) & (flow["visit"] == visit)
     part = flow.loc[sel.to_numpy()]
     return {str(a): int(n) for a, n in zip(part["arm"], part[column], strict=True)}
 
 
-def _populations(trial: Trial, results: Results, flow: pd.DataFrame, populations: list[str]) -> str:
-    """Say which subjects each analysis uses, with the counts of the primary endpoint."""
+def _of(trial: Trial, n: Mapping[str, int], total: Mapping[str, int]) -> str:
+    """Return ``43 of 46 (Magnesium 21 of 23, Placebo 22 of 23)``: analysed of randomised, in total and per arm."""
+    arms = ", ".join(
+        f"{trial.spec.arms.label(a)} {format_count(n[a])} of {format_count(total[a])}" for a in trial.arms if a in n
+    )
+    return f"{format_count(sum(n.values()))} of {format_count(sum(total[a] for a in n))} ({arms})"
+
+
+def _analysed_groups(
+    trial: Trial, results: Results, flow: pd.DataFrame, described: Collection[str]
+) -> list[tuple[str, list[str], dict[str, int]]]:
+    """Group the described analyses of the primary endpoint at the primary visit by their subjects per arm.
+
+    Returns (kind of set, names, subjects per arm) with kind ``"complete"`` (the subjects with every value
+    the analysis needs), ``"mmrm"`` or ``"imputed"``.
+    """
     spec = trial.spec
     primary, visit = spec.primary_endpoint, spec.visits.primary
+    population = _main_population(results)
+    t = results.table
+    at = t.loc[
+        (t["endpoint"] == primary.id).to_numpy()
+        & (t["visit"] == visit).to_numpy()
+        & (t["population"] == population).to_numpy()
+    ]
+    groups: dict[tuple[str, tuple[tuple[str, int], ...]], list[str]] = {}
+    for analysis in Analysis:
+        kind = analysis.value
+        if kind not in described:
+            continue
+        if kind in _MMRM_KINDS:  # a row's n is the subjects observed at the visit; the model uses more
+            n = _flow_set(flow, population, primary.id, visit, "mmrm_set")
+        else:
+            n = _per_arm(at.loc[(at["analysis"] == kind).to_numpy()])
+        if not n:
+            continue
+        category = "mmrm" if kind in _MMRM_KINDS else "imputed" if kind in _IMPUTED else "complete"
+        names = groups.setdefault((category, tuple((a, n[a]) for a in trial.arms if a in n)), [])
+        name = _TEXT_NAMES.get(kind, kind)
+        if name not in names:
+            names.append(name)
+    return [(category, names, dict(key)) for (category, key), names in groups.items()]
+
+
+def _subjects(trial: Trial, results: Results, flow: pd.DataFrame, described: Collection[str]) -> Paragraph:
+    """Say which subjects each analysis of the primary endpoint used, of those randomised, and why."""
+    spec = trial.spec
     total = randomised(trial)
-    ancova = _analysed(flow, primary.id, visit, "ancova_set")
-    imputed = (
-        " except in the multiple-imputation sensitivity analyses described below" if has_missing_data(results) else ""
-    )
-    model = _MODEL_WORDS.get(primary.type, "ANCOVA")
-    kinds = {e.type for e in spec.endpoints}
-    if len(kinds) == 1:
-        models = "the " + model
-    else:
-        short = {"continuous": "ANCOVA", "binary": "logistic", "count": "negative binomial"}
-        models = "the " + _join([short[k] for k in _MODEL_KINDS if k in kinds]) + " models"
-    if spec.visits.baseline is not None:
-        needs = (
-            "the change-from-baseline analyses those with the baseline value and the value at the visit, "
-            f"{models} also every covariate"
-        )
-    else:
-        needs = (
-            "the trial has no baseline visit, so the unadjusted analyses use every subject with the value at the "
-            f"visit, and {models} those also with every covariate"
-        )
+    primary = spec.primary_endpoint
+    visit = spec.visits.label(spec.visits.primary)
+    population = _main_population(results)
+    arms = ", ".join(f"{spec.arms.label(a)} {format_count(total[a])}" for a in trial.arms)
     text = (
-        f"Subjects were analysed in the arm they were randomised to, and no missing value was imputed{imputed}. "
-        f"An analysis at a visit uses the subjects with every value it needs there: {needs}. "
-        f"For the primary endpoint at {visit} the {model} used {_of(ancova, total)}"
+        "Subjects were analysed in the arm they were randomised to, and no missing value was imputed"
+        + (" except in the multiple-imputation analyses" if _IMPUTED & set(described) else "")
+        + ". Each analysis at a visit uses the subjects with every value it needs there"
+        + (
+            ": the value at the visit, and for the adjusted models every covariate"
+            if spec.visits.baseline is None
+            else ": the analyses of change the baseline value and the value at the visit, the adjusted models also "
+            "every covariate"
+            if any(e.type == "continuous" for e in spec.endpoints)
+            else ": the value at the visit, and for the adjusted models also the baseline value and every covariate"
+        )
+        + f". {format_count(sum(total.values()))} subjects were randomised ({arms}); the analyses of the primary "
+        f"endpoint, {primary.label} at {visit}, in the {population_label(population).lower()}, used:"
     )
-    if ancova == total:
-        text += ": every randomised subject, the full analysis set."
-    else:
-        text += (
-            ": a complete-case analysis, not the full analysis set. It is unbiased when whether a value is "
-            "missing does not depend on that value once "
-            + ("baseline and covariates are" if spec.visits.baseline is not None else "the covariates are")
+    items = []
+    complete_case = False
+    for category, names, n in _analysed_groups(trial, results, flow, described):
+        who = _join(names)
+        who = who[:1].upper() + who[1:]
+        every = "every randomised subject, " if n == total else ""
+        if category == "imputed":
+            items.append(f"{who}: {every}{_of(trial, n, total)}, the missing values imputed.")
+        elif category == "mmrm":
+            items.append(
+                f"{who}: {every or 'every subject with at least one value, '}{_of(trial, n, total)}; it is valid "
+                "when values are missing at random."
+            )
+        elif n == total:
+            items.append(f"{who}: {every}{_of(trial, n, total)}.")
+        else:
+            complete_case = True
+            items.append(f"{who}: {_of(trial, n, total)}, a complete-case analysis.")
+    after = []
+    if complete_case:
+        after.append(
+            "A complete-case analysis leaves out the subjects without every value it needs; it is unbiased when "
+            "whether a value is missing does not depend on that value once "
+            + ("baseline and the covariates are" if spec.visits.baseline is not None else "the covariates are")
             + " accounted for."
         )
-    if "mmrm" in results.provenance and _mmrm_ran(results):
-        mmrm = _analysed(flow, primary.id, visit, "mmrm_set")
-        if baseline_is_response(results):
-            text += (
-                " The MMRM uses every randomised subject with every covariate and at least one value, at baseline "
-                f"or after, each with all of its visits: {_of(mmrm, total)}"
-            )
+    after.append(_secondary_range(trial, results, flow, population))
+    populations = [str(p) for p in results.provenance.get("populations", [])]
+    if "completers" in populations and population != "completers":
+        after.append(
+            f"As a sensitivity analysis, every analysis was repeated in the {population_label('completers').lower()}."
+        )
+    after.append("Every estimate in the tables is given with the number of subjects it analysed per arm.")
+    return Paragraph("Subjects analysed", text, items=tuple(items), closing=" ".join(a for a in after if a))
+
+
+def _secondary_range(trial: Trial, results: Results, flow: pd.DataFrame, population: str) -> str:
+    """Say how many subjects the primary analysis of the secondary endpoints used (a range over endpoints)."""
+    spec = trial.spec
+    secondary = [e for e in spec.endpoints if not e.primary]
+    total = sum(randomised(trial).values())
+    visit = spec.visits.primary
+    t = results.table
+    used: list[int] = []
+    kinds: set[str] = set()
+    for ep in secondary:
+        kind = primary_analysis_of(results, ep)
+        if kind == "mmrm":
+            n = _flow_set(flow, population, ep.id, visit, "mmrm_set")
         else:
-            text += (
-                " The MMRM uses every randomised subject with the baseline value, every covariate and at least "
-                f"one post-baseline value, each with all of its post-baseline visits: {_of(mmrm, total)}"
+            sel = (
+                (t["endpoint"] == ep.id).to_numpy()
+                & (t["visit"] == visit).to_numpy()
+                & (t["population"] == population).to_numpy()
+                & (t["analysis"] == kind).to_numpy()
             )
-        if mmrm == total:
-            text += ", the full analysis set"
-        text += (
-            ". It is valid when values are missing at random: whether a value is missing may depend on the "
-            "subject's observed values, baseline and covariates, not on the missing value itself."
-        )
-        if len(spec.visits.post_baseline) == 1 and not baseline_is_response(results):
-            text += " With one post-baseline visit it uses the same subjects as the ANCOVA."
-    if "completers" in populations:
-        text += (
-            " As a sensitivity analysis, every analysis was repeated in the completers: subjects observed at "
-            "every post-baseline visit of the endpoint."
-        )
-    return (
-        text + " The number of subjects analysed per arm is given with every estimate and checked against "
-        "the flow diagram and Table 1."
-    )
+            n = _per_arm(t.loc[sel])
+        if n:
+            used.append(sum(n.values()))
+            kinds.add(kind)
+    if not used:
+        return ""
+    model = MODEL_NAMES.get(next(iter(kinds)), "primary analysis") if len(kinds) == 1 else "primary analysis"
+    low, high = min(used), max(used)
+    span = format_count(low) if low == high else f"between {format_count(low)} and {format_count(high)}"
+    cases = "" if low == high == total else ", complete cases" if "mmrm" not in kinds else ""
+    return f"For the secondary endpoints the {model} used {span} of the {format_count(total)} randomised{cases}."
 
 
-#: the model whose analysed set the methods quote for the primary endpoint, by endpoint type
-_MODEL_WORDS = {"continuous": "ANCOVA", "binary": "logistic model", "count": "negative binomial model"}
-_MODEL_KINDS = ("continuous", "binary", "count")
+# ------------------------------------------------------------------------------------------------------
+# the models
+
+
+def _covariate_words(trial: Trial, covariates: Sequence[str], categorical: Collection[str]) -> str:
+    named = [
+        f"{trial.spec.covariate(c).label} (categorical)" if c in categorical else trial.spec.covariate(c).label
+        for c in covariates
+    ]
+    return f" and the covariate{'s' if len(named) > 1 else ''} {_join(named)}" if named else ""
 
 
 def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> str:
     """Describe the MMRM as it was fitted (provenance), and how it relates to the ANCOVA."""
     spec = trial.spec
     mmrm = dict(results.provenance["mmrm"])
-    post = list(spec.visits.post_baseline)
+    post = [spec.visits.label(v) for v in spec.visits.post_baseline]
+    control = spec.arms.label(spec.arms.control)
     structure = COVARIANCE_NAMES.get(str(mmrm["covariance"]), str(mmrm["covariance"]))
     per_arm = ", estimated separately in each arm" if mmrm.get("group_by_arm") else ""
     fitting = "restricted maximum likelihood (REML)" if mmrm.get("reml", True) else "maximum likelihood (ML)"
@@ -169,9 +372,10 @@ def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> s
     effects = "arm, visit, arm × visit" if len(post) > 1 else "arm"
     as_response = baseline_is_response(results)
     if as_response:
+        baseline = spec.visits.label(str(spec.visits.baseline))
         opening = (
             f"Each endpoint was analysed by a mixed model for repeated measures (MMRM) of its values at baseline "
-            f"and at every post-baseline visit ({', '.join([str(spec.visits.baseline), *post])}): fixed effects "
+            f"and at every post-baseline visit ({', '.join([baseline, *post])}): fixed effects "
             "for visit and for arm at each post-baseline visit, with no arm difference at baseline, as "
             "randomisation ensures (constrained longitudinal data analysis, Liang & Zeger 2000)"
             f"{',' if covariates else ''}{covariates}; the residuals of a subject correlated across visits with an "
@@ -193,7 +397,7 @@ def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> s
         f". LS means hold the {'' if as_response else 'baseline and '}numeric covariates at their mean over the "
         "analysed observations and "
         "average categorical covariates over their levels with equal weights (SAS LSMEANS); each arm is compared "
-        f"with {spec.arms.control} at every visit by the difference in LS means, with a two-sided {level} "
+        f"with {control} at every visit by the difference in LS means, with a two-sided {level} "
         "confidence interval and t-test."
     )
     if any(e.scale == "log" for e in spec.endpoints):
@@ -216,30 +420,11 @@ def _mmrm_text(trial: Trial, results: Results, covariates: str, level: str) -> s
     return text
 
 
-def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> list[tuple[str, str]]:
-    """(heading, paragraph) pairs describing the analyses present in ``results.table``.
-
-    ``flow`` (:func:`~trialkit._report._flow.flow_counts`) gives the numbers of subjects each
-    analysis uses.
-    """
+def _ancova_text(trial: Trial, results: Results, cov_text: str, level: str) -> str:
     spec = trial.spec
     prov = results.provenance
-    ran = set(results.table["analysis"].astype(str)) if not results.table.empty else set()
-    level = f"{100 * (1 - results.alpha):g}%"
+    control = spec.arms.label(spec.arms.control)
     covariates = list(prov.get("covariates", spec.analysis.covariates))
-    categorical = set(prov.get("categorical", spec.analysis.categorical))
-    populations = list(prov.get("populations", [p.value for p in spec.analysis.populations]))
-    method = str(prov.get("multiplicity", spec.analysis.multiplicity.value))
-    primary = spec.primary_endpoint
-    secondary = [e for e in spec.endpoints if not e.primary]
-    logs = [e.label for e in spec.endpoints if e.scale == "log"]
-    model = primary_model(results)
-    out: list[tuple[str, str]] = [("Subjects analysed", _populations(trial, results, flow, populations))]
-
-    cov_text = ""
-    if covariates:
-        named = [f"{c} (categorical)" if c in categorical else c for c in covariates]
-        cov_text = f" and the covariates {_join(named)}"
     if prov.get("two_valued_covariates", "mean") == "levels":
         lsmeans = (
             "LS means were estimated at the mean of the numeric covariates, except that numeric covariates "
@@ -264,177 +449,412 @@ def methods_paragraphs(trial: Trial, results: Results, flow: pd.DataFrame) -> li
         regressed = "the follow-up value regressed on arm alone (the trial has no baseline visit and no covariates)"
     continuous = [e for e in spec.endpoints if e.type == "continuous"]
     which = "Each endpoint" if len(continuous) == len(spec.endpoints) else "Each continuous endpoint"
-    ancova = (
+    text = (
         f"{which} at each post-baseline visit was analysed by ANCOVA (ordinary least squares): "
-        f"{regressed}, with {spec.arms.control} as the reference arm. {lsmeans} The difference in LS means of "
-        f"each arm against {spec.arms.control} is reported with a two-sided {level} confidence interval and "
+        f"{regressed}, with {control} as the reference arm. {lsmeans} The difference in LS means of "
+        f"each arm against {control} is reported with a two-sided {level} confidence interval and "
         "t-test on the residual degrees of freedom."
     )
+    logs = [e.label for e in continuous if e.scale == "log"]
     if logs:
-        ancova += (
+        text += (
             f" Log-scale endpoints ({_join(logs)}) were analysed as natural logarithms and the "
             "results back-transformed: LS means are geometric means and the contrast a ratio of "
             "geometric means."
         )
-    lead = f"The primary endpoint was {primary.label} at {spec.visits.primary}, analysed by "
-    kind = primary_analysis_of(results, primary)
-    by_type = {"binary": binary_methods(trial, results, level), "count": count_methods(trial, results, level)}
+    return text
+
+
+#: the analyses each endpoint type's paragraph (trialkit._report._type_words) describes
+_BINARY_KINDS = (
+    "logistic",
+    "standardised_rd",
+    "standardised_rr",
+    "standardised_or",
+    "proportion",
+    "risk_difference",
+    "risk_ratio",
+    "odds_ratio",
+    "nnt",
+)
+_CMH_KINDS = ("cmh", "mh_risk_difference")
+_COUNT_KINDS = ("negative_binomial", "poisson", "quasipoisson", "rate", "mann_whitney_followup")
+
+
+def _models(trial: Trial, results: Results, described: Collection[str], cov_text: str, level: str) -> list[Paragraph]:
+    """Return the paragraphs of the primary analysis and of the models of each endpoint type."""
+    spec = trial.spec
+    prov = results.provenance
+    primary = spec.primary_endpoint
+    model = primary_model(results)
+    ancova_ids = tuple(k for k in ("ancova", "ancova_lsmean") if k in described)
+    mmrm_ids = tuple(k for k in ("mmrm", "mmrm_lsmean") if k in described)
+    lead = f"The primary endpoint was {primary.label} at {spec.visits.label(spec.visits.primary)}, analysed by "
+    out: list[Paragraph] = []
+    mmrm = Paragraph("Mixed model for repeated measures", "", mmrm_ids)
+    if mmrm_ids and "mmrm" in prov:
+        mmrm = Paragraph(mmrm.heading, _mmrm_text(trial, results, cov_text, level), mmrm_ids)
     if primary.type == "binary":
-        out.append(("Primary analysis", lead + "the standardised risk difference from a logistic model, below."))
+        out.append(
+            Paragraph("Primary analysis", lead + "the standardised risk difference from a logistic model, below.")
+        )
     elif primary.type == "count":
-        out.append(("Primary analysis", lead + "the rate ratio of a negative binomial model, below."))
-    elif model == "mmrm" and "mmrm" in prov:
-        out.append(("Primary analysis", lead + "the mixed model for repeated measures described below."))
-        out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
-        out.append(("ANCOVA", ancova + " The ANCOVA is a supportive analysis."))
+        out.append(Paragraph("Primary analysis", lead + "the rate ratio of a negative binomial model, below."))
+    elif model == "mmrm" and mmrm.text:
+        out.append(Paragraph("Primary analysis", lead + "the mixed model for repeated measures described below."))
+        out.append(mmrm)
+        if ancova_ids:
+            out.append(
+                Paragraph(
+                    "ANCOVA",
+                    _ancova_text(trial, results, cov_text, level) + " The ANCOVA is a supportive analysis.",
+                    ancova_ids,
+                )
+            )
+        mmrm = Paragraph(mmrm.heading, "")
     else:
-        out.append(("Primary analysis", lead + "ANCOVA. " + ancova))
-        if "mmrm" in prov and _mmrm_ran(results):
-            out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
-    if primary.type != "continuous" and continuous:
-        out.append(("Continuous endpoints: ANCOVA", ancova))
-        if "mmrm" in prov and _mmrm_ran(results):
-            out.append(("Mixed model for repeated measures", _mmrm_text(trial, results, cov_text, level)))
-    for heading, kind_text in (("Binary endpoints", by_type["binary"]), ("Count endpoints", by_type["count"])):
-        if kind_text:
-            out.append((heading, kind_text))
+        out.append(
+            Paragraph("Primary analysis", lead + "ANCOVA. " + _ancova_text(trial, results, cov_text, level), ancova_ids)
+        )
+    if primary.type != "continuous" and ancova_ids:
+        out.append(Paragraph("Continuous endpoints: ANCOVA", _ancova_text(trial, results, cov_text, level), ancova_ids))
+    if mmrm.text:
+        out.append(mmrm)
+    binary = binary_methods(trial, results, level)
+    if binary:
+        kinds = _BINARY_KINDS + (_CMH_KINDS if spec.analysis.strata else ())
+        out.append(Paragraph("Binary endpoints", binary, kinds))
+    count = count_methods(trial, results, level)
+    if count:
+        out.append(Paragraph("Count endpoints", count, _COUNT_KINDS))
     strata = strata_methods(trial)
     if strata:
-        out.append(("Randomisation strata", strata))
+        continuous = any(e.type == "continuous" for e in spec.endpoints)
+        out.append(Paragraph("Randomisation strata", strata, ("van_elteren",) if continuous else ()))
+    return out
 
-    name = MODEL_NAMES.get(kind, kind) if len({e.type for e in spec.endpoints}) == 1 else "primary analysis"
-    if secondary:
-        if len({e.type for e in spec.endpoints}) == 1:
-            models = "models" if "mmrm" in prov and _mmrm_ran(results) else "model"
-            text = f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the same {models}. "
-        else:
-            present = {e.type for e in spec.endpoints}
-            secondary_words = [
-                words
-                for kind, words in (
-                    ("continuous", "the ANCOVA (or MMRM) of a continuous endpoint"),
-                    ("binary", "the standardised risk difference of a binary one"),
-                    ("count", "the negative binomial rate ratio of a count"),
-                )
-                if kind in present
-            ]
-            text = (
-                f"Secondary endpoints ({_join([e.label for e in secondary])}) were analysed by the primary analysis "
-                f"of their type: {_join(secondary_words)}. "
+
+def _secondary(trial: Trial, results: Results) -> Paragraph | None:
+    spec = trial.spec
+    prov = results.provenance
+    secondary = [e for e in spec.endpoints if not e.primary]
+    if not secondary:
+        return None
+    method = str(prov.get("multiplicity", spec.analysis.multiplicity.value))
+    types = {e.type for e in spec.endpoints}
+    kind = primary_analysis_of(results, spec.primary_endpoint)
+    name = MODEL_NAMES.get(kind, kind) if len(types) == 1 else "primary analysis"
+    labels = _join([e.label for e in secondary])
+    if len(types) == 1:
+        mmrm_too = "mmrm" in prov and _mmrm_ran(results)
+        text = f"Secondary endpoints ({labels}) were analysed by the same {'models' if mmrm_too else 'model'}. "
+    else:
+        words = [
+            w
+            for t, w in (
+                ("continuous", "the ANCOVA (or MMRM) of a continuous endpoint"),
+                ("binary", "the standardised risk difference of a binary one"),
+                ("count", "the negative binomial rate ratio of a count"),
             )
-        if method == "none":
-            text += "Their p-values were not adjusted for multiplicity."
+            if t in types
+        ]
+        text = f"Secondary endpoints ({labels}) were analysed by the primary analysis of their type: {_join(words)}. "
+    visit = spec.visits.label(spec.visits.primary)
+    if method == "none":
+        text += "Their p-values were not adjusted for multiplicity."
+    else:
+        text += (
+            f"Their {name} p-values at {visit} were adjusted by the "
+            f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
+            f"endpoint{'s' if len(secondary) > 1 else ''}, separately for each arm-versus-control contrast; the "
+            "primary endpoint was not adjusted and is not part of that family, so the secondary results are to be read "
+            "only when the primary comparison is significant (hierarchical testing). A secondary "
+            f"endpoint whose {name} could not run counts as p = 1 in the adjustment."
+        )
+        if method == "fixed_sequence":
+            text += " The testing sequence is the order of the endpoints in the spec."
+    return Paragraph("Secondary endpoints and multiplicity", text)
+
+
+# ------------------------------------------------------------------------------------------------------
+# supportive analyses, and which path each rank test took
+
+_RANK_TEST_NAMES = {
+    "mann_whitney_change": "Mann–Whitney",
+    "mann_whitney_followup": "Mann–Whitney",
+    "wilcoxon_within": "signed-rank",
+    "van_elteren": "van Elteren",
+}
+#: the paths of the rank tests (the ``method`` column), in words
+_PATH_WORDS = {
+    "exact": "its exact null distribution, with the exact Hodges–Lehmann interval (no ties, fewer than 50 per arm)",
+    "normal_cc": "the normal approximation with continuity correction",
+    "normal_cc_ties": (
+        "the normal approximation with continuity correction and the tie-corrected variance (the values have ties)"
+    ),
+    "normal": "the normal approximation without continuity correction",
+    "normal_ties": "the normal approximation without continuity correction, with the tie-corrected variance",
+}
+
+
+def _where(trial: Trial, endpoints: Collection[str]) -> str:
+    """Name the endpoints an analysis is shown for: the primary endpoint, every endpoint, or by label."""
+    spec = trial.spec
+    if set(endpoints) == {spec.primary_endpoint.id}:
+        return "of the primary endpoint"
+    if set(endpoints) >= {e.id for e in spec.endpoints}:
+        return "of every endpoint"
+    return "of " + _join([e.label for e in spec.endpoints if e.id in endpoints])
+
+
+def rank_paths(trial: Trial, results: Results, shown: Mapping[str, Collection[str]]) -> str:
+    """Say which path (exact or normal approximation) each shown rank test took, from the ``method`` column."""
+    spec = trial.spec
+    t = results.table
+    if "method" not in t.columns:
+        return ""
+    population = _main_population(results)
+    sentences = []
+    for kind in ("mann_whitney_change", "mann_whitney_followup", "wilcoxon_within", "van_elteren"):
+        if kind not in shown:
+            continue
+        rows = t.loc[
+            (t["analysis"] == kind).to_numpy()
+            & t["endpoint"].isin(list(shown[kind])).to_numpy()
+            & (t["visit"] == spec.visits.primary).to_numpy()
+            & (t["population"] == population).to_numpy()
+        ]
+        by_path: dict[str, list[str]] = {}
+        for endpoint, path in zip(rows["endpoint"].astype(str), rows["method"].astype(str), strict=True):
+            label = next(e.label for e in spec.endpoints if e.id == endpoint)
+            names = by_path.setdefault(path, [])
+            if label not in names:
+                names.append(label)
+        if not by_path:
+            continue
+        test = _RANK_TEST_NAMES[kind]
+        if len(by_path) == 1:
+            path = next(iter(by_path))
+            sentences.append(f"The {test} test used {_PATH_WORDS.get(path, path)}.")
         else:
-            text += (
-                f"Their {name} p-values at {spec.visits.primary} were adjusted by the "
-                f"{P_ADJUST_NAMES.get(method, method)} method over the {len(secondary)} secondary "
-                "endpoints, separately for each arm-versus-control contrast; the primary endpoint was "
-                "not adjusted and is not part of that family, so the secondary results are to be read "
-                "only when the primary comparison is significant (hierarchical testing). A secondary "
-                f"endpoint whose {name} could not run counts as p = 1 in the adjustment."
-            )
-            if method == "fixed_sequence":
-                text += " The testing sequence is the order of the endpoints in the spec."
-        out.append(("Secondary endpoints and multiplicity", text))
+            parts = [f"{_PATH_WORDS.get(p, p)} for {_join(names)}" for p, names in by_path.items()]
+            sentences.append(f"The {test} test used " + "; ".join(parts) + ".")
+    if not sentences:
+        return ""
+    zeros = " and, for the signed-rank test, no zero changes" if "wilcoxon_within" in shown else ""
+    rule = (
+        " The path follows the rule of R's wilcox.test, fixed before the data are seen: the exact distribution "
+        f"when there are no ties{zeros} and fewer than 50 subjects in each arm, otherwise the normal "
+        "approximation. The results table records the path of each row (column method)."
+        if {"mann_whitney_change", "mann_whitney_followup", "wilcoxon_within"} & set(shown)
+        else ""
+    )
+    return " ".join(sentences) + rule
+
+
+def _supportive(trial: Trial, results: Results, shown: Mapping[str, Collection[str]]) -> Paragraph | None:
+    spec = trial.spec
+    support: list[tuple[str, frozenset[str]]] = []
+    kinds: list[str] = []
+
+    def add(ids: Sequence[str], words: str, endpoints: Collection[str] | None = None) -> None:
+        present = [k for k in ids if k in shown]
+        if present:
+            where = set().union(*(set(shown[k]) for k in present)) if endpoints is None else set(endpoints)
+            support.append((words, frozenset(where)))
+            kinds.extend(present)
+
+    t_names = {"welch": "Welch's", "student": "Student's pooled-variance"}
+    for suffix, what in (
+        ("change", "on the change from baseline"),
+        ("followup", "on the follow-up values (the trial has no baseline visit)"),
+    ):
+        present = [k for k in ("welch", "student") if f"{k}_{suffix}" in shown]
+        add([f"{k}_{suffix}" for k in present], f"{_join([t_names[k] for k in present])} t-tests {what}")
+    counts = {e.id for e in spec.endpoints if e.type == "count"}
+    continuous_mw = {e for e in shown.get("mann_whitney_followup", ()) if e not in counts}
+    if continuous_mw:
+        add(
+            ["mann_whitney_followup"],
+            "the Mann–Whitney test of the follow-up values with the Hodges–Lehmann shift",
+            continuous_mw,
+        )
+    add(["mann_whitney_change"], "the Mann–Whitney test of the change with the Hodges–Lehmann shift and its interval")
+    add(["paired_within"], "within-arm paired t-tests of change")
+    add(["wilcoxon_within"], "within-arm Wilcoxon signed-rank tests of change with the pseudo-median")
+    paths = rank_paths(trial, results, shown)
+    if not support and not paths:
+        return None
+    text = ""
+    if support:
+        places = {where for _, where in support}
+        if len(places) == 1:
+            text = f"Supportive analyses {_where(trial, next(iter(places)))} were {_join([w for w, _ in support])}."
+        else:
+            text = f"Supportive analyses were {_join([f'{w} {_where(trial, where)}' for w, where in support])}."
+        text += " They are not adjusted for multiplicity."
+    heading = "Supportive analyses" if support else "Rank tests: exact or approximate"
+    return Paragraph(heading, (text + " " + paths).strip(), tuple(dict.fromkeys(kinds)))
+
+
+def _effect_sizes(described: Collection[str], level: str) -> Paragraph | None:
+    kinds = tuple(k for k in ("hedges_g", "hedges_g_ancova") if k in described)
+    if not kinds:
+        return None
+    change = (
+        "Hedges' g of the change from baseline (pooled SD, exact small-sample correction)"
+        if ("hedges_g" in kinds)
+        else ""
+    )
+    adjusted = (
+        "the ANCOVA difference divided by the pooled SD of the follow-up values, with "
+        + ("the same correction" if change else "the exact small-sample correction")
+        + " (WWC Procedures Handbook v5)"
+        if "hedges_g_ancova" in kinds
+        else ""
+    )
+    return Paragraph(
+        "Effect sizes",
+        f"Standardised effects are {_join([change, adjusted])}, each with a normal-theory {level} confidence interval.",
+        kinds,
+    )
+
+
+_RESPONDER_KINDS = ("responder_rate", "responder_rd", "responder_rr", "responder_or", "responder_nnt")
+
+
+def _responders(trial: Trial, described: Collection[str]) -> Paragraph | None:
+    spec = trial.spec
+    kinds = tuple(k for k in _RESPONDER_KINDS if k in described)
+    resp = [e for e in spec.endpoints if e.responder_change is not None or e.responder_percent is not None]
+    if not kinds or not resp:
+        return None
+    rules = "; ".join(f"{e.label}: {responder_rule(e)}" for e in resp)
+    threshold = "the pre-specified threshold" if spec.analysis.prespecified else "the threshold the spec sets"
+    counted = (
+        " For count endpoints the change is that of the rate (events per unit of time at risk)."
+        if any(e.type == "count" for e in resp)
+        else ""
+    )
+    measures = [
+        words
+        for kind, words in (
+            ("responder_rate", "rates have Wilson score intervals"),
+            ("responder_rd", "the risk difference a Newcombe hybrid score interval"),
+            ("responder_rr", "the risk ratio a log-scale interval"),
+            ("responder_or", "the odds ratio a log-scale (Woolf) interval"),
+            ("responder_nnt", "the number needed to treat is 1 / risk difference, rounded up to whole patients"),
+        )
+        if kind in kinds
+    ]
+    text = (
+        f"A subject with baseline and follow-up responded when its change met {threshold} ({rules}); a "
+        f"percent change is undefined for a baseline of 0, and such subjects are left out and reported.{counted} "
+        f"{_join(measures)[:1].upper()}{_join(measures)[1:]}; p-values are from Fisher's exact test."
+    )
+    return Paragraph("Responder analyses", text, kinds)
+
+
+def _table1(trial: Trial) -> Paragraph:
+    spec = trial.spec
+    words = {"mean": "mean (SD)", "median": "median [IQR]", "geometric": "geometric mean (geometric SD)"}
+    numeric = [spec.covariate(c).summary for c in spec.analysis.covariates if c not in spec.analysis.categorical]
+    if spec.visits.baseline is not None:
+        numeric += [e.table1_summary for e in spec.endpoints if e.type == "continuous"]
+    used = [words[s] for s in words if s in numeric]
+    summaries = (", ".join(used) + " or n (%), as set for each variable") if used else "n (%)"
+    what = "baseline values" if spec.visits.baseline is not None else "the covariates (the trial has no baseline visit)"
+    return Paragraph(
+        "Baseline characteristics",
+        f"Table 1 summarises {what} by arm as {summaries}, with standardised differences and without p-values "
+        "(CONSORT 2010, item 15).",
+    )
+
+
+def _plan(trial: Trial) -> Paragraph:
+    if trial.spec.analysis.prespecified:
+        text = (
+            "The analyses were pre-specified: the study spec records the analysis plan, fixed before the outcome "
+            "data were analysed."
+        )
+    else:
+        text = (
+            "The study spec does not state that its analysis plan was fixed before the data were seen, so no "
+            "analysis here is presented as pre-specified."
+        )
+    return Paragraph("Analysis plan", text)
+
+
+def methods_paragraphs(
+    trial: Trial,
+    results: Results,
+    flow: pd.DataFrame,
+    shown: Mapping[str, Collection[str]] | None = None,
+) -> list[Paragraph]:
+    """Return the methods paragraphs describing the analyses the report shows.
+
+    Parameters
+    ----------
+    trial, results
+        The trial and ``analyze``'s results.
+    flow : DataFrame
+        :func:`~trialkit._report._flow.flow_counts`, the subjects each model uses.
+    shown : mapping of str to collection of str, optional
+        Analysis id -> endpoint ids the report shows it for (:func:`shown_analyses`); default every
+        row of ``results.table``. Analyses that were tried and failed are described too.
+    """
+    spec = trial.spec
+    prov = results.provenance
+    shown = dict(_every_row(results) if shown is None else shown)
+    tried = _tried(results)
+    described = set(shown) | set(tried)
+    level = f"{100 * (1 - results.alpha):g}%"
+    covariates = list(prov.get("covariates", spec.analysis.covariates))
+    categorical = set(prov.get("categorical", spec.analysis.categorical))
+    cov_text = _covariate_words(trial, covariates, categorical)
+
+    out: list[Paragraph] = [_plan(trial), _subjects(trial, results, flow, described)]
+    out += _models(trial, results, described, cov_text, level)
+    secondary = _secondary(trial, results)
+    if secondary is not None:
+        out.append(secondary)
     dunnett = dunnett_methods(trial, results)
     if dunnett:
-        out.append(("Several arms against one control (Dunnett)", dunnett))
-
-    if has_missing_data(results):
+        out.append(Paragraph("Several arms against one control (Dunnett)", dunnett))
+    mi = tuple(k for k in ("mi_mar", "mi_j2r", "mi_cr", "tipping_point") if k in described)
+    if has_missing_data(results) and mi:
+        options = dict(prov["missing_data"])
+        if options.get("reference") is not None:
+            options["reference"] = spec.arms.label(str(options["reference"]))
         out.append(
-            (
+            Paragraph(
                 "Missing data: multiple imputation",
                 imputation_methods(
-                    dict(prov["missing_data"]),
-                    visits=list(spec.visits.post_baseline),
-                    primary_visit=spec.visits.primary,
-                    covariates=covariates,
-                    logs=bool(logs),
+                    options,
+                    visits=[spec.visits.label(v) for v in spec.visits.post_baseline],
+                    primary_visit=spec.visits.label(spec.visits.primary),
+                    covariates=[spec.covariate(c).label for c in covariates],
+                    logs=any(e.scale == "log" for e in spec.endpoints),
                     alpha=results.alpha,
                     level=level,
                     labels={e.id: e.label for e in spec.endpoints},
                 ),
+                tuple(str(m) for m in options.get("methods", []) if str(m) in mi),
             )
         )
-
-    support = []
-    if {"welch_change", "student_change"} & ran:
-        names = [
-            n for k, n in (("welch_change", "Welch's"), ("student_change", "Student's pooled-variance")) if k in ran
-        ]
-        support.append(f"{_join(names)} t-tests on the change from baseline")
-    if {"welch_followup", "student_followup"} & ran:
-        names = [
-            n for k, n in (("welch_followup", "Welch's"), ("student_followup", "Student's pooled-variance")) if k in ran
-        ]
-        support.append(f"{_join(names)} t-tests on the follow-up values (the trial has no baseline visit)")
-    if "mann_whitney_followup" in ran and continuous and spec.visits.baseline is None:
-        support.append("the Mann–Whitney test of the follow-up values with the Hodges–Lehmann shift")
-    if "mann_whitney_change" in ran:
-        support.append(
-            "the Mann–Whitney test with the Hodges–Lehmann shift and its confidence interval "
-            "(exact when both arms have fewer than 50 subjects and there are no ties)"
-        )
-    if "paired_within" in ran or "wilcoxon_within" in ran:
-        support.append("within-arm paired t-tests and Wilcoxon signed-rank tests of change")
-    if support:
-        out.append(
-            (
-                "Supportive analyses",
-                f"Supportive analyses were {_join(support)}. They are not adjusted for multiplicity.",
-            )
-        )
-    if {"hedges_g", "hedges_g_ancova"} & ran:
-        change = (
-            "Hedges' g of the change from baseline (pooled SD, exact small-sample correction) and "
-            if ("hedges_g" in ran)
-            else ""
-        )
-        correction = "the same correction" if change else "the exact small-sample correction"
-        out.append(
-            (
-                "Effect sizes",
-                f"Standardised effects are {change}the ANCOVA difference divided by the "
-                f"pooled SD of the follow-up values, with {correction} (WWC Procedures "
-                f"Handbook v5), each with a normal-theory {level} confidence interval.",
-            )
-        )
-    resp = [e for e in spec.endpoints if e.responder_change is not None or e.responder_percent is not None]
-    if resp and ran & {"responder_rate", "responder_rd", "responder_rr", "responder_or"}:
-        rules = [f"{e.label}: {responder_rule(e)}" for e in resp]
-        counted = (
-            " For count endpoints the change is that of the rate (events per unit of time at risk)."
-            if any(e.type == "count" for e in resp)
-            else ""
-        )
-        out.append(
-            (
-                "Responder analyses",
-                f"A subject with baseline and follow-up responded when its change met the pre-specified "
-                f"threshold ({'; '.join(rules)}); a percent change is undefined for a baseline of 0, and such "
-                f"subjects are left out and reported.{counted} Rates have Wilson score intervals; the risk "
-                "difference a Newcombe hybrid score interval; the risk ratio and odds ratio log-scale (Woolf) "
-                "intervals; p-values are from Fisher's exact test. The sweep over thresholds shows how the risk "
-                "difference depends on the choice of threshold.",
-            )
-        )
-    out.append(
-        (
-            "Baseline characteristics",
-            "Table 1 summarises "
-            + (
-                "baseline values"
-                if spec.visits.baseline is not None
-                else "the covariates (the trial has no baseline visit)"
-            )
-            + " by arm as mean (SD) or n (%), with standardised differences and without p-values (CONSORT "
-            "2010, item 15).",
-        )
-    )
+    supportive = {k: shown.get(k, tried.get(k, frozenset())) for k in described}
+    for paragraph in (
+        _supportive(trial, results, supportive),
+        _effect_sizes(described, level),
+        _responders(trial, described),
+    ):
+        if paragraph is not None:
+            out.append(paragraph)
+    out.append(_table1(trial))
     versions = dict(prov.get("versions", {}))
     soft = [f"{k} {v}" for k, v in versions.items()]
     out.append(
-        (
+        Paragraph(
             "Software",
             f"Analysed with {_join(soft)} on Python {platform.python_version()}; all confidence "
             f"intervals are two-sided at {level} (alpha = {format_number(results.alpha)}).",
@@ -448,71 +868,3 @@ def _mmrm_ran(results: Results) -> bool:
     t, f = results.table, results.failures
     ran = bool(t["analysis"].isin(["mmrm", "mmrm_lsmean"]).any())
     return ran or bool((f["analysis"].isin(["mmrm", "mmrm_lsmean"]) & (f["term"] != "skipped")).any())
-
-
-def _spec_path(trial: Trial) -> Path | None:
-    """Return the spec file: the first input (``Trial.inputs`` lists the spec first), else ``spec.source``."""
-    if trial.inputs:
-        return Path(trial.inputs[0].path)
-    return Path(trial.spec.source) if trial.spec.source is not None else None
-
-
-def _manifest_seed(trial: Trial) -> tuple[int | None, str | None]:
-    """Return the seed and generator command of synthetic data, when its manifest vouches for it.
-
-    That is a MANIFEST.json beside the spec recording the SHA-256 of every data file read.
-    """
-    manifest = trial.manifest
-    if manifest is None or manifest.seed is None:
-        return None, None
-    if not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs):
-        return None, None
-    return manifest.seed, manifest.command
-
-
-def provenance(trial: Trial, results: Results, *, command: str | None, generated: str) -> dict[str, Any]:
-    """Record what made this report: inputs and their hashes, the spec, versions, seed, command and time."""
-    prov = results.provenance
-    spec_path = _spec_path(trial)
-    spec_text = None
-    if spec_path is not None:
-        try:
-            spec_text = spec_path.read_text(encoding="utf-8")
-        except OSError:
-            spec_text = None
-    spec_input = trial.inputs[0] if trial.inputs else None
-    versions = dict(prov.get("versions", {}))
-    report_versions = package_versions(REPORT_PACKAGES)
-    seed = prov.get("seed")
-    seed_source = "analysis" if seed is not None else None
-    generator = None
-    if seed is None:
-        seed, generator = _manifest_seed(trial)
-        seed_source = "MANIFEST.json beside the spec (synthetic data)" if seed is not None else None
-    mismatched = None
-    if spec_input is not None and spec_path is not None and spec_text is not None:
-        try:
-            mismatched = sha256_file(spec_path) != spec_input.sha256
-        except OSError:
-            mismatched = None
-    return {
-        "inputs": [{"path": i.path, "sha256": i.sha256} for i in trial.inputs],
-        "spec_path": str(spec_input.path) if spec_input else (str(spec_path) if spec_path else None),
-        "spec_sha256": spec_input.sha256 if spec_input else None,
-        "spec_text": spec_text if not mismatched else None,
-        "spec_changed": bool(mismatched),
-        "versions": versions,
-        "report_versions": report_versions,
-        "python": platform.python_version(),
-        "seed": None if seed is None else str(seed),
-        "seed_source": seed_source,
-        "generator": generator,
-        "command": command,
-        "generated": generated,
-        "alpha": format_number(results.alpha),
-        "multiplicity": P_ADJUST_NAMES.get(str(prov.get("multiplicity")), str(prov.get("multiplicity"))),
-        # Dunnett's many-to-one adjustment applies with three arms or more
-        "dunnett": bool(prov.get("dunnett")) and len(trial.arms) > 2,
-        "populations": ", ".join(prov.get("populations", [])),
-        "mi_seed": str(prov["missing_data"]["seed"]) if has_missing_data(results) else None,
-    }

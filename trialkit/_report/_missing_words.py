@@ -175,9 +175,9 @@ def _grid_text(deltas: object, labels: dict[str, str]) -> str:
     over a grid from 0 towards no difference, in round steps, to two steps past the shift at which p first
     reaches alpha
     >>> print(_grid_text({"a": [0.0, 1.0], "b": [0.0, 1.0]}, {}))
-    over the pre-specified shifts 0, 1
+    over the shifts the spec gives, 0, 1
     >>> print(_grid_text({"a": [0.0, 1.0], "b": "default grid"}, {"a": "ISI", "b": "Sleep"}))
-    over the pre-specified shifts 0, 1 for ISI and, for the other endpoints, over a grid from 0 towards no
+    over the shifts the spec gives, 0, 1 for ISI and, for the other endpoints, over a grid from 0 towards no
     difference, in round steps, to two steps past the shift at which p first reaches alpha
     """
     default = (
@@ -193,10 +193,10 @@ def _grid_text(deltas: object, labels: dict[str, str]) -> str:
         return default
     shifts = {k: ", ".join(format_number(d) for d in v) for k, v in given.items()}
     if len(set(shifts.values())) == 1 and len(given) == len(deltas):
-        return f"over the pre-specified shifts {next(iter(shifts.values()))}"
+        return f"over the shifts the spec gives, {next(iter(shifts.values()))}"
     parts = and_list([f"{v} for {labels.get(k, k)}" for k, v in shifts.items()], "and")
     rest = len(given) < len(deltas)
-    return f"over the pre-specified shifts {parts}" + (f" and, for the other endpoints, {default}" if rest else "")
+    return f"over the shifts the spec gives, {parts}" + (f" and, for the other endpoints, {default}" if rest else "")
 
 
 def imputation_methods(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,10 +16,12 @@ from trialkit._export import write_files
 from trialkit._format import format_count
 from trialkit._report._flow import check_consistency, flow_counts, randomised
 from trialkit._report._flow_view import flow_view
-from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, provenance
+from trialkit._report._methods import COVARIANCE_NAMES, DF_NAMES, methods_paragraphs, shown_analyses
 from trialkit._report._missing_view import missing_view
 from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
 from trialkit._report._names import adjusted_for, contrast_label
+from trialkit._report._page import description, running_title, study_title
+from trialkit._report._provenance_view import provenance
 from trialkit._report._reproduction_view import reproduction_view
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -31,6 +33,7 @@ from trialkit._report._tables import (
 from trialkit._spec import Population
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
+from trialkit.reproduce import Reproduction
 
 if TYPE_CHECKING:  # jinja2 is imported when a report is rendered, not when trialkit is
     import jinja2
@@ -59,20 +62,35 @@ def _timestamp(generated: datetime | str | None) -> str:
     return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _check_reproduction(table: Any) -> pd.DataFrame | None:
+def _check_reproduction(table: Any) -> tuple[pd.DataFrame | None, Path | None]:
+    """Return the reproduction table, and the published-results file when a Reproduction was given."""
     if table is None:
-        return None
+        return None, None
+    if isinstance(table, Reproduction):
+        return table.table, Path(table.published_file)
     if not isinstance(table, pd.DataFrame):
         raise TrialkitError(
-            f"`reproduction` must be a DataFrame with one row per outcome and a `verdict` "
-            f"column; got {type(table).__name__}."
+            f"`reproduction` must be a trialkit.reproduce.Reproduction or a DataFrame with one row per outcome and "
+            f"a `verdict` column; got {type(table).__name__}."
         )
     if "verdict" not in table.columns:
         raise TrialkitError(
             "`reproduction` must have a `verdict` column (one row per outcome); got columns "
             f"{', '.join(map(str, table.columns))}."
         )
-    return table
+    return table, None
+
+
+def _check_command(command: object) -> str | list[str | os.PathLike[str]] | None:
+    """Return ``command``: None, one line of text, or its words (paths as path objects)."""
+    if command is None or isinstance(command, str):
+        return command
+    words = check_instance(command, "command", (list, tuple), "the command line as text, or a list of its words")
+    checked: list[str | os.PathLike[str]] = []
+    for k, word in enumerate(words):
+        check_instance(word, f"command[{k}]", (str, os.PathLike), "text or a path")
+        checked.append(word)
+    return checked
 
 
 def _mmrm_view(trial: Trial, results: Results, flow: pd.DataFrame) -> dict[str, Any] | None:
@@ -177,8 +195,8 @@ def render_html(
     trial: Trial,
     results: Results,
     *,
-    reproduction: pd.DataFrame | None = None,
-    command: str | None = None,
+    reproduction: pd.DataFrame | Reproduction | None = None,
+    command: str | Sequence[str | os.PathLike[str]] | None = None,
     generated: datetime | str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> str:
@@ -198,9 +216,8 @@ def render_html(
 
     check_instance(trial, "trial", Trial, "a trialkit.Trial")
     check_instance(results, "results", Results, "trialkit.Results from `analyze`")
-    if command is not None:
-        check_instance(command, "command", str, "text")
-    reproduction = _check_reproduction(reproduction)
+    command = _check_command(command)
+    reproduction, published = _check_reproduction(reproduction)
     stage = _stage_callback(progress)
     spec = trial.spec
     stage("Checking counts")
@@ -232,7 +249,10 @@ def render_html(
     context = {
         "study": {
             "id": spec.study.id,
-            "title": spec.study.title,
+            "title": study_title(spec),
+            "running_title": running_title(study_title(spec)),
+            "synthetic": spec.study.synthetic,
+            "description": description(spec),
             "level": level,
             "n_total": sum(n_rand.values()),
             "n_endpoints": len(spec.endpoints),
@@ -261,11 +281,15 @@ def render_html(
         "pattern_figures": [f for f in [pattern_figure(trial, results)] if f is not None] if missing else [],
         "tipping_figures": tipping_figures(trial, results) if missing else [],
         "reproduction": repro,
-        "methods": methods_paragraphs(trial, results, flow),
-        "prov": provenance(trial, results, command=command, generated=_timestamp(generated)),
+        "methods": [],
+        "prov": provenance(trial, results, command=command, generated=_timestamp(generated), published=published),
     }
     stage("Writing HTML")
-    return _environment().get_template("report.html.j2").render(**context)
+    template = _environment().get_template("report.html.j2")
+    # the methods describe what the page shows: the analyses of its rows, read from a draft without them
+    shown = shown_analyses(template.render(**context))
+    context["methods"] = methods_paragraphs(trial, results, flow, shown)
+    return template.render(**context)
 
 
 def pdf_bytes(html: str) -> bytes:
@@ -288,8 +312,8 @@ def report(
     results: Results,
     out_dir: str | Path,
     *,
-    reproduction: pd.DataFrame | None = None,
-    command: str | None = None,
+    reproduction: pd.DataFrame | Reproduction | None = None,
+    command: str | Sequence[str | os.PathLike[str]] | None = None,
     generated: datetime | str | None = None,
     pdf: bool = True,
     xlsx: bool = False,
@@ -305,10 +329,14 @@ def report(
         ``trialkit.analyze(trial)``.
     out_dir : str or Path
         Folder to write into (created when missing).
-    reproduction : DataFrame, optional
-        A reproduction table, one row per outcome with a ``verdict`` column; shown as its own section.
-    command : str, optional
-        The command that made the report, recorded in its provenance.
+    reproduction : Reproduction or DataFrame, optional
+        :func:`trialkit.reproduce.reproduce`'s result (its published-results file is then hashed in
+        the provenance), or its table: one row per outcome with a ``verdict`` column. Shown as its
+        own section.
+    command : str or sequence of (str or Path), optional
+        The command that made the report, recorded in its provenance. Given as words, with file and
+        folder arguments as ``pathlib.Path``, it is written relative to the study spec's folder, to
+        be run there; given as one string, it is shown as it is.
     generated : datetime or str, optional
         Time stamp shown in the report (default: now, or ``SOURCE_DATE_EPOCH`` when set). With the
         same inputs and time stamp the HTML is byte-identical.
@@ -346,6 +374,7 @@ def report(
     check_instance(out_dir, "out_dir", (str, Path), "a folder path")
     stage = _stage_callback(progress)
     html = render_html(trial, results, reproduction=reproduction, command=command, generated=generated, progress=stage)
+    table, _ = _check_reproduction(reproduction)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise TrialkitError(f"`out_dir` {str(out)!r} exists and is not a folder.")
@@ -357,6 +386,6 @@ def report(
         stage("Spreadsheet")
         from trialkit._report._xlsx import xlsx_bytes
 
-        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=reproduction, trial=trial)
+        contents[XLSX_NAME] = xlsx_bytes(results, reproduction=table, trial=trial)
     write_files(out, contents)
     return out / HTML_NAME, out / PDF_NAME

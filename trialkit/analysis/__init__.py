@@ -16,7 +16,7 @@ from trialkit.analysis._missing._mi import MIFit, TippingPoint, multiple_imputat
 from trialkit.analysis._missing._rubin import Pooled, pool
 from trialkit.analysis._mmrm import MMRMFit, mmrm
 from trialkit.analysis._multiplicity import adjust_p
-from trialkit.analysis._rank_tests import RankTest, mann_whitney, signed_rank
+from trialkit.analysis._rank_tests import RANK_METHODS, RankTest, mann_whitney, signed_rank
 from trialkit.analysis._responders import (
     SWEEP_COLUMNS,
     ResponderResult,
@@ -55,6 +55,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "FAILURE_COLUMNS",
     "PATTERN_COLUMNS",
+    "RANK_METHODS",
     "RESULT_COLUMNS",
     "RESULT_DTYPES",
     "RESULT_FILES",

@@ -51,6 +51,7 @@ RESULT_DTYPES: Mapping[str, str] = {
     "n_treatment": "Int64",
     "n_control": "Int64",
     "population": "str",
+    "method": "str",
 }
 #: the analysis whose primary-visit rows are the primary result and the multiplicity family
 _PRIMARY_KIND = {PrimaryAnalysis.ANCOVA: Analysis.ANCOVA, PrimaryAnalysis.MMRM: Analysis.MMRM}

@@ -77,6 +77,7 @@ def _rank_estimate(r: RankTest, kind: Analysis, contrast: str, n_t: int, n_c: in
         p_value=r.p_value,
         n_treatment=n_t,
         n_control=n_c,
+        method=r.method,
     )
 
 

@@ -27,10 +27,18 @@ from trialkit.analysis._distributions import normal_two_sided_p, normal_upper_qu
 from trialkit.analysis._rank_shift import RankSumShift, SignedRankShift
 from trialkit.analysis._zeroin import zeroin
 
-__all__ = ["EXACT_LIMIT", "RankTest", "mann_whitney", "signed_rank"]
+__all__ = ["EXACT_LIMIT", "RANK_METHODS", "RankTest", "mann_whitney", "signed_rank"]
 
 #: samples this size or larger use the normal approximation (R's rule)
 EXACT_LIMIT = 50
+#: which path a rank test took (``RankTest.method``, the ``method`` column of the results)
+RANK_METHODS = {
+    "exact": "exact null distribution",
+    "normal_cc": "normal approximation with continuity correction",
+    "normal_cc_ties": "normal approximation with continuity correction and tie-corrected variance",
+    "normal": "normal approximation without continuity correction",
+    "normal_ties": "normal approximation without continuity correction, with tie-corrected variance",
+}
 NAN = math.nan
 
 
@@ -56,6 +64,11 @@ class RankTest:
     note : str
         Empty when estimate and interval are complete at the requested level; otherwise why
         they are missing or at another level (R's warning, in words).
+    method : str
+        The path taken, a key of :data:`RANK_METHODS`: ``"exact"``, ``"normal_cc"`` (normal
+        approximation with continuity correction, no ties), ``"normal_cc_ties"`` (the same with
+        the tie-corrected variance), or ``"normal"`` / ``"normal_ties"`` (no continuity
+        correction: van Elteren's test).
     """
 
     statistic: float
@@ -66,6 +79,7 @@ class RankTest:
     exact: bool
     conf_level: float
     note: str = ""
+    method: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +220,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
         if achieved - alpha > alpha / 2:
             level = 1 - achieved
             note = _unreachable(alpha, level, f"{nx} and {ny} value{'s' * (ny != 1)}")
-        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), low, high, True, level, note)
+        return RankTest(w, _exact_p(counts, w), float(np.median(diffs)), low, high, True, level, note, "exact")
 
     def z(d: float, correct: bool) -> float:
         u, tie = shift.at(d)
@@ -214,6 +228,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
         sigma = math.sqrt(nx * ny / 12 * ((nx + ny + 1) - tie / ((nx + ny) * (nx + ny - 1))))
         return (dz - (math.copysign(0.5, dz) if correct and dz != 0 else 0.0)) / sigma
 
+    method = "normal_cc_ties" if ties else "normal_cc"
     if ties == (nx + ny) ** 3 - (nx + ny):
         raise AnalysisError(
             f"every value of `x` and `y` is {float(xs[0])!r}: the rank-sum test is undefined (R's p is NaN).",
@@ -227,7 +242,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
             "interval and Hodges–Lehmann estimate are undefined (R's wilcox.test(conf.int = TRUE) stops with an error; "
             "W and p are those of conf.int = FALSE)."
         )
-        return RankTest(w, p, NAN, NAN, NAN, False, NAN, note)
+        return RankTest(w, p, NAN, NAN, NAN, False, NAN, note, method)
     zq = normal_upper_quantile(alpha / 2)
 
     def limit(target: float) -> float:
@@ -241,7 +256,7 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
 
     ci_low, ci_high = limit(zq), limit(-zq)
     estimate = zeroin(lambda d: z(d, False), lo, hi, z(lo, False), z(hi, False))
-    return RankTest(w, p, estimate, ci_low, ci_high, False, 1 - alpha)
+    return RankTest(w, p, estimate, ci_low, ci_high, False, 1 - alpha, "", method)
 
 
 def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
@@ -312,7 +327,7 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
         if achieved - alpha > alpha / 2:
             level = 1 - float(f"{achieved:.2g}")  # R: 1 - signif(achieved.alpha, 2)
             note = _unreachable(alpha, level, f"{n} difference{'s' * (n != 1)}")
-        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), low, high, True, level, note)
+        return RankTest(v, _exact_p(counts, v), float(np.median(walsh)), low, high, True, level, note, "exact")
 
     def z(s: float, correct: bool) -> float:
         m, vs, tie = shift.at(s)
@@ -322,6 +337,7 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
             return NAN
         return (zd - (math.copysign(0.5, zd) if correct and zd != 0 else 0.0)) / sigma
 
+    method = "normal_cc_ties" if ties else "normal_cc"
     p = normal_two_sided_p(z(0.0, True))
     lo, hi = float(nonzero.min()), float(nonzero.max())
     z_lo = z(lo, True)
@@ -331,7 +347,7 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
             "confidence interval when all observations are zero or tied'); V and p are reported, "
             "the estimate is that value."
         )
-        return RankTest(v, p, (lo + hi) / 2, NAN, NAN, False, NAN, note)
+        return RankTest(v, p, (lo + hi) / 2, NAN, NAN, False, NAN, note, method)
     z_hi = z(hi, True)
     # R lowers the level until the search range brackets both limits
     reach = alpha
@@ -348,4 +364,4 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
     else:
         ci_low = ci_high = float(np.median(nonzero))
     estimate = zeroin(lambda s: z(s, False), lo, hi, z(lo, False), z(hi, False))
-    return RankTest(v, p, estimate, ci_low, ci_high, False, level, note)
+    return RankTest(v, p, estimate, ci_low, ci_high, False, level, note, method)

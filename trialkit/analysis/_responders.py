@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -309,6 +310,13 @@ def responder_rates(change: npt.ArrayLike, threshold: float, *, arm: str, alpha:
     return Estimate(Analysis.RESPONDER_RATE, arm, x / n, ci_low=low, ci_high=high, n_treatment=n)
 
 
+class _Counts(TypedDict):
+    """The subjects of both arms, as keyword arguments of :class:`Estimate` (typed, unlike a plain dict)."""
+
+    n_treatment: int
+    n_control: int
+
+
 @dataclass(frozen=True)
 class ContrastKinds:
     """The analysis ids of the four two-proportion contrasts, and what a counted subject is called."""
@@ -338,7 +346,7 @@ def proportion_contrasts(
     a, b, c, d = x1, n1 - x1, x0, n0 - x0
     z = normal_quantile(1 - alpha / 2)
     p_value = _fisher(a, b, c, d)
-    counts = {"n_treatment": n1, "n_control": n0}
+    counts = _Counts(n_treatment=n1, n_control=n0)
     estimates: list[Estimate] = []
     failures: list[tuple[Analysis, str]] = []
 

@@ -27,6 +27,7 @@ RESULT_COLUMNS = (
     "n_treatment",
     "n_control",
     "population",
+    "method",
 )
 #: the files :meth:`Results.to_files` (and ``trialkit analyze --out``) writes; baseline_p.csv only when
 #: baseline tests were asked for, tipping_point.csv only when the spec asks for a tipping-point analysis
@@ -122,6 +123,9 @@ class Estimate:
     """One estimate of one analysis for one contrast (endpoint and visit are added by the caller).
 
     Fields not defined by an analysis are NaN (``n_control`` is None for within-arm rows).
+    ``method`` says which computational path a test took when an analysis has more than one
+    (the rank tests: a key of :data:`trialkit.analysis.RANK_METHODS`, e.g. ``"exact"``); it is
+    empty otherwise.
     """
 
     analysis: Analysis
@@ -135,11 +139,20 @@ class Estimate:
     p_value: float = NAN
     n_treatment: int | None = None
     n_control: int | None = None
+    method: str = ""
 
     def row(self, endpoint: str, visit: str, population: str = "fas") -> dict[str, Any]:
         d = asdict(self)
         d["analysis"] = self.analysis.value
-        return {"endpoint": endpoint, "visit": visit, **d, "p_adjusted": NAN, "population": population}
+        method = d.pop("method")
+        return {
+            "endpoint": endpoint,
+            "visit": visit,
+            **d,
+            "p_adjusted": NAN,
+            "population": population,
+            "method": method,
+        }
 
 
 @dataclass(frozen=True, eq=False)

@@ -247,7 +247,8 @@ def van_elteren_arrays(
         note = (
             "; ".join(notes) + f": with these strata the statistic cannot reach ±{zq:.4g} (the {1 - alpha:.4g} level)."
         )
-    return RankTest(z0, p, estimate, ci_low, ci_high, False, 1 - alpha, note)
+    tied = any(shift.at(0.0)[1] > 0 for shift in statistic.shifts)
+    return RankTest(z0, p, estimate, ci_low, ci_high, False, 1 - alpha, note, "normal_ties" if tied else "normal")
 
 
 def van_elteren(frame: pd.DataFrame, *, arms: Sequence[str], alpha: float = 0.05) -> RankTest:
