@@ -881,15 +881,16 @@ def test_the_section_says_who_had_no_value_at_the_primary_visit(abbasi) -> None:
     missing = {a: int(at.loc[a, "n_subjects"] - at.loc[a, "n_observed"]) for a in trial.arms}
     assert missing == {"placebo": 1, "magnesium": 2}
     assert (
-        "At week8, 1 of 23 on placebo and 2 of 23 on magnesium had no value (the same for every endpoint)." in section
+        "At Week 8, 1 of 23 on Placebo and 2 of 23 on Magnesium 500 mg/day had no value (the same for every endpoint)."
+        in section
     )
-    assert "46 of 46 (placebo 23 of 23, magnesium 23 of 23)" in section
-    assert "imputing the week8 values of 1 participant on placebo and 2 on magnesium" in section
+    assert "46 of 46 (Placebo 23 of 23, Magnesium 500 mg/day 23 of 23)" in section
+    assert "imputing the Week 8 values of 1 participant on Placebo and 2 on Magnesium 500 mg/day" in section
     # the assumption of each analysis shown, in words, with the arms by name
     for name in ("Complete case (ANCOVA)", "MMRM", "MI, missing at random (MAR)", "MI, jump to reference (J2R)"):
         assert name in section
-    assert "Participants on magnesium who left lose the benefit of their treatment at once" in section
-    assert "the average of the placebo arm" in section
+    assert "Participants on Magnesium 500 mg/day who left lose the benefit of their treatment at once" in section
+    assert "the average of the Placebo arm" in section
     assert "Rubin's variance is larger than the true sampling variance" in section
     assert "For the primary endpoint, Insomnia Severity Index: p < 0.05 in every analysis shown" in section
 
@@ -939,7 +940,7 @@ def test_the_tipping_shift_shown_is_the_results_row(abbasi) -> None:
     reading = _text(section)
     assert (
         f"Significance is lost ({p_phrase(tips.loc['isi', 'p_value'])}) if the {imputed['isi']['magnesium']} "
-        f"participants on magnesium without a week8 value had on average been "
+        f"participants on Magnesium 500 mg/day without a Week 8 value had on average been "
         f"{format_number(tips.loc['isi', 'estimate'])} points higher (worse) than missing at random predicts."
     ) in reading
     mel = tips.loc["melatonin", "estimate"]
@@ -1006,8 +1007,8 @@ def test_the_three_arm_section_has_a_row_and_a_tipping_panel_per_contrast(three_
         assert title in drawn
     assert "(values ×" in drawn  # the log-scale endpoint's shift as a factor
     text = _text(section)
-    assert "At week12, 5 of 14 on placebo, 3 of 14 on low and 6 of 14 on high had no value" in text
-    assert "40 of 42 (placebo 14 of 14, low 13 of 14, high 13 of 14)" in text
+    assert "At Week 12, 5 of 14 on Placebo, 3 of 14 on Low and 6 of 14 on High had no value" in text
+    assert "40 of 42 (Placebo 14 of 14, Low 13 of 14, High 13 of 14)" in text
     t = results.table
     p = t.loc[(t["endpoint"] == "score") & (t["contrast"] == "low - placebo") & (t["visit"] == "week12")]
     p = p.set_index("analysis")["p_value"]

@@ -52,17 +52,18 @@ def ordered_endpoints(trial: Trial) -> list[Endpoint]:
     return [spec.primary_endpoint, *(e for e in spec.endpoints if not e.primary)]
 
 
-def _of(counts: dict[str, tuple[int, int]], arms: tuple[str, ...]) -> str:
-    """Return ``1 of 23 on placebo and 2 of 23 on magnesium`` from (count, total) per arm."""
-    return and_list([f"{counts[a][0]} of {counts[a][1]} on {a}" for a in arms if a in counts])
+def _of(counts: dict[str, tuple[int, int]], trial: Trial) -> str:
+    """Return ``1 of 23 on Placebo and 2 of 23 on Magnesium`` from (count, total) per arm, arms by their labels."""
+    label = trial.spec.arms.label
+    return and_list([f"{counts[a][0]} of {counts[a][1]} on {label(a)}" for a in trial.arms if a in counts])
 
 
 def _without_value(trial: Trial, results: Results) -> str:
     """Say how many participants per arm had no value at the primary visit (the pattern's counts)."""
     spec = trial.spec
-    visit = spec.visits.primary
+    visit = spec.visits.label(spec.visits.primary)
     pattern = results.missing_pattern
-    at = pattern.loc[(pattern["visit"] == visit).to_numpy()]
+    at = pattern.loc[(pattern["visit"] == spec.visits.primary).to_numpy()]
     by_endpoint: dict[str, dict[str, tuple[int, int]]] = {}
     for r in records(at):
         n, seen = int(r["n_subjects"]), int(r["n_observed"])
@@ -75,9 +76,9 @@ def _without_value(trial: Trial, results: Results) -> str:
         return f"Every randomised participant had a value at {visit} for every endpoint."
     if len({tuple(sorted(c.items())) for c in by_endpoint.values()}) == 1:
         every = " (the same for every endpoint)" if len(by_endpoint) > 1 else ""
-        return f"At {visit}, {_of(first, trial.arms)} had no value{every}."
+        return f"At {visit}, {_of(first, trial)} had no value{every}."
     return (
-        f"At {visit}, {_of(first, trial.arms)} had no {primary.label} value; the numbers differ between "
+        f"At {visit}, {_of(first, trial)} had no {primary.label} value; the numbers differ between "
         "endpoints (see the figure of the pattern)."
     )
 
@@ -88,7 +89,7 @@ def _mi_subjects(trial: Trial, results: Results) -> str:
     options = dict(results.provenance["missing_data"])
     subjects = {str(k): dict(v) for k, v in dict(options.get("subjects", {})).items()}
     imputed = {str(k): dict(v) for k, v in dict(options.get("imputed_at_primary", {})).items()}
-    covariates = list(results.provenance.get("covariates", []))
+    covariates = [spec.covariate(c).label for c in results.provenance.get("covariates", [])]
     rule = "every randomised participant with a baseline value" + (
         f" and the covariates ({', '.join(covariates)})" if covariates else ""
     )
@@ -103,14 +104,15 @@ def _mi_subjects(trial: Trial, results: Results) -> str:
     total = sum(int(mine[a]) for a in arms)
     text += (
         f": {total} of {int(n_rand.sum())} "
-        f"({', '.join(f'{a} {int(mine[a])} of {int(n_rand.get(a, 0))}' for a in arms)})"
+        f"({', '.join(f'{spec.arms.label(a)} {int(mine[a])} of {int(n_rand.get(a, 0))}' for a in arms)})"
         + ("" if same else f" for {spec.primary_endpoint.label if key == spec.primary_endpoint.id else key}")
     )
     if put:
         counts = [int(put.get(a, 0)) for a in arms]
-        first = f"{counts[0]} participant{'s' if counts[0] != 1 else ''} on {arms[0]}"
-        values = and_list([first, *(f"{n} on {a}" for n, a in zip(counts[1:], arms[1:], strict=True))])
-        text += f", imputing the {spec.visits.primary} values of {values}"
+        names = [spec.arms.label(a) for a in arms]
+        first = f"{counts[0]} participant{'s' if counts[0] != 1 else ''} on {names[0]}"
+        values = and_list([first, *(f"{n} on {a}" for n, a in zip(counts[1:], names[1:], strict=True))])
+        text += f", imputing the {spec.visits.label(spec.visits.primary)} values of {values}"
     return text + "."
 
 
@@ -207,7 +209,7 @@ def _primary_sentence(trial: Trial, results: Results, groups: list[dict[str, Any
 def _tipping_rows(trial: Trial, results: Results, imputed: dict[str, dict[str, int]], alpha: float) -> list[Row]:
     """Return the tipping shift of every endpoint and contrast, with what it means, or why there is none."""
     spec = trial.spec
-    visit = spec.visits.primary
+    visit = spec.visits.label(spec.visits.primary)
     t = results.table
     tips = t.loc[(t["analysis"] == "tipping_point").to_numpy() & (t["population"] == "fas").to_numpy()]
     grid = results.tipping_point
@@ -224,7 +226,7 @@ def _tipping_rows(trial: Trial, results: Results, imputed: dict[str, dict[str, i
                     found=True,
                     estimate=shift_text(delta, ep),
                     p=format_p(p),
-                    reading=tipping_reading(delta, p, ep, arm=a, visit=visit, imputed=n_imputed),
+                    reading=tipping_reading(delta, p, ep, arm=spec.arms.label(a), visit=visit, imputed=n_imputed),
                 )
                 out.append(row)
                 continue
@@ -232,7 +234,7 @@ def _tipping_rows(trial: Trial, results: Results, imputed: dict[str, dict[str, i
             if mine.empty:
                 reading = "The imputation could not run (see “Analyses that could not run”)."
             elif n_imputed == 0:
-                reading = f"No {visit} value on {a} was imputed: no shift of imputed values can change the result."
+                reading = f"No {visit} value on {spec.arms.label(a)} was imputed: no shift of imputed values can change the result."
             else:
                 deltas = mine["delta"].to_numpy(dtype="float64")
                 far = int(np.argmax(np.abs(deltas)))
@@ -275,26 +277,28 @@ def missing_view(trial: Trial, results: Results) -> dict[str, Any] | None:
         summary.append("a tipping-point analysis")
     return {
         "summary": and_list(summary),
-        "visit": spec.visits.primary,
+        "visit": spec.visits.label(spec.visits.primary),
         "methods": methods,
-        "reference": reference,
+        "reference": spec.arms.label(reference),
         "imputations": format_count(options.get("imputations")),
         "assumptions": assumptions(
             described,
-            visit=spec.visits.primary,
-            treated=treated,
-            reference=reference,
+            visit=spec.visits.label(spec.visits.primary),
+            treated=[spec.arms.label(a) for a in treated],
+            reference=spec.arms.label(reference),
             imputations=int(options.get("imputations", 0)),
             alpha=alpha,
         ),
         "reference_note": (
-            f"Participants on {reference}, the reference arm, are imputed under missing at random by every method."
+            f"Participants on {spec.arms.label(reference)}, the reference arm, are imputed under missing at random by every method."
             if {"mi_j2r", "mi_cr"} & set(methods)
             else ""
         ),
         "without_value": _without_value(trial, results),
         "mi_subjects": _mi_subjects(trial, results),
-        "coincide": coincide_sentence(spec.visits.primary, reference) if one_visit and both else "",
+        "coincide": coincide_sentence(spec.visits.label(spec.visits.primary), spec.arms.label(reference))
+        if one_visit and both
+        else "",
         "conservative": bool({"mi_j2r", "mi_cr"} & set(methods)),
         "primary_sentence": _primary_sentence(trial, results, groups, alpha) if groups else "",
         "groups": groups,
