@@ -234,7 +234,10 @@ def _tipping_rows(trial: Trial, results: Results, imputed: dict[str, dict[str, i
             if mine.empty:
                 reading = "The imputation could not run (see “Analyses that could not run”)."
             elif n_imputed == 0:
-                reading = f"No {visit} value on {spec.arms.label(a)} was imputed: no shift of imputed values can change the result."
+                reading = (
+                    f"No {visit} value on {spec.arms.label(a)} was imputed: no shift of imputed values can change "
+                    "the result."
+                )
             else:
                 deltas = mine["delta"].to_numpy(dtype="float64")
                 far = int(np.argmax(np.abs(deltas)))
@@ -290,7 +293,8 @@ def missing_view(trial: Trial, results: Results) -> dict[str, Any] | None:
             alpha=alpha,
         ),
         "reference_note": (
-            f"Participants on {spec.arms.label(reference)}, the reference arm, are imputed under missing at random by every method."
+            f"Participants on {spec.arms.label(reference)}, the reference arm, are imputed under missing at random "
+            "by every method."
             if {"mi_j2r", "mi_cr"} & set(methods)
             else ""
         ),
