@@ -1,7 +1,8 @@
 """The figures of the "Missing data" section: the pattern of missing values and the tipping-point curves.
 
-Drawn as every report figure is (:mod:`._figures`): matplotlib without pyplot inside ``rc_context(STYLE)``,
-returned as inline SVG with user strings as escaped text.
+Drawn as every report figure is: matplotlib without pyplot inside :func:`._theme.theme`, returned as
+inline SVG (:mod:`._svg`) with user strings as escaped text. Readers see the labels of arms, visits
+and endpoints; ids stay in ``data-*`` attributes.
 """
 
 from __future__ import annotations
@@ -13,20 +14,11 @@ import numpy as np
 import pandas as pd
 
 from trialkit._format import format_number
-from trialkit._report._figures import (
-    COLUMNS,
-    PANELS_PER_FIGURE,
-    STYLE,
-    WIDTH_IN,
-    Figure,
-    _marker,
-    _new_figure,
-    _svg,
-    _wrap,
-    arm_colours,
-)
+from trialkit._report._figures import COLUMNS, PANELS_PER_FIGURE
 from trialkit._report._missing_view import ordered_endpoints
 from trialkit._report._missing_words import RATIO_DECIMALS
+from trialkit._report._svg import Figure, new_figure, svg_text, tag
+from trialkit._report._theme import WIDTH_IN, arm_colours, marker, theme, wrap
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -67,7 +59,6 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
 
     Endpoints with the same counts everywhere share a panel.
     """
-    from matplotlib import rc_context
     from matplotlib.patches import Patch
 
     pattern = results.missing_pattern
@@ -75,15 +66,19 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
         return None
     spec = trial.spec
     visits = [v for v in spec.visits.post_baseline if v in set(pattern["visit"].astype(str))]
+    visit = {v: spec.visits.label(v) for v in visits}
     groups = _pattern_groups(trial, pattern)
     n_endpoints = len(spec.endpoints)
     bars = [(v, a) for v in visits for a in trial.arms]
     cols = 1 if len(groups) == 1 else 2
     rows = math.ceil(len(groups) / cols)
     width = 34 if cols == 2 else 70
-    with rc_context(STYLE | {"axes.grid.axis": "x"}):
-        fig = _new_figure(WIDTH_IN, 0.55 + rows * (0.45 + BAR_IN * len(bars)))
+    with theme():
+        fig = new_figure(WIDTH_IN, 0.55 + rows * (0.45 + BAR_IN * len(bars)))
         axes = fig.subplots(rows, cols, squeeze=False)
+        for ax in axes.flat:
+            ax.grid(True, axis="x")
+            ax.grid(False, axis="y")
         for ax in axes.flat[len(groups) :]:
             ax.set_visible(False)
         total = int(pattern["n_subjects"].max())
@@ -102,25 +97,31 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
                         continue
                     ax.barh(yy, n, left=left, height=0.7, color=fill, edgecolor="#FFFFFF", linewidth=0.6)
                     if n / total * axis_in >= LABEL_MIN_IN:  # room for the count inside the bar
-                        ax.text(left + n / 2, yy, str(int(n)), ha="center", va="center", color=ink, fontsize=6.5)
+                        count = ax.text(
+                            left + n / 2, yy, str(int(n)), ha="center", va="center", color=ink, fontsize=6.5
+                        )
+                        tag(count, kind=column.removeprefix("n_"), arm=a, visit=v)
                     left += n
-            labels = [_wrap(a, 18) if len(visits) == 1 else _wrap(f"{a}, {v}", 22) for v, a in bars]
+            labels = [
+                wrap(spec.arms.label(a), 18) if len(visits) == 1 else wrap(f"{spec.arms.label(a)}, {visit[v]}", 22)
+                for v, a in bars
+            ]
             ax.set_yticks(y, labels)
             ax.set_ylim(float(y.min()) - 0.6, 0.6)
             ax.set_xlim(0, total)
-            ax.set_xlabel("participants randomised")
+            ax.set_xlabel("Participants randomised")
             if len(groups) == 1 and n_endpoints > 1:
                 title = (
-                    f"Every endpoint (the same counts), at {visits[0]}"
+                    f"Every endpoint (the same counts), at {visit[visits[0]]}"
                     if len(visits) == 1
                     else "Every endpoint (the same counts)"
                 )
             else:
-                title = "; ".join(e.label for e in endpoints) + (f", at {visits[0]}" if len(visits) == 1 else "")
-            ax.set_title(_wrap(title, width), loc="left")
+                title = "; ".join(e.label for e in endpoints) + (f", at {visit[visits[0]]}" if len(visits) == 1 else "")
+            ax.set_title(wrap(title, width), loc="left")
         handles = [Patch(facecolor=fill, edgecolor="none") for _, _, fill, _ in STATES]
         fig.legend(handles, [text for _, text, _, _ in STATES], loc="outside upper center", ncols=3)
-        svg = _svg(fig, "fig-missing-pattern")
+        svg = svg_text(fig, "fig-missing-pattern")
     return Figure(
         "fig-missing-pattern",
         svg,
@@ -145,11 +146,13 @@ def _tipping_panel(
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     colour = arm_colours(trial.arms)[arm]
-    title = ep.label if len(trial.arms) == 2 else f"{ep.label}: {arm} - {trial.control}"
-    ax.set_title(_wrap(title, TITLE_CHARS), loc="left")
+    arms = trial.spec.arms
+    title = ep.label if len(trial.arms) == 2 else f"{ep.label}: {arms.label(arm)} vs {arms.label(trial.control)}"
+    tag(ax, kind="tipping", endpoint=ep.id, contrast=f"{arm} - {trial.control}")
+    ax.set_title(wrap(title, TITLE_CHARS), loc="left")
     delta = part["delta"].to_numpy(dtype="float64")
     p = np.maximum(part["p_value"].to_numpy(dtype="float64"), P_FLOOR)
-    ax.plot(delta, p, color=colour, marker=_marker(trial.arms.index(arm)), markersize=2.5, linewidth=1.1)
+    ax.plot(delta, p, color=colour, marker=marker(trial.arms.index(arm)), markersize=2.5, linewidth=1.1)
     ax.axhline(alpha, color="#555555", linewidth=0.8, linestyle="--")
     ax.set_yscale("log")
     ax.set_ylim(min(float(p.min()) / 2, alpha / 5), 1.5)
@@ -182,14 +185,12 @@ def _tipping_panel(
         top.tick_params(length=2, pad=1, labelsize=6.5)
         top.spines["top"].set_visible(False)
     unit = "log units" if ep.scale == "log" else (ep.unit or "endpoint units")
-    ax.set_xlabel(f"shift δ ({unit})")
+    ax.set_xlabel(f"Shift δ ({unit})")
     ax.set_ylabel("p-value")
 
 
 def tipping_figures(trial: Trial, results: Results) -> list[Figure]:
     """Draw the tipping-point curves: p of the δ-adjusted MAR analysis against δ, a panel per endpoint and contrast."""
-    from matplotlib import rc_context
-
     grid = results.tipping_point
     if grid.empty:
         return []
@@ -212,22 +213,23 @@ def tipping_figures(trial: Trial, results: Results) -> list[Figure]:
     for k, chunk in enumerate(chunks):
         n_cols = min(COLUMNS, len(chunk))
         n_rows = math.ceil(len(chunk) / n_cols)
-        with rc_context(STYLE):
-            fig = _new_figure(WIDTH_IN, 0.2 + 2.0 * n_rows)
+        with theme():
+            fig = new_figure(WIDTH_IN, 0.2 + 2.0 * n_rows)
             axes = fig.subplots(n_rows, n_cols, squeeze=False)
             for ax in axes.flat[len(chunk) :]:
                 ax.set_visible(False)
             for ax, (ep, a, part, tip) in zip(axes.flat, chunk, strict=False):
                 _tipping_panel(ax, ep, a, part, tip, trial, results.alpha)
             slug = f"fig-tipping-{k + 1}"
-            svg = _svg(fig, slug)
+            svg = svg_text(fig, slug)
         note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""
         logs = any(ep.scale == "log" for ep, _, _, _ in chunk)
         caption = (
-            f"Tipping point{note}: p-value of the analysis at {spec.visits.primary} when the values imputed under "
-            "missing at random for the treated arm are shifted by δ, towards no difference; δ = 0 (left) is "
-            f"the MAR analysis. Dashed line: α = {format_number(results.alpha)}. The circle marks the tipping "
-            "shift, the smallest on the grid at which p ≥ α; on an endpoint not significant under MAR it is 0."
+            f"Tipping point{note}: p-value of the analysis at {spec.visits.label(spec.visits.primary)} when the "
+            "values imputed under missing at random for the treated arm are shifted by δ, towards no difference; "
+            f"δ = 0 (left) is the MAR analysis. Dashed line: α = {format_number(results.alpha)}. The circle marks "
+            "the tipping shift, the smallest on the grid at which p ≥ α; on an endpoint not significant under MAR "
+            "it is 0."
             + (
                 " Log-scale endpoints: δ is a shift of the logarithms, i.e. the imputed values multiplied by exp(δ)."
                 if logs
