@@ -674,7 +674,7 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
     shown = "".join(ET.fromstring(svgs[0]).itertext())
     for ep in trial.spec.endpoints:  # labels, not ids
         assert ep.label in shown and ep.label in text
-    assert "placebo" in shown and "magnesium" in shown and "geometric LS mean" in shown
+    assert "Placebo" in shown and "Magnesium 500 mg/day" in shown and "Geometric LS mean" in shown
     assert 'id="fig-mmrm-1-caption"><strong>Figure 1.</strong> MMRM least-squares means' in section
     rows = table_rows(section, "mmrm-result")["mmrm-result"]
     assert [a["data-visit"] for a, _ in rows] == ["week8"] * 10
@@ -762,7 +762,7 @@ def test_trajectories_run_over_every_post_baseline_visit_with_a_panel_per_endpoi
     section = _section(html, "mmrm")
     svg = re.findall(r"<svg\b.*?</svg>", section, re.S)[0]
     shown = "".join(ET.fromstring(svg).itertext())
-    for label in ("Symptom score", "Pain", "Concentration", "week4", "week8", "week12", "low", "high", "placebo"):
+    for label in ("Symptom score", "Pain", "Concentration", "Week 4", "Week 8", "Week 12", "Low", "High", "Placebo"):
         assert label in shown
     # the endpoints' models used different subjects: a table says how many
     subjects = table_rows(section, "mmrm-subjects")["mmrm-subjects"]
@@ -959,7 +959,7 @@ def test_the_missing_data_figures_are_numbered_after_the_mmrm_and_before_the_oth
     assert 'id="fig-tipping-1-caption"><strong>Figure 3.</strong>' in text
     pattern = re.search(r'<figure id="fig-missing-pattern">(.*?)</figure>', text, re.S).group(1)
     drawn = "".join(ET.fromstring(re.search(r"<svg\b.*?</svg>", pattern, re.S).group(0)).itertext())
-    for label in ("placebo", "magnesium", "observed", "Every endpoint", "22", "21"):
+    for label in ("Placebo", "Magnesium 500", "observed", "Every endpoint", "22", "21"):
         assert label in drawn
 
 
@@ -1002,8 +1002,8 @@ def test_the_three_arm_section_has_a_row_and_a_tipping_panel_per_contrast(three_
         (e, f"{a} - placebo") for e in ("score", "pain", "conc") for a in ("low", "high")
     ]
     svg = re.search(r'<figure id="fig-tipping-1">.*?(<svg\b.*?</svg>)', section, re.S).group(1)
-    drawn = "".join(ET.fromstring(svg).itertext())
-    for title in ("Symptom score: low - placebo", "Concentration: high -"):
+    drawn = " ".join(" ".join(ET.fromstring(svg).itertext()).split())  # titles are wrapped over lines
+    for title in ("Symptom score: Low vs Placebo", "Concentration: High vs"):
         assert title in drawn
     assert "(values ×" in drawn  # the log-scale endpoint's shift as a factor
     text = _text(section)

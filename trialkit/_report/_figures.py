@@ -11,6 +11,7 @@ The forest plot is in :mod:`._forest`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -428,6 +429,32 @@ def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
     return _panel_figures(trial, "mmrm", draw, caption, line_legend=True, visits=visits)
 
 
+def _boxes(ax: Axes, values: pd.DataFrame, arms: list[str], colours: dict[str, str], log: bool) -> None:
+    """Draw the box of each arm's values (seaborn), pale under the points; quartiles of the logs on a log axis."""
+    import seaborn as sns
+
+    with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
+        warnings.filterwarnings("ignore", message="vert: bool", category=DeprecationWarning)
+        sns.boxplot(
+            data=values,
+            x="arm",
+            y="y",
+            order=arms,
+            hue="arm",
+            hue_order=arms,
+            palette={a: _pale(colours[a]) for a in arms},
+            saturation=1,
+            width=0.5,
+            showfliers=False,
+            log_scale=(False, log),
+            linecolor="#555555",
+            linewidth=0.8,
+            medianprops={"color": "#000000", "linewidth": 1.1},
+            legend=False,
+            ax=ax,
+        )
+
+
 def _pale(colour: str) -> str:
     """Return ``colour`` mixed with three parts of white: a box's fill under points drawn in ``colour``."""
     rgb = [int(colour[k : k + 2], 16) for k in (1, 3, 5)]
@@ -461,8 +488,6 @@ def change_figures(trial: Trial) -> list[Figure]:
     endpoint shows the ratio to baseline on a logarithmic axis (1: no change), others the
     difference (0: no change).
     """
-    import seaborn as sns
-
     spec = trial.spec
     if spec.visits.baseline is None:
         return []
@@ -474,24 +499,7 @@ def change_figures(trial: Trial) -> list[Figure]:
         values = change_values(trial, ep)
         log = value_scale(ep) == "log"
         if not values.empty:
-            sns.boxplot(
-                data=values,
-                x="arm",
-                y="y",
-                order=arms,
-                hue="arm",
-                hue_order=arms,
-                palette={a: _pale(colours[a]) for a in arms},
-                saturation=1,
-                width=0.5,
-                showfliers=False,
-                log_scale=(False, log),
-                linecolor="#555555",
-                linewidth=0.8,
-                medianprops={"color": "#000000", "linewidth": 1.1},
-                legend=False,
-                ax=ax,
-            )
+            _boxes(ax, values, arms, colours, log)
         rng = np.random.default_rng(20240101)  # fixed spread: the same data give the same figure
         for i, a in enumerate(arms):
             y = values.loc[(values["arm"] == a).to_numpy(), "y"].to_numpy(dtype="float64")

@@ -149,6 +149,26 @@ def _clean(root: ET.Element) -> None:
     visit(root)
 
 
+def _renumber(root: ET.Element, prefix: str) -> None:
+    """Name the ids left (clip paths, markers) ``<prefix>-d1``, ``<prefix>-d2`` ... in document order.
+
+    matplotlib names them by a hash of their coordinates, which differ between runs in the last
+    digits (the layout's solver adds in an order that varies): named by their order, the same figure
+    gives the same text; the prefix (the figure's id) keeps them unique in the page.
+    """
+    names = {el.attrib["id"]: f"{prefix}-d{k + 1}" for k, el in enumerate(e for e in root.iter() if "id" in e.attrib)}
+    if not names:
+        return
+    for el in root.iter():
+        for key, value in list(el.attrib.items()):
+            if key == "id":
+                el.attrib[key] = names[value]
+            elif key == _HREF and value.startswith("#") and value[1:] in names:
+                el.attrib[key] = "#" + names[value[1:]]
+            elif "url(#" in value:
+                el.attrib[key] = _REF.sub(lambda m: f"url(#{names.get(m.group(1), m.group(1))})", value)
+
+
 def svg_text(fig: MplFigure, salt: str) -> str:
     """Return the figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS).
 
@@ -164,6 +184,7 @@ def svg_text(fig: MplFigure, salt: str) -> str:
     ET.register_namespace("xlink", _XLINK_NS)
     root = ET.fromstring(buf.getvalue().encode("utf-8"))
     _clean(root)
+    _renumber(root, salt)
     for key in ("width", "height"):  # the page's CSS sizes the figure; the viewBox keeps its shape
         root.attrib.pop(key, None)
     # matplotlib's stylesheet set round joins; as inherited presentation attributes they stay inside the figure

@@ -151,14 +151,15 @@ def value_scale(endpoint: Endpoint) -> str:
     return "log" if endpoint.scale == "log" else "linear"
 
 
-#: mantissas of the ticks of a logarithmic axis, coarsest first; the first giving 3 ticks in range is used
+#: mantissas of the ticks of a logarithmic axis, coarsest first (two significant digits at most, so that a
+#: tick reads as a round number); the first giving 3 ticks in range is used
 _MANTISSAS = (
     (1.0,),
     (1.0, 3.0),
     (1.0, 2.0, 5.0),
     (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
     (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0),
-    (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.25, 2.5, 2.75, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0),
+    (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0),
 )
 
 
