@@ -252,8 +252,9 @@ def test_report_writes_self_contained_html_and_pdf(abbasi) -> None:
             if name in ("href", "src", "xlink:href"):
                 assert (value or "").startswith("#"), f"<{tag} {name}={value!r}>"
             assert not name.startswith("on"), f"<{tag}> has an event handler {name}"
-    # the MMRM's LS means, the missing-data pattern and tipping points, then the means, changes and forest plot
-    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 6
+    # the MMRM's LS means (two figures of at most 9 panels), the missing-data pattern and tipping points, then the
+    # means (two figures), changes and forest plot
+    assert sum(1 for t, a in page.tags if t == "svg" and "figure" in (a.get("class") or "")) == 8
     ids = [a["id"] for _, a in page.tags if "id" in a]
     assert len(ids) == len(set(ids)), "duplicate ids in the page"
 
@@ -625,7 +626,7 @@ def test_html_loads_in_headless_chromium_without_errors_or_requests(abbasi, host
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
-            for name, html, figures in (("abbasi", abbasi[2], 6), ("hostile", hostile[2], 4)):
+            for name, html, figures in (("abbasi", abbasi[2], 8), ("hostile", hostile[2], 4)):
                 seen = _open(browser, html, tmp_path / f"{name}.png", figures)
                 assert seen == {"console": [], "failed": [], "blocked": [], "dialogs": []}, name
             # the harness itself: a page that asks for something outside the file is caught
@@ -670,8 +671,8 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
     assert "over baseline and the post-baseline visits, with equal arm means at baseline" in text
     assert "the MMRM is the ANCOVA on the same subjects" not in text
     svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
-    assert len(svgs) == 1
-    shown = "".join(ET.fromstring(svgs[0]).itertext())
+    assert len(svgs) == 2  # 10 endpoints: 6 panels and 4
+    shown = "".join("".join(ET.fromstring(svg).itertext()) for svg in svgs)
     for ep in trial.spec.endpoints:  # labels, not ids
         assert ep.label in shown and ep.label in text
     assert "Placebo" in shown and "Magnesium 500 mg/day" in shown and "Geometric LS mean" in shown
@@ -954,9 +955,9 @@ def test_the_tipping_shift_shown_is_the_results_row(abbasi) -> None:
 def test_the_missing_data_figures_are_numbered_after_the_mmrm_and_before_the_others(abbasi) -> None:
     text = abbasi[2].read_text(encoding="utf-8")
     numbers = [int(n) for n in re.findall(r"<strong>Figure (\d+)\.</strong>", text)]
-    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 6
-    assert 'id="fig-missing-pattern-caption"><strong>Figure 2.</strong>' in text
-    assert 'id="fig-tipping-1-caption"><strong>Figure 3.</strong>' in text
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) == 8
+    assert 'id="fig-missing-pattern-caption"><strong>Figure 3.</strong>' in text
+    assert 'id="fig-tipping-1-caption"><strong>Figure 4.</strong>' in text
     pattern = re.search(r'<figure id="fig-missing-pattern">(.*?)</figure>', text, re.S).group(1)
     drawn = "".join(ET.fromstring(re.search(r"<svg\b.*?</svg>", pattern, re.S).group(0)).itertext())
     for label in ("Placebo", "Magnesium 500", "observed", "Every endpoint", "22", "21"):

@@ -28,9 +28,12 @@ from trialkit._report._theme import (
     OKABE_ITO,
     WIDTH_IN,
     arm_colours,
+    fit,
     glyph,
     marker,
+    panel_width,
     set_value_axis,
+    text_width,
     theme,
     value_scale,
     wrap,
@@ -59,6 +62,8 @@ __all__ = [
 ]
 
 PANELS_PER_FIGURE = 12
+#: panels of a figure with the numbers observed under each: three rows fill an A4 page
+PANELS_WITH_NUMBERS = 9
 COLUMNS = 3
 LEGEND_IN = 0.35  # the arms' legend above the panels
 PANEL_IN = 1.95  # a panel: title, plotting area, visit labels
@@ -66,7 +71,7 @@ TABLE_ROW_IN = 0.13  # a row (arm) of the numbers under a panel
 TABLE_HEAD_IN = 0.2  # the heading of those numbers and the space around them
 TABLE_TEXT_PT = 6.5
 SPREAD = 0.08  # distance between the arms' estimates at a visit, in visits
-TITLE_CHARS = 26  # a panel's title per line: a third of the text width, less the axis labels
+TITLE_PT = 8  # the panels' titles (axes.titlesize)
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -74,8 +79,29 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _chunks(items: list[Endpoint], size: int) -> list[list[Endpoint]]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+def chunk_sizes(n: int, most: int) -> list[int]:
+    """Split ``n`` panels into figures of at most ``most``, as even as whole rows of :data:`COLUMNS` allow.
+
+    >>> chunk_sizes(10, 9), chunk_sizes(10, 12), chunk_sizes(12, 9), chunk_sizes(19, 9), chunk_sizes(2, 9)
+    ([6, 4], [10], [6, 6], [9, 9, 1], [2])
+    """
+    figures = math.ceil(n / most)
+    per = math.ceil(n / figures)
+    if per > COLUMNS:
+        per = min(most, math.ceil(per / COLUMNS) * COLUMNS)
+    sizes = []
+    while n > 0:
+        sizes.append(min(per, n))
+        n -= sizes[-1]
+    return sizes
+
+
+def _chunks(items: list[Endpoint], most: int) -> list[list[Endpoint]]:
+    out, start = [], 0
+    for size in chunk_sizes(len(items), most):
+        out.append(items[start : start + size])
+        start += size
+    return out
 
 
 def _shift(i: int, n_arms: int) -> float:
@@ -148,6 +174,18 @@ def _panels(fig: MplFigure, n: int, *, table_rows: int) -> list[tuple[Axes, Axes
         r, c = divmod(k, cols)
         out.append((fig.add_subplot(grid[2 * r, c]), fig.add_subplot(grid[2 * r + 1, c]), c))
     return out
+
+
+def _panel_width(trial: Trial, columns: int, *, numbers: bool) -> float:
+    """Return the width, in points, a panel's title may take: its share of the text width less its axis labels.
+
+    With the numbers observed under the panels, the first column also holds the arm labels.
+    """
+    left = 0.0
+    if numbers:
+        labels = [line for a in trial.arms for line in wrap(trial.spec.arms.label(a), 22).splitlines()]
+        left = max(text_width(line, TABLE_TEXT_PT) for line in labels) + 12  # and the marker beside them
+    return panel_width(columns, left=left)
 
 
 def _observed_table(
@@ -225,11 +263,12 @@ def _panel_figures(
     endpoints: Sequence[Endpoint] | None = None,
     visits: Sequence[str] | None = None,
 ) -> list[Figure]:
-    """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure, arms in the legend.
+    """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure at most, arms in the legend.
 
     ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
     ``endpoints`` (default: every continuous endpoint) are the panels; none: no figure. With
-    ``visits`` (the panel's x axis), every panel has the numbers observed at each visit under it.
+    ``visits`` (the panel's x axis), every panel has the numbers observed at each visit under it, and
+    a figure has :data:`PANELS_WITH_NUMBERS` panels at most.
     """
     if endpoints is None:
         endpoints = [e for e in trial.spec.endpoints if e.type == "continuous"]
@@ -238,7 +277,7 @@ def _panel_figures(
     counts = observed_counts(trial) if visits is not None else {}
     table_rows = len(trial.arms) * _table_lines(trial) if visits is not None else 0
     table_in = TABLE_HEAD_IN + TABLE_ROW_IN * table_rows if visits is not None else 0.0
-    chunks = _chunks(list(endpoints), PANELS_PER_FIGURE)
+    chunks = _chunks(list(endpoints), PANELS_WITH_NUMBERS if visits is not None else PANELS_PER_FIGURE)
     out = []
     for k, chunk in enumerate(chunks):
         rows, _ = _grid(len(chunk))
@@ -246,8 +285,10 @@ def _panel_figures(
         with theme():
             fig = new_figure(WIDTH_IN, LEGEND_IN + rows * (PANEL_IN + table_in))
             panels = _panels(fig, len(chunk), table_rows=table_rows)
+            width = _panel_width(trial, _grid(len(chunk))[1], numbers=visits is not None)
             for (ax, table, column), ep in zip(panels, chunk, strict=True):
-                draw(ax, ep)
+                draw(ax, ep)  # the title's words; fitted to the panel here
+                ax.set_title(fit(ax.get_title(loc="left"), width, TITLE_PT, bold=True), loc="left")
                 tag(ax, kind="panel", endpoint=ep.id, scale=value_scale(ep))
                 if table is not None and visits is not None:
                     _observed_table(table, ax, trial, ep, visits, counts, arm_labels=column == 0)
@@ -282,7 +323,7 @@ def means_figures(trial: Trial, alpha: float) -> list[Figure]:
 
         _estimates(ax, trial, visits, summary)
         _visit_axis(ax, trial, visits)
-        ax.set_title(wrap(with_unit(ep.label, ep.unit), TITLE_CHARS), loc="left")
+        ax.set_title(with_unit(ep.label, ep.unit), loc="left")
         ax.set_ylabel("Geometric mean" if log else "Mean")
         set_value_axis(ax, "y", value_scale(ep))
 
@@ -323,7 +364,7 @@ def proportion_figures(trial: Trial, alpha: float) -> list[Figure]:
 
         _estimates(ax, trial, visits, summary)
         _visit_axis(ax, trial, visits)
-        ax.set_title(wrap(ep.label, TITLE_CHARS), loc="left")
+        ax.set_title(ep.label, loc="left")
         ax.set_ylim(0, 100)
         ax.set_ylabel("% with the event")
 
@@ -363,7 +404,7 @@ def rate_figures(trial: Trial, alpha: float) -> list[Figure]:
 
         _estimates(ax, trial, visits, summary)
         _visit_axis(ax, trial, visits)
-        ax.set_title(wrap(ep.label, TITLE_CHARS), loc="left")
+        ax.set_title(ep.label, loc="left")
         ax.set_ylim(bottom=0)
         ax.set_ylabel(with_unit("Rate", f"{ep.unit or 'events'} {rate_unit(ep)}"))
 
@@ -393,7 +434,7 @@ def mmrm_figures(trial: Trial, results: Results) -> list[Figure]:
 
     def draw(ax: Axes, ep: Endpoint) -> None:
         part = lsmeans.loc[(lsmeans["endpoint"] == ep.id).to_numpy()]
-        ax.set_title(wrap(with_unit(ep.label, ep.unit), TITLE_CHARS), loc="left")
+        ax.set_title(with_unit(ep.label, ep.unit), loc="left")
         _visit_axis(ax, trial, visits)
         if part.empty:
             ax.text(0.5, 0.5, "MMRM could not run", ha="center", va="center", transform=ax.transAxes, color="#555555")
@@ -522,10 +563,10 @@ def change_figures(trial: Trial) -> list[Figure]:
         ax.set_xlim(-0.6, len(arms) - 0.4)
         ax.set_xlabel("")
         if log:
-            ax.set_title(wrap(ep.label, TITLE_CHARS), loc="left")
+            ax.set_title(ep.label, loc="left")
             ax.set_ylabel(f"Ratio, {primary} / {baseline}")
         else:
-            ax.set_title(wrap(with_unit(ep.label, ep.unit), TITLE_CHARS), loc="left")
+            ax.set_title(with_unit(ep.label, ep.unit), loc="left")
             ax.set_ylabel("Change from baseline")
         set_value_axis(ax, "y", value_scale(ep))
 

@@ -124,9 +124,13 @@ def _limit(rows: list[ForestRow]) -> float:
     return max(0.5, math.ceil(1.08 * max(ends, default=0.5) / 0.5) * 0.5)
 
 
-def _favours(ax: Axes, control: str, arm: str) -> None:
-    """Write "Favours <control>" left and "Favours <arm>" right of the reference line, under the axis."""
-    for text, side, ha in ((f"← Favours {wrap(control, 26)}", -1, "right"), (f"Favours {wrap(arm, 26)} →", 1, "left")):
+def _favours(ax: Axes, control: str, arm: str) -> int:
+    """Write "Favours <control>" left and "Favours <arm>" right of the reference line, under the axis.
+
+    Returns the lines the longer of the two takes (an arm label wider than half the axis is wrapped).
+    """
+    texts = ((f"← Favours {wrap(control, 26)}", -1, "right"), (f"Favours {wrap(arm, 26)} →", 1, "left"))
+    for text, side, ha in texts:
         label = ax.annotate(
             text,
             (0.0, 0.0),
@@ -141,6 +145,7 @@ def _favours(ax: Axes, control: str, arm: str) -> None:
             annotation_clip=False,
         )
         tag(label, kind="favours", side="right" if side > 0 else "left")
+    return max(text.count("\n") + 1 for text, _, _ in texts)
 
 
 def _panel(ax: Axes, trial: Trial, arm: str, rows: list[ForestRow], level: str, half: float, titled: bool) -> None:
@@ -209,8 +214,9 @@ def _panel(ax: Axes, trial: Trial, arm: str, rows: list[ForestRow], level: str, 
     ax.grid(True, axis="x")
     ax.grid(False, axis="y")
     ax.tick_params(axis="y", length=0)
-    _favours(ax, spec.arms.label(trial.control), spec.arms.label(arm))
-    ax.set_xlabel("Standardised difference (Hedges' g, SD units)", labelpad=16)
+    lines = _favours(ax, spec.arms.label(trial.control), spec.arms.label(arm))
+    # the axis label under the "Favours" lines (8.4 pt each, starting just under the tick labels)
+    ax.set_xlabel("Standardised difference (Hedges' g, SD units)", labelpad=4 + 8.4 * lines)
     if titled:
         ax.set_title(f"{spec.arms.label(arm)} vs {spec.arms.label(trial.control)}", loc="left")
     tag(ax, kind="forest", contrast=f"{arm} - {trial.control}", scale="linear")

@@ -18,7 +18,7 @@ from trialkit._report._figures import COLUMNS, PANELS_PER_FIGURE
 from trialkit._report._missing_view import ordered_endpoints
 from trialkit._report._missing_words import RATIO_DECIMALS
 from trialkit._report._svg import Figure, new_figure, svg_text, tag
-from trialkit._report._theme import WIDTH_IN, arm_colours, marker, theme, wrap
+from trialkit._report._theme import WIDTH_IN, arm_colours, fit, marker, panel_width, theme, wrap
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -37,7 +37,6 @@ STATES = (
 BAR_IN = 0.24  # height per bar of the pattern figure
 P_FLOOR = 1e-12  # smallest p drawn on the logarithmic axis
 LABEL_MIN_IN = 0.14  # shortest bar segment, in inches, that shows its count
-TITLE_CHARS = 28  # a tipping panel's title per line: a third of the text width, less the α label
 
 
 def _pattern_groups(trial: Trial, pattern: pd.DataFrame) -> list[tuple[list[Endpoint], pd.DataFrame]]:
@@ -72,7 +71,6 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
     bars = [(v, a) for v in visits for a in trial.arms]
     cols = 1 if len(groups) == 1 else 2
     rows = math.ceil(len(groups) / cols)
-    width = 34 if cols == 2 else 70
     with theme():
         fig = new_figure(WIDTH_IN, 0.55 + rows * (0.45 + BAR_IN * len(bars)))
         axes = fig.subplots(rows, cols, squeeze=False)
@@ -118,7 +116,7 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
                 )
             else:
                 title = "; ".join(e.label for e in endpoints) + (f", at {visit[visits[0]]}" if len(visits) == 1 else "")
-            ax.set_title(wrap(title, width), loc="left")
+            ax.set_title(fit(title, panel_width(cols) - 50, 8, bold=True), loc="left")  # arm labels: 50 pt wider
         handles = [Patch(facecolor=fill, edgecolor="none") for _, _, fill, _ in STATES]
         fig.legend(handles, [text for _, text, _, _ in STATES], loc="outside upper center", ncols=3)
         svg = svg_text(fig, "fig-missing-pattern")
@@ -136,9 +134,11 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
 
 
 def _tipping_panel(
-    ax: Axes, ep: Endpoint, arm: str, part: pd.DataFrame, tip: pd.DataFrame, trial: Trial, alpha: float
+    ax: Axes, ep: Endpoint, arm: str, part: pd.DataFrame, tip: pd.DataFrame, trial: Trial, alpha: float, columns: int
 ) -> None:
     """Draw p against the shift δ of one contrast, alpha as a dashed line, the tipping shift marked and labelled.
+
+    ``columns`` is the number of panels across the figure (the title is fitted to the panel's width).
 
     The labels of alpha and of the tipping shift sit outside the plotting area (on the right, and on
     top as the tick of a secondary axis), where no curve can run through them.
@@ -149,7 +149,8 @@ def _tipping_panel(
     arms = trial.spec.arms
     title = ep.label if len(trial.arms) == 2 else f"{ep.label}: {arms.label(arm)} vs {arms.label(trial.control)}"
     tag(ax, kind="tipping", endpoint=ep.id, contrast=f"{arm} - {trial.control}")
-    ax.set_title(wrap(title, TITLE_CHARS), loc="left")
+    # the title may reach over the "α = 0.05" right of the panel, which the layout makes room for
+    ax.set_title(fit(title, panel_width(columns), 8, bold=True), loc="left")
     delta = part["delta"].to_numpy(dtype="float64")
     p = np.maximum(part["p_value"].to_numpy(dtype="float64"), P_FLOOR)
     ax.plot(delta, p, color=colour, marker=marker(trial.arms.index(arm)), markersize=2.5, linewidth=1.1)
@@ -219,7 +220,7 @@ def tipping_figures(trial: Trial, results: Results) -> list[Figure]:
             for ax in axes.flat[len(chunk) :]:
                 ax.set_visible(False)
             for ax, (ep, a, part, tip) in zip(axes.flat, chunk, strict=False):
-                _tipping_panel(ax, ep, a, part, tip, trial, results.alpha)
+                _tipping_panel(ax, ep, a, part, tip, trial, results.alpha, n_cols)
             slug = f"fig-tipping-{k + 1}"
             svg = svg_text(fig, slug)
         note = f" (part {k + 1} of {len(chunks)})" if len(chunks) > 1 else ""

@@ -34,8 +34,11 @@ __all__ = [
     "glyph",
     "log_ticks",
     "marker",
+    "panel_width",
     "set_value_axis",
     "theme",
+    "fit",
+    "text_width",
     "value_scale",
     "wrap",
 ]
@@ -47,6 +50,7 @@ CONTROL_GREY = "#7F7F7F"
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 GLYPHS = ("●", "■", "▲", "◆", "▼", "✚", "✖", "★")
 WIDTH_IN = 6.9  # A4 text width at 18 mm margins
+VALUE_AXIS_PT = 45  # a panel's value axis: tick labels, axis label and the space around them
 FONT_PT = 7.5
 
 #: the report's settings over seaborn's style; typed loosely: matplotlib's stubs key rc_context by a literal
@@ -140,6 +144,56 @@ def glyph(i: int) -> str:
 def wrap(text: str, width: int = 34) -> str:
     """Break ``text`` into lines of at most ``width`` characters (a long word is cut)."""
     return "\n".join(textwrap.wrap(str(text), width, break_long_words=True)) or " "
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Return the width, in points, of one line of ``text`` in the report's font at ``size`` points."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    font = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
+    width, _, _ = TextToPath().get_text_width_height_descent(text, font, ismath=False)
+    return float(width)
+
+
+def panel_width(columns: int, *, left: float = 0.0, right: float = 0.0) -> float:
+    """Return the width, in points, of a panel's plotting area in a figure of ``columns`` across the text width.
+
+    An estimate (the layout decides): the text width less ``left`` (labels left of the first
+    column), shared among the columns, less each panel's value axis (:data:`VALUE_AXIS_PT`) and
+    ``right`` (labels right of each panel).
+    """
+    return (WIDTH_IN * 72 - left) / columns - VALUE_AXIS_PT - right
+
+
+def fit(text: str, width: float, size: float, *, bold: bool = False) -> str:
+    r"""Break ``text`` into lines at most ``width`` points wide (a word wider than a line is cut).
+
+    matplotlib's layout leaves an axes title's width out of account: a title must fit its axes.
+
+    >>> fit("Serum magnesium (mmol/L)", 100, 8, bold=True)
+    'Serum magnesium\n(mmol/L)'
+    >>> fit("Age", 100, 8)
+    'Age'
+    """
+    lines: list[str] = []
+    line = ""
+    for word in str(text).split():
+        trial = f"{line} {word}" if line else word
+        if text_width(trial, size, bold=bold) <= width:
+            line = trial
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:  # a word wider than the line is cut where it must be
+            if line and text_width(line + char, size, bold=bold) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    if line:
+        lines.append(line)
+    return "\n".join(lines) or " "
 
 
 def value_scale(endpoint: Endpoint) -> str:
