@@ -672,7 +672,7 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
     assert "the MMRM is the ANCOVA on the same subjects" not in text
     svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
     assert len(svgs) == 2  # 10 endpoints: 6 panels and 4
-    shown = "".join("".join(ET.fromstring(svg).itertext()) for svg in svgs)
+    shown = " ".join(" ".join(" ".join(ET.fromstring(svg).itertext()).split()) for svg in svgs)  # titles wrap
     for ep in trial.spec.endpoints:  # labels, not ids
         assert ep.label in shown and ep.label in text
     assert "Placebo" in shown and "Magnesium 500 mg/day" in shown and "Geometric LS mean" in shown
