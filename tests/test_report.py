@@ -671,7 +671,7 @@ def test_the_mmrm_section_shows_labels_trajectories_and_contrasts(abbasi) -> Non
     assert "over baseline and the post-baseline visits, with equal arm means at baseline" in text
     assert "the MMRM is the ANCOVA on the same subjects" not in text
     svgs = re.findall(r"<svg\b.*?</svg>", section, re.S)
-    assert len(svgs) == 2  # 10 endpoints: 6 panels and 4
+    assert len(svgs) == 2  # 10 endpoints: 5 panels and 5
     shown = " ".join(" ".join(" ".join(ET.fromstring(svg).itertext()).split()) for svg in svgs)  # titles wrap
     for ep in trial.spec.endpoints:  # labels, not ids
         assert ep.label in shown and ep.label in text

@@ -80,15 +80,12 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def chunk_sizes(n: int, most: int) -> list[int]:
-    """Split ``n`` panels into figures of at most ``most``, as even as whole rows of :data:`COLUMNS` allow.
+    """Split ``n`` panels into as few figures of at most ``most`` as there must be, as even as can be.
 
     >>> chunk_sizes(10, 9), chunk_sizes(10, 12), chunk_sizes(12, 9), chunk_sizes(19, 9), chunk_sizes(2, 9)
-    ([6, 4], [10], [6, 6], [9, 9, 1], [2])
+    ([5, 5], [10], [6, 6], [7, 7, 5], [2])
     """
-    figures = math.ceil(n / most)
-    per = math.ceil(n / figures)
-    if per > COLUMNS:
-        per = min(most, math.ceil(per / COLUMNS) * COLUMNS)
+    per = math.ceil(n / math.ceil(n / most)) if n else 0
     sizes = []
     while n > 0:
         sizes.append(min(per, n))
