@@ -42,6 +42,7 @@ def made(tmp_path_factory) -> Path:
 
 def test_no_text_or_drawing_leaves_the_pdf_text_block(made: Path) -> None:
     import pdfplumber
+
     outside: list[str] = []
     with pdfplumber.open(made / "report.pdf") as pdf:
         assert len(pdf.pages) > 5
