@@ -106,6 +106,8 @@ def test_unknown_covariate_keys_and_repeated_levels_are_named() -> None:
     assert "levels" in problems["covariates.sex.levles"]
     problems = _problems(base_spec(covariates={"sex": {"levels": ["female", "female"]}}))
     assert "'female' twice" in problems["covariates.sex.levels"]
+    problems = _problems(base_spec(covariates={"sex": {"levels": ["female ", "male"]}}))
+    assert "holds 'female '; write it without leading or trailing blanks" in problems["covariates.sex.levels"]
 
 
 @pytest.mark.parametrize(

@@ -1164,6 +1164,14 @@ def _parse_covariates(
                 out.add(Rule.INVALID_VALUE, f"{key}.levels", f"`{key}.levels` must list at least one value; got [].")
             for dup in sorted({v for v in levels if levels.count(v) > 1}):
                 out.add(Rule.INVALID_VALUE, f"{key}.levels", f"`{key}.levels` lists {dup!r} twice.", dup)
+            for padded in (v for v in levels if v != v.strip()):
+                # data values are read without surrounding blanks: such a level could never match one
+                out.add(
+                    Rule.INVALID_VALUE,
+                    f"{key}.levels",
+                    f"`{key}.levels` holds {padded!r}; write it without leading or trailing blanks.",
+                    padded,
+                )
         summary = choice(t.get("summary", "mean"), SUMMARIES, f"{key}.summary", out) or "mean"
         if "summary" in t and name in categorical:
             out.add(
