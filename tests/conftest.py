@@ -14,6 +14,17 @@ ENDPOINTS = ("isi", "sleep_time")
 VISITS = ("baseline", "week8")
 
 
+#: the `[data]` table of the small trial as one long file (tests/conftest.py `to_long`)
+LONG_DATA = {
+    "format": "long",
+    "subject": "subject_id",
+    "path": "trial.csv",
+    "visit": "visit",
+    "endpoint": "endpoint",
+    "value": "value",
+}
+
+
 def base_spec(**sections: dict[str, Any]) -> dict[str, Any]:
     """Return a valid spec dict for the small trial; each keyword replaces/extends one section."""
     spec: dict[str, Any] = {

@@ -7,20 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
+from conftest import LONG_DATA, base_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
 from trialkit._io import _files
 from trialkit.cli import main
-
-LONG_DATA = {
-    "format": "long",
-    "subject": "subject_id",
-    "path": "trial.csv",
-    "visit": "visit",
-    "endpoint": "endpoint",
-    "value": "value",
-}
 
 
 def _load(folder: Path, frame: pd.DataFrame, spec: dict, name: str = "trial.csv") -> tk.Trial:

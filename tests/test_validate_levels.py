@@ -6,19 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
+from conftest import LONG_DATA, base_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
 from trialkit.cli import main
-
-LONG_DATA = {
-    "format": "long",
-    "subject": "subject_id",
-    "path": "trial.csv",
-    "visit": "visit",
-    "endpoint": "endpoint",
-    "value": "value",
-}
 
 
 def _wide() -> pd.DataFrame:
