@@ -245,3 +245,22 @@ def test_the_spec_guide_lists_every_validation_rule() -> None:
     checked = text[text.index("## What is checked") :].split("\n## ", 1)[0]
     listed = set(re.findall(r"`([a-z_]+)`", checked))
     assert {rule.value for rule in Rule} <= listed, "docs/study-spec.md, 'What is checked', lacks a rule"
+
+
+def _shown(value: float) -> str:
+    """Return a limit as docs/limits.md writes it: integers with thousands separators, floats as %g."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def test_the_limits_page_gives_every_limit_with_its_value() -> None:
+    from trialkit import _limits
+
+    rows = {
+        line.split("`")[1]: line
+        for line in (ROOT / "docs" / "limits.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    }
+    assert set(rows) == set(_limits.__all__), "docs/limits.md and trialkit/_limits.py list different limits"
+    for name in _limits.__all__:
+        value = getattr(_limits, name)
+        assert f"| {_shown(value)}" in rows[name], f"docs/limits.md gives {name} a value other than {value}"

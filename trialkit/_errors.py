@@ -30,6 +30,9 @@ class Rule(StrEnum):
     EMPTY_FILE = "empty_file"
     MISSING_COLUMN = "missing_column"
     PATTERN_UNMATCHED = "pattern_unmatched"
+    NOT_A_FILE = "not_a_file"
+    TOO_LARGE = "too_large"
+    FORMULA_CELL = "formula_cell"
     # record rules
     MISSING_SUBJECT = "missing_subject"
     RAGGED_ROW = "ragged_row"
@@ -53,6 +56,8 @@ class Rule(StrEnum):
     STRATUM_ONE_LEVEL = "stratum_one_level"
     STRATUM_ARM_ABSENT = "stratum_arm_absent"
     UNKNOWN_LEVEL = "unknown_level"
+    CONTROL_CHARACTER = "control_character"
+    EXTREME_VALUE = "extreme_value"
     # warnings: the input is read, and the reading is reported
     SURROUNDING_BLANKS = "surrounding_blanks"
     FLAG_CASE = "flag_case"
@@ -80,6 +85,9 @@ _MEANINGS: dict[Rule, str] = {
     Rule.EMPTY_FILE: "a file with no data rows",
     Rule.MISSING_COLUMN: "a column the spec requires is absent from the file",
     Rule.PATTERN_UNMATCHED: "the wide-format column pattern matches no column for an endpoint",
+    Rule.NOT_A_FILE: "an input path that is not a regular file (a folder, a device, a pipe, a symbolic-link loop)",
+    Rule.TOO_LARGE: "an input over one of trialkit's documented size limits (docs/limits.md)",
+    Rule.FORMULA_CELL: "a spreadsheet formula cell without a stored value (never read as missing)",
     Rule.MISSING_SUBJECT: "a record without a subject identifier",
     Rule.RAGGED_ROW: "a CSV line with more or fewer fields than the header",
     Rule.DUPLICATE_RECORD: "more than one record for the same subject, visit and endpoint",
@@ -102,6 +110,8 @@ _MEANINGS: dict[Rule, str] = {
     Rule.STRATUM_ONE_LEVEL: "a randomisation stratum column with a single level",
     Rule.STRATUM_ARM_ABSENT: "a level of a randomisation stratum without a subject in every arm",
     Rule.UNKNOWN_LEVEL: "a value of a categorical covariate outside the levels the spec declares",
+    Rule.CONTROL_CHARACTER: "a control character (such as NUL or an escape) in a name, label, title or unit",
+    Rule.EXTREME_VALUE: "a number so large or small in magnitude that the arithmetic of an analysis would lose it",
     Rule.SURROUNDING_BLANKS: "warning: identifiers or labels written with blanks around them, read without",
     Rule.FLAG_CASE: "warning: a lowercase 'y' in the ADaM baseline flag ABLFL, read as 'Y'",
 }

@@ -1,0 +1,42 @@
+"""The documented limits on inputs: the one place each limit is set (docs/limits.md explains them).
+
+Every limit is far above what a real trial needs and well below what would hang the machine or
+exhaust its memory. An input over a limit is refused with a message that names the input, the
+limit and its value, before any work is done; nothing is cut or guessed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ID_CHARS",
+    "LABEL_CHARS",
+    "LOAD_MEMORY_FACTOR",
+    "MAX_MAGNITUDE",
+    "MIN_MAGNITUDE",
+    "SIMULATE_SUBJECTS_PER_ARM",
+    "TEXT_CHARS",
+    "TOML_BYTES",
+    "TOML_DEPTH",
+    "XLSX_SHEET_BYTES",
+]
+
+#: bytes of a TOML input (study spec, design file, published-results file); a real one is a few kB
+TOML_BYTES = 1_048_576
+#: nesting depth of tables and arrays in a TOML input; a real one nests 4 deep at most
+TOML_DEPTH = 16
+#: characters of an identifier (study id, arm, visit, endpoint and covariate codes): ids name files and folders
+ID_CHARS = 64
+#: characters of a label, a unit or a level label: one line of a table or a figure legend
+LABEL_CHARS = 200
+#: characters of a title or another free-text key of the spec (registration, intervention, ...)
+TEXT_CHARS = 2_000
+#: bytes of a spreadsheet's sheet once inflated (an .xlsx is compressed: a small file can inflate hugely)
+XLSX_SHEET_BYTES = 64 * 1_048_576
+#: the loader's peak memory, as a multiple of the data file's size (a file whose multiple does not fit is refused)
+LOAD_MEMORY_FACTOR = 4
+#: subjects per arm that ``simulate`` draws
+SIMULATE_SUBJECTS_PER_ARM = 1_000_000
+#: the largest magnitude of a value an analysis accepts (its squares and products stay finite in double precision)
+MAX_MAGNITUDE = 1e100
+#: the smallest non-zero magnitude of a value an analysis accepts (its squares stay normal, not subnormal or 0)
+MIN_MAGNITUDE = 1e-100
