@@ -11,6 +11,7 @@ __all__ = [
     "ID_CHARS",
     "LABEL_CHARS",
     "LOAD_MEMORY_FACTOR",
+    "MANIFEST_BYTES",
     "MAX_MAGNITUDE",
     "MIN_MAGNITUDE",
     "SIMULATE_SUBJECTS_PER_ARM",
@@ -22,6 +23,8 @@ __all__ = [
 
 #: bytes of a TOML input (study spec, design file, published-results file); a real one is a few kB
 TOML_BYTES = 1_048_576
+#: bytes of a MANIFEST.json beside generated data; a real one lists a few files in a few kB
+MANIFEST_BYTES = 1_048_576
 #: nesting depth of tables and arrays in a TOML input; a real one nests 4 deep at most
 TOML_DEPTH = 16
 #: characters of an identifier (study id, arm, visit, endpoint and covariate codes): ids name files and folders

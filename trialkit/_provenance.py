@@ -18,7 +18,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from trialkit._errors import TrialkitError
+from trialkit._errors import TrialkitError, ValidationError
+from trialkit._input import read_input
+from trialkit._limits import MANIFEST_BYTES
 
 __all__ = [
     "ANALYSIS_PACKAGES",
@@ -188,11 +190,13 @@ def read_manifest(folder: str | Path) -> Manifest | None:
         be guessed.
     """
     path = Path(folder) / MANIFEST
-    if not path.is_file():
+    if not os.path.lexists(path):
         return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    try:  # through the input gate: a FIFO, a device or a huge file is refused, never read without bound
+        document = json.loads(read_input(path, "manifest", limit=MANIFEST_BYTES, limit_name="MANIFEST_BYTES").decode("utf-8"))
+    except ValidationError as exc:
+        raise TrialkitError(f"cannot read {str(path)!r}: {exc.problems[0].message}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
         raise TrialkitError(f"cannot read {str(path)!r} ({exc}); it records how the data beside it were made.") from exc
     if not isinstance(document, dict):
         raise TrialkitError(f"{str(path)!r} is not a JSON object; it records how the data beside it were made.")

@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
+from trialkit._input import check_input
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
 from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
@@ -181,8 +182,9 @@ def read_table(
     """
     needed = list(dict.fromkeys(required))
     suffix = path.suffix.lower()
-    if not path.exists():
-        return None, [_problem(Rule.FILE_NOT_FOUND, path, "the data file does not exist.")]
+    refused = check_input(path, "data file")  # a folder, FIFO, device or link loop is never opened for reading
+    if refused is not None:
+        return None, [refused]
     if suffix in _REFUSED:
         return None, [
             _problem(

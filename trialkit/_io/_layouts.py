@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from trialkit._errors import Problem, Rule, closest
+from trialkit._input import check_input
 from trialkit._io._files import FORMATS, RawTable, read_header, read_table
 from trialkit._io._reasons import ReasonEntries, read_reasons, reason_columns
 from trialkit._io._warnings import flag_case_warning, padded_warnings
@@ -435,6 +436,8 @@ def _keep_reasons(reasons: list[ReasonEntries], entries: ReasonEntries | None) -
 
 
 def _adam_arm_column(path: Path, spec: StudySpec) -> str:
+    if check_input(path, "data file") is not None:
+        return ADAM_ARM_COLUMNS[0]  # read_table reports the path (a FIFO is never opened to wait for a writer)
     try:
         header = read_header(path, FORMATS.get(path.suffix.lower(), ""), spec.data)
     except Exception:
