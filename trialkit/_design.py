@@ -6,6 +6,7 @@ Private: its public names are public as ``trialkit.simulate.<name>``, whose docs
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from trialkit._errors import Rule, did_you_mean
+from trialkit._limits import SIMULATE_SUBJECTS_PER_ARM
 from trialkit._moments import model_params, normal_mass, z_bounds
 from trialkit._schema import (
     BOOL,
@@ -32,6 +34,7 @@ from trialkit._schema import (
     is_number,
 )
 from trialkit._spec import COUNT_BASELINES, ENDPOINT_TYPES, DataSpec, endpoint_rules
+from trialkit._texts import TextKinds, check_texts
 from trialkit._toml import read_toml
 
 __all__ = ["PATTERN", "ArmDesign", "CovariateDesign", "Design", "EndpointDesign", "parse_design", "read_design"]
@@ -251,6 +254,15 @@ _NOT_FOR: dict[str, dict[str, str]] = {
         "baseline_range": "there is no eligibility window on a count",
     },
 }
+#: which texts of a design are ids and which labels (docs/limits.md): every other text is free text
+TEXT_KINDS = TextKinds(
+    ids=re.compile(r"study\.id|arms\.control|arms\.[^.]+\.prefix|visits\.(order|baseline|primary)|endpoints\[\d+\]\.id"),
+    labels=re.compile(
+        r"arms\.[^.]+\.label|visits\.labels\..+|endpoints\[\d+\]\.(label|unit|exposure_unit|success|failure)"
+        r"|covariates\.[^.]+\.(label|unit|levels|level_labels\..+)"
+    ),
+    label_keys=re.compile(r"covariates\.[^.]+\.level_labels"),
+)
 #: the texts a generated spec reads as missing (its ``data.missing`` is the default): never a label
 _MISSING_TOKENS: tuple[str, ...] = DataSpec.missing  # the class attribute is the field default
 #: how design messages name the types that the shared vocabulary does not
@@ -331,6 +343,7 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
         binary or count endpoint, ...), each with its key path in ``Problem.column``.
     """
     out = ProblemCollector(file)
+    check_texts(raw, TEXT_KINDS, out)
     top = _table(dict(raw), "", _TOP, out)
     st = _table(top.get("study", {}), "study", _STUDY, out)
     if "id" in st and not SLUG.match(st["id"]):
@@ -432,6 +445,15 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
         n, dropout = t.get("n"), t.get("dropout", 0)
         if n is not None and n < 2:
             out.add(Rule.INVALID_VALUE, f"{path}.n", f"`{path}.n` must be at least 2; got {n}.", n)
+        elif n is not None and n > SIMULATE_SUBJECTS_PER_ARM:
+            out.add(
+                Rule.TOO_LARGE,
+                f"{path}.n",
+                f"`{path}.n` must be at most {SIMULATE_SUBJECTS_PER_ARM:,} subjects per arm "
+                f"(SIMULATE_SUBJECTS_PER_ARM, docs/limits.md); got {n:,}.",
+                n,
+            )
+            n = None  # nothing is ever drawn for it
         if dropout < 0 or (n is not None and dropout > n):
             out.add(
                 Rule.INVALID_VALUE,

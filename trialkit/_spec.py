@@ -32,6 +32,7 @@ from trialkit._schema import (
     is_number,
     string_list,
 )
+from trialkit._texts import TextKinds, check_texts
 from trialkit._toml import read_toml
 
 __all__ = [
@@ -483,6 +484,19 @@ _MISSING_DATA_SCHEMA: Schema = {
 }
 #: how the MMRM uses the baseline value
 MMRM_BASELINE = ("covariate", "response")
+#: which texts of a spec are ids and which labels (docs/limits.md): every other text is free text
+TEXT_KINDS = TextKinds(
+    ids=re.compile(
+        r"study\.id|arms\.(control|levels)|visits\.(order|baseline|primary)|endpoints\[\d+\]\.(id|code)"
+        r"|analysis\.(covariates|categorical|strata)|analysis\.missing_data\.reference"
+    ),
+    labels=re.compile(
+        r"(arms|visits)\.labels\..+|endpoints\[\d+\]\.(label|unit|exposure_unit|success)"
+        r"|covariates\.[^.]+\.(label|unit|levels|level_labels\..+)"
+    ),
+    label_keys=re.compile(r"covariates\.[^.]+\.level_labels"),
+    exempt=frozenset({"data.delimiter"}),
+)
 
 
 @dataclass(frozen=True)
@@ -780,6 +794,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         Listing every problem found, each with its key path.
     """
     out = ProblemCollector(file)
+    check_texts(raw, TEXT_KINDS, out)
     for key in raw:
         if key not in _SCHEMA:
             out.add(
@@ -956,6 +971,11 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                         visit,
                     )
             columns[ep_id] = dict(mapping)
+        if "columns" in da and isinstance(da["columns"], dict):
+            _check_column_map(columns, endpoints, visits, out)
+    value_columns = _value_columns(fmt, da, endpoints, order, columns)
+    if "pattern" in da and isinstance(da["pattern"], str) and _valid_pattern(da["pattern"]):
+        _check_pattern_columns(value_columns, da["pattern"], out)
     if fmt is DataFormat.LONG:
         for key in ("visit", "value"):
             if key not in da:
@@ -1016,6 +1036,7 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
                 "such as the centre.",
                 c,
             )
+    _check_covariate_columns(covariates, strata, _data_columns(da, subject, arm_column, value_columns), out)
     # a randomisation stratum is a categorical covariate of every model and a row of Table 1
     covariates = (*covariates, *(c for c in strata if c not in covariates))
     categorical = (*categorical, *(c for c in strata if c not in categorical))
@@ -1260,6 +1281,113 @@ def _check_endpoint_columns(
             "(`analysis.categorical`); a time at risk is a number.",
             e.exposure_column,
         )
+
+
+def _value_columns(
+    fmt: DataFormat | None,
+    da: Mapping[str, Any],
+    endpoints: list[Endpoint],
+    order: tuple[str, ...] | None,
+    columns: Mapping[str, Mapping[str, str]],
+) -> dict[tuple[str, str], str]:
+    """Return the value column of each (endpoint, visit) of wide data, by the pattern or the map (else empty)."""
+    if fmt is not DataFormat.WIDE:
+        return {}
+    pattern = da.get("pattern")
+    if isinstance(pattern, str) and "columns" not in da:
+        return {(e.id, v): wide_column(pattern, e.id, v) for e in endpoints for v in order or ()}
+    return {(e, v): c for e, mapping in columns.items() for v, c in mapping.items()}
+
+
+def _check_column_map(
+    columns: Mapping[str, Mapping[str, str]], endpoints: list[Endpoint], visits: VisitsSpec | None, out: ProblemCollector
+) -> None:
+    """Check ``[data.columns]``: every endpoint mapped, with its primary visit, and no column mapped twice."""
+    for e in endpoints:
+        key = f"data.columns.{e.id}"
+        if e.id not in columns:
+            out.add(
+                Rule.MISSING_KEY,
+                key,
+                f"endpoint {e.id!r} has no columns in `[data.columns]`; map each of its visits to the column "
+                f'holding it (`{key} = {{ visit = "column", ... }}`).',
+                e.id,
+            )
+        elif visits is not None and visits.primary not in columns[e.id]:
+            out.add(
+                Rule.MISSING_KEY,
+                f"{key}.{visits.primary}",
+                f"`{key}` maps no column for the primary visit {visits.primary!r}; the endpoint's analyses "
+                "need its values there.",
+                e.id,
+            )
+    by_column: dict[str, list[str]] = {}
+    for ep_id, mapping in columns.items():
+        for visit, column in mapping.items():
+            by_column.setdefault(column, []).append(f"`data.columns.{ep_id}.{visit}`")
+    for column, keys in by_column.items():
+        if len(keys) > 1:
+            out.add(
+                Rule.INVALID_VALUE,
+                "data.columns",
+                f"{' and '.join(keys)} map to the same column {column!r}; each endpoint and visit needs a "
+                "column of its own.",
+                column,
+            )
+
+
+def _check_pattern_columns(value_columns: Mapping[tuple[str, str], str], pattern: str, out: ProblemCollector) -> None:
+    """Record every column that ``data.pattern`` gives to two endpoint x visit pairs."""
+    by_column: dict[str, list[tuple[str, str]]] = {}
+    for pair, column in value_columns.items():
+        by_column.setdefault(column, []).append(pair)
+    for column, pairs in by_column.items():
+        if len(pairs) > 1:
+            named = " and ".join(f"endpoint {e!r} at visit {v!r}" for e, v in pairs)
+            out.add(
+                Rule.INVALID_VALUE,
+                "data.pattern",
+                f"`data.pattern` {pattern!r} gives {named} the same column {column!r}; each endpoint and visit "
+                "needs a column of its own (rename an endpoint or a visit, or map them in `[data.columns]`).",
+                column,
+            )
+
+
+def _data_columns(
+    da: Mapping[str, Any], subject: str | None, arm_column: str | None, value_columns: Mapping[tuple[str, str], str]
+) -> dict[str, str]:
+    """Return the columns the spec names for ids and values, each with the words a message uses for it."""
+    named: dict[str, str] = {}
+    for column, what in (
+        (subject, "the subject id column (`data.subject`)"),
+        (arm_column, "the arm column (`arms.column`)"),
+        (da.get("visit"), "the visit column (`data.visit`)"),
+        (da.get("endpoint"), "the endpoint column (`data.endpoint`)"),
+        (da.get("value"), "the value column (`data.value`)"),
+    ):
+        if isinstance(column, str):
+            named.setdefault(column, what)
+    for (endpoint, visit), column in value_columns.items():
+        named.setdefault(column, f"the column of endpoint {endpoint!r} at visit {visit!r}")
+    return named
+
+
+def _check_covariate_columns(
+    covariates: tuple[str, ...], strata: tuple[str, ...], data_columns: Mapping[str, str], out: ProblemCollector
+) -> None:
+    """Record every covariate or stratum that names a column the spec uses already for ids or values."""
+    for key, names in (("analysis.covariates", covariates), ("analysis.strata", strata)):
+        for c in names:
+            what = data_columns.get(c)
+            # a stratum that is the subject or arm column is reported with the strata's own words
+            if what is None or (key == "analysis.strata" and what.startswith(("the subject", "the arm"))):
+                continue
+            out.add(
+                Rule.INVALID_VALUE,
+                key,
+                f"`{key}` names {c!r}, which is {what}; a covariate is a subject-level column of its own.",
+                c,
+            )
 
 
 def _parse_mmrm(analysis: Mapping[str, Any], out: ProblemCollector) -> MMRMOptions | None:

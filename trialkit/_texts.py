@@ -1,0 +1,129 @@
+"""The length and character rules of the texts of a study spec and a design file.
+
+Every text of a decoded document — each value and each table key — is checked: ids hold at most
+``ID_CHARS`` characters, labels, units and level labels at most ``LABEL_CHARS``, titles and every
+other text at most ``TEXT_CHARS`` (docs/limits.md), and none holds a control character (NUL,
+escape, the other C0 and C1 controls; a tab is allowed). Each problem names the key. Which keys
+are ids and which labels is given by the format, as patterns of key paths (:class:`TextKinds`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from trialkit._errors import Rule
+from trialkit._limits import ID_CHARS, LABEL_CHARS, TEXT_CHARS
+from trialkit._schema import ProblemCollector
+
+__all__ = ["TextKinds", "check_texts", "control_character"]
+
+#: how many characters of an overlong or unprintable text a problem shows
+_SHOWN = 60
+
+
+@dataclass(frozen=True)
+class TextKinds:
+    """Which key paths of a format hold ids and which labels (every other text is free text).
+
+    Attributes
+    ----------
+    ids, labels : re.Pattern
+        Full-match patterns of key paths (``endpoints[0].id``; an array's items share the array's path).
+    label_keys : re.Pattern
+        Key paths of tables whose keys are labels rather than ids (``covariates.sex.level_labels``).
+    exempt : frozenset of str
+        Key paths whose value may be a control character (``data.delimiter`` may be a tab or another).
+    """
+
+    ids: re.Pattern[str]
+    labels: re.Pattern[str]
+    label_keys: re.Pattern[str]
+    exempt: frozenset[str] = frozenset()
+
+    def limit(self, key: str) -> tuple[int, str, str]:
+        """Return the limit of the text at ``key``: (characters, its constant's name, what the text is)."""
+        if self.ids.fullmatch(key):
+            return ID_CHARS, "ID_CHARS", "an id"
+        if self.labels.fullmatch(key):
+            return LABEL_CHARS, "LABEL_CHARS", "a label or unit"
+        return TEXT_CHARS, "TEXT_CHARS", "a text"
+
+
+def control_character(text: str) -> str | None:
+    """Return the first control character of ``text`` other than a tab, or None.
+
+    Examples
+    --------
+    >>> control_character("Week\\x008") == "\\x00"
+    True
+    >>> control_character("Sleep\\ttime") is None
+    True
+    """
+    return next((c for c in text if c != "\t" and unicodedata.category(c) == "Cc"), None)
+
+
+def _shown(text: str) -> str:
+    """Return a text for a problem: control characters escaped, cut to :data:`_SHOWN` characters."""
+    short = text[:_SHOWN]
+    escaped = "".join(c if control_character(c) is None else f"\\x{ord(c):02x}" for c in short)
+    return escaped + ("…" if len(text) > _SHOWN else "")
+
+
+def _check(text: str, key: str, kind: tuple[int, str, str], out: ProblemCollector, *, is_key: bool) -> None:
+    limit, name, what = kind
+    where = f"a key of `{key}`" if is_key else f"`{key}`"
+    found = control_character(text)
+    if found is not None:
+        code = f"U+{ord(found):04X}"
+        label = unicodedata.name(found, "") or {0: "NUL", 27: "ESCAPE"}.get(ord(found), "a control")
+        out.add(
+            Rule.CONTROL_CHARACTER,
+            key,
+            f"{where} holds the control character {code} ({label}); names, labels, titles and units must be "
+            f"printable text (a tab is allowed); got {_shown(text)!r}.",
+            _shown(text),
+        )
+    if len(text) > limit:
+        out.add(
+            Rule.TOO_LARGE,
+            key,
+            f"{where} is {len(text):,} characters long; {what} holds at most {limit:,} ({name}, docs/limits.md); "
+            f"got {_shown(text)!r}.",
+            _shown(text),
+        )
+
+
+def check_texts(document: Mapping[str, Any], kinds: TextKinds, out: ProblemCollector) -> None:
+    """Record every text of a decoded document that is too long or holds a control character.
+
+    Parameters
+    ----------
+    document : mapping
+        The decoded TOML document.
+    kinds : TextKinds
+        Which key paths hold ids and which labels.
+    out : ProblemCollector
+        Receives one ``too_large`` or ``control_character`` problem per text, naming its key path.
+    """
+    # walked without recursion: a document handed to a parser directly is not depth-limited
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, str):
+            if path not in kinds.exempt:
+                _check(node, path, kinds.limit(path), out, is_key=False)
+        elif isinstance(node, Mapping):
+            key_kind = (LABEL_CHARS, "LABEL_CHARS", "a label") if kinds.label_keys.fullmatch(path) else None
+            items = []
+            for name, value in node.items():
+                name = str(name)
+                _check(name, path or name, key_kind or (ID_CHARS, "ID_CHARS", "a key"), out, is_key=bool(path))
+                items.append((f"{path}.{_shown(name)}" if path else _shown(name), value))
+            stack.extend(reversed(items))
+        elif isinstance(node, list):
+            tables = any(isinstance(v, Mapping) for v in node)
+            stack.extend(reversed([(f"{path}[{i}]" if tables else path, v) for i, v in enumerate(node)]))
