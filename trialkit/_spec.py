@@ -887,8 +887,8 @@ def parse_spec(raw: Mapping[str, Any], *, base: Path, file: str = "<spec>") -> S
         bad = {k: v for k, v in da["files"].items() if not isinstance(v, str)}
         for k, v in bad.items():
             out.add(Rule.WRONG_TYPE, f"data.files.{k}", f"`data.files.{k}` must be a path string.", v)
-        files = tuple((k, (base / v).resolve()) for k, v in da["files"].items() if k not in bad)
-    path = (base / da["path"]).resolve() if "path" in da else None
+        files = tuple((k, _resolved(base, v)) for k, v in da["files"].items() if k not in bad)
+    path = _resolved(base, da["path"]) if "path" in da else None
     if path is not None and files:
         out.add(Rule.INVALID_VALUE, "data", "give either `data.path` or `[data.files]`, not both.")
     if path is None and not files and "data" in raw:
@@ -1281,6 +1281,18 @@ def _check_endpoint_columns(
             "(`analysis.categorical`); a time at risk is a number.",
             e.exposure_column,
         )
+
+
+def _resolved(base: Path, path: str) -> Path:
+    """Return a data path resolved against the spec's folder; as written (absolute) when it cannot be resolved.
+
+    A loop of symbolic links, a NUL or an overlong name cannot be resolved; the data file is then
+    refused by the input gate when it is read, with the path named as written.
+    """
+    try:
+        return (base / path).resolve()
+    except (OSError, RuntimeError, ValueError):  # RuntimeError: Python 3.11 reports a link loop so
+        return base / path
 
 
 def _value_columns(
