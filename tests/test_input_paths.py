@@ -272,7 +272,9 @@ def test_a_spec_over_toml_bytes_is_too_large_and_one_at_the_limit_is_read(tmp_pa
     over = tmp_path / "over.toml"
     over.write_text(text + "#" + "x" * (padding + 2) + "\n", encoding="utf-8")
     problem = _problem(lambda: tk.read_spec(over))
-    assert problem.rule == "too_large" and f"{TOML_BYTES:,} bytes" in problem.message and "TOML_BYTES" in problem.message
+    assert (
+        problem.rule == "too_large" and f"{TOML_BYTES:,} bytes" in problem.message and "TOML_BYTES" in problem.message
+    )
 
 
 def _deep_array(depth: int) -> str:

@@ -256,7 +256,9 @@ _NOT_FOR: dict[str, dict[str, str]] = {
 }
 #: which texts of a design are ids and which labels (docs/limits.md): every other text is free text
 TEXT_KINDS = TextKinds(
-    ids=re.compile(r"study\.id|arms\.control|arms\.[^.]+\.prefix|visits\.(order|baseline|primary)|endpoints\[\d+\]\.id"),
+    ids=re.compile(
+        r"study\.id|arms\.control|arms\.[^.]+\.prefix|visits\.(order|baseline|primary)|endpoints\[\d+\]\.id"
+    ),
     labels=re.compile(
         r"arms\.[^.]+\.label|visits\.labels\..+|endpoints\[\d+\]\.(label|unit|exposure_unit|success|failure)"
         r"|covariates\.[^.]+\.(label|unit|levels|level_labels\..+)"

@@ -35,12 +35,12 @@ _FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, 
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
-    """Return a path as a problem names it: control characters (a NUL) written as escapes.
+    r"""Return a path as a problem names it: control characters (a NUL) written as escapes.
 
     Examples
     --------
-    >>> shown_path("data/\\x00trial.csv")
-    'data/\\\\x00trial.csv'
+    >>> shown_path("data/\x00trial.csv")
+    'data/\\x00trial.csv'
     """
     text = os.fspath(path)
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
@@ -59,9 +59,7 @@ def _refusal(path: str, what: str, exc: OSError) -> Problem:
     if code in (errno.ENOENT, errno.ENOTDIR):
         return Problem(Rule.FILE_NOT_FOUND, path, f"the {what} does not exist.")
     if code == errno.ELOOP:
-        return Problem(
-            Rule.NOT_A_FILE, path, f"the {what}'s path is a loop of symbolic links; it leads to no file."
-        )
+        return Problem(Rule.NOT_A_FILE, path, f"the {what}'s path is a loop of symbolic links; it leads to no file.")
     if code == errno.ENAMETOOLONG:
         return Problem(
             Rule.NOT_A_FILE,

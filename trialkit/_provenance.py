@@ -193,7 +193,9 @@ def read_manifest(folder: str | Path) -> Manifest | None:
     if not os.path.lexists(path):
         return None
     try:  # through the input gate: a FIFO, a device or a huge file is refused, never read without bound
-        document = json.loads(read_input(path, "manifest", limit=MANIFEST_BYTES, limit_name="MANIFEST_BYTES").decode("utf-8"))
+        document = json.loads(
+            read_input(path, "manifest", limit=MANIFEST_BYTES, limit_name="MANIFEST_BYTES").decode("utf-8")
+        )
     except ValidationError as exc:
         raise TrialkitError(f"cannot read {str(path)!r}: {exc.problems[0].message}") from None
     except (UnicodeDecodeError, ValueError) as exc:

@@ -1312,7 +1312,10 @@ def _value_columns(
 
 
 def _check_column_map(
-    columns: Mapping[str, Mapping[str, str]], endpoints: list[Endpoint], visits: VisitsSpec | None, out: ProblemCollector
+    columns: Mapping[str, Mapping[str, str]],
+    endpoints: list[Endpoint],
+    visits: VisitsSpec | None,
+    out: ProblemCollector,
 ) -> None:
     """Check ``[data.columns]``: every endpoint mapped, with its primary visit, and no column mapped twice."""
     for e in endpoints:

@@ -54,13 +54,13 @@ class TextKinds:
 
 
 def control_character(text: str) -> str | None:
-    """Return the first control character of ``text`` other than a tab, or None.
+    r"""Return the first control character of ``text`` other than a tab, or None.
 
     Examples
     --------
-    >>> control_character("Week\\x008") == "\\x00"
+    >>> control_character("Week\x008") == "\x00"
     True
-    >>> control_character("Sleep\\ttime") is None
+    >>> control_character("Sleep\ttime") is None
     True
     """
     return next((c for c in text if c != "\t" and unicodedata.category(c) == "Cc"), None)

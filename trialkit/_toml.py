@@ -28,7 +28,7 @@ def nesting_depth(document: Any) -> int:
     >>> nesting_depth({"study": {"id": "x"}, "visits": {"order": ["a", "b"]}})
     2
     >>> nesting_depth({"a": [[[1]]]})
-    4
+    3
     """
     deepest = 0
     stack: list[tuple[Any, int]] = [(document, 0)]
