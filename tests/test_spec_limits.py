@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from conftest import base_spec, small_wide, write_frame, write_spec
 
 import trialkit as tk
 from trialkit._design import parse_design
+from trialkit._input import check_input
 from trialkit._limits import ID_CHARS, LABEL_CHARS, SIMULATE_SUBJECTS_PER_ARM, TEXT_CHARS
 from trialkit._spec import parse_spec
 from trialkit._toml import read_toml
@@ -280,3 +282,55 @@ def test_the_load_of_an_unmapped_endpoint_stops_at_the_spec(tmp_path: Path) -> N
     with pytest.raises(tk.ValidationError) as caught:
         tk.load(write_spec(tmp_path, _mapped({"isi": FULL_MAP["isi"]})))
     assert [p.column for p in caught.value.problems] == ["data.columns.sleep_time"]
+
+
+# -- the reference pages quote these messages word for word ---------------------------------------
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _messages(call: Any) -> list[str]:
+    with pytest.raises(tk.ValidationError) as caught:
+        call()
+    return [p.message for p in caught.value.problems]
+
+
+def test_docs_spec_quotes_the_messages_word_for_word(tmp_path: Path) -> None:
+    page = (DOCS / "spec.md").read_text(encoding="utf-8")
+
+    def parsed(spec: dict[str, Any]) -> Any:
+        return lambda: parse_spec(spec, base=tmp_path, file="study.toml")
+
+    pattern = _spec()
+    pattern["endpoints"][1]["id"] = "isi_week"
+    pattern["visits"] = {"baseline": "baseline", "order": ["baseline", "week", "week_week"], "primary": "week_week"}
+    arm = _spec()
+    arm["analysis"], arm["covariates"] = {"covariates": ["age", "arm"]}, {}
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    (tmp_path / "folder.toml").mkdir()
+    quoted = [
+        *_messages(parsed(_set(_spec(), "study.id", "s" * 300))),
+        *_messages(parsed(_set(_spec(), "endpoints[0].label", "ISI\x00"))),
+        *_messages(parsed(_mapped({"isi": FULL_MAP["isi"]}))),
+        *_messages(parsed(_mapped({**FULL_MAP, "sleep_time": {"baseline": "sleep_time_baseline"}}))),
+        *_messages(parsed(_mapped({**FULL_MAP, "sleep_time": {"baseline": "isi_baseline", "week8": "x"}}))),
+        *_messages(parsed(pattern)),
+        *_messages(parsed(arm)),
+        *_messages(lambda: tk.read_spec(tmp_path / "folder.toml")),
+        *_messages(lambda: tk.read_spec(Path("x" * 295 + ".toml"))),  # 300 characters, relative
+    ]
+    assert all(message in page for message in quoted), [m for m in quoted if m not in page]
+    problem = check_input(fifo, "data file")
+    assert problem is not None and problem.message in page
+
+
+def test_docs_design_file_quotes_the_messages_word_for_word(tmp_path: Path) -> None:
+    page = (DOCS / "design-file.md").read_text(encoding="utf-8")
+    quoted = [
+        *_messages(lambda: parse_design(_set(_design(), "endpoints[0].label", "x" * 201), file="d")),
+        *_messages(lambda: parse_design(_set(_design(), "endpoints[0].label", "a\x1bb"), file="d")),
+    ]
+    big = _set(_design(), "arms.placebo.n", 2 * 10**9)
+    quoted += [m.replace("arms.placebo.n", "arms.active.n") for m in _messages(lambda: parse_design(big, file="d"))]
+    assert all(message in page for message in quoted), [m for m in quoted if m not in page]

@@ -50,7 +50,7 @@ class TextKinds:
             return ID_CHARS, "ID_CHARS", "an id"
         if self.labels.fullmatch(key):
             return LABEL_CHARS, "LABEL_CHARS", "a label or unit"
-        return TEXT_CHARS, "TEXT_CHARS", "a text"
+        return TEXT_CHARS, "TEXT_CHARS", "a title or other text"
 
 
 def control_character(text: str) -> str | None:
@@ -84,7 +84,7 @@ def _check(text: str, key: str, kind: tuple[int, str, str], out: ProblemCollecto
             Rule.CONTROL_CHARACTER,
             key,
             f"{where} holds the control character {code} ({label}); names, labels, titles and units must be "
-            f"printable text (a tab is allowed); got {_shown(text)!r}.",
+            f"printable text (a tab is allowed); got '{_shown(text)}'.",
             _shown(text),
         )
     if len(text) > limit:
@@ -92,7 +92,7 @@ def _check(text: str, key: str, kind: tuple[int, str, str], out: ProblemCollecto
             Rule.TOO_LARGE,
             key,
             f"{where} is {len(text):,} characters long; {what} holds at most {limit:,} ({name}, docs/limits.md); "
-            f"got {_shown(text)!r}.",
+            f"got '{_shown(text)}'.",
             _shown(text),
         )
 
