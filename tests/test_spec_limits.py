@@ -334,3 +334,27 @@ def test_docs_design_file_quotes_the_messages_word_for_word(tmp_path: Path) -> N
     big = _set(_design(), "arms.placebo.n", 2 * 10**9)
     quoted += [m.replace("arms.placebo.n", "arms.active.n") for m in _messages(lambda: parse_design(big, file="d"))]
     assert all(message in page for message in quoted), [m for m in quoted if m not in page]
+
+
+# -- texts of the data that reports show: subject ids, arms read from the data, categories ------------
+
+
+@pytest.mark.parametrize(
+    ("column", "rule_column", "what"),
+    [("arm", "arm", "arm"), ("subject_id", "subject_id", "subject id"), ("sex", "sex", "category")],
+)
+def test_a_control_character_in_a_data_identifier_is_a_problem_at_its_row(
+    column: str, rule_column: str, what: str, tmp_path: Path
+) -> None:
+    frame = small_wide()
+    frame[column] = frame[column].astype(object)
+    frame.loc[3, column] = f"{frame.loc[3, column]}\x1b[31m"
+    write_frame(frame, tmp_path / "trial.csv")
+    spec = _spec()
+    spec["arms"].pop("levels")  # arms read from the data: nothing else would stop an arm holding an escape
+    with pytest.raises(tk.ValidationError) as caught:
+        tk.load(write_spec(tmp_path, spec))
+    found = [p for p in caught.value.problems if p.rule == "control_character"]
+    assert [(p.column, p.row) for p in found] == [(rule_column, 5)]  # the header is row 1, frame row 3 is row 5
+    assert found[0].message.startswith(f"the {what} '") and "U+001B (ESCAPE)" in found[0].message
+    assert found[0].value is not None and "\x1b" not in found[0].value

@@ -19,8 +19,10 @@ from trialkit._errors import Rule
 from trialkit._limits import ID_CHARS, LABEL_CHARS, TEXT_CHARS
 from trialkit._schema import ProblemCollector
 
-__all__ = ["TextKinds", "check_texts", "control_character"]
+__all__ = ["CONTROL", "TextKinds", "check_texts", "control_character", "control_name", "shown_text"]
 
+#: the control characters (Unicode category Cc: C0, DEL and C1) other than a tab
+CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 #: how many characters of an overlong or unprintable text a problem shows
 _SHOWN = 60
 
@@ -63,7 +65,29 @@ def control_character(text: str) -> str | None:
     >>> control_character("Sleep\ttime") is None
     True
     """
-    return next((c for c in text if c != "\t" and unicodedata.category(c) == "Cc"), None)
+    found = CONTROL.search(text)
+    return None if found is None else found.group()
+
+
+def control_name(character: str) -> str:
+    r"""Return how a message names a control character: its code point and name.
+
+    Examples
+    --------
+    >>> control_name("\x00"), control_name("\x1b")
+    ('U+0000 (NUL)', 'U+001B (ESCAPE)')
+    """
+    name = unicodedata.name(character, "") or _CONTROL_NAMES.get(ord(character), "a control character")
+    return f"U+{ord(character):04X} ({name})"
+
+
+_CONTROL_NAMES = {0: "NUL", 7: "BELL", 8: "BACKSPACE", 9: "TAB", 10: "LINE FEED", 13: "CARRIAGE RETURN", 27: "ESCAPE"}
+_CONTROL_NAMES |= {0x7F: "DELETE", 0x85: "NEXT LINE"}
+
+
+def shown_text(text: str) -> str:
+    """Return a text for a problem: control characters escaped, cut to :data:`_SHOWN` characters."""
+    return _shown(text)
 
 
 def _shown(text: str) -> str:
@@ -78,12 +102,10 @@ def _check(text: str, key: str, kind: tuple[int, str, str], out: ProblemCollecto
     where = f"a key of `{key}`" if is_key else f"`{key}`"
     found = control_character(text)
     if found is not None:
-        code = f"U+{ord(found):04X}"
-        label = unicodedata.name(found, "") or {0: "NUL", 27: "ESCAPE"}.get(ord(found), "a control")
         out.add(
             Rule.CONTROL_CHARACTER,
             key,
-            f"{where} holds the control character {code} ({label}); names, labels, titles and units must be "
+            f"{where} holds the control character {control_name(found)}; names, labels, titles and units must be "
             f"printable text (a tab is allowed); got '{_shown(text)}'.",
             _shown(text),
         )

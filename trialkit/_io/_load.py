@@ -17,10 +17,14 @@ from trialkit._io._reasons import add_reasons, reasons_by_subject
 from trialkit._io._spec_problems import read_spec_for_data
 from trialkit._provenance import MANIFEST, read_manifest, sha256_file
 from trialkit._spec import StudySpec
+from trialkit._texts import CONTROL, control_character, control_name, shown_text
 from trialkit._trial import InputFile, Trial
 from trialkit._validate import (
+    Codes,
+    Covariates,
     RecordCodes,
     Records,
+    Rows,
     check_covariates,
     check_exposure,
     check_records,
@@ -29,6 +33,7 @@ from trialkit._validate import (
     fold_duplicate_conflicts,
     subject_columns,
 )
+from trialkit._values import Labels
 
 __all__ = ["load", "subject_frame", "tidy_frame"]
 
@@ -96,6 +101,7 @@ def load(spec: str | Path | StudySpec) -> Trial:
         problems += check_exposure(layout.records, codes, covariates, spec, explained)
         if spec.analysis.strata:
             problems += check_strata(layout.records, codes, covariates, spec)
+    problems += _control_characters(layout.records, layout.covariates, spec)
     reasons, reason_problems = reasons_by_subject(layout.reasons, spec)
     problems += reason_problems
     manifest = None
@@ -113,6 +119,50 @@ def load(spec: str | Path | StudySpec) -> Trial:
     return Trial(
         spec=spec, data=data, subjects=subjects, inputs=tuple(inputs), manifest=manifest, warnings=layout.warnings
     )
+
+
+def _control_characters(records: Records, covariates: Covariates | None, spec: StudySpec) -> list[Problem]:
+    """Return a ``control_character`` problem for each subject id, arm or category in the data holding one.
+
+    These texts are shown by reports and tables; the spec's own texts are checked when it is read.
+    One problem per distinct text, at its first entry. The texts are searched at once, joined by
+    tabs (a tab is allowed), so that a clean file costs one regular-expression scan.
+    """
+    columns: list[tuple[str, Labels, Rows, str | None, Codes | None, tuple[str, ...]]] = [
+        ("subject id", records.subject, records.row, spec.data.subject, records.source, ()),
+        ("arm", records.arm, records.row, spec.arms.column, records.source, ()),
+    ]
+    if covariates is not None:
+        for name, entries in covariates.columns.items():
+            if isinstance(entries, Labels):
+                columns.append(("category", entries, covariates.row, name, None, covariates.files))
+    problems = []
+    for what, labels, rows, column, source, files in columns:
+        if CONTROL.search("\t".join(labels.texts)) is None:
+            continue
+        for k, text in enumerate(labels.texts):
+            found = control_character(text)
+            if found is None:
+                continue
+            at = int(np.flatnonzero(labels.codes == k)[0])
+            if source is not None:
+                file, subject = records.sources[int(source[at])].file, records.subject.text(at)
+            else:
+                assert covariates is not None  # categories come from the covariate entries
+                file, subject = files[int(covariates.source[at])], covariates.subject.text(at)
+            problems.append(
+                Problem(
+                    Rule.CONTROL_CHARACTER,
+                    file,
+                    f"the {what} '{shown_text(text)}' holds the control character {control_name(found)}; "
+                    "identifiers and categories must be printable text (a tab is allowed).",
+                    row=int(rows[at]),
+                    subject=None if what == "subject id" or subject is None else shown_text(subject),
+                    column=column,
+                    value=shown_text(text),
+                )
+            )
+    return problems
 
 
 def _code_dtype(n_categories: int) -> type[np.signedinteger]:
