@@ -189,6 +189,39 @@ def test_a_spec_without_read_permission_is_unreadable(tmp_path: Path) -> None:
     assert problem.rule == "unreadable_file" and "permission denied" in problem.message
 
 
+def test_permission_denied_at_the_open_is_unreadable_even_for_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault is injected at the open, so that the case runs whoever runs the suite."""
+    import errno
+
+    import trialkit._input as gate
+
+    path = write_spec(tmp_path, base_spec())
+
+    def refuse(*args: Any, **kwargs: Any) -> int:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(gate.os, "open", refuse)
+    problem = _problem(lambda: tk.read_spec(path))
+    assert problem.rule == "unreadable_file" and problem.message == "the study spec cannot be read: permission denied."
+
+
+def test_an_error_while_reading_is_unreadable_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import trialkit._input as gate
+
+    path = write_spec(tmp_path, base_spec())
+
+    def fail(*args: Any, **kwargs: Any) -> bytes:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(gate.os, "read", fail)
+    problem = _problem(lambda: tk.read_design(path))
+    assert problem.rule == "unreadable_file" and "Input/output error" in problem.message
+
+
 # -- devices: in a child process with a memory limit, so that a regression cannot exhaust the machine
 
 
