@@ -367,6 +367,12 @@ def test_a_manifest_over_its_limit_is_refused_unread(tmp_path: Path) -> None:
         read_manifest(tmp_path)
 
 
+def test_a_manifest_nested_deeper_than_json_can_parse_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "MANIFEST.json").write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    with deadline(), pytest.raises(tk.TrialkitError, match="nests arrays or objects too deep"):
+        read_manifest(tmp_path)
+
+
 def test_no_manifest_is_still_none(tmp_path: Path) -> None:
     assert read_manifest(tmp_path) is None
 

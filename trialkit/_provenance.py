@@ -186,8 +186,8 @@ def read_manifest(folder: str | Path) -> Manifest | None:
     Raises
     ------
     TrialkitError
-        When the file exists but is not a JSON object: what it says (seed, calibration) must not
-        be guessed.
+        When the file exists but is not a regular file of at most ``MANIFEST_BYTES`` bytes
+        (docs/limits.md) holding a JSON object: what it says (seed, calibration) must not be guessed.
     """
     path = Path(folder) / MANIFEST
     if not os.path.lexists(path):
@@ -198,8 +198,11 @@ def read_manifest(folder: str | Path) -> Manifest | None:
         )
     except ValidationError as exc:
         raise TrialkitError(f"cannot read {str(path)!r}: {exc.problems[0].message}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise TrialkitError(f"cannot read {str(path)!r} ({exc}); it records how the data beside it were made.") from exc
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: arrays nested 100,000 deep
+        what = "it nests arrays or objects too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise TrialkitError(
+            f"cannot read {str(path)!r} ({what}); it records how the data beside it were made."
+        ) from None
     if not isinstance(document, dict):
         raise TrialkitError(f"{str(path)!r} is not a JSON object; it records how the data beside it were made.")
     files = document.get("files")
