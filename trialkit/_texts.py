@@ -136,15 +136,19 @@ def check_texts(document: Mapping[str, Any], kinds: TextKinds, out: ProblemColle
     while stack:
         path, node = stack.pop()
         if isinstance(node, str):
-            if path not in kinds.exempt:
+            # every limit is at least ID_CHARS: a short printable text (nearly all) is judged by one scan
+            if (len(node) > ID_CHARS or CONTROL.search(node)) and path not in kinds.exempt:
                 _check(node, path, kinds.limit(path), out, is_key=False)
         elif isinstance(node, Mapping):
-            key_kind = (LABEL_CHARS, "LABEL_CHARS", "a label") if kinds.label_keys.fullmatch(path) else None
             items = []
             for name, value in node.items():
                 name = str(name)
-                _check(name, path or name, key_kind or (ID_CHARS, "ID_CHARS", "a key"), out, is_key=bool(path))
-                items.append((f"{path}.{_shown(name)}" if path else _shown(name), value))
+                if len(name) > ID_CHARS or CONTROL.search(name):
+                    labels = kinds.label_keys.fullmatch(path)
+                    kind = (LABEL_CHARS, "LABEL_CHARS", "a label") if labels else (ID_CHARS, "ID_CHARS", "a key")
+                    _check(name, path or name, kind, out, is_key=bool(path))
+                    name = _shown(name)
+                items.append((f"{path}.{name}" if path else name, value))
             stack.extend(reversed(items))
         elif isinstance(node, list):
             tables = any(isinstance(v, Mapping) for v in node)
