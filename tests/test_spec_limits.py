@@ -286,7 +286,7 @@ def test_the_load_of_an_unmapped_endpoint_stops_at_the_spec(tmp_path: Path) -> N
 
 # -- the reference pages quote these messages word for word ---------------------------------------
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _messages(call: Any) -> list[str]:
@@ -296,7 +296,7 @@ def _messages(call: Any) -> list[str]:
 
 
 def test_docs_spec_quotes_the_messages_word_for_word(tmp_path: Path) -> None:
-    page = (DOCS / "spec.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "spec.md").read_text(encoding="utf-8")
 
     def parsed(spec: dict[str, Any]) -> Any:
         return lambda: parse_spec(spec, base=tmp_path, file="study.toml")
@@ -326,7 +326,7 @@ def test_docs_spec_quotes_the_messages_word_for_word(tmp_path: Path) -> None:
 
 
 def test_docs_design_file_quotes_the_messages_word_for_word(tmp_path: Path) -> None:
-    page = (DOCS / "design-file.md").read_text(encoding="utf-8")
+    page = (ROOT / "docs" / "design-file.md").read_text(encoding="utf-8")
     quoted = [
         *_messages(lambda: parse_design(_set(_design(), "endpoints[0].label", "x" * 201), file="d")),
         *_messages(lambda: parse_design(_set(_design(), "endpoints[0].label", "a\x1bb"), file="d")),

@@ -19,10 +19,12 @@ from trialkit._errors import Rule
 from trialkit._limits import ID_CHARS, LABEL_CHARS, TEXT_CHARS
 from trialkit._schema import ProblemCollector
 
-__all__ = ["CONTROL", "TextKinds", "check_texts", "control_character", "control_name", "shown_text"]
+__all__ = ["CONTROL", "DATA_CONTROL", "TextKinds", "check_texts", "control_character", "control_name", "shown_text"]
 
 #: the control characters (Unicode category Cc: C0, DEL and C1) other than a tab
 CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: the control characters refused in texts of the data: as :data:`CONTROL`, but a quoted CSV value may break lines
+DATA_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: how many characters of an overlong or unprintable text a problem shows
 _SHOWN = 60
 

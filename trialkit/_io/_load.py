@@ -17,7 +17,7 @@ from trialkit._io._reasons import add_reasons, reasons_by_subject
 from trialkit._io._spec_problems import read_spec_for_data
 from trialkit._provenance import MANIFEST, read_manifest, sha256_file
 from trialkit._spec import StudySpec
-from trialkit._texts import CONTROL, control_character, control_name, shown_text
+from trialkit._texts import DATA_CONTROL, control_name, shown_text
 from trialkit._trial import InputFile, Trial
 from trialkit._validate import (
     Codes,
@@ -125,6 +125,7 @@ def _control_characters(records: Records, covariates: Covariates | None, spec: S
     """Return a ``control_character`` problem for each subject id, arm or category in the data holding one.
 
     These texts are shown by reports and tables; the spec's own texts are checked when it is read.
+    A line break is allowed here (a quoted CSV value may span lines); tab likewise.
     One problem per distinct text, at its first entry. The texts are searched at once, joined by
     tabs (a tab is allowed), so that a clean file costs one regular-expression scan.
     """
@@ -138,12 +139,13 @@ def _control_characters(records: Records, covariates: Covariates | None, spec: S
                 columns.append(("category", entries, covariates.row, name, None, covariates.files))
     problems = []
     for what, labels, rows, column, source, files in columns:
-        if CONTROL.search("\t".join(labels.texts)) is None:
+        if DATA_CONTROL.search("\t".join(labels.texts)) is None:
             continue
         for k, text in enumerate(labels.texts):
-            found = control_character(text)
-            if found is None:
+            match = DATA_CONTROL.search(text)
+            if match is None:
                 continue
+            found = match.group()
             at = int(np.flatnonzero(labels.codes == k)[0])
             if source is not None:
                 file, subject = records.sources[int(source[at])].file, records.subject.text(at)
@@ -155,7 +157,7 @@ def _control_characters(records: Records, covariates: Covariates | None, spec: S
                     Rule.CONTROL_CHARACTER,
                     file,
                     f"the {what} '{shown_text(text)}' holds the control character {control_name(found)}; "
-                    "identifiers and categories must be printable text (a tab is allowed).",
+                    "identifiers and categories must be printable text (a tab or a line break is allowed).",
                     row=int(rows[at]),
                     subject=None if what == "subject id" or subject is None else shown_text(subject),
                     column=column,
