@@ -145,8 +145,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
     out = getattr(args, "out", None)
     if out:
         check_folder(Path(out), "--out", _out_files(args), force=args.force)
-    if args.command != "report" or out:  # the default report folder is checked when it is known
-        _check_apart(args, Path(out) if out else None, "--out")
+    # without --out, report's default folder is checked again with its files once it is known
+    _check_apart(args, Path(out) if out else None, "--out")
 
 
 def _frame_text(frame: pd.DataFrame) -> str:
@@ -290,11 +290,12 @@ def _report_folder(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_report(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
+    folder = _report_folder(args)  # refused before the analysis and report layers are imported
+
     from trialkit import analyze, report
     from trialkit._cli._analyze_view import failed_rows
     from trialkit.reproduce.published import find_published
 
-    folder = _report_folder(args)
     published_file = find_published(args.published) if args.published else None
     stage(LOADING)
     trial = _load(args.spec)
