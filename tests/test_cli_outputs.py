@@ -274,3 +274,26 @@ def test_simulate_killed_between_renames_leaves_a_set_that_says_it_is_incomplete
     assert main(["simulate", str(DESIGN), "--seed", "2", "--out", str(out), "--force", "-q"]) == 0
     assert INCOMPLETE_MARKER not in _snapshot(out)
     assert tk.load(out / "study.toml").manifest.seed == 2
+
+
+def test_a_full_disk_while_writing_the_problem_table_is_one_more_line(
+    small_trial_dir, tmp_path, capsys, monkeypatch
+) -> None:
+    (tmp_path / "trial.csv").write_text("not,the,columns\n1,2,3\n")
+    real = export.os.fdopen
+
+    def fdopen(fd, *args, **kwargs):
+        os.close(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export.os, "fdopen", fdopen)
+    problems = tmp_path / "problems.csv"
+    assert main(["validate", str(small_trial_dir), "--problems", str(problems)]) == 2
+    monkeypatch.setattr(export.os, "fdopen", real)
+    err = capsys.readouterr().err
+    assert "problems found" in err and "Traceback" not in err
+    assert err.endswith(
+        f"error: cannot write the files into {str(tmp_path)!r}: the disk is full (ENOSPC); "
+        "nothing was written (the folder is as it was); free some space or write elsewhere.\n"
+    )
+    assert not problems.exists()

@@ -221,3 +221,14 @@ def test_a_process_killed_before_the_folder_is_renamed_leaves_no_folder(tmp_path
     _killed(tmp_path / "out", "rename")
     assert not (tmp_path / "out").exists()  # only a hidden temporary folder beside it
     assert [p.name.startswith(export.TEMPORARY_PREFIX) for p in tmp_path.iterdir()] == [True]
+
+
+def test_one_file_beside_a_marked_set_is_written_and_the_marker_stays(tmp_path, monkeypatch) -> None:
+    write_files(tmp_path / "out", OLD)
+    _fail_on(monkeypatch, "replace", OSError(errno.EIO, "Input/output error"), after=2)
+    with pytest.raises(TrialkitError):
+        write_files(tmp_path / "out", NEW)
+    monkeypatch.undo()
+    write_files(tmp_path / "out", {"problems.csv": b"rule\n"})  # not one of the set: left as it is
+    assert (tmp_path / "out" / "problems.csv").read_bytes() == b"rule\n"
+    assert incomplete_files(tmp_path / "out") == ("a.csv", "b.csv", "c.json")

@@ -448,7 +448,11 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
         print(exc.summary(limit=50), file=sys.stderr)
         if problems:
             n = len(exc.problems)
-            _write_problems(Path(problems), exc.table)
+            try:
+                _write_problems(Path(problems), exc.table)
+            except TrialkitError as error:  # a full disk, say: the problems are on stderr all the same
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_BAD_INPUT
             print(f"{'all ' if n > 1 else ''}{n} problem{'s' if n != 1 else ''} written to {problems}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TrialkitError as exc:
