@@ -232,3 +232,21 @@ def test_one_file_beside_a_marked_set_is_written_and_the_marker_stays(tmp_path, 
     write_files(tmp_path / "out", {"problems.csv": b"rule\n"})  # not one of the set: left as it is
     assert (tmp_path / "out" / "problems.csv").read_bytes() == b"rule\n"
     assert incomplete_files(tmp_path / "out") == ("a.csv", "b.csv", "c.json")
+
+
+def test_simulation_to_files_never_writes_over_its_design_file(tmp_path) -> None:
+    import shutil
+
+    import trialkit as tk
+
+    design = tmp_path / "study.toml"  # the design, named like the spec that simulate writes
+    shutil.copy(Path(__file__).parents[1] / "docs" / "examples" / "sleep-diary-design.toml", design)
+    before = _snapshot(tmp_path)
+    sim = tk.simulate(tk.read_design(design), seed=1)
+    with pytest.raises(TrialkitError, match=f"{str(design)!r} is the design file"):
+        sim.to_files(tmp_path, design_path=design)
+    os.link(design, tmp_path / "linked.toml")
+    with pytest.raises(TrialkitError, match="is the design file"):
+        sim.to_files(tmp_path, design_path=tmp_path / "linked.toml")
+    (tmp_path / "linked.toml").unlink()
+    assert _snapshot(tmp_path) == before
