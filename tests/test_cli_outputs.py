@@ -297,3 +297,24 @@ def test_a_full_disk_while_writing_the_problem_table_is_one_more_line(
         "nothing was written (the folder is as it was); free some space or write elsewhere.\n"
     )
     assert not problems.exists()
+
+
+_CTRL_C_IN_IMPORT = textwrap.dedent(
+    """
+    import sys
+    class CtrlC:  # Ctrl-C just as pandas starts to load (the slowest part of starting a run)
+        def find_spec(self, name, path=None, target=None):
+            if name == "pandas":
+                raise KeyboardInterrupt
+    sys.meta_path.insert(0, CtrlC())
+    from trialkit.cli import main
+    sys.exit(main(["validate", sys.argv[1]]))
+    """
+)
+
+
+def test_ctrl_c_while_the_libraries_load_is_one_line(small_trial_dir) -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_IMPORT, str(small_trial_dir)], capture_output=True, text=True, timeout=60
+    )
+    assert (run.returncode, run.stderr, run.stdout) == (130, "interrupted\n", "")

@@ -16,12 +16,14 @@ trials in :mod:`trialkit.reproduce`, the bundled example data in :mod:`trialkit.
 
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialkit._errors import AnalysisError, Problem, Rule, TrialkitError, ValidationError
-from trialkit._io import load
-from trialkit._spec import StudySpec, read_spec
-from trialkit._trial import Trial
+
+if TYPE_CHECKING:
+    from trialkit._io import load
+    from trialkit._spec import StudySpec, read_spec
+    from trialkit._trial import Trial
 
 try:
     __version__ = version("trialkit")
@@ -30,7 +32,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 # Names whose modules import statsmodels, matplotlib or WeasyPrint: loaded on first use, so that
 # `trialkit validate` does not pay for the analysis and report layers.
+# The loading names too: `import trialkit` then needs no pandas, so that the command line is
+# running (and catches Ctrl-C) before the heavy imports start.
 _LAZY = {
+    "load": "trialkit._io",
+    "StudySpec": "trialkit._spec",
+    "read_spec": "trialkit._spec",
+    "Trial": "trialkit._trial",
     "analyze": "trialkit.analysis._analyze",
     "mmrm": "trialkit.analysis._mmrm",
     "MMRMFit": "trialkit.analysis._mmrm",

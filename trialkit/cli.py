@@ -1,6 +1,8 @@
 """Command line: a thin layer over the public API.
 
-Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options). Results go to stdout
+Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options), 130 Ctrl-C, 143 SIGTERM.
+The module imports nothing heavy (pandas and the rest are imported by the commands, inside
+:func:`main`), so that Ctrl-C ends in one line from the first moments of a run. Results go to stdout
 (plain text in a pipe), errors and the progress display to stderr (the display only to a terminal).
 """
 
@@ -16,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from trialkit._cli._console import Printer, silence_stdout, stages
 from trialkit._cli._folders import check_file, check_folder
 from trialkit._cli._paths import Input, check_apart, design_inputs, spec_inputs
 from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError, describe
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from trialkit import Trial
+    from trialkit._cli._console import Printer
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the exit code after Ctrl-C, as a shell reports a process ended by SIGINT
@@ -150,6 +152,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
 
 
 def _frame_text(frame: pd.DataFrame) -> str:
+    import pandas as pd
+
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 400):
         return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
@@ -437,11 +441,15 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
         _check_outputs(args)
         if problems:  # this run's table or none: never an earlier run's, whatever stops this one
             _remove_stale(Path(problems))
+        from trialkit._cli._console import stages
+
         with stages(show=not args.quiet) as stage:
             outcome: Outcome = args.func(args, printer, stage)
         outcome.show()  # the display is erased by now: the results do not mix with it
         if problems:
             # the input was valid: an empty problem table, never a stale one from an earlier run
+            import pandas as pd
+
             _write_problems(Path(problems), pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
         return outcome.exit_code
     except ValidationError as exc:
@@ -465,6 +473,8 @@ def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
+        from trialkit._cli._console import silence_stdout
+
         silence_stdout()
 
 
@@ -477,6 +487,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:
                 parser.print_help()
                 return EXIT_OK
+            from trialkit._cli._console import Printer
+
             return _run(args, Printer(quiet=args.quiet))
     except Terminated:
         print("terminated", file=sys.stderr)
@@ -484,6 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # the reader of the printout went away (`trialkit analyze ... | head`) outside the printer;
         # files are written before anything is printed, so nothing is lost
+        from trialkit._cli._console import silence_stdout
+
         silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from trialkit._cli._paths import path_problem
 from trialkit._errors import TrialkitError
-from trialkit._export import INCOMPLETE_MARKER, incomplete_files
 
 __all__ = ["check_file", "check_folder"]
 
@@ -65,6 +64,8 @@ def check_folder(path: Path, option: str, files: Sequence[str] = (), *, force: b
     ``option`` names the folder in the message (``--out``, or ``the report folder`` for a default);
     ``files`` are the names the command writes there. Raises TrialkitError naming the folder.
     """
+    from trialkit._export import INCOMPLETE_MARKER, incomplete_files  # not at the top: it imports pandas
+
     for where in (path, *(path / name for name in files)):
         problem = path_problem(where)
         if problem is not None:
