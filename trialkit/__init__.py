@@ -15,7 +15,6 @@ trials in :mod:`trialkit.reproduce`, the bundled example data in :mod:`trialkit.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from trialkit._errors import AnalysisError, Problem, Rule, TrialkitError, ValidationError
@@ -25,10 +24,7 @@ if TYPE_CHECKING:
     from trialkit._spec import StudySpec, read_spec
     from trialkit._trial import Trial
 
-try:
-    __version__ = version("trialkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+    __version__: str
 
 # Names whose modules import statsmodels, matplotlib or WeasyPrint: loaded on first use, so that
 # `trialkit validate` does not pay for the analysis and report layers.
@@ -53,7 +49,19 @@ _LAZY = {
 _SUBPACKAGES = ("analysis", "datasets", "reproduce")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trialkit")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # looked up on first use: the package metadata are slow to import and read
+        globals()["__version__"] = found = _version()
+        return found
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name in _SUBPACKAGES:
