@@ -15,22 +15,26 @@ trials in :mod:`trialkit.reproduce`, the bundled example data in :mod:`trialkit.
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trialkit._errors import AnalysisError, Problem, Rule, TrialkitError, ValidationError
-from trialkit._io import load
-from trialkit._spec import StudySpec, read_spec
-from trialkit._trial import Trial
 
-try:
-    __version__ = version("trialkit")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+if TYPE_CHECKING:
+    from trialkit._io import load
+    from trialkit._spec import StudySpec, read_spec
+    from trialkit._trial import Trial
+
+    __version__: str
 
 # Names whose modules import statsmodels, matplotlib or WeasyPrint: loaded on first use, so that
 # `trialkit validate` does not pay for the analysis and report layers.
+# The loading names too: `import trialkit` then needs no pandas, so that the command line is
+# running (and catches Ctrl-C) before the heavy imports start.
 _LAZY = {
+    "load": "trialkit._io",
+    "StudySpec": "trialkit._spec",
+    "read_spec": "trialkit._spec",
+    "Trial": "trialkit._trial",
     "analyze": "trialkit.analysis._analyze",
     "mmrm": "trialkit.analysis._mmrm",
     "MMRMFit": "trialkit.analysis._mmrm",
@@ -45,7 +49,19 @@ _LAZY = {
 _SUBPACKAGES = ("analysis", "datasets", "reproduce")
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("trialkit")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # looked up on first use: the package metadata are slow to import and read
+        globals()["__version__"] = found = _version()
+        return found
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name in _SUBPACKAGES:

@@ -10,8 +10,10 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Rule(StrEnum):
@@ -156,6 +158,8 @@ class AnalysisError(TrialkitError):
 
 def problem_table(problems: Sequence[Problem]) -> pd.DataFrame:
     """Return problems (or warnings) as a frame with columns rule, file, row, subject, column, value, message."""
+    import pandas as pd  # here, not at the top: `trialkit` starts without pandas (Ctrl-C while it loads is caught)
+
     rows = [{f.name: getattr(p, f.name) for f in fields(Problem)} for p in problems]
     frame = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
     frame["rule"] = [p.rule.value for p in problems]

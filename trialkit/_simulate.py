@@ -13,6 +13,7 @@ The design's keys: ``docs/design-file.md``; how values are drawn: ``docs/simulat
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -147,7 +148,9 @@ class Simulation:
         Raises
         ------
         TrialkitError
-            When ``design_path`` cannot be read (nothing is written then).
+            When ``design_path`` cannot be read, is one of the files to write (the same file by name,
+            through a symbolic link or a hard link), or the files cannot be written (a full disk, a
+            read-only folder): nothing is written then.
 
         Examples
         --------
@@ -172,7 +175,16 @@ class Simulation:
                 design_path=None if design_path is None else Path(design_path).as_posix(),
                 command=command_line(command),
             )
-        return write_files(out_dir, {**self.contents(), MANIFEST: json_bytes(manifest)})
+        contents = {**self.contents(), MANIFEST: json_bytes(manifest)}
+        if design_path is not None:  # the design file is never one of the files written
+            for name in contents:
+                target = Path(out_dir) / name
+                if target.exists() and os.path.samefile(target, design_path):
+                    raise TrialkitError(
+                        f"{str(target)!r} is the design file {str(design_path)!r}: writing the simulated "
+                        "trial would replace it; write into another folder."
+                    )
+        return write_files(out_dir, contents)
 
 
 SPEC_FILE = "study.toml"

@@ -1,30 +1,60 @@
 """Command line: a thin layer over the public API.
 
-Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options). Results go to stdout
+Exit codes: 0 ok, 1 an analysis failed, 2 bad input (spec, data, options), 130 Ctrl-C, 143 SIGTERM.
+The module imports nothing heavy (pandas and the rest are imported by the commands, inside
+:func:`main`), so that Ctrl-C ends in one line from the first moments of a run. Results go to stdout
 (plain text in a pipe), errors and the progress display to stderr (the display only to a terminal).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from trialkit._cli._console import Printer, silence_stdout, stages
 from trialkit._cli._folders import check_file, check_folder
+from trialkit._cli._paths import Input, check_apart, design_inputs, spec_inputs
 from trialkit._errors import PROBLEM_COLUMNS, TrialkitError, ValidationError, describe
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from trialkit import Trial
+    from trialkit._cli._console import Printer
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: the exit code after Ctrl-C, as a shell reports a process ended by SIGINT
 EXIT_INTERRUPTED = 130
+#: the exit code after SIGTERM (``kill``), as a shell reports a process ended by it
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a run ends as after Ctrl-C: temporary files removed."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Make SIGTERM raise :class:`Terminated` while the block runs (main thread only), then put the handler back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
 
 #: a function that shows the name of the stage now running (see trialkit._cli._console.stages)
 Stage = Callable[[str], None]
@@ -49,6 +79,66 @@ OUT_FILES = {
 }
 
 
+def _out_files(args: argparse.Namespace) -> tuple[str, ...]:
+    """Return the names of the files the command writes into its folder (``--out`` or the report folder)."""
+    if args.command == "analyze":
+        from trialkit.analysis import RESULT_FILES
+
+        return tuple(RESULT_FILES)
+    if args.command == "simulate":
+        from trialkit import read_design
+        from trialkit._provenance import MANIFEST
+        from trialkit._simulate import SPEC_FILE
+
+        try:  # a design that cannot be read is reported by the command, before anything is written
+            arms = tuple(f"{arm.id}.csv" for arm in read_design(args.design).arms)
+        except TrialkitError:
+            arms = ()
+        return (*arms, SPEC_FILE, MANIFEST)
+    files = OUT_FILES.get(args.command, ())
+    if args.command == "report" and not args.xlsx:
+        files = tuple(f for f in files if f != "results.xlsx")
+    return files
+
+
+def _inputs(args: argparse.Namespace) -> list[Input]:
+    """Return the files the command reads (see trialkit._cli._paths): never to be written by it."""
+    if args.command == "simulate":
+        return design_inputs(args.design)
+    found: list[Input] = []
+    spec = getattr(args, "spec", None)
+    published = getattr(args, "published", None)
+    if published:
+        from trialkit.reproduce.published import find_published
+
+        try:
+            found.append(Input("the published-results file", find_published(published)))
+        except TrialkitError:  # a name that is no bundled file: the command says so
+            pass
+    if args.command == "reproduce":
+        from trialkit.reproduce import bundled_study
+
+        try:
+            spec = args.data or bundled_study(args.published)
+        except TrialkitError:
+            spec = args.data
+    if spec:
+        found += spec_inputs(spec)
+    return found
+
+
+def _check_apart(args: argparse.Namespace, folder: Path | None, option: str) -> None:
+    """Refuse a run whose outputs (``--problems``, the files of its folder) meet its inputs or each other."""
+    outputs: list[tuple[str, Path]] = []
+    problems = getattr(args, "problems", None)
+    if problems:
+        outputs.append(("--problems", Path(problems)))
+    if folder is not None:
+        outputs += [(option, folder / name) for name in _out_files(args)]
+    if outputs:
+        check_apart(_inputs(args), outputs)
+
+
 def _check_outputs(args: argparse.Namespace) -> None:
     """Check every output path of the command (``--out``, ``--problems``) before any work is done."""
     problems = getattr(args, "problems", None)
@@ -56,17 +146,14 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_file(Path(problems), "--problems")
     out = getattr(args, "out", None)
     if out:
-        files = OUT_FILES.get(args.command, ())
-        if args.command == "analyze":
-            from trialkit.analysis import RESULT_FILES
-
-            files = RESULT_FILES
-        if args.command == "report" and not args.xlsx:
-            files = tuple(f for f in files if f != "results.xlsx")
-        check_folder(Path(out), "--out", files, force=args.force)
+        check_folder(Path(out), "--out", _out_files(args), force=args.force)
+    # without --out, report's default folder is checked again with its files once it is known
+    _check_apart(args, Path(out) if out else None, "--out")
 
 
 def _frame_text(frame: pd.DataFrame) -> str:
+    import pandas as pd
+
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_rows", 400):
         return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
@@ -182,8 +269,8 @@ def _cmd_reproduce(args: argparse.Namespace, printer: Printer, stage: Stage) -> 
 
 def _check_report_folder(out: Path, args: argparse.Namespace) -> None:
     """Check the default report folder as ``--out`` is checked (see _check_outputs)."""
-    files = OUT_FILES["report"] if args.xlsx else tuple(f for f in OUT_FILES["report"] if f != "results.xlsx")
-    check_folder(out, "the report folder", files, force=args.force)
+    check_folder(out, "the report folder", _out_files(args), force=args.force)
+    _check_apart(args, out, "the report folder")
 
 
 def _report_folder(args: argparse.Namespace) -> Path | None:
@@ -207,11 +294,12 @@ def _report_folder(args: argparse.Namespace) -> Path | None:
 
 
 def _cmd_report(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
+    folder = _report_folder(args)  # refused before the analysis and report layers are imported
+
     from trialkit import analyze, report
     from trialkit._cli._analyze_view import failed_rows
     from trialkit.reproduce.published import find_published
 
-    folder = _report_folder(args)
     published_file = find_published(args.published) if args.published else None
     stage(LOADING)
     trial = _load(args.spec)
@@ -338,23 +426,41 @@ def _write_problems(target: Path, table: pd.DataFrame) -> None:
     write_files(target.parent, {target.name: csv_bytes(table)})
 
 
+def _remove_stale(path: Path) -> None:
+    """Remove the problem table of an earlier run at ``path`` (checked to be a file, and no input, by now)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise TrialkitError(f"--problems {str(path)!r} holds an earlier table that cannot be removed: {exc}.") from exc
+
+
 def _run(args: argparse.Namespace, printer: Printer) -> int:
     """Run the command: check its outputs, do the work under the progress display, then print."""
     problems = getattr(args, "problems", None)
     try:
         _check_outputs(args)
+        if problems:  # this run's table or none: never an earlier run's, whatever stops this one
+            _remove_stale(Path(problems))
+        from trialkit._cli._console import stages
+
         with stages(show=not args.quiet) as stage:
             outcome: Outcome = args.func(args, printer, stage)
         outcome.show()  # the display is erased by now: the results do not mix with it
         if problems:
             # the input was valid: an empty problem table, never a stale one from an earlier run
+            import pandas as pd
+
             _write_problems(Path(problems), pd.DataFrame(columns=list(PROBLEM_COLUMNS)))
         return outcome.exit_code
     except ValidationError as exc:
         print(exc.summary(limit=50), file=sys.stderr)
         if problems:
             n = len(exc.problems)
-            _write_problems(Path(problems), exc.table)
+            try:
+                _write_problems(Path(problems), exc.table)
+            except TrialkitError as error:  # a full disk, say: the problems are on stderr all the same
+                print(f"error: {error}", file=sys.stderr)
+                return EXIT_BAD_INPUT
             print(f"{'all ' if n > 1 else ''}{n} problem{'s' if n != 1 else ''} written to {problems}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TrialkitError as exc:
@@ -367,21 +473,31 @@ def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
+        from trialkit._cli._console import silence_stdout
+
         silence_stdout()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``trialkit`` console script; returns the exit code."""
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)  # -h and -V print and exit here: flushed below all the same
-        if args.command is None:
-            parser.print_help()
-            return EXIT_OK
-        return _run(args, Printer(quiet=args.quiet))
+        with _sigterm_raises():
+            parser = build_parser()
+            args = parser.parse_args(argv)  # -h and -V print and exit here: flushed below all the same
+            if args.command is None:
+                parser.print_help()
+                return EXIT_OK
+            from trialkit._cli._console import Printer
+
+            return _run(args, Printer(quiet=args.quiet))
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:
         # the reader of the printout went away (`trialkit analyze ... | head`) outside the printer;
         # files are written before anything is printed, so nothing is lost
+        from trialkit._cli._console import silence_stdout
+
         silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:

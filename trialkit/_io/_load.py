@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, TrialkitError, ValidationError
+from trialkit._export import incomplete_set_problems
 from trialkit._io._files import in_background
 from trialkit._io._layouts import read_layout
 from trialkit._io._reasons import add_reasons, reasons_by_subject
@@ -111,6 +112,7 @@ def load(spec: str | Path | StudySpec) -> Trial:
             manifest = read_manifest(folder)
         except TrialkitError as exc:  # what the data are (seed, calibration) must not be guessed
             problems.append(Problem(Rule.UNREADABLE_FILE, str(folder / MANIFEST), str(exc)))
+        problems += incomplete_set_problems(folder)
     if problems:
         raise ValidationError(fold_duplicate_conflicts(problems), layout.warnings)
     data, arm_of = grid.result() if grid is not None else tidy_frame(layout.records, codes, spec)
