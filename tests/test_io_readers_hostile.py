@@ -414,6 +414,21 @@ def test_excel_numbers_follow_the_one_rule(tmp_path: Path) -> None:
     assert x.bad.tolist() == [True, True, False, False, True]  # 1E-400, hex, ok, the code -99, a boolean
 
 
+def test_a_date_and_a_date_no_calendar_holds_are_not_numbers_nor_errors(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["id", "x"], ["S1", 1e10], ["S2", 45000], ["S3", 2]):
+        ws.append(row)
+    for cell in (ws["B2"], ws["B3"]):
+        cell.number_format = "yyyy-mm-dd"
+    wb.save(path)
+    table, problems = _files.read_table(path, DataSpec(format="wide", subject="id"), required=["id", "x"], text=["id"])
+    assert problems == [] and table is not None
+    assert table.numbers["x"].bad.tolist() == [True, True, False]
+    assert str(table.numbers["x"].raw[0]) == "date serial 10000000000 out of range"
+
+
 # ---------------------------------------------------------------- Parquet
 
 

@@ -237,6 +237,10 @@ def _cell_parser() -> type:
             cell: dict[str, Any] = super().parse_cell(element)
             if element.find(FORMULA_TAG) is not None:
                 cell["formula"] = element.findtext(FORMULA_TAG) or ""
+            if cell["data_type"] == "e" and element.get("t") != "e":
+                # openpyxl's stand-in for a number styled as a date that no date holds: a date, not an error
+                cell["data_type"] = "d"
+                cell["value"] = f"date serial {element.findtext(VALUE_TAG)} out of range"
             if cell["data_type"] == "n" and cell["value"] == 0:
                 written = element.findtext(VALUE_TAG) or ""
                 if _UNDERFLOW.match(written.strip()):
