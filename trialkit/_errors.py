@@ -89,7 +89,7 @@ _MEANINGS: dict[Rule, str] = {
     Rule.PATTERN_UNMATCHED: "the wide-format column pattern matches no column for an endpoint",
     Rule.NOT_A_FILE: "an input path that is not a regular file (a folder, a device, a pipe, a symbolic-link loop)",
     Rule.TOO_LARGE: "an input over one of trialkit's documented size limits (docs/limits.md)",
-    Rule.FORMULA_CELL: "a spreadsheet formula cell without a stored value (never read as missing)",
+    Rule.FORMULA_CELL: "a spreadsheet formula cell without a stored value, or an error cell (never read as missing)",
     Rule.MISSING_SUBJECT: "a record without a subject identifier",
     Rule.RAGGED_ROW: "a CSV line with more or fewer fields than the header",
     Rule.DUPLICATE_RECORD: "more than one record for the same subject, visit and endpoint",

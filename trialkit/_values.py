@@ -2,10 +2,11 @@
 
 One rule for text that should be a number, used by every reader: after stripping blanks, a
 missing-value code is missing; anything else must be a plain decimal number (optional sign,
-digits with at most one decimal mark, optional exponent) that is finite. ``"0x1A"``, ``"1_000"``,
-``"inf"``, ``"nan"``, ``"<5"`` and ``"1,2"`` (with a ``.`` decimal mark) are not numbers. The
-fast CSV reader (:mod:`pyarrow`) accepts exactly this grammar for a float64 column, so a file is
-read to the same numbers whichever reader reads it.
+digits with at most one decimal mark, optional exponent) that a double holds: finite, and not
+zero unless written as zero. ``"0x1A"``, ``"1_000"``, ``"inf"``, ``"nan"``, ``"<5"``, ``"1,2"``
+(with a ``.`` decimal mark), ``"1e400"`` (too large) and ``"1e-400"`` (a non-zero number that
+would read as 0) are not numbers. The fast CSV reader (:mod:`pyarrow`) is used only where it
+reads exactly this, so a file is read to the same numbers whichever reader reads it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["NUMBER_PATTERN", "Labels", "Numbers", "parse_number_text", "parse_numbers", "text_of"]
+__all__ = ["NUMBER_PATTERN", "UNDERFLOW_PATTERN", "Labels", "Numbers", "parse_number_text", "parse_numbers", "text_of"]
 
 #: the text a number may be written as (after stripping blanks; ``.`` stands for the decimal mark)
 NUMBER_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+#: a non-zero digit before a negative exponent: a number in the grammar above that matches this and
+#: reads as 0 was too small for a double (``1e-400``); reading it as 0 would read a value the file does not hold
+UNDERFLOW_PATTERN = r"^[^eE]*[1-9][^eE]*[eE]-"
 
 Codes = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
@@ -71,9 +75,10 @@ def parse_number_text(text: Sequence[str | None] | npt.ArrayLike, *, decimal: st
 
     Examples
     --------
-    >>> parsed = parse_number_text(["1.5", " 2 ", "NA", "0x1A", "1e400", None], decimal=".", missing=("NA",))
+    >>> texts = ["1.5", " 2 ", "NA", "0x1A", "1e400", "1e-400", "0e-9", None]
+    >>> parsed = parse_number_text(texts, decimal=".", missing=("NA",))
     >>> parsed.values.tolist(), parsed.bad.tolist()
-    ([1.5, 2.0, nan, nan, nan, nan], [False, False, False, True, True, False])
+    ([1.5, 2.0, nan, nan, nan, nan, 0.0, nan], [False, False, False, True, True, True, False, False])
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -92,6 +97,10 @@ def parse_number_text(text: Sequence[str | None] | npt.ArrayLike, *, decimal: st
     accepted = pc.and_(well_formed, pc.invert(is_missing))
     values = np.array(pc.cast(pc.if_else(accepted, candidate, None), pa.float64()).to_numpy(zero_copy_only=False))
     finite = np.isfinite(values)
+    zero = values == 0
+    if zero.any():  # a non-zero number too small for a double reads as 0: refused, like one too large
+        underflow = pc.fill_null(pc.match_substring_regex(candidate, UNDERFLOW_PATTERN), False)
+        finite &= ~(zero & np.asarray(underflow, dtype=bool))
     bad = ~np.asarray(is_missing, dtype=bool) & ~finite
     values[~finite] = np.nan
     return Numbers(values, bad, np.asarray(array.to_pandas(), dtype=object) if bad.any() else None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._input import check_input
+from trialkit._io._excel import SheetProblems, read_columns, sheet_problems
+from trialkit._io._excel import read_header as read_sheet_header
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
 from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
@@ -215,6 +218,13 @@ def read_table(
             )
         ]
     kind = FORMATS[suffix]
+    if kind == "excel":
+        try:
+            refused = sheet_problems(path, data)
+        except Exception as exc:  # not a workbook
+            return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
+        if refused:
+            return None, refused
     try:
         header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
@@ -235,6 +245,8 @@ def read_table(
         else:
             body = _read_other(path, kind, data, wanted, text_cols, both_cols)
             digest = in_background(sha256_file, path)
+    except SheetProblems as cells:  # formula cells without a value, error cells: each named
+        return None, cells.problems
     except Exception as exc:
         return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
     ragged = tuple(_ragged_problem(path, r, header, data) for r in body.ragged)
@@ -317,15 +329,7 @@ def read_header(path: Path, kind: str, data: DataSpec) -> list[str]:
             raise ValueError("the first line (the header) is empty")
         return [str(c) for c in next(csv.reader(io.StringIO(first), delimiter=data.delimiter))]
     if kind == "excel":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb[data.sheet] if isinstance(data.sheet, str) else wb.worksheets[data.sheet]
-            row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-        finally:
-            wb.close()
-        return [str(c) for c in row if c is not None]
+        return read_sheet_header(path, data)
     if kind == "parquet":
         import pyarrow.parquet as pq
 
@@ -420,22 +424,51 @@ def _read_other(
     path: Path, kind: str, data: DataSpec, columns: list[str], text_cols: list[str], both: list[str]
 ) -> _Body:
     if kind == "excel":
-        frame = pd.read_excel(
-            path,
-            sheet_name=data.sheet,
-            usecols=lambda c: str(c) in columns,
-            dtype=object,
-            keep_default_na=False,
-            na_values=list(data.missing),
-            engine="openpyxl",
-        )
-        frame.columns = pd.Index([str(c) for c in frame.columns])
-        return _body(frame[columns], np.arange(2, len(frame) + 2), data, text_cols, both, drop_blank=True)
+        frame, rows = read_columns(path, data, columns)
+        return _body(frame, rows, data, text_cols, both, drop_blank=True)
     if kind == "parquet":
-        frame = pd.read_parquet(path, columns=columns)
+        frame = _parquet_frame(path, columns, numbers=[c for c in columns if c not in text_cols or c in both])
     else:
         frame, _ = _statistics_reader(kind)(str(path), usecols=columns)
     return _body(frame[columns], np.arange(1, len(frame) + 1), data, text_cols, both, drop_blank=False)
+
+
+def _parquet_frame(path: Path, columns: list[str], *, numbers: list[str]) -> pd.DataFrame:
+    """Return the columns of a Parquet file as the values it stores, each Arrow type read the one way.
+
+    - integers of every width, signed or not, and floats of every width are numbers; an integer
+      column with nulls keeps its integers exact (an identifier of 19 digits stays its digits);
+    - decimals (``decimal128``, ``decimal256``) are the decimal text they store, read by the one
+      rule for numbers (so ``12.50`` is 12.5, as in a CSV);
+    - a null is missing; a floating-point NaN in a number column is not a number (as ``nan`` in a
+      CSV), never a missing value;
+    - a dictionary-encoded (categorical) column is read as its values;
+    - booleans, dates and times are not numbers (as in a spreadsheet); as identifiers they are
+      their text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=columns)
+    frame: dict[str, pd.Series] = {}
+    for c in columns:
+        column = table[c]
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        if pa.types.is_decimal(column.type):
+            column = column.cast(pa.string())
+        if pa.types.is_floating(column.type) and c in numbers and pc.any(pc.is_nan(column)).as_py():
+            values = np.asarray(pc.cast(column, pa.float64()).to_numpy(), dtype=np.float64).astype(object)
+            values[np.asarray(pc.fill_null(pc.is_nan(column), False).to_numpy())] = "NaN"  # read as text: refused
+            values[np.asarray(column.is_null().to_numpy())] = None
+            frame[c] = pd.Series(values, dtype=object)
+            continue
+        frame[c] = pd.Series(
+            column.to_pandas(integer_object_nulls=True, date_as_object=True, timestamp_as_object=True),
+            copy=False,
+        )
+    return pd.DataFrame(frame)
 
 
 def _body(
@@ -530,7 +563,7 @@ def _read_csv_arrow(
     if len(set(header)) != len(header):
         return None
     table = _arrow_table(content, data, columns, text_cols, numbers_as_text=False)
-    numbers = None if table is None else _arrow_numbers(table, data, columns, text_cols)
+    numbers = None if table is None or _may_underflow(content) else _arrow_numbers(table, data, columns, text_cols)
     if table is None or numbers is None:
         # text (or nan, inf, a padded missing-value code) in a number column: read the column as
         # text and apply the one rule for numbers written as text, as the line-true reader does
@@ -540,6 +573,17 @@ def _read_csv_arrow(
     if b'"' in content and table.num_rows != content.count(b"\n") + (not content.endswith(b"\n")) - 1:
         return None  # a quoted value spans lines (or lines end in a lone CR): rows are not lines
     return _text_body(table, np.arange(2, table.num_rows + 2), data, text_cols, numbers, both)
+
+
+def _may_underflow(content: bytes) -> bool:
+    """Return whether the text holds an exponent of -100 or below (``1e-400``, which Arrow would read as 0).
+
+    Arrow cannot tell ``0`` from a non-zero number too small for a double; the one rule for numbers
+    refuses the latter, so such a file's numbers are read as text by that rule.
+    """
+    if b"e-" not in content and b"E-" not in content:
+        return False
+    return re.search(rb"[eE]-0*[1-9][0-9]{2}", content) is not None
 
 
 def _text_body(
