@@ -334,7 +334,7 @@ def _fit(
     tq = t_upper_quantile(alpha / 2, df)
 
     def t_row(kind: Analysis, contrast: str, L: Floats, n_t: int, n_c: int | None) -> Estimate:
-        est = float(L @ beta) + L[0] * y_shift  # the intercept's weight: 1 for an LS mean, 0 for a difference
+        est = float(L @ beta + L[0] * y_shift)  # the intercept's weight: 1 for an LS mean, 0 for a difference
         se = math.sqrt(float(L @ cov @ L))
         t = est / se
         low, high = est - tq * se, est + tq * se

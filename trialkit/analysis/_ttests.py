@@ -147,10 +147,11 @@ def two_sample_t(x: npt.ArrayLike, y: npt.ArrayLike, *, equal_var: bool, alpha: 
     equal = check_bool(equal_var, "equal_var")
     alpha = check_alpha(alpha)
     nx, ny = len(xs), len(ys)
-    scale = float(max(np.abs(xs).max(), np.abs(ys).max()))
-    # values such as 1e15 + noise are compared about their common mean: their sums keep the noise
+    # values such as 1e15 + noise are compared about their common mean: their sums keep the noise (and the
+    # rounding noise the zero-variance check allows for is that of the centred values)
     centre, _ = own_unit(np.concatenate([xs, ys]))
     xs, ys = xs - centre, ys - centre
+    scale = float(max(np.abs(xs).max(), np.abs(ys).max()))
     vx, vy = float(xs.var(ddof=1)), float(ys.var(ddof=1))
     est = float(xs.mean() - ys.mean())
     df: float
