@@ -43,7 +43,9 @@ def _small(folder: Path, change=None, **analysis) -> tk.Results:
     ).round() / 4
     if change is not None:
         change(wide)
-    spec = base_spec(analysis={"covariates": ["age", "sex"], "categorical": ["sex"], **analysis})
+    options = {"covariates": ["age", "sex"], "categorical": ["sex"], "missing_data": {"methods": ["mi_mar"]}}
+    spec = base_spec(analysis={**options, **analysis})
+    spec["analysis"]["missing_data"]["imputations"] = 5
     del spec["endpoints"][1]["range"]
     write_frame(wide, folder / "trial.csv")
     return tk.analyze(tk.load(write_spec(folder, spec)))
@@ -111,7 +113,9 @@ def test_an_endpoint_value_beyond_the_limits_stops_its_analyses_and_is_named(tmp
     _no_silent_nonsense(res.table)
     assert (res.table["endpoint"] == "isi").any()  # the other endpoint is analysed
     stopped = res.failures[(res.failures["endpoint"] == "sleep_time") & (res.failures["term"] == "extreme_value")]
-    assert {"ancova", "welch_change", "mann_whitney_change", "paired_within", "hedges_g"} <= set(stopped["analysis"])
+    assert {"ancova", "welch_change", "mann_whitney_change", "paired_within", "hedges_g", "mi_mar"} <= set(
+        stopped["analysis"]
+    )
     message = stopped["message"].iloc[0]
     assert f"endpoint 'sleep_time' has the value {shown} (subject 'S005', visit 'week8')" in message
     assert "docs/limits.md" in message and "1e-75 and 1e+75" in message

@@ -575,8 +575,8 @@ def _stop(spec: StudySpec, out: Collector, population: Population, stopped: Mapp
         kinds = list(_TYPE_KINDS[ep.type])
         if ep.type == "continuous" and spec.analysis.mmrm is not None:
             kinds += MMRM_KINDS
-        if ep.type == "continuous" and spec.analysis.missing_data is not None:
-            kinds += [Analysis(m) for m in spec.analysis.missing_data.methods]
+        if ep.type == "continuous" and spec.analysis.missing_data is not None and population is Population.FAS:
+            kinds += [Analysis(m) for m in spec.analysis.missing_data.methods]  # imputation runs in the FAS only
         done = {f["analysis"] for f in out.failures if f["endpoint"] == ep.id and f["population"] == population.value}
         out.failures.extend(
             {
