@@ -1,9 +1,12 @@
 """Values whose magnitude the analyses' arithmetic cannot carry, found before any analysis runs.
 
-A value above ``MAX_MAGNITUDE`` (1e100) squares or multiplies past the largest double; a non-zero
-value below ``MIN_MAGNITUDE`` (1e-100) squares to a subnormal number or to 0. Either way a variance,
-a standard error or a p-value computed from it is infinite, zero or undefined: the analyses it
+A value above ``MAX_MAGNITUDE`` (1e75) has a fourth power — a variance squared, as Welch's and the
+MMRM's degrees of freedom compute — past the largest double; a non-zero value below
+``MIN_MAGNITUDE`` (1e-75) one that is subnormal or 0. Either way a variance, a standard error, a
+degree of freedom or a p-value computed from it is infinite, zero or undefined: the analyses it
 would feed are refused instead, with the variable, the value and the subject (and visit) named.
+Values within the limits but far from unit scale are computed in a unit of their own
+(:mod:`trialkit.analysis._units`).
 """
 
 from __future__ import annotations
