@@ -39,7 +39,9 @@ XLSX_SHEET_BYTES = 64 * 1_048_576
 LOAD_MEMORY_FACTOR = 4
 #: subjects per arm that ``simulate`` draws
 SIMULATE_SUBJECTS_PER_ARM = 1_000_000
-#: the largest magnitude of a value an analysis accepts (its squares and products stay finite in double precision)
-MAX_MAGNITUDE = 1e100
-#: the smallest non-zero magnitude of a value an analysis accepts (its squares stay normal, not subnormal or 0)
-MIN_MAGNITUDE = 1e-100
+#: the largest magnitude of a value an analysis accepts: its fourth power (a variance squared, as in the
+#: Welch-Satterthwaite and MMRM degrees of freedom), times the subjects, stays finite in double precision
+MAX_MAGNITUDE = 1e75
+#: the smallest non-zero magnitude of a value an analysis accepts: its fourth power stays a normal number, not
+#: subnormal or 0
+MIN_MAGNITUDE = 1e-75

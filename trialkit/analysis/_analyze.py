@@ -9,6 +9,7 @@ partly defined (a rank test whose interval does not exist), beside its row.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from trialkit.analysis._cells import Floats, Subjects, cells, subject_arrays, va
 from trialkit.analysis._collector import Collector, Row
 from trialkit.analysis._continuous_rows import RESPONDER_KINDS, continuous_cell, percent_change
 from trialkit.analysis._count_rows import count_cell, exposure_of
+from trialkit.analysis._magnitude import extreme_baseline, extreme_endpoints
 from trialkit.analysis._missing_rows import MI_KINDS, missing_data_rows, pattern_table
 from trialkit.analysis._mmrm_rows import MMRM_KINDS, mmrm_input, mmrm_rows
 from trialkit.analysis._multiplicity import adjust_p
@@ -38,6 +40,7 @@ from trialkit.analysis._results import (
     Results,
 )
 from trialkit.analysis._table1 import BASELINE_P_COLUMNS, baseline_p_values, baseline_summaries
+from trialkit.analysis._units import in_own_unit
 
 __all__ = ["ALL_ANALYSES", "RESULT_DTYPES", "analyze"]
 
@@ -72,8 +75,12 @@ def _mmrm(
     options: MMRMOptions,
     alpha: float,
     out: Collector,
+    stopped: Mapping[str, str],
 ) -> dict[str, dict[str, int]]:
     """Fit the MMRM of every endpoint in ``population``; rows and failures go to ``out``.
+
+    The endpoints in ``stopped`` (values beyond the arithmetic's limits) are left out: their failure rows are written
+    by :func:`_stop`.
 
     Returns the subjects analysed per endpoint and arm (at least one post-baseline response with
     baseline and covariates).
@@ -86,8 +93,8 @@ def _mmrm(
     ids = trial.subjects["subject"].astype(str).tolist()
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
-        if ep.type != "continuous":
-            continue  # recorded as skipped: the MMRM models continuous endpoints
+        if ep.type != "continuous" or ep.id in stopped:
+            continue  # recorded as skipped (the MMRM models continuous endpoints) or stopped
         try:
             as_response = options.baseline == "response"
             data = mmrm_input(
@@ -342,25 +349,37 @@ def analyze(
 
     grid = value_grid(trial)
     subjects = subject_arrays(trial)
+    # values the arithmetic cannot carry stop the analyses they would feed, before any runs
+    ids = trial.subjects["subject"].astype(str).tolist()
+    stopped = extreme_endpoints(spec, grid, subjects, ids)
+    extreme_at_baseline = extreme_baseline(spec, grid, subjects, ids)
+    # numeric covariates such as 1e15 + noise enter every model in their own unit (the same models: only the
+    # intercept and the covariate's coefficient, which no row reports, change)
+    subjects = replace(subjects, numeric={c: in_own_unit(x) for c, x in subjects.numeric.items()})
     out = Collector(wanted, dunnett=spec.analysis.dunnett)
     mmrm_subjects: dict[str, dict[str, dict[str, int]]] = {}
     for population in chosen:
         stage(_per_visit_stage(spec))
         for cell in cells(trial, grid, baseline, population):
-            if cell.endpoint.type == "binary":
+            if cell.endpoint.id in stopped:
+                out.count(subjects, cell)
+            elif cell.endpoint.type == "binary":
                 binary_cell(subjects, cell, out, level, spec.analysis.marginal_variance)
             elif cell.endpoint.type == "count":
                 count_cell(subjects, cell, out, level, spec)
             else:
                 continuous_cell(subjects, cell, out, level, at)
         _skipped(spec, out, population)
+        _stop(spec, out, population, stopped)
         if spec.analysis.mmrm is not None and baseline is not None and wanted.intersection(MMRM_KINDS):
             stage("MMRM")
-            mmrm_subjects[population.value] = _mmrm(trial, grid, subjects, population, spec.analysis.mmrm, level, out)
+            mmrm_subjects[population.value] = _mmrm(
+                trial, grid, subjects, population, spec.analysis.mmrm, level, out, stopped
+            )
     missing = None
     if missing_options is not None and baseline is not None and wanted.intersection(MI_KINDS):
         stage("Multiple imputation")
-        missing = missing_data_rows(spec, grid, subjects, missing_options, level, wanted)
+        missing = missing_data_rows(spec, grid, subjects, missing_options, level, wanted, stopped)
         out.rows.extend(missing.rows)
         out.failures.extend(missing.failures)
     table = pd.DataFrame(out.rows, columns=list(RESULT_COLUMNS))
@@ -400,7 +419,7 @@ def analyze(
         provenance["missing_data"] = missing.provenance
     if do_sweep and wanted & RESPONDER_KINDS and baseline is not None:
         stage("Responder sweep")
-        sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures)
+        sweep_table = _sweep(trial, grid, baseline, subjects, level, out.failures, stopped)
     else:
         sweep_table = pd.DataFrame()
     stage("Table 1")
@@ -421,7 +440,22 @@ def analyze(
                     "population": "fas",
                 }
             )
-    failures = pd.DataFrame([*out.failures, *_smd_failures(trial, smd)], columns=list(FAILURE_COLUMNS))
+    table1_failures = [
+        {
+            "endpoint": v,
+            "visit": baseline,
+            "analysis": "table1",
+            "contrast": "",
+            "term": "extreme_value",
+            "message": f"{message} Table 1 shows no mean or SD of {v!r}.",
+            "population": "fas",
+        }
+        for v, message in extreme_at_baseline.items()
+    ]
+    failures = pd.DataFrame(
+        [*out.failures, *table1_failures, *_smd_failures(trial, smd, extreme_at_baseline)],
+        columns=list(FAILURE_COLUMNS),
+    )
     return Results(
         table=table,
         failures=failures.astype(dict.fromkeys(FAILURE_COLUMNS, "str")),
@@ -488,8 +522,82 @@ def _skipped(spec: StudySpec, out: Collector, population: Population) -> None:
             )
 
 
-def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
-    """Return a failure row for every baseline variable whose standardised difference is undefined."""
+#: the analyses of each endpoint type, per visit (the MMRM and multiple imputation are added when the spec has them)
+_TYPE_KINDS: Mapping[str, tuple[Analysis, ...]] = {
+    "continuous": (
+        Analysis.ANCOVA,
+        Analysis.ANCOVA_LSMEAN,
+        Analysis.WELCH_CHANGE,
+        Analysis.STUDENT_CHANGE,
+        Analysis.MANN_WHITNEY_CHANGE,
+        Analysis.PAIRED_WITHIN,
+        Analysis.WILCOXON_WITHIN,
+        Analysis.HEDGES_G,
+        Analysis.HEDGES_G_ANCOVA,
+        *sorted(RESPONDER_KINDS),
+        Analysis.WELCH_FOLLOWUP,
+        Analysis.STUDENT_FOLLOWUP,
+        Analysis.MANN_WHITNEY_FOLLOWUP,
+        Analysis.VAN_ELTEREN,
+    ),
+    "binary": (
+        Analysis.LOGISTIC,
+        Analysis.STANDARDISED_RD,
+        Analysis.STANDARDISED_RR,
+        Analysis.STANDARDISED_OR,
+        Analysis.PROPORTION,
+        Analysis.RISK_DIFFERENCE,
+        Analysis.RISK_RATIO,
+        Analysis.ODDS_RATIO,
+        Analysis.NNT,
+        Analysis.CMH,
+        Analysis.MH_RISK_DIFFERENCE,
+    ),
+    "count": (
+        Analysis.NEGATIVE_BINOMIAL,
+        Analysis.POISSON,
+        Analysis.QUASIPOISSON,
+        Analysis.RATE,
+        Analysis.MANN_WHITNEY_FOLLOWUP,
+        *sorted(RESPONDER_KINDS),
+    ),
+}
+
+
+def _stop(spec: StudySpec, out: Collector, population: Population, stopped: Mapping[str, str]) -> None:
+    """Record a failure row for every wanted analysis of an endpoint in ``stopped``, naming the value that stops it.
+
+    An analysis already recorded as skipped for the endpoint (it does not apply) gets no second row.
+    """
+    for ep in spec.endpoints:
+        if ep.id not in stopped:
+            continue
+        kinds = list(_TYPE_KINDS[ep.type])
+        if ep.type == "continuous" and spec.analysis.mmrm is not None:
+            kinds += MMRM_KINDS
+        if ep.type == "continuous" and spec.analysis.missing_data is not None and population is Population.FAS:
+            kinds += [Analysis(m) for m in spec.analysis.missing_data.methods]  # imputation runs in the FAS only
+        done = {f["analysis"] for f in out.failures if f["endpoint"] == ep.id and f["population"] == population.value}
+        out.failures.extend(
+            {
+                "endpoint": ep.id,
+                "visit": "",
+                "analysis": kind.value,
+                "contrast": "all arms",
+                "term": "extreme_value",
+                "message": stopped[ep.id],
+                "population": population.value,
+            }
+            for kind in dict.fromkeys(kinds)
+            if kind in out.wanted and kind.value not in done
+        )
+
+
+def _smd_failures(trial: Trial, smd: pd.DataFrame, extreme: Mapping[str, str]) -> list[Row]:
+    """Return a failure row for every baseline variable whose standardised difference is undefined.
+
+    ``extreme`` holds the message of each variable with a value beyond the arithmetic's limits.
+    """
     spec = trial.spec
     endpoints = [e.id for e in spec.endpoints] if spec.visits.baseline is not None else []
     variables = [*spec.analysis.covariates, *endpoints]
@@ -500,8 +608,10 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
             "visit": spec.visits.baseline,
             "analysis": "smd",
             "contrast": f"{a} - {trial.control}",
-            "term": v,
-            "message": "standardised difference undefined: fewer than 2 values in an arm, zero SD "
+            "term": "extreme_value" if v in extreme else v,
+            "message": extreme[v]
+            if v in extreme
+            else "standardised difference undefined: fewer than 2 values in an arm, zero SD "
             "in both arms, or categories the arms do not share.",
             "population": "fas",
         }
@@ -512,11 +622,17 @@ def _smd_failures(trial: Trial, smd: pd.DataFrame) -> list[Row]:
 
 
 def _sweep(
-    trial: Trial, grid: Floats, baseline: str, subjects: Subjects, alpha: float, failures: list[Row]
+    trial: Trial,
+    grid: Floats,
+    baseline: str,
+    subjects: Subjects,
+    alpha: float,
+    failures: list[Row],
+    stopped: Mapping[str, str],
 ) -> pd.DataFrame:
     """Return the MCID sweep at the primary visit (every subject with a change).
 
-    A sweep that cannot run is added to ``failures``.
+    A sweep that cannot run is added to ``failures``; so is the sweep of an endpoint in ``stopped``.
     """
     spec = trial.spec
     b, j = spec.visits.order.index(baseline), spec.visits.order.index(spec.visits.primary)
@@ -524,6 +640,19 @@ def _sweep(
     for k, ep in enumerate(spec.endpoints):
         threshold = ep.responder_change if ep.responder_change is not None else ep.responder_percent
         if threshold is None or ep.type == "binary":
+            continue
+        if ep.id in stopped:
+            failures.append(
+                {
+                    "endpoint": ep.id,
+                    "visit": spec.visits.primary,
+                    "analysis": "responder_sweep",
+                    "contrast": "all arms",
+                    "term": "extreme_value",
+                    "message": stopped[ep.id],
+                    "population": "fas",
+                }
+            )
             continue
         value, base = grid[:, k, j], grid[:, k, b]
         if ep.type == "count":

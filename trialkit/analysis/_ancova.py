@@ -314,20 +314,27 @@ def _fit(
         numeric = {c: np.log(x) if c in logged else x for c, x in data.numeric.items()}
         data = _Data(data.arm, np.log(data.y), numeric, data.factors)
     counts = _check_data(data, arm_codes, levels)
-    X, names = _design(data, arm_codes, levels)
-    beta, cov, s2, df = _least_squares(X, data.y, names)
-
     held = {c: _held_at(x, at) for c, x in data.numeric.items()}
+    # each numeric column enters the design centred where the LS means hold it: the same model (the
+    # intercept absorbs the shift), but a column such as 1e15 + noise is then not mistaken for the
+    # intercept by the rank check, and the LS-mean weight of every covariate is 0
+    centred = _Data(data.arm, data.y, {c: x - held[c] for c, x in data.numeric.items()}, data.factors)
+    X, names = _design(centred, arm_codes, levels)
+    # the response centred too (its mean is added back to the LS means): 1e15 + noise keeps its noise
+    # through the QR, where the uncentred values would round it away
+    y_shift = float(data.y.mean())
+    beta, cov, s2, df = _least_squares(X, data.y - y_shift, names)
+
     k = len(arm_codes)
-    # LS-mean weights: intercept 1, arm dummies 0 (set per arm), covariates where held, each
+    # LS-mean weights: intercept 1, arm dummies 0 (set per arm), covariates 0 (centred where held), each
     # factor's dummies 1/levels (levels weighted equally)
     weights = np.array(
-        [1.0, *([0.0] * (k - 1)), *held.values(), *(1.0 / len(lv) for lv in levels.values() for _ in lv[1:])]
+        [1.0, *([0.0] * (k - 1)), *([0.0] * len(held)), *(1.0 / len(lv) for lv in levels.values() for _ in lv[1:])]
     )
     tq = t_upper_quantile(alpha / 2, df)
 
     def t_row(kind: Analysis, contrast: str, L: Floats, n_t: int, n_c: int | None) -> Estimate:
-        est = float(L @ beta)
+        est = float(L @ beta + L[0] * y_shift)  # the intercept's weight: 1 for an LS mean, 0 for a difference
         se = math.sqrt(float(L @ cov @ L))
         t = est / se
         low, high = est - tq * se, est + tq * se

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import numpy.typing as npt
 from scipy.special import gammaln
 
@@ -12,6 +13,7 @@ from trialkit._checks import check_alpha, check_integer, check_interval, check_n
 from trialkit._errors import AnalysisError
 from trialkit.analysis._arguments import sample
 from trialkit.analysis._distributions import normal_upper_quantile
+from trialkit.analysis._units import own_unit
 
 __all__ = ["HedgesG", "hedges_correction", "hedges_g", "pooled_sd"]
 
@@ -101,6 +103,9 @@ def pooled_sd(x: npt.ArrayLike, y: npt.ArrayLike) -> float:
     """
     xs, ys = sample(x, "x", minimum=2), sample(y, "y", minimum=2)
     nx, ny = len(xs), len(ys)
+    # values such as 1e15 + noise: their variances about a common centre keep the noise
+    centre, _ = own_unit(np.concatenate([xs, ys]))
+    xs, ys = xs - centre, ys - centre
     return math.sqrt(((nx - 1) * float(xs.var(ddof=1)) + (ny - 1) * float(ys.var(ddof=1))) / (nx + ny - 2))
 
 

@@ -11,6 +11,7 @@ does not change the others' results.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from trialkit.analysis._cells import Floats, Subjects
 from trialkit.analysis._missing._mi import MI_METHODS, impute_arrays
 from trialkit.analysis._missing._pattern import missing_pattern
 from trialkit.analysis._results import NAN, Analysis, Estimate
+from trialkit.analysis._units import own_unit
 
 __all__ = ["MI_KINDS", "MissingDataRows", "missing_data_rows", "pattern_table"]
 
@@ -77,10 +79,12 @@ def missing_data_rows(
     options: MissingDataOptions,
     alpha: float,
     wanted: frozenset[Analysis],
+    stopped: Collection[str] = (),
 ) -> MissingDataRows:
     """Run the spec's missing-data analyses of every endpoint; rows, failures and the tipping grid.
 
     ``grid`` is the subject x endpoint x visit array of :func:`~trialkit.analysis._cells.value_grid`.
+    The endpoints in ``stopped`` (values beyond the arithmetic's limits) are left out: analyze records why.
     """
     out = MissingDataRows()
     methods = tuple(m for m in options.methods if Analysis(m) in wanted)
@@ -96,16 +100,20 @@ def missing_data_rows(
     imputed: dict[str, dict[str, int]] = {}
     analysed: dict[str, dict[str, int]] = {}
     for k, ep in enumerate(spec.endpoints):
-        if ep.type != "continuous":
-            continue  # recorded as skipped by analyze: the imputation model is for continuous endpoints
+        if ep.type != "continuous" or ep.id in stopped:
+            continue  # recorded by analyze: the imputation model is for continuous endpoints; or stopped
         shifts = options.deltas_for(ep.id)
         deltas = None if shifts is None else np.asarray(shifts, dtype=np.float64)
         keep = subjects.has_covariates & ~np.isnan(grid[:, k, b])
+        values, baseline = grid[keep][:, k, columns], grid[keep, k, b]
+        # values such as 1e15 + noise are imputed about their mean (the estimates are differences, and the
+        # shifts of the tipping point additive: neither changes); logs are taken by the imputation itself
+        shift = 0.0 if ep.scale == "log" else own_unit(np.concatenate([values.reshape(-1), baseline]))[0]
         try:
             fit = impute_arrays(
                 subjects.arm[keep],
-                grid[keep][:, k, columns],
-                {"baseline": grid[keep, k, b], **{c: x[keep] for c, x in subjects.numeric.items()}},
+                values - shift,
+                {"baseline": baseline - shift, **{c: x[keep] for c, x in subjects.numeric.items()}},
                 {c: x[keep] for c, x in subjects.factors.items()},
                 arms=arms,
                 levels=subjects.levels,

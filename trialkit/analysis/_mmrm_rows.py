@@ -18,7 +18,7 @@ model, and are recorded as failures.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,7 @@ from trialkit.analysis._ancova import fit_arrays
 from trialkit.analysis._cells import Floats, Subjects
 from trialkit.analysis._mmrm import MMRMFit, mmrm
 from trialkit.analysis._results import NAN, Analysis, Estimate
+from trialkit.analysis._units import own_unit
 
 __all__ = ["MMRM_KINDS", "MMRMInput", "MMRMRows", "ModelFrame", "fit_input", "mmrm_input", "mmrm_rows", "model_frame"]
 
@@ -329,13 +330,51 @@ def mmrm_rows(data: MMRMInput, options: MMRMOptions, alpha: float, *, log: bool)
             f"arm {empty[0]!r} has no subject with a post-baseline value, the baseline value and every covariate.",
             term="arm",
         )
+    fitted, shift, unit = _in_own_unit(data)
     if len(data.visits) == 1 and not data.baseline_is_response:
-        rows = _one_visit(data, options, alpha)
-        if log:
-            rows = [(v, _exp(e)) for v, e in rows]
+        rows = _one_visit(fitted, options, alpha)
     else:
-        rows = _from_fit(fit_input(data, options, alpha), data.subjects.arms, log)
+        rows = _from_fit(fit_input(fitted, options, alpha), data.subjects.arms, False)
+    rows = [(v, _to_data_unit(e, shift, unit)) for v, e in rows]
+    if log:
+        rows = [(v, _exp(e)) for v, e in rows]
     return MMRMRows(tuple(rows), entered)
+
+
+def _in_own_unit(data: MMRMInput) -> tuple[MMRMInput, float, float]:
+    """Return ``data`` in a unit of its own when its magnitudes need one (:func:`own_unit`), with the shift and unit.
+
+    Responses and baseline become ``(x - shift) / unit`` (one shift and unit for both: they share a scale).
+    This is the same model (the intercepts absorb the shift, the coefficients the unit): its estimates
+    times ``unit`` (plus ``shift`` for an LS mean) are those of ``data``, and its statistics, degrees of
+    freedom and p-values are those of ``data``. Values such as 1e15 + noise then keep their noise, and
+    values of 1e-60 or 1e60 their precision, through the likelihood's products and the design's rank
+    check. Data of ordinary magnitudes are fitted as they are (shift 0, unit 1), the fit
+    :func:`~trialkit.analysis.mmrm` gives. (``analyze`` has put the numeric covariates in their own units.)
+    """
+    entered = data.analysed.any(axis=1)
+    shift, unit = own_unit(np.concatenate([data.values[data.analysed], data.baseline[entered]]))
+    if (shift, unit) == (0.0, 1.0):
+        return data, shift, unit
+    return replace(data, values=(data.values - shift) / unit, baseline=(data.baseline - shift) / unit), shift, unit
+
+
+def _to_data_unit(e: Estimate, shift: float, unit: float) -> Estimate:
+    """Return ``e`` of the model in its own unit (:func:`_in_own_unit`) in the unit of the data."""
+    at = shift if e.analysis is Analysis.MMRM_LSMEAN else 0.0
+    return Estimate(
+        e.analysis,
+        e.contrast,
+        e.estimate * unit + at,
+        e.std_error * unit,
+        e.ci_low * unit + at,
+        e.ci_high * unit + at,
+        e.df,
+        e.statistic,
+        e.p_value,
+        e.n_treatment,
+        e.n_control,
+    )
 
 
 def _exp(e: Estimate) -> Estimate:

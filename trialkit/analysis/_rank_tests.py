@@ -25,7 +25,7 @@ from trialkit._errors import AnalysisError
 from trialkit.analysis._arguments import sample
 from trialkit.analysis._distributions import normal_two_sided_p, normal_upper_quantile
 from trialkit.analysis._rank_shift import RankSumShift, SignedRankShift
-from trialkit.analysis._zeroin import zeroin
+from trialkit.analysis._zeroin import root_tol, zeroin
 
 __all__ = ["EXACT_LIMIT", "RANK_METHODS", "RankTest", "mann_whitney", "signed_rank"]
 
@@ -188,7 +188,8 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
     statistics of those differences (Hollander & Wolfe 1999, §4.3). Otherwise the normal
     approximation with tie correction and continuity correction; the interval limits are the
     shifts d where the standardised W of ``x - d`` crosses ±z_{1−α/2}, and the estimate where
-    the uncorrected one crosses 0, found by Brent's method with tolerance 1e-4 on the same
+    the uncorrected one crosses 0, found by Brent's method with tolerance 1e-4 (scaled down for a
+    search range under 0.0625, where R's absolute tolerance would stop at the first step) on the same
     iterates as R's ``uniroot``.
 
     When each sample is constant (every change in an arm equal), the statistic of ``x - d`` is
@@ -252,10 +253,10 @@ def mann_whitney(x: npt.ArrayLike, y: npt.ArrayLike, *, alpha: float = 0.05) -> 
         f_hi = z(hi, True) - target
         if f_hi >= 0:
             return hi
-        return zeroin(lambda d: z(d, True) - target, lo, hi, f_lo, f_hi)
+        return zeroin(lambda d: z(d, True) - target, lo, hi, f_lo, f_hi, root_tol(lo, hi))
 
     ci_low, ci_high = limit(zq), limit(-zq)
-    estimate = zeroin(lambda d: z(d, False), lo, hi, z(lo, False), z(hi, False))
+    estimate = zeroin(lambda d: z(d, False), lo, hi, z(lo, False), z(hi, False), root_tol(lo, hi))
     return RankTest(w, p, estimate, ci_low, ci_high, False, 1 - alpha, "", method)
 
 
@@ -291,9 +292,9 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
     order statistics (Hollander & Wolfe 1999, §3.2). Otherwise the normal approximation with
     tie correction and continuity correction, zeros dropped; limits and estimate are roots in
     the shift s of the standardised V of ``d - s`` (zeros of ``d - s`` dropped at each s), found
-    by Brent's method with tolerance 1e-4 on the same iterates as R's ``uniroot``. As in R, when
-    the 1 − alpha level is out of reach the level is lowered (alpha doubled until reachable)
-    and ``note`` says so.
+    by Brent's method with tolerance 1e-4 (scaled down for a search range under 0.0625) on the same
+    iterates as R's ``uniroot``. As in R, when the 1 − alpha level is out of reach the level is
+    lowered (alpha doubled until reachable) and ``note`` says so.
 
     When every non-zero difference is the same value, the statistic of ``d - s`` is undefined
     at the ends of the search range, so no interval exists: V and p are reported, the estimate
@@ -359,9 +360,9 @@ def signed_rank(d: npt.ArrayLike, *, alpha: float = 0.05) -> RankTest:
         note = _unreachable(alpha, level, f"{n} non-zero difference{'s' * (n != 1)}")
     if reach < 1:
         zq = normal_upper_quantile(reach / 2)
-        ci_low = zeroin(lambda s: z(s, True) - zq, lo, hi, z_lo - zq, z_hi - zq)
-        ci_high = zeroin(lambda s: z(s, True) + zq, lo, hi, z_lo + zq, z_hi + zq)
+        ci_low = zeroin(lambda s: z(s, True) - zq, lo, hi, z_lo - zq, z_hi - zq, root_tol(lo, hi))
+        ci_high = zeroin(lambda s: z(s, True) + zq, lo, hi, z_lo + zq, z_hi + zq, root_tol(lo, hi))
     else:
         ci_low = ci_high = float(np.median(nonzero))
-    estimate = zeroin(lambda s: z(s, False), lo, hi, z(lo, False), z(hi, False))
+    estimate = zeroin(lambda s: z(s, False), lo, hi, z(lo, False), z(hi, False), root_tol(lo, hi))
     return RankTest(v, p, estimate, ci_low, ci_high, False, level, note, method)

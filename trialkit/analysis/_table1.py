@@ -17,7 +17,9 @@ from trialkit._checks import check_bool, check_instance
 from trialkit._errors import AnalysisError, TrialkitError
 from trialkit._trial import Trial
 from trialkit.analysis._distributions import chi2_upper_tail, f_upper_tail
+from trialkit.analysis._magnitude import beyond_limits, magnitude_message
 from trialkit.analysis._positions import positions
+from trialkit.analysis._units import in_own_unit, own_unit
 
 __all__ = [
     "BASELINE_P_COLUMNS",
@@ -173,11 +175,13 @@ def _baseline_table(trial: Trial, variables: list[_Variable]) -> pd.DataFrame:
                     )
                 continue
             x = part[~missing].to_numpy(dtype="float64")
+            # a value the arithmetic cannot carry has no mean or SD (analyze says which); order statistics stand
+            moments = not beyond_limits(x).any()
             rows.append(
                 {
                     **common,
-                    "mean": float(x.mean()) if n else math.nan,
-                    "sd": float(x.std(ddof=1)) if n > 1 else math.nan,
+                    "mean": float(x.mean()) if n and moments else math.nan,
+                    "sd": float(x.std(ddof=1)) if n > 1 and moments else math.nan,
                     "median": float(np.median(x)) if n else math.nan,
                     "q1": float(np.quantile(x, 0.25)) if n else math.nan,
                     "q3": float(np.quantile(x, 0.75)) if n else math.nan,
@@ -200,6 +204,9 @@ def _baseline_table(trial: Trial, variables: list[_Variable]) -> pd.DataFrame:
 
 
 def _numeric_smd(x1: npt.NDArray[np.float64], x0: npt.NDArray[np.float64], name: str, contrast: str) -> float:
+    # the standardised difference is the same in any unit and about any centre (1e15 + noise keeps its noise)
+    centre, unit = own_unit(np.concatenate([x1, x0]))
+    x1, x0 = (x1 - centre) / unit, (x0 - centre) / unit
     if x1.size < 2 or x0.size < 2:
         raise AnalysisError(
             f"{name!r}: the standardised difference for {contrast} needs at least 2 "
@@ -311,6 +318,8 @@ def _standardised_differences(trial: Trial, variables: list[_Variable], strict: 
             contrast = f"{arm} - {control}"
             v1 = var.values[arm_of == arm].dropna()
             try:
+                if not var.categorical:
+                    _refuse_extreme(var.values.to_numpy("float64"), var.name, trial)
                 if var.categorical:
                     smd = _categorical_smd(v1.astype(str), v0.astype(str), var.name, contrast)
                 else:
@@ -397,6 +406,8 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
             )
         else:
             x = var.values.to_numpy(dtype="float64")
+            _refuse_extreme(x, var.name, trial)
+            x = in_own_unit(x)  # F is the same in any unit and about any centre
             groups = [x[present & (arm == a)] for a in arms]
             if any(len(g) < 2 for g in groups) or np.ptp(x[present]) == 0:
                 raise AnalysisError(
@@ -422,6 +433,17 @@ def baseline_p_values(trial: Trial) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=list(BASELINE_P_COLUMNS))
+
+
+def _refuse_extreme(x: npt.NDArray[np.float64], name: str, trial: Trial) -> None:
+    """Raise an AnalysisError naming the first value of variable ``name`` the arithmetic cannot carry, and its subject.
+
+    ``x`` holds the variable's value of every subject, in the order of ``trial.subjects``.
+    """
+    ids = trial.subjects["subject"]
+    message = magnitude_message(f"baseline variable {name!r}", x, lambda i: f"subject {str(ids.iloc[i])!r}")
+    if message is not None:
+        raise AnalysisError(message, term=name)
 
 
 def baseline_summaries(trial: Trial) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -12,6 +12,7 @@ from trialkit._checks import check_alpha, check_bool, check_interval, check_numb
 from trialkit._errors import AnalysisError
 from trialkit.analysis._arguments import sample
 from trialkit.analysis._distributions import t_two_sided_p, t_upper_quantile
+from trialkit.analysis._units import own_unit
 
 __all__ = ["TTest", "paired_t", "t_inference", "two_sample_t"]
 
@@ -146,6 +147,11 @@ def two_sample_t(x: npt.ArrayLike, y: npt.ArrayLike, *, equal_var: bool, alpha: 
     equal = check_bool(equal_var, "equal_var")
     alpha = check_alpha(alpha)
     nx, ny = len(xs), len(ys)
+    # values such as 1e15 + noise are compared about their common mean: their sums keep the noise (and the
+    # rounding noise the zero-variance check allows for is that of the centred values)
+    centre, _ = own_unit(np.concatenate([xs, ys]))
+    xs, ys = xs - centre, ys - centre
+    scale = float(max(np.abs(xs).max(), np.abs(ys).max()))
     vx, vy = float(xs.var(ddof=1)), float(ys.var(ddof=1))
     est = float(xs.mean() - ys.mean())
     df: float
@@ -157,7 +163,6 @@ def two_sample_t(x: npt.ArrayLike, y: npt.ArrayLike, *, equal_var: bool, alpha: 
         a, b = vx / nx, vy / ny
         se = math.sqrt(a + b)
         df = (a + b) ** 2 / (a**2 / (nx - 1) + b**2 / (ny - 1)) if a + b > 0 else math.nan
-    scale = float(max(np.abs(xs).max(), np.abs(ys).max()))
     return _finish(est, se, df, alpha, "two-sample t-test", scale)
 
 

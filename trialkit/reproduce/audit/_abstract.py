@@ -244,6 +244,42 @@ def _group_sizes(trial: PublishedTrial, given: tuple[int, int] | None) -> tuple[
     raise TrialkitError(f"{trial.id!r}: no sample size to audit; set `design.analysed` or the arms' `n_analysed`.")
 
 
+#: the fewest subjects per arm (parallel) or in all (crossover) the assumed t-tests need: their degrees of
+#: freedom, and those of the SD behind Hedges' correction, must be at least 2 (n1 + n0 - 2 and n - 1)
+_FEWEST = {DesignType.CROSSOVER: 3}
+_FEWEST_PER_ARM = 2
+
+
+def _enough_subjects(trial: PublishedTrial, n1: int, n0: int, n_source: str) -> None:
+    """Refuse group sizes too small for the assumed t-tests, naming the file, the key and its value."""
+    design = trial.design
+    where = f"{trial.file}: " if trial.file else f"{trial.id!r}: "
+    if design.type is DesignType.CROSSOVER:
+        key = "design.analysed" if design.analysed else "design.randomised"
+        if n1 < _FEWEST[DesignType.CROSSOVER]:
+            raise TrialkitError(
+                f"{where}`{key}` is {n1}: the paired t-test the audit assumes needs at least "
+                f"{_FEWEST[DesignType.CROSSOVER]} subjects (n - 1 degrees of freedom, at least 2 for Hedges' "
+                "correction)."
+            )
+        return
+    if min(n1, n0) >= _FEWEST_PER_ARM:
+        return
+    treatment, control = trial.intervention_arms[0].id, design.control
+    if n_source == "published":
+        arm, n = (treatment, n1) if n1 < _FEWEST_PER_ARM else (control, n0)
+        key, value = f"arms.{arm}.n_analysed", n
+    elif n_source == "data":
+        key, value = "the individual-level data", min(n1, n0)
+    else:
+        key = f"design.{n_source.removeprefix('equal_split_of_')}"
+        value = n1 + n0
+    raise TrialkitError(
+        f"{where}`{key}` is {value}: the t-tests the audit assumes need at least {_FEWEST_PER_ARM} subjects in "
+        f"each arm (here {treatment} {n1}, {control} {n0}; Welch's smallest df is min(n1, n0) - 1)."
+    )
+
+
 def _relation(p: PValue, sign: float) -> str:
     """How the true signed effect relates to the number computed at the published p."""
     magnitude = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}[p.bound]
@@ -499,6 +535,7 @@ def audit_abstract(
     grid = tuple(check_number(e, "effects") for e in effects)
 
     n1, n0, n_source, n_note = _group_sizes(trial, group_sizes)
+    _enough_subjects(trial, n1, n0, n_source)
     outcomes = _outcome_rows(trial, alpha)
     table = _effect_rows(trial, outcomes, chosen, n1, n0, n_source, level)
 

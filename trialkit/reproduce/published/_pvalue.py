@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -151,6 +152,13 @@ class PValue:
         except ValueError:
             raise ValueError(f'cannot read {text!r} as a p-value; write a number such as "0.002"') from None
         bound = _BOUNDS[match.group(1) or "="]
+        if value < sys.float_info.min and re.search(r"[1-9]", match.group(2).lower().split("e")[0]):
+            # 1e-400 reads as 0 and 1e-310 as a subnormal number that has lost its digits: neither is the
+            # value written, and no audit can use a p that small (its t would not be a number either)
+            raise ValueError(
+                f"{text!r} is below the smallest p-value a double-precision number carries "
+                f'({sys.float_info.min:.1e}); write it as the bound "< 1e-300", which the audit reads as it is'
+            )
         if not (0.0 <= value <= 1.0) or not math.isfinite(value):
             raise ValueError(f"a p-value must be in [0, 1]; got {text!r}")
         if bound == "=" and value == 0.0:
