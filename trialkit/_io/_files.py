@@ -220,11 +220,11 @@ def read_table(
     kind = FORMATS[suffix]
     if kind == "excel":
         try:
-            refused = sheet_problems(path, data)
+            sheet_refused = sheet_problems(path, data)
         except Exception as exc:  # not a workbook
             return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
-        if refused:
-            return None, refused
+        if sheet_refused:
+            return None, sheet_refused
     try:
         header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
