@@ -27,6 +27,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
+from trialkit._io import _memory
+from trialkit._limits import LOAD_MEMORY_FACTOR
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
 from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
@@ -213,6 +215,10 @@ def read_table(
             )
         ]
     kind = FORMATS[suffix]
+    if kind == "csv":
+        refused = _memory_problem(path)
+        if refused is not None:
+            return None, [refused]
     try:
         header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
@@ -239,6 +245,22 @@ def read_table(
     if len(body.rows) == 0:
         return None, list(ragged) or [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
     return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest, body.padded, ragged), []
+
+
+def _memory_problem(path: Path) -> Problem | None:
+    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_FACTOR`` times its size) exceeds the memory left."""
+    size = path.stat().st_size
+    need = size * LOAD_MEMORY_FACTOR
+    available = _memory.available_memory()
+    if available.bytes is None or need <= available.bytes:
+        return None
+    return _problem(
+        Rule.TOO_LARGE,
+        path,
+        f"the file has {size:,} bytes; loading it takes up to {LOAD_MEMORY_FACTOR} times that ({need:,} bytes, "
+        f"LOAD_MEMORY_FACTOR = {LOAD_MEMORY_FACTOR}), and only {available.bytes:,} bytes are available "
+        f"({available.source}). Run it where more memory is free.",
+    )
 
 
 def _ragged_problem(path: Path, record: _Ragged, header: list[str], data: DataSpec) -> Problem:
