@@ -178,7 +178,10 @@ def read_table(
     Returns
     -------
     table : RawTable or None
-        None when the file cannot be used; the problems say why.
+        None when the file cannot be used; the problems say why. A CSV whose bound on the
+        loader's memory (``LOAD_MEMORY_FACTOR`` times its size, docs/limits.md) exceeds the
+        memory left (:func:`~trialkit._io._memory.available_memory`) is refused before it is read
+        (``too_large``).
     problems : list of Problem
     """
     needed = list(dict.fromkeys(required))
