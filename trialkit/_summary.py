@@ -39,12 +39,10 @@ def subject_counts(trial: Trial) -> pd.DataFrame:
         missing endpoint value at that visit.
     """
     d = trial.data
+    # one grouped reduction over every subject at once (a Python call per subject took minutes at 500,000)
     complete = (
-        d.groupby(["arm", "visit", "subject"], observed=True)["value"]
-        .apply(lambda v: bool(v.notna().all()))
-        .rename("complete")
-        .reset_index()
-    )
+        d["value"].notna().groupby([d["arm"], d["visit"], d["subject"]], observed=True).all().rename("complete")
+    ).reset_index()
     g = complete.groupby(["arm", "visit"], observed=True)["complete"]
     out = pd.DataFrame({"n_randomised": g.size(), "n_complete": g.sum()}).reset_index()
     return out.astype({"n_randomised": "int64", "n_complete": "int64"})

@@ -217,15 +217,16 @@ class RecordCodes:
         """Return whether every record's subject, arm, visit and endpoint is known (no code is -1)."""
         return not _any_negative(self.subject, self.arm, self.visit, self.endpoint)
 
-    @cached_property
+    @property
     def subject_index(self) -> npt.NDArray[np.intp]:
-        """Return the subject codes in numpy's index type (indexing with int32 converts them each time)."""
+        """Return the subject codes in numpy's index type (not kept: 8 bytes a record, while the data are loaded)."""
         return self.subject.astype(np.intp)
 
     @cached_property
     def cell(self) -> npt.NDArray[np.intp]:
         """Return each record's cell in the subject x endpoint x visit grid (meaningless where a code is -1)."""
-        cell = self.subject_index * self.endpoints
+        cell = self.subject_index
+        cell *= self.endpoints
         cell += self.endpoint
         cell *= self.visits
         cell += self.visit

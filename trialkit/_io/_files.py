@@ -29,8 +29,10 @@ import pandas as pd
 
 from trialkit._errors import Problem, Rule, closest
 from trialkit._input import check_input
+from trialkit._io import _memory
 from trialkit._io._excel import SheetProblems, read_columns, sheet_problems
 from trialkit._io._excel import read_header as read_sheet_header
+from trialkit._limits import LOAD_MEMORY_FACTOR
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
 from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
@@ -180,7 +182,10 @@ def read_table(
     Returns
     -------
     table : RawTable or None
-        None when the file cannot be used; the problems say why.
+        None when the file cannot be used; the problems say why. A CSV whose bound on the
+        loader's memory (``LOAD_MEMORY_FACTOR`` times its size, docs/limits.md) exceeds the
+        memory left (:func:`~trialkit._io._memory.available_memory`) is refused before it is read
+        (``too_large``).
     problems : list of Problem
     """
     needed = list(dict.fromkeys(required))
@@ -225,6 +230,10 @@ def read_table(
             return None, [_problem(Rule.UNREADABLE_FILE, path, f"cannot read as {kind}: {_short(exc)}")]
         if sheet_refused:
             return None, sheet_refused
+    if kind == "csv":
+        refused = _memory_problem(path)
+        if refused is not None:
+            return None, [refused]
     try:
         header = read_header(path, kind, data)
     except Exception as exc:  # every parser failure becomes a problem naming the file
@@ -253,6 +262,22 @@ def read_table(
     if len(body.rows) == 0:
         return None, list(ragged) or [_problem(Rule.EMPTY_FILE, path, "the file has a header but no data rows.")]
     return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest, body.padded, ragged), []
+
+
+def _memory_problem(path: Path) -> Problem | None:
+    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_FACTOR`` times its size) exceeds the memory left."""
+    size = path.stat().st_size
+    need = size * LOAD_MEMORY_FACTOR
+    available = _memory.available_memory()
+    if available.bytes is None or need <= available.bytes:
+        return None
+    return _problem(
+        Rule.TOO_LARGE,
+        path,
+        f"the file has {size:,} bytes; loading it takes up to {LOAD_MEMORY_FACTOR} times that ({need:,} bytes, "
+        f"LOAD_MEMORY_FACTOR = {LOAD_MEMORY_FACTOR}), and only {available.bytes:,} bytes are available "
+        f"({available.source}). Run it where more memory is free.",
+    )
 
 
 def _ragged_problem(path: Path, record: _Ragged, header: list[str], data: DataSpec) -> Problem:
