@@ -1,6 +1,7 @@
 """Loading in memory proportional to the data: the bound, the refusal before reading, and the counts at scale.
 
-The bound (``LOAD_MEMORY_FACTOR`` times a CSV's size, docs/limits.md) is checked on files of
+The bound (``LOAD_MEMORY_BASE`` + ``LOAD_MEMORY_FACTOR_LONG`` or ``_WIDE`` times a CSV's size,
+docs/limits.md) is checked on files of
 about 20 MB loaded in a fresh process (its peak resident set, ``VmHWM``, less its resident set
 once trialkit is imported); the refusal by replacing the reader of the memory available.
 """
@@ -20,7 +21,7 @@ from conftest import LONG_DATA, base_spec, small_wide, write_frame, write_spec
 import trialkit as tk
 from trialkit._io import _memory
 from trialkit._io._memory import Available, available_memory
-from trialkit._limits import LOAD_MEMORY_FACTOR
+from trialkit._limits import LOAD_MEMORY_BASE, LOAD_MEMORY_FACTOR_LONG, LOAD_MEMORY_FACTOR_WIDE
 from trialkit._summary import subject_counts
 
 #: the size of the files the bound is checked on
@@ -116,14 +117,15 @@ def test_loading_a_csv_stays_within_the_stated_multiple_of_its_size(
     size = (tmp_path / "trial.csv").stat().st_size
     assert 15_000_000 < size < 25_000_000, f"the {layout} file should be about 20 MB"
     increase = _peak_increase(spec)
-    assert increase <= LOAD_MEMORY_FACTOR * size, f"{layout}: {increase / size:.1f} times the file's size"
+    factor = LOAD_MEMORY_FACTOR_WIDE if layout == "wide" else LOAD_MEMORY_FACTOR_LONG
+    assert increase <= LOAD_MEMORY_BASE + factor * size, f"{layout}: {increase / size:.1f} times the file's size"
 
 
 def test_a_csv_whose_bound_exceeds_the_memory_available_is_refused_before_it_is_read(
     small_trial_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     size = (small_trial_dir.parent / "trial.csv").stat().st_size
-    left = LOAD_MEMORY_FACTOR * size - 1
+    left = LOAD_MEMORY_BASE + LOAD_MEMORY_FACTOR_WIDE * size - 1
     monkeypatch.setattr(_memory, "available_memory", lambda: Available(left, "RLIMIT_AS"))
 
     def never(*args: object, **kwargs: object) -> object:
@@ -137,13 +139,18 @@ def test_a_csv_whose_bound_exceeds_the_memory_available_is_refused_before_it_is_
     assert problem.rule is tk.Rule.TOO_LARGE
     assert problem.file == str(small_trial_dir.parent / "trial.csv")
     assert f"the file has {size:,} bytes" in problem.message
-    assert f"({LOAD_MEMORY_FACTOR * size:,} bytes, LOAD_MEMORY_FACTOR = {LOAD_MEMORY_FACTOR})" in problem.message
+    need = LOAD_MEMORY_BASE + LOAD_MEMORY_FACTOR_WIDE * size
+    assert f"({need:,} bytes: LOAD_MEMORY_FACTOR_WIDE = {LOAD_MEMORY_FACTOR_WIDE}, LOAD_MEMORY_BASE)" in problem.message
     assert f"only {left:,} bytes are available (RLIMIT_AS)" in problem.message
 
 
 def test_a_csv_whose_bound_just_fits_is_read(small_trial_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     size = (small_trial_dir.parent / "trial.csv").stat().st_size
-    monkeypatch.setattr(_memory, "available_memory", lambda: Available(LOAD_MEMORY_FACTOR * size, "MemAvailable"))
+    monkeypatch.setattr(
+        _memory,
+        "available_memory",
+        lambda: Available(LOAD_MEMORY_BASE + LOAD_MEMORY_FACTOR_WIDE * size, "MemAvailable"),
+    )
     assert len(tk.load(small_trial_dir).subjects) == 10
 
 

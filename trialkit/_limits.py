@@ -10,7 +10,9 @@ from __future__ import annotations
 __all__ = [
     "ID_CHARS",
     "LABEL_CHARS",
-    "LOAD_MEMORY_FACTOR",
+    "LOAD_MEMORY_BASE",
+    "LOAD_MEMORY_FACTOR_LONG",
+    "LOAD_MEMORY_FACTOR_WIDE",
     "MANIFEST_BYTES",
     "MAX_MAGNITUDE",
     "MIN_MAGNITUDE",
@@ -35,9 +37,14 @@ LABEL_CHARS = 200
 TEXT_CHARS = 2_000
 #: bytes of a spreadsheet's sheet once inflated (an .xlsx is compressed: a small file can inflate hugely)
 XLSX_SHEET_BYTES = 64 * 1_048_576
-#: the loader's peak memory, as a multiple of a CSV data file's size (a file whose multiple does not fit is refused);
-#: measured: 4.3-6 for long files, 13-17 for wide ones, 24 for a wide one of 4 values per subject
-LOAD_MEMORY_FACTOR = 24
+#: bytes the loader may use whatever the file's size: the libraries it loads on first use (Arrow, ...)
+LOAD_MEMORY_BASE = 268_435_456
+#: beyond LOAD_MEMORY_BASE, the loader's peak memory, as a multiple of the size of a long CSV (one row per
+#: subject, visit and endpoint); a file whose bound does not fit in the memory available is refused unread
+LOAD_MEMORY_FACTOR_LONG = 6
+#: the same for a wide CSV (one row per subject): each of its values becomes a record, so a value of a
+#: few bytes costs tens of bytes once loaded
+LOAD_MEMORY_FACTOR_WIDE = 24
 #: subjects per arm that ``simulate`` draws
 SIMULATE_SUBJECTS_PER_ARM = 1_000_000
 #: the largest magnitude of a value an analysis accepts: its fourth power (a variance squared, as in the

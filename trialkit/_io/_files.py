@@ -32,7 +32,7 @@ from trialkit._input import check_input
 from trialkit._io import _memory
 from trialkit._io._excel import SheetProblems, read_columns, sheet_problems
 from trialkit._io._excel import read_header as read_sheet_header
-from trialkit._limits import LOAD_MEMORY_FACTOR
+from trialkit._limits import LOAD_MEMORY_BASE, LOAD_MEMORY_FACTOR_LONG, LOAD_MEMORY_FACTOR_WIDE
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit._spec import DataSpec
 from trialkit._values import NUMBER_PATTERN, Labels, Numbers, parse_number_text, parse_numbers
@@ -158,6 +158,7 @@ def read_table(
     text: Iterable[str] = (),
     optional: Iterable[str] = (),
     both: Iterable[str] = (),
+    memory_factor: int = LOAD_MEMORY_FACTOR_LONG,
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -178,12 +179,15 @@ def read_table(
     both : iterable of str
         Columns read as text (in ``labels``) and also parsed as numbers by the one rule (in
         ``numbers``): a long file's value column when some endpoint's values are text (binary).
+    memory_factor : int
+        The bound on the loader's peak memory, as a multiple of a CSV's size: the layout's
+        (``LOAD_MEMORY_FACTOR_LONG`` or ``LOAD_MEMORY_FACTOR_WIDE``, docs/limits.md).
 
     Returns
     -------
     table : RawTable or None
         None when the file cannot be used; the problems say why. A CSV whose bound on the
-        loader's memory (``LOAD_MEMORY_FACTOR`` times its size, docs/limits.md) exceeds the
+        loader's memory (``LOAD_MEMORY_BASE`` + ``memory_factor`` times its size, docs/limits.md) exceeds the
         memory left (:func:`~trialkit._io._memory.available_memory`) is refused before it is read
         (``too_large``).
     problems : list of Problem
@@ -231,7 +235,7 @@ def read_table(
         if sheet_refused:
             return None, sheet_refused
     if kind == "csv":
-        refused = _memory_problem(path)
+        refused = _memory_problem(path, memory_factor)
         if refused is not None:
             return None, [refused]
     try:
@@ -264,18 +268,24 @@ def read_table(
     return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest, body.padded, ragged), []
 
 
-def _memory_problem(path: Path) -> Problem | None:
-    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_FACTOR`` times its size) exceeds the memory left."""
+#: the name of each memory factor in docs/limits.md, for the message
+_FACTOR_NAMES = {LOAD_MEMORY_FACTOR_LONG: "LOAD_MEMORY_FACTOR_LONG", LOAD_MEMORY_FACTOR_WIDE: "LOAD_MEMORY_FACTOR_WIDE"}
+
+
+def _memory_problem(path: Path, factor: int) -> Problem | None:
+    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_BASE`` + ``factor`` × size) exceeds the memory left."""
     size = path.stat().st_size
-    need = size * LOAD_MEMORY_FACTOR
+    need = LOAD_MEMORY_BASE + size * factor
     available = _memory.available_memory()
     if available.bytes is None or need <= available.bytes:
         return None
     return _problem(
         Rule.TOO_LARGE,
         path,
-        f"the file has {size:,} bytes; loading it takes up to {LOAD_MEMORY_FACTOR} times that ({need:,} bytes, "
-        f"LOAD_MEMORY_FACTOR = {LOAD_MEMORY_FACTOR}), and only {available.bytes:,} bytes are available "
+        f"the file has {size:,} bytes; loading it takes up to {factor} times that "
+        f"and {LOAD_MEMORY_BASE:,} bytes more "
+        f"({need:,} bytes: {_FACTOR_NAMES[factor]} = {factor}, LOAD_MEMORY_BASE), "
+        f"and only {available.bytes:,} bytes are available "
         f"({available.source}). Run it where more memory is free.",
     )
 

@@ -1,7 +1,7 @@
 """The memory a process may still use: the least of what the machine, the process's limit and its cgroup allow.
 
 :func:`available_memory` is read before a data file is loaded, so that a file whose bound
-(``LOAD_MEMORY_FACTOR`` times its size, docs/limits.md) does not fit is refused with a message
+(``LOAD_MEMORY_FACTOR_LONG`` or ``_WIDE`` times its size, docs/limits.md) does not fit is refused with a message
 instead of exhausting the machine or being killed part-way.
 """
 
