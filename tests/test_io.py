@@ -552,3 +552,15 @@ def test_a_binary_text_endpoint_in_an_adam_file(tmp_path, binary_reference) -> N
     spec["arms"] = {"control": "placebo", "levels": ["placebo", "active"]}
     trial = tk.load(write_spec(tmp_path, spec))
     pd.testing.assert_frame_equal(trial.data, binary_reference.data, check_exact=True)
+
+
+def test_a_long_text_column_with_rare_entries_after_its_first_rows_is_encoded_entry_by_entry() -> None:
+    # the sampled path of the encoder: entries the first 4,096 rows do not hold, but fewer than one in
+    # ten, are encoded on their own and written into Arrow's codes (which came back read-only)
+    import pyarrow as pa
+
+    from trialkit._io._files import _encode
+
+    entries = ["b", "a"] * 2_048 + ["a"] * 15_000 + ["rare"] * 100 + ["b"] * 900
+    codes, table = _encode(pa.array(entries))
+    assert [table[int(c)].as_py() for c in codes] == entries

@@ -781,7 +781,8 @@ def _encode(values: pa.Array) -> tuple[npt.NDArray[np.int32], pa.Array]:
         if found.null_count * 10 < len(values):
             where = np.flatnonzero(np.asarray(found.is_null().to_numpy(zero_copy_only=False)))
             rest = pc.dictionary_encode(values.take(pa.array(where)))
-            codes = np.asarray(pc.fill_null(found, 0).to_numpy(), dtype=np.int32)
+            # a copy: Arrow hands its buffer over read-only, and the codes of the rest are written into it
+            codes = np.array(pc.fill_null(found, 0).to_numpy(), dtype=np.int32)
             codes[where] = len(sample) + np.asarray(rest.indices.to_numpy(), dtype=np.int32)
             return codes, pa.concat_arrays([sample, rest.dictionary])
     encoded = pc.dictionary_encode(values)
