@@ -734,3 +734,24 @@ def test_a_hostile_spec_in_a_real_process_ends_in_a_message(tmp_path: Path) -> N
     spec["arms"]["levels"] = ["placebo", "placebo"]
     run = run_command("summary", inputs, tomli_w.dumps(spec).encode("utf-8"), in_process=False)
     assert run.exit_code == 2, run.stderr
+
+
+# --- cases the fuzz found, each a regular test ------------------------------------------------------
+
+
+def _published(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], None]) -> Path:
+    tree = tomllib.loads((Path(tk.datasets.published(name))).read_text(encoding="utf-8"))
+    edit(tree)
+    path = tmp_path / f"{name}.toml"
+    path.write_text(tomli_w.dumps(tree), encoding="utf-8")
+    return path
+
+
+def test_a_paired_row_without_its_reference_arm_is_a_problem_not_a_key_error(tmp_path: Path, capsys) -> None:
+    def drop_reference(tree: dict[str, Any]) -> None:
+        del tree["outcomes"][0]["table"]["paired"][0]["reference"]
+
+    path = _published(tmp_path, "student1908", drop_reference)
+    assert main(["reproduce", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "[missing_key]" in err and "outcomes[0].table.paired[0]" in err and "reference" in err, err

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main(examples: int, seed: int) -> None:
     """Run each fuzz test for ``examples`` random examples from ``seed``; print the failures grouped."""
-    from hypothesis import HealthCheck, Phase, given, seed as hseed, settings
-    from hypothesis import strategies as st
-
     import test_fuzz as fz
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis import strategies as st
 
     found: dict[str, tuple[str, int]] = {}
     outcomes: dict[str, int] = {}
