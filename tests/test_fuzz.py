@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
@@ -478,10 +479,10 @@ def mutated_frame(
                 value = str(value)
             cells = column.tolist()
             cells[row] = value
-            frame.isetitem(at, pd.Series(cells, index=frame.index, dtype=float if typed and numeric else object))
+            frame.isetitem(at, np.array(cells, dtype=float if typed and numeric else object))
         elif op == "text":  # a number column written as text
             texts = ["" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v) for v in frame.iloc[:, at]]
-            frame.isetitem(at, pd.Series(texts, index=frame.index, dtype=object))
+            frame.isetitem(at, np.array(texts, dtype=object))
         elif op == "drop":
             frame = frame.iloc[:, [i for i in range(len(frame.columns)) if i != at]]
         elif op == "rename":
@@ -796,7 +797,9 @@ def _published(tmp_path: Path, name: str, edit: Callable[[dict[str, Any]], None]
     return path
 
 
-def test_a_paired_row_without_its_reference_arm_is_a_problem_not_a_key_error(tmp_path: Path, capsys) -> None:
+def test_a_paired_row_without_its_reference_arm_is_a_problem_not_a_key_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def drop_reference(tree: dict[str, Any]) -> None:
         del tree["outcomes"][0]["table"]["paired"][0]["reference"]
 

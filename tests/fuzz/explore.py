@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main(examples: int, seed: int) -> None:
     """Run each fuzz test for ``examples`` random examples from ``seed``; print the failures grouped."""
     import test_fuzz as fz
+    import tomli_w
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from hypothesis import strategies as st
@@ -87,7 +88,7 @@ def main(examples: int, seed: int) -> None:
                 fz.mutate_data(data, inputs, kind)
                 spec = fz.relaxed(inputs.spec) if relax else inputs.spec
                 spec = data.draw(fz.with_options(spec, most=2))
-                fz.run_command(command, inputs, fz.tomli_w.dumps(spec).encode())
+                fz.run_command(command, inputs, tomli_w.dumps(spec).encode())
 
             record("data:" + kind, body)
 
@@ -104,7 +105,23 @@ def main(examples: int, seed: int) -> None:
             run = fz.run_in_process(["simulate", str(design), "--seed", "7", "--out", str(out)])
             record("design", lambda: fz.check_run(run, inputs=root / "inputs", before=before, out=out, problems=None))
 
-    for test in (specs, files, designs):
+    @hseed(seed)
+    @conf
+    @given(name=st.sampled_from(("abbasi2012", "student1908")), data=st.data())
+    def published(name: str, data: st.DataObject) -> None:
+        tree = data.draw(fz.mutated_tree(fz._published_tree(name), fz.DESIGN_VALUES))
+        with fz.workspace() as root:
+            (root / "inputs").mkdir()
+            path = root / "inputs" / "published.toml"
+            path.write_text(tomli_w.dumps(tree), encoding="utf-8")
+            out = root / "outputs" / "reproduce"
+            before = fz._hashes(root / "inputs")
+            run = fz.run_in_process(["reproduce", str(path), "--out", str(out)])
+            record(
+                "published", lambda: fz.check_run(run, inputs=root / "inputs", before=before, out=out, problems=None)
+            )
+
+    for test in (specs, files, designs, published):
         test()
     for key, (text, n) in sorted(found.items()):
         print(f"=== {n}x {key}\n{text[:3000]}\n")
