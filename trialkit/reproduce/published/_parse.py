@@ -347,7 +347,9 @@ def _rows(
             )
             continue
         seen[key] = j
-        if fields is None:
+        if fields is None or (
+            kind == "paired" and "reference" not in s
+        ):  # a missing or mistyped key: a problem already
             continue
         if kind == "paired":
             parsed.append(PairedSummary(reference=s["reference"], sd_divisor=divisor, **fields))
