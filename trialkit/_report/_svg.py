@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["Figure", "new_figure", "svg_text", "tag"]
+__all__ = ["Figure", "new_figure", "svg_text", "tag", "xml_text"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,23 @@ _PRESENTATION = frozenset(
         "clip-path",
     }
 )
+
+
+#: characters XML 1.0 does not allow (C0 controls but tab and line ends, surrogates, U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    r"""Return ``text`` with every character XML cannot hold replaced by U+FFFD (the replacement character).
+
+    A label that passed validation may still hold such a character (a lone surrogate decoded from a
+    file, U+FFFE): the figure's XML step and the page's UTF-8 must not fail on it, and a reader sees
+    that a character was there. Other text, U+2028 included, is kept as it is.
+
+    >>> xml_text("a\ufffeb\ud800c\u2028d") == "a\ufffdb\ufffdc\u2028d"
+    True
+    """
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def tag(artist: Artist, **data: str) -> None:
@@ -182,7 +199,7 @@ def svg_text(fig: MplFigure, salt: str) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
-    root = ET.fromstring(buf.getvalue().encode("utf-8"))
+    root = ET.fromstring(xml_text(buf.getvalue()).encode("utf-8"))
     _clean(root)
     _renumber(root, salt)
     for key in ("width", "height"):  # the page's CSS sizes the figure; the viewBox keeps its shape
