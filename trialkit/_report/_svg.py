@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
@@ -186,6 +187,35 @@ def _renumber(root: ET.Element, prefix: str) -> None:
                 el.attrib[key] = _REF.sub(lambda m: f"url(#{names.get(m.group(1), m.group(1))})", value)
 
 
+def _xml_safe_texts(fig: MplFigure) -> None:
+    """Replace, in every text of ``fig`` and its fixed tick labels, the characters XML cannot hold (:func:`xml_text`).
+
+    matplotlib's font code cannot lay out a lone surrogate, and the SVG could not hold it.
+    """
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for text in fig.findobj(Text):
+        if isinstance(text, Text):
+            text.set_text(xml_text(text.get_text()))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [xml_text(str(label)) for label in formatter.seq]
+            elif isinstance(formatter, FuncFormatter):  # labels given with the ticks (``set_xticks(ticks, labels)``)
+                formatter.func = _xml_safe_labels(formatter.func)
+
+
+def _xml_safe_labels(func: Callable[..., object]) -> Callable[..., str]:
+    """Return ``func`` (a tick formatter's function) with :func:`xml_text` applied to what it returns."""
+
+    def safe(*args: object) -> str:
+        return xml_text(str(func(*args)))
+
+    return safe
+
+
 def svg_text(fig: MplFigure, salt: str) -> str:
     """Return the figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS).
 
@@ -194,6 +224,7 @@ def svg_text(fig: MplFigure, salt: str) -> str:
     """
     from matplotlib import rc_context
 
+    _xml_safe_texts(fig)
     buf = io.StringIO()
     with rc_context({"svg.hashsalt": f"trialkit-{salt}"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})

@@ -170,7 +170,10 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     from matplotlib.textpath import TextToPath
 
     font = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
-    width, _, _ = TextToPath().get_text_width_height_descent(text, font, ismath=False)
+    from trialkit._report._svg import xml_text
+
+    # the text as the figure draws it (a character XML cannot hold is drawn as U+FFFD)
+    width, _, _ = TextToPath().get_text_width_height_descent(xml_text(text), font, ismath=False)
     return float(width)
 
 
