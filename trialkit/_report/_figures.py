@@ -73,6 +73,7 @@ TABLE_HEAD_IN = 0.2  # the heading of those numbers and the space around them
 TABLE_TEXT_PT = 6.5
 SPREAD = 0.08  # distance between the arms' estimates at a visit, in visits
 TITLE_PT = 8  # the panels' titles (axes.titlesize)
+TICK_LINE_IN = 7 * 1.2 / 72  # a line of tick labels (7 pt, 1.2 line spacing), in inches
 #: participants of an arm above which a change panel draws the arm's box only, not one point each: the
 #: figure's size is then bounded whatever the trial's size (a point is a hundred bytes of SVG)
 POINTS_PER_ARM = 200
@@ -263,13 +264,15 @@ def _panel_figures(
     line_legend: bool,
     endpoints: Sequence[Endpoint] | None = None,
     visits: Sequence[str] | None = None,
+    panel_in: float = PANEL_IN,
 ) -> list[Figure]:
     """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure at most, arms in the legend.
 
     ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
     ``endpoints`` (default: every continuous endpoint) are the panels; none: no figure. With
     ``visits`` (the panel's x axis), every panel has the numbers observed at each visit under it, and
-    a figure has :data:`PANELS_WITH_NUMBERS` panels at most.
+    a figure has :data:`PANELS_WITH_NUMBERS` panels at most. ``panel_in`` is the height of a panel
+    with its title and axis labels, in inches.
     """
     if endpoints is None:
         endpoints = [e for e in trial.spec.endpoints if e.type == "continuous"]
@@ -284,7 +287,7 @@ def _panel_figures(
         rows, _ = _grid(len(chunk))
         slug_k = f"fig-{slug}-{k + 1}"
         with theme():
-            fig = new_figure(WIDTH_IN, LEGEND_IN + rows * (PANEL_IN + table_in))
+            fig = new_figure(WIDTH_IN, LEGEND_IN + rows * (panel_in + table_in))
             panels = _panels(fig, len(chunk), table_rows=table_rows)
             width = _panel_width(trial, _grid(len(chunk))[1], numbers=visits is not None)
             for (ax, table, column), ep in zip(panels, chunk, strict=True):
@@ -595,4 +598,7 @@ def change_figures(trial: Trial) -> list[Figure]:
             )
         )
 
-    return _panel_figures(trial, "change", draw, caption, line_legend=False)
+    # arm labels under the boxes beyond two lines (with the line of n) need their room under the panels
+    lines = max(len(wrap(spec.arms.label(a), 14).splitlines()) for a in arms)
+    panel_in = PANEL_IN + TICK_LINE_IN * max(0, lines - 2)
+    return _panel_figures(trial, "change", draw, caption, line_legend=False, panel_in=panel_in)
