@@ -142,15 +142,27 @@ def _wrap(text: str, width: float, measure: _Measure, bold: bool) -> list[str]:
             continue
         if current:
             lines.append(current)
-        current = ""
-        while measure(word, bold) > width:  # a word longer than the line: cut it where it fills the line
-            cut = max(1, max(k for k in range(1, len(word) + 1) if measure(word[:k], bold) <= width or k == 1))
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
+        start, cut = 0, _fitting(word, 0, width, measure, bold)
+        while cut < len(word):  # a word longer than the line: cut it where it fills the line
+            lines.append(word[start:cut])
+            start, cut = cut, _fitting(word, cut, width, measure, bold)
+        current = word[start:]
     if current or not lines:
         lines.append(current)
     return lines
+
+
+def _fitting(word: str, start: int, width: float, measure: _Measure, bold: bool) -> int:
+    """Return the end of the longest piece of ``word`` from ``start`` no wider than ``width`` (one character at least).
+
+    One pass over the piece, so a long word is cut in time linear in its length.
+    """
+    total = 0.0
+    for k in range(start, len(word)):
+        total += measure.char(word[k], bold)
+        if SAFETY * total > width:
+            return max(k, start + 1)
+    return len(word)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ __all__ = [
     "Figure",
     "OKABE_ITO",
     "PANELS_PER_FIGURE",
+    "POINTS_PER_ARM",
     "arm_colours",
     "change_figures",
     "forest_figure",
@@ -72,6 +73,10 @@ TABLE_HEAD_IN = 0.2  # the heading of those numbers and the space around them
 TABLE_TEXT_PT = 6.5
 SPREAD = 0.08  # distance between the arms' estimates at a visit, in visits
 TITLE_PT = 8  # the panels' titles (axes.titlesize)
+TICK_LINE_IN = 7 * 1.2 / 72  # a line of tick labels (7 pt, 1.2 line spacing), in inches
+#: participants of an arm above which a change panel draws the arm's box only, not one point each: the
+#: figure's size is then bounded whatever the trial's size (a point is a hundred bytes of SVG)
+POINTS_PER_ARM = 200
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -259,13 +264,15 @@ def _panel_figures(
     line_legend: bool,
     endpoints: Sequence[Endpoint] | None = None,
     visits: Sequence[str] | None = None,
+    panel_in: float = PANEL_IN,
 ) -> list[Figure]:
     """Draw one panel per endpoint, :data:`PANELS_PER_FIGURE` panels a figure at most, arms in the legend.
 
     ``draw(ax, endpoint)`` fills one panel; ``caption(chunk, part_note)`` writes a figure's caption.
     ``endpoints`` (default: every continuous endpoint) are the panels; none: no figure. With
     ``visits`` (the panel's x axis), every panel has the numbers observed at each visit under it, and
-    a figure has :data:`PANELS_WITH_NUMBERS` panels at most.
+    a figure has :data:`PANELS_WITH_NUMBERS` panels at most. ``panel_in`` is the height of a panel
+    with its title and axis labels, in inches.
     """
     if endpoints is None:
         endpoints = [e for e in trial.spec.endpoints if e.type == "continuous"]
@@ -280,7 +287,7 @@ def _panel_figures(
         rows, _ = _grid(len(chunk))
         slug_k = f"fig-{slug}-{k + 1}"
         with theme():
-            fig = new_figure(WIDTH_IN, LEGEND_IN + rows * (PANEL_IN + table_in))
+            fig = new_figure(WIDTH_IN, LEGEND_IN + rows * (panel_in + table_in))
             panels = _panels(fig, len(chunk), table_rows=table_rows)
             width = _panel_width(trial, _grid(len(chunk))[1], numbers=visits is not None)
             for (ax, table, column), ep in zip(panels, chunk, strict=True):
@@ -522,6 +529,9 @@ def change_values(trial: Trial, ep: Endpoint) -> pd.DataFrame:
 def change_figures(trial: Trial) -> list[Figure]:
     """Change from baseline at the primary visit by arm, on the analysed scale: box with every participant's point.
 
+    When an arm has more than :data:`POINTS_PER_ARM` participants the panels draw the boxes only,
+    so that the figure's size does not grow with the trial.
+
     None without a baseline visit (there is no change); continuous endpoints only. A log-scale
     endpoint shows the ratio to baseline on a logarithmic axis (1: no change), others the
     difference (0: no change).
@@ -532,6 +542,9 @@ def change_figures(trial: Trial) -> list[Figure]:
     arms = list(trial.arms)
     colours = arm_colours(trial.arms)
     primary, baseline = spec.visits.label(spec.visits.primary), spec.visits.label(spec.visits.baseline)
+    # one rule for the whole figure (and its caption): points while no arm has more than POINTS_PER_ARM
+    arm_sizes = trial.subjects["arm"].astype(str).value_counts()
+    points = int(arm_sizes.max()) <= POINTS_PER_ARM if not arm_sizes.empty else True
 
     def draw(ax: Axes, ep: Endpoint) -> None:
         values = change_values(trial, ep)
@@ -539,7 +552,7 @@ def change_figures(trial: Trial) -> list[Figure]:
         if not values.empty:
             _boxes(ax, values, arms, colours, log)
         rng = np.random.default_rng(20240101)  # fixed spread: the same data give the same figure
-        for i, a in enumerate(arms):
+        for i, a in enumerate(arms if points else []):
             y = values.loc[(values["arm"] == a).to_numpy(), "y"].to_numpy(dtype="float64")
             ax.plot(
                 i + rng.uniform(-0.12, 0.12, y.size),
@@ -552,8 +565,9 @@ def change_figures(trial: Trial) -> list[Figure]:
                 alpha=0.9,
                 zorder=3,
             )
-        ax.relim()
-        ax.autoscale(enable=True, axis="y")  # every point inside the axis, not only the whiskers
+        if points:
+            ax.relim()
+            ax.autoscale(enable=True, axis="y")  # every point inside the axis, not only the whiskers
         ax.axhline(1.0 if log else 0.0, color="#999999", linewidth=0.7, zorder=1)
         n = {a: int((values["arm"] == a).sum()) for a in arms}
         ax.set_xticks(np.arange(len(arms)), [f"{wrap(spec.arms.label(a), 14)}\nn = {n[a]}" for a in arms])
@@ -568,10 +582,14 @@ def change_figures(trial: Trial) -> list[Figure]:
         set_value_axis(ax, "y", value_scale(ep))
 
     def caption(chunk: list[Endpoint], part_note: str) -> str:
+        shown = (
+            "one point per participant with both values (spread sideways)"
+            if points
+            else f"values beyond the whiskers not drawn (more than {POINTS_PER_ARM} participants in an arm)"
+        )
         return (
             f"Change from {baseline} to {primary} by arm{part_note}: box = median and quartiles, whiskers to "
-            "the furthest value within 1.5 × IQR of the box, one point per participant with both values "
-            "(spread sideways); n = participants with both values."
+            f"the furthest value within 1.5 × IQR of the box, {shown}; n = participants with both values."
             + (
                 f" Log-scale endpoints, as analysed: the ratio of the {primary} value to the baseline value on a "
                 "logarithmic axis (1 = no change; quartiles and whiskers of the log ratio)."
@@ -580,4 +598,7 @@ def change_figures(trial: Trial) -> list[Figure]:
             )
         )
 
-    return _panel_figures(trial, "change", draw, caption, line_legend=False)
+    # arm labels under the boxes beyond two lines (with the line of n) need their room under the panels
+    lines = max(len(wrap(spec.arms.label(a), 14).splitlines()) for a in arms)
+    panel_in = PANEL_IN + TICK_LINE_IN * max(0, lines - 2)
+    return _panel_figures(trial, "change", draw, caption, line_legend=False, panel_in=panel_in)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from trialkit._format import format_ci, format_number
 from trialkit._report._missing_words import and_list
 from trialkit._report._svg import Figure, new_figure, svg_text, tag
-from trialkit._report._theme import WIDTH_IN, theme, wrap
+from trialkit._report._theme import WIDTH_IN, fit, theme, wrap
 from trialkit._spec import Endpoint
 from trialkit._trial import Trial
 from trialkit.analysis._results import Results
@@ -32,6 +32,7 @@ ROW_IN = 0.42  # a row (endpoint) of a panel
 PANEL_EXTRA_IN = 0.85  # a panel's title, axis, "Favours" line and axis label
 LEGEND_IN = 0.3
 TEXT_PT = 7
+TITLE_PT = 8  # a contrast's title over its panel (axes.titlesize)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,9 @@ def _panel(ax: Axes, trial: Trial, arm: str, rows: list[ForestRow], level: str, 
     # the axis label under the "Favours" lines (8.4 pt each, starting just under the tick labels)
     ax.set_xlabel("Standardised difference (Hedges' g, SD units)", labelpad=4 + 8.4 * lines)
     if titled:
-        ax.set_title(f"{spec.arms.label(arm)} vs {spec.arms.label(trial.control)}", loc="left")
+        title = f"{spec.arms.label(arm)} vs {spec.arms.label(trial.control)}"
+        # the axes' width, less the endpoint labels on its left and the estimates on its right (about 250 pt)
+        ax.set_title(fit(title, WIDTH_IN * 72 - 250, TITLE_PT, bold=True), loc="left")
     tag(ax, kind="forest", contrast=f"{arm} - {trial.control}", scale="linear")
 
 

@@ -71,8 +71,14 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
     bars = [(v, a) for v in visits for a in trial.arms]
     cols = 1 if len(groups) == 1 else 2
     rows = math.ceil(len(groups) / cols)
+    labels = [
+        wrap(spec.arms.label(a), 18) if len(visits) == 1 else wrap(f"{spec.arms.label(a)}, {visit[v]}", 22)
+        for v, a in bars
+    ]
+    # a bar's slot holds its label's lines (7 pt tick labels, 1.2 line spacing)
+    slot_in = max(BAR_IN, max(len(label.splitlines()) for label in labels) * 7 * 1.2 / 72)
     with theme():
-        fig = new_figure(WIDTH_IN, 0.55 + rows * (0.45 + BAR_IN * len(bars)))
+        fig = new_figure(WIDTH_IN, 0.55 + rows * (0.45 + slot_in * len(bars)))
         axes = fig.subplots(rows, cols, squeeze=False)
         for ax in axes.flat:
             ax.grid(True, axis="x")
@@ -100,10 +106,6 @@ def pattern_figure(trial: Trial, results: Results) -> Figure | None:
                         )
                         tag(count, kind=column.removeprefix("n_"), arm=a, visit=v)
                     left += n
-            labels = [
-                wrap(spec.arms.label(a), 18) if len(visits) == 1 else wrap(f"{spec.arms.label(a)}, {visit[v]}", 22)
-                for v, a in bars
-            ]
             ax.set_yticks(y, labels)
             ax.set_ylim(float(y.min()) - 0.6, 0.6)
             ax.set_xlim(0, total)

@@ -23,6 +23,7 @@ from trialkit._report._names import adjusted_for, contrast_label
 from trialkit._report._page import description, running_title, study_title
 from trialkit._report._provenance_view import provenance
 from trialkit._report._reproduction_view import reproduction_view
+from trialkit._report._svg import xml_text
 from trialkit._report._tables import (
     MODEL_NAMES,
     build_tables,
@@ -289,7 +290,7 @@ def render_html(
     # the methods describe what the page shows: the analyses of its rows, read from a draft without them
     shown = shown_analyses(template.render(**context))
     context["methods"] = methods_paragraphs(trial, results, flow, shown)
-    return template.render(**context)
+    return xml_text(template.render(**context))  # the page is UTF-8 and its SVG is XML, whatever the labels hold
 
 
 def pdf_bytes(html: str) -> bytes:

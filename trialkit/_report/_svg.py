@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["Figure", "new_figure", "svg_text", "tag"]
+__all__ = ["Figure", "new_figure", "svg_text", "tag", "xml_text"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,23 @@ _PRESENTATION = frozenset(
         "clip-path",
     }
 )
+
+
+#: characters XML 1.0 does not allow (C0 controls but tab and line ends, surrogates, U+FFFE, U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    r"""Return ``text`` with every character XML cannot hold replaced by U+FFFD (the replacement character).
+
+    A label that passed validation may still hold such a character (a lone surrogate decoded from a
+    file, U+FFFE): the figure's XML step and the page's UTF-8 must not fail on it, and a reader sees
+    that a character was there. Other text, U+2028 included, is kept as it is.
+
+    >>> xml_text("a\ufffeb\ud800c\u2028d") == "a\ufffdb\ufffdc\u2028d"
+    True
+    """
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def tag(artist: Artist, **data: str) -> None:
@@ -169,6 +187,35 @@ def _renumber(root: ET.Element, prefix: str) -> None:
                 el.attrib[key] = _REF.sub(lambda m: f"url(#{names.get(m.group(1), m.group(1))})", value)
 
 
+def _xml_safe_texts(fig: MplFigure) -> None:
+    """Replace, in every text of ``fig`` and its fixed tick labels, the characters XML cannot hold (:func:`xml_text`).
+
+    matplotlib's font code cannot lay out a lone surrogate, and the SVG could not hold it.
+    """
+    from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for text in fig.findobj(Text):
+        if isinstance(text, Text):
+            text.set_text(xml_text(text.get_text()))
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            formatter = axis.get_major_formatter()
+            if isinstance(formatter, FixedFormatter):
+                formatter.seq = [xml_text(str(label)) for label in formatter.seq]
+            elif isinstance(formatter, FuncFormatter):  # labels given with the ticks (``set_xticks(ticks, labels)``)
+                formatter.func = _xml_safe_labels(formatter.func)
+
+
+def _xml_safe_labels(func: Callable[..., object]) -> Callable[..., str]:
+    """Return ``func`` (a tick formatter's function) with :func:`xml_text` applied to what it returns."""
+
+    def safe(*args: object) -> str:
+        return xml_text(str(func(*args)))
+
+    return safe
+
+
 def svg_text(fig: MplFigure, salt: str) -> str:
     """Return the figure as an ``<svg>`` element to inline in HTML (no XML prologue, metadata or CSS).
 
@@ -177,12 +224,13 @@ def svg_text(fig: MplFigure, salt: str) -> str:
     """
     from matplotlib import rc_context
 
+    _xml_safe_texts(fig)
     buf = io.StringIO()
     with rc_context({"svg.hashsalt": f"trialkit-{salt}"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
-    root = ET.fromstring(buf.getvalue().encode("utf-8"))
+    root = ET.fromstring(xml_text(buf.getvalue()).encode("utf-8"))
     _clean(root)
     _renumber(root, salt)
     for key in ("width", "height"):  # the page's CSS sizes the figure; the viewBox keeps its shape

@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from trialkit._format import format_number
+from trialkit._limits import LABEL_CHARS, TEXT_CHARS
 from trialkit._spec import Endpoint
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ __all__ = [
     "GLYPHS",
     "MARKERS",
     "OKABE_ITO",
+    "SHOWN_CHARS",
     "STYLE",
     "WIDTH_IN",
     "arm_colours",
@@ -36,6 +38,7 @@ __all__ = [
     "marker",
     "panel_width",
     "set_value_axis",
+    "shown",
     "theme",
     "fit",
     "text_width",
@@ -51,6 +54,8 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 GLYPHS = ("●", "■", "▲", "◆", "▼", "✚", "✖", "★")
 WIDTH_IN = 6.9  # A4 text width at 18 mm margins
 VALUE_AXIS_PT = 45  # a panel's value axis: tick labels, axis label and the space around them
+#: the most a figure draws of one label: two labels joined ("arm, visit"), each within the spec's limit
+SHOWN_CHARS = 2 * LABEL_CHARS + 2
 FONT_PT = 7.5
 
 #: the report's settings over seaborn's style; typed loosely: matplotlib's stubs key rc_context by a literal
@@ -141,9 +146,22 @@ def glyph(i: int) -> str:
     return GLYPHS[i % len(GLYPHS)]
 
 
+def shown(text: object, most: int = SHOWN_CHARS) -> str:
+    """Return ``text``, cut to ``most`` characters ending in "…" when longer: what a figure draws of it.
+
+    Validation keeps every label within ``LABEL_CHARS``; the cut bounds the layout's work on text that
+    did not pass it.
+
+    >>> shown("Placebo"), shown("x" * 10, 4)
+    ('Placebo', 'xxx…')
+    """
+    text = str(text)
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def wrap(text: str, width: int = 34) -> str:
-    """Break ``text`` into lines of at most ``width`` characters (a long word is cut)."""
-    return "\n".join(textwrap.wrap(str(text), width, break_long_words=True)) or " "
+    """Break ``text`` into lines of at most ``width`` characters (a long word is cut); see :func:`shown`."""
+    return "\n".join(textwrap.wrap(shown(text), width, break_long_words=True)) or " "
 
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
@@ -152,7 +170,10 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     from matplotlib.textpath import TextToPath
 
     font = FontProperties(family="DejaVu Sans", size=size, weight="bold" if bold else "normal")
-    width, _, _ = TextToPath().get_text_width_height_descent(text, font, ismath=False)
+    from trialkit._report._svg import xml_text
+
+    # the text as the figure draws it (a character XML cannot hold is drawn as U+FFFD)
+    width, _, _ = TextToPath().get_text_width_height_descent(xml_text(text), font, ismath=False)
     return float(width)
 
 
@@ -178,22 +199,44 @@ def fit(text: str, width: float, size: float, *, bold: bool = False) -> str:
     """
     lines: list[str] = []
     line = ""
-    for word in str(text).split():
+    for word in shown(text, TEXT_CHARS).split():
         trial = f"{line} {word}" if line else word
         if text_width(trial, size, bold=bold) <= width:
             line = trial
             continue
         if line:
             lines.append(line)
-        line = ""
-        for char in word:  # a word wider than the line is cut where it must be
-            if line and text_width(line + char, size, bold=bold) > width:
-                lines.append(line)
-                line = ""
-            line += char
+        cut = _longest_prefix(word, width, size, bold)
+        while cut < len(word):  # a word wider than the line is cut where it must be
+            lines.append(word[:cut])
+            word = word[cut:]
+            cut = _longest_prefix(word, width, size, bold)
+        line = word
     if line:
         lines.append(line)
     return "\n".join(lines) or " "
+
+
+def _longest_prefix(word: str, width: float, size: float, bold: bool) -> int:
+    """Return the length of the longest start of ``word`` at most ``width`` points wide (one character at least).
+
+    The prefix doubles until it is too wide, then a bisection: a few measurements of at most twice a
+    line each, whatever the word's length (measuring the whole word each time would be quadratic).
+    """
+    low = 1  # word[:low] is kept (at least one character)
+    while low < len(word):
+        longer = min(2 * low, len(word))
+        if text_width(word[:longer], size, bold=bold) > width:
+            break
+        low = longer
+    high = min(2 * low, len(word)) - 1 if low < len(word) else low  # word[:high + 1] is too wide
+    while low < high:
+        mid = (low + high + 1) // 2
+        if text_width(word[:mid], size, bold=bold) <= width:
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def value_scale(endpoint: Endpoint) -> str:
