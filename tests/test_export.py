@@ -250,3 +250,24 @@ def test_simulation_to_files_never_writes_over_its_design_file(tmp_path) -> None
         sim.to_files(tmp_path, design_path=tmp_path / "linked.toml")
     (tmp_path / "linked.toml").unlink()
     assert _snapshot(tmp_path) == before
+
+
+def test_a_file_of_an_earlier_set_that_this_set_lacks_is_removed_with_the_set(tmp_path) -> None:
+    write_files(tmp_path, {"a.csv": b"1\n", "optional.csv": b"old\n", "mine.txt": b"kept\n"})
+    written = write_files(tmp_path, {"a.csv": b"2\n"}, removes=["optional.csv", "absent.csv", "a.csv"])
+    assert written == [tmp_path / "a.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "mine.txt"]  # other files are the user's
+    assert (tmp_path / "a.csv").read_bytes() == b"2\n"
+
+
+def test_analyze_into_an_earlier_set_removes_the_optional_tables_this_run_does_not_write(small_trial_dir) -> None:
+    import trialkit as tk
+
+    out = small_trial_dir.parent / "out"
+    res = tk.analyze(tk.load(small_trial_dir))
+    assert res.tipping_point.empty  # no tipping-point analysis in this spec
+    out.mkdir()
+    (out / "tipping_point.csv").write_text("from an earlier run\n")
+    res.to_files(out)
+    assert not (out / "tipping_point.csv").exists()
+    assert not (out / INCOMPLETE_MARKER).exists()

@@ -22,7 +22,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -262,9 +262,13 @@ def _write_new_folder(target: Path, contents: Mapping[str, bytes], mode: int) ->
         raise
 
 
-def _write_into_folder(folder: Path, contents: Mapping[str, bytes], mode: int) -> None:
-    """Write ``contents`` into the existing ``folder``: temporary files there, renamed under a marker."""
+def _write_into_folder(folder: Path, contents: Mapping[str, bytes], mode: int, removes: Sequence[str] = ()) -> None:
+    """Write ``contents`` into the existing ``folder``: temporary files there, renamed under a marker.
+
+    ``removes`` are files of an earlier set that this one does not include: removed under the same marker.
+    """
     names = list(contents)
+    removes = [name for name in removes if name not in contents and (folder / name).is_file()]
     earlier = incomplete_files(folder)
     if earlier is not None and len(names) == 1 and earlier and names[0] not in earlier:
         earlier = None  # one file beside the marked set (a problem table): one rename, the marker stays
@@ -275,7 +279,8 @@ def _write_into_folder(folder: Path, contents: Mapping[str, bytes], mode: int) -
             f"({INCOMPLETE_MARKER} there lists them): this run would not replace {', '.join(left)}; "
             f"check or delete those files and {INCOMPLETE_MARKER}, or write elsewhere."
         )
-    marked = len(names) > 1 or earlier is not None  # one rename is one step: nothing to mark
+    # one rename is one step: nothing to mark
+    marked = len(names) + len(removes) > 1 or earlier is not None
     pending: list[tuple[Path, Path]] = []
     committing = False
     try:
@@ -296,6 +301,8 @@ def _write_into_folder(folder: Path, contents: Mapping[str, bytes], mode: int) -
             committing = True
             for temporary_path, target in pending[: len(names)]:
                 os.replace(temporary_path, target)
+            for name in removes:
+                (folder / name).unlink(missing_ok=True)
             if marked:
                 (folder / INCOMPLETE_MARKER).unlink()
             committing = False
@@ -306,7 +313,7 @@ def _write_into_folder(folder: Path, contents: Mapping[str, bytes], mode: int) -
             temporary_path.unlink(missing_ok=True)
 
 
-def write_files(folder: str | Path, contents: Mapping[str, bytes]) -> list[Path]:
+def write_files(folder: str | Path, contents: Mapping[str, bytes], *, removes: Sequence[str] = ()) -> list[Path]:
     """Write ``contents`` (file name -> bytes) into ``folder``, all or nothing.
 
     Parameters
@@ -315,6 +322,10 @@ def write_files(folder: str | Path, contents: Mapping[str, bytes]) -> list[Path]
         Created (with its parents) when missing.
     contents : mapping of str to bytes
         File names inside ``folder`` (plain names, no folders) and their complete contents.
+    removes : sequence of str, optional
+        Names of files that belong to the command's set but not to this run's (an optional table
+        an earlier run wrote): removed, when present, in the same step as the set is put in place,
+        so that the folder never shows an earlier run's file as this run's.
 
     Returns
     -------
@@ -350,7 +361,7 @@ def write_files(folder: str | Path, contents: Mapping[str, bytes]) -> list[Path]
         if not out.exists() and not out.is_symlink():
             _write_new_folder(out, contents, mode)
         else:
-            _write_into_folder(out, contents, mode)
+            _write_into_folder(out, contents, mode, removes)
     except OSError as exc:
         raise _write_error(out, exc, incomplete=False) from exc
     return [out / name for name in contents]

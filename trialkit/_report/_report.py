@@ -388,5 +388,6 @@ def report(
         from trialkit._report._xlsx import xlsx_bytes
 
         contents[XLSX_NAME] = xlsx_bytes(results, reproduction=table, trial=trial)
-    write_files(out, contents)
+    # a PDF or spreadsheet an earlier run wrote, this run not, would read as this run's: removed
+    write_files(out, contents, removes=[name for name in (PDF_NAME, XLSX_NAME) if name not in contents])
     return out / HTML_NAME, out / PDF_NAME

@@ -219,8 +219,8 @@ class Results:
             ``results.csv`` (one row per estimate), ``table1.csv``, ``smd.csv``,
             ``responder_sweep.csv``, ``counts.csv``, ``failures.csv``, ``missing_pattern.csv``,
             ``baseline_p.csv`` (only when baseline tests were run), ``tipping_point.csv`` (only when a
-            tipping-point analysis was run) and ``results.json`` (provenance, alpha, results and
-            failures).
+            tipping-point analysis was run; an earlier run's is removed otherwise, so that it is
+            never read as this run's) and ``results.json`` (provenance, alpha, results and failures).
             CSV text cells that a spreadsheet would run as a formula start with ``'``.
 
         Examples
@@ -256,7 +256,8 @@ class Results:
                 "failures": frame_records(self.failures),
             }
         )
-        return write_files(out, contents)
+        # an optional table an earlier run wrote, this run not, would read as this run's: removed
+        return write_files(out, contents, removes=[name for name in RESULT_FILES if name not in contents])
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebook display
         return self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}")
