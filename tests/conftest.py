@@ -131,3 +131,18 @@ def small_trial_dir(tmp_path: Path) -> Path:
     """Write a valid wide CSV trial with its spec into ``tmp_path``; return the spec path."""
     write_frame(small_wide(), tmp_path / "trial.csv")
     return write_spec(tmp_path, base_spec())
+
+
+def formats_fixture_spec(
+    data: dict[str, Any], arms: dict[str, Any], covariates: tuple[str, str] = ("age", "sex")
+) -> dict[str, Any]:
+    """Return the spec of the R-haven fixture trial in tests/fixtures/formats (its README says how it was made)."""
+    spec = base_spec(visits={"baseline": "baseline", "order": ["baseline", "week4", "week8"], "primary": "week8"})
+    spec["arms"], spec["data"] = arms, data
+    spec["analysis"] = {"covariates": list(covariates), "categorical": [covariates[1]]}
+    spec["endpoints"] = [
+        {"id": "isi", "code": "ISI", "range": [0, 28], "integer": True, "better": "lower", "primary": True},
+        {"id": "sleep_time", "code": "SLEEPTM", "unit": "min", "range": [0, 1440]},
+        {"id": "melatonin", "code": "MELATON", "unit": "pg/mL", "scale": "log"},
+    ]
+    return spec

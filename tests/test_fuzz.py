@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
-from conftest import LONG_DATA, base_spec, small_wide, to_long, write_frame
+from conftest import LONG_DATA, base_spec, formats_fixture_spec, small_wide, to_long, write_frame
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -181,19 +181,6 @@ WIDE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".sav", ".xpt")
 KINDS = (*WIDE_SUFFIXES, "long.csv", "per_arm.csv", ".sas7bdat", "adam.xpt")
 
 
-def _fixture_spec(data: dict[str, Any], arms: dict[str, Any], covariates: tuple[str, str]) -> dict[str, Any]:
-    """Return the spec of the R-haven fixture trial (tests/fixtures/formats/README.md)."""
-    spec = base_spec(visits={"baseline": "baseline", "order": ["baseline", "week4", "week8"], "primary": "week8"})
-    spec["arms"], spec["data"] = arms, data
-    spec["analysis"] = {"covariates": list(covariates), "categorical": [covariates[1]]}
-    spec["endpoints"] = [
-        {"id": "isi", "code": "ISI", "range": [0, 28], "integer": True, "better": "lower", "primary": True},
-        {"id": "sleep_time", "code": "SLEEPTM", "unit": "min", "range": [0, 1440]},
-        {"id": "melatonin", "code": "MELATON", "unit": "pg/mL", "scale": "log"},
-    ]
-    return spec
-
-
 def make_inputs(folder: Path, kind: str) -> Inputs:
     """Write a valid trial of ``kind`` (one of :data:`KINDS`) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -222,12 +209,14 @@ def make_inputs(folder: Path, kind: str) -> Inputs:
         shutil.copyfile(FIXTURES / "trial_wide.sas7bdat", folder / "trial.sas7bdat")
         data = {"format": "wide", "subject": "subject_id", "path": "trial.sas7bdat", "pattern": "{endpoint}_{visit}"}
         arms = {"column": "arm", "control": "placebo", "levels": ["placebo", "active"]}
-        return Inputs(folder, _fixture_spec(data, arms, ("age", "sex")), [folder / "trial.sas7bdat"])
+        return Inputs(folder, formats_fixture_spec(data, arms, ("age", "sex")), [folder / "trial.sas7bdat"])
     assert kind == "adam.xpt"
     shutil.copyfile(FIXTURES / "adam_bds.xpt", folder / "adam.xpt")
     arms = {"control": "placebo", "levels": ["placebo", "active"]}
     return Inputs(
-        folder, _fixture_spec({"format": "adam", "path": "adam.xpt"}, arms, ("AGE", "SEX")), [folder / "adam.xpt"]
+        folder,
+        formats_fixture_spec({"format": "adam", "path": "adam.xpt"}, arms, ("AGE", "SEX")),
+        [folder / "adam.xpt"],
     )
 
 

@@ -181,14 +181,6 @@ def test_a_file_swapped_for_a_fifo_after_the_check_is_caught_by_fstat(
     assert problem.rule == "not_a_file" and "named pipe (FIFO)" in problem.message
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
-def test_a_spec_without_read_permission_is_unreadable(tmp_path: Path) -> None:
-    path = write_spec(tmp_path, base_spec())
-    path.chmod(0)
-    problem = _problem(lambda: tk.read_spec(path))
-    assert problem.rule == "unreadable_file" and "permission denied" in problem.message
-
-
 def test_permission_denied_at_the_open_is_unreadable_even_for_root(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
+from conftest import base_spec, formats_fixture_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
 
@@ -87,17 +87,7 @@ def test_every_layout_and_format_gives_the_same_tidy_frame(tmp_path, reference_t
 
 
 def _fixture_spec(tmp_path: Path, data: dict, arms: dict, covariates: tuple[str, str] = ("age", "sex")) -> Path:
-    spec = base_spec(
-        visits={"baseline": "baseline", "order": ["baseline", "week4", "week8"], "primary": "week8"},
-    )
-    spec["arms"], spec["data"] = arms, data
-    spec["analysis"] = {"covariates": list(covariates), "categorical": [covariates[1]]}
-    spec["endpoints"] = [
-        {"id": "isi", "code": "ISI", "range": [0, 28], "integer": True, "better": "lower", "primary": True},
-        {"id": "sleep_time", "code": "SLEEPTM", "unit": "min", "range": [0, 1440]},
-        {"id": "melatonin", "code": "MELATON", "unit": "pg/mL", "scale": "log"},
-    ]
-    return write_spec(tmp_path, spec)
+    return write_spec(tmp_path, formats_fixture_spec(data, arms, covariates))
 
 
 @pytest.mark.parametrize("name", ["adam_bds.csv", "adam_bds.sas7bdat", "adam_bds.xpt"])
