@@ -48,7 +48,8 @@ FORBIDDEN = {
     "validate": ("io", "trial", "summary", "analysis", "report", "cli", "reproduce"),
     "trial": ("io", "validate", "analysis", "report", "cli", "reproduce"),
     "summary": ("io", "report", "cli", "reproduce"),
-    "analysis": ("io", "report", "cli", "reproduce", "simulate"),
+    "analysis": ("io", "report", "cli", "reproduce", "simulate", "power"),
+    "power": ("io", "report", "cli", "reproduce", "simulate"),
     "simulate": ("report", "cli", "analysis", "reproduce"),
     "design": ("io", "report", "cli", "analysis", "reproduce", "simulate"),
     "moments": ("io", "report", "cli", "analysis", "reproduce", "simulate", "design"),
@@ -75,7 +76,7 @@ IO_CALLS = {
 #: the one sanctioned bridge from a pure result to the output layer: a ``to_files`` method
 #: (Results.to_files, Simulation.to_files) that hands bytes to trialkit._export.write_files
 OUTPUT_METHODS = {"to_files"}
-PURE = ("summary", "trial", "validate", "spec", "analysis", "simulate", "design", "moments", "reproduce")
+PURE = ("summary", "trial", "validate", "spec", "analysis", "power", "simulate", "design", "moments", "reproduce")
 
 
 def _modules():

@@ -27,7 +27,7 @@ def test_dir_shows_the_public_api_and_nothing_else() -> None:
 def test_every_trialkit_module_outside_the_public_namespaces_is_private() -> None:
     import pkgutil
 
-    public_packages = {"trialkit.analysis", "trialkit.datasets", "trialkit.reproduce", "trialkit.cli"}
+    public_packages = {"trialkit.analysis", "trialkit.datasets", "trialkit.power", "trialkit.reproduce", "trialkit.cli"}
     for info in pkgutil.walk_packages(tk.__path__, "trialkit."):
         parts = info.name.split(".")
         if any(info.name == p or info.name.startswith(p + ".") for p in public_packages):

@@ -10,7 +10,8 @@ The main path::
     fit = tk.mmrm(frame, response=..., subject=..., visit=..., arm=..., control=...)  # any long frame
     tk.report(trial, res, "out/")    # report.html, report.pdf
 
-Statistical building blocks are in :mod:`trialkit.analysis`, the reproduction of published
+Statistical building blocks are in :mod:`trialkit.analysis`, analytic power and sample size in
+:mod:`trialkit.power`, the reproduction of published
 trials in :mod:`trialkit.reproduce`, the bundled example data in :mod:`trialkit.datasets`.
 """
 
@@ -46,7 +47,7 @@ _LAZY = {
     "Design": "trialkit._simulate",
     "Simulation": "trialkit._simulate",
 }
-_SUBPACKAGES = ("analysis", "datasets", "reproduce")
+_SUBPACKAGES = ("analysis", "datasets", "power", "reproduce")
 
 
 def _version() -> str:
@@ -92,6 +93,7 @@ __all__ = [
     "datasets",
     "load",
     "mmrm",
+    "power",
     "read_design",
     "read_spec",
     "report",

@@ -27,8 +27,9 @@ import pandas as pd
 from trialkit._checks import check_in, check_integer, check_interval, check_number
 from trialkit._errors import TrialkitError
 from trialkit.analysis import adjust_p
+from trialkit.power._continuous import power_t
 from trialkit.reproduce._codes import Flag
-from trialkit.reproduce.audit._implied import AssumedTest, d_limits, hedges_correction, mde_t, power_t, t_from_p
+from trialkit.reproduce.audit._implied import AssumedTest, d_limits, hedges_correction, mde_t, t_from_p
 from trialkit.reproduce.published import DesignType, Direction, PublishedFlag, PublishedOutcome, PublishedTrial, PValue
 
 #: Standardised effects at which :func:`audit_abstract` tabulates the design's power.

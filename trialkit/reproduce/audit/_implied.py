@@ -7,7 +7,8 @@ with its exact CI (:func:`d_interval`) and Hedges' small-sample factor (:func:`h
 :class:`AssumedTest` registers the tests a published p may have come from;
 :func:`power_two_sample` and :func:`minimal_detectable_effect` say what the design could detect.
 The noncentral t behind the exact CIs, the power and the minimal detectable effect is computed once
-here (:func:`ncp_limit`, :func:`d_limits`, :func:`power_t`, :func:`mde_t`), for the abstract-level
+here (:func:`ncp_limit`, :func:`d_limits`, :func:`mde_t`; the power :func:`power_t` comes from
+:mod:`trialkit.power`), for the abstract-level
 audit too.
 
 Pure functions of numbers. Reference values: ``tests/reference/abstract_audit/`` (R 4.2 ``qt``,
@@ -25,6 +26,7 @@ from scipy import optimize, stats
 from trialkit._checks import check_in, check_integer, check_interval
 from trialkit._errors import TrialkitError
 from trialkit.analysis import hedges_correction as _hedges_j
+from trialkit.power._continuous import power_t
 
 # ---------------------------------------------------------------------------------------------
 # Registry
@@ -135,13 +137,6 @@ def d_limits(t: float, df: float, scale: float, level: float) -> tuple[float, fl
     """Return the exact CI at ``level`` of d = λ·s from an observed t (noncentral-t inversion)."""
     tail = (1 - level) / 2
     return (ncp_limit(t, df, 1 - tail) * scale, ncp_limit(t, df, tail) * scale)
-
-
-def power_t(effect: float, df: float, scale: float, alpha: float) -> float:
-    """Power of the two-sided t-test at ``alpha`` for the standardised effect ``effect`` (both tails)."""
-    ncp = effect / scale
-    q = stats.t.isf(alpha / 2, df)
-    return float(stats.nct.sf(q, df, ncp) + stats.nct.cdf(-q, df, ncp))
 
 
 def mde_t(df: float, scale: float, target: float, alpha: float) -> float:

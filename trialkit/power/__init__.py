@@ -1,0 +1,19 @@
+r"""Analytic power and sample size for randomised trials.
+
+::
+
+    import trialkit as tk
+
+    tk.power.power("t", 64, effect=0.5)                        # power at 64 per arm
+    tk.power.sample_size("ancova", effect=5, sd=10, rho=0.6)   # SampleSize: n per arm, total, power
+    tk.power.effect("t", 64, power=0.9)                        # smallest detectable effect
+
+:data:`TESTS` names the tests. ``"t"``: the two-sample t-test; ``"ancova"``: ANCOVA on a
+baseline correlated ``rho`` with the outcome. Both allow unequal allocation, one- or two-sided
+tests, and k arms against one control with Bonferroni or Dunnett critical values. The power is the
+exact noncentral-t power; formulas, R equivalents and tolerances are in docs/power.md.
+"""
+
+from trialkit.power._api import TESTS, SampleSize, effect, power, sample_size
+
+__all__ = ["TESTS", "SampleSize", "effect", "power", "sample_size"]
