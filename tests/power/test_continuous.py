@@ -88,14 +88,22 @@ def test_dunnett_is_between_bonferroni_and_unadjusted() -> None:
     assert bonferroni < dunnett < one
 
 
+def test_the_table_holds_the_continuous_families_under_their_names() -> None:
+    assert {"t", "ancova"} <= set(tk.power.TESTS)
+    assert all(family.name == name for name, family in tk.power.TESTS.items())
+
+
 def test_the_same_call_gives_the_same_bits() -> None:
     first = tk.power.sample_size("ancova", effect=0.6, rho=0.5, arms=3, multiplicity="dunnett")
     assert tk.power.sample_size("ancova", effect=0.6, rho=0.5, arms=3, multiplicity="dunnett") == first
 
 
+#: every registered test, in the table's order (the binary and count families join it at merge)
+ALL_TESTS = ", ".join(repr(name) for name in tk.power.TESTS)
+
 BAD = [
-    ({"test": "z"}, "`test` must be one of 't', 'ancova'; got 'z'."),
-    ({"test": None}, "`test` must be one of 't', 'ancova'; got None."),
+    ({"test": "z"}, f"`test` must be one of {ALL_TESTS}; got 'z'."),
+    ({"test": None}, f"`test` must be one of {ALL_TESTS}; got None."),
     ({"n_per_arm": 1}, "`n_per_arm` must be an integer >= 2; got 1."),
     ({"n_per_arm": 10.5}, "`n_per_arm` must be an integer >= 2; got 10.5."),
     ({"n_per_arm": (10, 1)}, "`n_per_arm` must be an integer >= 2; got 1."),
