@@ -41,7 +41,7 @@ def _smallest_n(params: dict[str, Any], target: float, alpha: float, sided: int)
 def test_the_family_is_a_family_named_proportions() -> None:
     assert isinstance(PROPORTIONS, Family)
     assert PROPORTIONS.name == "proportions"
-    assert PROPORTIONS.parameters == ("p_control", "effect", "odds_ratio", "method", "strict")
+    assert PROPORTIONS.parameters == ("p_control", "effect", "odds_ratio", "method", "strict", "allocation")
 
 
 @pytest.mark.parametrize("row", EXPECTED.to_dict("records"), ids=list(EXPECTED["case"]))
@@ -104,6 +104,11 @@ def test_power_grows_with_n_for_the_approximations() -> None:
         assert powers == sorted(powers)
 
 
+def test_allocation_defaults_to_1_and_the_power_reads_the_sizes() -> None:
+    assert PROPORTIONS.check({"p_control": 0.2, "effect": 0.1})["allocation"] == 1.0
+    assert _power((30, 60), p_control=0.2, effect=0.1, allocation=2) == _power((30, 60), p_control=0.2, effect=0.1)
+
+
 def test_checking_does_not_modify_the_parameters() -> None:
     params = {"p_control": 0.2, "odds_ratio": 2.0}
     PROPORTIONS.check(params)
@@ -136,6 +141,8 @@ BAD_PARAMETERS = [
     ({"p_control": 0.2, "odds_ratio": -2}, r"`odds_ratio` must be an odds ratio > 0; got -2."),
     ({"p_control": 0.2, "effect": 0.1, "method": "wald"}, r"`method` must be one of 'normal', 'arcsine', 'exact'; got"),
     ({"p_control": 0.2, "effect": 0.1, "strict": 1}, r"`strict` must be True or False; got 1."),
+    ({"p_control": 0.2, "effect": 0.1, "allocation": 0}, r"`allocation` must be a ratio > 0; got 0."),
+    ({"p_control": 0.2, "effect": 0.1, "allocation": -1.5}, r"`allocation` must be a ratio > 0; got -1.5."),
     ({"p_control": 0.2, "effect": 0.1, "sd": 1}, r"`sd` is not a parameter of test 'proportions'"),
     ({"p_control": 0.2, "effect": 0.1, "rho": 0.5}, r"`rho` is not a parameter of test 'proportions'.*got 0.5."),
     ({"p_control": 0.2, "effect": 0.1, "dispersion": 1}, r"`dispersion` is not a parameter of test 'proportions'"),

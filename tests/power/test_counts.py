@@ -43,7 +43,14 @@ def _power(n_per_arm: tuple[int, ...], alpha: float = 0.05, sided: int = 2, **pa
 def test_the_family_is_a_family_named_negative_binomial() -> None:
     assert isinstance(NEGATIVE_BINOMIAL, Family)
     assert NEGATIVE_BINOMIAL.name == "negative_binomial"
-    assert NEGATIVE_BINOMIAL.parameters == ("rate_control", "effect", "dispersion", "exposure", "variance_method")
+    assert NEGATIVE_BINOMIAL.parameters == (
+        "rate_control",
+        "effect",
+        "dispersion",
+        "exposure",
+        "variance_method",
+        "allocation",
+    )
 
 
 @pytest.mark.parametrize("row", EXPECTED.to_dict("records"), ids=list(EXPECTED["case"]))
@@ -70,6 +77,7 @@ def test_the_defaults_are_exposure_1_and_variance_method_3() -> None:
     checked = NEGATIVE_BINOMIAL.check({"rate_control": 2.0, "effect": 0.5, "dispersion": 1.0})
     assert checked["exposure"] == 1.0
     assert checked["variance_method"] is VarianceMethod.NULL_MLE
+    assert checked["allocation"] == 1.0
     explicit = {"rate_control": 2.0, "effect": 0.5, "dispersion": 1.0, "exposure": 1, "variance_method": 3}
     assert _power((40, 40), **explicit) == _power((40, 40), rate_control=2.0, effect=0.5, dispersion=1.0)
 
@@ -123,6 +131,7 @@ BAD_PARAMETERS = [
     ({**GOOD, "variance_method": 0}, r"`variance_method` must be an integer >= 1; got 0."),
     ({**GOOD, "variance_method": True}, r"`variance_method` must be an integer >= 1; got True."),
     ({**GOOD, "variance_method": "3"}, r"`variance_method` must be an integer >= 1; got '3'."),
+    ({**GOOD, "allocation": 0}, r"`allocation` must be a ratio > 0; got 0."),
     ({**GOOD, "p_control": 0.2}, r"`p_control` is not a parameter of test 'negative_binomial'.*got 0.2."),
     ({**GOOD, "sd": 1}, r"`sd` is not a parameter of test 'negative_binomial'"),
     ({**GOOD, "rho": 0.5}, r"`rho` is not a parameter of test 'negative_binomial'"),

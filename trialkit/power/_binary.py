@@ -75,7 +75,7 @@ class Method(Enum):
     EXACT = "exact"
 
 
-_PARAMETERS = ("p_control", "effect", "odds_ratio", "method", "strict")
+_PARAMETERS = ("p_control", "effect", "odds_ratio", "method", "strict", "allocation")
 
 
 def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,8 +84,9 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     ``p_control`` is required and exactly one of ``effect`` (the risk difference
     :math:`p_1 - p_0`) and ``odds_ratio`` (:math:`p_1(1-p_0)/(p_0(1-p_1))`); an odds ratio is
     turned into its risk difference, which is what the power functions read (``odds_ratio`` is
-    kept as given). ``method`` defaults to ``"normal"``, ``strict`` to False. Every problem is
-    reported at once, in one :class:`~trialkit.TrialkitError`.
+    kept as given). ``method`` defaults to ``"normal"``, ``strict`` to False, ``allocation``
+    (n_arm / n_control, which the solver turns into sizes; the power reads ``n_per_arm``) to 1.
+    Every problem is reported at once, in one :class:`~trialkit.TrialkitError`.
 
     Examples
     --------
@@ -96,7 +97,8 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     Traceback (most recent call last):
     ...
     trialkit._errors.TrialkitError: `sd` is not a parameter of test 'proportions' (its parameters:
-    p_control, effect, odds_ratio, method, strict); got 1. `p_control` must be a probability in (0, 1); got 1.2.
+    p_control, effect, odds_ratio, method, strict, allocation); got 1.
+    `p_control` must be a probability in (0, 1); got 1.2.
     """
     problems = [
         f"`{name}` is not a parameter of test 'proportions' (its parameters: {', '.join(_PARAMETERS)}); "
@@ -118,6 +120,7 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     take("odds_ratio", lambda v: check_interval(v, "odds_ratio", "(0, inf)", "an odds ratio"))
     take("method", lambda v: check_in(v, "method", Method), Method.NORMAL.value)
     take("strict", lambda v: check_bool(v, "strict"), False)
+    take("allocation", lambda v: check_interval(v, "allocation", "(0, inf)", "a ratio"), 1.0)
     if params.get("p_control") is None:
         problems.append("`p_control` must be a probability in (0, 1); got None.")
     given = [name for name in ("effect", "odds_ratio") if params.get(name) is not None]

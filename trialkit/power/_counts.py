@@ -53,7 +53,7 @@ class VarianceMethod(IntEnum):
     NULL_MLE = 3
 
 
-_PARAMETERS = ("rate_control", "effect", "dispersion", "exposure", "variance_method")
+_PARAMETERS = ("rate_control", "effect", "dispersion", "exposure", "variance_method", "allocation")
 
 
 def check_negative_binomial(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,8 +62,9 @@ def check_negative_binomial(params: Mapping[str, Any]) -> dict[str, Any]:
     ``rate_control`` (events per unit time, > 0), ``effect`` (the rate ratio arm/control, > 0
     and not 1) and ``dispersion`` (:math:`k \ge 0`, variance :math:`\mu + k\mu^2`) are
     required; ``exposure`` (time each subject is followed, > 0) defaults to 1 and
-    ``variance_method`` (1, 2 or 3, see the module) to 3. Every problem is reported at once, in
-    one :class:`~trialkit.TrialkitError`.
+    ``variance_method`` (1, 2 or 3, see the module) to 3 and ``allocation`` (n_arm / n_control,
+    which the solver turns into sizes; the power reads ``n_per_arm``) to 1. Every problem is
+    reported at once, in one :class:`~trialkit.TrialkitError`.
 
     Examples
     --------
@@ -99,6 +100,7 @@ def check_negative_binomial(params: Mapping[str, Any]) -> dict[str, Any]:
         lambda v: check_in(check_integer(v, "variance_method", 1), "variance_method", VarianceMethod),
         VarianceMethod.NULL_MLE.value,
     )
+    take("allocation", lambda v: check_interval(v, "allocation", "(0, inf)", "a ratio"), 1.0)
     if problems:
         raise TrialkitError(" ".join(problems))
     return out
