@@ -53,7 +53,7 @@ def test_power_matches_r(row: dict[str, Any]) -> None:
         p_control=row["p_control"],
         effect=row["p_arm"] - row["p_control"],
         method=row["method"],
-        strict=bool(row["strict"]),
+        **({"strict": bool(row["strict"])} if row["method"] == "normal" else {}),
     )
     assert power == pytest.approx(row["power"], abs=TOLERANCE, rel=0)
 
@@ -96,6 +96,15 @@ def test_strict_adds_the_wrong_tail_of_the_normal_test_only_when_two_sided() -> 
     assert _power((20, 20), 0.05, 1, p_control=0.4, effect=0.1, strict=True) == _power(
         (20, 20), 0.05, 1, p_control=0.4, effect=0.1
     )
+
+
+@pytest.mark.parametrize("sided", [1, 2])
+@pytest.mark.parametrize("n_per_arm", [(10, 10), (17, 23), (40, 35)])
+def test_fishers_test_keeps_its_level(n_per_arm: tuple[int, int], sided: int) -> None:
+    # at a vanishing effect the exact power is the test's size, which never exceeds alpha
+    for p_control in (0.1, 0.5, 0.8):
+        size = _power(n_per_arm, 0.05, sided, p_control=p_control, effect=1e-12, method="exact")
+        assert 0.0 < size <= 0.05
 
 
 def test_power_grows_with_n_for_the_approximations() -> None:
@@ -141,6 +150,12 @@ BAD_PARAMETERS = [
     ({"p_control": 0.2, "odds_ratio": -2}, r"`odds_ratio` must be an odds ratio > 0; got -2."),
     ({"p_control": 0.2, "effect": 0.1, "method": "wald"}, r"`method` must be one of 'normal', 'arcsine', 'exact'; got"),
     ({"p_control": 0.2, "effect": 0.1, "strict": 1}, r"`strict` must be True or False; got 1."),
+    (
+        {"p_control": 0.2, "effect": 0.1, "method": "arcsine", "strict": False},
+        r"`strict` must be left out unless `method` is 'normal' \(the other methods always count both tails\); "
+        r"got False.",
+    ),
+    ({"p_control": 0.2, "effect": 0.1, "method": "exact", "strict": True}, r"`strict` must be left out unless"),
     ({"p_control": 0.2, "effect": 0.1, "allocation": 0}, r"`allocation` must be a ratio > 0; got 0."),
     ({"p_control": 0.2, "effect": 0.1, "allocation": -1.5}, r"`allocation` must be a ratio > 0; got -1.5."),
     ({"p_control": 0.2, "effect": 0.1, "sd": 1}, r"`sd` is not a parameter of test 'proportions'"),

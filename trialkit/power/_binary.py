@@ -84,7 +84,8 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     ``p_control`` is required and exactly one of ``effect`` (the risk difference
     :math:`p_1 - p_0`) and ``odds_ratio`` (:math:`p_1(1-p_0)/(p_0(1-p_1))`); an odds ratio is
     turned into its risk difference, which is what the power functions read (``odds_ratio`` is
-    kept as given). ``method`` defaults to ``"normal"``, ``strict`` to False, ``allocation``
+    kept as given). ``method`` defaults to ``"normal"``, ``strict`` (given only with
+    ``"normal"``) to False, ``allocation``
     (n_arm / n_control, which the solver turns into sizes; the power reads ``n_per_arm``) to 1.
     Every problem is reported at once, in one :class:`~trialkit.TrialkitError`.
 
@@ -127,6 +128,12 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     if len(given) != 1:
         shown = ", ".join(f"{name}={params[name]!r}" for name in given) or "neither"
         problems.append(f"`effect` (a risk difference) or `odds_ratio` must be given, exactly one; got {shown}.")
+    if params.get("strict") is not None and out.get("method") not in (None, Method.NORMAL):
+        # the arcsine and exact powers always count both tails; a strict=False there would be a lie
+        problems.append(
+            f"`strict` must be left out unless `method` is 'normal' (the other methods always count both "
+            f"tails); got {params['strict']!r}."
+        )
     if problems:
         raise TrialkitError(" ".join(problems))
     p0 = out["p_control"]
