@@ -12,7 +12,7 @@ methods, chosen by the user (never by the data):
     .. math:: \text{power} = \Phi\left(\frac{d - z\sqrt{\bar p(1-\bar p)(1/n_0 + 1/n_1)}}
               {\sqrt{p_0(1-p_0)/n_0 + p_1(1-p_1)/n_1}}\right)
 
-    (Fleiss, Levin & Paik 2003, *Statistical Methods for Rates and Proportions*, 3rd ed., §4.2,
+    (Fleiss, Levin & Paik 2003, *Statistical Methods for Rates and Proportions*, 3rd ed., ch. 4,
     with unequal group sizes). With :math:`n_0 = n_1` it is R's ``power.prop.test``; ``strict=True``
     adds the probability of rejecting in the wrong direction, as ``power.prop.test(strict = TRUE)``.
 ``"arcsine"``
@@ -25,18 +25,19 @@ methods, chosen by the user (never by the data):
 ``"exact"``
     The exact power of Fisher's exact test, by enumerating every outcome
     :math:`(x_0, x_1) \in \{0..n_0\} \times \{0..n_1\}` and summing the binomial probabilities
-    :math:`b(x_0; n_0, p_0)\, b(x_1; n_1, p_1)` of those the test rejects at ``alpha``
-    (Casagrande, Pike & Smith 1978, *Biometrics* 34:483–486). Fisher's conditional test is the
-    test a small trial's responder analysis reports; the unconditional tests (Barnard, Boschloo)
-    are more powerful but are not what :func:`trialkit.analysis.fisher_exact_p` computes. The
-    two-sided p-value is R's ``fisher.test`` rule: the sum of the hypergeometric probabilities of
-    the tables no more likely than the one observed, with a relative tolerance of
-    :math:`10^{-7}` for ties; a p-value within the same relative distance of ``alpha`` counts as
-    equal to it and rejects (p = 1/10 exactly at ``alpha = 0.1`` is reached by some tables).
-    The work grows as :math:`(n_0 + n_1) \min(n_0, n_1)`, so the
-    enumeration is limited to :data:`EXACT_LIMIT` subjects in all. The exact power is not
-    monotone in :math:`n` (the saw-tooth of a discrete test): a larger trial can have a
-    slightly smaller power.
+    :math:`b(x_0; n_0, p_0)\, b(x_1; n_1, p_1)` of those the test rejects at ``alpha`` (the power
+    of the exact conditional test, as in Gail & Gart 1973, "The determination of sample sizes for
+    use with the exact conditional test in 2 x 2 comparative trials", *Biometrics* 29). Fisher's
+    conditional test is the test a small trial's responder analysis reports; the unconditional
+    tests (Barnard, Boschloo) are more powerful but are not what
+    :func:`trialkit.analysis.fisher_exact_p` computes. The two-sided p-value is R's
+    ``fisher.test`` rule: the sum of the hypergeometric probabilities of the tables no more likely
+    than the one observed, with a relative tolerance of :math:`10^{-7}` for ties; a p-value within
+    the same relative distance of ``alpha`` counts as equal to it and rejects (p = 1/10 exactly at
+    ``alpha = 0.1`` is reached by some tables). The work grows as
+    :math:`(n_0 + n_1) \min(n_0, n_1)`, so the enumeration is limited to :data:`EXACT_LIMIT`
+    subjects in all. The exact power is not monotone in :math:`n` (the saw-tooth of a discrete
+    test): a larger trial can have a slightly smaller power.
 
 A one-sided test (``sided=1``) is the test in the direction of the effect. Each method takes
 ``n_per_arm = (control, arm)``: two arms.
