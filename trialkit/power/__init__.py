@@ -12,6 +12,9 @@ r"""Analytic power and sample size for randomised trials.
 baseline correlated ``rho`` with the outcome. Both allow unequal allocation, one- or two-sided
 tests, and k arms against one control with Bonferroni or Dunnett critical values. The power is the
 exact noncentral-t power; formulas, R equivalents and tolerances are in docs/power.md.
+``"proportions"``: two proportions (normal approximation, Cohen's arcsine h, or Fisher's exact
+test by enumeration); ``"negative_binomial"``: a rate ratio of counts with dispersion and
+exposure (Zhu and Lakkis 2014); both in docs/power-binary-counts.md.
 """
 
 from trialkit.power._api import TESTS, SampleSize, effect, power, sample_size

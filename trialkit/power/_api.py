@@ -15,14 +15,18 @@ from typing import Any
 
 from trialkit._checks import check_alpha, check_in, check_integer, check_interval
 from trialkit._errors import TrialkitError
+from trialkit.power._binary import PROPORTIONS
 from trialkit.power._continuous import ANCOVA, T_TEST, Sided
+from trialkit.power._counts import NEGATIVE_BINOMIAL
 from trialkit.power._family import Family
 from trialkit.power._solve import smallest_n, solve_effect
 
 __all__ = ["TESTS", "SampleSize", "effect", "power", "sample_size"]
 
-#: test name -> family; the binary and count families join this table
-TESTS: Mapping[str, Family] = MappingProxyType({family.name: family for family in (T_TEST, ANCOVA)})
+#: test name -> family: the continuous tests, two proportions and the negative binomial rate ratio
+TESTS: Mapping[str, Family] = MappingProxyType(
+    {family.name: family for family in (T_TEST, ANCOVA, PROPORTIONS, NEGATIVE_BINOMIAL)}
+)
 
 #: the tests whose ``effect`` is a difference with null value 0 and no upper bound (``effect`` solves it)
 _EFFECT_TESTS = ("t", "ancova")
