@@ -356,7 +356,7 @@ def _options(parser: argparse.ArgumentParser, *, out: str | None = None, require
         parser.add_argument(
             "--force",
             action="store_true",
-            help="write into --out even when it is not empty (files of the same names are replaced)",
+            help="write into --out even when it is not empty (the command's own files are replaced; others are left)",
         )
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing but errors (no results, no progress); same exit code"

@@ -86,7 +86,8 @@ def check_folder(path: Path, option: str, files: Sequence[str] = (), *, force: b
         marked = f" (holding an incomplete set of files: see {INCOMPLETE_MARKER} there)" if earlier is not None else ""
         raise TrialkitError(
             f"{option} {str(path)!r} is a folder that is not empty{marked}; pass --force to write into it "
-            "(files of the same names are replaced, others are left as they are), or choose an empty or new folder."
+            "(the files of the command's set are replaced, or removed when this run does not write them; other files "
+            "are left as they are), or choose an empty or new folder."
         )
 
 
