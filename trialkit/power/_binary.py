@@ -56,7 +56,7 @@ from scipy.special import gammaln, ndtr, ndtri
 
 from trialkit._checks import check_bool, check_in, check_integer, check_interval
 from trialkit._errors import TrialkitError
-from trialkit.power._family import Family
+from trialkit.power._family import CheckedParameters, Family
 
 __all__ = ["EXACT_LIMIT", "PROPORTIONS", "Method", "check_proportions", "proportions_power"]
 
@@ -102,20 +102,11 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
     p_control, effect, odds_ratio, method, strict, allocation); got 1.
     `p_control` must be a probability in (0, 1); got 1.2.
     """
-    problems = [
-        f"`{name}` is not a parameter of test 'proportions' (its parameters: {', '.join(_PARAMETERS)}); "
-        f"got {params[name]!r}."
-        for name in params
-        if name not in _PARAMETERS
-    ]
-    out: dict[str, Any] = {}
+    checked = CheckedParameters("proportions", params, _PARAMETERS)
+    out, problems = checked.out, checked.problems
 
     def take(name: str, rule: Callable[[object], object], default: object = None) -> None:
-        value = params.get(name, default)
-        try:
-            out[name] = None if value is None else rule(value)
-        except TrialkitError as error:
-            problems.append(str(error))
+        checked.take(name, rule, default, optional=True)
 
     take("p_control", lambda v: check_interval(v, "p_control", "(0, 1)", "a probability"))
     take("effect", lambda v: check_interval(v, "effect", "(-1, 1)", "a risk difference"))
@@ -135,8 +126,7 @@ def check_proportions(params: Mapping[str, Any]) -> dict[str, Any]:
             f"`strict` must be left out unless `method` is 'normal' (the other methods always count both "
             f"tails); got {params['strict']!r}."
         )
-    if problems:
-        raise TrialkitError(" ".join(problems))
+    out = checked.values()
     p0 = out["p_control"]
     if out["odds_ratio"] is not None:
         if out["odds_ratio"] == 1.0:

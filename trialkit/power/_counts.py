@@ -32,7 +32,7 @@ The family takes ``n_per_arm = (control, arm)``: two arms, :math:`R = n_1/n_0`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any
 
@@ -40,7 +40,7 @@ from scipy.special import ndtr, ndtri
 
 from trialkit._checks import check_in, check_integer, check_interval
 from trialkit._errors import TrialkitError
-from trialkit.power._family import Family
+from trialkit.power._family import CheckedParameters, Family
 
 __all__ = ["NEGATIVE_BINOMIAL", "VarianceMethod", "check_negative_binomial", "negative_binomial_power"]
 
@@ -76,21 +76,8 @@ def check_negative_binomial(params: Mapping[str, Any]) -> dict[str, Any]:
     trialkit._errors.TrialkitError: `effect` must be a rate ratio other than 1; got 1.
     `dispersion` must be a dispersion >= 0; got -1.
     """
-    problems = [
-        f"`{name}` is not a parameter of test 'negative_binomial' (its parameters: {', '.join(_PARAMETERS)}); "
-        f"got {params[name]!r}."
-        for name in params
-        if name not in _PARAMETERS
-    ]
-    out: dict[str, Any] = {}
-
-    def take(name: str, rule: Callable[[object], object], default: object = None) -> None:
-        value = params.get(name, default)
-        try:
-            out[name] = rule(value)
-        except TrialkitError as error:
-            problems.append(str(error))
-
+    checked = CheckedParameters("negative_binomial", params, _PARAMETERS)
+    take = checked.take
     take("rate_control", lambda v: check_interval(v, "rate_control", "(0, inf)", "an event rate"))
     take("effect", _check_rate_ratio)
     take("dispersion", lambda v: check_interval(v, "dispersion", "[0, inf)", "a dispersion"))
@@ -101,9 +88,7 @@ def check_negative_binomial(params: Mapping[str, Any]) -> dict[str, Any]:
         VarianceMethod.NULL_MLE.value,
     )
     take("allocation", lambda v: check_interval(v, "allocation", "(0, inf)", "a ratio"), 1.0)
-    if problems:
-        raise TrialkitError(" ".join(problems))
-    return out
+    return checked.values()
 
 
 def _check_rate_ratio(value: object) -> float:

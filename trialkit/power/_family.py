@@ -6,9 +6,11 @@ check its parameters with the family's ``check`` and hand the checked parameters
 the shared solver finds ``n`` or the effect from ``power`` alone.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from trialkit._errors import TrialkitError
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,38 @@ class Family:
     parameters: tuple[str, ...]
     power: Callable[[tuple[int, ...], Mapping[str, Any], float, int], float]
     check: Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+class CheckedParameters:
+    """The parameters of one test as its checks read them, and every problem found, reported at once.
+
+    A family's ``check`` makes one, calls :meth:`take` for each parameter and :meth:`values` at the
+    end: a parameter the test does not have, and each failed check, is one sentence of the single
+    :class:`~trialkit.TrialkitError` raised then.
+    """
+
+    def __init__(self, test: str, params: Mapping[str, Any], parameters: Sequence[str]) -> None:
+        self.params = params
+        self.out: dict[str, Any] = {}
+        self.problems = [
+            f"`{name}` is not a parameter of test {test!r} (its parameters: {', '.join(parameters)}); "
+            f"got {params[name]!r}."
+            for name in params
+            if name not in parameters
+        ]
+
+    def take(
+        self, name: str, rule: Callable[[object], object], default: object = None, *, optional: bool = False
+    ) -> None:
+        """Check parameter ``name`` (``default`` when absent) by ``rule``; with ``optional``, None stays None."""
+        value = self.params.get(name, default)
+        try:
+            self.out[name] = None if optional and value is None else rule(value)
+        except TrialkitError as error:
+            self.problems.append(str(error))
+
+    def values(self) -> dict[str, Any]:
+        """Return the checked parameters; raise one TrialkitError listing every problem, if any."""
+        if self.problems:
+            raise TrialkitError(" ".join(self.problems))
+        return self.out
