@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_spec, formats_fixture_spec, small_wide, to_long, write_frame, write_spec
+from conftest import LONG_DATA, base_spec, formats_fixture_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
 
@@ -448,14 +448,7 @@ def test_both_csv_readers_read_binary_text_alike(tmp_path, monkeypatch, layout) 
     if layout == "wide":
         data = {"format": "wide", "subject": "subject_id", "path": "trial.csv", "pattern": "{endpoint}_{visit}"}
     else:
-        data = {
-            "format": "long",
-            "subject": "subject_id",
-            "path": "trial.csv",
-            "visit": "visit",
-            "endpoint": "endpoint",
-            "value": "value",
-        }
+        data = {**LONG_DATA}
     spec = write_spec(tmp_path, _binary_spec(data))
     fast = _problems(spec)
     monkeypatch.setattr(_files, "_read_csv_arrow", lambda *args, **kwargs: None)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import base_spec, small_wide, to_long, write_spec
+from conftest import LONG_DATA, base_spec, small_wide, to_long, write_spec
 
 import trialkit as tk
 from trialkit._io import _files
@@ -73,14 +73,7 @@ def test_a_ragged_line_in_a_long_file(tmp_path, monkeypatch) -> None:
     lines[12] = lines[12] + ",extra"
     _write(tmp_path, lines)
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     table = _both_readers(write_spec(tmp_path, spec), monkeypatch)
     assert table[["rule", "row", "subject"]].values.tolist() == [["ragged_row", 13, "S003"]]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_spec, small_wide, to_long, write_frame, write_spec
+from conftest import LONG_DATA, base_spec, small_wide, to_long, write_frame, write_spec
 
 import trialkit as tk
 
@@ -46,14 +46,7 @@ def test_duplicate_subject_visit_endpoint_rows_are_listed_with_their_rows(tmp_pa
     long = to_long(small_wide())
     long = pd.concat([long, long.iloc[[1]]], ignore_index=True)  # S001 isi week8 twice
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "duplicate_record")
     assert t["subject"].item() == "S001"
     assert f"trial.csv rows 3 and {len(long) + 1}" in t["message"].item()
@@ -63,14 +56,7 @@ def test_two_baseline_records_are_a_multiple_baseline_error(tmp_path) -> None:
     long = to_long(small_wide())
     long = pd.concat([long, long.iloc[[0]].assign(value=15.0)], ignore_index=True)
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "multiple_baseline")
     assert t["value"].item() == f"{long.loc[0, 'value']:g}, 15"
 
@@ -79,14 +65,7 @@ def test_subject_with_two_arms_is_an_arm_conflict(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[3, "arm"] = "placebo"  # S001 is active elsewhere
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "arm_conflict")
     assert t["subject"].item() == "S001" and "'active'" in t["message"].item() and "'placebo'" in t["message"].item()
 
@@ -162,14 +141,7 @@ def test_visit_not_in_the_spec_is_named_with_the_closest(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[long["visit"] == "week8", "visit"] = "week 8"
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _problems(tmp_path, long, spec)
     assert set(t["rule"]) == {"unknown_visit", "visit_absent"}
     unknown = t.loc[t["rule"] == "unknown_visit"]
@@ -182,14 +154,7 @@ def test_endpoint_code_not_declared_in_long_data(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[0, "endpoint"] = "ISI"
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "unknown_endpoint")
     assert t[["row", "value"]].values.tolist() == [[2, "ISI"]]
     assert "it differs from 'isi' only in letter case" in t["message"].item()
@@ -206,14 +171,7 @@ def test_covariate_that_changes_within_a_subject(tmp_path) -> None:
     long = to_long(small_wide())
     long.loc[1, "age"] = 99.0
     spec = base_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "covariate_conflict")
     assert t[["subject", "column"]].values.tolist() == [["S001", "age"]]
 
@@ -329,14 +287,7 @@ def test_a_third_value_in_a_long_file_names_its_row(tmp_path) -> None:
     long = pd.concat([long.astype({"value": object}), extra], ignore_index=True)
     spec = base_spec()
     spec["endpoints"].append({"id": "response", "type": "binary", "success": "yes"})
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "not_binary")
     assert t[["row", "subject", "column", "value"]].values.tolist() == [
         [len(to_long(small_wide())) + 7, "S003", "value", "maybe"]
@@ -350,14 +301,7 @@ def test_text_in_a_number_row_of_a_long_file_with_a_binary_endpoint_is_still_non
     long = pd.concat([long, extra], ignore_index=True)
     spec = base_spec()
     spec["endpoints"].append({"id": "response", "type": "binary", "success": "good"})
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     t = _only(_problems(tmp_path, long, spec), "non_numeric")
     assert t[["row", "value"]].values.tolist() == [[7, "good"]]
 

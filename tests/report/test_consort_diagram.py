@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import LONG_DATA
 from consort_trials import LONG, REASONS, SCRIPT, TD, four_arm_trial, reasons_trial, with_reasons
 from longitudinal_trial import three_arm_wide
 
@@ -295,14 +296,7 @@ def test_the_counts_use_participants_not_rows_in_long_data(tmp_path: Path) -> No
     long[["endpoint", "visit"]] = long["variable"].str.split("_", n=1, expand=True)
     write_frame(long.drop(columns="variable"), tmp_path / "trial.csv")
     spec = three_arm_spec()
-    spec["data"] = {
-        "format": "long",
-        "subject": "subject_id",
-        "path": "trial.csv",
-        "visit": "visit",
-        "endpoint": "endpoint",
-        "value": "value",
-    }
+    spec["data"] = {**LONG_DATA}
     trial = tk.load(write_spec(tmp_path, spec))
     from_long = consort_counts(trial, "ancova")
     from_wide = consort_counts(reasons_trial(tmp_path / "wide"), "ancova")

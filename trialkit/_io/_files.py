@@ -158,7 +158,7 @@ def read_table(
     text: Iterable[str] = (),
     optional: Iterable[str] = (),
     both: Iterable[str] = (),
-    memory_factor: int = LOAD_MEMORY_FACTOR_LONG,
+    wide: bool = False,
 ) -> tuple[RawTable | None, list[Problem]]:
     """Read the columns a layout needs from one file.
 
@@ -179,15 +179,15 @@ def read_table(
     both : iterable of str
         Columns read as text (in ``labels``) and also parsed as numbers by the one rule (in
         ``numbers``): a long file's value column when some endpoint's values are text (binary).
-    memory_factor : int
-        The bound on the loader's peak memory, as a multiple of a CSV's size: the layout's
-        (``LOAD_MEMORY_FACTOR_LONG`` or ``LOAD_MEMORY_FACTOR_WIDE``, docs/limits.md).
+    wide : bool
+        Whether the file is wide (one row per subject): its bound on the loader's memory is then
+        ``LOAD_MEMORY_FACTOR_WIDE`` times its size, else ``LOAD_MEMORY_FACTOR_LONG`` (docs/limits.md).
 
     Returns
     -------
     table : RawTable or None
         None when the file cannot be used; the problems say why. A CSV whose bound on the
-        loader's memory (``LOAD_MEMORY_BASE`` + ``memory_factor`` times its size, docs/limits.md) exceeds the
+        loader's memory (``LOAD_MEMORY_BASE`` + the layout's factor times its size, docs/limits.md) exceeds the
         memory left (:func:`~trialkit._io._memory.available_memory`) is refused before it is read
         (``too_large``).
     problems : list of Problem
@@ -235,7 +235,7 @@ def read_table(
         if sheet_refused:
             return None, sheet_refused
     if kind == "csv":
-        refused = _memory_problem(path, memory_factor)
+        refused = _memory_problem(path, wide=wide)
         if refused is not None:
             return None, [refused]
     try:
@@ -268,12 +268,13 @@ def read_table(
     return RawTable(str(path), tuple(wanted), body.labels, body.numbers, body.rows, digest, body.padded, ragged), []
 
 
-#: the name of each memory factor in docs/limits.md, for the message
-_FACTOR_NAMES = {LOAD_MEMORY_FACTOR_LONG: "LOAD_MEMORY_FACTOR_LONG", LOAD_MEMORY_FACTOR_WIDE: "LOAD_MEMORY_FACTOR_WIDE"}
-
-
-def _memory_problem(path: Path, factor: int) -> Problem | None:
-    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_BASE`` + ``factor`` × size) exceeds the memory left."""
+def _memory_problem(path: Path, *, wide: bool) -> Problem | None:
+    """Refuse, before reading, a CSV whose bound (``LOAD_MEMORY_BASE`` + its factor × size) exceeds the memory left."""
+    factor, name = (
+        (LOAD_MEMORY_FACTOR_WIDE, "LOAD_MEMORY_FACTOR_WIDE")
+        if wide
+        else (LOAD_MEMORY_FACTOR_LONG, "LOAD_MEMORY_FACTOR_LONG")
+    )
     size = path.stat().st_size
     need = LOAD_MEMORY_BASE + size * factor
     available = _memory.available_memory()
@@ -284,7 +285,7 @@ def _memory_problem(path: Path, factor: int) -> Problem | None:
         path,
         f"the file has {size:,} bytes; loading it takes up to {factor} times that "
         f"and {LOAD_MEMORY_BASE:,} bytes more "
-        f"({need:,} bytes: {_FACTOR_NAMES[factor]} = {factor}, LOAD_MEMORY_BASE), "
+        f"({need:,} bytes: {name} = {factor}, LOAD_MEMORY_BASE), "
         f"and only {available.bytes:,} bytes are available "
         f"({available.source}). Run it where more memory is free.",
     )

@@ -21,7 +21,6 @@ from trialkit._input import check_input
 from trialkit._io._files import FORMATS, RawTable, read_header, read_table
 from trialkit._io._reasons import ReasonEntries, read_reasons, reason_columns
 from trialkit._io._warnings import flag_case_warning, padded_warnings
-from trialkit._limits import LOAD_MEMORY_FACTOR_WIDE
 from trialkit._spec import DataFormat, Endpoint, StudySpec, wide_column
 from trialkit._validate import Covariates, Records, Source, subject_columns
 from trialkit._values import Labels, Numbers, parse_number_text
@@ -273,7 +272,7 @@ def _read_wide(
         required=id_cols + list(subject_columns(spec)) + reason_required,
         text=id_cols + _covariate_text_columns(spec) + binary_cols + reason_required + reason_optional,
         optional=list(colmap.values()) + reason_optional,
-        memory_factor=LOAD_MEMORY_FACTOR_WIDE,  # each value becomes a record: see docs/limits.md
+        wide=True,  # each value becomes a record: a bound of its own (docs/limits.md)
     )
     if table is None:
         return None, None, problems
