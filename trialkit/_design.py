@@ -47,13 +47,19 @@ _MIN_TRUNCATED_MASS = 1e-3
 
 @dataclass(frozen=True)
 class ArmDesign:
-    """One arm: ``n`` randomised, ``dropout`` of them lost after baseline, id ``prefix``."""
+    """One arm: ``n`` randomised, ``dropout`` of them lost after baseline, id ``prefix``.
+
+    ``dropout_by_visit`` (empty unless the design gives it, instead of ``dropout``) holds, for each
+    visit of ``visits.order``, the probability that a subject has left the trial by that visit
+    (cumulative, non-decreasing, 0 at the first visit): each subject's last visit is then drawn.
+    """
 
     id: str
     n: int
     dropout: int = 0
     prefix: str = ""
     label: str = ""
+    dropout_by_visit: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ __all__ = [
     "MANIFEST_BYTES",
     "MAX_MAGNITUDE",
     "MIN_MAGNITUDE",
+    "POWER_SIZES",
+    "POWER_TRIALS",
     "SIMULATE_SUBJECTS_PER_ARM",
     "TEXT_CHARS",
     "TOML_BYTES",
@@ -47,6 +49,11 @@ LOAD_MEMORY_FACTOR_LONG = 6
 LOAD_MEMORY_FACTOR_WIDE = 24
 #: subjects per arm that ``simulate`` draws
 SIMULATE_SUBJECTS_PER_ARM = 1_000_000
+#: replicate trials per sample size of a power simulation: 10 million gives a Monte Carlo SE of 0.00016 at
+#: 50 % power, far below any design decision
+POWER_TRIALS = 10_000_000
+#: sample sizes in one power simulation (``--n``): a power curve needs tens
+POWER_SIZES = 1_000
 #: the largest magnitude of a value an analysis accepts: its fourth power (a variance squared, as in the
 #: Welch-Satterthwaite and MMRM degrees of freedom), times the subjects, stays finite in double precision
 MAX_MAGNITUDE = 1e75

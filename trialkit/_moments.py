@@ -1,4 +1,4 @@
-"""Normal and log-normal parameter helpers shared by design checking and simulation.
+"""Normal, log-normal and count distribution helpers shared by design checking and the simulations.
 
 Private: :func:`lognormal_params` is public as :func:`trialkit.simulate.lognormal_params`.
 """
@@ -6,12 +6,14 @@ Private: :func:`lognormal_params` is public as :func:`trialkit.simulate.lognorma
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 from scipy.special import ndtr
 
-__all__ = ["lognormal_params", "model_params", "normal_mass", "z_bounds"]
+__all__ = ["count_distribution", "count_quantiles", "lognormal_params", "model_params", "normal_mass", "z_bounds"]
 
 
 def lognormal_params(mean: npt.ArrayLike, sd: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -51,3 +53,22 @@ def normal_mass(mean: float, sd: float, window: tuple[float, float]) -> float:
         return float(window[0] <= mean <= window[1])
     a, b = z_bounds(window, mean, sd, "linear")
     return float(ndtr(b) - ndtr(a))
+
+
+def count_distribution(mean: np.ndarray, dispersion: float) -> Any:
+    r"""Return the frozen scipy distribution of counts with ``mean`` and NB2 ``dispersion`` k (0: Poisson).
+
+    Negative binomial with variance :math:`\mu + k\mu^2`: size :math:`1/k`, probability
+    :math:`1/(1 + k\mu)` in scipy's ``nbinom`` parametrisation.
+    """
+    if dispersion == 0:
+        return stats.poisson(mean)
+    return stats.nbinom(1.0 / dispersion, 1.0 / (1.0 + dispersion * mean))
+
+
+def count_quantiles(z: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
+    """Return the counts ``F^{-1}(Phi(z))``; the upper half by the survival function, so no tail rounds to 1."""
+    dist = count_distribution(np.broadcast_to(mean, z.shape), dispersion)
+    upper = z > 0
+    y: np.ndarray = np.where(upper, dist.isf(ndtr(-z)), dist.ppf(ndtr(z))).astype(np.float64)
+    return y

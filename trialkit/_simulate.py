@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import ndtr, ndtri
 
 from trialkit._checks import check_instance, check_integer
 from trialkit._design import PATTERN, ArmDesign, CovariateDesign, Design, EndpointDesign, parse_design, read_design
 from trialkit._errors import TrialkitError
-from trialkit._moments import lognormal_params, model_params, z_bounds
+from trialkit._moments import count_distribution, count_quantiles, lognormal_params, model_params, z_bounds
 from trialkit._provenance import MANIFEST, command_line, sha256_bytes, sha256_file, versions
 
 __all__ = [
@@ -263,7 +262,7 @@ def _draw_endpoint(ep: EndpointDesign, arm: str, n: int, rng: np.random.Generato
         return (z < ndtri(np.asarray(ep.probability[arm]))).astype(np.float64)
     if ep.type == "count":
         z = rng.standard_normal((n, len(ep.rate[arm]))) @ np.linalg.cholesky(np.asarray(ep.correlation)).T
-        return _count_quantiles(z, expected_counts(ep, arm), ep.dispersion)
+        return count_quantiles(z, expected_counts(ep, arm), ep.dispersion)
     loc, scale = model_params(ep.mean[arm], ep.sd[arm], ep.scale)
     e = rng.standard_normal((n, len(loc)))
     if ep.baseline_range is not None:
@@ -282,25 +281,6 @@ def expected_counts(ep: EndpointDesign, arm: str) -> np.ndarray:
     """Return the expected count per visit of a count endpoint in ``arm``: rate x exposure (exposure 1 if none)."""
     exposure = np.array([length for _, length in ep.exposure]) if ep.exposure else 1.0
     return np.asarray(ep.rate[arm], dtype=float) * exposure
-
-
-def count_distribution(mean: np.ndarray, dispersion: float) -> Any:
-    r"""Return the frozen scipy distribution of counts with ``mean`` and NB2 ``dispersion`` k (0: Poisson).
-
-    Negative binomial with variance :math:`\mu + k\mu^2`: size :math:`1/k`, probability
-    :math:`1/(1 + k\mu)` in scipy's ``nbinom`` parametrisation.
-    """
-    if dispersion == 0:
-        return stats.poisson(mean)
-    return stats.nbinom(1.0 / dispersion, 1.0 / (1.0 + dispersion * mean))
-
-
-def _count_quantiles(z: np.ndarray, mean: np.ndarray, dispersion: float) -> np.ndarray:
-    """Return the counts ``F^{-1}(Phi(z))``; the upper half by the survival function, so no tail rounds to 1."""
-    dist = count_distribution(np.broadcast_to(mean, z.shape), dispersion)
-    upper = z > 0
-    y: np.ndarray = np.where(upper, dist.isf(ndtr(-z)), dist.ppf(ndtr(z))).astype(np.float64)
-    return y
 
 
 def simulate(design: Design, seed: int) -> Simulation:

@@ -7,6 +7,7 @@ r"""Analytic power and sample size for randomised trials.
     tk.power.power("t", 64, effect=0.5)                        # power at 64 per arm
     tk.power.sample_size("ancova", effect=5, sd=10, rho=0.6)   # SampleSize: n per arm, total, power
     tk.power.effect("t", 64, power=0.9)                        # smallest detectable effect
+    tk.power.simulate(tk.read_design("design.toml"), [20, 30, 40], trials=10_000)   # by simulation
 
 :data:`TESTS` names the tests. ``"t"``: the two-sample t-test; ``"ancova"``: ANCOVA on a
 baseline correlated ``rho`` with the outcome. Both allow unequal allocation, one- or two-sided
@@ -18,5 +19,6 @@ exposure (Zhu and Lakkis 2014); both in docs/power-binary-counts.md.
 """
 
 from trialkit.power._api import TESTS, SampleSize, effect, power, sample_size
+from trialkit.power._simulation import ANALYSES, PowerSimulation, simulate
 
-__all__ = ["TESTS", "SampleSize", "effect", "power", "sample_size"]
+__all__ = ["ANALYSES", "TESTS", "PowerSimulation", "SampleSize", "effect", "power", "sample_size", "simulate"]

@@ -1,0 +1,29 @@
+"""The analyses a power simulation can run: name -> :class:`~trialkit.power._simulation._batch.Analysis`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from trialkit.power._simulation._ancova import ancova
+from trialkit.power._simulation._batch import Analysis
+
+__all__ = ["ANALYSES", "default_analysis"]
+
+#: every analysis, by the name users give in ``analyses=`` / ``--analyses``
+ANALYSES: Mapping[str, Analysis] = MappingProxyType(
+    {a.name: a for a in (Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),)}
+)
+
+
+def default_analysis(endpoint_type: str, has_baseline: bool) -> str | None:
+    """Return the analysis run when none is named: ANCOVA (t without a baseline), logistic, Mann-Whitney.
+
+    None when that analysis is not available.
+    """
+    name = {
+        "continuous": "ancova" if has_baseline else "t",
+        "binary": "logistic",
+        "count": "mann_whitney",
+    }[endpoint_type]
+    return name if name in ANALYSES else None
