@@ -18,9 +18,10 @@ estimate does not exist or cannot be found, as ``trialkit analyze`` refuses such
 * an arm, or the subjects with either baseline value, with no event or only events among the
   complete cases (quasi-complete separation; an arm without complete cases falls here too);
 * the baseline value the same for every complete case (its term is collinear with the intercept);
-* any other separation, seen as coefficients that diverge: an information matrix that becomes
-  numerically singular (reciprocal condition number below ``1e-13``) or no convergence in 50
-  iterations.
+* any other separation (such as control subjects with baseline 0 having no event and treated
+  subjects with baseline 1 all having it), seen as coefficients that diverge: an information
+  matrix that becomes numerically singular (a Cholesky pivot below ``1e-13`` of its diagonal
+  entry) or no convergence in 50 iterations.
 """
 
 from __future__ import annotations
@@ -40,8 +41,20 @@ Bools = npt.NDArray[np.bool_]
 _TOLERANCE = 1e-10
 #: Newton steps before a replicate that has not converged is counted as failed (diverging)
 _MAX_ITERATIONS = 50
-#: smallest ratio of the information matrix's eigenvalues treated as non-singular
+#: smallest Cholesky pivot of the information matrix, relative to its diagonal entry, treated as non-singular
 _RCOND = 1e-13
+
+
+def _arm_sums(values: Floats, arm: npt.NDArray[np.intp], arms: int) -> Floats:
+    """Return the sum of ``values`` (T, N) over each arm's subjects (contiguous, in arm order), shape (T, arms).
+
+    Differences of cumulative sums at the arms' bounds (exact: the sums are of small integers); an
+    arm without subjects sums to 0.
+    """
+    total = np.zeros((values.shape[0], values.shape[1] + 1))
+    np.cumsum(values, axis=1, out=total[:, 1:])
+    levels = np.arange(arms)
+    return total[:, np.searchsorted(arm, levels, side="right")] - total[:, np.searchsorted(arm, levels, side="left")]
 
 
 def _grouped(batch: Batch) -> tuple[Floats, Floats, Floats]:
@@ -55,23 +68,25 @@ def _grouped(batch: Batch) -> tuple[Floats, Floats, Floats]:
     complete = batch.observed[:, :, batch.primary]
     if batch.baseline is not None:
         complete = complete & batch.observed[:, :, batch.baseline]
-    weight = complete.astype(np.float64)  # (1 | T, N)
     arms = batch.comparisons + 1
-    events, subjects = [], []
-    for j in range(arms):
-        cols = batch.arm_slice(j)
-        w, yj = weight[:, cols], y[:, cols]
-        n = np.broadcast_to(w.sum(axis=1), (batch.trials,))
-        e = (w * yj).sum(axis=1)
-        if batch.baseline is None:
-            events.append(e)
-            subjects.append(n)
-        else:
-            x = batch.values[:, cols, batch.baseline]
-            n1 = (w * x).sum(axis=1)
-            e1 = (w * x * yj).sum(axis=1)
-            events += [e - e1, e1]
-            subjects += [n - n1, n1]
+    x = None if batch.baseline is None else batch.values[:, :, batch.baseline]
+    if complete.shape[0] == 1:  # one pattern for every replicate: keep the complete cases
+        keep = np.flatnonzero(complete[0])
+        y, arm = y[:, keep], batch.arm[keep]
+        x = None if x is None else x[:, keep]
+        n = np.broadcast_to(np.bincount(arm, minlength=arms).astype(np.float64), (batch.trials, arms))
+    else:
+        weight = complete.astype(np.float64)
+        y, arm = y * weight, batch.arm
+        x = None if x is None else x * weight
+        n = _arm_sums(weight, arm, arms)
+    e = _arm_sums(y, arm, arms)
+    if x is None:
+        events, subjects = e, n
+    else:
+        n1, e1 = _arm_sums(x, arm, arms), _arm_sums(x * y, arm, arms)
+        events = np.stack([e - e1, e1], axis=2).reshape(batch.trials, 2 * arms)
+        subjects = np.stack([n - n1, n1], axis=2).reshape(batch.trials, 2 * arms)
     rows = []
     for j in range(arms):
         dummies = [1.0 if i == j else 0.0 for i in range(1, arms)]
@@ -79,7 +94,7 @@ def _grouped(batch: Batch) -> tuple[Floats, Floats, Floats]:
             rows.append([1.0, *dummies])
         else:
             rows += [[1.0, *dummies, 0.0], [1.0, *dummies, 1.0]]
-    return np.array(rows), np.stack(events, axis=1), np.stack(subjects, axis=1)
+    return np.array(rows), events, subjects
 
 
 def _estimable(batch: Batch, events: Floats, subjects: Floats) -> Bools:
@@ -108,11 +123,32 @@ def _information(design: Floats, beta: Floats, events: Floats, subjects: Floats)
     return score, information
 
 
-def _regular(information: Floats) -> Bools:
-    """Return whether each information matrix is finite and not numerically singular."""
-    finite: Bools = np.all(np.isfinite(information), axis=(1, 2))
-    eig = np.linalg.eigvalsh(np.where(finite[:, None, None], information, 0.0))
-    return finite & (eig[:, 0] > _RCOND * np.abs(eig[:, -1]))
+def _solve(matrix: Floats, rhs: Floats) -> tuple[Floats, Bools]:
+    """Solve ``matrix @ x = rhs`` for a stack of symmetric matrices (T, p, p) by Cholesky, ``rhs`` (T, p, q).
+
+    Returns ``x`` and whether each matrix is finite and numerically non-singular: every pivot, the
+    squared length of a column's part orthogonal to the columns before it, above ``_RCOND`` times
+    its squared length (``x`` is meaningless where not). A loop over the ``p`` columns with
+    vector operations over the stack: for these small matrices it costs a fraction of LAPACK's
+    per-matrix calls.
+    """
+    p = matrix.shape[1]
+    regular: Bools = np.all(np.isfinite(matrix), axis=(1, 2))
+    a = np.where(regular[:, None, None], matrix, np.eye(p))
+    low = np.zeros_like(a)
+    for j in range(p):
+        pivot = a[:, j, j] - np.einsum("tk,tk->t", low[:, j, :j], low[:, j, :j])
+        regular &= pivot > _RCOND * a[:, j, j]
+        low[:, j, j] = np.sqrt(np.where(regular, pivot, 1.0))
+        for i in range(j + 1, p):
+            low[:, i, j] = (a[:, i, j] - np.einsum("tk,tk->t", low[:, i, :j], low[:, j, :j])) / low[:, j, j]
+    forward = np.empty_like(rhs)
+    for i in range(p):
+        forward[:, i] = (rhs[:, i] - np.einsum("tk,tkq->tq", low[:, i, :i], forward[:, :i])) / low[:, i, i, None]
+    x = np.empty_like(rhs)
+    for i in reversed(range(p)):
+        x[:, i] = (forward[:, i] - np.einsum("tk,tkq->tq", low[:, i + 1 :, i], x[:, i + 1 :])) / low[:, i, i, None]
+    return x, regular
 
 
 def _fit(batch: Batch) -> tuple[Floats, Floats, Floats, Floats, Bools]:
@@ -130,29 +166,32 @@ def _fit(batch: Batch) -> tuple[Floats, Floats, Floats, Floats, Bools]:
     beta = np.zeros((batch.trials, p))
     beta[:, 0] = arm_logit[:, 0]
     beta[:, 1 : k + 1] = arm_logit[:, 1:] - arm_logit[:, :1]
-    eye = np.eye(p)
     converged = np.zeros(batch.trials, dtype=bool)
+    active = np.flatnonzero(ok)  # replicates still iterating: most leave after four or five steps
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for _ in range(_MAX_ITERATIONS):
-            score, information = _information(design, beta, events, subjects)
-            ok &= _regular(information)
-            information[~ok] = eye
-            score[~ok] = 0.0
-            step = np.linalg.solve(information, score[:, :, None])[:, :, 0]
-            beta += step
-            converged = ok & (np.max(np.abs(step), axis=1) < _TOLERANCE)
-            if np.all(converged | ~ok):
+            if active.size == 0:
                 break
-        score, information = _information(design, beta, events, subjects)
-        ok &= converged & _regular(information)
-        information[~ok] = eye
-        covariance = np.linalg.solve(information, np.broadcast_to(eye, information.shape))
-        estimate = beta[:, 1 : k + 1]
-        se = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2)[:, 1 : k + 1])
-        z = estimate / se
+            score, information = _information(design, beta[active], events[active], subjects[active])
+            step, regular = _solve(information, score[:, :, None])
+            ok[active[~regular]] = False
+            active, step = active[regular], step[regular, :, 0]
+            beta[active] += step
+            done = np.max(np.abs(step), axis=1) < _TOLERANCE
+            converged[active[done]] = True
+            active = active[~done]
+        ok &= converged  # still moving after the last step: diverging
+        fitted = np.flatnonzero(ok)
+        _, information = _information(design, beta[fitted], events[fitted], subjects[fitted])
+        covariance, regular = _solve(information, np.broadcast_to(np.eye(p), information.shape))
+        ok[fitted[~regular]] = False
+        fitted, covariance = fitted[regular], covariance[regular]
+    estimate = np.full((batch.trials, k), np.nan)
+    se = np.full((batch.trials, k), np.nan)
+    estimate[fitted] = beta[fitted, 1 : k + 1]
+    se[fitted] = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2)[:, 1 : k + 1])
+    z = estimate / se
     failed = np.repeat((~ok)[:, None], k, axis=1)
-    nan = np.full_like(estimate, np.nan)
-    estimate, se, z = (np.where(failed, nan, a) for a in (estimate, se, z))
     return estimate, se, z, 2.0 * ndtr(-np.abs(z)), failed
 
 
