@@ -119,8 +119,9 @@ def _information(design: Floats, beta: Floats, events: Floats, subjects: Floats)
     mu = expit(eta)
     weight = subjects * mu * expit(-eta)  # n mu (1 - mu) without cancellation near 1
     score = (events - subjects * mu) @ design
-    information = np.einsum("tg,gi,gj->tij", weight, design, design)
-    return score, information
+    p = design.shape[1]
+    outer = (design[:, :, None] * design[:, None, :]).reshape(design.shape[0], p * p)  # (G, p * p)
+    return score, (weight @ outer).reshape(-1, p, p)
 
 
 def _solve(matrix: Floats, rhs: Floats) -> tuple[Floats, Bools]:
