@@ -106,14 +106,17 @@ def test_agrees_with_statsmodels_with_fixed_dropout() -> None:
     assert _agree_with_statsmodels(batch) >= 35
 
 
-def test_agrees_with_statsmodels_three_arms_random_mask() -> None:
+@pytest.mark.parametrize("mask", ["fixed dropout", "random per replicate"])
+def test_agrees_with_statsmodels_three_arms(mask: str) -> None:
     model = _three_arm_model()
-    drawn = draw_batch(model, model.endpoint(ENDPOINT), (18, 18, 20), 40, np.random.default_rng(6))
-    rng = np.random.default_rng(7)
-    # monotone dropout drawn per replicate and subject: observed up to a random last visit
-    last = rng.choice(len(model.visits), size=drawn.values.shape[:2], p=[0.1, 0.1, 0.8])
-    observed = np.arange(len(model.visits))[None, None, :] <= last[:, :, None]
-    batch = Batch(drawn.values, observed, drawn.arm, drawn.sizes, drawn.baseline, drawn.primary)
+    batch = draw_batch(model, model.endpoint(ENDPOINT), (18, 18, 20), 40, np.random.default_rng(6))
+    if mask == "random per replicate":
+        rng = np.random.default_rng(7)
+        # monotone dropout drawn per replicate and subject: observed up to a random last visit
+        last = rng.choice(len(model.visits), size=batch.values.shape[:2], p=[0.1, 0.1, 0.8])
+        observed = np.arange(len(model.visits))[None, None, :] <= last[:, :, None]
+        batch = Batch(batch.values, observed, batch.arm, batch.sizes, batch.baseline, batch.primary)
+    assert batch.comparisons == 2
     assert _agree_with_statsmodels(batch) >= 30
 
 
@@ -172,6 +175,7 @@ SEPARATED = {
     "separated by a combination": ([[0, 1, 1, 1], [0, 0, 0, 1]], [[0, 0, 1, 1], [0, 0, 1, 1]]),
     "a constant baseline": ([[0, 1, 0, 1, 1], [1, 1, 0, 1, 0]], [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]),
     "too few subjects": ([[1], [0, 1]], [[0], [1, 0]]),
+    "one subject per arm": ([[1], [0]], [[0], [1]]),
     "no baseline, arm without events": ([[0, 1, 1], [0, 0, 0], [1, 0, 1]], None),
 }
 
@@ -192,6 +196,14 @@ def test_separation_and_degenerate_fits_fail_without_rejecting(case: str) -> Non
 def _statsmodels_strict(batch: Batch) -> None:
     warnings.simplefilter("error")
     _statsmodels(batch, 0)
+
+
+def test_an_arm_without_complete_cases_fails() -> None:
+    batch = _batch([[0, 1, 0, 1], [1, 0, 1, 1], [0, 1, 1, 0]], [[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]])
+    observed = batch.observed.copy()
+    observed[0, 8:, 1] = False  # the third arm misses the primary visit
+    outcome = logistic(Batch(batch.values, observed, batch.arm, batch.sizes, 0, 1), 0.999)
+    assert outcome.failed.all() and not outcome.reject.any()
 
 
 def test_failed_replicates_do_not_disturb_the_others() -> None:
