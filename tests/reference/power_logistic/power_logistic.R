@@ -1,4 +1,4 @@
-# Reference values for the "logistic" power-simulation kernel (tests/power/simulation/test_logistic.py).
+# Reference values for the "logistic" power-simulation kernel (tests/power/simulation/test_logistic_simulation.py).
 # Run from this directory:  R CMD BATCH --no-save --no-restore power_logistic.R
 # Writes datasets.csv (a few small binary trials: arm 0 = control, baseline 0/1 or NA when the
 # dataset has no baseline visit, y 0/1 or NA when the primary visit is missing) and expected.csv:
