@@ -7,12 +7,22 @@ from types import MappingProxyType
 
 from trialkit.power._simulation._ancova import ancova
 from trialkit.power._simulation._batch import Analysis
+from trialkit.power._simulation._mann_whitney import mann_whitney
+from trialkit.power._simulation._t import t_change, t_test
 
 __all__ = ["ANALYSES", "default_analysis"]
 
 #: every analysis, by the name users give in ``analyses=`` / ``--analyses``
 ANALYSES: Mapping[str, Analysis] = MappingProxyType(
-    {a.name: a for a in (Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),)}
+    {
+        a.name: a
+        for a in (
+            Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),
+            Analysis("t", "t-test", ("continuous", "count"), False, t_test),
+            Analysis("t_change", "t-test on change from baseline", ("continuous", "count"), True, t_change),
+            Analysis("mann_whitney", "Mann-Whitney test", ("continuous", "count"), False, mann_whitney),
+        )
+    }
 )
 
 
