@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import stdtr, stdtrit
+from scipy.special import stdtr
 
+from trialkit.power._simulation._ancova import t_critical
 from trialkit.power._simulation._batch import Batch, Outcome
 
 __all__ = ["t_change", "t_p_values", "t_statistics", "t_test"]
@@ -93,8 +94,7 @@ def t_p_values(batch: Batch, change: bool) -> npt.NDArray[np.float64]:
 def _outcome(batch: Batch, alpha: float, change: bool) -> Outcome:
     t, df, failed = t_statistics(batch, change)
     with np.errstate(invalid="ignore"):
-        crit = stdtrit(df, 1.0 - alpha / 2.0)
-        reject = ~failed & (np.abs(t) > crit[:, None])
+        reject = ~failed & (np.abs(t) > t_critical(df, alpha)[:, None])
     return Outcome(reject, failed)
 
 
