@@ -7,6 +7,8 @@ import numpy.typing as npt
 
 from trialkit.power._simulation._batch import Batch
 
+__all__ = ["batch", "complete_cases", "count_values", "fixed_dropout", "normal_values", "random_dropout"]
+
 
 def batch(
     values: npt.NDArray[np.float64],
@@ -51,7 +53,9 @@ def fixed_dropout(sizes: tuple[int, ...], lost: tuple[int, ...], visits: int = 2
     return observed
 
 
-def random_dropout(rng: np.random.Generator, trials: int, n: int, share: float, visits: int = 2) -> npt.NDArray[np.bool_]:
+def random_dropout(
+    rng: np.random.Generator, trials: int, n: int, share: float, visits: int = 2
+) -> npt.NDArray[np.bool_]:
     """Return a (T, N, V) pattern: each subject misses the visits after the first with probability ``share``."""
     observed = np.ones((trials, n, visits), dtype=bool)
     observed[:, :, 1:] = (rng.random((trials, n)) >= share)[:, :, None]
@@ -61,4 +65,5 @@ def random_dropout(rng: np.random.Generator, trials: int, n: int, share: float, 
 def complete_cases(b: Batch, t: int, visits: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     """Return the subjects of replicate ``t`` observed at every one of ``visits``."""
     observed = b.observed[0 if b.observed.shape[0] == 1 else t]
-    return np.all(observed[:, list(visits)], axis=1)
+    keep: npt.NDArray[np.bool_] = np.all(observed[:, list(visits)], axis=1)
+    return keep

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from kernel_batches import batch, complete_cases, fixed_dropout, normal_values, random_dropout
+from scipy.special import stdtr
 
 from trialkit.power import ANALYSES
 from trialkit.power._simulation._ancova import ancova, ancova_statistics
@@ -29,9 +30,8 @@ EXPECTED = pd.read_csv(REFERENCE / "expected.csv")
 
 
 def _p(t: np.ndarray, df: np.ndarray) -> np.ndarray:
-    from scipy.special import stdtr
-
-    return 2.0 * stdtr(df[:, None], -np.abs(t))
+    p: np.ndarray = 2.0 * stdtr(df[:, None], -np.abs(t))
+    return p
 
 
 @pytest.mark.parametrize("name", list(DATASETS.dataset.unique()))

@@ -19,6 +19,7 @@ from kernel_batches import batch, complete_cases, count_values, fixed_dropout, n
 from scipy import stats
 
 from trialkit.power import ANALYSES
+from trialkit.power._simulation._batch import Batch
 from trialkit.power._simulation._mann_whitney import mann_whitney, mann_whitney_p_values, mann_whitney_z
 
 ALPHA = 0.05
@@ -64,11 +65,15 @@ def test_datasets_stacked_with_missing_values_match_r(arms: int) -> None:
         np.testing.assert_allclose(p[t], expected, rtol=1e-10, err_msg=name)
 
 
-def _scipy_p(b, r: int, j: int) -> float:
+def _scipy_p(b: Batch, r: int, j: int) -> float:
     keep = complete_cases(b, r, (b.primary,))
     y = b.values[r, :, b.primary]
     test = stats.mannwhitneyu(
-        y[keep & (b.arm == j)], y[keep & (b.arm == 0)], use_continuity=True, alternative="two-sided", method="asymptotic"
+        y[keep & (b.arm == j)],
+        y[keep & (b.arm == 0)],
+        use_continuity=True,
+        alternative="two-sided",
+        method="asymptotic",
     )
     return float(test.pvalue)
 
@@ -116,7 +121,8 @@ def test_unobserved_values_take_no_ranks() -> None:
         changed = values.copy()
         changed[~observed] = junk
         np.testing.assert_array_equal(
-            mann_whitney_p_values(batch(changed, sizes, observed)), mann_whitney_p_values(batch(values, sizes, observed))
+            mann_whitney_p_values(batch(changed, sizes, observed)),
+            mann_whitney_p_values(batch(values, sizes, observed)),
         )
 
 

@@ -15,14 +15,15 @@ from kernel_batches import batch, complete_cases, count_values, fixed_dropout, n
 from scipy import stats
 
 from trialkit.power import ANALYSES
+from trialkit.power._simulation._batch import Batch
 from trialkit.power._simulation._t import t_change, t_p_values, t_statistics, t_test
 
 ALPHA = 0.05
 
 
-def _outcome(b, t: int, change: bool) -> np.ndarray:
-    """Return the per-replicate outcome: primary value, or change from baseline, of the complete cases."""
-    y = b.values[t, :, 1] - (b.values[t, :, 0] if change else 0.0)
+def _outcome(b: Batch, t: int, change: bool) -> np.ndarray:
+    """Return replicate ``t``'s primary-visit values, or their change from baseline, of every subject."""
+    y: np.ndarray = b.values[t, :, 1] - (b.values[t, :, 0] if change else 0.0)
     return y
 
 

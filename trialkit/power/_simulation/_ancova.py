@@ -51,7 +51,7 @@ def _columns(batch: Batch, j: int, complete: npt.NDArray[np.bool_] | None) -> sl
     arm = batch.arm_slice(j)
     if complete is None:
         return arm
-    cols = arm.start + np.flatnonzero(complete[arm])
+    cols: npt.NDArray[np.intp] = np.flatnonzero(complete[arm]) + arm.start
     if cols.size and cols[-1] - cols[0] + 1 == cols.size:
         return slice(int(cols[0]), int(cols[-1]) + 1)
     return cols

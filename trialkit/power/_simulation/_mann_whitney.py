@@ -31,10 +31,10 @@ __all__ = ["mann_whitney", "mann_whitney_p_values", "mann_whitney_z"]
 def _midranks(
     values: npt.NDArray[np.float64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Return the mid-ranks (1-based) of each row, and per row the sorted values and the tie sizes.
+    r"""Return the mid-ranks (1-based) of each row, and per row the sorted values and the tie sizes.
 
     The tie size of a position is the size of the group of equal values it belongs to, in sorted
-    order (so that the tie term :math:`\\sum_g (t_g^3 - t_g)` is the sum of ``size**2 - 1`` over
+    order (so that the tie term :math:`\sum_g (t_g^3 - t_g)` is the sum of ``size**2 - 1`` over
     the positions).
     """
     trials, m = values.shape
