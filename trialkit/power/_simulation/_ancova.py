@@ -25,28 +25,42 @@ from trialkit.power._simulation._batch import Batch, Outcome
 __all__ = ["ancova", "ancova_statistics", "t_critical"]
 
 
-def _sums(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64] | None
-) -> tuple[npt.NDArray[np.float64], ...]:
-    """Return n, mean x, mean y, Sxx, Sxy, Syy of one arm (centred sums: no cancellation at large means)."""
+def _sums(block: npt.NDArray[np.float64], w: npt.NDArray[np.float64] | None) -> tuple[npt.NDArray[np.float64], ...]:
+    """Return n, mean x, mean y, Sxx, Sxy, Syy of one arm (centred sums: no cancellation at large means).
+
+    ``block`` (T, 2, subjects) holds the arm's baseline and primary-visit values, C-contiguous, this
+    function's own: it is centred in place (one pass over contiguous rows).
+    """
     if w is None:
-        n = np.full(x.shape[0], float(x.shape[1]))
-        mx, my = x.mean(axis=1), y.mean(axis=1)
-        dx, dy = x - mx[:, None], y - my[:, None]
+        n = np.full(block.shape[0], float(block.shape[2]))
+        means = block.mean(axis=2)
+        block -= means[:, :, None]
     else:
         n = w.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mx, my = (w * x).sum(axis=1) / n, (w * y).sum(axis=1) / n
-        dx, dy = x - mx[:, None], y - my[:, None]
-        dx *= w
-        dy *= w
-    return n, mx, my, np.einsum("ij,ij->i", dx, dx), np.einsum("ij,ij->i", dx, dy), np.einsum("ij,ij->i", dy, dy)
+            means = (w[:, None, :] * block).sum(axis=2) / n[:, None]
+        block -= means[:, :, None]
+        block *= w[:, None, :]
+    dx, dy = block[:, 0], block[:, 1]
+    sxx, sxy, syy = np.einsum("ij,ij->i", dx, dx), np.einsum("ij,ij->i", dx, dy), np.einsum("ij,ij->i", dy, dy)
+    return n, means[:, 0], means[:, 1], sxx, sxy, syy
+
+
+def _block(
+    values: npt.NDArray[np.float64], cols: slice | npt.NDArray[np.intp], b: int, p: int
+) -> npt.NDArray[np.float64]:
+    """Return the arm's (T, 2, subjects) baseline and primary values as a new C-contiguous array."""
+    # subjects last: the sums then run over contiguous rows, x and y read in one pass over the arm
+    arm = np.moveaxis(values[:, cols, :], 2, 1)
+    if (b, p) != (0, 1) or values.shape[2] != 2:
+        arm = arm[:, [b, p]]
+    return np.ascontiguousarray(arm)
 
 
 def _columns(batch: Batch, j: int, complete: npt.NDArray[np.bool_] | None) -> slice | npt.NDArray[np.intp]:
     """Return arm ``j``'s subjects to analyse: its complete cases under one pattern, else all of them.
 
-    A slice when they are contiguous (the lost subjects are the arm's last ones): a view, no copy.
+    A slice when they are contiguous (the lost subjects are the arm's last ones): no index to gather by.
     """
     arm = batch.arm_slice(j)
     if complete is None:
@@ -108,7 +122,7 @@ def ancova_statistics(
     for j in range(k + 1):
         cols = _columns(batch, j, complete[0] if one_pattern else None)
         weights = None if one_pattern else complete[:, cols].astype(np.float64)
-        per_arm.append(_sums(values[:, cols, b], values[:, cols, p], weights))
+        per_arm.append(_sums(_block(values, cols, b, p), weights))
     n = sum(a[0] for a in per_arm)
     sxx, sxy, syy = (sum(a[i] for a in per_arm) for i in (3, 4, 5))
     df = n - k - 2
