@@ -25,6 +25,8 @@ import argparse
 import os
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import statsmodels.api as sm
@@ -101,12 +103,13 @@ def main() -> None:
     powers: dict[str, float] = {}
     grid = []
     for r in range(args.rounds):  # alternate the measurements, so that a change in machine load hits all of them
-        for name, trials, run in (
-            ("serial", args.trials, lambda t, s: run_simulate(design, t, "serial", s)),
-            ("local", args.trials, lambda t, s: run_simulate(design, t, None, s)),
-            ("loop", args.loop_trials, lambda t, s: run_loop(design, t, s)),
-        ):
-            seconds, cpu_seconds, powers[name] = run(trials, r + 1)
+        runs: tuple[tuple[str, int, Callable[[], tuple[float, float, float]]], ...] = (
+            ("serial", args.trials, partial(run_simulate, design, args.trials, "serial", r + 1)),
+            ("local", args.trials, partial(run_simulate, design, args.trials, None, r + 1)),
+            ("loop", args.loop_trials, partial(run_loop, design, args.loop_trials, r + 1)),
+        )
+        for name, trials, run in runs:
+            seconds, cpu_seconds, powers[name] = run()
             wall[name].append(trials / seconds)
             cpu[name].append(trials / cpu_seconds)
         grid.append(run_grid(design, r + 1))
