@@ -8,6 +8,8 @@ from types import MappingProxyType
 from trialkit.power._simulation._ancova import ancova
 from trialkit.power._simulation._batch import Analysis
 from trialkit.power._simulation._logistic import logistic
+from trialkit.power._simulation._mann_whitney import mann_whitney
+from trialkit.power._simulation._t import t_change, t_test
 
 __all__ = ["ANALYSES", "default_analysis"]
 
@@ -18,6 +20,9 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType(
         for a in (
             Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),
             Analysis("logistic", "Logistic regression (Wald)", ("binary",), False, logistic),
+            Analysis("t", "t-test", ("continuous", "count"), False, t_test),
+            Analysis("t_change", "t-test on change from baseline", ("continuous", "count"), True, t_change),
+            Analysis("mann_whitney", "Mann-Whitney test", ("continuous", "count"), False, mann_whitney),
         )
     }
 )

@@ -22,23 +22,53 @@ from scipy.special import stdtrit
 
 from trialkit.power._simulation._batch import Batch, Outcome
 
-__all__ = ["ancova"]
+__all__ = ["ancova", "ancova_statistics", "t_critical"]
 
 
-def _sums(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], w: npt.NDArray[np.float64] | None
-) -> tuple[npt.NDArray[np.float64], ...]:
-    """Return n, mean x, mean y, Sxx, Sxy, Syy of one arm (centred sums: no cancellation at large means)."""
+def _sums(block: npt.NDArray[np.float64], w: npt.NDArray[np.float64] | None) -> tuple[npt.NDArray[np.float64], ...]:
+    """Return n, mean x, mean y, Sxx, Sxy, Syy of one arm (centred sums: no cancellation at large means).
+
+    ``block`` (T, 2, subjects) holds the arm's baseline and primary-visit values, C-contiguous, this
+    function's own: it is centred in place (one pass over contiguous rows).
+    """
     if w is None:
-        n = np.full(x.shape[0], float(x.shape[1]))
-        mx, my = x.mean(axis=1), y.mean(axis=1)
-        dx, dy = x - mx[:, None], y - my[:, None]
-        return n, mx, my, np.einsum("ij,ij->i", dx, dx), np.einsum("ij,ij->i", dx, dy), np.einsum("ij,ij->i", dy, dy)
-    n = w.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mx, my = (w * x).sum(axis=1) / n, (w * y).sum(axis=1) / n
-    dx, dy = w * (x - mx[:, None]), w * (y - my[:, None])
-    return n, mx, my, np.einsum("ij,ij->i", dx, dx), np.einsum("ij,ij->i", dx, dy), np.einsum("ij,ij->i", dy, dy)
+        n = np.full(block.shape[0], float(block.shape[2]))
+        means = block.mean(axis=2)
+        block -= means[:, :, None]
+    else:
+        n = w.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = (w[:, None, :] * block).sum(axis=2) / n[:, None]
+        block -= means[:, :, None]
+        block *= w[:, None, :]
+    dx, dy = block[:, 0], block[:, 1]
+    sxx, sxy, syy = np.einsum("ij,ij->i", dx, dx), np.einsum("ij,ij->i", dx, dy), np.einsum("ij,ij->i", dy, dy)
+    return n, means[:, 0], means[:, 1], sxx, sxy, syy
+
+
+def _block(
+    values: npt.NDArray[np.float64], cols: slice | npt.NDArray[np.intp], b: int, p: int
+) -> npt.NDArray[np.float64]:
+    """Return the arm's (T, 2, subjects) baseline and primary values as a new C-contiguous array."""
+    # subjects last: the sums then run over contiguous rows, x and y read in one pass over the arm
+    arm = np.moveaxis(values[:, cols, :], 2, 1)
+    if (b, p) != (0, 1) or values.shape[2] != 2:
+        arm = arm[:, [b, p]]
+    return np.ascontiguousarray(arm)
+
+
+def _columns(batch: Batch, j: int, complete: npt.NDArray[np.bool_] | None) -> slice | npt.NDArray[np.intp]:
+    """Return arm ``j``'s subjects to analyse: its complete cases under one pattern, else all of them.
+
+    A slice when they are contiguous (the lost subjects are the arm's last ones): no index to gather by.
+    """
+    arm = batch.arm_slice(j)
+    if complete is None:
+        return arm
+    cols: npt.NDArray[np.intp] = np.flatnonzero(complete[arm]) + arm.start
+    if cols.size and cols[-1] - cols[0] + 1 == cols.size:
+        return slice(int(cols[0]), int(cols[-1]) + 1)
+    return cols
 
 
 def ancova(batch: Batch, alpha: float) -> Outcome:
@@ -67,41 +97,46 @@ def ancova(batch: Batch, alpha: float) -> Outcome:
     >>> round(float(ancova(batch, 0.05).reject.mean()), 1)  # analytic ANCOVA power 0.69
     0.7
     """
+    t, df, failed = ancova_statistics(batch)
+    with np.errstate(invalid="ignore"):
+        reject = ~failed & (np.abs(t) > t_critical(df, alpha)[:, None])
+    return Outcome(reject, failed)
+
+
+def t_critical(df: npt.NDArray[np.float64], alpha: float) -> npt.NDArray[np.float64]:
+    """Return the two-sided critical value of t on ``df`` degrees of freedom, once per distinct df."""
+    distinct, where = np.unique(df, return_inverse=True)  # stdtrit is slow, and most replicates share df
+    return np.asarray(stdtrit(distinct, 1.0 - alpha / 2.0), dtype=np.float64)[where.reshape(df.shape)]
+
+
+def ancova_statistics(
+    batch: Batch,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Return the t statistic of each arm's coefficient (T, k), its df (T,) and the failed fits (T, k)."""
     assert batch.baseline is not None  # the caller checks that the analysis has a baseline
-    x, y = batch.values[:, :, batch.baseline], batch.values[:, :, batch.primary]
-    complete = batch.observed[:, :, batch.baseline] & batch.observed[:, :, batch.primary]
-    arm = batch.arm
-    weights: npt.NDArray[np.float64] | None = None
-    if complete.shape[0] == 1:  # one pattern for every replicate: keep the complete cases
-        keep = np.flatnonzero(complete[0])
-        x, y, arm = x[:, keep], y[:, keep], arm[keep]
-    else:
-        weights = complete.astype(np.float64)
+    values, b, p = batch.values, batch.baseline, batch.primary
+    complete = batch.observed[:, :, b] & batch.observed[:, :, p]
+    one_pattern = complete.shape[0] == 1  # one pattern for every replicate: keep the complete cases
     k = batch.comparisons
     per_arm = []
     for j in range(k + 1):
-        cols = np.flatnonzero(arm == j)
-        if weights is None:
-            per_arm.append(_sums(x[:, cols], y[:, cols], None))
-        else:
-            per_arm.append(_sums(x[:, cols], y[:, cols], weights[:, cols]))
+        cols = _columns(batch, j, complete[0] if one_pattern else None)
+        weights = None if one_pattern else complete[:, cols].astype(np.float64)
+        per_arm.append(_sums(_block(values, cols, b, p), weights))
     n = sum(a[0] for a in per_arm)
     sxx, sxy, syy = (sum(a[i] for a in per_arm) for i in (3, 4, 5))
     df = n - k - 2
+    t = np.empty((batch.trials, k))
+    failed = np.empty((batch.trials, k), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore"):
         beta = sxy / sxx
         s2 = (syy - sxy * beta) / df
-        crit = stdtrit(df, 1.0 - alpha / 2.0)
-        reject = np.empty((batch.trials, k), dtype=bool)
-        failed = np.empty((batch.trials, k), dtype=bool)
         n0, mx0, my0 = per_arm[0][:3]
         for j in range(1, k + 1):
             nj, mxj, myj = per_arm[j][:3]
             gap = mxj - mx0
             tau = (myj - my0) - beta * gap
             se = np.sqrt(s2 * (1.0 / nj + 1.0 / n0 + gap * gap / sxx))
-            t = tau / se
-            bad = (nj < 1) | (n0 < 1) | (df < 1) | ~(sxx > 0) | ~np.isfinite(t)
-            failed[:, j - 1] = bad
-            reject[:, j - 1] = ~bad & (np.abs(t) > crit)
-    return Outcome(reject, failed)
+            t[:, j - 1] = tau / se
+            failed[:, j - 1] = (nj < 1) | (n0 < 1) | (df < 1) | ~(sxx > 0) | ~np.isfinite(t[:, j - 1])
+    return t, np.asarray(df, dtype=np.float64), failed

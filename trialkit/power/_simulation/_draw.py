@@ -49,7 +49,9 @@ def draw_batch(
     elif endpoint.type == "count":
         values = count_quantiles(z, np.broadcast_to(loc, z.shape), endpoint.dispersion)
     else:
-        values = loc + scale * z
+        values = z  # this function's own array: scaled and shifted in place, no temporary of T x N x V
+        values *= scale
+        values += loc
     if model.dropout_by_visit is not None:
         u = rng.random((trials, n))
         observed = u[:, :, None] >= model.dropout_by_visit[arm][None, :, :]
