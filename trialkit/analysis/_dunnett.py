@@ -363,7 +363,7 @@ def dunnett_quantile(alpha: float, n_per_arm: Sequence[float], df: float, *, sid
     a = check_interval(alpha, "alpha", "(0, 1)", "a number")
     sizes = check_sample(n_per_arm, "n_per_arm", minimum=2)
     for i, size in enumerate(sizes):
-        check_interval(size, f"n_per_arm[{i}]", "(0, inf)", "a size")
+        check_interval(float(size), f"n_per_arm[{i}]", "(0, inf)", "a size")
     nu = check_interval(df, "df", "(0, inf]", "degrees of freedom")
     sides = int(check_in(sided, "sided", _Sided))
     k = sizes.size - 1
