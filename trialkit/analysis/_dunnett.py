@@ -308,12 +308,15 @@ def _many_to_one_tail(c: float, shares: Floats, scales: Floats, weights: Floats,
     count = math.ceil(_TAIL / step)
     w: Floats = step * np.arange(-count, count + 1, dtype=np.float64)
     w_weight = step * _phi(w)
-    centre = shares[None, :] * w[:, None]  # (W, k)
+    centre = shares[None, None, :] * w[None, :, None]  # (1, W, k)
+    step_s = max(1, _CHUNK // centre.size)  # scale nodes at once, so memory stays bounded
     tail = 0.0
-    for s, weight in zip(scales, weights, strict=True):
-        upper = ndtr((c * s - centre) / sigma)
-        inside = upper if sided == 1 else upper - ndtr((-c * s - centre) / sigma)
-        tail += float(weight) * (1.0 - float(w_weight @ np.prod(inside, axis=1)))
+    for start in range(0, scales.size, step_s):
+        half = c * scales[start : start + step_s, None, None]  # (S, 1, 1)
+        inside = ndtr((half - centre) / sigma)
+        if sided == 2:
+            inside -= ndtr((-half - centre) / sigma)
+        tail += float(weights[start : start + step_s] @ (1.0 - np.prod(inside, axis=2) @ w_weight))
     return tail
 
 
