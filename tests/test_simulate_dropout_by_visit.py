@@ -192,3 +192,11 @@ def test_a_design_with_one_visit_has_none_to_miss() -> None:
             "`arms.a.dropout_by_visit` needs a visit after the first one to miss."
         )
     }
+
+
+def test_an_arm_with_dropout_beside_one_with_dropout_by_visit_keeps_its_share_in_the_power_model() -> None:
+    raw = _design(20)
+    raw["arms"]["b"] = {"n": 20, "dropout": 5}
+    model = trial_model(parse_design(raw, file="drop.toml"))
+    assert model.dropout_by_visit is not None
+    np.testing.assert_allclose(model.dropout_by_visit, [[0.0, 0.25, 0.25, 0.25], EXPECTED["a"]])
