@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,13 @@ _STUDY: Schema = {
     "alpha": (NUM, False),
     **{k: (STR, False) for k in STUDY_TEXT_KEYS},
 }
-_ARM: Schema = {"n": (INT, True), "dropout": (INT, False), "prefix": (STR, False), "label": (STR, False)}
+_ARM: Schema = {
+    "n": (INT, True),
+    "dropout": (INT, False),
+    "dropout_by_visit": (TABLE, False),
+    "prefix": (STR, False),
+    "label": (STR, False),
+}
 _VISITS: Schema = {"order": (LIST, True), "baseline": (STR, False), "primary": (STR, False), "labels": (TABLE, False)}
 _DATA: Schema = {"subject": (STR, False)}
 _NUMERIC: Schema = {
@@ -346,7 +352,8 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
     ------
     ValidationError
         Listing every problem (unknown keys with the closest valid name, wrong types, negative SDs,
-        correlations outside (-1, 1) or not positive definite, missing means, dropout > n,
+        correlations outside (-1, 1) or not positive definite, missing means, dropout > n, a
+        ``dropout_by_visit`` outside [0, 1) or decreasing,
         probabilities outside (0, 1), rates <= 0, a negative dispersion, continuous keys on a
         binary or count endpoint, ...), each with its key path in ``Problem.column``.
     """
@@ -370,6 +377,7 @@ def parse_design(raw: Mapping[str, Any], *, file: str) -> Design:
                 "a dropout needs a visit after the first one to miss.",
                 arm.dropout,
             )
+    arms = tuple(_with_dropout_by_visit(arm, top["arms"][arm.id], visits, out) for arm in arms)
     subject = _table(top.get("data", {}), "data", _DATA, out).get("subject", "subject_id")
     covariates = tuple(
         c for name, c_raw in top.get("covariates", {}).items() if (c := _parse_covariate(name, c_raw, out)) is not None
@@ -491,6 +499,78 @@ def _parse_arms(raw: Any, out: ProblemCollector) -> tuple[tuple[ArmDesign, ...],
     if len(arms) < 2:
         out.add(Rule.INVALID_VALUE, "arms", "a trial needs at least two arm tables, e.g. [arms.placebo].")
     return tuple(arms), control if isinstance(control, str) else ""
+
+
+def _with_dropout_by_visit(
+    arm: ArmDesign, raw: Mapping[str, Any], visits: tuple[str, ...], out: ProblemCollector
+) -> ArmDesign:
+    """Return ``arm`` with its ``dropout_by_visit`` read from its raw table (``arm`` itself without the key).
+
+    The table maps visits after the first to the cumulative probability of having left by then,
+    each in [0, 1) and non-decreasing along ``visits.order``; a visit it does not name keeps the
+    value of the visit before it (0 before the first one named).
+    """
+    table = raw.get("dropout_by_visit")
+    if not isinstance(table, dict):
+        return arm  # absent, or a wrong type the schema check has named
+    key = f"arms.{arm.id}.dropout_by_visit"
+    ok = "dropout" not in raw
+    if not ok:
+        out.add(
+            Rule.INVALID_VALUE,
+            key,
+            f"`arms.{arm.id}.dropout` and `{key}` cannot both be given: give the subjects lost after the "
+            "first visit (`dropout`) or the probability of having left by each visit (`dropout_by_visit`).",
+        )
+    if not visits:
+        return arm  # no usable `visits.order`: already reported
+    if len(visits) < 2:
+        out.add(Rule.INVALID_VALUE, key, f"`{key}` needs a visit after the first one to miss.")
+        return arm
+    if not table:
+        out.add(
+            Rule.INVALID_VALUE,
+            key,
+            f"`{key}` must name at least one visit after the first: {{ {visits[1]} = <probability>, ... }}.",
+        )
+        return arm
+    for v, p in table.items():
+        path = f"{key}.{v}"
+        if v == visits[0]:
+            out.add(
+                Rule.INVALID_VALUE,
+                path,
+                f"`{path}`: every subject is seen at the first visit {v!r}; name only later visits.",
+                p if is_number(p) else None,
+            )
+        elif v not in visits:
+            out.add(Rule.UNKNOWN_KEY, path, f"`{path}` names no visit in `visits.order`{did_you_mean(v, visits)}.")
+        elif not (is_number(p) and 0 <= p < 1):
+            out.add(
+                Rule.INVALID_VALUE,
+                path,
+                f"`{path}` must be a probability in [0, 1) (of having left the trial by that visit; "
+                f"1 would lose every subject); got {p!r}.",
+                p if is_number(p) else None,
+            )
+    if any(v not in visits[1:] or not (is_number(p) and 0 <= p < 1) for v, p in table.items()):
+        return arm
+    cumulative, previous, previous_visit = [0.0], 0.0, None
+    for v in visits[1:]:
+        p = float(table.get(v, previous))
+        if p < previous:
+            out.add(
+                Rule.INVALID_VALUE,
+                f"{key}.{v}",
+                f"`{key}.{v}` = {p:g} is below `{key}.{previous_visit}` = {previous:g}: the probability of "
+                "having left by a visit cannot decrease along `visits.order`.",
+                p,
+            )
+            ok = False
+        if v in table:
+            previous, previous_visit = p, v
+        cumulative.append(p)
+    return replace(arm, dropout_by_visit=tuple(cumulative)) if ok else arm
 
 
 def _parse_visits(raw: Any, out: ProblemCollector) -> tuple[tuple[str, ...], str | None, str]:

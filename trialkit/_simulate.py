@@ -355,11 +355,16 @@ def simulate(design: Design, seed: int) -> Simulation:
     independent of each other and of the covariates.
 
     ``dropout`` subjects per arm, chosen uniformly at random (missing completely at random), have
-    every value after the first visit (the baseline) set to NaN. Subject ids are
+    every value after the first visit (the baseline) set to NaN. With ``dropout_by_visit``
+    (:math:`p_v`, the probability of having left by visit *v*, non-decreasing, 0 at the first),
+    each subject draws one :math:`U_i \sim U(0, 1)` and misses visit *v* when :math:`U_i < p_v`:
+    a share :math:`p_v` misses visit *v*, and a subject's missing visits are all after their last
+    observed one (monotone dropout, completely at random). Subject ids are
     ``<prefix>-<number>``, zero-padded to at least 3 digits. Random numbers are drawn from one
-    generator in a fixed order: per arm (design order), each covariate, the dropouts, then each
-    endpoint (N x visits standard normals for every type). Means, SDs, probabilities and rates
-    enter only after drawing, so changing them never changes the draws.
+    generator in a fixed order: per arm (design order), each covariate, the dropouts (the chosen
+    subjects, or the n uniforms of ``dropout_by_visit``), then each endpoint (N x visits standard
+    normals for every type). Means, SDs, probabilities and rates enter only after drawing, so
+    changing them never changes the draws.
     """
     seed = check_integer(seed, "seed", 0)
     check_instance(design, "design", Design, "a trialkit.Design (from trialkit.read_design)")
@@ -388,14 +393,31 @@ def _simulate_arm(design: Design, arm: ArmDesign, rng: np.random.Generator) -> p
     cols: dict[str, Any] = {design.subject: [f"{arm.prefix}-{i:0{width}d}" for i in range(1, n + 1)]}
     for cov in design.covariates:
         cols[cov.id] = _draw_covariate(cov, n, rng)
-    lost = np.zeros(n, dtype=bool)
-    lost[rng.choice(n, size=arm.dropout, replace=False)] = True
+    missing = _missing(arm, len(design.visits), rng)
     for ep in design.endpoints:
         x = _draw_endpoint(ep, arm.id, n, rng)
-        x[lost, 1:] = np.nan
+        x[missing] = np.nan
         for j, visit in enumerate(design.visits):
             cols[PATTERN.format(endpoint=ep.id, visit=visit)] = _labels(ep, x[:, j]) if ep.type == "binary" else x[:, j]
     return pd.DataFrame(cols, columns=list(design.columns()))
+
+
+def _missing(arm: ArmDesign, visits: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the N x visits mask of the values an arm's dropouts miss (the arm's only draw of them).
+
+    ``dropout``: that many subjects, chosen uniformly, miss every visit after the first.
+    ``dropout_by_visit``: one uniform U per subject; visit v is missed when U < p_v (the
+    probability of having left by v), so P(missed at v) = p_v and, p being non-decreasing, a
+    subject who misses a visit misses every later one.
+    """
+    if arm.dropout_by_visit:
+        u = rng.random(arm.n)
+        return u[:, None] < np.asarray(arm.dropout_by_visit)[None, :]
+    lost = np.zeros(arm.n, dtype=bool)
+    lost[rng.choice(arm.n, size=arm.dropout, replace=False)] = True
+    missing = np.zeros((arm.n, visits), dtype=bool)
+    missing[lost, 1:] = True
+    return missing
 
 
 def _labels(ep: EndpointDesign, x: np.ndarray) -> np.ndarray:

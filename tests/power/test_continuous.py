@@ -88,6 +88,26 @@ def test_dunnett_is_between_bonferroni_and_unadjusted() -> None:
     assert bonferroni < dunnett < one
 
 
+def test_one_sided_dunnett_is_between_one_sided_bonferroni_and_unadjusted() -> None:
+    one = tk.power.power("ancova", (30, 30), effect=0.5, rho=0.5, alpha=0.025, sided=1)
+    bonferroni = tk.power.power(
+        "ancova", (30, 30, 30, 30), effect=0.5, rho=0.5, alpha=0.025, sided=1, arms=3, multiplicity="bonferroni"
+    )
+    dunnett = tk.power.power(
+        "ancova", (30, 30, 30, 30), effect=0.5, rho=0.5, alpha=0.025, sided=1, arms=3, multiplicity="dunnett"
+    )
+    assert bonferroni < dunnett < one
+
+
+def test_four_and_five_arm_dunnett_sample_sizes_are_the_smallest_reaching_the_power() -> None:
+    for arms in (4, 5):
+        size = tk.power.sample_size("ancova", effect=0.6, rho=0.5, arms=arms, multiplicity="dunnett")
+        assert size.power >= 0.8
+        smaller = (size.n_analysed[0] - 1,) * (arms + 1)
+        below = tk.power.power("ancova", smaller, effect=0.6, rho=0.5, arms=arms, multiplicity="dunnett")
+        assert below < 0.8
+
+
 def test_the_table_holds_the_continuous_families_under_their_names() -> None:
     assert {"t", "ancova"} <= set(tk.power.TESTS)
     assert all(family.name == name for name, family in tk.power.TESTS.items())
@@ -129,10 +149,6 @@ BAD = [
     ({"arms": 0}, "`arms` must be an integer >= 1; got 0."),
     ({"arms": 2}, "`multiplicity` must be one of 'bonferroni', 'dunnett' when arms > 1; got None."),
     ({"arms": 2, "multiplicity": "holm"}, "`multiplicity` must be one of 'bonferroni', 'dunnett'; got 'holm'."),
-    (
-        {"arms": 2, "multiplicity": "dunnett", "sided": 1},
-        "`sided` must be 2 with multiplicity='dunnett' (two-sided Dunnett only); got 1.",
-    ),
     (
         {"rho": 0.5},
         "parameters of test 't' must be among effect, sd, allocation, arms, multiplicity; got `rho` = 0.5.",

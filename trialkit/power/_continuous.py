@@ -12,7 +12,8 @@ exact under the noncentral t: two-sided, :math:`P(T'_\lambda > q) + P(T'_\lambda
 tails, R ``power.t.test(strict = TRUE)`` and ``pwr::pwr.t.test``); one-sided, in the direction of
 the effect, :math:`P(T'_{|\lambda|} > q)`. The critical value q is the t quantile at α (one-sided),
 α/2 (two-sided), divided by k under Bonferroni, or the Dunnett many-to-one critical value: the c
-with :math:`P(\max_j |T_j| \ge c) = \alpha` for T multivariate t on df degrees of freedom with the
+with :math:`P(\max_j |T_j| \ge c) = \alpha` (one-sided: :math:`P(\max_j T_j \ge c) = \alpha`, every arm
+in the direction of the effect) for T multivariate t on df degrees of freedom with the
 correlation :math:`\sqrt{n_i n_j / ((n_0 + n_i)(n_0 + n_j))}` of differences against a shared
 control (Dunnett 1955).
 
@@ -29,12 +30,11 @@ from collections.abc import Mapping
 from enum import IntEnum, StrEnum
 from typing import Any
 
-import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from trialkit._checks import check_in, check_integer, check_interval, check_number
 from trialkit._errors import TrialkitError
-from trialkit.analysis import dunnett_p
+from trialkit.analysis._dunnett import dunnett_quantile
 from trialkit.power._family import Family
 
 __all__ = ["ANCOVA", "T_TEST", "Multiplicity", "Sided", "critical_value", "power_t"]
@@ -79,40 +79,26 @@ def _noncentral_power(ncp: float, df: float, q: float, sided: int) -> float:
     return float(stats.nct.sf(q, df, ncp) + stats.nct.sf(q, df, -ncp))
 
 
-def _dunnett_correlation(n_per_arm: tuple[int, ...]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    n0, arms = n_per_arm[0], np.asarray(n_per_arm[1:], dtype="float64")
-    share = np.sqrt(arms / (arms + n0))
-    r: np.ndarray[Any, np.dtype[np.float64]] = np.outer(share, share)
-    np.fill_diagonal(r, 1.0)
-    return r
-
-
 def critical_value(
     n_per_arm: tuple[int, ...], df: float, alpha: float, sided: int, multiplicity: Multiplicity | None
 ) -> float:
     """Return the critical |t| of each comparison against control (one- or two-sided, adjusted for k arms).
 
-    Dunnett is two-sided only (its multivariate t tail is the one :func:`trialkit.analysis.dunnett_p`
-    computes); the root is bracketed by the unadjusted and the Bonferroni critical values.
+    Dunnett: :func:`~trialkit.analysis._dunnett.dunnett_quantile`, two-sided (max |T|) or one-sided
+    (max T, every arm in the direction of the effect), to 1e-12.
 
     Examples
     --------
     >>> round(critical_value((20, 20, 20), 57, 0.05, 2, Multiplicity.DUNNETT), 4)
-    2.3
+    2.2681
+    >>> round(critical_value((20, 20, 20), 57, 0.05, 1, Multiplicity.DUNNETT), 4)
+    1.954
     """
     k = len(n_per_arm) - 1
     per_test = alpha / k if k > 1 and multiplicity is Multiplicity.BONFERRONI else alpha
     if k == 1 or multiplicity is Multiplicity.BONFERRONI:
         return float(stats.t.isf(per_test / sided, df))
-    if sided == 1:
-        raise TrialkitError("`sided` must be 2 with multiplicity='dunnett' (two-sided Dunnett only); got 1.")
-    r = _dunnett_correlation(n_per_arm)
-
-    def excess(c: float) -> float:
-        return float(dunnett_p([c] * k, r, df)[0]) - alpha
-
-    low, high = float(stats.t.isf(alpha / 2, df)), float(stats.t.isf(alpha / (2 * k), df))
-    return float(optimize.brentq(excess, low, high, xtol=1e-12, rtol=4 * np.finfo(float).eps))
+    return dunnett_quantile(alpha, n_per_arm, df, sided=sided)
 
 
 def _comparison_power(

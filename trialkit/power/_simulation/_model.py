@@ -152,7 +152,10 @@ def trial_model(design: Design) -> TrialModel:
     visits = len(design.visits)
     by_visit = None
     if any(a.dropout_by_visit for a in arms):
-        by_visit = np.array([a.dropout_by_visit or (0.0,) * visits for a in arms], dtype=float)
+        # an arm that gives `dropout` instead loses the same share after the first visit, drawn the same way
+        by_visit = np.array(
+            [a.dropout_by_visit or (0.0, *(a.dropout / a.n,) * (visits - 1)) for a in arms], dtype=float
+        )
     return TrialModel(
         arms=order,
         arm_labels=tuple(a.label or a.id for a in arms),
