@@ -7,12 +7,19 @@ from types import MappingProxyType
 
 from trialkit.power._simulation._ancova import ancova
 from trialkit.power._simulation._batch import Analysis
+from trialkit.power._simulation._mmrm import mmrm
 
 __all__ = ["ANALYSES", "default_analysis"]
 
 #: every analysis, by the name users give in ``analyses=`` / ``--analyses``
 ANALYSES: Mapping[str, Analysis] = MappingProxyType(
-    {a.name: a for a in (Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),)}
+    {
+        a.name: a
+        for a in (
+            Analysis("ancova", "ANCOVA on baseline", ("continuous",), True, ancova),
+            Analysis("mmrm", "MMRM (unstructured, REML)", ("continuous",), True, mmrm),
+        )
+    }
 )
 
 
