@@ -140,3 +140,65 @@ def test_matches_tk_mmrm(case: str, by_visit: bool) -> None:
     np.testing.assert_allclose(got.std_error, want["std_error"], rtol=1e-6)
     np.testing.assert_allclose(got.df, want["df"], rtol=1e-5)
     np.testing.assert_allclose(got.p_value, want["p_value"], rtol=1e-5)
+
+
+def _replace_observed(batch: Batch, observed: np.ndarray) -> Batch:
+    return dataclasses.replace(batch, observed=observed)
+
+
+def test_degenerate_replicates_fail_alone() -> None:
+    model = _design(TWO_ARMS, 0.6)
+    batch = draw_batch(model, model.endpoints[0], model.sizes(30), 4, np.random.default_rng(1))
+    observed = np.broadcast_to(batch.observed, batch.values.shape).copy()
+    observed[1, batch.arm == 1, 3] = False  # replicate 1: nobody of the active arm at the primary visit
+    observed[2, :, 2:] = False  # replicate 2: nobody at all at the last two visits
+    observed[2, :3, 2:] = True  # ... but three subjects: fewer than k + 3 = 4
+    values = batch.values.copy()
+    values[3] = 5.0  # replicate 3: no variation, a zero covariance
+    got = mmrm_tests(dataclasses.replace(batch, values=values, observed=observed))
+    assert got.failed[:, 0].tolist() == [False, True, True, True]
+    assert np.isnan(got.p_value[1:]).all() and np.isfinite(got.p_value[0]).all()
+    outcome = mmrm(dataclasses.replace(batch, values=values, observed=observed), 0.05)
+    assert outcome.failed[:, 0].tolist() == [False, True, True, True]
+    assert not outcome.reject[1:].any()
+
+
+def test_too_few_subjects_fail() -> None:
+    model = _design(TWO_ARMS, 0.6)
+    batch = draw_batch(model, model.endpoints[0], (2, 1), 5, np.random.default_rng(2))
+    assert mmrm_tests(batch).failed.all()
+
+
+def test_one_post_baseline_visit_is_the_ancova() -> None:
+    """With one post-baseline visit REML is OLS: Satterthwaite's df are n - k - 2, the test is ANCOVA's."""
+    model = trial_model(tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml")))
+    batch = draw_batch(model, model.endpoints[0], (23, 23), 200, np.random.default_rng(5))
+    got = mmrm_tests(batch)
+    np.testing.assert_allclose(got.df, 43 - 3, rtol=1e-8)
+    np.testing.assert_array_equal(mmrm(batch, 0.05).reject, ancova(batch, 0.05).reject)
+
+
+def test_registered_and_simulated() -> None:
+    analysis = ANALYSES["mmrm"]
+    assert (analysis.types, analysis.needs_baseline, analysis.kernel) == (("continuous",), True, mmrm)
+    model_design = {
+        "study": {"id": "mmrm_kernel", "alpha": 0.05},
+        "arms": {"control": "pbo", "pbo": {"n": 20, "dropout": 2}, "act": {"n": 20, "dropout": 3}},
+        "visits": {"order": VISITS, "baseline": "v0", "primary": "v3"},
+        "endpoints": [
+            {
+                "id": "y",
+                "type": "continuous",
+                "correlation": 0.5,
+                "mean": {"pbo": dict.fromkeys(VISITS, 10.0), "act": {"v0": 10.0, "v1": 9.0, "v2": 8.0, "v3": 7.0}},
+                "sd": {a: dict.fromkeys(VISITS, 3.0) for a in ("pbo", "act")},
+            }
+        ],
+    }
+    design = parse_design(model_design, file="design.toml")
+    first = tk.power.simulate(design, [20], trials=100, seed=3, analyses=["mmrm"], scheduler="serial")
+    again = tk.power.simulate(design, [20], trials=100, seed=3, analyses=["mmrm"], scheduler="serial")
+    row = first.table.iloc[0]
+    assert (row["analysis"], row["failed"]) == ("mmrm", 0)
+    assert 0.6 < row["power"] < 1.0
+    pd.testing.assert_frame_equal(first.table, again.table)

@@ -25,8 +25,8 @@ with :math:`E_r = \partial\Sigma/\partial\sigma_r` for each unique element :math
 the same statistics. Newton's method (Fisher scoring where the observed Hessian is not positive
 definite, with step halving) runs for all replicates at once from the factored-likelihood
 estimate of monotone data (each visit regressed on the covariates and the earlier visits), until
-the Newton decrement :math:`g'H^{-1}g` is below 1e-12. Then :math:`\operatorname{Cov}(\hat\beta) =
-F^{-1}` and, for the arm coefficient :math:`l'\beta`, Satterthwaite's
+the Newton decrement :math:`g'H^{-1}g` is below 1e-18 (or stops falling below 1e-10: rounding).
+Then :math:`\operatorname{Cov}(\hat\beta) = F^{-1}` and, for the arm coefficient :math:`l'\beta`, Satterthwaite's
 :math:`\nu = 2 (l'F^{-1}l)^2 / (g'Wg)` with :math:`g_r = l'F^{-1}A_{r,xx}F^{-1}l` and
 :math:`W = 2H^{-1}`. The Satterthwaite df does not depend on how Σ is parametrised at the optimum,
 so it is the df of :func:`trialkit.mmrm`, which works on a log-Cholesky factor.
@@ -53,8 +53,11 @@ Mask = npt.NDArray[np.bool_]
 
 #: Newton iterations allowed per replicate
 MAX_ITERATIONS = 50
-#: the Newton decrement g'H⁻¹g (in units of −2 log L) below which a replicate has converged
-DECREMENT_TOLERANCE = 1e-12
+#: the Newton decrement g'H⁻¹g (in units of −2 log L) below which a replicate has converged: about
+#: 1e-10 relative in Σ̂ (a decrement d leaves an error of sqrt(d / n) relative)
+DECREMENT_TOLERANCE = 1e-18
+#: a decrement below this that stops falling has reached rounding: converged too
+ROUNDING_DECREMENT = 1e-10
 #: step halvings tried before a replicate is declared not converging
 MAX_HALVINGS = 30
 #: floats of the per-pattern statistics held at once; replicates are fitted in slices under it
@@ -96,7 +99,8 @@ class _Stats:
 def _cholesky(a: Array) -> tuple[Array, Mask]:
     """Return lower Cholesky factors of a stack and whether each exists (the identity where not)."""
     try:
-        return np.linalg.cholesky(a), np.ones(a.shape[0], dtype=bool)
+        factor = np.asarray(np.linalg.cholesky(a), dtype=np.float64)
+        return factor, np.ones(a.shape[0], dtype=bool)
     except np.linalg.LinAlgError:
         out = np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy()
         ok = np.zeros(a.shape[0], dtype=bool)
@@ -308,6 +312,7 @@ def _fit_slice(
     iterations = np.zeros(t, dtype=np.intp)
     active = np.flatnonzero(ok)
     failed = ~ok
+    last = np.full(t, np.inf)  # the previous Newton decrement
     for _ in range(MAX_ITERATIONS):
         if active.size == 0:
             break
@@ -325,7 +330,9 @@ def _fit_slice(
         safe = np.where(usable[:, None, None], curvature, np.eye(rows.size))
         step = -np.linalg.solve(safe, ev.gradient[:, :, None])[:, :, 0]
         decrement = -np.einsum("tr,tr->t", step, ev.gradient)
-        done = usable & newton & (decrement < DECREMENT_TOLERANCE)
+        stalled = (decrement < ROUNDING_DECREMENT) & (decrement >= last[active])
+        last[active] = decrement
+        done = usable & newton & ((decrement < DECREMENT_TOLERANCE) | stalled)
         if done.any():
             assert ev.phi is not None and ev.beta is not None and ev.a_xx is not None
             idx = np.flatnonzero(done)
