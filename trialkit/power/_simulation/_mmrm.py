@@ -25,15 +25,18 @@ with :math:`E_r = \partial\Sigma/\partial\sigma_r` for each unique element :math
 the same statistics. Newton's method (Fisher scoring where the observed Hessian is not positive
 definite, with step halving) runs for all replicates at once from the factored-likelihood
 estimate of monotone data (each visit regressed on the covariates and the earlier visits), until
-the Newton decrement :math:`g'H^{-1}g` is below 1e-18 (or stops falling below 1e-10: rounding).
+the Newton decrement :math:`g'H^{-1}g` is below 1e-18 (or stops falling below 1e-6: rounding).
 Then :math:`\operatorname{Cov}(\hat\beta) = F^{-1}` and, for the arm coefficient :math:`l'\beta`, Satterthwaite's
 :math:`\nu = 2 (l'F^{-1}l)^2 / (g'Wg)` with :math:`g_r = l'F^{-1}A_{r,xx}F^{-1}l` and
 :math:`W = 2H^{-1}`. The Satterthwaite df does not depend on how Σ is parametrised at the optimum,
 so it is the df of :func:`trialkit.mmrm`, which works on a log-Cholesky factor.
 
-A replicate fails (for every comparison) when a post-baseline visit has fewer than k + 3 observed
-subjects or an arm none, when Newton does not converge in 50 iterations, or when Σ, F or the
-Hessian is not positive definite at the optimum.
+Where a visit has too few subjects for its regression on the earlier visits (no residual df),
+Newton starts instead where :func:`trialkit.mmrm` does: the pairwise covariance of OLS residuals,
+eigenvalues floored at 1e-3 of the largest. A replicate fails (for every comparison) as
+:func:`trialkit.mmrm` does: when an arm has no subject at a post-baseline visit, when Newton does
+not converge in 100 iterations, or when Σ, F or the Hessian is not positive definite at the
+optimum (a covariance on its boundary).
 """
 
 from __future__ import annotations
@@ -52,12 +55,13 @@ Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 #: Newton iterations allowed per replicate
-MAX_ITERATIONS = 50
+MAX_ITERATIONS = 100
 #: the Newton decrement g'H⁻¹g (in units of −2 log L) below which a replicate has converged: about
 #: 1e-10 relative in Σ̂ (a decrement d leaves an error of sqrt(d / n) relative)
 DECREMENT_TOLERANCE = 1e-18
-#: a decrement below this that stops falling has reached rounding: converged too
-ROUNDING_DECREMENT = 1e-10
+#: a decrement below this that stops falling has reached rounding (an ill-conditioned Σ̂): converged
+#: too, within 1e-6 of the maximum of −2 log L (tk.mmrm accepts a gradient of 1e-4)
+ROUNDING_DECREMENT = 1e-6
 #: step halvings tried before a replicate is declared not converging
 MAX_HALVINGS = 30
 #: floats of the per-pattern statistics held at once; replicates are fitted in slices under it
@@ -76,7 +80,7 @@ class MMRMTests:
     failed : ndarray of bool, shape (T, k)
         The fit failed (too few subjects, no convergence, a covariance that is not positive definite).
     iterations : ndarray of int, shape (T,)
-        Newton iterations used.
+        Newton iterations used (from both starts).
     """
 
     estimate: Array
@@ -183,10 +187,11 @@ def _start(y: Array, x0: Array, arm: npt.NDArray[np.intp], observed: Mask, k: in
         a_xx, a_xy, a_yy = s[:, :c, :c], s[:, :c, c], s[:, c, c]
         chol, good = _cholesky(a_xx)
         coef = np.linalg.solve(np.swapaxes(chol, 1, 2), np.linalg.solve(chol, a_xy[:, :, None]))[:, :, 0]
+        used = np.broadcast_to(w.sum(axis=1), (t,))
         with np.errstate(invalid="ignore", divide="ignore"):
-            tau = (a_yy - np.einsum("ta,ta->t", coef, a_xy)) / np.broadcast_to(w.sum(axis=1), (t,))
-        ok &= good & (tau > 0)
-        tau = np.where(tau > 0, tau, 1.0)
+            tau = (a_yy - np.einsum("ta,ta->t", coef, a_xy)) / used
+        ok &= good & (tau > 0) & (used >= c + 1)  # a regression with a residual df
+        tau = np.where(ok, tau, 1.0)
         phi = coef[:, 2 + k :]  # (t, j): regression on the earlier visits
         prior = sigma[:, :j, :j]
         cross = np.einsum("ta,tab->tb", phi, prior)
@@ -194,6 +199,50 @@ def _start(y: Array, x0: Array, arm: npt.NDArray[np.intp], observed: Mask, k: in
         sigma[:, :j, j] = cross
         sigma[:, j, j] = tau + np.einsum("ta,ta->t", cross, phi)
     return sigma, ok
+
+
+def _floor(sigma: Array) -> Array:
+    """Raise eigenvalues below 1e-3 of the largest to it: a start that is well inside the parameter space."""
+    vals, vecs = np.linalg.eigh(sigma)
+    floor = 1e-3 * vals.max(axis=1, keepdims=True)
+    out: Array = (vecs * np.maximum(vals, floor)[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    return out
+
+
+def _moment_start(stats: _Stats, v: int) -> Array:
+    """Return the start of :func:`trialkit.mmrm`: the pairwise covariance of OLS residuals, eigenvalues floored.
+
+    Pairs of visits are centred on their own means (as ``pandas.DataFrame.cov``); a pair seen in
+    fewer than two subjects has covariance 0, a variance that cannot be computed the mean square
+    residual; eigenvalues below 1e-3 of the largest are raised to it.
+    """
+    t, p = stats.c[0].shape[0], stats.p
+    width = p + 1
+    blocks = [c.reshape(t, m, m, width, width) for m, c in enumerate(stats.c, start=1)]
+    gram = sum(b[:, j, j] for b in blocks for j in range(b.shape[1]))
+    assert isinstance(gram, np.ndarray)
+    chol, regular = _cholesky(gram[:, :p, :p])
+    ols = np.linalg.solve(np.swapaxes(chol, 1, 2), np.linalg.solve(chol, gram[:, :p, p:]))[:, :, 0]
+    for i in np.flatnonzero(~regular):  # a start only: least squares that tolerates a singular X'X
+        ols[i] = np.linalg.lstsq(gram[i, :p, :p], gram[i, :p, p], rcond=None)[0]
+    u = np.concatenate([-ols, np.ones((t, 1))], axis=1)
+    total = np.zeros((t, v, v))  # Σ r_j r_k over subjects observed at both
+    sums = np.zeros((t, v, v))  # Σ r_j over subjects observed at j and k
+    count = np.zeros((t, v, v))
+    for m, b in enumerate(blocks, start=1):
+        cu = np.einsum("tjkab,tb->tjka", b, u)  # Σ_i z_ij r_ik
+        total[:, :m, :m] += np.einsum("tjka,ta->tjk", cu, u)
+        own = cu[:, np.arange(m), np.arange(m), np.arange(m)]  # Σ_i r_ij (z_ij holds 1 at column j)
+        sums[:, :m, :m] += own[:, :, None]
+        count[:, :m, :m] += stats.n[m - 1][:, None, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = (total - sums * np.swapaxes(sums, 1, 2) / count) / (count - 1)
+        square = np.trace(total, axis1=1, axis2=2) / np.trace(count, axis1=1, axis2=2)
+    cov = np.where(count >= 2, cov, 0.0)
+    diagonal = np.diagonal(cov, axis1=1, axis2=2)
+    fill = np.where((diagonal > 0) & (np.diagonal(count, axis1=1, axis2=2) >= 2), diagonal, square[:, None])
+    cov[:, np.arange(v), np.arange(v)] = fill
+    return _floor(np.nan_to_num(cov))
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,17 +342,42 @@ def _embed(z: Array, v: int) -> Array:
 def _fit_slice(
     y: Array, x0: Array, arm: npt.NDArray[np.intp], observed: Mask, primary: int, k: int, by_visit: bool
 ) -> tuple[Array, Array, Array, Mask, npt.NDArray[np.intp]]:
-    """Fit a slice of replicates; return estimate, variance and df per comparison, failed, iterations."""
+    """Fit a slice of replicates; return estimate, variance and df per comparison, failed, iterations.
+
+    Newton runs from two starts, the factored-likelihood estimate and :func:`trialkit.mmrm`'s, and
+    each replicate keeps the higher restricted likelihood: with few subjects the likelihood can
+    have several local maxima, and either start may lead to the lower one.
+    """
     t, n, v = y.shape
     count = observed.sum(axis=2)  # monotone: the number of leading observed post-baseline visits
-    enough = np.ones(observed.shape[0], dtype=bool)
+    enough = np.ones(observed.shape[0], dtype=bool)  # every arm at every visit: X of full rank
     for j in range(v):
-        enough &= observed[:, :, j].sum(axis=1) >= k + 3
         for a in range(k + 1):
             enough &= observed[:, arm == a, j].any(axis=1)
+    enough = np.broadcast_to(enough, (t,))
     stats = _statistics(y, x0, arm, count, k, by_visit)
-    sigma, ok = _start(y, x0, arm, observed, k)
-    ok &= np.broadcast_to(enough, (t,))
+    factored, ok = _start(y, x0, arm, observed, k)
+    moments = _moment_start(stats, v)
+    # too few subjects at a visit for its regression on the earlier ones: only tk.mmrm's start
+    first = _newton(stats, np.where(ok[:, None, None], factored, moments), enough & ok, primary, k)
+    second = _newton(stats, moments, enough, primary, k)
+    better = second[3] & (~first[3] | (second[5] < first[5]))  # converged, and higher likelihood
+    estimate, variance, df = (np.where(better[:, None], s2, s1) for s1, s2 in zip(first[:3], second[:3], strict=True))
+    failed = ~(first[3] | second[3])
+    failed |= ~np.isfinite(df).all(axis=1) | ~(variance > 0).all(axis=1) | ~(df > 0).all(axis=1)
+    return estimate, variance, df, failed, first[4] + second[4]
+
+
+def _newton(
+    stats: _Stats, sigma: Array, ok: Mask, primary: int, k: int
+) -> tuple[Array, Array, Array, Mask, npt.NDArray[np.intp], Array]:
+    """Maximise the restricted likelihood from ``sigma`` where ``ok``.
+
+    Returns estimate, variance and df per comparison, converged, iterations, and −2 l_R at the optimum.
+    """
+    sigma = sigma.copy()
+    t, v = sigma.shape[0], sigma.shape[1]
+    value = np.full(t, np.inf)
     rows, cols = np.triu_indices(v)
     columns = [v * a + primary for a in range(1, k + 1)]
     estimate = np.full((t, k), np.nan)
@@ -341,6 +415,7 @@ def _fit_slice(
                 phi_l = ev.phi[idx, :, col]  # (d, p)
                 var = phi_l[:, col]
                 g = np.einsum("ta,trab,tb->tr", phi_l, ev.a_xx[idx], phi_l)
+                value[active[idx]] = ev.value[idx]
                 estimate[active[idx], c_i] = ev.beta[idx, col]
                 variance[active[idx], c_i] = var
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -373,8 +448,7 @@ def _fit_slice(
         active = active[going]
         active = active[~failed[active]]
     failed[active] = True  # still iterating: not converged
-    failed |= ~np.isfinite(df).all(axis=1) | ~(variance > 0).all(axis=1) | ~(df > 0).all(axis=1)
-    return estimate, variance, df, failed, iterations
+    return estimate, variance, df, ~failed & np.isfinite(value), iterations, value
 
 
 def mmrm_tests(batch: Batch, *, baseline_by_visit: bool = False) -> MMRMTests:
