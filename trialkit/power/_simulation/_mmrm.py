@@ -23,20 +23,20 @@ with :math:`E_r = \partial\Sigma/\partial\sigma_r` for each unique element :math
 :math:`\Sigma`. Its gradient is :math:`\operatorname{tr}(V^{-1}V_r) - \operatorname{tr}(F^{-1}A_{r,xx})
 - u'A_r u` and its observed Hessian :math:`-\operatorname{tr}(PV_rPV_s) + 2\,y'PV_rPV_sPy`, both from
 the same statistics. Newton's method (Fisher scoring where the observed Hessian is not positive
-definite, with step halving) runs for all replicates at once from the factored-likelihood
-estimate of monotone data (each visit regressed on the covariates and the earlier visits), until
-the Newton decrement :math:`g'H^{-1}g` is below 1e-18 (or stops falling below 1e-6: rounding).
-Then :math:`\operatorname{Cov}(\hat\beta) = F^{-1}` and, for the arm coefficient :math:`l'\beta`, Satterthwaite's
+definite, with step halving) runs for all replicates at once until the Newton decrement
+:math:`g'H^{-1}g` is below 1e-18 (or stops falling below 1e-6: rounding), from two starts: the
+factored-likelihood estimate of monotone data (each visit regressed on the covariates and the
+earlier visits) and :func:`trialkit.mmrm`'s start (the pairwise covariance of OLS residuals,
+eigenvalues floored at 1e-3 of the largest); each replicate keeps the higher likelihood, since
+with few subjects the REML likelihood can have two local maxima. Then
+:math:`\operatorname{Cov}(\hat\beta) = F^{-1}` and, for the arm coefficient :math:`l'\beta`, Satterthwaite's
 :math:`\nu = 2 (l'F^{-1}l)^2 / (g'Wg)` with :math:`g_r = l'F^{-1}A_{r,xx}F^{-1}l` and
 :math:`W = 2H^{-1}`. The Satterthwaite df does not depend on how Σ is parametrised at the optimum,
 so it is the df of :func:`trialkit.mmrm`, which works on a log-Cholesky factor.
 
-Where a visit has too few subjects for its regression on the earlier visits (no residual df),
-Newton starts instead where :func:`trialkit.mmrm` does: the pairwise covariance of OLS residuals,
-eigenvalues floored at 1e-3 of the largest. A replicate fails (for every comparison) as
-:func:`trialkit.mmrm` does: when an arm has no subject at a post-baseline visit, when Newton does
-not converge in 100 iterations, or when Σ, F or the Hessian is not positive definite at the
-optimum (a covariance on its boundary).
+A replicate fails (for every comparison) as :func:`trialkit.mmrm` does: when an arm has no
+subject at a post-baseline visit, when Newton does not converge in 100 iterations, or when Σ, F
+or the Hessian is not positive definite at the optimum (a covariance on its boundary).
 """
 
 from __future__ import annotations
