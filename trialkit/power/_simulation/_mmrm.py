@@ -104,7 +104,8 @@ def _cholesky(a: Array) -> tuple[Array, Mask]:
     """Return lower Cholesky factors of a stack and whether each exists (the identity where not)."""
     try:
         factor = np.asarray(np.linalg.cholesky(a), dtype=np.float64)
-        return factor, np.ones(a.shape[0], dtype=bool)
+        finite = np.asarray(np.isfinite(factor).all(axis=(-2, -1)), dtype=bool)  # NaN passes through LAPACK
+        return factor, finite
     except np.linalg.LinAlgError:
         out = np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy()
         ok = np.zeros(a.shape[0], dtype=bool)
