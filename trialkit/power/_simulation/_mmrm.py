@@ -93,11 +93,72 @@ class MMRMTests:
 
 @dataclass(frozen=True, eq=False)
 class _Stats:
-    """Sufficient statistics of a slice of replicates: per pattern m = 1..V', C_m as (T, m*m, P*P) and n_m (T,)."""
+    r"""Sufficient statistics of a slice of replicates, per pattern m = 1..V' (observed at the first m visits).
+
+    The row of subject i at visit j is :math:`z_{ij} = E_j l_{ij}`: the local row
+    :math:`l_{ij} = (1, [\text{arm} = 1..k], x_{i0}, y_{ij})` placed at the global columns
+    ``index[j]`` of (X, y) (the intercept and arm effects of visit j, the baseline slope, y). So
+    :math:`C_m[j,k] = E_j L_m[j,k] E_k'` with the local blocks ``c[m - 1]`` of shape
+    (T, m, m, L, L), L = k + 3.
+    """
 
     c: list[Array]
     n: list[Array]
     p: int  # columns of X; P = p + 1
+    k: int
+    by_visit: bool
+
+    def subset(self, rows: npt.NDArray[np.intp]) -> _Stats:
+        """Return the statistics of the replicates ``rows``."""
+        return _Stats([c[rows] for c in self.c], [n[rows] for n in self.n], self.p, self.k, self.by_visit)
+
+    @property
+    def index(self) -> npt.NDArray[np.intp]:
+        """Return the global column of each local entry, per visit: shape (V', L)."""
+        v, nc = len(self.c), self.k + 1
+        out = np.empty((v, nc + 2), dtype=np.intp)
+        for j in range(v):
+            out[j, :nc] = np.arange(nc) * v + j
+            out[j, nc] = nc * v + (j if self.by_visit else 0)
+            out[j, nc + 1] = self.p
+        return out
+
+    def contract(self, gs: list[Array]) -> Array:
+        r"""Return :math:`K(G) = \sum_m \sum_{jk} G_m[j,k] C_m[j,k]` for stacks G_m (T, S, m, m), each symmetric.
+
+        Shape (T, S, P, P). The arm and intercept columns of a visit are its own; the slope (one,
+        or one per visit) and y columns are shared between visits, where the blocks add up.
+        """
+        v, nc = len(self.c), self.k + 1
+        t, size = gs[0].shape[0], gs[0].shape[1]
+        ns = v if self.by_visit else 1
+        cc = np.zeros((t, size, nc, v, nc, v))
+        cs = np.zeros((t, size, nc, v, ns + 1))
+        ss = np.zeros((t, size, ns + 1, ns + 1))
+        for m, (g, c) in enumerate(zip(gs, self.c, strict=True), start=1):
+            blk = np.einsum("tsjk,tjkab->tsjakb", g, c)  # (t, S, m, L, m, L)
+            cc[:, :, :, :m, :, :m] += blk[:, :, :, :nc, :, :nc].transpose(0, 1, 3, 2, 5, 4)
+            cx = blk[:, :, :, :nc, :, nc].transpose(0, 1, 3, 2, 4)  # (t, S, nc, m, m): [a, j, k]
+            cy = blk[:, :, :, :nc, :, nc + 1].transpose(0, 1, 3, 2, 4)
+            xx, xy, yy = blk[:, :, :, nc, :, nc], blk[:, :, :, nc, :, nc + 1], blk[:, :, :, nc + 1, :, nc + 1]
+            if self.by_visit:
+                cs[:, :, :, :m, :m] += cx
+                ss[:, :, :m, :m] += xx
+                ss[:, :, :m, ns] += xy.sum(axis=3)
+            else:
+                cs[:, :, :, :m, 0] += cx.sum(axis=4)
+                ss[:, :, 0, 0] += xx.sum(axis=(2, 3))
+                ss[:, :, 0, ns] += xy.sum(axis=(2, 3))
+            cs[:, :, :, :m, ns] += cy.sum(axis=4)
+            ss[:, :, ns, ns] += yy.sum(axis=(2, 3))
+        ss[:, :, ns, :ns] = ss[:, :, :ns, ns]
+        width = self.p + 1
+        out = np.empty((t, size, width, width))
+        out[:, :, : nc * v, : nc * v] = cc.reshape(t, size, nc * v, nc * v)
+        out[:, :, : nc * v, nc * v :] = cs.reshape(t, size, nc * v, ns + 1)
+        out[:, :, nc * v :, : nc * v] = np.swapaxes(out[:, :, : nc * v, nc * v :], 2, 3)
+        out[:, :, nc * v :, nc * v :] = ss
+        return out
 
 
 def _cholesky(a: Array) -> tuple[Array, Mask]:
@@ -138,33 +199,30 @@ def _pick(z: Array, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> A
 def _statistics(
     y: Array, x0: Array, arm: npt.NDArray[np.intp], count: npt.NDArray[np.intp], k: int, by_visit: bool
 ) -> _Stats:
-    """Return the per-pattern cross-products of the rows (x_ij, y_ij) of a slice of replicates."""
+    """Return the per-pattern local cross-products of a slice of replicates (see :class:`_Stats`)."""
     t, n, v = y.shape
     p = v * (1 + k) + (v if by_visit else 1)
-    z = np.zeros((t, n, v, p + 1))
-    for j in range(v):
-        z[:, :, j, j] = 1.0
-        for a in range(1, k + 1):
-            z[:, :, j, v * a + j] = arm == a
-        z[:, :, j, v * (1 + k) + (j if by_visit else 0)] = x0
-        z[:, :, j, p] = y[:, :, j]
-    width = p + 1
+    dummies = (arm[:, None] == np.arange(1, k + 1)[None, :]).astype(np.float64)
+    d = np.concatenate(
+        [np.ones((t, n, 1)), np.broadcast_to(dummies, (t, n, k)), x0[:, :, None], y], axis=2
+    )  # (t, n, k + 2 + V'): the local rows of every visit at once
+    local = np.empty((v, k + 3), dtype=np.intp)
+    local[:, : k + 2] = np.arange(k + 2)
+    local[:, k + 2] = k + 2 + np.arange(v)
     cs, ns = [], []
     for m in range(1, v + 1):
-        zm = z[:, :, :m, :].reshape(t, n, m * width)
         mine = count == m  # (1 | t, n)
         if mine.shape[0] == 1:
-            keep = np.flatnonzero(mine[0])
-            zk = zm[:, keep]
-            c = np.swapaxes(zk, 1, 2) @ zk
-            nm = np.full(t, float(keep.size))
+            dk = d[:, np.flatnonzero(mine[0])]
+            gram = np.swapaxes(dk, 1, 2) @ dk
+            nm = np.full(t, float(mine.sum()))
         else:
-            c = np.swapaxes(zm * mine[:, :, None], 1, 2) @ zm
+            gram = np.swapaxes(d * mine[:, :, None], 1, 2) @ d
             nm = mine.sum(axis=1).astype(np.float64)
-        c = c.reshape(t, m, width, m, width).transpose(0, 1, 3, 2, 4).reshape(t, m * m, width * width)
-        cs.append(c)
+        idx = local[:m]
+        cs.append(gram[:, idx[:, None, :, None], idx[None, :, None, :]])  # (t, m, m, L, L)
         ns.append(nm)
-    return _Stats(cs, ns, p)
+    return _Stats(cs, ns, p, k, by_visit)
 
 
 def _start(y: Array, x0: Array, arm: npt.NDArray[np.intp], observed: Mask, k: int) -> tuple[Array, Mask]:
@@ -183,7 +241,7 @@ def _start(y: Array, x0: Array, arm: npt.NDArray[np.intp], observed: Mask, k: in
     ok = np.ones(t, dtype=bool)
     for j in range(v):
         w = observed[:, :, j].astype(np.float64)  # (1 | t, n)
-        s = np.einsum("tn,tna,tnb->tab", np.broadcast_to(w, (t, n)), d, d)
+        s = np.einsum("tn,tna,tnb->tab", np.broadcast_to(w, (t, n)), d, d, optimize=True)
         c = 2 + k + j
         a_xx, a_xy, a_yy = s[:, :c, :c], s[:, :c, c], s[:, c, c]
         chol, good = _cholesky(a_xx)
@@ -218,22 +276,20 @@ def _moment_start(stats: _Stats, v: int) -> Array:
     residual; eigenvalues below 1e-3 of the largest are raised to it.
     """
     t, p = stats.c[0].shape[0], stats.p
-    width = p + 1
-    blocks = [c.reshape(t, m, m, width, width) for m, c in enumerate(stats.c, start=1)]
-    gram = sum(b[:, j, j] for b in blocks for j in range(b.shape[1]))
-    assert isinstance(gram, np.ndarray)
+    gram = stats.contract([np.broadcast_to(np.eye(m), (t, 1, m, m)) for m in range(1, v + 1)])[:, 0]
     chol, regular = _cholesky(gram[:, :p, :p])
     ols = np.linalg.solve(np.swapaxes(chol, 1, 2), np.linalg.solve(chol, gram[:, :p, p:]))[:, :, 0]
     for i in np.flatnonzero(~regular):  # a start only: least squares that tolerates a singular X'X
         ols[i] = np.linalg.lstsq(gram[i, :p, :p], gram[i, :p, p], rcond=None)[0]
     u = np.concatenate([-ols, np.ones((t, 1))], axis=1)
+    u_local = u[:, stats.index]  # (t, V', L)
     total = np.zeros((t, v, v))  # Σ r_j r_k over subjects observed at both
     sums = np.zeros((t, v, v))  # Σ r_j over subjects observed at j and k
     count = np.zeros((t, v, v))
-    for m, b in enumerate(blocks, start=1):
-        cu = np.einsum("tjkab,tb->tjka", b, u)  # Σ_i z_ij r_ik
-        total[:, :m, :m] += np.einsum("tjka,ta->tjk", cu, u)
-        own = cu[:, np.arange(m), np.arange(m), np.arange(m)]  # Σ_i r_ij (z_ij holds 1 at column j)
+    for m, c in enumerate(stats.c, start=1):
+        cu = np.einsum("tjkab,tkb->tjka", c, u_local[:, :m])  # Σ_i l_ij r_ik
+        total[:, :m, :m] += np.einsum("tjka,tja->tjk", cu, u_local[:, :m])
+        own = cu[:, np.arange(m), np.arange(m), 0]  # Σ_i r_ij (the local row starts with 1)
         sums[:, :m, :m] += own[:, :, None]
         count[:, :m, :m] += stats.n[m - 1][:, None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -266,47 +322,39 @@ def _evaluate(
     """Evaluate −2 REML log L of each replicate at ``sigma`` (T, V', V') from its statistics."""
     t, v = sigma.shape[0], sigma.shape[1]
     p = stats.p
-    width = p + 1
     q = rows.size
     unit = np.zeros((q, v, v))
     unit[np.arange(q), rows, cols] = 1.0
     unit[np.arange(q), cols, rows] = 1.0
     ok = np.ones(t, dtype=bool)
     value = np.zeros(t)
-    m_all = np.zeros((t, width * width))
-    a_all = np.zeros((t, q, width * width)) if full else None
     tr_we = np.zeros((t, q))
     tr_wewe = np.zeros((t, q, q))
-    per_pattern = []
+    gs, per_pattern = [], []
     for m in range(1, v + 1):
-        c, nm = stats.c[m - 1], stats.n[m - 1]
+        nm = stats.n[m - 1]
         w, logdet, good = _inverse(sigma[:, :m, :m])
         ok &= good | (nm == 0)
         value += nm * np.where(nm > 0, logdet, 0.0)
         if not full:
-            m_all += np.einsum("tj,tjc->tc", w.reshape(t, m * m), c)
+            gs.append(w[:, None])
             continue
-        em = unit[:, :m, :m]
-        wew = np.einsum("tab,rbc,tcd->trad", w, em, w)
-        g = np.concatenate([w.reshape(t, 1, m * m), wew.reshape(t, q, m * m)], axis=1)
-        kg = g @ c
-        m_all += kg[:, 0]
-        assert a_all is not None
-        a_all += kg[:, 1:]
+        wew = np.einsum("tab,rbc,tcd->trad", w, unit[:, :m, :m], w, optimize=True)
+        gs.append(np.concatenate([w[:, None], wew], axis=1))
         tr_we += nm[:, None] * _pick(_embed(w, v), rows, cols)
         tr_wewe += nm[:, None, None] * _pick(_embed(wew, v), rows, cols)
-        per_pattern.append((m, c, w, wew))
-    mm = m_all.reshape(t, width, width)
+        per_pattern.append((m, stats.c[m - 1], w, wew))
+    kg = stats.contract(gs)  # (t, 1 [+ q], P, P)
+    mm = kg[:, 0]
     phi, logdet_f, good_f = _inverse(mm[:, :p, :p])
     ok &= good_f
     beta = np.einsum("tab,tb->ta", phi, mm[:, :p, p])
     u = np.concatenate([-beta, np.ones((t, 1))], axis=1)
-    value += logdet_f + np.einsum("ta,tab,tb->t", u, mm, u)
+    value += logdet_f + np.einsum("ta,tab,tb->t", u, mm, u, optimize=True)
     ok &= np.isfinite(value)
     if not full:
         return _Evaluation(value, ok)
-    assert a_all is not None
-    a = a_all.reshape(t, q, width, width)
+    a = kg[:, 1:]
     a_xx = a[:, :, :p, :p]
     phi_a = phi[:, None] @ a_xx  # (t, q, p, p)
     au = np.einsum("trab,tb->tra", a, u)
@@ -315,15 +363,17 @@ def _evaluate(
     # Q = u'C u (the residual cross-products: r'V⁻¹V_rV⁻¹V_sV⁻¹r) and Q = tr(F⁻¹ C_xx) (tr F⁻¹X'V⁻¹V_rV⁻¹V_sV⁻¹X)
     resid_term = np.zeros((t, q, q))
     trace_term = np.zeros((t, q, q))
+    index = stats.index  # (V', L): global columns of the local rows
+    u_local = u[:, index]
+    phi_local = phi[:, index[:, None, :-1, None], index[None, :, None, :-1]]  # (t, V', V', L-1, L-1)
     for m, c, w, wew in per_pattern:
-        c5 = c.reshape(t, m, m, width, width)
-        q_res = np.einsum("ta,tjkab,tb->tjk", u, c5, u)
-        q_tr = np.einsum("tab,tjkba->tjk", phi, c5[:, :, :, :p, :p])
+        q_res = np.einsum("tja,tjkab,tkb->tjk", u_local[:, :m], c, u_local[:, :m], optimize=True)
+        q_tr = np.einsum("tjkab,tjkab->tjk", phi_local[:, :m, :m], c[:, :, :, :-1, :-1])
         for target, qm in ((resid_term, q_res), (trace_term, q_tr)):
             target += _pick(_embed((w @ qm)[:, None] @ wew, v), rows, cols)
     tr_pvpv = tr_wewe - 2.0 * trace_term + np.einsum("trab,tsba->trs", phi_a, phi_a)
     aux = au[:, :, :p]
-    quad = np.einsum("tra,tab,tsb->trs", aux, phi, aux)
+    quad = np.einsum("tra,tab,tsb->trs", aux, phi, aux, optimize=True)
     hessian = -tr_pvpv + 2.0 * (resid_term - quad)
     hessian = 0.5 * (hessian + np.swapaxes(hessian, 1, 2))
     information = 0.5 * (tr_pvpv + np.swapaxes(tr_pvpv, 1, 2))
@@ -391,7 +441,7 @@ def _newton(
     for _ in range(MAX_ITERATIONS):
         if active.size == 0:
             break
-        sub = _Stats([c[active] for c in stats.c], [nm[active] for nm in stats.n], stats.p)
+        sub = stats.subset(active)
         ev = _evaluate(sub, sigma[active], rows, cols, full=True)
         assert ev.gradient is not None and ev.hessian is not None and ev.information is not None
         iterations[active] += 1
@@ -415,12 +465,12 @@ def _newton(
             for c_i, col in enumerate(columns):
                 phi_l = ev.phi[idx, :, col]  # (d, p)
                 var = phi_l[:, col]
-                g = np.einsum("ta,trab,tb->tr", phi_l, ev.a_xx[idx], phi_l)
+                g = np.einsum("ta,trab,tb->tr", phi_l, ev.a_xx[idx], phi_l, optimize=True)
                 value[active[idx]] = ev.value[idx]
                 estimate[active[idx], c_i] = ev.beta[idx, col]
                 variance[active[idx], c_i] = var
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    df[active[idx], c_i] = 2.0 * var**2 / np.einsum("tr,trs,ts->t", g, w, g)
+                    df[active[idx], c_i] = 2.0 * var**2 / np.einsum("tr,trs,ts->t", g, w, g, optimize=True)
         going = usable & ~done
         moving = np.flatnonzero(going)
         if moving.size:
@@ -433,11 +483,7 @@ def _newton(
             pending = np.arange(moving.size)
             for _ in range(MAX_HALVINGS):
                 trial = base[pending] + length[pending, None, None] * delta[pending]
-                part = _Stats(
-                    [c[active[moving[pending]]] for c in stats.c],
-                    [nm[active[moving[pending]]] for nm in stats.n],
-                    stats.p,
-                )
+                part = stats.subset(active[moving[pending]])
                 tried = _evaluate(part, trial, rows, cols, full=False)
                 better = tried.ok & (tried.value <= before[pending] + 1e-10 * np.abs(before[pending]))
                 sigma[active[moving[pending[better]]]] = trial[better]
@@ -476,7 +522,8 @@ def mmrm_tests(batch: Batch, *, baseline_by_visit: bool = False) -> MMRMTests:
     t, n, v = y.shape
     k = batch.comparisons
     p = v * (1 + k) + (v if baseline_by_visit else 1)
-    per_trial = n * v * (p + 1) + sum((m * (p + 1)) ** 2 for m in range(1, v + 1)) * 2
+    q = v * (v + 1) // 2  # the largest intermediates: (1 + q) stacks of local blocks and of (p + 1)² matrices
+    per_trial = n * (k + 2 + v) + 3 * (1 + q) * (v * v * (k + 3) ** 2 + (p + 1) ** 2)
     size = max(1, _BUDGET // per_trial)
     parts = []
     for start in range(0, t, size):
