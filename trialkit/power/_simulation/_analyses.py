@@ -9,6 +9,7 @@ from trialkit.power._simulation._ancova import ancova
 from trialkit.power._simulation._batch import Analysis
 from trialkit.power._simulation._logistic import logistic
 from trialkit.power._simulation._mann_whitney import mann_whitney
+from trialkit.power._simulation._mmrm import mmrm
 from trialkit.power._simulation._t import t_change, t_test
 
 __all__ = ["ANALYSES", "default_analysis"]
@@ -23,6 +24,7 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType(
             Analysis("t", "t-test", ("continuous", "count"), False, t_test),
             Analysis("t_change", "t-test on change from baseline", ("continuous", "count"), True, t_change),
             Analysis("mann_whitney", "Mann-Whitney test", ("continuous", "count"), False, mann_whitney),
+            Analysis("mmrm", "MMRM (unstructured, REML)", ("continuous",), True, mmrm),
         )
     }
 )
