@@ -90,7 +90,7 @@ def run_on_dask(
         index = {future.key: i for i, future in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
         done = 0
-        for future in distributed.as_completed(futures):
+        for future in distributed.as_completed(futures, loop=client.loop):
             i = index[future.key]
             if future.status != "finished":
                 error = future.exception() if future.status == "error" else None
