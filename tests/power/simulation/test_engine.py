@@ -100,7 +100,7 @@ def test_an_unreachable_scheduler_is_named_within_seconds() -> None:
 
 @pytest.fixture(scope="module")
 def local_cluster():  # type: ignore[no-untyped-def]
-    """A Dask scheduler and one worker thread in this process (the CLI tests start real processes)."""
+    """Start a Dask scheduler and two worker threads in this process (the CLI tests start real processes)."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=True
