@@ -88,6 +88,18 @@ def test_without_distributed_installed_the_error_says_how_to_install_it(monkeypa
         run_on_dask(_square, [1], "tcp://127.0.0.1:8786", None)
 
 
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [("tcp://", "missing port number"), ("foo://1.2.3.4:5", "unknown address scheme 'foo'"), ("tcp://h:x", "'x'")],
+)
+def test_an_address_no_scheduler_can_have_is_refused_at_once(address: str, reason: str) -> None:
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    with pytest.raises(tk.TrialkitError, match=f"is not the address of a Dask scheduler .*{reason}"):
+        run_on_dask(_square, [1], address, None)
+    assert time.monotonic() - start < CONNECT_TIMEOUT
+
+
 def test_an_unreachable_scheduler_is_named_within_seconds() -> None:
     pytest.importorskip("distributed")
     address = f"tcp://127.0.0.1:{_free_port()}"

@@ -40,7 +40,24 @@ def _describe(task: object) -> str:
     return repr(task)
 
 
+def _check_address(distributed: Any, address: str) -> None:
+    """Refuse an address no scheduler can have (an unknown scheme, no port) before a client is made.
+
+    A client made on such an address fails in its constructor and then hangs for seconds at exit,
+    closing itself; an in-process scheduler's ``inproc://`` address has no port and is let through.
+    """
+    if address.startswith("inproc://"):
+        return
+    try:
+        distributed.comm.get_address_host_port(address)
+    except ValueError as exc:
+        raise TrialkitError(
+            f"{address!r} is not the address of a Dask scheduler ({exc}); give one such as tcp://127.0.0.1:8786."
+        ) from None
+
+
 def _connect(distributed: Any, address: str) -> Any:
+    _check_address(distributed, address)
     try:
         return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
