@@ -190,14 +190,20 @@ def _display(*, show: bool) -> Iterator[Display]:
         yield Display(_nothing, None)
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+    from rich.text import Text
+
+    class TasksDone(ProgressColumn):
+        """Tasks done out of all, once the simulation has started (nothing while the design is read)."""
+
+        def render(self, task: Task) -> Text:
+            return Text("" if task.total is None else f"{int(task.completed)}/{int(task.total)} tasks")
 
     console = Console(file=sys.stderr, markup=False, emoji=False, highlight=False)
     with Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("tasks", markup=False),
+        TasksDone(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
