@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 import trialkit as tk
-from trialkit._cli._power import PARAMETERS
+from trialkit._cli._power_options import PARAMETERS
 from trialkit._provenance import sha256_bytes, sha256_file
 from trialkit.cli import main
 
