@@ -8,8 +8,10 @@ so that the order in which tasks finish differs between backends.
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +141,29 @@ def test_a_failing_task_on_dask_is_named_by_its_key(local_cluster: str) -> None:
 
 def test_dask_gives_the_bytes_of_one_process(local_cluster: str, small_chunks: None) -> None:
     assert _csv(scheduler=local_cluster) == _csv(scheduler="serial")
+
+
+def test_an_interrupted_local_run_ends_without_running_the_queued_tasks(tmp_path: Path) -> None:
+    # in a child process, whose interpreter joins the pool's workers when it exits: 40 tasks of 1 s
+    # on 2 workers take 20 s when all run, a few seconds when the queued ones are cancelled
+    script = tmp_path / "interrupted.py"
+    script.write_text(
+        "import time\n"
+        "from trialkit.power._simulation._engine import execute\n"
+        "def slow(x):\n"
+        "    time.sleep(1)\n"
+        "    return x\n"
+        "def progress(done, total):\n"
+        "    if done == 2:\n"
+        "        raise KeyboardInterrupt\n"
+        "if __name__ == '__main__':\n"
+        "    try:\n"
+        "        execute(slow, list(range(40)), workers=2, progress=progress)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted')\n",
+        encoding="utf-8",
+    )
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout == "interrupted\n"
+    assert time.monotonic() - start < 15  # starting Python and importing trialkit included
