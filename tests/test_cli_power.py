@@ -7,6 +7,7 @@ local run byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -107,7 +108,7 @@ def test_the_progress_bar_counts_tasks_on_a_terminal_without_a_thread_of_its_own
     simulate = tk.power.simulate
     threads: list[bool] = []
 
-    def counting(*args, progress, **kwargs):  # type: ignore[no-untyped-def]
+    def counting(*args, progress, **kwargs):
         def observed(done: int, total: int) -> None:
             threads.append(any(isinstance(t, _RefreshThread) for t in threading.enumerate()))
             if progress is not None:  # None with --quiet
@@ -237,28 +238,45 @@ def dask_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [tree, os.environ.get("PYTHONPATH")]))}
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str) -> None:
-        log = open(folder / f"{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process's end
+    def start(logs: contextlib.ExitStack, *args: str) -> None:
+        log = logs.enter_context(open(folder / f"{len(started)}.log", "wb"))
         started.append(subprocess.Popen([str(dask), *args], stdout=log, stderr=log, env=env, start_new_session=True))
 
-    try:
-        start(
-            "scheduler", "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(scheduler_file), "--no-dashboard"
-        )
-        deadline = time.monotonic() + 60
-        while not scheduler_file.exists() or not scheduler_file.read_text().strip():
-            if time.monotonic() > deadline or started[0].poll() is not None:
-                pytest.fail(f"the Dask scheduler did not start: {(folder / '0.log').read_text()}")
-            time.sleep(0.2)
-        address = json.loads(scheduler_file.read_text())["address"]
-        for _ in range(2):
-            start("worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard")
-        with distributed.Client(address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(2, timeout=90)
-        yield address
-    finally:
-        for process in reversed(started):
-            _stop(process)
+    def scheduler_address() -> str | None:
+        try:  # the file may be half written
+            return str(json.loads(scheduler_file.read_text(encoding="utf-8"))["address"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    with contextlib.ExitStack() as logs:
+        try:
+            start(
+                logs,
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--scheduler-file",
+                str(scheduler_file),
+                "--no-dashboard",
+            )
+            deadline = time.monotonic() + 60
+            while (address := scheduler_address()) is None:
+                if time.monotonic() > deadline or started[0].poll() is not None:
+                    pytest.fail(f"the Dask scheduler did not start: {(folder / '0.log').read_text()}")
+                time.sleep(0.2)
+            for _ in range(2):
+                start(logs, "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard")
+            with distributed.Client(address, timeout=30, set_as_default=False) as client:
+                client.wait_for_workers(2, timeout=90)
+                # the bundled study of the workers' trialkit: in this tree, not in the installed package
+                imported = client.run(tk.datasets.study_spec, "abbasi2012")
+            assert set(imported.values()) == {tk.datasets.study_spec("abbasi2012")}, imported
+            yield address
+        finally:
+            for process in reversed(started):
+                _stop(process)
 
 
 def test_a_dask_cluster_gives_the_bytes_of_a_local_run(dask_cluster: str, tmp_path: Path) -> None:

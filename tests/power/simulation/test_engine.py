@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _csv(**backend: object) -> bytes:
-    sim = tk.power.simulate(DESIGN, [10, 16], trials=300, seed=7, endpoints=["isi", "renin"], **backend)  # type: ignore[arg-type]
+    sim = tk.power.simulate(DESIGN, [10, 16], trials=300, seed=7, endpoints=["isi", "renin"], **backend)
     return sim.to_csv()
 
 
@@ -74,7 +75,7 @@ def test_local_processes_give_the_bytes_of_one_process_whatever_the_number_of_wo
 @pytest.mark.parametrize("backend", [{"scheduler": "serial"}, {"workers": 2}])
 def test_results_come_back_in_task_order_and_progress_counts_every_task(backend: dict[str, object]) -> None:
     calls: list[tuple[int, int]] = []
-    out = execute(_square, list(range(20)), progress=lambda done, total: calls.append((done, total)), **backend)  # type: ignore[arg-type]
+    out = execute(_square, list(range(20)), progress=lambda done, total: calls.append((done, total)), **backend)
     assert out == [x * x for x in range(20)]
     assert calls == [(i, 20) for i in range(1, 21)]
 
@@ -113,7 +114,7 @@ def test_an_unreachable_scheduler_is_named_within_seconds() -> None:
 
 
 @pytest.fixture(scope="module")
-def local_cluster():  # type: ignore[no-untyped-def]
+def local_cluster() -> Iterator[str]:
     """Start a Dask scheduler and two worker threads in this process (the CLI tests start real processes)."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
