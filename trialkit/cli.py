@@ -76,6 +76,7 @@ OUT_FILES = {
     "analyze": (),  # Results.to_files: trialkit.analysis.RESULT_FILES, looked up when the command runs
     "reproduce": ("reproduction.csv", "abstract_audit.csv", "power.csv", "mde.csv", "reproduction.txt"),
     "report": ("report.html", "report.pdf", "results.xlsx"),
+    "power": ("power.csv", "power_curve.svg", "MANIFEST.json"),  # with a DESIGN; the formula mode writes nothing
 }
 
 
@@ -95,10 +96,6 @@ def _out_files(args: argparse.Namespace) -> tuple[str, ...]:
         except TrialkitError:
             arms = ()
         return (*arms, SPEC_FILE, MANIFEST)
-    if args.command == "power":
-        from trialkit._cli._power import OUT_FILES as POWER_FILES
-
-        return POWER_FILES
     files = OUT_FILES.get(args.command, ())
     if args.command == "report" and not args.xlsx:
         files = tuple(f for f in files if f != "results.xlsx")

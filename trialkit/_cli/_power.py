@@ -19,10 +19,7 @@ from trialkit._cli._power_options import add_arguments
 if TYPE_CHECKING:
     from trialkit._cli._console import Printer
 
-__all__ = ["OUT_FILES", "add_arguments", "run"]
-
-#: the files a simulation writes into ``--out``
-OUT_FILES = ("power.csv", "power_curve.svg", "MANIFEST.json")
+__all__ = ["add_arguments", "run"]
 
 
 def run(args: argparse.Namespace, printer: Printer) -> Callable[[], None]:

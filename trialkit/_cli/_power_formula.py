@@ -76,7 +76,10 @@ def compute_formula(args: argparse.Namespace, printer: Printer) -> Callable[[], 
             "(trialkit power DESIGN.toml ...); without a DESIGN the command computes from a formula."
         )
     if args.test is None:
-        problems.append(f"--test is required without a DESIGN: one of {', '.join(tkp.TESTS)}.")
+        problems.append(
+            f"--test is required without a DESIGN: one of {', '.join(tkp.TESTS)} (or give a design file to "
+            "simulate: trialkit power DESIGN.toml --n 20,30,40 --out DIR)."
+        )
         raise TrialkitError(" ".join(problems))
     if args.test not in tkp.TESTS:
         problems.append(f"--test must be one of {', '.join(tkp.TESTS)}; got {args.test!r}.")
