@@ -76,6 +76,7 @@ OUT_FILES = {
     "analyze": (),  # Results.to_files: trialkit.analysis.RESULT_FILES, looked up when the command runs
     "reproduce": ("reproduction.csv", "abstract_audit.csv", "power.csv", "mde.csv", "reproduction.txt"),
     "report": ("report.html", "report.pdf", "results.xlsx"),
+    "power": ("power.csv", "power_curve.svg", "MANIFEST.json"),  # with a DESIGN; the formula mode writes nothing
 }
 
 
@@ -103,8 +104,8 @@ def _out_files(args: argparse.Namespace) -> tuple[str, ...]:
 
 def _inputs(args: argparse.Namespace) -> list[Input]:
     """Return the files the command reads (see trialkit._cli._paths): never to be written by it."""
-    if args.command == "simulate":
-        return design_inputs(args.design)
+    if args.command in ("simulate", "power"):
+        return design_inputs(args.design) if args.design is not None else []
     found: list[Input] = []
     spec = getattr(args, "spec", None)
     published = getattr(args, "published", None)
@@ -349,6 +350,12 @@ def _cmd_simulate(args: argparse.Namespace, printer: Printer, stage: Stage) -> O
     return Outcome(EXIT_OK, lambda: printer.line("wrote " + ", ".join(str(p) for p in written)))
 
 
+def _cmd_power(args: argparse.Namespace, printer: Printer, stage: Stage) -> Outcome:
+    from trialkit._cli._power import run
+
+    return Outcome(EXIT_OK, run(args, printer))  # the command draws its own progress display (see _run)
+
+
 def _options(parser: argparse.ArgumentParser, *, out: str | None = None, required: bool = False) -> None:
     """Add the options every command shares: ``--quiet`` and, for a command that writes a folder, ``--force``."""
     if out is not None:
@@ -416,6 +423,19 @@ def build_parser() -> argparse.ArgumentParser:
         p, out="write one CSV per arm, study.toml and MANIFEST.json into this folder (new or empty)", required=True
     )
     p.set_defaults(func=_cmd_simulate)
+    p = sub.add_parser(
+        "power",
+        help="power by simulation from a design file, or analytic power, sample size and detectable effect",
+        description="With DESIGN: simulate the power of its analyses at each --n and write power.csv, "
+        "power_curve.svg and MANIFEST.json into --out. Without: compute from a formula (--test) the power "
+        "(--n and the effect), the sample size (--power and the effect) or the detectable effect (--n and --power).",
+    )
+    from trialkit._cli._power import add_arguments
+
+    add_arguments(p)
+    _options(p, out="simulation: write power.csv, power_curve.svg and MANIFEST.json into this folder (new or empty)")
+    # its progress bar is drawn without a thread of its own (local workers are forked): no stage spinner
+    p.set_defaults(func=_cmd_power, own_display=True)
     return parser
 
 
@@ -443,7 +463,7 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
             _remove_stale(Path(problems))
         from trialkit._cli._console import stages
 
-        with stages(show=not args.quiet) as stage:
+        with stages(show=not args.quiet and not getattr(args, "own_display", False)) as stage:
             outcome: Outcome = args.func(args, printer, stage)
         outcome.show()  # the display is erased by now: the results do not mix with it
         if problems:

@@ -46,15 +46,27 @@ def _processes(function: Callable[[T], R], tasks: Sequence[T], workers: int, pro
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     results: list[R | None] = [None] * len(tasks)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: dict[Future[R], int] = {pool.submit(function, task): i for i, task in enumerate(tasks)}
+        pending: dict[Future[R], int] = {}
         done = 0
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                results[pending.pop(future)] = future.result()
-                done += 1
-                if progress is not None:
-                    progress(done, len(tasks))
+        try:
+            for i, task in enumerate(tasks):
+                pending[pool.submit(function, task)] = i
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    results[pending.pop(future)] = future.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(tasks))
+        except BaseException:
+            # Ctrl-C, SIGTERM or a failed task: the queued tasks never start, so the run ends once the
+            # few running now are done (leaving the pool would otherwise run every task first). The
+            # futures are cancelled here: the pool's own cancel_futures is lost when the pool object
+            # is collected before its manager thread acts on it.
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return [r for r in results if r is not None]
 
 
