@@ -194,6 +194,21 @@ def test_a_folder_that_is_not_empty_needs_force(tmp_path: Path, capsys) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILES, "notes.txt"])
 
 
+def test_a_folder_whose_manifest_records_other_files_is_refused_even_with_force(tmp_path: Path, capsys) -> None:
+    # generated data: their MANIFEST.json vouches for them, and --force must not replace it
+    assert main(["simulate", str(DESIGN), "--seed", "1", "--out", str(tmp_path), "-q"]) == 0
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    capsys.readouterr()
+    assert _power(DESIGN, *SMALL, "--out", tmp_path, "--force") == 2
+    err = capsys.readouterr().err
+    assert "MANIFEST.json' records other files (magnesium.csv, placebo.csv, study.toml)" in err
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    # an earlier power run's folder is rewritten
+    out = tmp_path / "power"
+    assert _power(DESIGN, *SMALL, "--out", out, "-q") == 0
+    assert _power(DESIGN, *SMALL, "--out", out, "--force", "-q") == 0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -184,6 +184,24 @@ def _simulation_table(printer: Printer, sim: PowerSimulation) -> None:
     printer.table("Power by simulation", columns, rows, note)
 
 
+def _keep_other_manifest(out: Path) -> None:
+    """Refuse an ``--out`` folder whose ``MANIFEST.json`` vouches for other files (generated data, say).
+
+    ``--force`` replaces the power files of an earlier run; it must not replace the record of how
+    the data beside them were made.
+    """
+    from trialkit._provenance import read_manifest
+
+    manifest = read_manifest(out) if out.is_dir() else None
+    others = sorted(set(manifest.files) - {"power.csv", "power_curve.svg"}) if manifest is not None else []
+    if others:
+        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+        raise TrialkitError(
+            f"{str(out / 'MANIFEST.json')!r} records other files ({shown}); writing the power results "
+            "into that folder would replace it: write them into another folder."
+        )
+
+
 def simulate_design(args: argparse.Namespace, printer: Printer, display: Display) -> Callable[[], None]:
     """Simulate the design of ``args``, write its files all or nothing, and return the function that prints.
 
@@ -198,6 +216,7 @@ def simulate_design(args: argparse.Namespace, printer: Printer, display: Display
     from trialkit.power import simulate
 
     options = _simulation_args(args)
+    _keep_other_manifest(Path(args.out))
     display.stage("Reading the design")
     design = read_design(args.design)
     try:
