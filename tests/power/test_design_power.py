@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 
@@ -164,3 +165,22 @@ def test_agrees_with_the_simulation(design: Design, rows) -> None:
                 "ancova", (22, 21), effect=expected["effect"], sd=inflated, rho=expected["rho"]
             )
         assert expected["power"] - slope_loss - 3 * row.mcse <= row.power <= expected["power"] + 3 * row.mcse, row
+
+
+def test_the_readme_table_is_the_design_power(rows) -> None:
+    """The README's table of the 2012 design is what ``design_power`` computes (power to 0.1 %, sizes exact)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("<!-- design-power:")
+    lines = [line for line in readme[start:].splitlines()[1:] if line.startswith("|")][2:]
+    shown = {}
+    for line in lines:
+        label, power, n80, n90 = (cell.strip() for cell in line.strip("|").split("|"))
+        shown[label] = (power, n80, n90)
+    expected = {}
+    for _, r in rows.iterrows():
+        sizes = [
+            "–" if r[n] is None else f"{r[n]} ({r[randomised]})"
+            for n, randomised in (("n80", "n80_randomised"), ("n90", "n90_randomised"))
+        ]
+        expected[r["label"]] = (f"{100 * r['power']:.1f}%", *sizes)
+    assert shown == expected
