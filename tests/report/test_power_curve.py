@@ -91,6 +91,12 @@ def test_one_size_draws_an_interval(design: Design) -> None:
     svg = power_curve_svg(simulation(design, ["isi"], ["magnesium"], [23]))
     assert len(tagged(svg, kind="band")) == 1
     assert tagged(svg, kind="power-curve")[0].attrib["data-n"] == "23"
+    assert text_of(svg).startswith("23 ")  # the one size simulated is the x axis's one tick
+
+
+def test_few_sizes_are_the_ticks(design: Design) -> None:
+    svg = power_curve_svg(simulation(design, ["isi"], ["magnesium"], [10, 20, 30, 40, 60]))
+    assert text_of(svg).startswith("10 20 30 40 60 ")
 
 
 def test_three_arms_a_line_per_arm_with_arm_labels(design: Design) -> None:

@@ -43,6 +43,8 @@ DASHES: tuple[tuple[float, tuple[float, ...]], ...] = (
     (0.0, (4.0, 1.5, 1.0, 1.5)),
 )
 SLUG = "fig-power-curve"
+#: at most this many simulated sizes are labelled on the x axis (more: matplotlib's ticks)
+MAX_SIZE_TICKS = 7
 
 
 def _arm_label(sim: PowerSimulation, arm: str) -> str:
@@ -64,6 +66,15 @@ def _endpoint_label(sim: PowerSimulation, endpoint: str) -> str:
     return endpoint
 
 
+def _size_ticks(sizes: tuple[int, ...]) -> tuple[int, ...]:
+    """Return the simulated sizes as the x ticks when they are few and far enough apart to read; else ()."""
+    if not sizes or len(sizes) > MAX_SIZE_TICKS:
+        return ()
+    span = max(sizes) - min(sizes)
+    gaps = [b - a for a, b in zip(sizes, sizes[1:], strict=False)]
+    return tuple(sizes) if not gaps or min(gaps) >= 0.08 * span else ()
+
+
 def _subtitle(sim: PowerSimulation) -> str:
     return (
         f"Simulated power ({sim.trials:,} trials per size, seed {sim.seed}, two-sided \u03b1 = {sim.alpha:g}); "
@@ -81,8 +92,12 @@ def _panel(
     arm_order: list[str],
     dashes: dict[str, tuple[float, tuple[float, ...]]],
     x_limits: tuple[float, float],
+    ticks: tuple[int, ...],
 ) -> None:
-    """Draw one endpoint's curves: a line and band per (analysis, arm) of ``lines`` found in ``part``."""
+    """Draw one endpoint's curves: a line and band per (analysis, arm) of ``lines`` found in ``part``.
+
+    ``ticks``: the sizes to label on the x axis; empty: matplotlib chooses.
+    """
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     for p in REFERENCE_POWERS:
@@ -124,7 +139,10 @@ def _panel(
     ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xlim(*x_limits)
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    if ticks:
+        ax.set_xticks(list(ticks))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
 
 
 def _legend(
@@ -192,7 +210,7 @@ def power_curve_svg(sim: PowerSimulation) -> str:
     dashes = {a: DASHES[i % len(DASHES)] for i, a in enumerate(analyses)}
     sizes = table["n_per_arm"].to_numpy(dtype="float64")
     low, high = (float(sizes.min()), float(sizes.max())) if sizes.size else (0.0, 1.0)
-    pad = max(1.0, 0.04 * (high - low))
+    pad = max(2.0, 0.04 * (high - low))
     x_limits = (low - pad, high + pad)
 
     equal = bool((table["n_total"] == table["n_per_arm"] * (len(arm_order) + 1)).all())
@@ -212,7 +230,7 @@ def power_curve_svg(sim: PowerSimulation) -> str:
                 continue
             endpoint = endpoints[k]
             part = table.loc[(table["endpoint"] == endpoint).to_numpy()]
-            _panel(ax, part, lines, colours, arm_order, dashes, x_limits)
+            _panel(ax, part, lines, colours, arm_order, dashes, x_limits, _size_ticks(tuple(sorted(sim.n_per_arm))))
             ax.set_title(fit(_endpoint_label(sim, endpoint), width, TITLE_PT, bold=True), loc="left")
             tag(ax, kind="panel", endpoint=endpoint)
             if k % cols == 0:
