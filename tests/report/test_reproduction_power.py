@@ -8,6 +8,7 @@ outcome the design gives no effect; it fits a 720 px window.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -111,11 +112,17 @@ def test_no_design_without_a_design_file_or_a_manifest_that_vouches_for_the_data
     assert study_design(tk.load(bare / "study.toml")) is None
 
 
-def test_a_design_of_another_study_is_not_used(tmp_path) -> None:
+def test_a_design_other_than_the_one_the_manifest_records_is_not_used(tmp_path) -> None:
     folder = _copy(tmp_path)
     design = folder / "design.toml"
-    design.write_text(design.read_text(encoding="utf-8").replace('id = "abbasi2012"', 'id = "other"', 1), "utf-8")
+    design.write_text(design.read_text(encoding="utf-8").replace("n = 23", "n = 40", 1), "utf-8")
     assert study_design(tk.load(folder / "study.toml")) is None
+    unrecorded = _copy(tmp_path / "unrecorded")
+    manifest = unrecorded / "MANIFEST.json"
+    document = json.loads(manifest.read_text(encoding="utf-8"))
+    del document["design"]
+    manifest.write_text(json.dumps(document), encoding="utf-8")
+    assert study_design(tk.load(unrecorded / "study.toml")) is None
 
 
 def test_the_view_shows_labels_percent_and_whole_numbers(trial, power, table) -> None:

@@ -27,6 +27,7 @@ import pandas as pd
 from trialkit._design import Design, read_design
 from trialkit._format import MISSING, format_number, format_p
 from trialkit._labels import default_label
+from trialkit._provenance import sha256_file
 from trialkit._report._tables import ANALYSIS_NAMES
 from trialkit._spec import StudySpec
 from trialkit._trial import Trial
@@ -185,15 +186,21 @@ def study_design(trial: Trial) -> Design | None:
     """Return the design the trial's data were generated from, when there is one to trust; else None.
 
     That is ``design.toml`` beside the study spec, of the same study id, when the data's
-    ``MANIFEST.json`` vouches for every file the trial was read from (so the data are those the
-    design generated, as for the bundled ``tk.datasets.study_spec("abbasi2012")``). A design file
-    there that cannot be read raises its :class:`~trialkit.ValidationError`.
+    ``MANIFEST.json`` vouches for every file the trial was read from and records the design file's
+    SHA-256, which ``design.toml`` has: the data are those this design generated, as for the bundled
+    ``tk.datasets.study_spec("abbasi2012")``. A design file that passes and cannot be read raises
+    its :class:`~trialkit.ValidationError`.
     """
     manifest = trial.manifest
     if manifest is None or not trial.inputs:
         return None
     path = Path(trial.inputs[0].path).parent / DESIGN_FILE  # the spec is the first input
-    if not path.is_file() or not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs):
+    if manifest.design_sha256 is None or not path.is_file():
+        return None
+    if (
+        not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs)
+        or sha256_file(path) != manifest.design_sha256
+    ):
         return None
     design = read_design(path)
     return design if design.study_id == trial.spec.study.id else None
