@@ -184,3 +184,17 @@ def test_the_readme_table_is_the_design_power(rows) -> None:
         ]
         expected[r["label"]] = (f"{100 * r['power']:.1f}%", *sizes)
     assert shown == expected
+
+
+def test_dropout_by_visit_gives_the_expected_number_lost_by_the_primary_visit(design: Design) -> None:
+    arms = tuple(
+        dataclasses.replace(a, dropout=0, dropout_by_visit=(0.0, 0.2 if a.id == "magnesium" else 0.1))
+        for a in design.arms
+    )
+    result = tk.power.design_power(dataclasses.replace(design, arms=arms))
+    isi = result.table.set_index("endpoint").loc["isi"]
+    # 23 randomised per arm: round(0.1 x 23) = 2 lost on placebo, round(0.2 x 23) = 5 on magnesium
+    assert isi["n_analysed"] == (21, 18)
+    assert result.dropout == pytest.approx(7 / 46)
+    assert isi["power"] == pytest.approx(tk.power.power("ancova", (21, 18), effect=3, sd=4.5, rho=0.5), abs=1e-12)
+    assert isi["n80_randomised"] == math.ceil(isi["n80"] / (1 - 7 / 46))

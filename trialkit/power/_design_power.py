@@ -17,7 +17,8 @@ report would run on the primary visit, with the design's assumed effect, spread 
 
 Each comparison is tested two-sided at the design's alpha, without a multiplicity adjustment (as
 ``tk.power.simulate`` tests it). The power is at the analysed sizes: each arm's ``n − dropout`` of
-the design. The sizes for 80 % and 90 % are those of :func:`trialkit.power.sample_size` at the
+the design (with ``dropout_by_visit``, ``n`` less ``n`` times the probability of having left by the
+primary visit, rounded). The sizes for 80 % and 90 % are those of :func:`trialkit.power.sample_size` at the
 design's allocation, then randomised after the design's dropout share (all dropouts over all
 subjects of the two arms). An endpoint whose assumed effect is null has power alpha and no size.
 """
@@ -31,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from trialkit._checks import check_instance
-from trialkit._design import Design, EndpointDesign
+from trialkit._design import ArmDesign, Design, EndpointDesign
 from trialkit.power._api import power, sample_size
 from trialkit.power._simulation._model import TrialModel, trial_model
 
@@ -113,6 +114,17 @@ def _test(ep: EndpointDesign, model: TrialModel, arm: int) -> tuple[str, dict[st
     return "ancova", {"sd": sd, "rho": rho}, effect, 0.0
 
 
+def _lost(arm: ArmDesign, primary: int) -> int:
+    """Return the subjects of ``arm`` without a value at the primary visit: ``dropout``, or the expected number.
+
+    With ``dropout_by_visit`` the expected number, ``n`` times the probability of having left by
+    the primary visit, rounded as the simulation rounds a fixed dropout.
+    """
+    if arm.dropout_by_visit:
+        return round(arm.n * arm.dropout_by_visit[primary])
+    return arm.dropout
+
+
 def _randomised(n: int, share: float) -> int:
     # a quotient within 1e-9 of an integer is that integer (as sample_size rounds)
     return math.ceil(n / (1.0 - share) - 1e-9)
@@ -151,13 +163,14 @@ def design_power(design: Design) -> DesignPower:
     by_id = {a.id: a for a in design.arms}
     arms = [by_id[a] for a in model.arms]
     control = arms[0]
-    shares = [(control.dropout + a.dropout) / (control.n + a.n) for a in arms[1:]]
+    lost = [_lost(a, model.primary) for a in arms]
+    shares = [(lost[0] + lost[j]) / (control.n + arms[j].n) for j in range(1, len(arms))]
     share = max(shares) if shares else 0.0
     rows = []
     for ep in design.endpoints:
         for j in range(1, len(arms)):
             test, params, effect, null = _test(ep, model, j)
-            analysed = (control.n - control.dropout, arms[j].n - arms[j].dropout)
+            analysed = (control.n - lost[0], arms[j].n - lost[j])
             allocation = arms[j].n / control.n
             row: dict[str, Any] = {
                 "endpoint": ep.id,
