@@ -141,3 +141,17 @@ def test_takes_a_real_simulation(design: Design) -> None:
     (line,) = tagged(svg, kind="power-curve")
     assert [float(v) for v in line.attrib["data-power"].split()] == pytest.approx(list(sim.table["power"]), abs=1e-6)
     assert "seed 3" in text_of(svg)
+
+
+def test_two_analyses_of_one_comparison_differ_in_colour(design: Design) -> None:
+    sim = simulation(design, ["isi"], ["magnesium"], [10, 20])
+    other = sim.table.assign(analysis="other", power=sim.table["power"] / 2)
+    sim = dataclasses.replace(sim, table=pd.concat([sim.table, other], ignore_index=True))
+    svg = power_curve_svg(sim)
+    strokes = [
+        {el.attrib.get("stroke") for el in tagged(svg, kind="power-curve", analysis=a)[0].iter()} - {None}
+        for a in ("ancova", "other")
+    ]
+    assert strokes[0] and strokes[1] and strokes[0] != strokes[1]
+    text = text_of(svg)
+    assert ANALYSES["ancova"].label in text and "other" in text  # an analysis without a label: its name

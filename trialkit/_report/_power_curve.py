@@ -12,6 +12,7 @@ labels); ids stay in the SVG's ``data-*`` attributes.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,7 +37,8 @@ PANEL_IN = 1.75
 HEAD_IN = 0.55  # subtitle and legend above the panels
 TITLE_PT = 8
 #: line styles of the analyses of a panel, in the order they first appear
-DASHES: tuple[tuple[float, tuple[float, ...]], ...] = (
+Dash = tuple[float, tuple[float, ...]]
+DASHES: tuple[Dash, ...] = (
     (0.0, ()),  # solid
     (0.0, (4.0, 1.5)),
     (0.0, (1.0, 1.2)),
@@ -45,6 +47,43 @@ DASHES: tuple[tuple[float, tuple[float, ...]], ...] = (
 SLUG = "fig-power-curve"
 #: at most this many simulated sizes are labelled on the x axis (more: matplotlib's ticks)
 MAX_SIZE_TICKS = 7
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one line is drawn: colour, dash pattern and marker."""
+
+    colour: str
+    dash: Dash
+    marker: str
+
+
+#: the colours of the analyses when there is one comparison: Okabe-Ito from blue, never the control's grey
+ANALYSIS_COLOURS = (OKABE_ITO[1], OKABE_ITO[0], OKABE_ITO[2], OKABE_ITO[3], OKABE_ITO[4], OKABE_ITO[5])
+
+
+def _styles(
+    lines: list[tuple[str, str]], arm_order: list[str], colours: dict[str, str]
+) -> dict[tuple[str, str], Style]:
+    """Return the style of each (analysis, arm) line, in the order of ``lines``.
+
+    One comparison with control: each analysis has its own colour, dash and marker. Several: each
+    arm its report colour and marker, each analysis its dash.
+    """
+    analyses = list(dict.fromkeys(a for a, _ in lines))
+    if len(arm_order) == 1:
+        return {
+            (a, arm): Style(
+                ANALYSIS_COLOURS[analyses.index(a) % len(ANALYSIS_COLOURS)],
+                DASHES[analyses.index(a) % len(DASHES)],
+                marker(analyses.index(a) + 1),
+            )
+            for a, arm in lines
+        }
+    return {
+        (a, arm): Style(colours[arm], DASHES[analyses.index(a) % len(DASHES)], marker(arm_order.index(arm) + 1))
+        for a, arm in lines
+    }
 
 
 def _arm_label(sim: PowerSimulation, arm: str) -> str:
@@ -87,14 +126,11 @@ def _subtitle(sim: PowerSimulation) -> str:
 def _panel(
     ax: Axes,
     part: pd.DataFrame,
-    lines: list[tuple[str, str]],
-    colours: dict[str, str],
-    arm_order: list[str],
-    dashes: dict[str, tuple[float, tuple[float, ...]]],
+    styles: dict[tuple[str, str], Style],
     x_limits: tuple[float, float],
     ticks: tuple[int, ...],
 ) -> None:
-    """Draw one endpoint's curves: a line and band per (analysis, arm) of ``lines`` found in ``part``.
+    """Draw one endpoint's curves: a line and band per (analysis, arm) of ``styles`` found in ``part``.
 
     ``ticks``: the sizes to label on the x axis; empty: matplotlib chooses.
     """
@@ -102,14 +138,14 @@ def _panel(
 
     for p in REFERENCE_POWERS:
         ax.axhline(p, color="#8C8C8C", linewidth=0.7, linestyle=(0, (3, 2)), zorder=1)
-    for analysis, arm in lines:
+    for (analysis, arm), style in styles.items():
         rows = part.loc[((part["analysis"] == analysis) & (part["arm"] == arm)).to_numpy()].sort_values("n_per_arm")
         if rows.empty:
             continue
         n = rows["n_per_arm"].to_numpy(dtype="float64")
         power = rows["power"].to_numpy(dtype="float64")
         half = BAND_Z * rows["mcse"].to_numpy(dtype="float64")
-        colour = colours[arm]
+        colour = style.colour
         low, high = np.clip(power - half, 0.0, 1.0), np.clip(power + half, 0.0, 1.0)
         if n.size > 1:
             band = ax.fill_between(n, low, high, color=colour, alpha=0.22, linewidth=0, zorder=2)
@@ -121,8 +157,8 @@ def _panel(
             n,
             power,
             color=colour,
-            linestyle=dashes[analysis],
-            marker=marker(arm_order.index(arm) + 1),
+            linestyle=style.dash,
+            marker=style.marker,
             markersize=3,
             zorder=3,
             clip_on=False,  # a marker at 100 % is drawn whole
@@ -145,19 +181,14 @@ def _panel(
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
 
 
-def _legend(
-    fig: MplFigure, lines: list[tuple[str, str]], colours: dict[str, str], arm_order: list[str], sim: PowerSimulation
-) -> None:
+def _legend(fig: MplFigure, styles: dict[tuple[str, str], Style], sim: PowerSimulation) -> None:
     from matplotlib.lines import Line2D
 
-    analyses = list(dict.fromkeys(a for a, _ in lines))
-    arms = list(dict.fromkeys(arm for _, arm in lines))
-    dashes = {a: DASHES[i % len(DASHES)] for i, a in enumerate(analyses)}
+    analyses = list(dict.fromkeys(a for a, _ in styles))
+    arms = list(dict.fromkeys(arm for _, arm in styles))
     handles, labels = [], []
-    for analysis, arm in lines:
-        handles.append(
-            Line2D([], [], color=colours[arm], linestyle=dashes[analysis], marker=marker(arm_order.index(arm) + 1))
-        )
+    for (analysis, arm), style in styles.items():
+        handles.append(Line2D([], [], color=style.colour, linestyle=style.dash, marker=style.marker))
         words = []
         if len(analyses) > 1 or len(arms) == 1:
             words.append(_analysis_label(analysis))
@@ -191,8 +222,6 @@ def power_curve_svg(sim: PowerSimulation) -> str:
     arm_order = [a.id for a in sim.design.arms if a.id != sim.design.control]
     arm_order += sorted(set(map(str, table["arm"])) - set(arm_order))
     colours = dict(arm_colours((sim.design.control, *arm_order)))
-    if len(arm_order) == 1:  # one comparison: the report's first colour, not the control arm's grey
-        colours[arm_order[0]] = OKABE_ITO[1]
     lines = list(
         dict.fromkeys(
             (str(a), str(arm))
@@ -206,8 +235,7 @@ def power_curve_svg(sim: PowerSimulation) -> str:
             )
         )
     )
-    analyses = list(dict.fromkeys(a for a, _ in lines))
-    dashes = {a: DASHES[i % len(DASHES)] for i, a in enumerate(analyses)}
+    styles = _styles(lines, arm_order, colours)
     sizes = table["n_per_arm"].to_numpy(dtype="float64")
     low, high = (float(sizes.min()), float(sizes.max())) if sizes.size else (0.0, 1.0)
     pad = max(2.0, 0.04 * (high - low))
@@ -230,7 +258,7 @@ def power_curve_svg(sim: PowerSimulation) -> str:
                 continue
             endpoint = endpoints[k]
             part = table.loc[(table["endpoint"] == endpoint).to_numpy()]
-            _panel(ax, part, lines, colours, arm_order, dashes, x_limits, _size_ticks(tuple(sorted(sim.n_per_arm))))
+            _panel(ax, part, styles, x_limits, _size_ticks(tuple(sorted(sim.n_per_arm))))
             ax.set_title(fit(_endpoint_label(sim, endpoint), width, TITLE_PT, bold=True), loc="left")
             tag(ax, kind="panel", endpoint=endpoint)
             if k % cols == 0:
@@ -239,5 +267,5 @@ def power_curve_svg(sim: PowerSimulation) -> str:
                 ax.set_xlabel(x_label)
             ax.tick_params(axis="y", labelleft=True)
         if lines:
-            _legend(fig, lines, colours, arm_order, sim)
+            _legend(fig, styles, sim)
         return svg_text(fig, SLUG)
