@@ -55,7 +55,10 @@ def test_same_simulation_same_bytes(design: Design) -> None:
     first = power_curve_svg(sim)
     assert first == power_curve_svg(sim)
     assert first == power_curve_svg(dataclasses.replace(sim, table=sim.table.copy()))
-    ET.fromstring(first)  # well-formed XML
+    root = ET.fromstring(first)  # well-formed XML, fit to stand alone as power_curve.svg: a size and a title
+    assert root.attrib["width"].endswith("pt") and root.attrib["height"].endswith("pt")
+    title = root.find(f"{SVG}title")
+    assert title is not None and root.attrib["aria-labelledby"] == title.attrib["id"]
 
 
 def test_a_panel_per_endpoint_with_labels_trials_and_seed(design: Design) -> None:

@@ -268,4 +268,25 @@ def power_curve_svg(sim: PowerSimulation) -> str:
             ax.tick_params(axis="y", labelleft=True)
         if lines:
             _legend(fig, styles, sim)
-        return svg_text(fig, SLUG)
+        svg = svg_text(fig, SLUG)
+    return _standalone(svg)
+
+
+def _standalone(svg: str) -> str:
+    """Return ``svg`` fit to stand alone as a file: its size in points and a title that labels it.
+
+    Inline in a page, the page's CSS sizes the figure (over the attributes) and a caption may label it.
+    """
+    import xml.etree.ElementTree as ET
+
+    ns = "http://www.w3.org/2000/svg"
+    ET.register_namespace("", ns)
+    root = ET.fromstring(svg)
+    _, _, width, height = root.get("viewBox", "0 0 0 0").split()
+    root.set("width", f"{width}pt")
+    root.set("height", f"{height}pt")
+    title = ET.Element(f"{{{ns}}}title", {"id": f"{SLUG}-title"})
+    title.text = "Simulated power against participants per arm, by endpoint"
+    root.insert(0, title)
+    root.set("aria-labelledby", f"{SLUG}-title")
+    return ET.tostring(root, encoding="unicode", short_empty_elements=True) + "\n"
