@@ -28,7 +28,11 @@ def design() -> Design:
 
 
 def text_of(svg: str) -> str:
-    return " ".join(" ".join(ET.fromstring(svg).itertext()).split())
+    """Return the text drawn in the figure, in document order (the SVG's <title> is not drawn)."""
+    root = ET.fromstring(svg)
+    for title in root.findall(f"{SVG}title"):
+        root.remove(title)
+    return " ".join(" ".join(root.itertext()).split())
 
 
 def tagged(svg: str, **data: str) -> list[ET.Element]:
