@@ -157,6 +157,8 @@ class Manifest:
         Whether the data were calibrated to published p-values (the manifest has a
         ``calibration.outcomes.<id>.target_p`` entry): a reproduction of those p-values then
         holds by construction.
+    design_sha256 : str or None
+        SHA-256 of the design file the data were generated from (``design.sha256``), when recorded.
     """
 
     path: Path
@@ -164,6 +166,7 @@ class Manifest:
     command: str | None
     files: Mapping[str, str]
     calibrated: bool
+    design_sha256: str | None = None
 
     def vouches_for(self, inputs: Iterable[tuple[str, str]]) -> bool:
         """Whether every ``(path, sha256)`` is a file in the manifest's folder with the recorded hash."""
@@ -214,4 +217,11 @@ def read_manifest(folder: str | Path) -> Manifest | None:
         command=command if isinstance(command, str) else None,
         files={str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {},
         calibrated=_calibrated(document),
+        design_sha256=_design_sha256(document),
     )
+
+
+def _design_sha256(document: Mapping[str, Any]) -> str | None:
+    design = document.get("design")
+    digest = design.get("sha256") if isinstance(design, dict) else None
+    return digest if isinstance(digest, str) else None

@@ -22,7 +22,7 @@ from trialkit._report._mmrm_words import baseline_is_response, mmrm_wording
 from trialkit._report._names import adjusted_for, contrast_label
 from trialkit._report._page import description, running_title, study_title
 from trialkit._report._provenance_view import provenance
-from trialkit._report._reproduction_view import reproduction_view
+from trialkit._report._reproduction_view import reproduction_view, study_design_power
 from trialkit._report._svg import xml_text
 from trialkit._report._tables import (
     MODEL_NAMES,
@@ -246,7 +246,7 @@ def render_html(
     missing = missing_view(trial, results)
     model = primary_analysis_of(results, primary)
     types = {e.type for e in spec.endpoints}
-    repro = None if reproduction is None else reproduction_view(reproduction, spec)
+    repro = None if reproduction is None else reproduction_view(reproduction, spec, design=study_design_power(trial))
     context = {
         "study": {
             "id": spec.study.id,

@@ -7,25 +7,43 @@ once in the caption, the audit's flags as lettered footnotes with their meaning,
 explained below the table. A verdict that holds by construction — a match on data calibrated to
 the published p — is marked so that the template styles it neutrally, never as a confirmation. Any
 other table with a ``verdict`` column is shown whole. Text is left as it is: the template escapes it.
+
+When the trial's data were generated from a design file (``design.toml`` beside the study spec,
+vouched for by the data's manifest, as for the bundled 2012 trial), the section also shows the
+power of that design (:func:`design_power_view`): per outcome, the analytic power at the analysed
+sizes and the sizes per arm for 80 % and 90 % power, from the design's assumed effects.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from trialkit._design import Design, read_design
 from trialkit._format import MISSING, format_number, format_p
 from trialkit._labels import default_label
+from trialkit._provenance import sha256_file
 from trialkit._report._tables import ANALYSIS_NAMES
 from trialkit._spec import StudySpec
+from trialkit._trial import Trial
+from trialkit.power import DesignPower, design_power
 from trialkit.reproduce import BY_CONSTRUCTION, DATA_KINDS, Verdict
 from trialkit.reproduce.audit import AuditFlag, TableFlag
 
-__all__ = ["REPRODUCTION_DISPLAY", "reproduction_is_calibrated", "reproduction_view"]
+__all__ = [
+    "DESIGN_FILE",
+    "REPRODUCTION_DISPLAY",
+    "design_power_view",
+    "reproduction_is_calibrated",
+    "reproduction_view",
+    "study_design",
+    "study_design_power",
+]
 
 Row = dict[str, Any]
 
@@ -151,7 +169,117 @@ def _generic(table: pd.DataFrame, spec: StudySpec | None) -> dict[str, Any]:
     }
 
 
-def reproduction_view(table: pd.DataFrame, spec: StudySpec | None = None) -> dict[str, Any]:
+#: the design file a study's generated data were drawn from, beside its study spec
+DESIGN_FILE = "design.toml"
+#: the tests of :func:`trialkit.power.design_power`, as the table's note names them
+_POWER_TESTS = {
+    "ancova": "ANCOVA on baseline",
+    "t": "two-sample t-test",
+    "proportions": "test of two proportions (normal approximation)",
+    "negative_binomial": "negative binomial rate-ratio test",
+}
+#: the powers the table gives sizes for, with their columns in ``DesignPower.table``
+_TARGETS = ((80, "n80", "n80_randomised"), (90, "n90", "n90_randomised"))
+
+
+def study_design(trial: Trial) -> Design | None:
+    """Return the design the trial's data were generated from, when there is one to trust; else None.
+
+    That is ``design.toml`` beside the study spec, of the same study id, when the data's
+    ``MANIFEST.json`` vouches for every file the trial was read from and records the design file's
+    SHA-256, which ``design.toml`` has: the data are those this design generated, as for the bundled
+    ``tk.datasets.study_spec("abbasi2012")``. A design file that passes and cannot be read raises
+    its :class:`~trialkit.ValidationError`.
+    """
+    manifest = trial.manifest
+    if manifest is None or not trial.inputs:
+        return None
+    path = Path(trial.inputs[0].path).parent / DESIGN_FILE  # the spec is the first input
+    if manifest.design_sha256 is None or not path.is_file():
+        return None
+    if (
+        not manifest.vouches_for((i.path, i.sha256) for i in trial.inputs)
+        or sha256_file(path) != manifest.design_sha256
+    ):
+        return None
+    design = read_design(path)
+    return design if design.study_id == trial.spec.study.id else None
+
+
+def _percent(value: float) -> str:
+    return format_number(100 * float(value), 1) + "%"
+
+
+def _size(value: int | None) -> str:
+    return MISSING if value is None else str(int(value))
+
+
+def design_power_view(
+    power: DesignPower, spec: StudySpec | None = None, order: list[str] | None = None
+) -> dict[str, Any]:
+    """Return the "Power of the design" table of the reproduction section: one row per outcome (and arm).
+
+    Outcomes by label (the spec's, else the design's), the primary first, then in ``order`` (the
+    reproduction table's outcome ids), then the design's; the power at the analysed
+    sizes as a percentage with one decimal, the sizes per arm as whole numbers, "–" where the
+    assumed effect is null (no size reaches a power above alpha).
+
+    Returns
+    -------
+    dict
+        ``rows`` (``outcome`` id, ``label``, ``arm`` label, ``power``, ``n80``,
+        ``n80_randomised``, ``n90``, ``n90_randomised``, ``null``: the effect is null), ``arms``
+        (whether an arm column is needed), ``analysed`` (the analysed sizes in words), ``tests``
+        (the tests used, in words), ``null`` (labels of the outcomes with a null effect),
+        ``dropout`` (the dropout share, in words), ``alpha``.
+    """
+    design = power.design
+    labels = {e.id: e.label for e in spec.endpoints} if spec is not None else {}
+    arm_labels = {a.id: a.label or a.id for a in design.arms}
+    table = power.table
+    primary = (
+        spec.primary_endpoint.id if spec is not None else next((e.id for e in design.endpoints if e.primary), None)
+    )
+    first = [primary, *(order or [])]  # the primary outcome, then the reproduction table's order
+    rank = {o: i for i, o in reversed(list(enumerate(first)))}
+    order_rows = sorted(range(len(table)), key=lambda k: rank.get(str(table["endpoint"].iloc[k]), len(rank)))
+    rows: list[Row] = []
+    for k in order_rows:
+        r = table.iloc[k]
+        row: Row = {
+            "outcome": str(r["endpoint"]),
+            "label": labels.get(str(r["endpoint"])) or str(r["label"]),
+            "arm": arm_labels.get(str(r["arm"]), str(r["arm"])),
+            "power": _percent(r["power"]),
+            "null": r["n80"] is None,
+        }
+        for _, n, randomised in _TARGETS:
+            row[n], row[randomised] = _size(r[n]), _size(r[randomised])
+        rows.append(row)
+    analysed = sorted({tuple(n) for n in table["n_analysed"]})
+    control = arm_labels[design.control]
+    others = [a for a in design.arms if a.id != design.control]
+    words = []
+    for sizes in analysed:
+        if len(others) == 1:
+            words.append(f"{sizes[0]} analysed in {control} and {sizes[1]} in {others[0].label or others[0].id}")
+        else:
+            words.append(f"{sizes[0]} analysed in {control} and {sizes[1]} in another arm")
+    tests = [_POWER_TESTS.get(t, t) for t in dict.fromkeys(map(str, table["test"]))]
+    return {
+        "rows": rows,
+        "arms": len(others) > 1,
+        "analysed": "; ".join(words),
+        "tests": ", ".join(tests),
+        "null": [row["label"] for row in rows if row["null"]],
+        "dropout": format_number(100 * power.dropout, 1) + "%",
+        "alpha": format_number(power.alpha),
+    }
+
+
+def reproduction_view(
+    table: pd.DataFrame, spec: StudySpec | None = None, *, design: DesignPower | None = None
+) -> dict[str, Any]:
     """Return what ``sections/reproduction.html.j2`` shows of a reproduction table (one row per outcome).
 
     Parameters
@@ -171,10 +299,13 @@ def reproduction_view(table: pd.DataFrame, spec: StudySpec | None = None) -> dic
         id), ``counts`` (verdict label -> number of outcomes),
         ``data`` (what was re-analysed, when the same for every row), ``calibrated``,
         ``by_construction`` (rows whose verdict holds by construction), ``flags`` (``mark``,
-        ``label``, ``meaning`` of each flag raised) and ``notes`` (what the columns mean).
+        ``label``, ``meaning`` of each flag raised), ``notes`` (what the columns mean) and
+        ``power`` (:func:`design_power_view` of ``design``, or None).
     """
+    outcomes = [str(o) for o in table["outcome"]] if "outcome" in table.columns else None
+    power = None if design is None else design_power_view(design, spec, outcomes)
     if not _REQUIRED <= set(map(str, table.columns)):
-        return _generic(table, spec)
+        return {**_generic(table, spec), "power": power}
     table = _primary_first(table, spec)
     labels = _outcome_labels(table, spec)
     by_construction = (
@@ -250,4 +381,11 @@ def reproduction_view(table: pd.DataFrame, spec: StudySpec | None = None) -> dic
         "by_construction": int(by_construction.sum()),
         "flags": [{"mark": marks[f], "label": f.label, "meaning": f.meaning} for f in shown_flags],
         "notes": [{"term": t, "text": x} for t, x in notes],
+        "power": power,
     }
+
+
+def study_design_power(trial: Trial) -> DesignPower | None:
+    """Return the power of the design the trial's data were generated from (:func:`study_design`), or None."""
+    design = study_design(trial)
+    return None if design is None else design_power(design)

@@ -19,6 +19,18 @@ exposure (Zhu and Lakkis 2014); both in docs/power-binary-counts.md.
 """
 
 from trialkit.power._api import TESTS, SampleSize, effect, power, sample_size
+from trialkit.power._design_power import DesignPower, design_power
 from trialkit.power._simulation import ANALYSES, PowerSimulation, simulate
 
-__all__ = ["ANALYSES", "TESTS", "PowerSimulation", "SampleSize", "effect", "power", "sample_size", "simulate"]
+__all__ = [
+    "ANALYSES",
+    "TESTS",
+    "DesignPower",
+    "PowerSimulation",
+    "SampleSize",
+    "design_power",
+    "effect",
+    "power",
+    "sample_size",
+    "simulate",
+]
