@@ -55,6 +55,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_mi.py
 	$(BIN)/python benchmarks/bench_logistic.py
 	$(BIN)/python benchmarks/bench_counts.py
+	$(BIN)/python benchmarks/bench_power.py
+	$(BIN)/python benchmarks/bench_power_mmrm.py
+	$(BIN)/python benchmarks/bench_dunnett_quantile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
