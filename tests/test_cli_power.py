@@ -65,7 +65,16 @@ def test_a_simulation_writes_power_csv_the_figure_and_a_manifest(tmp_path: Path,
     printed = capsys.readouterr()
     assert printed.err == ""  # no display: stderr is not a terminal
     table = printed.out
-    rows = {line.split()[0]: line.split()[2:] for line in table.splitlines() if line.startswith(("isi ", "renin "))}
+    # labels, not ids: the endpoint's and the analysis's words, then one power per size
+    labels = {"Insomnia Severity Index": "isi", "Serum renin": "renin"}
+    rows = {
+        labels[label]: line.split()[-2:]
+        for line in table.splitlines()
+        for label in labels
+        if line.startswith(label + " ") and "ANCOVA on baseline" in line
+    }
+    assert sorted(rows) == ["isi", "renin"]
+    assert "isi " not in table
     power = tk.power.simulate(
         tk.read_design(DESIGN), [10, 16], trials=300, seed=3, endpoints=["isi", "renin"], scheduler="serial"
     ).table

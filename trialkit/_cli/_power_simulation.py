@@ -165,15 +165,24 @@ def power_manifest(
 def _simulation_table(printer: Printer, sim: PowerSimulation) -> None:
     """Print the power per endpoint, analysis (and arm, when several) by size: one column per size."""
     from trialkit._cli._console import Column
+    from trialkit.power import ANALYSES
 
+    # readers see labels; power.csv keeps the ids
+    words = {
+        "endpoint": {ep.id: ep.label or ep.id for ep in sim.design.endpoints},
+        "analysis": {name: a.label for name, a in ANALYSES.items()},
+        "arm": {arm.id: arm.label or arm.id for arm in sim.design.arms},
+    }
+    headings = {"endpoint": "Endpoint", "analysis": "Analysis", "arm": "Arm vs control"}
     table = sim.table
     several_arms = table["arm"].nunique() > 1
     keys = ["endpoint", "analysis", *(["arm"] if several_arms else [])]
     rows = []
     for key, group in table.groupby(keys, sort=False):
         by_n = dict(zip(group["n_per_arm"], group["power"], strict=True))
-        rows.append([*(str(k) for k in key), *(f"{by_n[n]:.3f}" if n in by_n else "" for n in sim.n_per_arm)])
-    columns = [Column(k) for k in keys] + [Column(f"n = {n}", numeric=True) for n in sim.n_per_arm]
+        shown = [words[k].get(str(v), str(v)) for k, v in zip(keys, key, strict=True)]
+        rows.append([*shown, *(f"{by_n[n]:.3f}" if n in by_n else "" for n in sim.n_per_arm)])
+    columns = [Column(headings[k]) for k in keys] + [Column(f"n = {n}", numeric=True) for n in sim.n_per_arm]
     failed = int(table["failed"].sum())
     note = (
         f"Share of {sim.trials:,} replicates rejecting at two-sided alpha {sim.alpha:g} (n: control arm); "
