@@ -311,3 +311,45 @@ def test_an_analysis_needing_a_baseline_is_refused_without_one() -> None:
 def test_design_must_be_a_design() -> None:
     with pytest.raises(tk.TrialkitError, match="`design` must be a trialkit.Design"):
         tk.power.simulate("design.toml", [10])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("trials", [1, 3])
+@pytest.mark.parametrize("sizes", [(2, 2), (5, 9)])
+def test_no_analysis_changes_the_batch_it_reads(trials: int, sizes: tuple[int, int]) -> None:
+    # the analyses of a task share one batch: one that changed it would change the others' answers
+    # (one trial with one complete case per arm makes an arm's values a contiguous view)
+    import dataclasses
+
+    from trialkit.power import ANALYSES
+
+    three_visits = dataclasses.replace(MODEL, dropout=(0.5, 0.5))
+    two_visits = dataclasses.replace(trial_model(ABBASI), dropout=(0.5, 0.5))
+    for model, endpoint in [(m, ep) for m in (three_visits, two_visits) for ep in m.endpoints[:4]]:
+        batch = draw_batch(model, endpoint, sizes, trials, np.random.default_rng(2))
+        values, observed = batch.values.copy(), batch.observed.copy()
+        for analysis in ANALYSES.values():
+            if endpoint.type in analysis.types:
+                analysis.kernel(batch, 0.05)
+                assert np.array_equal(batch.values, values), (analysis.name, endpoint.id)
+                assert np.array_equal(batch.observed, observed), (analysis.name, endpoint.id)
+
+
+def test_analyses_of_one_task_do_not_change_each_others_power() -> None:
+    raw = {
+        "study": {"id": "small"},
+        "arms": {"control": "placebo", "active": {"n": 10}, "placebo": {"n": 2, "dropout": 1}},
+        "visits": {"order": ["baseline", "week8"], "baseline": "baseline"},
+        "endpoints": [
+            {
+                "id": "score",
+                "correlation": 0.5,
+                "mean": {"active": {"baseline": 10, "week8": 12}, "placebo": {"baseline": 10, "week8": 10}},
+                "sd": {"active": {"baseline": 1, "week8": 1}, "placebo": {"baseline": 1, "week8": 1}},
+            }
+        ],
+    }
+    small = parse_design(raw, file="design.toml")
+    args: dict[str, Any] = {"trials": 1, "seed": 4, "endpoints": ["score"], "scheduler": "serial"}
+    alone = tk.power.simulate(small, [2, 3], analyses=["t"], **args).table
+    both = tk.power.simulate(small, [2, 3], analyses=["ancova", "t"], **args).table
+    assert both[both.analysis == "t"].power.tolist() == alone.power.tolist()

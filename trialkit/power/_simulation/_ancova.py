@@ -54,7 +54,9 @@ def _block(
     arm = np.moveaxis(values[:, cols, :], 2, 1)
     if (b, p) != (0, 1) or values.shape[2] != 2:
         arm = arm[:, [b, p]]
-    return np.ascontiguousarray(arm)
+    # always a copy: a view that happens to be contiguous (one trial, one subject) would be centred in
+    # place, changing the batch that the next analysis reads
+    return np.array(arm, dtype=np.float64, order="C", copy=True)
 
 
 def _columns(batch: Batch, j: int, complete: npt.NDArray[np.bool_] | None) -> slice | npt.NDArray[np.intp]:
