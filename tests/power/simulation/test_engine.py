@@ -113,6 +113,52 @@ def test_an_unreachable_scheduler_is_named_within_seconds() -> None:
     assert time.monotonic() - start < CONNECT_TIMEOUT + 10
 
 
+@pytest.fixture(params=["silent", "banner"])
+def not_a_scheduler(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    """Serve 127.0.0.1 with something that is not a Dask scheduler: silence, or an SSH banner."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            held.append(conn)  # kept open: a silent peer never answers, and never closes
+            if request.param == "banner":
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"tcp://127.0.0.1:{server.getsockname()[1]}", request.param
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_a_service_that_is_not_a_scheduler_is_named_within_seconds(not_a_scheduler: tuple[str, str]) -> None:
+    # the handshake of a client could wait tens of seconds on a silent peer, and read an SSH banner as
+    # a length of exabytes (a MemoryError): both are the scheduler not being reached
+    pytest.importorskip("distributed")
+    address, kind = not_a_scheduler
+    reason = "no answer of a Dask scheduler" if kind == "silent" else "Unable to allocate"
+    start = time.monotonic()
+    with pytest.raises(tk.TrialkitError, match=f"could not reach the Dask scheduler at {address}: {reason}"):
+        run_on_dask(_square, [1, 2], address, None)
+    assert time.monotonic() - start < CONNECT_TIMEOUT + 10
+
+
 @pytest.fixture(scope="module")
 def local_cluster() -> Iterator[str]:
     """Start a Dask scheduler and two worker threads in this process (the CLI tests start real processes)."""

@@ -9,6 +9,7 @@ one a local run gives.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -56,16 +57,59 @@ def _check_address(distributed: Any, address: str) -> None:
         ) from None
 
 
+def _probe(distributed: Any, address: str) -> str | None:
+    """Return why ``address`` is not a Dask scheduler answering within ``CONNECT_TIMEOUT`` s, or None if it is.
+
+    ``Client(timeout=...)`` bounds the TCP connection but not what follows: a service that accepts
+    the connection and is not a scheduler (a web server, the dashboard's port, an SSH banner) can
+    keep its handshake waiting for tens of seconds, or send bytes the protocol reads as a length of
+    exabytes, and a client that failed half-made waits again at exit to close itself. So the address
+    is first asked for its identity on a bare connection, in a thread with its own event loop (the
+    caller may be running one, as a notebook does), under one deadline for everything.
+    """
+    import asyncio
+
+    async def identity() -> object:
+        comm = await distributed.comm.connect(address, timeout=CONNECT_TIMEOUT)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    outcome: dict[str, object] = {}
+
+    def ask() -> None:
+        try:
+            outcome["reply"] = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT))
+        except Exception as exc:  # whatever a service that is not a scheduler makes the exchange raise
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=ask, name="trialkit-dask-probe", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT + 1)
+    reply, error = outcome.get("reply"), outcome.get("error")
+    if isinstance(reply, dict) and reply.get("type") == "Scheduler":
+        return None
+    if isinstance(error, TimeoutError | asyncio.TimeoutError) or (reply is None and error is None):
+        return "no answer of a Dask scheduler"
+    if error is not None:
+        return str(error) or type(error).__name__
+    return "the service there is not a Dask scheduler"
+
+
 def _connect(distributed: Any, address: str) -> Any:
     _check_address(distributed, address)
-    try:
-        return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise TrialkitError(
-            f"could not reach the Dask scheduler at {address}: {reason} (waited {CONNECT_TIMEOUT} s); "
-            "start one with `dask scheduler` and give its address (tcp://HOST:PORT)."
-        ) from None
+    reason = None if address.startswith("inproc://") else _probe(distributed, address)
+    if reason is None:
+        try:
+            return distributed.Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except Exception as exc:  # the scheduler went away between the two connections, say
+            reason = str(exc) or type(exc).__name__
+    raise TrialkitError(
+        f"could not reach the Dask scheduler at {address}: {reason} (waited {CONNECT_TIMEOUT} s); "
+        "start one with `dask scheduler` and give its address (tcp://HOST:PORT)."
+    )
 
 
 def run_on_dask(
