@@ -258,7 +258,14 @@ def test_abbasi_isi_power_matches_the_analytic_ancova() -> None:
         ({"n_per_arm": []}, "`n_per_arm` must be a non-empty sequence of integers >= 2; got []."),
         ({"n_per_arm": "20"}, "`n_per_arm` must be a non-empty sequence of integers >= 2; got '20'."),
         ({"n_per_arm": [20, 20]}, "`n_per_arm` must not repeat a size; got [20, 20]."),
-        ({"n_per_arm": [2_000_000]}, "`n_per_arm` must be at most 1,000,000 subjects per arm"),
+        (
+            {"n_per_arm": [600_000]},
+            "`n_per_arm` = 600,000 gives arm 'active' 1,200,000 subjects; a power simulation draws at most "
+            "1,000,000 per arm (SIMULATE_SUBJECTS_PER_ARM, docs/limits.md).",
+        ),
+        ({"analyses": [["ancova"]]}, "`analyses` names ['ancova'], which is not an analysis"),
+        ({"endpoints": [3]}, "`endpoints` names [3], not endpoints of the design"),
+        ({"progress": 5}, "`progress` must be a function progress(done, total); got 5."),
         ({"trials": 0}, "`trials` must be an integer >= 1; got 0."),
         ({"trials": 10_000_001}, "`trials` must be at most 10,000,000 (POWER_TRIALS, docs/limits.md); got 10,000,001."),
         ({"seed": -1}, "`seed` must be an integer >= 0; got -1."),
@@ -281,9 +288,18 @@ def test_bad_arguments_are_named(kwargs: dict[str, Any], message: str) -> None:
 
 def test_every_bad_argument_is_reported_at_once() -> None:
     with pytest.raises(tk.TrialkitError) as info:
-        tk.power.simulate(DESIGN, [1], trials=0, seed=-1, scheduler="serial")
+        tk.power.simulate(DESIGN, [1], trials=0, seed=-1, scheduler="dask")
     text = str(info.value)
-    assert "`n_per_arm`" in text and "`trials`" in text and "`seed`" in text
+    assert "`n_per_arm`" in text and "`trials`" in text and "`seed`" in text and "`scheduler`" in text
+
+
+def test_sizes_may_be_a_numpy_array_and_other_arms_are_rounded_up() -> None:
+    sim = tk.power.simulate(DESIGN, np.array([10, 20]), trials=10, endpoints=["score"], scheduler="serial")
+    assert sim.n_per_arm == (10, 20)
+    three_to_two = trial_model(design(arms={"control": "placebo", "active": {"n": 30}, "placebo": {"n": 20}}))
+    # 1.5 x 5 = 7.5 and 1.5 x 15 = 22.5 both round up, as tk.power.sample_size rounds
+    assert three_to_two.sizes(5) == (5, 8) and three_to_two.sizes(15) == (15, 23)
+    assert three_to_two.sizes(10) == (10, 15)
 
 
 def test_an_analysis_needing_a_baseline_is_refused_without_one() -> None:

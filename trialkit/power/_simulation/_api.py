@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
+import numpy as np
+
 from trialkit._checks import check_alpha, check_instance, check_integer
 from trialkit._design import Design
 from trialkit._errors import TrialkitError
 from trialkit._limits import POWER_SIZES, POWER_TRIALS, SIMULATE_SUBJECTS_PER_ARM
 from trialkit.power._simulation._analyses import ANALYSES, default_analysis
-from trialkit.power._simulation._engine import Progress, execute
+from trialkit.power._simulation._engine import Progress, check_scheduler, execute
 from trialkit.power._simulation._model import TrialModel, trial_model
 from trialkit.power._simulation._result import PowerSimulation, power_table
 from trialkit.power._simulation._tasks import TaskCounts, plan, run_task
@@ -26,7 +28,9 @@ def _guarded(check: object, problems: list[str]) -> object:
         return None
 
 
-def _sizes(n_per_arm: object, problems: list[str]) -> tuple[int, ...]:
+def _sizes(n_per_arm: object, model: TrialModel, problems: list[str]) -> tuple[int, ...]:
+    if isinstance(n_per_arm, np.ndarray) and n_per_arm.ndim == 1:
+        n_per_arm = n_per_arm.tolist()
     if isinstance(n_per_arm, str | bytes) or not isinstance(n_per_arm, Sequence) or not n_per_arm:
         problems.append(f"`n_per_arm` must be a non-empty sequence of integers >= 2; got {n_per_arm!r}.")
         return ()
@@ -34,10 +38,12 @@ def _sizes(n_per_arm: object, problems: list[str]) -> tuple[int, ...]:
     for value in n_per_arm:
         n = _guarded(partial(check_integer, value, "n_per_arm", 2), problems)
         if isinstance(n, int):
-            if n > SIMULATE_SUBJECTS_PER_ARM:
+            largest = max(model.sizes(n))  # the other arms follow the design's allocation
+            if largest > SIMULATE_SUBJECTS_PER_ARM:
+                arm = model.arms[model.sizes(n).index(largest)]
                 problems.append(
-                    f"`n_per_arm` must be at most {SIMULATE_SUBJECTS_PER_ARM:,} subjects per arm "
-                    f"(SIMULATE_SUBJECTS_PER_ARM, docs/limits.md); got {n:,}."
+                    f"`n_per_arm` = {n:,} gives arm {arm!r} {largest:,} subjects; a power simulation draws at "
+                    f"most {SIMULATE_SUBJECTS_PER_ARM:,} per arm (SIMULATE_SUBJECTS_PER_ARM, docs/limits.md)."
                 )
             sizes.append(n)
     if len(sizes) != len(set(sizes)):
@@ -61,12 +67,12 @@ def _plan_endpoints(
         problems.append(f"`endpoints` must be a non-empty sequence of endpoint ids; got {endpoints!r}.")
         return ()
     else:
-        unknown = [e for e in endpoints if e not in ids]
+        unknown = [e for e in endpoints if not isinstance(e, str) or e not in ids]
         if unknown:
             problems.append(
                 f"`endpoints` names {unknown!r}, not endpoints of the design; its endpoints: {', '.join(ids)}."
             )
-        chosen = tuple(e for e in ids if e in endpoints)
+        chosen = tuple(e for e in ids if e in [x for x in endpoints if isinstance(x, str)])
     has_baseline = model.baseline is not None
     if analyses is None:
         out = []
@@ -82,7 +88,7 @@ def _plan_endpoints(
         return ()
     names = []
     for name in analyses:
-        if name not in ANALYSES:
+        if not isinstance(name, str) or name not in ANALYSES:
             problems.append(f"`analyses` names {name!r}, which is not an analysis; analyses: {', '.join(ANALYSES)}.")
         elif name not in names:
             names.append(name)
@@ -171,7 +177,8 @@ def simulate(
     """
     check_instance(design, "design", Design, "a trialkit.Design (trialkit.read_design)")
     problems: list[str] = []
-    sizes = _sizes(n_per_arm, problems)
+    model = trial_model(design)
+    sizes = _sizes(n_per_arm, model, problems)
     trials_ = _guarded(partial(check_integer, trials, "trials", 1), problems)
     if isinstance(trials_, int) and trials_ > POWER_TRIALS:
         problems.append(f"`trials` must be at most {POWER_TRIALS:,} (POWER_TRIALS, docs/limits.md); got {trials_:,}.")
@@ -179,7 +186,10 @@ def simulate(
     level = _guarded(partial(check_alpha, design.alpha if alpha is None else alpha), problems)
     if workers is not None:
         _guarded(partial(check_integer, workers, "workers", 1), problems)
-    model = trial_model(design)
+    _guarded(partial(check_scheduler, scheduler), problems)
+    given: object = progress  # annotations do not check what a caller passes
+    if given is not None and not callable(given):
+        problems.append(f"`progress` must be a function progress(done, total); got {given!r}.")
     chosen = _plan_endpoints(model, endpoints, analyses, problems)
     if problems:
         raise TrialkitError(" ".join(problems))

@@ -14,7 +14,20 @@ from typing import TypeVar
 
 from trialkit._errors import TrialkitError
 
-__all__ = ["Progress", "execute"]
+__all__ = ["Progress", "check_scheduler", "execute"]
+
+_SCHEDULER_RULE = (
+    "`scheduler` must be None, 'processes', 'serial' or a Dask scheduler address such as "
+    "'tcp://127.0.0.1:8786'; got {!r}."
+)
+
+
+def check_scheduler(scheduler: object) -> None:
+    """Refuse a ``scheduler`` that names no backend (before any work; the address is tried later)."""
+    if scheduler in (None, "processes", "serial") or (isinstance(scheduler, str) and "://" in scheduler):
+        return
+    raise TrialkitError(_SCHEDULER_RULE.format(scheduler))
+
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -103,7 +116,4 @@ def execute(
         from trialkit.power._simulation._dask import run_on_dask
 
         return run_on_dask(function, tasks, scheduler, progress)
-    raise TrialkitError(
-        f"`scheduler` must be None, 'processes', 'serial' or a Dask scheduler address such as "
-        f"'tcp://127.0.0.1:8786'; got {scheduler!r}."
-    )
+    raise TrialkitError(_SCHEDULER_RULE.format(scheduler))

@@ -10,6 +10,7 @@ and a baseline window is not applied: the power is that of the model the design 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,9 +95,11 @@ class TrialModel:
     def sizes(self, n: int) -> tuple[int, ...]:
         """Return the subjects randomised per arm (control first) when control has ``n``.
 
-        Each other arm keeps the design's allocation: ``max(2, round(n * n_arm / n_control))``.
+        Each other arm keeps the design's allocation, rounded up as the formulas of
+        :func:`trialkit.power.sample_size` round it: ``max(2, ceil(n * n_arm / n_control))``.
         """
-        return tuple(n if j == 0 else max(2, round(n * ratio)) for j, ratio in enumerate(self.allocation))
+        # a product within 1e-9 of an integer is that integer (1.1 * 10 gives 11, not 12)
+        return tuple(n if j == 0 else max(2, math.ceil(n * ratio - 1e-9)) for j, ratio in enumerate(self.allocation))
 
     def dropouts(self, sizes: tuple[int, ...]) -> tuple[int, ...]:
         """Return the fixed number of subjects lost per arm at these sizes: ``round(share * n)``."""
