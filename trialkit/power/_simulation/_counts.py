@@ -145,7 +145,46 @@ class _Irls:
             active = active[regular & ~done]
 
 
-def _theta_ml(y: Floats, mu: Floats, w: Floats) -> tuple[Floats, Bools]:
+class _Gammas:
+    r"""The sums over subjects of log Γ, ψ and ψ′ at θ + y less their values at θ, per replicate.
+
+    With :math:`G_j = \sum_i w_i [y_i > j]` the subjects with more than ``j`` events,
+    :math:`\sum_i w_i [\log\Gamma(\theta + y_i) - \log\Gamma(\theta)] = \sum_j G_j \log(\theta + j)`,
+    and the sums of :math:`\psi` and :math:`-\psi'` are :math:`\sum_j G_j/(\theta + j)` and
+    :math:`-\sum_j G_j/(\theta + j)^2` (the recurrences of Γ, ψ and ψ′): a few divisions per
+    distinct count instead of special functions per subject. When the counts run far above the
+    number of subjects the special functions of each subject are cheaper, and used instead.
+    """
+
+    def __init__(self, y: Floats, w: Floats) -> None:
+        self.y, self.w = y, w
+        top = int(np.max(np.where(w > 0, y, 0.0), initial=0.0))
+        self.table: Floats | None = None
+        if top <= 2 * y.shape[1]:
+            trials = y.shape[0]
+            codes = (np.arange(trials)[:, None] * (top + 1) + y.astype(np.intp)).ravel()
+            counts = np.bincount(codes, weights=w.ravel(), minlength=trials * (top + 1)).reshape(trials, top + 1)
+            self.table = w.sum(axis=1)[:, None] - np.cumsum(counts, axis=1)[:, :top]  # G_j, j = 0 .. top - 1
+
+    def rows(self, rows: Index) -> _Gammas:
+        """Return the sums of the replicates ``rows``."""
+        part = object.__new__(_Gammas)
+        part.y, part.w = self.y[rows], self.w[rows]
+        part.table = None if self.table is None else self.table[rows]
+        return part
+
+    def sums(self, theta: Floats, order: int) -> Floats:
+        """Return Σ w [f(θ + y) − f(θ)] per replicate, f = log Γ (order 0), ψ (1) or ψ′ (2)."""
+        if self.table is not None:
+            shifted = theta[:, None] + np.arange(self.table.shape[1])
+            terms = np.log(shifted) if order == 0 else (1.0 / shifted if order == 1 else -1.0 / shifted**2)
+            return np.asarray(np.einsum("tj,tj->t", self.table, terms), dtype=np.float64)
+        f = gammaln if order == 0 else (digamma if order == 1 else (lambda x: polygamma(1, x)))
+        n = self.w.sum(axis=1)
+        return np.asarray(np.einsum("tn,tn->t", self.w, f(theta[:, None] + self.y)) - n * f(theta), dtype=np.float64)
+
+
+def _theta_ml(y: Floats, mu: Floats, w: Floats, gammas: _Gammas) -> tuple[Floats, Bools]:
     """Return the ML θ at fixed means per replicate (``MASS::theta.ml``) and whether it is usable.
 
     Newton's method on the score from the moment estimate n / Σ (y/μ − 1)², each replicate until
@@ -162,14 +201,15 @@ def _theta_ml(y: Floats, mu: Floats, w: Floats) -> tuple[Floats, Bools]:
             if active.size == 0:
                 break
             th = np.abs(theta[active])
+            part = gammas.rows(active)
             ya, wa, mu_theta = y[active], w[active], mu[active] + th[:, None]
             ratio = (ya + th[:, None]) / mu_theta
-            score = np.einsum("tn,tn->t", wa, digamma(th[:, None] + ya) - np.log(mu_theta) - ratio) - n[active] * (
-                digamma(th) - np.log(th) - 1.0
+            score = (
+                part.sums(th, 1)
+                + n[active] * (np.log(th) + 1.0)
+                - np.einsum("tn,tn->t", wa, np.log(mu_theta) + ratio)
             )
-            information = np.einsum(
-                "tn,tn->t", wa, 2.0 / mu_theta - ratio / mu_theta - polygamma(1, th[:, None] + ya)
-            ) + n[active] * (polygamma(1, th) - 1.0 / th)
+            information = -part.sums(th, 2) - n[active] / th + np.einsum("tn,tn->t", wa, (2.0 - ratio) / mu_theta)
             step = score / information
             theta[active] = th + step
             steps[active] += 1
@@ -178,11 +218,14 @@ def _theta_ml(y: Floats, mu: Floats, w: Floats) -> tuple[Floats, Bools]:
     return theta, usable
 
 
-def _loglik(y: Floats, mu: Floats, w: Floats, theta: Floats) -> Floats:
+def _loglik(y: Floats, mu: Floats, w: Floats, theta: Floats, gammas: _Gammas) -> Floats:
     """Return the NB2 log-likelihood per replicate, without the Σ log y! that does not depend on the fit."""
     th = theta[:, None]
-    terms = gammaln(th + y) - gammaln(th) + th * np.log(th) + y * np.log(mu) - (th + y) * np.log(th + mu)
-    return np.asarray(np.einsum("tn,tn->t", w, terms), dtype=np.float64)
+    terms = y * np.log(mu) - (th + y) * np.log(th + mu)
+    return np.asarray(
+        gammas.sums(theta, 0) + w.sum(axis=1) * theta * np.log(theta) + np.einsum("tn,tn->t", w, terms),
+        dtype=np.float64,
+    )
 
 
 class _Data:
@@ -296,10 +339,11 @@ def negative_binomial_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
         mu = start.mu
         # no overdispersion: the NB likelihood increases towards theta = infinity (trialkit refuses)
         alive = start.converged & (np.einsum("tn,tn->t", w, (y - mu) ** 2 - y) > 0)
-        theta, usable = _theta_ml(y, mu, w)
+        gammas = _Gammas(y, w)
+        theta, usable = _theta_ml(y, mu, w, gammas)
         d1 = np.sqrt(2.0 * np.maximum(1.0, w.sum(axis=1) - p))
         change = np.ones(rows.size)
-        loglik = _loglik(y, mu, w, theta)
+        loglik = _loglik(y, mu, w, theta, gammas)
         loglik_old = loglik + 2.0 * d1
         last_beta = np.full((rows.size, p), np.nan)
         last_gram = np.full((rows.size, p, p), np.nan)
@@ -323,13 +367,14 @@ def negative_binomial_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
             active = active[keep]
             previous = theta[active]
             # theta at the means before this fit, as glm.nb does
-            theta_new, usable_new = _theta_ml(y[active], mu[active], w[active])
+            part = gammas.rows(active)
+            theta_new, usable_new = _theta_ml(y[active], mu[active], w[active], part)
             theta[active], usable[active] = theta_new, usable_new
             mu[active] = fit.mu[keep]
             last_mu[active], last_beta[active], last_gram[active] = fit.mu[keep], fit.beta[keep], fit.gram[keep]
             change[active] = previous - theta_new
             loglik_old[active] = loglik[active]
-            loglik[active] = np.where(theta_new > 0, _loglik(y[active], mu[active], w[active], theta_new), np.nan)
+            loglik[active] = np.where(theta_new > 0, _loglik(y[active], mu[active], w[active], theta_new, part), np.nan)
         low, regular = _cholesky(last_gram)
         unscaled = _cho_solve(low, np.broadcast_to(np.eye(p), last_gram.shape).copy())
         alive &= regular & ~np.any((w > 0) & (last_mu < _ZERO_RATE), axis=1)
