@@ -196,6 +196,15 @@ def test_replicates_no_baseline(family: str) -> None:
     _check_against_trialkit(family, batch, "log")
 
 
+def test_replicates_large_counts() -> None:
+    """Counts far above the number of subjects: θ's sums use the special functions of each subject."""
+    rng = np.random.default_rng(18)
+    sizes = (8, 9)
+    values = _nb_counts(rng, sizes, 30, (60.0, 45.0), 3.0, 50.0)
+    assert values[:, :, 1].max(axis=1).min() > 2 * sum(sizes)
+    _check_against_trialkit("negative_binomial", _batch(values, sizes, None, (1.0, 1.0), "log"), "log")
+
+
 def test_poisson_data_negative_binomial_fails_where_trialkit_does() -> None:
     """Counts without overdispersion: the ML θ is infinite and trialkit's NB refuses the fit; so does the kernel."""
     rng = np.random.default_rng(14)
@@ -305,8 +314,13 @@ def test_simulate_counts_by_default() -> None:
     sim = tk.power.simulate(design, [30], trials=200, endpoints=["awakenings"], seed=3, scheduler="serial")
     assert list(sim.table["analysis"]) == ["negative_binomial"]
     both = tk.power.simulate(
-        design, [30], trials=200, endpoints=["awakenings"], analyses=["negative_binomial", "poisson"],
-        seed=3, scheduler="serial",
+        design,
+        [30],
+        trials=200,
+        endpoints=["awakenings"],
+        analyses=["negative_binomial", "poisson"],
+        seed=3,
+        scheduler="serial",
     )
     table = both.table.set_index("analysis")
     assert table.loc["negative_binomial", "power"] == sim.table["power"].iloc[0]

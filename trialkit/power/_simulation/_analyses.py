@@ -25,9 +25,7 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType(
             Analysis("t", "t-test", ("continuous", "count"), False, t_test),
             Analysis("t_change", "t-test on change from baseline", ("continuous", "count"), True, t_change),
             Analysis("mann_whitney", "Mann-Whitney test", ("continuous", "count"), False, mann_whitney),
-            Analysis(
-                "negative_binomial", "Negative binomial regression (Wald)", ("count",), False, negative_binomial
-            ),
+            Analysis("negative_binomial", "Negative binomial regression (Wald)", ("count",), False, negative_binomial),
             Analysis("poisson", "Poisson regression (robust Wald)", ("count",), False, poisson),
             Analysis("mmrm", "MMRM (unstructured, REML)", ("continuous",), True, mmrm),
         )
