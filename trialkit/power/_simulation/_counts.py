@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import digamma, gammaln, ndtri, polygamma, xlogy
+from scipy.special import digamma, gammaln, ndtri, polygamma
 
 from trialkit.power._simulation._batch import Batch, Outcome
 
@@ -53,6 +53,7 @@ Index = npt.NDArray[np.intp]
 _EPSILON = 1e-8
 _MAX_ITERATIONS = 25
 _DOUBLE_EPS = float(np.finfo(np.float64).eps)
+_LOG_EPS = float(np.log(_DOUBLE_EPS))
 #: theta.ml stops when a Newton step is below eps^(1/4)
 _THETA_STEP = _DOUBLE_EPS**0.25
 #: a fitted rate below this is numerically 0 (R's glm.fit warns; trialkit refuses the fit)
@@ -95,13 +96,18 @@ def _cho_solve(low: Floats, rhs: Floats) -> Floats:
     return x
 
 
-def _deviance(y: Floats, mu: Floats, w: Floats, theta: Floats | None) -> Floats:
-    """Return each replicate's Poisson (``theta`` None) or negative binomial deviance (R's families)."""
+def _deviance(y: Floats, log_y: Floats, mu: Floats, eta: Floats, w: Floats, theta: Floats | None) -> Floats:
+    """Return each replicate's Poisson (``theta`` None) or negative binomial deviance (R's families).
+
+    ``log_y`` is log(max(1, y)) and log μ is the linear predictor (μ = exp(η), floored at the
+    double epsilon as R's log link does), so the Poisson deviance needs no logarithm.
+    """
+    log_ratio = y * (log_y - np.maximum(eta, _LOG_EPS))
     if theta is None:
-        terms = xlogy(y, y / mu) - (y - mu)
+        terms = log_ratio - (y - mu)
     else:
         th = theta[:, None]
-        terms = y * np.log(np.maximum(1.0, y) / mu) - (y + th) * np.log((y + th) / (mu + th))
+        terms = log_ratio - (y + th) * np.log((y + th) / (mu + th))
     return np.asarray(2.0 * np.einsum("tn,tn->t", w, terms), dtype=np.float64)
 
 
@@ -119,29 +125,32 @@ class _Irls:
         self.weights = np.full(y.shape, np.nan)
         self.gram = np.full((trials, p, p), np.nan)
         self.converged = np.zeros(trials, dtype=bool)
-        dev_old = _deviance(y, self.mu, w, theta)
+        log_y = np.log(np.maximum(1.0, y))
+        dev_old = _deviance(y, log_y, self.mu, eta, w, theta)
         active: Index = np.arange(trials)
         eta = eta.copy()
         for _ in range(_MAX_ITERATIONS):
             if active.size == 0:
                 break
-            Xa, ya, mu = X[active], y[active], self.mu[active]
-            z = (eta[active] - offset) + (ya - mu) / mu
-            weights = mu if theta is None else mu / (1.0 + mu / theta[active, None])
-            Xw = Xa * (weights * w[active])[:, :, None]
+            # while every replicate iterates, views instead of copies of the rows
+            rows: Index | slice = active if active.size < trials else slice(None)
+            Xa, ya, wa, mu = X[rows], y[rows], w[rows], self.mu[rows]
+            z = (eta[rows] - offset) + (ya - mu) / mu
+            weights = mu if theta is None else mu / (1.0 + mu / theta[rows, None])
+            Xw = Xa * (weights * wa)[:, :, None]
             gram = np.matmul(Xw.transpose(0, 2, 1), Xa)
             low, regular = _cholesky(gram)
             beta = _cho_solve(low, np.einsum("tnp,tn->tp", Xw, z)[:, :, None])[:, :, 0]
             regular &= np.all(np.isfinite(beta), axis=1)
-            self.beta[active], self.weights[active], self.gram[active] = beta, weights, gram
+            self.beta[rows], self.weights[rows], self.gram[rows] = beta, weights, gram
             eta_a = np.einsum("tnp,tp->tn", Xa, beta) + offset
             mu = np.maximum(np.exp(eta_a), _DOUBLE_EPS)
-            eta[active], self.mu[active] = eta_a, mu
-            dev = _deviance(ya, mu, w[active], None if theta is None else theta[active])
+            eta[rows], self.mu[rows] = eta_a, mu
+            dev = _deviance(ya, log_y[rows], mu, eta_a, wa, None if theta is None else theta[rows])
             regular &= np.isfinite(dev)
-            done = regular & (np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1) < _EPSILON)
+            done = regular & (np.abs(dev - dev_old[rows]) / (np.abs(dev) + 0.1) < _EPSILON)
             self.converged[active[done]] = True
-            dev_old[active] = dev
+            dev_old[rows] = dev
             active = active[regular & ~done]
 
 
@@ -166,7 +175,7 @@ class _Gammas:
             counts = np.bincount(codes, weights=w.ravel(), minlength=trials * (top + 1)).reshape(trials, top + 1)
             self.table = w.sum(axis=1)[:, None] - np.cumsum(counts, axis=1)[:, :top]  # G_j, j = 0 .. top - 1
 
-    def rows(self, rows: Index) -> _Gammas:
+    def rows(self, rows: Index | slice) -> _Gammas:
         """Return the sums of the replicates ``rows``."""
         part = object.__new__(_Gammas)
         part.y, part.w = self.y[rows], self.w[rows]
@@ -201,17 +210,18 @@ def _theta_ml(y: Floats, mu: Floats, w: Floats, gammas: _Gammas) -> tuple[Floats
         for _ in range(_MAX_ITERATIONS - 1):
             if active.size == 0:
                 break
-            th = np.abs(theta[active])
-            part = gammas.rows(active)
-            ya, wa, mu_theta = y[active], w[active], mu[active] + th[:, None]
+            rows: Index | slice = active if active.size < y.shape[0] else slice(None)  # views while all iterate
+            th = np.abs(theta[rows])
+            part = gammas.rows(rows)
+            ya, wa, mu_theta = y[rows], w[rows], mu[rows] + th[:, None]
             ratio = (ya + th[:, None]) / mu_theta
             score = (
-                part.sums(th, 1) + n[active] * (np.log(th) + 1.0) - np.einsum("tn,tn->t", wa, np.log(mu_theta) + ratio)
+                part.sums(th, 1) + n[rows] * (np.log(th) + 1.0) - np.einsum("tn,tn->t", wa, np.log(mu_theta) + ratio)
             )
-            information = -part.sums(th, 2) - n[active] / th + np.einsum("tn,tn->t", wa, (2.0 - ratio) / mu_theta)
+            information = -part.sums(th, 2) - n[rows] / th + np.einsum("tn,tn->t", wa, (2.0 - ratio) / mu_theta)
             step = score / information
-            theta[active] = th + step
-            steps[active] += 1
+            theta[rows] = th + step
+            steps[rows] += 1
             active = active[np.abs(step) > _THETA_STEP]
     usable: Bools = (steps < _MAX_ITERATIONS - 1) & (theta > 0)
     return theta, usable
