@@ -43,7 +43,7 @@ from scipy.special import digamma, gammaln, ndtri, polygamma
 
 from trialkit.power._simulation._batch import Batch, Outcome
 
-__all__ = ["negative_binomial", "poisson"]
+__all__ = ["negative_binomial", "negative_binomial_fit", "poisson", "poisson_fit"]
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -337,7 +337,7 @@ def poisson_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
 def negative_binomial_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
     """Return the negative binomial arm coefficients, their SEs and the failed replicates, each (T, k)."""
     data = _Data(batch)
-    trials, n, p = data.X.shape
+    trials, _, p = data.X.shape
     ok = data.ok.copy()
     rows = np.flatnonzero(ok)
     X, y, w = _subset(data, rows)
