@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 from trialkit.power._simulation._ancova import ancova
 from trialkit.power._simulation._batch import Analysis
+from trialkit.power._simulation._counts import negative_binomial, poisson
 from trialkit.power._simulation._logistic import logistic
 from trialkit.power._simulation._mann_whitney import mann_whitney
 from trialkit.power._simulation._mmrm import mmrm
@@ -24,6 +25,8 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType(
             Analysis("t", "t-test", ("continuous", "count"), False, t_test),
             Analysis("t_change", "t-test on change from baseline", ("continuous", "count"), True, t_change),
             Analysis("mann_whitney", "Mann-Whitney test", ("continuous", "count"), False, mann_whitney),
+            Analysis("negative_binomial", "Negative binomial regression (Wald)", ("count",), False, negative_binomial),
+            Analysis("poisson", "Poisson regression (robust Wald)", ("count",), False, poisson),
             Analysis("mmrm", "MMRM (unstructured, REML)", ("continuous",), True, mmrm),
         )
     }
@@ -31,13 +34,15 @@ ANALYSES: Mapping[str, Analysis] = MappingProxyType(
 
 
 def default_analysis(endpoint_type: str, has_baseline: bool) -> str | None:
-    """Return the analysis run when none is named: ANCOVA (t without a baseline), logistic, Mann-Whitney.
+    """Return the analysis run when none is named: ANCOVA (t without a baseline), logistic, negative binomial.
 
-    None when that analysis is not available.
+    The analyses ``trialkit analyze`` reports first for each type: ANCOVA on the baseline for a
+    continuous endpoint (the t-test without a baseline visit), logistic regression for a binary
+    one, negative binomial regression for a count. None when that analysis is not available.
     """
     name = {
         "continuous": "ancova" if has_baseline else "t",
         "binary": "logistic",
-        "count": "mann_whitney",
+        "count": "negative_binomial",
     }[endpoint_type]
     return name if name in ANALYSES else None

@@ -144,7 +144,7 @@ def simulate(
     analyses : sequence of str, optional
         Analyses to run (:data:`trialkit.power.ANALYSES`), each on the endpoints of the types it
         analyses. By default ANCOVA for continuous endpoints (the t-test without a baseline
-        visit), logistic regression for binary ones and the Mann-Whitney test for counts.
+        visit), logistic regression for binary ones and negative binomial regression for counts.
     scheduler : str, optional
         None: local processes; ``"serial"``: this process; ``"tcp://HOST:PORT"``: a Dask
         distributed scheduler.

@@ -42,6 +42,12 @@ class Batch:
         Index of the baseline visit (always 0 when there is one), None without a baseline visit.
     primary : int
         Index of the visit the treatment effect is tested at.
+    exposure : ndarray of float64, shape (V,), or None
+        Count endpoints: the time at risk of each visit (the offset of a rate model is its log);
+        None: 1 per visit.
+    count_baseline : str
+        Count endpoints: how a rate model enters the baseline rate (baseline count / baseline
+        exposure): "log", "log1p" or "raw", the study spec's ``count_baseline``.
     """
 
     values: npt.NDArray[np.float64]
@@ -50,6 +56,8 @@ class Batch:
     sizes: tuple[int, ...]
     baseline: int | None
     primary: int
+    exposure: npt.NDArray[np.float64] | None = None
+    count_baseline: str = "log"
 
     @property
     def trials(self) -> int:

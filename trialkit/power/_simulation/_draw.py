@@ -62,4 +62,6 @@ def draw_batch(
         for size, lost in zip(sizes, model.dropouts(sizes), strict=True):
             observed[0, start + size - lost : start + size, 1:] = False
             start += size
-    return Batch(values, observed, arm, tuple(sizes), model.baseline, model.primary)
+    return Batch(
+        values, observed, arm, tuple(sizes), model.baseline, model.primary, endpoint.exposure, endpoint.count_baseline
+    )

@@ -41,6 +41,12 @@ class EndpointModel:
         Lower Cholesky factor of the correlation between visits.
     dispersion : float
         Count endpoints: the negative binomial dispersion (0 for Poisson).
+    exposure : ndarray, shape (V,), or None
+        Count endpoints: the time at risk of each visit (the design's ``exposure``, 1 per visit
+        when it gives none); None for the other types.
+    count_baseline : str
+        Count endpoints: the design's ``count_baseline`` ("log" when it gives none, as in the
+        study spec it generates).
     """
 
     id: str
@@ -50,6 +56,8 @@ class EndpointModel:
     scale: npt.NDArray[np.float64]
     cholesky: npt.NDArray[np.float64]
     dispersion: float = 0.0
+    exposure: npt.NDArray[np.float64] | None = None
+    count_baseline: str = "log"
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +136,11 @@ def _endpoint_model(ep: EndpointDesign, arms: tuple[str, ...], visits: int) -> E
         loc = np.array([ndtri(np.asarray(ep.probability[a], dtype=float)) for a in arms])
         return EndpointModel(ep.id, ep.label or ep.id, ep.type, loc, ones, chol)
     if ep.type == "count":
-        exposure = np.array([length for _, length in ep.exposure]) if ep.exposure else 1.0
+        exposure = np.array([length for _, length in ep.exposure], dtype=float) if ep.exposure else np.ones(visits)
         loc = np.array([np.asarray(ep.rate[a], dtype=float) * exposure for a in arms])
-        return EndpointModel(ep.id, ep.label or ep.id, ep.type, loc, ones, chol, ep.dispersion)
+        return EndpointModel(
+            ep.id, ep.label or ep.id, ep.type, loc, ones, chol, ep.dispersion, exposure, ep.count_baseline or "log"
+        )
     params = [model_params(ep.mean[a], ep.sd[a], ep.scale) for a in arms]
     loc = np.array([p[0] for p in params], dtype=float)
     scale = np.array([p[1] for p in params], dtype=float)
