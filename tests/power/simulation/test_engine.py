@@ -164,7 +164,7 @@ def local_cluster() -> Iterator[str]:
     """Start a Dask scheduler and two worker threads in this process (the CLI tests start real processes)."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, silence_logs=True
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0", silence_logs=True
     )
     try:
         yield cluster.scheduler_address
