@@ -333,8 +333,8 @@ def dunnett_quantile(alpha: float, n_per_arm: Sequence[float], df: float, *, sid
     df : float
         Degrees of freedom of the common variance estimate, > 0; ``math.inf`` for the normal.
     sided : {2, 1}
-        2: the c with :math:`P(\max_i |T_i| \ge c) = lpha`; 1: the c with
-        :math:`P(\max_i T_i \ge c) = lpha` (every comparison in the same direction).
+        2: the c with :math:`P(\max_i |T_i| \ge c) = \alpha`; 1: the c with
+        :math:`P(\max_i T_i \ge c) = \alpha` (every comparison in the same direction).
 
     Returns
     -------
@@ -359,7 +359,7 @@ def dunnett_quantile(alpha: float, n_per_arm: Sequence[float], df: float, *, sid
     Examples
     --------
     >>> round(dunnett_quantile(0.05, [20, 20, 20], 57), 4)
-    2.3
+    2.2681
     >>> round(dunnett_quantile(0.05, [20, 20, 20], 57, sided=1), 4)
     1.954
     """

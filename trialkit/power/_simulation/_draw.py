@@ -42,7 +42,10 @@ def draw_batch(
     n, visits = int(arm.size), len(model.visits)
     z = rng.standard_normal((trials, n, visits))
     if visits > 1:
-        z = z @ endpoint.cholesky.T
+        # elementwise rather than a BLAS product, whose rounding differs between CPUs: a worker on another
+        # machine draws the same numbers
+        lower = endpoint.cholesky
+        z = np.stack([sum(z[..., j] * lower[i, j] for j in range(i + 1)) for i in range(visits)], axis=-1)
     loc, scale = endpoint.loc[arm], endpoint.scale[arm]  # (N, V)
     if endpoint.type == "binary":
         values = (z < loc).astype(np.float64)
