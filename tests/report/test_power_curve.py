@@ -162,3 +162,18 @@ def test_two_analyses_of_one_comparison_differ_in_colour(design: Design) -> None
     assert strokes[0] and strokes[1] and strokes[0] != strokes[1]
     text = text_of(svg)
     assert ANALYSES["ancova"].label in text and "other" in text  # an analysis without a label: its name
+
+
+@pytest.mark.parametrize("arms", [["placebo", "active"], ["placebo", "low", "high"]])
+def test_every_line_of_every_analysis_is_drawn_its_own_way(arms: list[str]) -> None:
+    # colour, dash and marker together tell every analysis x arm apart, for every analysis there is
+    from trialkit._report._power_curve import _styles, legend_columns
+
+    others = arms[1:]
+    lines = [(name, arm) for name in ANALYSES for arm in others]
+    colours = {arm: f"#00000{i}" for i, arm in enumerate(arms)}
+    styles = _styles(lines, others, colours)
+    assert len(set(styles.values())) == len(lines)
+    # long entries take two legend columns, short ones three
+    assert legend_columns(["ANCOVA on baseline", "t-test"]) == 3
+    assert legend_columns(["t-test on change from baseline, high vs placebo", "t-test"]) == 2

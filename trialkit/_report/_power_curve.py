@@ -34,7 +34,8 @@ REFERENCE_POWERS = (0.8, 0.9)
 BAND_Z = 1.96
 COLUMNS = 3
 PANEL_IN = 1.75
-HEAD_IN = 0.55  # subtitle and legend above the panels
+HEAD_IN = 0.55  # subtitle and a one-row legend above the panels
+LEGEND_ROW_IN = 0.17  # each further row of the legend
 TITLE_PT = 8
 #: line styles of the analyses of a panel, in the order they first appear
 Dash = tuple[float, tuple[float, ...]]
@@ -43,6 +44,10 @@ DASHES: tuple[Dash, ...] = (
     (0.0, (4.0, 1.5)),
     (0.0, (1.0, 1.2)),
     (0.0, (4.0, 1.5, 1.0, 1.5)),
+    (0.0, (7.0, 2.0)),
+    (0.0, (4.0, 1.5, 1.0, 1.5, 1.0, 1.5)),
+    (0.0, (2.0, 2.0)),
+    (0.0, (7.0, 1.5, 1.0, 1.5)),
 )
 SLUG = "fig-power-curve"
 #: at most this many simulated sizes are labelled on the x axis (more: matplotlib's ticks)
@@ -181,25 +186,47 @@ def _panel(
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
 
 
-def _legend(fig: MplFigure, styles: dict[tuple[str, str], Style], sim: PowerSimulation) -> None:
-    from matplotlib.lines import Line2D
+#: characters a legend entry is wrapped at, by the number of legend columns across the figure
+LEGEND_CHARS = {1: 100, 2: 48, 3: 30}
 
+
+def legend_columns(labels: list[str]) -> int:
+    """Return 3 legend columns when every entry fits a third of the width, else 2 (1 for one entry)."""
+    if len(labels) <= 1:
+        return 1
+    return 3 if max(len(label) for label in labels) <= LEGEND_CHARS[3] else 2
+
+
+def _rows_of(labels: list[str], columns: int) -> list[list[str]]:
+    return [labels[i : i + columns] for i in range(0, len(labels), columns)]
+
+
+def _legend_labels(styles: dict[tuple[str, str], Style], sim: PowerSimulation) -> list[str]:
+    """Return the legend entry of each line: its analysis, its arm against control, or both."""
     analyses = list(dict.fromkeys(a for a, _ in styles))
     arms = list(dict.fromkeys(arm for _, arm in styles))
-    handles, labels = [], []
-    for (analysis, arm), style in styles.items():
-        handles.append(Line2D([], [], color=style.colour, linestyle=style.dash, marker=style.marker))
+    labels = []
+    for analysis, arm in styles:
         words = []
         if len(analyses) > 1 or len(arms) == 1:
             words.append(_analysis_label(analysis))
         if len(arms) > 1:
             words.append(f"{_arm_label(sim, arm)} vs {_arm_label(sim, sim.design.control)}")
-        labels.append(wrap(", ".join(words), 48))
+        labels.append(", ".join(words))
+    return labels
+
+
+def _legend(fig: MplFigure, styles: dict[tuple[str, str], Style], sim: PowerSimulation) -> None:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=st.colour, linestyle=st.dash, marker=st.marker) for st in styles.values()]
+    labels = _legend_labels(styles, sim)
+    columns = legend_columns(labels)
     legend = fig.legend(
         handles,
-        labels,
+        [wrap(label, LEGEND_CHARS[columns]) for label in labels],
         loc="outside upper center",
-        ncols=min(len(handles), 3),
+        ncols=min(len(handles), columns),
         title=wrap(_subtitle(sim), 110),
         title_fontsize=7,
     )
@@ -247,7 +274,14 @@ def power_curve_svg(sim: PowerSimulation) -> str:
     cols = min(COLUMNS, panels)
     rows = math.ceil(panels / cols)
     with theme():
-        fig = new_figure(WIDTH_IN, HEAD_IN + rows * PANEL_IN)
+        # each row of the legend beyond the first adds height rather than taking it from the panels
+        labels = _legend_labels(styles, sim)
+        legend_rows = sum(
+            max(len(wrap(label, LEGEND_CHARS[legend_columns(labels)]).splitlines()) for label in row)
+            for row in _rows_of(labels, legend_columns(labels))
+        )
+        legend_rows = max(legend_rows, 1)
+        fig = new_figure(WIDTH_IN, HEAD_IN + LEGEND_ROW_IN * (legend_rows - 1) + rows * PANEL_IN)
         if not lines:
             fig.suptitle(wrap(_subtitle(sim), 110), fontsize=7, fontweight="normal", color="#404040")
         axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
@@ -269,10 +303,10 @@ def power_curve_svg(sim: PowerSimulation) -> str:
         if lines:
             _legend(fig, styles, sim)
         svg = svg_text(fig, SLUG)
-    return _standalone(svg)
+    return _standalone(svg, x_label)
 
 
-def _standalone(svg: str) -> str:
+def _standalone(svg: str, x_label: str) -> str:
     """Return ``svg`` fit to stand alone as a file: its size in points and a title that labels it.
 
     Inline in a page, the page's CSS sizes the figure (over the attributes) and a caption may label it.
@@ -286,7 +320,7 @@ def _standalone(svg: str) -> str:
     root.set("width", f"{width}pt")
     root.set("height", f"{height}pt")
     title = ET.Element(f"{{{ns}}}title", {"id": f"{SLUG}-title"})
-    title.text = "Simulated power against participants per arm, by endpoint"
+    title.text = f"Simulated power against {x_label[0].lower()}{x_label[1:]}, by endpoint"
     root.insert(0, title)
     root.set("aria-labelledby", f"{SLUG}-title")
     return ET.tostring(root, encoding="unicode", short_empty_elements=True) + "\n"
