@@ -57,6 +57,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_counts.py
 	$(BIN)/python benchmarks/bench_power.py
 	$(BIN)/python benchmarks/bench_power_mmrm.py
+	$(BIN)/python benchmarks/bench_power_counts.py
 	$(BIN)/python benchmarks/bench_dunnett_quantile.py
 
 clean:
