@@ -42,6 +42,7 @@ import numpy.typing as npt
 from scipy.special import digamma, gammaln, ndtri, polygamma
 
 from trialkit.power._simulation._batch import Batch, Outcome
+from trialkit.power._simulation._linalg import cho_solve, cholesky
 
 __all__ = ["negative_binomial", "negative_binomial_fit", "poisson", "poisson_fit"]
 
@@ -61,39 +62,6 @@ _ZERO_RATE = 10 * _DOUBLE_EPS
 #: a term is collinear with those before it when |R_jj| of the QR of the column-scaled design is below
 #: this times sqrt(n) (trialkit's rank test); R_jj² is the Cholesky pivot of the scaled X'X
 _RANK_TOL = 1e-10
-#: smallest Cholesky pivot of X'WX, relative to its diagonal entry, treated as non-singular
-_RCOND = 1e-13
-
-
-def _cholesky(matrix: Floats) -> tuple[Floats, Bools]:
-    """Return the lower Cholesky factors of symmetric matrices (T, p, p) and whether each is non-singular.
-
-    A pivot at or below ``_RCOND`` times its diagonal entry (or a non-finite matrix) marks the
-    matrix singular; its factor is then meaningless but finite.
-    """
-    p = matrix.shape[1]
-    regular: Bools = np.all(np.isfinite(matrix), axis=(1, 2))
-    a = np.where(regular[:, None, None], matrix, np.eye(p))
-    low = np.zeros_like(a)
-    for j in range(p):
-        pivot = a[:, j, j] - np.einsum("tk,tk->t", low[:, j, :j], low[:, j, :j])
-        regular &= pivot > _RCOND * a[:, j, j]
-        low[:, j, j] = np.sqrt(np.where(regular, pivot, 1.0))
-        for i in range(j + 1, p):
-            low[:, i, j] = (a[:, i, j] - np.einsum("tk,tk->t", low[:, i, :j], low[:, j, :j])) / low[:, j, j]
-    return low, regular
-
-
-def _cho_solve(low: Floats, rhs: Floats) -> Floats:
-    """Solve ``L L' x = rhs`` for stacks of lower factors (T, p, p) and right-hand sides (T, p, q)."""
-    p = low.shape[1]
-    forward = np.empty_like(rhs)
-    for i in range(p):
-        forward[:, i] = (rhs[:, i] - np.einsum("tk,tkq->tq", low[:, i, :i], forward[:, :i])) / low[:, i, i, None]
-    x = np.empty_like(rhs)
-    for i in reversed(range(p)):
-        x[:, i] = (forward[:, i] - np.einsum("tk,tkq->tq", low[:, i + 1 :, i], x[:, i + 1 :])) / low[:, i, i, None]
-    return x
 
 
 def _deviance(y: Floats, log_y: Floats, mu: Floats, eta: Floats, w: Floats, theta: Floats | None) -> Floats:
@@ -139,8 +107,8 @@ class _Irls:
             weights = mu if theta is None else mu / (1.0 + mu / theta[rows, None])
             Xw = Xa * (weights * wa)[:, :, None]
             gram = np.matmul(Xw.transpose(0, 2, 1), Xa)
-            low, regular = _cholesky(gram)
-            beta = _cho_solve(low, np.einsum("tnp,tn->tp", Xw, z)[:, :, None])[:, :, 0]
+            low, regular = cholesky(gram)
+            beta = cho_solve(low, np.einsum("tnp,tn->tp", Xw, z)[:, :, None])[:, :, 0]
             regular &= np.all(np.isfinite(beta), axis=1)
             self.beta[rows], self.weights[rows], self.gram[rows] = beta, weights, gram
             eta_a = np.einsum("tnp,tp->tn", Xa, beta) + offset
@@ -289,7 +257,7 @@ class _Data:
         gram = np.matmul((X * w[:, :, None]).transpose(0, 2, 1), X)
         scale = np.sqrt(np.diagonal(gram, axis1=1, axis2=2))
         scale = np.where(scale > 0, scale, 1.0)
-        low, regular = _cholesky(gram / (scale[:, :, None] * scale[:, None, :]))
+        low, regular = cholesky(gram / (scale[:, :, None] * scale[:, None, :]))
         pivots = np.diagonal(low, axis1=1, axis2=2)
         ok &= regular & np.all(pivots > _RANK_TOL * np.sqrt(w.sum(axis=1))[:, None], axis=1)
         self.X, self.y, self.w, self.ok = X, y, w, ok
@@ -319,8 +287,8 @@ def poisson_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
     X, y, w = _subset(data, rows)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fit = _Irls(X, y, w, data.offset, None, np.log(y + 0.1))
-        low, regular = _cholesky(fit.gram)
-        unscaled = _cho_solve(low, np.broadcast_to(np.eye(p), fit.gram.shape).copy())
+        low, regular = cholesky(fit.gram)
+        unscaled = cho_solve(low, np.broadcast_to(np.eye(p), fit.gram.shape).copy())
         residual = (y - fit.mu) / fit.mu
         scores = X * (fit.weights * residual)[:, :, None]
         meat = np.matmul((scores * w[:, :, None]).transpose(0, 2, 1), scores)
@@ -384,8 +352,8 @@ def negative_binomial_fit(batch: Batch) -> tuple[Floats, Floats, Bools]:
             change[active] = previous - theta_new
             loglik_old[active] = loglik[active]
             loglik[active] = np.where(theta_new > 0, _loglik(y[active], mu[active], w[active], theta_new, part), np.nan)
-        low, regular = _cholesky(last_gram)
-        unscaled = _cho_solve(low, np.broadcast_to(np.eye(p), last_gram.shape).copy())
+        low, regular = cholesky(last_gram)
+        unscaled = cho_solve(low, np.broadcast_to(np.eye(p), last_gram.shape).copy())
         alive &= regular & ~np.any((w > 0) & (last_mu < _ZERO_RATE), axis=1)
     ok[rows] = alive
     beta[rows], cov[rows] = last_beta, unscaled

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from scipy.special import expit, logit, ndtr, ndtri
 
 from trialkit.power._simulation._batch import Batch, Outcome
+from trialkit.power._simulation._linalg import cho_solve, cholesky
 
 __all__ = ["logistic"]
 
@@ -41,8 +42,6 @@ Bools = npt.NDArray[np.bool_]
 _TOLERANCE = 1e-10
 #: Newton steps before a replicate that has not converged is counted as failed (diverging)
 _MAX_ITERATIONS = 50
-#: smallest Cholesky pivot of the information matrix, relative to its diagonal entry, treated as non-singular
-_RCOND = 1e-13
 
 
 def _arm_sums(values: Floats, arm: npt.NDArray[np.intp], arms: int) -> Floats:
@@ -125,31 +124,13 @@ def _information(design: Floats, beta: Floats, events: Floats, subjects: Floats)
 
 
 def _solve(matrix: Floats, rhs: Floats) -> tuple[Floats, Bools]:
-    """Solve ``matrix @ x = rhs`` for a stack of symmetric matrices (T, p, p) by Cholesky, ``rhs`` (T, p, q).
+    """Solve ``matrix @ x = rhs`` for a stack of symmetric matrices (T, p, p), ``rhs`` (T, p, q), by Cholesky.
 
-    Returns ``x`` and whether each matrix is finite and numerically non-singular: every pivot, the
-    squared length of a column's part orthogonal to the columns before it, above ``_RCOND`` times
-    its squared length (``x`` is meaningless where not). A loop over the ``p`` columns with
-    vector operations over the stack: for these small matrices it costs a fraction of LAPACK's
-    per-matrix calls.
+    Returns ``x`` and whether each matrix is finite and numerically non-singular (``x`` is
+    meaningless where not).
     """
-    p = matrix.shape[1]
-    regular: Bools = np.all(np.isfinite(matrix), axis=(1, 2))
-    a = np.where(regular[:, None, None], matrix, np.eye(p))
-    low = np.zeros_like(a)
-    for j in range(p):
-        pivot = a[:, j, j] - np.einsum("tk,tk->t", low[:, j, :j], low[:, j, :j])
-        regular &= pivot > _RCOND * a[:, j, j]
-        low[:, j, j] = np.sqrt(np.where(regular, pivot, 1.0))
-        for i in range(j + 1, p):
-            low[:, i, j] = (a[:, i, j] - np.einsum("tk,tk->t", low[:, i, :j], low[:, j, :j])) / low[:, j, j]
-    forward = np.empty_like(rhs)
-    for i in range(p):
-        forward[:, i] = (rhs[:, i] - np.einsum("tk,tkq->tq", low[:, i, :i], forward[:, :i])) / low[:, i, i, None]
-    x = np.empty_like(rhs)
-    for i in reversed(range(p)):
-        x[:, i] = (forward[:, i] - np.einsum("tk,tkq->tq", low[:, i + 1 :, i], x[:, i + 1 :])) / low[:, i, i, None]
-    return x, regular
+    low, regular = cholesky(matrix)
+    return cho_solve(low, rhs), regular
 
 
 def _fit(batch: Batch) -> tuple[Floats, Floats, Floats, Floats, Bools]:
