@@ -266,6 +266,11 @@ def test_abbasi_isi_power_matches_the_analytic_ancova() -> None:
         ({"analyses": [["ancova"]]}, "`analyses` names ['ancova'], which is not an analysis"),
         ({"endpoints": [3]}, "`endpoints` names [3], not endpoints of the design"),
         ({"progress": 5}, "`progress` must be a function progress(done, total); got 5."),
+        (
+            {"endpoints": ["score", "good_night"], "analyses": ["ancova"]},
+            "endpoint 'good_night' (binary) is named in `endpoints`, but none of the analyses ancova analyses "
+            "binary endpoints.",
+        ),
         ({"trials": 0}, "`trials` must be an integer >= 1; got 0."),
         ({"trials": 10_000_001}, "`trials` must be at most 10,000,000 (POWER_TRIALS, docs/limits.md); got 10,000,001."),
         ({"seed": -1}, "`seed` must be an integer >= 0; got -1."),

@@ -101,11 +101,18 @@ def _plan_endpoints(
                 f"analysis {name!r} analyses {' or '.join(a.types)} endpoints; the design has none among "
                 f"{', '.join(chosen)}."
             )
-    return tuple(
+    planned = tuple(
         (e, applies)
         for e in chosen
         if (applies := tuple(n for n in names if model.endpoint(e).type in ANALYSES[n].types))
     )
+    if endpoints is not None and names:  # an endpoint asked for by name is never dropped in silence
+        for e in sorted(set(chosen) - {e for e, _ in planned}, key=chosen.index):
+            problems.append(
+                f"endpoint {e!r} ({model.endpoint(e).type}) is named in `endpoints`, but none of the analyses "
+                f"{', '.join(names)} analyses {model.endpoint(e).type} endpoints."
+            )
+    return planned
 
 
 def simulate(
