@@ -23,6 +23,18 @@ from trialkit.power._simulation._tasks import Task, plan, run_task, task_generat
 ABBASI = tk.read_design(tk.datasets.study_spec("abbasi2012").with_name("design.toml"))
 
 
+#: the continuous endpoint of every design here: a 3-visit score with a correlation matrix
+SCORE: dict[str, Any] = {
+    "id": "score",
+    "correlation": [[1, 0.5, 0.3], [0.5, 1, 0.6], [0.3, 0.6, 1]],
+    "mean": {
+        "active": {"baseline": 20, "week4": 16, "week8": 12},
+        "placebo": {"baseline": 20, "week4": 18, "week8": 17},
+    },
+    "sd": {"active": {"baseline": 3, "week4": 4, "week8": 5}, "placebo": {"baseline": 3, "week4": 4, "week8": 4}},
+}
+
+
 def design(**changes: Any) -> tk.Design:
     """Return a 2-arm, 3-visit design (a continuous, a log-scale, a binary and a count endpoint)."""
     raw: dict[str, Any] = {
@@ -34,18 +46,7 @@ def design(**changes: Any) -> tk.Design:
         },
         "visits": {"order": ["baseline", "week4", "week8"], "baseline": "baseline"},
         "endpoints": [
-            {
-                "id": "score",
-                "correlation": [[1, 0.5, 0.3], [0.5, 1, 0.6], [0.3, 0.6, 1]],
-                "mean": {
-                    "active": {"baseline": 20, "week4": 16, "week8": 12},
-                    "placebo": {"baseline": 20, "week4": 18, "week8": 17},
-                },
-                "sd": {
-                    "active": {"baseline": 3, "week4": 4, "week8": 5},
-                    "placebo": {"baseline": 3, "week4": 4, "week8": 4},
-                },
-            },
+            SCORE,
             {
                 "id": "hormone",
                 "scale": "log",
@@ -172,18 +173,7 @@ def test_tasks_are_seeded_by_size_endpoint_and_chunk() -> None:
 
 def design_raw_endpoints() -> list[dict[str, Any]]:
     return [
-        {
-            "id": "score",
-            "correlation": [[1, 0.5, 0.3], [0.5, 1, 0.6], [0.3, 0.6, 1]],
-            "mean": {
-                "active": {"baseline": 20, "week4": 16, "week8": 12},
-                "placebo": {"baseline": 20, "week4": 18, "week8": 17},
-            },
-            "sd": {
-                "active": {"baseline": 3, "week4": 4, "week8": 5},
-                "placebo": {"baseline": 3, "week4": 4, "week8": 4},
-            },
-        },
+        SCORE,
         {
             "id": "other",
             "correlation": 0.5,
