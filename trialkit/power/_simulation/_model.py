@@ -9,7 +9,6 @@ and a baseline window is not applied: the power is that of the model the design 
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from scipy.special import ndtri
 
 from trialkit._design import Design, EndpointDesign
 from trialkit._moments import model_params
+from trialkit._provenance import sha256_bytes
 
 __all__ = ["EndpointModel", "TrialModel", "endpoint_key", "trial_model"]
 
@@ -126,7 +126,7 @@ def endpoint_key(endpoint_id: str) -> int:
     >>> endpoint_key("isi")
     1438720793
     """
-    return int.from_bytes(hashlib.sha256(endpoint_id.encode("utf-8")).digest()[:4], "big")
+    return int(sha256_bytes(endpoint_id.encode("utf-8"))[:8], 16)  # the digest's first 4 bytes
 
 
 def _endpoint_model(ep: EndpointDesign, arms: tuple[str, ...], visits: int) -> EndpointModel:
